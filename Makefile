@@ -1,0 +1,46 @@
+# meshc — see README.md. `make help` lists the targets.
+GO       ?= go
+EXAMPLES := $(patsubst examples/%/mesh.yaml,%,$(wildcard examples/*/mesh.yaml))
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build bin/meshc
+	$(GO) build -o bin/meshc ./cmd/meshc
+
+.PHONY: render
+render: build ## render every example into out/<example>/
+	@for ex in $(EXAMPLES); do \
+		echo "meshc render examples/$$ex/mesh.yaml -o out/$$ex"; \
+		bin/meshc render examples/$$ex/mesh.yaml -o out/$$ex || exit 1; \
+	done
+
+.PHONY: test
+test: ## check formatting, vet, and run every test (golden, CLI, negative)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	$(GO) test ./...
+
+.PHONY: golden
+golden: ## regenerate golden files and CLI script output (review with git diff)
+	MESHC_UPDATE=1 $(GO) test ./...
+
+.PHONY: check-golden
+check-golden: golden ## fail if regenerated golden files differ from the committed ones
+	git diff --exit-code -- golden cmd/meshc/testdata
+
+.PHONY: fmt
+fmt: ## gofmt every Go file
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: vet
+vet: ## go vet
+	$(GO) vet ./...
+
+.PHONY: clean
+clean: ## remove build and render output
+	rm -rf bin out

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// Exit codes are part of meshc's interface: scripts and hooks rely on them.
+const (
+	exitOK      = 0 // success
+	exitInvalid = 1 // the input is invalid (or, with --check, output is stale)
+	exitUsage   = 2 // bad flags or arguments, or an I/O error
+)
+
+// command is one subcommand. Each is built by a constructor that receives
+// its output streams, so tests can run any command many times in one process.
+type command struct {
+	name    string
+	summary string
+	usage   string
+	flags   *flag.FlagSet
+	run     func(args []string) int
+}
+
+type env struct {
+	stdout, stderr io.Writer
+}
+
+// Main runs meshc with args (without the program name) and returns the exit
+// code. It is the only place that prints errors.
+func Main(args []string, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr}
+	cmds := []*command{
+		newRenderCmd(e),
+		newVetCmd(e),
+		newVersionCmd(e),
+	}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			for _, c := range cmds {
+				if c.name == args[1] {
+					c.flags.SetOutput(stdout)
+					c.flags.Usage()
+					return exitOK
+				}
+			}
+		}
+		w := stdout
+		code := exitOK
+		if len(args) == 0 {
+			w, code = stderr, exitUsage
+		}
+		printHelp(w, cmds)
+		return code
+	}
+	for _, c := range cmds {
+		if c.name == args[0] {
+			rest, err := parseInterspersed(c.flags, args[1:])
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK
+			}
+			if err != nil {
+				return exitUsage // the flag package already printed why
+			}
+			return c.run(rest)
+		}
+	}
+	fmt.Fprintf(stderr, "meshc: unknown command %q\n\n", args[0])
+	printHelp(stderr, cmds)
+	return exitUsage
+}
+
+func printHelp(w io.Writer, cmds []*command) {
+	fmt.Fprintln(w, "meshc compiles one Mesh document into every cluster's Istio multicluster manifests.")
+	fmt.Fprintln(w, "\nUsage:\n  meshc <command> [flags] [args]\n\nCommands:")
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'meshc help <command>' for a command's flags.")
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 invalid input or stale output, 2 usage or I/O error.")
+}
+
+func newFlagSet(e *env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: meshc %s\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseInterspersed lets flags follow arguments (`meshc render mesh.yaml -o
+// out/`), which the flag package alone does not.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return rest, nil
+		}
+		if args[0] == "--" {
+			return append(rest, args[1:]...), nil
+		}
+		rest = append(rest, args[0])
+		args = args[1:]
+	}
+}
+
+func newRenderCmd(e *env) *command {
+	c := &command{name: "render", summary: "validate a Mesh file and write every cluster's manifests and the install plan",
+		usage: "render [-o DIR] FILE"}
+	c.flags = newFlagSet(e, c.name, c.usage)
+	outDir := c.flags.String("o", "out", "output `directory`, replaced as a whole (meshc owns it)")
+	c.run = func(args []string) int {
+		if len(args) != 1 {
+			fmt.Fprintf(e.stderr, "meshc render: expected one Mesh file, got %d arguments\n", len(args))
+			c.flags.Usage()
+			return exitUsage
+		}
+		name, data, code := e.read(args[0])
+		if code != exitOK {
+			return code
+		}
+		_, out, err := compiler.Compile(name, data)
+		if err != nil {
+			return e.fail("render", err)
+		}
+		if err := compiler.Write(out, *outDir); err != nil {
+			return e.fail("render", err)
+		}
+		return exitOK
+	}
+	return c
+}
+
+func newVetCmd(e *env) *command {
+	c := &command{name: "vet", summary: "check Mesh files against the schema and the cross-cluster rules; write nothing",
+		usage: "vet FILE..."}
+	c.flags = newFlagSet(e, c.name, c.usage)
+	c.run = func(args []string) int {
+		if len(args) == 0 {
+			fmt.Fprintln(e.stderr, "meshc vet: expected at least one Mesh file")
+			c.flags.Usage()
+			return exitUsage
+		}
+		code := exitOK
+		for _, a := range args {
+			name, data, rc := e.read(a)
+			if rc == exitOK {
+				_, err := compiler.Check(name, data)
+				rc = e.fail("vet", err)
+			}
+			code = max(code, rc)
+		}
+		return code
+	}
+	return c
+}
+
+func newVersionCmd(e *env) *command {
+	c := &command{name: "version", summary: "print meshc's version", usage: "version"}
+	c.flags = newFlagSet(e, c.name, c.usage)
+	c.run = func([]string) int {
+		v := "(devel)"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		fmt.Fprintf(e.stdout, "meshc %s\n", v)
+		return exitOK
+	}
+	return c
+}
+
+// read loads a file and returns the name to show in messages: relative to
+// the working directory, with forward slashes, so output is stable.
+func (e *env) read(arg string) (string, []byte, int) {
+	data, err := os.ReadFile(arg)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "meshc: %v\n", err)
+		return "", nil, exitUsage
+	}
+	return displayName(arg), data, exitOK
+}
+
+func displayName(p string) string {
+	if filepath.IsAbs(p) {
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
+				p = rel
+			}
+		}
+	}
+	return filepath.ToSlash(filepath.Clean(p))
+}
+
+// fail prints err and picks the exit code: problems with the input are 1,
+// anything else (I/O) is 2.
+func (e *env) fail(cmd string, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ps compiler.Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			fmt.Fprintln(e.stderr, p.String())
+		}
+		return exitInvalid
+	}
+	fmt.Fprintf(e.stderr, "meshc %s: %v\n", cmd, err)
+	return exitUsage
+}
+

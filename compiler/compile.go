@@ -1,0 +1,28 @@
+package compiler
+
+// Check runs Load and Validate: everything `meshc vet` does. It returns the
+// mesh only when it is valid; problems come back as Problems.
+func Check(filename string, data []byte) (*Mesh, error) {
+	m, err := Load(filename, data)
+	if err != nil {
+		return nil, err
+	}
+	if ps := Validate(m); len(ps) > 0 {
+		return nil, ps
+	}
+	return m, nil
+}
+
+// Compile runs the pipeline up to Write: Load, Validate and Render. Every
+// front end (CLI, kustomize function, pre-commit hooks) goes through here.
+func Compile(filename string, data []byte) (*Mesh, *Output, error) {
+	m, err := Check(filename, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := Render(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, out, nil
+}

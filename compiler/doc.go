@@ -1,0 +1,13 @@
+// Package compiler turns one Mesh document into every file each cluster of a
+// multicluster Istio mesh needs.
+//
+// The pipeline is four separate steps, each usable on its own:
+//
+//	Load     bytes of a Mesh YAML document -> *Mesh (schema-checked, defaults applied)
+//	Validate *Mesh -> Problems (cross-cluster rules the schema cannot express)
+//	Render   *Mesh -> *Output (in-memory file tree, deterministic)
+//	Write    *Output -> directory (atomically replaced)
+//
+// Every problem a user can cause is a Problem carrying the file, line and
+// column of the value at fault; Load and Validate report all of them at once.
+package compiler

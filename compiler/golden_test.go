@@ -1,0 +1,101 @@
+package compiler_test
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// update is the one switch that regenerates golden files in every package:
+// MESHC_UPDATE=1 go test ./...
+var update = os.Getenv("MESHC_UPDATE") != ""
+
+func examples(t testing.TB) []string {
+	t.Helper()
+	dirs, err := filepath.Glob("../examples/*/mesh.yaml")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	for i, d := range dirs {
+		dirs[i] = filepath.Base(filepath.Dir(d))
+	}
+	return dirs
+}
+
+// readTree reads every file under dir, keyed by slash path.
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	tree := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		tree[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("reading %s: %v", dir, err)
+	}
+	return tree
+}
+
+func TestGolden(t *testing.T) {
+	for _, ex := range examples(t) {
+		t.Run(ex, func(t *testing.T) {
+			_, out, err := compiler.Compile(ex+"/mesh.yaml", mustRead(t, filepath.Join("../examples", ex, "mesh.yaml")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("../golden", ex)
+			if update {
+				if err := compiler.Write(out, golden); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := map[string]string{}
+			for _, f := range out.Files {
+				got[f.Path] = string(f.Data)
+			}
+			if diff := cmp.Diff(readTree(t, golden), got); diff != "" {
+				t.Errorf("rendered output differs from %s (-golden +got); if the change is intended, run MESHC_UPDATE=1 go test ./... and review the diff:\n%s", golden, diff)
+			}
+		})
+	}
+}
+
+// TestDeterministic renders each example twice and demands identical bytes:
+// map iteration or parallel rendering must never leak into the output.
+func TestDeterministic(t *testing.T) {
+	for _, ex := range examples(t) {
+		data := mustRead(t, filepath.Join("../examples", ex, "mesh.yaml"))
+		_, a, err := compiler.Compile("mesh.yaml", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			_, b, err := compiler.Compile("mesh.yaml", data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(a, b); diff != "" {
+				t.Fatalf("%s: second render differs:\n%s", ex, diff)
+			}
+		}
+	}
+}
+
+func mustRead(t testing.TB, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,505 @@
+package compiler
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/cuecontext"
+	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
+	"cuelang.org/go/encoding/yaml"
+
+	"meshc.dev/meshc/schema"
+)
+
+// MaxInputSize bounds the input Load accepts. A 1000-cluster mesh is about
+// 150 KiB; anything near this limit is a mistake, not a mesh.
+const MaxInputSize = 4 << 20
+
+// LoadFile reads and loads the Mesh document in the named file.
+func LoadFile(name string) (*Mesh, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("reading mesh: %w", err)
+	}
+	return Load(name, data)
+}
+
+// Load parses data as a Mesh document, checks it against the embedded CUE
+// schema and applies the schema's defaults. filename is only used in
+// positions. Problems with the input are returned as Problems, all at once.
+func Load(filename string, data []byte) (*Mesh, error) {
+	if ps := checkBytes(filename, data); ps != nil {
+		return nil, ps
+	}
+	ctx := cuecontext.New()
+	def, err := schema.Mesh(ctx)
+	if err != nil {
+		return nil, err
+	}
+	file, err := yaml.Extract(filename, data)
+	if err != nil {
+		return nil, yamlProblems(filename, err)
+	}
+	doc := ctx.BuildFile(file)
+	if err := doc.Err(); err != nil {
+		return nil, fromCUE(err, "")
+	}
+	if doc.IncompleteKind() != cue.StructKind {
+		what := "a list or several documents"
+		if doc.IncompleteKind() != cue.ListKind {
+			what = "a scalar"
+		}
+		return nil, Problems{{
+			Pos:     token.Position{Filename: filename, Line: 1, Column: 1},
+			Message: fmt.Sprintf("expected a single Mesh document (a YAML mapping with apiVersion, kind, metadata and spec), found %s", what),
+		}}
+	}
+
+	var ps Problems
+	structural(doc, def, cue.Path{}, &ps)
+	unified := def.Unify(doc)
+	if err := unified.Validate(cue.Concrete(true), cue.All()); err != nil {
+		ps = append(ps, translate(err, doc, def)...)
+		if len(ps) == 0 {
+			// Every CUE error was one the structural walk should have named;
+			// never let input fail silently.
+			ps = fromCUE(err, filename)
+		}
+	}
+	if len(ps) > 0 {
+		ps.Sort()
+		return nil, ps
+	}
+	m := &Mesh{File: filename, data: doc}
+	if err := unified.Decode(m); err != nil {
+		return nil, fmt.Errorf("decoding mesh: %w", err)
+	}
+	return m, nil
+}
+
+// checkBytes rejects input that is not worth parsing, with a position.
+func checkBytes(filename string, data []byte) Problems {
+	at := func(off int, msg string) Problems {
+		line, col := 1, 1
+		for _, b := range data[:off] {
+			if b == '\n' {
+				line, col = line+1, 1
+			} else {
+				col++
+			}
+		}
+		return Problems{{Pos: token.Position{Filename: filename, Line: line, Column: col}, Message: msg}}
+	}
+	switch {
+	case len(data) > MaxInputSize:
+		return at(0, fmt.Sprintf("input is %d bytes; meshc reads at most %d", len(data), MaxInputSize))
+	case len(bytes.TrimSpace(data)) == 0:
+		return at(0, "file is empty; expected a Mesh document")
+	case !utf8.Valid(data):
+		off := 0
+		for off < len(data) {
+			r, n := utf8.DecodeRune(data[off:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			off += n
+		}
+		return at(off, "input is not valid UTF-8")
+	}
+	return nil
+}
+
+// structural walks the input next to the schema, reporting unknown fields
+// (with a suggestion for near misses) and missing required fields. CUE
+// reports these too, but stops at the first conflict in a struct and cannot
+// suggest a fix; the walk sees every field.
+func structural(doc, def cue.Value, path cue.Path, ps *Problems) {
+	switch doc.IncompleteKind() {
+	case cue.StructKind:
+		if def.IncompleteKind()&cue.StructKind == 0 {
+			return
+		}
+		known := map[string]cue.Value{}
+		var required []string
+		it, err := def.Fields(cue.Optional(true), cue.Definitions(false))
+		if err != nil {
+			return
+		}
+		for it.Next() {
+			name := it.Selector().Unquoted()
+			known[name] = it.Value()
+			if it.Selector().ConstraintType() == cue.RequiredConstraint {
+				required = append(required, name)
+			}
+		}
+		present := map[string]bool{}
+		fields, err := doc.Fields()
+		if err != nil {
+			return
+		}
+		for fields.Next() {
+			name := fields.Selector().Unquoted()
+			present[name] = true
+			sub := appendPath(path, fields.Selector())
+			sdef, ok := known[name]
+			if !ok {
+				if def.Allows(cue.Str(name)) {
+					continue // a pattern field, e.g. a label
+				}
+				msg := fmt.Sprintf("unknown field %q", name)
+				if s := suggest(name, keys(known)); s != "" {
+					msg += fmt.Sprintf("; did you mean %q?", s)
+				} else {
+					msg += fmt.Sprintf(" (allowed: %s)", strings.Join(sortedKeys(known), ", "))
+				}
+				*ps = append(*ps, Problem{Pos: keyPos(fields), Path: pathString(sub), Message: msg})
+				continue
+			}
+			structural(fields.Value(), sdef, sub, ps)
+		}
+		for _, name := range required {
+			if !present[name] {
+				*ps = append(*ps, Problem{
+					Pos:     doc.Pos().Position(),
+					Path:    pathString(path),
+					Message: fmt.Sprintf("missing required field %q", name),
+				})
+			}
+		}
+	case cue.ListKind:
+		elem := def.LookupPath(cue.MakePath(cue.AnyIndex))
+		if !elem.Exists() {
+			return
+		}
+		items, err := doc.List()
+		if err != nil {
+			return
+		}
+		for i := 0; items.Next(); i++ {
+			structural(items.Value(), elem, appendPath(path, cue.Index(i)), ps)
+		}
+	}
+}
+
+// keyPos is the position of the field's label, which is where an editor
+// should put the cursor for an unknown field.
+func keyPos(it *cue.Iterator) token.Position {
+	v := it.Value()
+	if f, ok := v.Source().(*ast.Field); ok && f.Label != nil {
+		return f.Label.Pos().Position()
+	}
+	return v.Pos().Position()
+}
+
+// translate turns CUE's errors into Problems with meshc's wording: the path,
+// what the schema expects and what the input holds.
+func translate(err error, doc, def cue.Value) Problems {
+	type group struct {
+		path cue.Path
+		errs []cueerrors.Error
+	}
+	var order []string
+	groups := map[string]*group{}
+	for _, e := range cueerrors.Errors(err) {
+		format, _ := e.Msg()
+		switch {
+		case strings.Contains(format, "field not allowed"),
+			strings.Contains(format, "field is required but not present"),
+			strings.HasPrefix(format, "incomplete value"),
+			strings.HasPrefix(format, "non-concrete value"),
+			strings.Contains(format, "cannot convert non-concrete"),
+			strings.Contains(format, "errors in empty disjunction"):
+			continue
+		}
+		p := dataPath(e.Path())
+		key := p.String()
+		g, ok := groups[key]
+		if !ok {
+			g = &group{path: p}
+			groups[key] = g
+			order = append(order, key)
+		}
+		g.errs = append(g.errs, e)
+	}
+	var ps Problems
+	for _, key := range order {
+		g := groups[key]
+		got := doc.LookupPath(g.path)
+		want := expectation(def.LookupPath(schemaPath(g.path)))
+		var msg string
+		if want != "" && got.Exists() {
+			msg = fmt.Sprintf("must be %s, got %s", want, literal(got))
+		} else {
+			format, args := g.errs[0].Msg()
+			msg = fmt.Sprintf(format, args...)
+		}
+		ps = append(ps, Problem{Pos: inputPos(g.errs[0], doc, key), Path: pathString(g.path), Message: msg})
+	}
+	return ps
+}
+
+// inputPos prefers the position CUE recorded for the offending value in the
+// user's file (the value itself, not its key).
+func inputPos(e cueerrors.Error, doc cue.Value, path string) token.Position {
+	key := positionOf(doc, path)
+	for _, ip := range e.InputPositions() {
+		p := ip.Position()
+		if p.Filename == key.Filename && p.Line == key.Line && p.Column >= key.Column {
+			return p
+		}
+	}
+	return key
+}
+
+// expectation describes what the schema accepts at v, in words.
+func expectation(v cue.Value) string {
+	if !v.Exists() {
+		return ""
+	}
+	if s := schema.Expectation(v); s != "" {
+		return s
+	}
+	if op, args := v.Expr(); op == cue.OrOp {
+		var alts []string
+		for _, a := range args {
+			if !a.IsConcrete() {
+				if s := expectation(a); s != "" {
+					alts = append(alts, s)
+				}
+				continue
+			}
+			alts = append(alts, literal(a))
+		}
+		return orList(alts)
+	}
+	if v.IsConcrete() {
+		return literal(v)
+	}
+	switch v.IncompleteKind() {
+	case cue.StringKind:
+		return "a string"
+	case cue.StructKind:
+		return "a mapping"
+	case cue.ListKind:
+		return "a list"
+	case cue.BoolKind:
+		return "true or false"
+	case cue.IntKind, cue.NumberKind:
+		return "a number"
+	}
+	return ""
+}
+
+func orList(alts []string) string {
+	switch len(alts) {
+	case 0:
+		return ""
+	case 1:
+		return alts[0]
+	case 2:
+		return alts[0] + " or " + alts[1]
+	}
+	return "one of " + strings.Join(alts[:len(alts)-1], ", ") + " or " + alts[len(alts)-1]
+}
+
+// literal prints a value the way the user would write it.
+func literal(v cue.Value) string {
+	switch v.IncompleteKind() {
+	case cue.StructKind:
+		return "a mapping"
+	case cue.ListKind:
+		n, _ := v.Len().Int64()
+		if n == 0 {
+			return "an empty list"
+		}
+		return "a list"
+	case cue.NullKind:
+		return "null (an empty value)"
+	}
+	return fmt.Sprint(v)
+}
+
+var yamlErr = regexp.MustCompile(`^(?:yaml: )?(?:line (\d+): )?(.*?)$`)
+
+// yamlProblems positions a YAML syntax error. The YAML decoder reports
+// "file:line: message" as plain text, so the line is recovered from it.
+func yamlProblems(filename string, err error) Problems {
+	var ps Problems
+	for _, line := range strings.Split(strings.TrimSpace(err.Error()), "\n") {
+		pos := token.Position{Filename: filename, Line: 1, Column: 1}
+		msg := strings.TrimSpace(line)
+		if rest, ok := strings.CutPrefix(msg, filename+":"); ok {
+			num, tail, _ := strings.Cut(rest, ":")
+			if n, err := strconv.Atoi(num); err == nil {
+				pos.Line, msg = n, strings.TrimSpace(tail)
+			}
+		}
+		if m := yamlErr.FindStringSubmatch(msg); m != nil {
+			if n, err := strconv.Atoi(m[1]); err == nil {
+				pos.Line = n
+			}
+			msg = m[2]
+		}
+		ps = append(ps, Problem{Pos: pos, Message: "invalid YAML: " + msg})
+	}
+	return ps
+}
+
+// fromCUE wraps CUE errors that have no better wording (YAML syntax errors).
+func fromCUE(err error, fallbackFile string) Problems {
+	var ps Problems
+	for _, e := range cueerrors.Errors(err) {
+		pos := e.Position().Position()
+		if pos.Filename == "" || pos.Filename == schema.Filename {
+			for _, ip := range e.InputPositions() {
+				if p := ip.Position(); p.Filename != schema.Filename && p.Filename != "" {
+					pos = p
+					break
+				}
+			}
+		}
+		if pos.Filename == "" {
+			pos.Filename = fallbackFile
+		}
+		format, args := e.Msg()
+		path := pathString(dataPath(e.Path()))
+		ps = append(ps, Problem{Pos: pos, Path: path, Message: fmt.Sprintf(format, args...)})
+	}
+	if len(ps) == 0 {
+		ps = Problems{{Pos: token.Position{Filename: fallbackFile}, Message: err.Error()}}
+	}
+	ps.Sort()
+	return ps
+}
+
+// dataPath drops the schema's definition name from an error path.
+func dataPath(sels []string) cue.Path {
+	if len(sels) > 0 && strings.HasPrefix(sels[0], "#") {
+		sels = sels[1:]
+	}
+	out := make([]cue.Selector, len(sels))
+	for i, s := range sels {
+		var n int
+		if _, err := fmt.Sscanf(s, "%d", &n); err == nil && fmt.Sprint(n) == s {
+			out[i] = cue.Index(n)
+		} else {
+			out[i] = cue.Str(s)
+		}
+	}
+	return cue.MakePath(out...)
+}
+
+func keys(m map[string]cue.Value) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func sortedKeys(m map[string]cue.Value) []string {
+	out := keys(m)
+	slices.Sort(out)
+	return out
+}
+
+// suggest returns the candidate closest to name when it is close enough to
+// be a typo (edit distance at most 2, or equal ignoring case), else "".
+func suggest(name string, candidates []string) string {
+	slices.Sort(candidates)
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if strings.EqualFold(c, name) {
+			return c
+		}
+		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// schemaPath maps a path in the input to the schema: list indices become
+// "any element" and fields are looked up whether optional or required.
+func schemaPath(p cue.Path) cue.Path {
+	sels := p.Selectors()
+	out := make([]cue.Selector, len(sels))
+	for i, s := range sels {
+		if s.Type() == cue.IndexLabel {
+			out[i] = cue.AnyIndex
+		} else {
+			out[i] = s.Optional()
+		}
+	}
+	return cue.MakePath(out...)
+}
+
+func appendPath(p cue.Path, s cue.Selector) cue.Path {
+	return cue.MakePath(append(p.Selectors(), s)...)
+}
+
+// pathString prints a path the way users and kustomize write field paths:
+// spec.clusters[1].role.
+func pathString(p cue.Path) string {
+	var b strings.Builder
+	for _, s := range p.Selectors() {
+		if s.Type() == cue.IndexLabel {
+			fmt.Fprintf(&b, "[%d]", s.Index())
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s.Unquoted())
+	}
+	return b.String()
+}
+
+// positionOf finds the input position of path in doc, falling back to the
+// nearest enclosing value that exists.
+func positionOf(doc cue.Value, path string) token.Position {
+	p := cue.ParsePath(path)
+	if p.Err() != nil {
+		return doc.Pos().Position()
+	}
+	sels := p.Selectors()
+	for n := len(sels); n >= 0; n-- {
+		v := doc.LookupPath(cue.MakePath(sels[:n]...))
+		if v.Exists() {
+			if pos := v.Pos(); pos.IsValid() {
+				return pos.Position()
+			}
+		}
+	}
+	return token.Position{}
+}

@@ -1,0 +1,123 @@
+package compiler
+
+import (
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/token"
+)
+
+// Topology values, as spelled in the input.
+const (
+	MultiPrimary  = "multi-primary"
+	PrimaryRemote = "primary-remote"
+)
+
+// Role values, as spelled in the input.
+const (
+	RolePrimary = "primary"
+	RoleRemote  = "remote"
+)
+
+// Mesh is a loaded Mesh document with schema defaults applied. It remembers
+// where each value came from so later steps can point at the input.
+type Mesh struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Metadata   Metadata `json:"metadata"`
+	Spec       Spec     `json:"spec"`
+
+	// File is the input's name as given to Load; positions use it.
+	File string `json:"-"`
+	data cue.Value
+}
+
+// Metadata is the Kubernetes-style object metadata of a Mesh document.
+type Metadata struct {
+	Name        string            `json:"name"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// Spec describes the mesh; see schema/mesh.cue for each field's meaning.
+type Spec struct {
+	MeshID      string    `json:"meshID"`
+	Topology    string    `json:"topology"`
+	Istio       Istio     `json:"istio"`
+	TrustDomain string    `json:"trustDomain"`
+	Networks    []Network `json:"networks"`
+	Clusters    []Cluster `json:"clusters"`
+}
+
+// Istio pins the Istio release the output is written for.
+type Istio struct {
+	Version string `json:"version"`
+}
+
+// Network is a set of clusters whose pods reach each other directly.
+type Network struct {
+	Name string `json:"name"`
+}
+
+// Cluster is one Kubernetes cluster of the mesh.
+type Cluster struct {
+	Name            string          `json:"name"`
+	Context         string          `json:"context"`
+	Network         string          `json:"network"`
+	Role            string          `json:"role"`
+	ControlPlane    string          `json:"controlPlane,omitempty"`
+	EastWestGateway *Gateway        `json:"eastWestGateway,omitempty"`
+	Istiod          *IstiodExposure `json:"istiod,omitempty"`
+}
+
+// Gateway configures a cluster's east-west gateway.
+type Gateway struct {
+	Address string `json:"address,omitempty"`
+}
+
+// IstiodExposure is an address remotes reach a primary's istiod at without
+// going through its east-west gateway.
+type IstiodExposure struct {
+	Address string `json:"address"`
+}
+
+// IsPrimary reports whether the cluster runs its own istiod.
+func (c *Cluster) IsPrimary() bool { return c.Role == RolePrimary }
+
+// Pos returns the input position of the value at path (CUE syntax, as
+// "spec.clusters[1].role"). It walks up to the nearest value that exists in
+// the input, so a missing field points at the object that lacks it.
+func (m *Mesh) Pos(path string) token.Position {
+	return positionOf(m.data, path)
+}
+
+// MultiNetwork reports whether the mesh's clusters span more than one
+// network, which is what makes Istio route through east-west gateways.
+func (m *Mesh) MultiNetwork() bool {
+	seen := map[string]bool{}
+	for _, c := range m.Spec.Clusters {
+		seen[c.Network] = true
+	}
+	return len(seen) > 1
+}
+
+// Cluster returns the cluster named name, or nil.
+func (m *Mesh) Cluster(name string) *Cluster {
+	for i := range m.Spec.Clusters {
+		if m.Spec.Clusters[i].Name == name {
+			return &m.Spec.Clusters[i]
+		}
+	}
+	return nil
+}
+
+// Remotes returns, for each primary, the remotes that name it, in input
+// order. Built once per mesh so per-cluster work stays linear.
+func (m *Mesh) Remotes() map[string][]*Cluster {
+	out := map[string][]*Cluster{}
+	for i := range m.Spec.Clusters {
+		c := &m.Spec.Clusters[i]
+		if c.Role == RoleRemote && c.ControlPlane != "" {
+			out[c.ControlPlane] = append(out[c.ControlPlane], c)
+		}
+	}
+	return out
+}

@@ -1,0 +1,80 @@
+package compiler
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue/token"
+)
+
+// Problem is one thing wrong with the input, anchored at the value at fault.
+type Problem struct {
+	// Pos is the file, line and column of the offending value.
+	Pos token.Position
+	// Path is the field path inside the document, as "spec.clusters[1].role".
+	Path string
+	// Rule is the stable ID of the cross-cluster rule that failed (for
+	// example "MC003"); empty for schema problems.
+	Rule string
+	// Message says what is wrong and what is expected.
+	Message string
+}
+
+// String formats the problem the way compilers do: file:line:col: message.
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.Pos.Filename != "" {
+		b.WriteString(p.Pos.Filename)
+		if p.Pos.Line > 0 {
+			fmt.Fprintf(&b, ":%d:%d", p.Pos.Line, p.Pos.Column)
+		}
+		b.WriteString(": ")
+	}
+	if p.Path != "" {
+		b.WriteString(p.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	if p.Rule != "" {
+		fmt.Fprintf(&b, " [%s]", p.Rule)
+	}
+	return b.String()
+}
+
+// Problems is every problem found in one input. It is an error so the
+// pipeline can return it, and it keeps them all so users fix them in one go.
+type Problems []Problem
+
+// Error lists every problem, one per line.
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Sort orders problems as they appear in the input, then by path, so output
+// is stable and reads top to bottom.
+func (ps Problems) Sort() {
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		return cmp.Or(
+			cmp.Compare(a.Pos.Filename, b.Pos.Filename),
+			cmp.Compare(a.Pos.Line, b.Pos.Line),
+			cmp.Compare(a.Pos.Column, b.Pos.Column),
+			cmp.Compare(a.Path, b.Path),
+			cmp.Compare(a.Rule, b.Rule),
+			cmp.Compare(a.Message, b.Message),
+		)
+	})
+}
+
+// Err returns ps as an error, or nil when there are none.
+func (ps Problems) Err() error {
+	if len(ps) == 0 {
+		return nil
+	}
+	return ps
+}

@@ -1,0 +1,194 @@
+package compiler
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"runtime"
+	"slices"
+	"sync"
+
+	"meshc.dev/meshc/templates"
+)
+
+// File is one rendered file, its path relative to the output directory.
+type File struct {
+	Path string
+	Data []byte
+}
+
+// Output is the whole rendered tree for a mesh, sorted by path.
+type Output struct {
+	Files []File
+}
+
+// Lookup returns the file at path, or nil.
+func (o *Output) Lookup(p string) *File {
+	i, ok := slices.BinarySearchFunc(o.Files, p, func(f File, p string) int {
+		switch {
+		case f.Path < p:
+			return -1
+		case f.Path > p:
+			return 1
+		}
+		return 0
+	})
+	if !ok {
+		return nil
+	}
+	return &o.Files[i]
+}
+
+// Directory names inside each cluster's output. install/ holds istioctl
+// inputs (IstioOperator is not a resource kubectl can apply); manifests/ is a
+// kustomization kubectl applies as is.
+const (
+	InstallDir   = "install"
+	ManifestsDir = "manifests"
+	PlanFile     = "PLAN.md"
+)
+
+// clusterView is what a cluster's templates see: the cluster, its mesh and
+// everything derived about its place in the mesh.
+type clusterView struct {
+	Mesh    *Mesh
+	Cluster *Cluster
+	// Primary is the primary a remote uses; nil on a primary.
+	Primary *Cluster
+	// Remotes are the remotes a primary serves, in input order.
+	Remotes []*Cluster
+	// PilotAddress is where a remote reaches its primary's istiod.
+	PilotAddress string
+	MultiNetwork bool
+	// Resources lists the manifests/ files, in apply order.
+	Resources []string
+}
+
+// Render produces every file of every cluster plus the mesh's plan. The mesh
+// must have passed Validate; Render reports, but does not diagnose, a mesh
+// that did not. Clusters render independently and in parallel; the result is
+// byte-identical from run to run.
+func Render(m *Mesh) (*Output, error) {
+	remotes := m.Remotes()
+	multiNetwork := m.MultiNetwork()
+	byName := make(map[string]*Cluster, len(m.Spec.Clusters))
+	for i := range m.Spec.Clusters {
+		byName[m.Spec.Clusters[i].Name] = &m.Spec.Clusters[i]
+	}
+
+	perCluster := make([][]File, len(m.Spec.Clusters))
+	errs := make([]error, len(m.Spec.Clusters))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(m.Spec.Clusters)) {
+		wg.Go(func() {
+			for i := range next {
+				c := &m.Spec.Clusters[i]
+				v := &clusterView{Mesh: m, Cluster: c, Remotes: remotes[c.Name], MultiNetwork: multiNetwork}
+				if !c.IsPrimary() {
+					v.Primary = byName[c.ControlPlane]
+					if v.Primary == nil {
+						errs[i] = fmt.Errorf("cluster %q: control plane %q not found (validate the mesh before rendering)", c.Name, c.ControlPlane)
+						continue
+					}
+					v.PilotAddress = v.Primary.IstiodAddress()
+				}
+				files, err := renderCluster(v)
+				if err != nil {
+					err = fmt.Errorf("cluster %q: %w", c.Name, err)
+				}
+				perCluster[i], errs[i] = files, err
+			}
+		})
+	}
+	for i := range m.Spec.Clusters {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	out := &Output{}
+	for i := range perCluster {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		out.Files = append(out.Files, perCluster[i]...)
+	}
+	plan, err := RenderPlanMarkdown(BuildPlan(m))
+	if err != nil {
+		return nil, err
+	}
+	out.Files = append(out.Files, File{Path: PlanFile, Data: plan})
+	slices.SortFunc(out.Files, func(a, b File) int { return compareStrings(a.Path, b.Path) })
+	return out, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// IstiodAddress is where remotes reach this primary's istiod: an explicit
+// istiod address wins over the east-west gateway's.
+func (c *Cluster) IstiodAddress() string {
+	if c.Istiod != nil && c.Istiod.Address != "" {
+		return c.Istiod.Address
+	}
+	if c.EastWestGateway != nil {
+		return c.EastWestGateway.Address
+	}
+	return ""
+}
+
+// ExposesIstiod reports whether the primary exposes istiod through its
+// east-west gateway, as the Istio guides do for primaries with remotes.
+func (v *clusterView) ExposesIstiod() bool {
+	return len(v.Remotes) > 0 && v.Cluster.EastWestGateway != nil &&
+		(v.Cluster.Istiod == nil || v.Cluster.Istiod.Address == "")
+}
+
+func renderCluster(v *clusterView) ([]File, error) {
+	c := v.Cluster
+	type item struct{ dir, name, tmpl string }
+	var items []item
+	if c.IsPrimary() {
+		items = append(items, item{InstallDir, "istio.yaml", "primary.yaml.tmpl"})
+	} else {
+		items = append(items, item{InstallDir, "istio.yaml", "remote.yaml.tmpl"})
+	}
+	if c.EastWestGateway != nil {
+		items = append(items, item{InstallDir, "eastwest-gateway.yaml", "eastwest-gateway.yaml.tmpl"})
+	}
+	items = append(items, item{ManifestsDir, "namespace.yaml", "namespace.yaml.tmpl"})
+	// Gateway resources are read by the istiod of the cluster they live in,
+	// so they go to primaries only; a primary's config also drives its
+	// remotes' gateways.
+	if c.IsPrimary() && v.MultiNetwork {
+		items = append(items, item{ManifestsDir, "cross-network-gateway.yaml", "cross-network-gateway.yaml.tmpl"})
+	}
+	if c.IsPrimary() && v.ExposesIstiod() {
+		items = append(items, item{ManifestsDir, "expose-istiod.yaml", "expose-istiod.yaml.tmpl"})
+	}
+	for _, it := range items {
+		if it.dir == ManifestsDir {
+			v.Resources = append(v.Resources, it.name)
+		}
+	}
+	items = append(items, item{ManifestsDir, "kustomization.yaml", "kustomization.yaml.tmpl"})
+
+	files := make([]File, 0, len(items))
+	var buf bytes.Buffer
+	for _, it := range items {
+		buf.Reset()
+		if err := templates.Set.ExecuteTemplate(&buf, it.tmpl, v); err != nil {
+			return nil, fmt.Errorf("rendering %s: %w", it.name, err)
+		}
+		files = append(files, File{Path: path.Join(c.Name, it.dir, it.name), Data: bytes.Clone(buf.Bytes())})
+	}
+	return files, nil
+}

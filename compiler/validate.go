@@ -1,0 +1,318 @@
+package compiler
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Rule is one cross-cluster check the schema cannot express. IDs are stable:
+// users grep for them, editors link them, and docs/rules.md is generated
+// from this table.
+type Rule struct {
+	ID   string
+	Name string
+	// Protects says what the rule prevents, in one sentence.
+	Protects string
+	// Symptom is what a user would otherwise see at runtime in Istio.
+	Symptom string
+	check   func(m *Mesh, report func(path, format string, args ...any))
+}
+
+// Rules is the catalogue of cross-cluster rules, in ID order.
+var Rules = []Rule{
+	{
+		ID: "MC001", Name: "duplicate-cluster",
+		Protects: "Two clusters with the same name.",
+		Symptom:  "Both clusters claim one multiCluster.clusterName; istiod merges or drops their endpoints and remote secrets overwrite each other (istio-remote-secret-<name>).",
+		check:    checkDuplicateClusters,
+	},
+	{
+		ID: "MC002", Name: "duplicate-network",
+		Protects: "A network declared twice.",
+		Symptom:  "Usually a copy-paste slip that hides a missing network; meshc cannot tell which entry was meant.",
+		check:    checkDuplicateNetworks,
+	},
+	{
+		ID: "MC003", Name: "undeclared-network",
+		Protects: "A cluster on a network that is not declared.",
+		Symptom:  "A typo in topology.istio.io/network puts the cluster on a network of its own: cross-cluster traffic is sent to a gateway that does not exist and fails with 503s.",
+		check:    checkUndeclaredNetworks,
+	},
+	{
+		ID: "MC004", Name: "role-topology-mismatch",
+		Protects: "A remote cluster in a multi-primary mesh.",
+		Symptom:  "A remote installed where every cluster is expected to run istiod has no control plane of its own and no primary configured to serve it: sidecars never get configuration.",
+		check:    checkRoles,
+	},
+	{
+		ID: "MC005", Name: "remote-without-primary",
+		Protects: "A remote cluster that names no primary, a cluster that does not exist, itself or another remote.",
+		Symptom:  "The remote's injection webhook and remotePilotAddress point at no istiod: pods fail to start (webhook errors) or sidecars never become ready.",
+		check:    checkControlPlanes,
+	},
+	{
+		ID: "MC006", Name: "primary-with-control-plane",
+		Protects: "A primary cluster that names a control plane.",
+		Symptom:  "Only remotes use another cluster's istiod; the field on a primary is a sign the role is wrong.",
+		check:    checkPrimaryControlPlane,
+	},
+	{
+		ID: "MC007", Name: "missing-east-west-gateway",
+		Protects: "A network of a multi-network mesh with no east-west gateway.",
+		Symptom:  "Endpoints on that network are unreachable from other networks: requests across networks fail with 503 no healthy upstream.",
+		check:    checkEastWestGateways,
+	},
+	{
+		ID: "MC008", Name: "istiod-unreachable",
+		Protects: "A primary serving remotes without an address its remotes can reach istiod at.",
+		Symptom:  "Remotes cannot reach istiod on 15012 or the injection webhook on 15017: sidecar injection fails with timeouts and proxies stay unready.",
+		check:    checkIstiodExposure,
+	},
+	{
+		ID: "MC009", Name: "invalid-address",
+		Protects: "A gateway or istiod address that looks like an IP but is not one, or is a loopback, unspecified or link-local address.",
+		Symptom:  "Remotes and peers dial an address that can never reach another cluster: works on a laptop, fails everywhere else.",
+		check:    checkAddresses,
+	},
+	{
+		ID: "MC010", Name: "duplicate-context",
+		Protects: "Two clusters sharing one kubeconfig context.",
+		Symptom:  "The plan installs two clusters' control planes into the same cluster; the second install overwrites the first.",
+		check:    checkDuplicateContexts,
+	},
+}
+
+// Validate applies every rule in Rules to a loaded mesh and returns all
+// problems found, in input order. A mesh that passes renders.
+func Validate(m *Mesh) Problems {
+	var ps Problems
+	for _, r := range Rules {
+		r.check(m, func(path, format string, args ...any) {
+			ps = append(ps, Problem{Pos: m.Pos(path), Path: path, Rule: r.ID, Message: fmt.Sprintf(format, args...)})
+		})
+	}
+	ps.Sort()
+	return ps
+}
+
+func clusterPath(i int, field string) string {
+	p := fmt.Sprintf("spec.clusters[%d]", i)
+	if field != "" {
+		p += "." + field
+	}
+	return p
+}
+
+func checkDuplicateClusters(m *Mesh, report func(string, string, ...any)) {
+	first := map[string]int{}
+	for i, c := range m.Spec.Clusters {
+		if j, ok := first[c.Name]; ok {
+			report(clusterPath(i, "name"), "cluster %q is already defined at %s; cluster names must be unique", c.Name, shortPos(m, clusterPath(j, "name")))
+			continue
+		}
+		first[c.Name] = i
+	}
+}
+
+func checkDuplicateNetworks(m *Mesh, report func(string, string, ...any)) {
+	first := map[string]int{}
+	for i, n := range m.Spec.Networks {
+		p := fmt.Sprintf("spec.networks[%d].name", i)
+		if j, ok := first[n.Name]; ok {
+			report(p, "network %q is already declared at %s; network names must be unique", n.Name, shortPos(m, fmt.Sprintf("spec.networks[%d].name", j)))
+			continue
+		}
+		first[n.Name] = i
+	}
+}
+
+func checkUndeclaredNetworks(m *Mesh, report func(string, string, ...any)) {
+	declared := map[string]bool{}
+	var names []string
+	for _, n := range m.Spec.Networks {
+		if !declared[n.Name] {
+			names = append(names, n.Name)
+		}
+		declared[n.Name] = true
+	}
+	for i, c := range m.Spec.Clusters {
+		if !declared[c.Network] {
+			msg := fmt.Sprintf("network %q is not declared (declared: %s)", c.Network, strings.Join(names, ", "))
+			if s := suggest(c.Network, names); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			report(clusterPath(i, "network"), "%s", msg)
+		}
+	}
+}
+
+func checkRoles(m *Mesh, report func(string, string, ...any)) {
+	if m.Spec.Topology != MultiPrimary {
+		return
+	}
+	for i, c := range m.Spec.Clusters {
+		if c.Role != RolePrimary {
+			report(clusterPath(i, "role"), "cluster %q is a %s, but topology %q runs istiod in every cluster; make it a primary or use topology %q", c.Name, c.Role, MultiPrimary, PrimaryRemote)
+		}
+	}
+}
+
+func checkControlPlanes(m *Mesh, report func(string, string, ...any)) {
+	var primaries []string
+	roles := map[string]string{}
+	for _, c := range m.Spec.Clusters {
+		if _, dup := roles[c.Name]; !dup {
+			roles[c.Name] = c.Role
+		}
+		if c.IsPrimary() {
+			primaries = append(primaries, c.Name)
+		}
+	}
+	for i, c := range m.Spec.Clusters {
+		if c.Role != RoleRemote {
+			continue
+		}
+		hint := "primaries: " + strings.Join(primaries, ", ")
+		if len(primaries) == 0 {
+			hint = "the mesh has no primary; make at least one cluster a primary"
+		}
+		switch role, ok := roles[c.ControlPlane]; {
+		case c.ControlPlane == "":
+			report(clusterPath(i, ""), "remote cluster %q must name its primary in controlPlane (%s)", c.Name, hint)
+		case c.ControlPlane == c.Name:
+			report(clusterPath(i, "controlPlane"), "remote cluster %q names itself as its control plane; name a primary (%s)", c.Name, hint)
+		case !ok:
+			msg := fmt.Sprintf("control plane %q is not a cluster of this mesh (%s)", c.ControlPlane, hint)
+			if s := suggest(c.ControlPlane, primaries); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			report(clusterPath(i, "controlPlane"), "%s", msg)
+		case role != RolePrimary:
+			report(clusterPath(i, "controlPlane"), "control plane %q is a remote, not a primary; a remote must name a primary (%s)", c.ControlPlane, hint)
+		}
+	}
+}
+
+func checkPrimaryControlPlane(m *Mesh, report func(string, string, ...any)) {
+	for i, c := range m.Spec.Clusters {
+		if c.IsPrimary() && c.ControlPlane != "" {
+			report(clusterPath(i, "controlPlane"), "primary cluster %q runs its own istiod; controlPlane is only for remotes (remove it, or set role: remote)", c.Name)
+		}
+	}
+}
+
+func checkEastWestGateways(m *Mesh, report func(string, string, ...any)) {
+	if !m.MultiNetwork() {
+		return
+	}
+	hosts := map[string][]string{}
+	covered := map[string]bool{}
+	for _, c := range m.Spec.Clusters {
+		hosts[c.Network] = append(hosts[c.Network], c.Name)
+		if c.EastWestGateway != nil {
+			covered[c.Network] = true
+		}
+	}
+	seen := map[string]bool{}
+	for i, n := range m.Spec.Networks {
+		if seen[n.Name] || len(hosts[n.Name]) == 0 || covered[n.Name] {
+			continue
+		}
+		seen[n.Name] = true
+		report(fmt.Sprintf("spec.networks[%d].name", i),
+			"network %q hosts %s but none has an eastWestGateway; other networks reach its workloads only through one (add eastWestGateway: {} to one of them)",
+			n.Name, plural("cluster", hosts[n.Name]))
+	}
+}
+
+func checkIstiodExposure(m *Mesh, report func(string, string, ...any)) {
+	remotes := m.Remotes()
+	for i, c := range m.Spec.Clusters {
+		rs := remotes[c.Name]
+		if !c.IsPrimary() || len(rs) == 0 || c.Istiod != nil {
+			continue
+		}
+		names := make([]string, len(rs))
+		for k, r := range rs {
+			names[k] = r.Name
+		}
+		switch {
+		case c.EastWestGateway == nil:
+			report(clusterPath(i, ""), "primary %q serves %s but has no eastWestGateway to expose istiod through; add eastWestGateway with its address, or give istiod.address",
+				c.Name, plural("remote", names))
+		case c.EastWestGateway.Address == "":
+			report(clusterPath(i, "eastWestGateway"), "primary %q serves %s, which reach istiod through this gateway: set eastWestGateway.address to its external IP or hostname (kubectl get svc istio-eastwestgateway -n istio-system), or give istiod.address",
+				c.Name, plural("remote", names))
+		}
+	}
+}
+
+func checkAddresses(m *Mesh, report func(string, string, ...any)) {
+	for i, c := range m.Spec.Clusters {
+		if c.EastWestGateway != nil && c.EastWestGateway.Address != "" {
+			if msg := addressProblem(c.EastWestGateway.Address); msg != "" {
+				report(clusterPath(i, "eastWestGateway.address"), "%s", msg)
+			}
+		}
+		if c.Istiod != nil {
+			if msg := addressProblem(c.Istiod.Address); msg != "" {
+				report(clusterPath(i, "istiod.address"), "%s", msg)
+			}
+		}
+	}
+}
+
+// addressProblem explains why addr cannot be reached from another cluster,
+// or returns "" when it can.
+func addressProblem(addr string) string {
+	looksIP := strings.Contains(addr, ":") || strings.Trim(addr, "0123456789.") == ""
+	if !looksIP {
+		if addr == "localhost" || strings.HasSuffix(addr, ".localhost") {
+			return fmt.Sprintf("%q is a loopback name; other clusters cannot reach it", addr)
+		}
+		return ""
+	}
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return fmt.Sprintf("%q is not a valid IP address", addr)
+	}
+	switch {
+	case ip.IsLoopback():
+		return fmt.Sprintf("%s is a loopback address; other clusters cannot reach it", addr)
+	case ip.IsUnspecified():
+		return fmt.Sprintf("%s is the unspecified address; give the address other clusters dial", addr)
+	case ip.IsLinkLocalUnicast() || ip.IsMulticast():
+		return fmt.Sprintf("%s is not routable between clusters", addr)
+	}
+	return ""
+}
+
+func checkDuplicateContexts(m *Mesh, report func(string, string, ...any)) {
+	first := map[string]string{}
+	names := map[string]bool{}
+	for i, c := range m.Spec.Clusters {
+		if names[c.Name] {
+			continue // MC001 already reports the duplicate cluster
+		}
+		names[c.Name] = true
+		if other, ok := first[c.Context]; ok {
+			report(clusterPath(i, "context"), "cluster %q uses kubeconfig context %q, already used by cluster %q; each cluster needs its own context", c.Name, c.Context, other)
+			continue
+		}
+		first[c.Context] = c.Name
+	}
+}
+
+func plural(noun string, names []string) string {
+	if len(names) == 1 {
+		return fmt.Sprintf("%s %s", noun, names[0])
+	}
+	return fmt.Sprintf("%ss %s", noun, strings.Join(names, ", "))
+}
+
+// shortPos is "line:col" of path, for pointing at an earlier definition.
+func shortPos(m *Mesh, path string) string {
+	p := m.Pos(path)
+	return fmt.Sprintf("line %d", p.Line)
+}
