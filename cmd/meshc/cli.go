@@ -221,4 +221,3 @@ func (e *env) fail(cmd string, err error) int {
 	fmt.Fprintf(e.stderr, "meshc %s: %v\n", cmd, err)
 	return exitUsage
 }
-
