@@ -20,39 +20,39 @@ var invalid = map[string][]string{
 		`empty.yaml:1:1: file is empty; expected a Mesh document`,
 	},
 	"mc001-mc002-duplicates.yaml": {
-		`mc001-mc002-duplicates.yaml:12:7: spec.networks[1].name: network "network1" is already declared at line 11; network names must be unique [MC002]`,
-		`mc001-mc002-duplicates.yaml:17:7: spec.clusters[1].name: cluster "cluster1" is already defined at line 14; cluster names must be unique [MC001]`,
+		`mc001-mc002-duplicates.yaml:12:13: spec.networks[1].name: network "network1" is already declared at line 11; network names must be unique [MC002]`,
+		`mc001-mc002-duplicates.yaml:17:13: spec.clusters[1].name: cluster "cluster1" is already defined at line 14; cluster names must be unique [MC001]`,
 	},
 	"mc003-undeclared-network.yaml": {
-		`mc003-undeclared-network.yaml:14:7: spec.clusters[0].network: network "network2" is not declared (declared: network1); did you mean "network1"? [MC003]`,
+		`mc003-undeclared-network.yaml:14:16: spec.clusters[0].network: network "network2" is not declared (declared: network1); did you mean "network1"? [MC003]`,
 	},
 	"mc004-remote-in-multi-primary.yaml": {
 		`mc004-remote-in-multi-primary.yaml:13:7: spec.clusters[0]: primary "cluster1" serves remote cluster2 but has no eastWestGateway to expose istiod through; add eastWestGateway with its address, or give istiod.address [MC008]`,
-		`mc004-remote-in-multi-primary.yaml:18:7: spec.clusters[1].role: cluster "cluster2" is a remote, but topology "multi-primary" runs istiod in every cluster; make it a primary or use topology "primary-remote" [MC004]`,
+		`mc004-remote-in-multi-primary.yaml:18:13: spec.clusters[1].role: cluster "cluster2" is a remote, but topology "multi-primary" runs istiod in every cluster; make it a primary or use topology "primary-remote" [MC004]`,
 	},
 	"mc005-remote-without-primary.yaml": {
 		`mc005-remote-without-primary.yaml:18:7: spec.clusters[1]: remote cluster "cluster2" must name its primary in controlPlane (primaries: cluster1) [MC005]`,
-		`mc005-remote-without-primary.yaml:24:7: spec.clusters[2].controlPlane: remote cluster "cluster3" names itself as its control plane; name a primary (primaries: cluster1) [MC005]`,
-		`mc005-remote-without-primary.yaml:28:7: spec.clusters[3].controlPlane: control plane "cluster2" is a remote, not a primary; a remote must name a primary (primaries: cluster1) [MC005]`,
-		`mc005-remote-without-primary.yaml:32:7: spec.clusters[4].controlPlane: control plane "clustr1" is not a cluster of this mesh (primaries: cluster1); did you mean "cluster1"? [MC005]`,
+		`mc005-remote-without-primary.yaml:24:21: spec.clusters[2].controlPlane: remote cluster "cluster3" names itself as its control plane; name a primary (primaries: cluster1) [MC005]`,
+		`mc005-remote-without-primary.yaml:28:21: spec.clusters[3].controlPlane: control plane "cluster2" is a remote, not a primary; a remote must name a primary (primaries: cluster1) [MC005]`,
+		`mc005-remote-without-primary.yaml:32:21: spec.clusters[4].controlPlane: control plane "clustr1" is not a cluster of this mesh (primaries: cluster1); did you mean "cluster1"? [MC005]`,
 	},
 	"mc006-primary-with-control-plane.yaml": {
-		`mc006-primary-with-control-plane.yaml:16:7: spec.clusters[0].controlPlane: primary cluster "cluster1" runs its own istiod; controlPlane is only for remotes (remove it, or set role: remote) [MC006]`,
+		`mc006-primary-with-control-plane.yaml:16:21: spec.clusters[0].controlPlane: primary cluster "cluster1" runs its own istiod; controlPlane is only for remotes (remove it, or set role: remote) [MC006]`,
 	},
 	"mc007-missing-east-west-gateway.yaml": {
-		`mc007-missing-east-west-gateway.yaml:12:7: spec.networks[1].name: network "network2" hosts cluster cluster2 but none has an eastWestGateway; other networks reach its workloads only through one (add eastWestGateway: {} to one of them) [MC007]`,
+		`mc007-missing-east-west-gateway.yaml:12:13: spec.networks[1].name: network "network2" hosts cluster cluster2 but none has an eastWestGateway; other networks reach its workloads only through one (add eastWestGateway: {} to one of them) [MC007]`,
 	},
 	"mc008-istiod-unreachable.yaml": {
 		`mc008-istiod-unreachable.yaml:13:7: spec.clusters[0]: primary "cluster1" serves remote cluster3 but has no eastWestGateway to expose istiod through; add eastWestGateway with its address, or give istiod.address [MC008]`,
 		`mc008-istiod-unreachable.yaml:19:7: spec.clusters[1].eastWestGateway: primary "cluster2" serves remote cluster4, which reach istiod through this gateway: set eastWestGateway.address to its external IP or hostname (kubectl get svc istio-eastwestgateway -n istio-system), or give istiod.address [MC008]`,
 	},
 	"mc009-invalid-address.yaml": {
-		`mc009-invalid-address.yaml:17:9: spec.clusters[0].eastWestGateway.address: 127.0.0.1 is a loopback address; other clusters cannot reach it [MC009]`,
-		`mc009-invalid-address.yaml:19:9: spec.clusters[0].istiod.address: "300.1.2.3" is not a valid IP address [MC009]`,
-		`mc009-invalid-address.yaml:24:9: spec.clusters[1].eastWestGateway.address: "localhost" is a loopback name; other clusters cannot reach it [MC009]`,
+		`mc009-invalid-address.yaml:17:18: spec.clusters[0].eastWestGateway.address: 127.0.0.1 is a loopback address; other clusters cannot reach it [MC009]`,
+		`mc009-invalid-address.yaml:19:18: spec.clusters[0].istiod.address: "300.1.2.3" is not a valid IP address [MC009]`,
+		`mc009-invalid-address.yaml:24:18: spec.clusters[1].eastWestGateway.address: "localhost" is a loopback name; other clusters cannot reach it [MC009]`,
 	},
 	"mc010-duplicate-context.yaml": {
-		`mc010-duplicate-context.yaml:20:7: spec.clusters[1].context: cluster "cluster2" uses kubeconfig context "kind-mesh", already used by cluster "cluster1"; each cluster needs its own context [MC010]`,
+		`mc010-duplicate-context.yaml:20:16: spec.clusters[1].context: cluster "cluster2" uses kubeconfig context "kind-mesh", already used by cluster "cluster1"; each cluster needs its own context [MC010]`,
 	},
 	"not-a-mapping.yaml": {
 		`not-a-mapping.yaml:1:1: expected a single Mesh document (a YAML mapping with apiVersion, kind, metadata and spec), found a list or several documents`,

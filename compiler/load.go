@@ -485,8 +485,10 @@ func pathString(p cue.Path) string {
 	return b.String()
 }
 
-// positionOf finds the input position of path in doc, falling back to the
-// nearest enclosing value that exists.
+// positionOf finds the input position of path in doc: the value itself for
+// a scalar (where an editor should put the cursor), the key for a mapping or
+// list. A path missing from the input falls back to the nearest enclosing
+// value that exists.
 func positionOf(doc cue.Value, path string) token.Position {
 	p := cue.ParsePath(path)
 	if p.Err() != nil {
@@ -495,10 +497,17 @@ func positionOf(doc cue.Value, path string) token.Position {
 	sels := p.Selectors()
 	for n := len(sels); n >= 0; n-- {
 		v := doc.LookupPath(cue.MakePath(sels[:n]...))
-		if v.Exists() {
-			if pos := v.Pos(); pos.IsValid() {
+		if !v.Exists() {
+			continue
+		}
+		if f, ok := v.Source().(*ast.Field); ok && n == len(sels) && f.Value != nil &&
+			v.IncompleteKind()&(cue.StructKind|cue.ListKind) == 0 {
+			if pos := f.Value.Pos(); pos.IsValid() {
 				return pos.Position()
 			}
+		}
+		if pos := v.Pos(); pos.IsValid() {
+			return pos.Position()
 		}
 	}
 	return token.Position{}
