@@ -1,0 +1,599 @@
+package certs
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+)
+
+// File names, as Istio's plug-in CA and tools/certs spell them.
+const (
+	RootCertFile  = "root-cert.pem"
+	RootKeyFile   = "root-key.pem"
+	CACertFile    = "ca-cert.pem"
+	CAKeyFile     = "ca-key.pem"
+	CertChainFile = "cert-chain.pem"
+	// SecretFile is the cacerts Secret manifest; it holds ca-key.pem.
+	SecretFile = "cacerts.yaml"
+)
+
+// Conventions of istio/istio tools/certs (common.mk, root-ca.conf,
+// intermediate.conf), kept so certificates made by meshc read like the ones
+// the Istio docs make.
+const (
+	// DefaultKeyBits is ROOTCA_KEYSZ and INTERMEDIATE_KEYSZ.
+	DefaultKeyBits = 4096
+	// DefaultValidity is ROOTCA_DAYS and INTERMEDIATE_DAYS (3650 days).
+	DefaultValidity = 3650 * 24 * time.Hour
+	Organization    = "Istio"
+	RootCN          = "Root CA"
+	IntermediateCN  = "Intermediate CA"
+	// IstiodSAN is INTERMEDIATE_SAN_DNS.
+	IstiodSAN = "istiod.istio-system.svc"
+	// Namespace and SecretName are where istiod looks for a plug-in CA.
+	Namespace  = "istio-system"
+	SecretName = "cacerts"
+)
+
+// backdate is how far before "now" certificates become valid, so a cluster
+// whose clock runs a little behind the machine that made them accepts them.
+const backdate = 5 * time.Minute
+
+// Options says what Generate creates.
+type Options struct {
+	// Dir is the certificates directory; created 0700 if missing.
+	Dir string
+	// Clusters are the clusters that get an intermediate CA, by name
+	// (DNS-1123 labels; they name the subdirectories).
+	Clusters []string
+	// RootCert and RootKey name an existing root to sign with (both or
+	// neither). Its certificate is copied into Dir; its key is not.
+	RootCert, RootKey string
+	// Force replaces existing intermediates (new keys). The root is never
+	// replaced: delete it by hand to start a new trust.
+	Force bool
+	// KeyBits is the RSA key size of new keys; 0 means DefaultKeyBits.
+	KeyBits int
+	// RootValidity and Validity are the lifetimes of a new root and new
+	// intermediates; 0 means DefaultValidity. An intermediate never outlives
+	// its root.
+	RootValidity, Validity time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Status says what Generate did with one file or directory.
+type Status string
+
+// Statuses reported in Result.
+const (
+	Created  Status = "created"
+	Reused   Status = "reused"   // an existing root signed the new intermediates
+	Kept     Status = "kept"     // an existing intermediate was left alone
+	Replaced Status = "replaced" // an existing intermediate was re-issued (Force)
+	Copied   Status = "copied"   // a root given by path was copied into Dir
+)
+
+// Event is one thing Generate did, named by path so callers can report it
+// without ever touching key material.
+type Event struct {
+	Status  Status
+	Path    string
+	Cluster string // "" for the root
+}
+
+// Result lists what Generate did: the root first, then clusters in order.
+type Result struct {
+	Events []Event
+}
+
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+// Generate makes sure Dir holds a root CA and an intermediate CA for every
+// cluster in opts.Clusters. See the package documentation for the layout.
+func Generate(opts Options) (*Result, error) {
+	if opts.KeyBits == 0 {
+		opts.KeyBits = DefaultKeyBits
+	}
+	if opts.Validity == 0 {
+		opts.Validity = DefaultValidity
+	}
+	if opts.RootValidity == 0 {
+		opts.RootValidity = DefaultValidity
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if (opts.RootCert == "") != (opts.RootKey == "") {
+		return nil, errors.New("give both the root certificate and the root key, or neither")
+	}
+	seen := map[string]bool{}
+	for _, c := range opts.Clusters {
+		if !dnsLabel.MatchString(c) {
+			return nil, fmt.Errorf("cluster name %q is not a DNS-1123 label", c)
+		}
+		if seen[c] {
+			return nil, fmt.Errorf("cluster %q listed twice", c)
+		}
+		seen[c] = true
+	}
+	if err := ensureDir(opts.Dir); err != nil {
+		return nil, err
+	}
+
+	res := &Result{}
+	// Work out which clusters need a new intermediate before touching the
+	// root, so a run that changes nothing needs no root key.
+	var todo []string
+	for _, c := range opts.Clusters {
+		d := filepath.Join(opts.Dir, c)
+		switch empty, err := isEmptyDir(d); {
+		case err != nil:
+			return nil, err
+		case !empty && !opts.Force:
+			res.Events = append(res.Events, Event{Status: Kept, Path: d, Cluster: c})
+		default:
+			todo = append(todo, c)
+		}
+	}
+
+	root, err := loadOrCreateRoot(opts, len(todo) > 0, res)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range todo {
+		d := filepath.Join(opts.Dir, c)
+		existed, err := exists(d)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeIntermediate(opts, root, c, d); err != nil {
+			return nil, fmt.Errorf("cluster %s: %w", c, err)
+		}
+		st := Created
+		if existed {
+			st = Replaced
+		}
+		res.Events = append(res.Events, Event{Status: st, Path: d, Cluster: c})
+	}
+	// Kept events were recorded before the root's; put the root first.
+	sortEvents(res.Events, opts.Clusters)
+	return res, nil
+}
+
+func sortEvents(ev []Event, order []string) {
+	rank := map[string]int{"": -1}
+	for i, c := range order {
+		rank[c] = i
+	}
+	// Insertion sort keeps it stable and the lists are tiny.
+	for i := 1; i < len(ev); i++ {
+		for j := i; j > 0 && rank[ev[j].Cluster] < rank[ev[j-1].Cluster]; j-- {
+			ev[j], ev[j-1] = ev[j-1], ev[j]
+		}
+	}
+}
+
+// rootCA is the signing root: its certificate (DER and parsed) and, when a
+// new intermediate must be signed, its key.
+type rootCA struct {
+	cert *x509.Certificate
+	pem  []byte
+	key  crypto.Signer
+}
+
+func loadOrCreateRoot(opts Options, needKey bool, res *Result) (*rootCA, error) {
+	certPath := filepath.Join(opts.Dir, RootCertFile)
+	keyPath := filepath.Join(opts.Dir, RootKeyFile)
+	haveCert, err := exists(certPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if opts.RootCert != "" {
+		root, err := readRoot(opts.RootCert, opts.RootKey)
+		if err != nil {
+			return nil, err
+		}
+		if haveCert {
+			existing, err := os.ReadFile(certPath)
+			if err != nil {
+				return nil, err
+			}
+			c, err := parseCert(existing)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", certPath, err)
+			}
+			if !c.Equal(root.cert) {
+				return nil, fmt.Errorf("%s holds a different root than %s; its intermediates would not trust the new ones (use a fresh directory, or remove it to start a new trust)", certPath, opts.RootCert)
+			}
+			res.Events = append(res.Events, Event{Status: Reused, Path: opts.RootCert})
+			return root, nil
+		}
+		if err := writeFile(certPath, root.pem, 0o644); err != nil {
+			return nil, err
+		}
+		res.Events = append(res.Events, Event{Status: Copied, Path: certPath})
+		return root, nil
+	}
+
+	if haveCert {
+		if !needKey {
+			res.Events = append(res.Events, Event{Status: Reused, Path: certPath})
+			return nil, nil
+		}
+		haveKey, err := exists(keyPath)
+		if err != nil {
+			return nil, err
+		}
+		if !haveKey {
+			return nil, fmt.Errorf("%s exists but %s does not; give the root's key with the root certificate and key flags to sign new intermediates", certPath, keyPath)
+		}
+		root, err := readRoot(certPath, keyPath)
+		if err != nil {
+			return nil, err
+		}
+		res.Events = append(res.Events, Event{Status: Reused, Path: certPath})
+		return root, nil
+	}
+	if ok, err := exists(keyPath); err != nil {
+		return nil, err
+	} else if ok {
+		return nil, fmt.Errorf("%s exists without %s; meshc will not overwrite a key (restore the certificate or remove the key)", keyPath, certPath)
+	}
+	root, keyPEM, err := newRoot(opts)
+	if err != nil {
+		return nil, err
+	}
+	// Key first: a certificate without its key is useless, a lone key is
+	// refused on the next run instead of silently replaced.
+	if err := writeFile(keyPath, keyPEM, 0o600); err != nil {
+		return nil, err
+	}
+	if err := writeFile(certPath, root.pem, 0o644); err != nil {
+		return nil, err
+	}
+	res.Events = append(res.Events, Event{Status: Created, Path: certPath})
+	return root, nil
+}
+
+func readRoot(certPath, keyPath string) (*rootCA, error) {
+	certPEM, err := os.ReadFile(certPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading root certificate: %w", err)
+	}
+	cert, err := parseCert(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", certPath, err)
+	}
+	if !cert.IsCA || cert.KeyUsage&x509.KeyUsageCertSign == 0 {
+		return nil, fmt.Errorf("%s: not a CA certificate (needs CA:true and keyCertSign)", certPath)
+	}
+	keyPEM, err := os.ReadFile(keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading root key: %w", err)
+	}
+	key, err := parseKey(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", keyPath, err)
+	}
+	if !keyMatches(key, cert) {
+		return nil, fmt.Errorf("%s does not belong to %s", keyPath, certPath)
+	}
+	return &rootCA{cert: cert, pem: encodeCert(cert.Raw), key: key}, nil
+}
+
+func newRoot(opts Options) (*rootCA, []byte, error) {
+	key, err := rsa.GenerateKey(rand.Reader, opts.KeyBits)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generating root key: %w", err)
+	}
+	now := opts.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{Organization: []string{Organization}, CommonName: RootCN},
+		NotBefore:             now.Add(-backdate),
+		NotAfter:              now.Add(opts.RootValidity),
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		KeyUsage:              caKeyUsage,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("signing root: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyPEM, err := encodeKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &rootCA{cert: cert, pem: encodeCert(der), key: key}, keyPEM, nil
+}
+
+// caKeyUsage is tools/certs' keyUsage: digitalSignature, nonRepudiation,
+// keyEncipherment, keyCertSign (Go marks it critical, as the config does).
+const caKeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment |
+	x509.KeyUsageKeyEncipherment | x509.KeyUsageCertSign
+
+// writeIntermediate issues cluster's intermediate and writes its directory
+// atomically: into a fresh sibling that replaces dir only when complete.
+func writeIntermediate(opts Options, root *rootCA, cluster, dir string) (err error) {
+	key, err := rsa.GenerateKey(rand.Reader, opts.KeyBits)
+	if err != nil {
+		return fmt.Errorf("generating key: %w", err)
+	}
+	now := opts.Now()
+	notAfter := now.Add(opts.Validity)
+	if notAfter.After(root.cert.NotAfter) {
+		notAfter = root.cert.NotAfter
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject: pkix.Name{
+			Organization: []string{Organization},
+			CommonName:   IntermediateCN,
+			Locality:     []string{cluster},
+		},
+		NotBefore:             now.Add(-backdate),
+		NotAfter:              notAfter,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+		KeyUsage:              caKeyUsage,
+		DNSNames:              []string{IstiodSAN},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, root.cert, key.Public(), root.key)
+	if err != nil {
+		return fmt.Errorf("signing intermediate: %w", err)
+	}
+	keyPEM, err := encodeKey(key)
+	if err != nil {
+		return err
+	}
+	certPEM := encodeCert(der)
+	chain := append(bytes.Clone(certPEM), root.pem...)
+	files := []struct {
+		name string
+		data []byte
+		mode fs.FileMode
+	}{
+		{CAKeyFile, keyPEM, 0o600},
+		{CACertFile, certPEM, 0o644},
+		{RootCertFile, root.pem, 0o644},
+		{CertChainFile, chain, 0o644},
+		{SecretFile, secretManifest(cluster, certPEM, keyPEM, root.pem, chain), 0o600},
+	}
+
+	tmp, err := os.MkdirTemp(opts.Dir, "."+cluster+".new-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := os.Chmod(tmp, 0o700); err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(tmp, f.name), f.data, f.mode); err != nil {
+			return err
+		}
+		// WriteFile's mode is filtered by the umask; set it exactly.
+		if err := os.Chmod(filepath.Join(tmp, f.name), f.mode); err != nil {
+			return err
+		}
+	}
+	var old string
+	if ok, err := exists(dir); err != nil {
+		return err
+	} else if ok {
+		old = tmp + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("moving previous %s aside: %w", dir, err)
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if old != "" {
+			_ = os.Rename(old, dir)
+		}
+		return err
+	}
+	if old != "" {
+		return os.RemoveAll(old)
+	}
+	return nil
+}
+
+// secretManifest is the cacerts Secret of the Istio plug-in CA task
+// (kubectl create secret generic cacerts --from-file=...), as a manifest so
+// it can be applied idempotently. Its keys are the bare file names.
+func secretManifest(cluster string, caCert, caKey, rootCert, chain []byte) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Istio plug-in CA for cluster %s, generated by meshc certs.\n", cluster)
+	b.WriteString("# Holds a private key: keep it out of version control; apply it with\n")
+	b.WriteString("# kubectl apply --server-side so the key is not copied into an annotation.\n")
+	b.WriteString("apiVersion: v1\nkind: Secret\nmetadata:\n")
+	fmt.Fprintf(&b, "  name: %s\n  namespace: %s\n", SecretName, Namespace)
+	b.WriteString("type: Opaque\ndata:\n")
+	for _, kv := range []struct {
+		k string
+		v []byte
+	}{{CACertFile, caCert}, {CAKeyFile, caKey}, {CertChainFile, chain}, {RootCertFile, rootCert}} {
+		fmt.Fprintf(&b, "  %s: %s\n", kv.k, base64.StdEncoding.EncodeToString(kv.v))
+	}
+	return b.Bytes()
+}
+
+func serial() *big.Int {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return n.Add(n, big.NewInt(1))
+}
+
+func encodeCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// encodeKey writes PKCS#8 ("PRIVATE KEY"), what openssl 3 writes and what
+// Istio's ParsePemEncodedKey accepts.
+func encodeKey(key crypto.Signer) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("encoding key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// parseCert reads the first certificate of a PEM file.
+func parseCert(data []byte) (*x509.Certificate, error) {
+	certs, err := parseCerts(data)
+	if err != nil {
+		return nil, err
+	}
+	return certs[0], nil
+}
+
+func parseCerts(data []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("parsing certificate: %w", err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no PEM certificate found")
+	}
+	return out, nil
+}
+
+// parseKey reads a PKCS#8, PKCS#1 or SEC 1 private key: what tools/certs,
+// openssl and Istio use.
+func parseKey(data []byte) (crypto.Signer, error) {
+	b, _ := pem.Decode(data)
+	if b == nil {
+		return nil, errors.New("no PEM private key found")
+	}
+	var key any
+	var err error
+	switch b.Type {
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(b.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(b.Bytes)
+	default:
+		return nil, fmt.Errorf("unsupported PEM block %q for a private key", b.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("parsing private key: %w", err)
+	}
+	s, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("unsupported private key type %T", key)
+	}
+	return s, nil
+}
+
+func keyMatches(key crypto.Signer, cert *x509.Certificate) bool {
+	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
+	return ok && pub.Equal(cert.PublicKey)
+}
+
+// ensureDir creates dir 0700, or tightens an existing one to 0700: it will
+// hold private keys.
+func ensureDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating certificates directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("restricting %s to its owner: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+func exists(p string) (bool, error) {
+	_, err := os.Lstat(p)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, err
+}
+
+func isEmptyDir(p string) (bool, error) {
+	entries, err := os.ReadDir(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	return len(entries) == 0, nil
+}
+
+// writeFile writes data to p atomically (temporary file, then rename) with
+// exactly mode, regardless of the umask.
+func writeFile(p string, data []byte, mode fs.FileMode) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".new-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := f.Chmod(mode); err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), p)
+}
