@@ -66,6 +66,9 @@ type Cluster struct {
 	ControlPlane    string          `json:"controlPlane,omitempty"`
 	EastWestGateway *Gateway        `json:"eastWestGateway,omitempty"`
 	Istiod          *IstiodExposure `json:"istiod,omitempty"`
+	// APIServer is the https:// URL other clusters' istiod reach this
+	// cluster's Kubernetes API server at; "" when not given.
+	APIServer string `json:"apiServer,omitempty"`
 }
 
 // Gateway configures a cluster's east-west gateway.

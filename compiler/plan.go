@@ -2,19 +2,62 @@ package compiler
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"path"
 
 	"meshc.dev/meshc/templates"
 )
 
+// PlanAPIVersion and PlanKind identify the JSON form of a plan, so tools
+// that read it can tell which field names to expect.
+const (
+	PlanAPIVersion = "meshc.dev/v1alpha1"
+	PlanKind       = "Plan"
+)
+
+// Variables the plan's commands use. They are environment variables of the
+// shell script and placeholders in the Markdown and JSON forms.
+const (
+	// CertsDirVar is the directory `meshc certs` wrote; commands read
+	// ${CERTS_DIR}/<cluster>/cacerts.yaml from it.
+	CertsDirVar = "CERTS_DIR"
+	// DefaultCertsDir is CERTS_DIR when unset, relative to where the plan
+	// is run from: the directory `meshc certs` writes by default.
+	DefaultCertsDir = "certs"
+)
+
+// Phase IDs, in the order BuildPlan emits them. Automation keys on them.
+const (
+	PhaseNamespaces      = "namespaces"
+	PhaseCACerts         = "cacerts"
+	PhasePrimaries       = "primaries"
+	PhasePrimaryGateways = "primary-gateways"
+	PhaseExpose          = "expose"
+	PhaseRemoteSecrets   = "remote-secrets"
+	PhaseRemotes         = "remotes"
+	PhaseRemoteGateways  = "remote-gateways"
+)
+
 // Plan is the ordered list of commands that installs a rendered mesh. Paths
-// in commands are relative to the output directory.
+// in commands are relative to the output directory, except those under
+// ${CERTS_DIR}. Its JSON field names are stable.
 type Plan struct {
-	Name         string  `json:"name"`
-	MeshID       string  `json:"meshID"`
-	IstioVersion string  `json:"istioVersion"`
-	Phases       []Phase `json:"phases"`
+	APIVersion   string     `json:"apiVersion"`
+	Kind         string     `json:"kind"`
+	Name         string     `json:"name"`
+	MeshID       string     `json:"meshID"`
+	IstioVersion string     `json:"istioVersion"`
+	Variables    []Variable `json:"variables"`
+	Phases       []Phase    `json:"phases"`
+}
+
+// Variable is an environment variable the commands expect, with the value
+// the shell script falls back to.
+type Variable struct {
+	Name        string `json:"name"`
+	Default     string `json:"default"`
+	Description string `json:"description"`
 }
 
 // Phase is a group of steps that may run in any order among themselves but
@@ -29,6 +72,9 @@ type Phase struct {
 type Step struct {
 	Cluster string `json:"cluster"`
 	Context string `json:"context"`
+	// Source is, for a remote-secret step, the cluster whose API server
+	// Cluster's istiod is given access to.
+	Source string `json:"source,omitempty"`
 	// Command is a POSIX shell command line, with arguments quoted.
 	Command string `json:"command"`
 }
@@ -61,10 +107,20 @@ func RemoteSecrets(m *Mesh) []RemoteSecret {
 }
 
 // BuildPlan orders the install the way the Istio multicluster guides do:
-// istio-system first, then primaries and their gateways, exposure, remote
-// secrets, and remotes last (a remote's webhook calls its primary's istiod).
+// istio-system and the shared root of trust (cacerts) first, since istiod
+// creates its own self-signed CA if it starts without one; then primaries
+// and their gateways, exposure, remote secrets, and remotes last (a remote's
+// webhook calls its primary's istiod). Every command is idempotent, so the
+// plan can be re-run after a failure.
 func BuildPlan(m *Mesh) *Plan {
-	p := &Plan{Name: m.Metadata.Name, MeshID: m.Spec.MeshID, IstioVersion: m.Spec.Istio.Version}
+	p := &Plan{
+		APIVersion: PlanAPIVersion, Kind: PlanKind,
+		Name: m.Metadata.Name, MeshID: m.Spec.MeshID, IstioVersion: m.Spec.Istio.Version,
+		Variables: []Variable{{
+			Name: CertsDirVar, Default: DefaultCertsDir,
+			Description: "directory written by meshc certs (one subdirectory per cluster)",
+		}},
+	}
 	add := func(id, title string, steps []Step) {
 		if len(steps) > 0 {
 			p.Phases = append(p.Phases, Phase{ID: id, Title: title, Steps: steps})
@@ -89,40 +145,110 @@ func BuildPlan(m *Mesh) *Plan {
 	}
 	file := func(c *Cluster, dir, name string) string { return templates.Shell(path.Join(c.Name, dir, name)) }
 
-	add("namespaces", "Create istio-system with its network label", each(all, func(c *Cluster, ctx string) string {
+	add(PhaseNamespaces, "Create istio-system with its network label", each(all, func(c *Cluster, ctx string) string {
 		return fmt.Sprintf("kubectl --context=%s apply -f %s", ctx, file(c, ManifestsDir, "namespace.yaml"))
 	}))
-	add("primaries", "Install the control plane of each primary", each(primary, func(c *Cluster, ctx string) string {
+	// Server-side apply: a client-side apply would copy the CA's private key
+	// into the last-applied-configuration annotation. Cluster names are
+	// DNS labels, safe inside double quotes.
+	add(PhaseCACerts, "Give every cluster its intermediate CA, signed by the mesh's shared root", each(all, func(c *Cluster, ctx string) string {
+		return fmt.Sprintf(`kubectl --context=%s apply --server-side --field-manager=meshc -f "${%s}/%s/cacerts.yaml"`, ctx, CertsDirVar, c.Name)
+	}))
+	add(PhasePrimaries, "Install the control plane of each primary", each(primary, func(c *Cluster, ctx string) string {
 		return fmt.Sprintf("istioctl install -y --context=%s -f %s", ctx, file(c, InstallDir, "istio.yaml"))
 	}))
-	add("primary-gateways", "Install the east-west gateways of the primaries", each(gateway(primary), func(c *Cluster, ctx string) string {
+	add(PhasePrimaryGateways, "Install the east-west gateways of the primaries", each(gateway(primary), func(c *Cluster, ctx string) string {
 		return fmt.Sprintf("istioctl install -y --context=%s -f %s", ctx, file(c, InstallDir, "eastwest-gateway.yaml"))
 	}))
-	add("expose", "Expose services and istiod through the east-west gateways", each(primary, func(c *Cluster, ctx string) string {
+	add(PhaseExpose, "Expose services and istiod through the east-west gateways", each(primary, func(c *Cluster, ctx string) string {
 		return fmt.Sprintf("kubectl --context=%s apply -k %s", ctx, templates.Shell(path.Join(c.Name, ManifestsDir)))
 	}))
 	var secrets []Step
 	for _, s := range RemoteSecrets(m) {
+		server := ""
+		if s.Source.APIServer != "" {
+			server = " --server=" + templates.Shell(s.Source.APIServer)
+		}
 		secrets = append(secrets, Step{
-			Cluster: s.Reader.Name, Context: s.Reader.Context,
-			Command: fmt.Sprintf("istioctl create-remote-secret --context=%s --name=%s | kubectl apply -f - --context=%s",
-				templates.Shell(s.Source.Context), templates.Shell(s.Source.Name), templates.Shell(s.Reader.Context)),
+			Cluster: s.Reader.Name, Context: s.Reader.Context, Source: s.Source.Name,
+			Command: fmt.Sprintf("istioctl create-remote-secret --context=%s --name=%s%s | kubectl apply -f - --context=%s",
+				templates.Shell(s.Source.Context), templates.Shell(s.Source.Name), server, templates.Shell(s.Reader.Context)),
 		})
 	}
-	add("remote-secrets", "Give every primary read access to every other cluster's API server", secrets)
-	add("remotes", "Install each remote, pointed at its primary's istiod", each(remote, func(c *Cluster, ctx string) string {
+	add(PhaseRemoteSecrets, "Give every primary read access to every other cluster's API server", secrets)
+	add(PhaseRemotes, "Install each remote, pointed at its primary's istiod", each(remote, func(c *Cluster, ctx string) string {
 		return fmt.Sprintf("istioctl install -y --context=%s -f %s", ctx, file(c, InstallDir, "istio.yaml"))
 	}))
-	add("remote-gateways", "Install the east-west gateways of the remotes", each(gateway(remote), func(c *Cluster, ctx string) string {
+	add(PhaseRemoteGateways, "Install the east-west gateways of the remotes", each(gateway(remote), func(c *Cluster, ctx string) string {
 		return fmt.Sprintf("istioctl install -y --context=%s -f %s", ctx, file(c, InstallDir, "eastwest-gateway.yaml"))
 	}))
 	return p
+}
+
+// SetDefault changes the fallback value of a plan variable, as `meshc plan
+// --certs DIR` does for CERTS_DIR.
+func (p *Plan) SetDefault(name, value string) {
+	for i := range p.Variables {
+		if p.Variables[i].Name == name {
+			p.Variables[i].Default = value
+		}
+	}
+}
+
+// Plan formats accepted by RenderPlan.
+const (
+	PlanMarkdown = "markdown"
+	PlanShell    = "shell"
+	PlanJSON     = "json"
+)
+
+// PlanFormats lists the formats RenderPlan accepts, for usage messages.
+var PlanFormats = []string{PlanMarkdown, PlanShell, PlanJSON}
+
+// ShellOptions shape the shell form of a plan.
+type ShellOptions struct {
+	// OutDir is the rendered output directory the script changes into,
+	// relative to where it is run. Empty means the script's own directory:
+	// the plan.sh that render writes lives in the output it installs.
+	OutDir string
+}
+
+// RenderPlan writes the plan in one of PlanFormats: Markdown for people
+// (PLAN.md), a bash script for running it, JSON for automation.
+func RenderPlan(p *Plan, format string, so ShellOptions) ([]byte, error) {
+	switch format {
+	case PlanMarkdown:
+		return RenderPlanMarkdown(p)
+	case PlanShell:
+		return RenderPlanShell(p, so)
+	case PlanJSON:
+		b, err := json.MarshalIndent(p, "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("rendering plan: %w", err)
+		}
+		return append(b, '\n'), nil
+	}
+	return nil, fmt.Errorf("unknown plan format %q (want markdown, shell or json)", format)
 }
 
 // RenderPlanMarkdown writes the plan as the PLAN.md a human follows.
 func RenderPlanMarkdown(p *Plan) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := templates.Set.ExecuteTemplate(&buf, "plan.md.tmpl", p); err != nil {
+		return nil, fmt.Errorf("rendering plan: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// RenderPlanShell writes the plan as a bash script that stops at the first
+// failing command and can be re-run from the start.
+func RenderPlanShell(p *Plan, so ShellOptions) ([]byte, error) {
+	var buf bytes.Buffer
+	data := struct {
+		*Plan
+		OutDir string
+	}{p, so.OutDir}
+	if err := templates.Set.ExecuteTemplate(&buf, "plan.sh.tmpl", data); err != nil {
 		return nil, fmt.Errorf("rendering plan: %w", err)
 	}
 	return buf.Bytes(), nil

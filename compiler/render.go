@@ -3,9 +3,11 @@ package compiler
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"path"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"meshc.dev/meshc/templates"
@@ -15,6 +17,8 @@ import (
 type File struct {
 	Path string
 	Data []byte
+	// Mode is the file's permission bits; 0 means 0644.
+	Mode fs.FileMode
 }
 
 // Output is the whole rendered tree for a mesh, sorted by path.
@@ -46,6 +50,18 @@ const (
 	InstallDir   = "install"
 	ManifestsDir = "manifests"
 	PlanFile     = "PLAN.md"
+	// PlanScript is the plan as a runnable script.
+	PlanScript = "plan.sh"
+	// RemoteAccessDir holds, in a cluster other primaries watch, the reader
+	// service account, token and RBAC: complete, apply as is.
+	RemoteAccessDir = "remote-access"
+	// RemoteSecretsDir holds, in a primary, one remote secret per cluster it
+	// watches, with credential placeholders: kept apart from manifests/ so
+	// nothing applies them before they are filled in.
+	RemoteSecretsDir = "remote-secrets"
+	// ReaderTokenSecret is the reader token Secret; the name istioctl
+	// create-remote-secret creates and reuses.
+	ReaderTokenSecret = "istio-reader-service-account-istio-remote-secret-token"
 )
 
 // clusterView is what a cluster's templates see: the cluster, its mesh and
@@ -114,11 +130,21 @@ func Render(m *Mesh) (*Output, error) {
 		}
 		out.Files = append(out.Files, perCluster[i]...)
 	}
-	plan, err := RenderPlanMarkdown(BuildPlan(m))
+	access, err := renderRemoteAccess(m)
 	if err != nil {
 		return nil, err
 	}
-	out.Files = append(out.Files, File{Path: PlanFile, Data: plan})
+	out.Files = append(out.Files, access...)
+	p := BuildPlan(m)
+	plan, err := RenderPlanMarkdown(p)
+	if err != nil {
+		return nil, err
+	}
+	script, err := RenderPlanShell(p, ShellOptions{})
+	if err != nil {
+		return nil, err
+	}
+	out.Files = append(out.Files, File{Path: PlanFile, Data: plan}, File{Path: PlanScript, Data: script, Mode: 0o755})
 	slices.SortFunc(out.Files, func(a, b File) int { return compareStrings(a.Path, b.Path) })
 	return out, nil
 }
@@ -189,6 +215,58 @@ func renderCluster(v *clusterView) ([]File, error) {
 			return nil, fmt.Errorf("rendering %s: %w", it.name, err)
 		}
 		files = append(files, File{Path: path.Join(c.Name, it.dir, it.name), Data: bytes.Clone(buf.Bytes())})
+	}
+	return files, nil
+}
+
+// readerView is what istio-reader.yaml.tmpl sees: a cluster other primaries
+// watch, and those primaries.
+type readerView struct {
+	Mesh        *Mesh
+	Cluster     *Cluster
+	Readers     []*Cluster
+	TokenSecret string
+}
+
+// remoteSecretView is what remote-secret.yaml.tmpl sees: one reader/source
+// pair and the placeholder names for the credential it lacks.
+type remoteSecretView struct {
+	Mesh                       *Mesh
+	Reader, Source             *Cluster
+	TokenSecret                string
+	CAVar, TokenVar, ServerVar string
+}
+
+// renderRemoteAccess writes the declarative form of every remote secret:
+// per watched cluster its reader access, per pair the Secret the reading
+// primary needs, in the order RemoteSecrets gives.
+func renderRemoteAccess(m *Mesh) ([]File, error) {
+	pairs := RemoteSecrets(m)
+	readers := map[string][]*Cluster{}
+	var files []File
+	var buf bytes.Buffer
+	for _, s := range pairs {
+		readers[s.Source.Name] = append(readers[s.Source.Name], s.Reader)
+		env := "MESHC_" + strings.ToUpper(strings.ReplaceAll(s.Source.Name, "-", "_"))
+		v := &remoteSecretView{Mesh: m, Reader: s.Reader, Source: s.Source, TokenSecret: ReaderTokenSecret,
+			CAVar: env + "_CA_DATA", TokenVar: env + "_TOKEN", ServerVar: env + "_API_SERVER"}
+		buf.Reset()
+		if err := templates.Set.ExecuteTemplate(&buf, "remote-secret.yaml.tmpl", v); err != nil {
+			return nil, fmt.Errorf("cluster %q: rendering remote secret for %q: %w", s.Reader.Name, s.Source.Name, err)
+		}
+		files = append(files, File{Path: path.Join(s.Reader.Name, RemoteSecretsDir, "istio-remote-secret-"+s.Source.Name+".yaml"), Data: bytes.Clone(buf.Bytes())})
+	}
+	for i := range m.Spec.Clusters {
+		c := &m.Spec.Clusters[i]
+		if len(readers[c.Name]) == 0 {
+			continue
+		}
+		buf.Reset()
+		v := &readerView{Mesh: m, Cluster: c, Readers: readers[c.Name], TokenSecret: ReaderTokenSecret}
+		if err := templates.Set.ExecuteTemplate(&buf, "istio-reader.yaml.tmpl", v); err != nil {
+			return nil, fmt.Errorf("cluster %q: rendering reader access: %w", c.Name, err)
+		}
+		files = append(files, File{Path: path.Join(c.Name, RemoteAccessDir, "istio-reader.yaml"), Data: bytes.Clone(buf.Bytes())})
 	}
 	return files, nil
 }

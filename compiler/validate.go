@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
 	"strings"
 )
 
@@ -80,6 +81,12 @@ var Rules = []Rule{
 		Protects: "Two clusters sharing one kubeconfig context.",
 		Symptom:  "The plan installs two clusters' control planes into the same cluster; the second install overwrites the first.",
 		check:    checkDuplicateContexts,
+	},
+	{
+		ID: "MC011", Name: "unreachable-api-server",
+		Protects: "An API server URL whose host is a loopback, unspecified or link-local address, localhost, or not a valid IP.",
+		Symptom:  "Remote secrets built from a kind or minikube kubeconfig (https://127.0.0.1:port) work on the laptop that made them; every other cluster's istiod dials itself, and istioctl remote-clusters shows the cluster as timeout.",
+		check:    checkAPIServers,
 	},
 }
 
@@ -286,6 +293,22 @@ func addressProblem(addr string) string {
 		return fmt.Sprintf("%s is not routable between clusters", addr)
 	}
 	return ""
+}
+
+func checkAPIServers(m *Mesh, report func(string, string, ...any)) {
+	for i, c := range m.Spec.Clusters {
+		if c.APIServer == "" {
+			continue
+		}
+		u, err := url.Parse(c.APIServer)
+		if err != nil || u.Hostname() == "" {
+			report(clusterPath(i, "apiServer"), "%q is not a URL with a host", c.APIServer)
+			continue
+		}
+		if msg := addressProblem(u.Hostname()); msg != "" {
+			report(clusterPath(i, "apiServer"), "%q: %s (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach)", c.APIServer, msg)
+		}
+	}
 }
 
 func checkDuplicateContexts(m *Mesh, report func(string, string, ...any)) {

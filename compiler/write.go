@@ -42,7 +42,11 @@ func Write(out *Output, dir string) (err error) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("writing %s: %w", f.Path, err)
 		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+		mode := f.Mode
+		if mode == 0 {
+			mode = 0o644
+		}
+		if err := os.WriteFile(p, f.Data, mode); err != nil {
 			return fmt.Errorf("writing %s: %w", f.Path, err)
 		}
 	}

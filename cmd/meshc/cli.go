@@ -41,6 +41,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	cmds := []*command{
 		newRenderCmd(e),
 		newVetCmd(e),
+		newCertsCmd(e),
+		newPlanCmd(e),
 		newVersionCmd(e),
 	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -20,6 +22,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: os.Getenv("MESHC_UPDATE") != "",
+		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"mode": cmdMode},
 		Setup: func(e *testscript.Env) error {
 			// Scripts read the repository's examples through $EXAMPLES.
 			wd, err := os.Getwd()
@@ -31,4 +34,22 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// cmdMode is "mode PERM FILE...": each file's permission bits must be PERM
+// (octal), as private keys must be 0600 in 0700 directories.
+func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: mode PERM FILE...")
+	}
+	want, err := strconv.ParseUint(args[0], 8, 32)
+	ts.Check(err)
+	for _, f := range args[1:] {
+		fi, err := os.Stat(ts.MkAbs(f))
+		ts.Check(err)
+		got := uint64(fi.Mode().Perm())
+		if (got == want) == neg {
+			ts.Fatalf("%s has mode %s, want %s%#o", f, fmt.Sprintf("%#o", got), map[bool]string{true: "not ", false: ""}[neg], want)
+		}
+	}
 }

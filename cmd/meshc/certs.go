@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"meshc.dev/meshc/certs"
+	"meshc.dev/meshc/compiler"
+)
+
+func newCertsCmd(e *env) *command {
+	c := &command{name: "certs", summary: "create the mesh's shared root CA and each cluster's intermediate CA, or --check them",
+		usage: "certs -f FILE [-o DIR] [flags]\n       meshc certs --check [-f FILE] [--expiry-window D] [DIR]"}
+	c.flags = newFlagSet(e, c.name, c.usage)
+	file := c.flags.String("f", "", "Mesh `file` whose clusters get an intermediate CA (with --check: that must have one)")
+	dir := c.flags.String("o", "certs", "certificates `directory`; keep it out of version control (it holds private keys)")
+	check := c.flags.Bool("check", false, "check an existing certificates directory instead of writing one")
+	window := c.flags.Duration("expiry-window", certs.DefaultExpiryWindow, "with --check, report certificates expiring within this `duration`")
+	force := c.flags.Bool("force", false, "re-issue the intermediates (new keys) of clusters that already have one; the root is never replaced")
+	rootCert := c.flags.String("root-cert", "", "sign with this existing root CA certificate `file` (with --root-key)")
+	rootKey := c.flags.String("root-key", "", "the root CA's private key `file` (never copied)")
+	keySize := c.flags.Int("key-size", certs.DefaultKeyBits, "RSA key size in `bits` of new keys: 2048, 3072 or 4096 (Istio's tools/certs use 4096)")
+	rootDays := c.flags.Int("root-days", 3650, "validity of a new root CA, in `days`")
+	days := c.flags.Int("days", 3650, "validity of new intermediate CAs, in `days` (never beyond the root's)")
+
+	c.run = func(args []string) int {
+		var clusters []string
+		if *file != "" {
+			name, data, code := e.read(*file)
+			if code != exitOK {
+				return code
+			}
+			m, err := compiler.Check(name, data)
+			if err != nil {
+				return e.fail("certs", err)
+			}
+			for _, cl := range m.Spec.Clusters {
+				clusters = append(clusters, cl.Name)
+			}
+		}
+		if *check {
+			d := *dir
+			switch len(args) {
+			case 0:
+			case 1:
+				d = args[0]
+			default:
+				fmt.Fprintf(e.stderr, "meshc certs --check: expected at most one directory, got %d arguments\n", len(args))
+				return exitUsage
+			}
+			return e.checkCerts(d, clusters, *window)
+		}
+		if len(args) != 0 || *file == "" {
+			fmt.Fprintln(e.stderr, "meshc certs: give the Mesh file with -f (clusters come from it)")
+			c.flags.Usage()
+			return exitUsage
+		}
+		switch *keySize {
+		case 2048, 3072, 4096:
+		default:
+			fmt.Fprintf(e.stderr, "meshc certs: --key-size must be 2048, 3072 or 4096, got %d\n", *keySize)
+			return exitUsage
+		}
+		if *days <= 0 || *rootDays <= 0 {
+			fmt.Fprintln(e.stderr, "meshc certs: --days and --root-days must be positive")
+			return exitUsage
+		}
+		res, err := certs.Generate(certs.Options{
+			Dir: *dir, Clusters: clusters, Force: *force, KeyBits: *keySize,
+			RootCert: *rootCert, RootKey: *rootKey,
+			RootValidity: time.Duration(*rootDays) * 24 * time.Hour,
+			Validity:     time.Duration(*days) * 24 * time.Hour,
+		})
+		if err != nil {
+			return e.fail("certs", err)
+		}
+		for _, ev := range res.Events {
+			p := displayName(ev.Path)
+			switch {
+			case ev.Cluster == "":
+				fmt.Fprintf(e.stdout, "%-8s %s (root CA)\n", ev.Status, p)
+			case ev.Status == certs.Kept:
+				fmt.Fprintf(e.stdout, "%-8s %s/ (intermediate CA of %s; --force re-issues it)\n", ev.Status, p, ev.Cluster)
+			default:
+				fmt.Fprintf(e.stdout, "%-8s %s/ (intermediate CA of %s)\n", ev.Status, p, ev.Cluster)
+			}
+		}
+		return exitOK
+	}
+	return c
+}
+
+// checkCerts prints each finding as "path: message" on stderr and exits 1
+// when there is any, like vet does for a Mesh file.
+func (e *env) checkCerts(dir string, clusters []string, window time.Duration) int {
+	findings, err := certs.Check(certs.CheckOptions{Dir: dir, Clusters: clusters, Window: window})
+	if err != nil {
+		return e.fail("certs", err)
+	}
+	for _, f := range findings {
+		fmt.Fprintf(e.stderr, "%s: %s\n", displayName(f.Path), f.Message)
+	}
+	if len(findings) > 0 {
+		return exitInvalid
+	}
+	fmt.Fprintf(e.stdout, "%s: every intermediate chains to %s and is valid for at least %s\n",
+		displayName(dir), displayName(filepath.Join(dir, certs.RootCertFile)), window)
+	return exitOK
+}
