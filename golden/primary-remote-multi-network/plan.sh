@@ -11,8 +11,8 @@
 set -euo pipefail
 
 if [[ -z "${CERTS_DIR:-}" ]]; then CERTS_DIR=certs; fi
-CERTS_DIR=$(cd -- "$CERTS_DIR" && pwd) || { echo "plan: CERTS_DIR=$CERTS_DIR is not a directory" >&2; exit 1; }
-export CERTS_DIR
+dir=$(cd -- "$CERTS_DIR" 2>/dev/null && pwd) || { echo "plan: CERTS_DIR=$CERTS_DIR is not a directory" >&2; exit 1; }
+export CERTS_DIR="$dir"
 # Commands name files of the rendered output: this script's directory.
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
