@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -62,6 +63,11 @@ func newCertsCmd(e *env) *command {
 			fmt.Fprintf(e.stderr, "meshc certs: --key-size must be 2048, 3072 or 4096, got %d\n", *keySize)
 			return exitUsage
 		}
+		if out := renderOutputAround(*dir); out != "" {
+			fmt.Fprintf(e.stderr, "meshc certs: %s is inside %s, a meshc render output that the next render replaces as a whole; keep certificates elsewhere\n",
+				displayName(*dir), displayName(out))
+			return exitUsage
+		}
 		if *days <= 0 || *rootDays <= 0 {
 			fmt.Fprintln(e.stderr, "meshc certs: --days and --root-days must be positive")
 			return exitUsage
@@ -89,6 +95,26 @@ func newCertsCmd(e *env) *command {
 		return exitOK
 	}
 	return c
+}
+
+// renderOutputAround returns dir or the nearest directory above it that is
+// a meshc render output (it holds the plan), or "". Keys written there
+// would be deleted by the next render.
+func renderOutputAround(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(abs, compiler.PlanFile)); err == nil {
+			return abs
+		}
+		parent := filepath.Dir(abs)
+		if parent == abs {
+			return ""
+		}
+		abs = parent
+	}
 }
 
 // checkCerts prints each finding as "path: message" on stderr and exits 1
