@@ -55,10 +55,10 @@ var invalid = map[string][]string{
 		`mc010-duplicate-context.yaml:20:16: spec.clusters[1].context: cluster "cluster2" uses kubeconfig context "kind-mesh", already used by cluster "cluster1"; each cluster needs its own context [MC010]`,
 	},
 	"mc011-unreachable-api-server.yaml": {
-		`mc011-unreachable-api-server.yaml:16:7: spec.clusters[0].apiServer: "https://127.0.0.1:6443": 127.0.0.1 is a loopback address; other clusters cannot reach it (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach) [MC011]`,
-		`mc011-unreachable-api-server.yaml:20:7: spec.clusters[1].apiServer: "https://localhost:38211": "localhost" is a loopback name; other clusters cannot reach it (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach) [MC011]`,
-		`mc011-unreachable-api-server.yaml:24:7: spec.clusters[2].apiServer: "https://[::1]:6443": ::1 is a loopback address; other clusters cannot reach it (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach) [MC011]`,
-		`mc011-unreachable-api-server.yaml:28:7: spec.clusters[3].apiServer: "https://0.0.0.0": 0.0.0.0 is the unspecified address; give the address other clusters dial (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach) [MC011]`,
+		`mc011-unreachable-api-server.yaml:16:18: spec.clusters[0].apiServer: "https://127.0.0.1:6443": 127.0.0.1 is a loopback address; other clusters cannot reach it (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach) [MC011]`,
+		`mc011-unreachable-api-server.yaml:20:18: spec.clusters[1].apiServer: "https://localhost:38211": "localhost" is a loopback name; other clusters cannot reach it (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach) [MC011]`,
+		`mc011-unreachable-api-server.yaml:24:18: spec.clusters[2].apiServer: "https://[::1]:6443": ::1 is a loopback address; other clusters cannot reach it (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach) [MC011]`,
+		`mc011-unreachable-api-server.yaml:28:18: spec.clusters[3].apiServer: "https://0.0.0.0": 0.0.0.0 is the unspecified address; give the address other clusters dial (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach) [MC011]`,
 	},
 	"not-a-mapping.yaml": {
 		`not-a-mapping.yaml:1:1: expected a single Mesh document (a YAML mapping with apiVersion, kind, metadata and spec), found a list or several documents`,
