@@ -47,11 +47,9 @@ func ExampleCompile() {
 	// cluster1/manifests/expose-istiod.yaml
 	// cluster1/manifests/kustomization.yaml
 	// cluster1/manifests/namespace.yaml
-	// cluster1/remote-secrets/istio-remote-secret-cluster2.yaml
 	// cluster2/install/istio.yaml
 	// cluster2/manifests/kustomization.yaml
 	// cluster2/manifests/namespace.yaml
-	// cluster2/remote-access/istio-reader.yaml
 	// plan.sh
 }
 

@@ -45,7 +45,19 @@ type Spec struct {
 	TrustDomain string    `json:"trustDomain"`
 	Networks    []Network `json:"networks"`
 	Clusters    []Cluster `json:"clusters"`
+	// RemoteSecrets is RemoteSecretsIstioctl or RemoteSecretsDeclarative.
+	RemoteSecrets string `json:"remoteSecrets"`
 }
+
+// RemoteSecrets values, as spelled in the input.
+const (
+	RemoteSecretsIstioctl    = "istioctl"
+	RemoteSecretsDeclarative = "declarative"
+)
+
+// Declarative reports whether render writes the remote secrets and reader
+// access as manifests instead of leaving them to istioctl.
+func (m *Mesh) Declarative() bool { return m.Spec.RemoteSecrets == RemoteSecretsDeclarative }
 
 // Istio pins the Istio release the output is written for.
 type Istio struct {

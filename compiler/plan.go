@@ -43,13 +43,16 @@ const (
 // in commands are relative to the output directory, except those under
 // ${CERTS_DIR}. Its JSON field names are stable.
 type Plan struct {
-	APIVersion   string     `json:"apiVersion"`
-	Kind         string     `json:"kind"`
-	Name         string     `json:"name"`
-	MeshID       string     `json:"meshID"`
-	IstioVersion string     `json:"istioVersion"`
-	Variables    []Variable `json:"variables"`
-	Phases       []Phase    `json:"phases"`
+	APIVersion   string `json:"apiVersion"`
+	Kind         string `json:"kind"`
+	Name         string `json:"name"`
+	MeshID       string `json:"meshID"`
+	IstioVersion string `json:"istioVersion"`
+	// RemoteSecrets is the mesh's spec.remoteSecrets: whether the
+	// remote-secret steps have a declarative alternative in the output.
+	RemoteSecrets string     `json:"remoteSecrets"`
+	Variables     []Variable `json:"variables"`
+	Phases        []Phase    `json:"phases"`
 }
 
 // Variable is an environment variable the commands expect, with the value
@@ -116,6 +119,7 @@ func BuildPlan(m *Mesh) *Plan {
 	p := &Plan{
 		APIVersion: PlanAPIVersion, Kind: PlanKind,
 		Name: m.Metadata.Name, MeshID: m.Spec.MeshID, IstioVersion: m.Spec.Istio.Version,
+		RemoteSecrets: m.Spec.RemoteSecrets,
 		Variables: []Variable{{
 			Name: CertsDirVar, Default: DefaultCertsDir,
 			Description: "directory written by meshc certs (one subdirectory per cluster)",

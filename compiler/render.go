@@ -130,11 +130,13 @@ func Render(m *Mesh) (*Output, error) {
 		}
 		out.Files = append(out.Files, perCluster[i]...)
 	}
-	access, err := renderRemoteAccess(m)
-	if err != nil {
-		return nil, err
+	if m.Declarative() {
+		access, err := renderRemoteAccess(m)
+		if err != nil {
+			return nil, err
+		}
+		out.Files = append(out.Files, access...)
 	}
-	out.Files = append(out.Files, access...)
 	p := BuildPlan(m)
 	plan, err := RenderPlanMarkdown(p)
 	if err != nil {
