@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,7 +93,7 @@ func Process(items []*yaml.RNode, fnConfig *yaml.RNode) ([]*yaml.RNode, Results,
 		return items, src.results(ps), nil
 	}
 
-	gen, err := resources(out, cluster, src.dir())
+	gen, err := resources(out, cluster, src.dir(), src.path != "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -144,8 +145,9 @@ func insertBySection(ps compiler.Problems, p compiler.Problem) compiler.Problems
 
 // resources parses the cluster's manifests/ files in the order its
 // kustomization lists them, annotating each with the path and index it
-// would have on disk.
-func resources(out *compiler.Output, cluster, dir string) ([]*yaml.RNode, error) {
+// would have on disk. toFiles says the Mesh itself came from a file, so the
+// runner writes resources back to files.
+func resources(out *compiler.Output, cluster, dir string, toFiles bool) ([]*yaml.RNode, error) {
 	prefix := cluster + "/" + compiler.ManifestsDir + "/"
 	k := out.Lookup(prefix + "kustomization.yaml")
 	if k == nil {
@@ -171,6 +173,11 @@ func resources(out *compiler.Output, cluster, dir string) ([]*yaml.RNode, error)
 			a := n.GetAnnotations()
 			a[kioutil.PathAnnotation] = path.Join(dir, f.Path)
 			a[kioutil.IndexAnnotation] = strconv.Itoa(i)
+			if toFiles {
+				// Writers that put resources back into files (kustomize fn
+				// run) indent lists the way meshc render does.
+				a[kioutil.SeqIndentAnnotation] = string(yaml.WideSequenceStyle)
+			}
 			if err := n.SetAnnotations(a); err != nil {
 				return nil, fmt.Errorf("rendering %s: annotating %s: %w", cluster, f.Path, err)
 			}
@@ -235,11 +242,16 @@ func (o origin) dir() string {
 	return path.Dir(o.path)
 }
 
+// lineRef matches the compiler's pointers to an earlier definition ("is
+// already declared at line 11"). The line is one of the runner's
+// serialisation of the Mesh, not of the user's file, so results drop it.
+var lineRef = regexp.MustCompile(` at line \d+`)
+
 // results maps problems to results one to one, in the same order.
 func (o origin) results(ps compiler.Problems) Results {
 	rs := make(Results, len(ps))
 	for i, p := range ps {
-		r := Result{Severity: SeverityError, Message: p.Message, ResourceRef: o.ref}
+		r := Result{Severity: SeverityError, Message: lineRef.ReplaceAllString(p.Message, ""), ResourceRef: o.ref}
 		if p.Path != "" {
 			r.Field = &Field{Path: p.Path}
 		}
