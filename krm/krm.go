@@ -113,7 +113,7 @@ func Process(items []*yaml.RNode, fnConfig *yaml.RNode) ([]*yaml.RNode, Results,
 // what is wrong and a missing cluster would be noise.
 func selectedCluster(fnConfig *yaml.RNode, m *compiler.Mesh) (string, *compiler.Problem) {
 	path := "metadata.annotations." + ClusterAnnotation
-	name, ok := fnConfig.GetAnnotations()[ClusterAnnotation]
+	name, ok := annotations(fnConfig)[ClusterAnnotation]
 	if !ok || name == "" {
 		return "", &compiler.Problem{Path: path, Message: fmt.Sprintf(
 			"missing annotation %s: it names the cluster whose resources meshc emits", ClusterAnnotation)}
@@ -190,7 +190,7 @@ func resources(out *compiler.Output, cluster, dir string, toFiles bool) ([]*yaml
 // pathOf returns the file a resource was read from or goes to, in either
 // the current or the legacy annotation.
 func pathOf(n *yaml.RNode) string {
-	a := n.GetAnnotations()
+	a := annotations(n)
 	if p := a[kioutil.PathAnnotation]; p != "" {
 		return path.Clean(p)
 	}
@@ -209,14 +209,15 @@ type origin struct {
 
 func source(fnConfig *yaml.RNode) origin {
 	o := origin{path: pathOf(fnConfig)}
-	meta, err := fnConfig.GetMeta()
-	if err == nil && (meta.Kind != "" || meta.Name != "") {
+	root := fnConfig.YNode()
+	kind, name := scalar(root, "kind"), scalar(field(root, "metadata"), "name")
+	if kind != "" || name != "" {
 		o.ref = &yaml.ResourceIdentifier{
-			TypeMeta: yaml.TypeMeta{APIVersion: meta.APIVersion, Kind: meta.Kind},
-			NameMeta: yaml.NameMeta{Name: meta.Name, Namespace: meta.Namespace},
+			TypeMeta: yaml.TypeMeta{APIVersion: scalar(root, "apiVersion"), Kind: kind},
+			NameMeta: yaml.NameMeta{Name: name},
 		}
 	}
-	a := fnConfig.GetAnnotations()
+	a := annotations(fnConfig)
 	idx := a[kioutil.IndexAnnotation]
 	if idx == "" {
 		idx = a[kioutil.LegacyIndexAnnotation]
@@ -264,4 +265,47 @@ func (o origin) results(ps compiler.Problems) Results {
 		rs[i] = r
 	}
 	return rs
+}
+
+// annotations reads metadata.annotations without trusting the document's
+// shape: kyaml's own accessors panic on some malformed metadata, and the
+// function config is user input. Entries that are not pairs of strings are
+// skipped; the compiler reports them.
+func annotations(n *yaml.RNode) map[string]string {
+	out := map[string]string{}
+	a := field(field(n.YNode(), "metadata"), "annotations")
+	if a == nil || a.Kind != yaml.MappingNode {
+		return out
+	}
+	for i := 0; i+1 < len(a.Content); i += 2 {
+		k, v := a.Content[i], a.Content[i+1]
+		if k.Kind == yaml.ScalarNode && v.Kind == yaml.ScalarNode {
+			out[k.Value] = v.Value
+		}
+	}
+	return out
+}
+
+// field returns the value of key in mapping node n, or nil.
+func field(n *yaml.Node, key string) *yaml.Node {
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// scalar returns the string value of key in mapping node n, or "".
+func scalar(n *yaml.Node, key string) string {
+	if v := field(n, key); v != nil && v.Kind == yaml.ScalarNode {
+		return v.Value
+	}
+	return ""
 }
