@@ -25,6 +25,14 @@ test: ## check formatting, vet, and run every test (golden, CLI, negative)
 	$(GO) vet ./...
 	$(GO) test ./...
 
+.PHONY: kustomize
+kustomize: build ## build examples/kustomize overlays with kustomize from PATH (v5.8.2) and diff with golden/kustomize
+	@for o in examples/kustomize/overlays/*/; do \
+		name=$$(basename $$o); \
+		echo "kustomize build --enable-alpha-plugins --enable-exec $$o"; \
+		kustomize build --enable-alpha-plugins --enable-exec $$o | diff -u golden/kustomize/$$name.yaml - || exit 1; \
+	done
+
 .PHONY: golden
 golden: ## regenerate golden files and CLI script output (review with git diff)
 	MESHC_UPDATE=1 $(GO) test ./...

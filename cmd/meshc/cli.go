@@ -31,19 +31,21 @@ type command struct {
 }
 
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 }
 
 // Main runs meshc with args (without the program name) and returns the exit
 // code. It is the only place that prints errors.
 func Main(args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr}
+	e := &env{stdin: os.Stdin, stdout: stdout, stderr: stderr}
 	cmds := []*command{
 		newRenderCmd(e),
 		newVetCmd(e),
 		newCertsCmd(e),
 		newPlanCmd(e),
 		newVersionCmd(e),
+		newFnCmd(e),
 	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {

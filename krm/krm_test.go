@@ -1,0 +1,83 @@
+package krm_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/krm"
+)
+
+// TestResultsMapProblems runs every invalid input of the compiler's test
+// suite through the function and demands one result per problem, in the
+// compiler's order, with the same field path, message and rule, severity
+// error and the functionConfig as resourceRef, and no line numbers, which would
+// point into the runner's copy of the Mesh rather than the user's file.
+func TestResultsMapProblems(t *testing.T) {
+	files, err := filepath.Glob("../compiler/testdata/invalid/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no invalid inputs: %v", err)
+	}
+	lineNumber := regexp.MustCompile(`\bline \d+`)
+	// "already declared at line 11" loses its line and keeps its sense.
+	earlierDefinition := regexp.MustCompile(` at line \d+`)
+	tested := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fc, err := yaml.Parse(string(data))
+		if err != nil || fc.YNode().Kind != yaml.MappingNode {
+			continue // not a document a function runner could pass as functionConfig
+		}
+		if err := fc.SetAnnotations(map[string]string{krm.ClusterAnnotation: "cluster1"}); err != nil {
+			continue // metadata is not a mapping: the runner could not annotate it either
+		}
+		tested++
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_, err := compiler.Check("mesh.yaml", []byte(fc.MustString()))
+			ps, ok := err.(compiler.Problems)
+			if !ok {
+				t.Fatalf("compiler.Check: want Problems, got %v", err)
+			}
+			items := []*yaml.RNode{yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep\n")}
+			out, results, err := krm.Process(items, fc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out) != 1 || out[0] != items[0] {
+				t.Errorf("an invalid Mesh must leave the items as they are, got %d items", len(out))
+			}
+			type entry struct{ Severity, Path, Message, Rule, Kind string }
+			var want, got []entry
+			for _, p := range ps {
+				want = append(want, entry{"error", p.Path, earlierDefinition.ReplaceAllString(p.Message, ""), p.Rule, fc.GetKind()})
+			}
+			for _, r := range results {
+				e := entry{Severity: r.Severity, Message: r.Message, Rule: r.Tags["rule"]}
+				if r.Field != nil {
+					e.Path = r.Field.Path
+				}
+				if r.ResourceRef != nil {
+					e.Kind = r.ResourceRef.Kind
+				}
+				if lineNumber.MatchString(r.Message) {
+					t.Errorf("result names a line of the runner's copy: %s", r.Message)
+				}
+				got = append(got, e)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("results do not map the compiler's problems one to one (-problems +results):\n%s", diff)
+			}
+		})
+	}
+	if tested < 10 {
+		t.Fatalf("only %d invalid inputs could be used as functionConfig", tested)
+	}
+}
