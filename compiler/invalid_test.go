@@ -16,6 +16,11 @@ import (
 // class and every rule in compiler.Rules has at least one case here
 // (TestEveryRuleHasANegativeCase enforces the latter).
 var invalid = map[string][]string{
+	"schema-bare-kind.yaml": {
+		`schema-bare-kind.yaml:1:1: missing required field "apiVersion"`,
+		`schema-bare-kind.yaml:1:1: missing required field "metadata"`,
+		`schema-bare-kind.yaml:1:1: missing required field "spec"`,
+	},
 	"empty.yaml": {
 		`empty.yaml:1:1: file is empty; expected a Mesh document`,
 	},
