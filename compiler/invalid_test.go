@@ -1,6 +1,7 @@
 package compiler_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,8 +66,11 @@ var invalid = map[string][]string{
 		`mc011-unreachable-api-server.yaml:24:18: spec.clusters[2].apiServer: "https://[::1]:6443": ::1 is a loopback address; other clusters cannot reach it (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach) [MC011]`,
 		`mc011-unreachable-api-server.yaml:28:18: spec.clusters[3].apiServer: "https://0.0.0.0": 0.0.0.0 is the unspecified address; give the address other clusters dial (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach) [MC011]`,
 	},
+	"non-utf8.yaml": {
+		`non-utf8.yaml:4:12: input is not valid UTF-8`,
+	},
 	"not-a-mapping.yaml": {
-		`not-a-mapping.yaml:1:1: expected a single Mesh document (a YAML mapping with apiVersion, kind, metadata and spec), found a list or several documents`,
+		`not-a-mapping.yaml:1:1: expected a single Mesh document (a YAML mapping with apiVersion, kind, metadata and spec), found a list`,
 	},
 	"schema-enum.yaml": {
 		`schema-enum.yaml:18:13: spec.clusters[1].role: must be "primary" or "remote", got "remtoe"`,
@@ -99,6 +103,20 @@ var invalid = map[string][]string{
 	},
 	"schema-version.yaml": {
 		`schema-version.yaml:9:14: spec.istio.version: must be an Istio release meshc targets: 1.24.x through 1.31.x, as "1.28.0", got 1.28`,
+	},
+	"yaml-comments-only.yaml": {
+		`yaml-comments-only.yaml:1:1: file holds no YAML document, only comments; expected a Mesh document`,
+	},
+	"yaml-duplicate-keys.yaml": {
+		`yaml-duplicate-keys.yaml:16:7: spec.clusters[0].network: duplicate key "network" (first at line 14); each key may appear once in a mapping`,
+		`yaml-duplicate-keys.yaml:20:7: spec.clusters[1].role: duplicate key "role" (first at line 19); each key may appear once in a mapping`,
+		`yaml-duplicate-keys.yaml:21:3: spec.topology: duplicate key "topology" (first at line 7); each key may appear once in a mapping`,
+	},
+	"yaml-multiple-documents.yaml": {
+		`yaml-multiple-documents.yaml:17:1: expected exactly one Mesh document, found 3 (each '---' line starts a new document)`,
+	},
+	"yaml-too-deep.yaml": {
+		`yaml-too-deep.yaml:6:41: metadata.labels.deep[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: input nests more than 32 levels deep; no Mesh document nests that deep`,
 	},
 	"yaml-syntax.yaml": {
 		`yaml-syntax.yaml:3:1: invalid YAML: did not find expected node content`,
@@ -139,5 +157,28 @@ func TestEveryRuleHasANegativeCase(t *testing.T) {
 		if !found {
 			t.Errorf("rule %s (%s) has no case in testdata/invalid", r.ID, r.Name)
 		}
+	}
+}
+
+// TestLimits covers input too big to keep under testdata: the size bound and
+// nesting beyond what the YAML parser itself accepts.
+func TestLimits(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"large.yaml", []byte("# " + strings.Repeat("x", compiler.MaxInputSize)),
+			fmt.Sprintf("large.yaml:1:1: input is %d bytes; meshc reads at most %d", compiler.MaxInputSize+2, compiler.MaxInputSize)},
+		{"flow.yaml", []byte(strings.Repeat("[", 20000) + strings.Repeat("]", 20000)),
+			"flow.yaml:1:1: input nests more than 32 levels deep; no Mesh document nests that deep"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := compiler.Load(tt.name, tt.data)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("got  %v\nwant %s", err, tt.want)
+			}
+		})
 	}
 }

@@ -40,6 +40,10 @@ func Load(filename string, data []byte) (*Mesh, error) {
 	if ps := checkBytes(filename, data); ps != nil {
 		return nil, ps
 	}
+	if ps := checkYAML(filename, data); ps != nil {
+		ps.Sort()
+		return nil, ps
+	}
 	ctx := cuecontext.New()
 	def, err := schema.Mesh(ctx)
 	if err != nil {
@@ -54,7 +58,7 @@ func Load(filename string, data []byte) (*Mesh, error) {
 		return nil, fromCUE(err, "")
 	}
 	if doc.IncompleteKind() != cue.StructKind {
-		what := "a list or several documents"
+		what := "a list"
 		if doc.IncompleteKind() != cue.ListKind {
 			what = "a scalar"
 		}

@@ -1,0 +1,141 @@
+package compiler
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+
+	"cuelang.org/go/cue/token"
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxDepth bounds how deeply the input may nest. A Mesh document nests six
+// levels (spec.clusters[0].eastWestGateway.address); anything much deeper is
+// not a mesh, and evaluating thousands of nested levels takes seconds.
+const MaxDepth = 32
+
+// checkYAML looks at the YAML structure before CUE sees it, for what CUE's
+// decoder hides: every document after the first (CUE turns several
+// documents into a list), duplicate keys (CUE unifies them and complains
+// only when their values differ) and runaway nesting. It uses the same YAML
+// parser CUE does; syntax errors are left to the CUE step, which words them.
+func checkYAML(filename string, data []byte) Problems {
+	at := func(n *yaml.Node) token.Position {
+		return token.Position{Filename: filename, Line: max(n.Line, 1), Column: max(n.Column, 1)}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var (
+		ps     Problems
+		count  int
+		second *yaml.Node
+	)
+	for {
+		// Only the first document is kept: the others are counted, so a
+		// file of a million "---" lines costs time, not memory.
+		doc := new(yaml.Node)
+		err := dec.Decode(doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if p, ok := depthError(filename, err); ok {
+				return append(ps, p)
+			}
+			if count > 0 {
+				break // a later document is broken; the CUE step says how
+			}
+			return nil
+		}
+		count++
+		switch count {
+		case 1:
+			w := &yamlWalker{at: at}
+			w.walk(doc, "", 0)
+			ps = append(ps, w.ps...)
+		case 2:
+			second = doc
+		}
+	}
+	if count == 0 {
+		return Problems{{Pos: token.Position{Filename: filename, Line: 1, Column: 1},
+			Message: "file holds no YAML document, only comments; expected a Mesh document"}}
+	}
+	if count > 1 {
+		ps = append(ps, Problem{Pos: at(second),
+			Message: fmt.Sprintf("expected exactly one Mesh document, found %d (each '---' line starts a new document)", count)})
+	}
+	return ps
+}
+
+var maxDepthErr = regexp.MustCompile(`^yaml: (?:line (\d+): )?exceeded max depth`)
+
+// depthError turns the YAML parser's own nesting limit (far above
+// MaxDepth) into meshc's message.
+func depthError(filename string, err error) (Problem, bool) {
+	m := maxDepthErr.FindStringSubmatch(err.Error())
+	if m == nil {
+		return Problem{}, false
+	}
+	pos := token.Position{Filename: filename, Line: 1, Column: 1}
+	if n, err := strconv.Atoi(m[1]); err == nil {
+		pos.Line = n
+	}
+	return Problem{Pos: pos, Message: depthMessage}, true
+}
+
+var depthMessage = fmt.Sprintf("input nests more than %d levels deep; no Mesh document nests that deep", MaxDepth)
+
+type yamlWalker struct {
+	at   func(*yaml.Node) token.Position
+	ps   Problems
+	deep bool
+}
+
+// walk reports duplicate keys and the first value nested deeper than
+// MaxDepth. Aliases are not followed: CUE bounds their expansion itself.
+func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) {
+	if w.deep {
+		return
+	}
+	if depth > MaxDepth {
+		w.deep = true
+		w.ps = append(w.ps, Problem{Pos: w.at(n), Path: path, Message: depthMessage})
+		return
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			w.walk(c, path, depth)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			w.walk(c, fmt.Sprintf("%s[%d]", path, i), depth+1)
+		}
+	case yaml.MappingNode:
+		first := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			sub := path
+			if k.Kind == yaml.ScalarNode {
+				sub = joinKey(path, k.Value)
+				if prev, ok := first[k.Value]; ok {
+					w.ps = append(w.ps, Problem{Pos: w.at(k), Path: sub,
+						Message: fmt.Sprintf("duplicate key %q (first at line %d); each key may appear once in a mapping", k.Value, prev.Line)})
+				} else {
+					first[k.Value] = k
+				}
+			}
+			w.walk(v, sub, depth+1)
+		}
+	}
+}
+
+func joinKey(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
