@@ -124,9 +124,10 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func newRenderCmd(e *env) *command {
 	c := &command{name: "render", summary: "validate a Mesh file and write every cluster's manifests and the install plan",
-		usage: "render [-o DIR] FILE"}
+		usage: "render [--check] [-o DIR] FILE"}
 	c.flags = newFlagSet(e, c.name, c.usage)
 	outDir := c.flags.String("o", "out", "output `directory`, replaced as a whole (meshc owns it)")
+	check := c.flags.Bool("check", false, "write nothing; exit 1 listing stale, missing and extra files if DIR differs from what FILE renders to")
 	c.run = func(args []string) int {
 		if len(args) != 1 {
 			fmt.Fprintf(e.stderr, "meshc render: expected one Mesh file, got %d arguments\n", len(args))
@@ -140,6 +141,9 @@ func newRenderCmd(e *env) *command {
 		_, out, err := compiler.Compile(name, data)
 		if err != nil {
 			return e.fail("render", err)
+		}
+		if *check {
+			return e.checkOutput(name, out, *outDir)
 		}
 		if err := compiler.Write(out, *outDir); err != nil {
 			return e.fail("render", err)

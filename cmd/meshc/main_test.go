@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -22,15 +26,22 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: os.Getenv("MESHC_UPDATE") != "",
-		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"mode": cmdMode},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			"mode":    cmdMode,
+			"exits":   cmdExits,
+			"genfile": cmdGenfile,
+		},
 		Setup: func(e *testscript.Env) error {
-			// Scripts read the repository's examples through $EXAMPLES.
+			// Scripts read the repository's examples through $EXAMPLES and
+			// the compiler's invalid inputs through $INVALID (copy them into
+			// the work directory first, so messages show short names).
 			wd, err := os.Getwd()
 			if err != nil {
 				return err
 			}
 			e.Setenv("EXAMPLES", wd+"/../../examples")
 			e.Setenv("GOLDEN", wd+"/../../golden")
+			e.Setenv("INVALID", wd+"/../../compiler/testdata/invalid")
 			return nil
 		},
 	})
@@ -52,4 +63,53 @@ func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("%s has mode %s, want %s%#o", f, fmt.Sprintf("%#o", got), map[bool]string{true: "not ", false: ""}[neg], want)
 		}
 	}
+}
+
+// cmdExits is `exits CODE PROGRAM ARGS...`: it runs the program like exec
+// (stdout and stderr can be compared afterwards) and demands that exact exit
+// code, which exec and ! exec cannot tell apart beyond zero and non-zero.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: code %q is not a number", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exits: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+	}
+}
+
+var repeatPart = regexp.MustCompile(`^(\d+)\*(.*)$`)
+
+// cmdGenfile is `genfile FILE PART...`: it writes the concatenated parts to
+// FILE, for input too large or too binary to keep in a txtar archive. A part
+// is text with Go escapes (\n, \xff), optionally prefixed N* to repeat it.
+func cmdGenfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: genfile FILE PART...")
+	}
+	var b strings.Builder
+	for _, part := range args[1:] {
+		n := 1
+		if m := repeatPart.FindStringSubmatch(part); m != nil {
+			n, _ = strconv.Atoi(m[1])
+			part = m[2]
+		}
+		text, err := strconv.Unquote(`"` + strings.ReplaceAll(part, `"`, `\"`) + `"`)
+		if err != nil {
+			ts.Fatalf("genfile: part %q: %v", part, err)
+		}
+		b.WriteString(strings.Repeat(text, n))
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(b.String()), 0o644))
 }

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"fmt"
+	"path"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// checkOutput is `render --check`: it compares the rendered tree with dir,
+// prints one line per stale, missing or extra file and a summary with the
+// command that fixes it, and writes nothing.
+func (e *env) checkOutput(input string, out *compiler.Output, dir string) int {
+	diffs, err := compiler.Diff(out, dir)
+	if err != nil {
+		return e.fail("render --check", err)
+	}
+	if len(diffs) == 0 {
+		return exitOK
+	}
+	shown := displayName(dir)
+	count := map[compiler.DiffKind]int{}
+	for _, d := range diffs {
+		d.Path = path.Join(shown, d.Path)
+		fmt.Fprintln(e.stderr, d.String())
+		count[d.Kind]++
+	}
+	fmt.Fprintf(e.stderr, "meshc render --check: %s is out of date with %s (%d stale, %d missing, %d extra); run: meshc render %s -o %s\n",
+		shown, input, count[compiler.Stale], count[compiler.Missing], count[compiler.Extra], input, shown)
+	return exitInvalid
+}

@@ -1,0 +1,126 @@
+package compiler
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// DiffKind says how a file on disk differs from the rendered output.
+type DiffKind string
+
+// The ways a directory can differ from what Render produces.
+const (
+	// Stale files exist in both but their bytes differ.
+	Stale DiffKind = "stale"
+	// Missing files are rendered but absent from the directory.
+	Missing DiffKind = "missing"
+	// Extra files are in the directory but not rendered; Write would
+	// delete them.
+	Extra DiffKind = "extra"
+)
+
+// Difference is one file whose committed copy does not match the render.
+type Difference struct {
+	// Path is relative to the compared directory, with forward slashes.
+	Path string
+	Kind DiffKind
+	// Line is the first line that differs, for stale regular files; 0
+	// otherwise.
+	Line int
+}
+
+// String says what is wrong with the file and how far the copies agree.
+func (d Difference) String() string {
+	switch {
+	case d.Kind == Stale && d.Line > 0:
+		return fmt.Sprintf("%s: stale: differs from the rendered file at line %d", d.Path, d.Line)
+	case d.Kind == Stale:
+		return d.Path + ": stale: not a regular file"
+	case d.Kind == Extra:
+		return d.Path + ": extra: meshc does not render it"
+	}
+	return d.Path + ": " + string(d.Kind)
+}
+
+// Diff compares a rendered Output with the files under dir and returns every
+// difference, sorted by path; none means dir is exactly what Write would
+// produce. It only reads: this is the "forgot to re-render" check of
+// `meshc render --check`, usable by any front end. A dir that does not exist
+// is an empty directory (every file missing).
+func Diff(out *Output, dir string) ([]Difference, error) {
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		// WalkDir does not follow a symlinked root; out/ may be one.
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			dir = real
+		}
+	}
+	var diffs []Difference
+	seen := map[string]bool{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == dir && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if p == dir {
+			return fmt.Errorf("%s is not a directory", dir)
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		f := out.Lookup(rel)
+		if f == nil {
+			diffs = append(diffs, Difference{Path: rel, Kind: Extra})
+			return nil
+		}
+		seen[rel] = true
+		if !d.Type().IsRegular() {
+			diffs = append(diffs, Difference{Path: rel, Kind: Stale})
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if line := firstDifference(data, f.Data); line > 0 {
+			diffs = append(diffs, Difference{Path: rel, Kind: Stale, Line: line})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("comparing with %s: %w", dir, err)
+	}
+	for _, f := range out.Files {
+		if !seen[f.Path] {
+			diffs = append(diffs, Difference{Path: f.Path, Kind: Missing})
+		}
+	}
+	slices.SortFunc(diffs, func(a, b Difference) int { return strings.Compare(a.Path, b.Path) })
+	return diffs, nil
+}
+
+// firstDifference is the 1-based line at which a and b first differ, or 0
+// when they are equal.
+func firstDifference(a, b []byte) int {
+	if bytes.Equal(a, b) {
+		return 0
+	}
+	n := min(len(a), len(b))
+	i := 0
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return bytes.Count(a[:i], []byte("\n")) + 1
+}
