@@ -155,22 +155,36 @@ func newRenderCmd(e *env) *command {
 
 func newVetCmd(e *env) *command {
 	c := &command{name: "vet", summary: "check Mesh files against the schema and the cross-cluster rules; write nothing",
-		usage: "vet FILE..."}
+		usage: "vet [--format text|json] FILE..."}
 	c.flags = newFlagSet(e, c.name, c.usage)
+	format := c.flags.String("format", "text", "`text`: file:line:col: path: message lines on stderr; json: a JSON array of problems on stdout")
 	c.run = func(args []string) int {
 		if len(args) == 0 {
 			fmt.Fprintln(e.stderr, "meshc vet: expected at least one Mesh file")
 			c.flags.Usage()
 			return exitUsage
 		}
+		if *format != "text" && *format != "json" {
+			fmt.Fprintf(e.stderr, "meshc vet: unknown format %q (want text or json)\n", *format)
+			return exitUsage
+		}
 		code := exitOK
+		all := compiler.Problems{}
 		for _, a := range args {
 			name, data, rc := e.read(a)
 			if rc == exitOK {
 				_, err := compiler.Check(name, data)
-				rc = e.fail("vet", err)
+				var ps compiler.Problems
+				if *format == "json" && errors.As(err, &ps) {
+					all, rc = append(all, ps...), exitInvalid
+				} else {
+					rc = e.fail("vet", err)
+				}
 			}
 			code = max(code, rc)
+		}
+		if *format == "json" {
+			return max(code, e.printJSON(all))
 		}
 		return code
 	}
