@@ -44,6 +44,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		newVetCmd(e),
 		newCertsCmd(e),
 		newPlanCmd(e),
+		newSchemaCmd(e),
 		newVersionCmd(e),
 		newFnCmd(e),
 	}

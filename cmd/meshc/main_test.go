@@ -42,6 +42,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("EXAMPLES", wd+"/../../examples")
 			e.Setenv("GOLDEN", wd+"/../../golden")
 			e.Setenv("INVALID", wd+"/../../compiler/testdata/invalid")
+			e.Setenv("SCHEMA", wd+"/../../schema")
 			return nil
 		},
 	})
