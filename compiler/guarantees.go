@@ -1,0 +1,38 @@
+package compiler
+
+// Guarantee is a multicluster mistake meshc rules out by construction rather
+// than by a rule: the input has one place for the value and every rendered
+// file takes it from there. The catalogue (docs/rules.md) lists them so users
+// know why no check exists; a test verifies each on every rendered example.
+type Guarantee struct {
+	// Mistake is what goes wrong when the manifests are written by hand.
+	Mistake string
+	// Symptom is what a user would see at runtime in Istio.
+	Symptom string
+	// How says where the single value lives and which outputs take it.
+	How string
+}
+
+// Guarantees is the list of mistakes meshc's output cannot contain.
+var Guarantees = []Guarantee{
+	{
+		Mistake: "A remote secret named differently from the cluster's clusterName.",
+		Symptom: "istiod registers the cluster under the secret's name, which matches no proxy's cluster ID: endpoints are attributed to a cluster that does not exist and locality and network routing go wrong.",
+		How:     "clusters[].name is both values.global.multiCluster.clusterName in the cluster's istio.yaml and the --name of its istioctl create-remote-secret in PLAN.md.",
+	},
+	{
+		Mistake: "A network label missing on a cluster of a multi-network mesh, or naming a different network than values.global.network.",
+		Symptom: "istiod cannot tell which network the cluster's endpoints are on and sends their pod IPs to other networks, where they are unroutable (connection timeouts).",
+		How:     "clusters[].network is rendered as values.global.network for every cluster and, in a multi-network mesh, as the topology.istio.io/network label of istio-system.",
+	},
+	{
+		Mistake: "Clusters disagreeing on meshID.",
+		Symptom: "Proxies report different mesh IDs (source_mesh_id and destination_mesh_id in telemetry), and the Istio guides' requirement that every cluster of one mesh share its meshID is broken.",
+		How:     "spec.meshID is a single field, rendered into every cluster's values.global.meshID.",
+	},
+	{
+		Mistake: "Clusters disagreeing on trust domain.",
+		Symptom: "Identities issued in one cluster carry a trust domain the others do not expect: authorization policies naming principals stop matching, and cross-cluster mTLS can fail unless trustDomainAliases are set.",
+		How:     "spec.trustDomain is a single field, rendered into every cluster's meshConfig.trustDomain.",
+	},
+}

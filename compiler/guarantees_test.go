@@ -1,0 +1,99 @@
+package compiler_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// guaranteeChecks verifies each entry of compiler.Guarantees on a rendered
+// mesh; the catalogue's "by construction" claims are tested, not just said.
+var guaranteeChecks = map[string]func(t *testing.T, m *compiler.Mesh, out *compiler.Output){
+	compiler.Guarantees[0].Mistake: func(t *testing.T, m *compiler.Mesh, out *compiler.Output) {
+		for _, c := range m.Spec.Clusters {
+			if got := lookup(t, out, c.Name+"/install/istio.yaml", "spec", "values", "global", "multiCluster", "clusterName"); got != c.Name {
+				t.Errorf("%s: clusterName %q", c.Name, got)
+			}
+		}
+		byContext := map[string]string{}
+		for _, c := range m.Spec.Clusters {
+			byContext[c.Context] = c.Name
+		}
+		secrets := regexp.MustCompile(`create-remote-secret --context=(\S+) --name=(\S+)`).FindAllStringSubmatch(string(out.Lookup(compiler.PlanFile).Data), -1)
+		if len(secrets) == 0 && len(m.Spec.Clusters) > 1 {
+			t.Errorf("PLAN.md creates no remote secrets")
+		}
+		for _, s := range secrets {
+			if byContext[s[1]] != s[2] {
+				t.Errorf("remote secret for context %s is named %q, cluster is %q", s[1], s[2], byContext[s[1]])
+			}
+		}
+	},
+	compiler.Guarantees[1].Mistake: func(t *testing.T, m *compiler.Mesh, out *compiler.Output) {
+		for _, c := range m.Spec.Clusters {
+			value := lookup(t, out, c.Name+"/install/istio.yaml", "spec", "values", "global", "network")
+			label := c.Network // single-network meshes need no label
+			if m.MultiNetwork() {
+				label = lookup(t, out, c.Name+"/manifests/namespace.yaml", "metadata", "labels", "topology.istio.io/network")
+			}
+			if label != c.Network || value != c.Network {
+				t.Errorf("%s: network label %q, values.global.network %q, want %q", c.Name, label, value, c.Network)
+			}
+		}
+	},
+	compiler.Guarantees[2].Mistake: func(t *testing.T, m *compiler.Mesh, out *compiler.Output) {
+		for _, c := range m.Spec.Clusters {
+			if got := lookup(t, out, c.Name+"/install/istio.yaml", "spec", "values", "global", "meshID"); got != m.Spec.MeshID {
+				t.Errorf("%s: meshID %q, want %q", c.Name, got, m.Spec.MeshID)
+			}
+		}
+	},
+	compiler.Guarantees[3].Mistake: func(t *testing.T, m *compiler.Mesh, out *compiler.Output) {
+		for _, c := range m.Spec.Clusters {
+			if got := lookup(t, out, c.Name+"/install/istio.yaml", "spec", "meshConfig", "trustDomain"); got != m.Spec.TrustDomain {
+				t.Errorf("%s: trustDomain %q, want %q", c.Name, got, m.Spec.TrustDomain)
+			}
+		}
+	},
+}
+
+func TestGuarantees(t *testing.T) {
+	if len(guaranteeChecks) != len(compiler.Guarantees) {
+		t.Fatalf("%d guarantees, %d checks: every guarantee needs a check", len(compiler.Guarantees), len(guaranteeChecks))
+	}
+	for _, ex := range examples(t) {
+		m, out, err := compiler.Compile("mesh.yaml", mustRead(t, filepath.Join("../examples", ex, "mesh.yaml")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range compiler.Guarantees {
+			t.Run(ex+"/"+g.Mistake, func(t *testing.T) { guaranteeChecks[g.Mistake](t, m, out) })
+		}
+	}
+}
+
+// lookup returns the string at keys in the rendered YAML file, or "".
+func lookup(t *testing.T, out *compiler.Output, file string, keys ...string) string {
+	t.Helper()
+	f := out.Lookup(file)
+	if f == nil {
+		t.Fatalf("%s not rendered", file)
+	}
+	var v any
+	if err := yaml.Unmarshal(f.Data, &v); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[k]
+	}
+	return fmt.Sprint(v)
+}
