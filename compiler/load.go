@@ -69,7 +69,7 @@ func Load(filename string, data []byte) (*Mesh, error) {
 	}
 
 	var ps Problems
-	structural(doc, def, cue.Path{}, &ps)
+	structural(filename, doc, def, cue.Path{}, &ps)
 	unified := def.Unify(doc)
 	if err := unified.Validate(cue.Concrete(true), cue.All()); err != nil {
 		ps = append(ps, translate(err, doc, def)...)
@@ -126,7 +126,7 @@ func checkBytes(filename string, data []byte) Problems {
 // (with a suggestion for near misses) and missing required fields. CUE
 // reports these too, but stops at the first conflict in a struct and cannot
 // suggest a fix; the walk sees every field.
-func structural(doc, def cue.Value, path cue.Path, ps *Problems) {
+func structural(filename string, doc, def cue.Value, path cue.Path, ps *Problems) {
 	switch doc.IncompleteKind() {
 	case cue.StructKind:
 		if def.IncompleteKind()&cue.StructKind == 0 {
@@ -141,8 +141,17 @@ func structural(doc, def cue.Value, path cue.Path, ps *Problems) {
 		for it.Next() {
 			name := it.Selector().Unquoted()
 			known[name] = it.Value()
-			if it.Selector().ConstraintType() == cue.RequiredConstraint {
+			switch it.Selector().ConstraintType() {
+			case cue.RequiredConstraint:
 				required = append(required, name)
+			case cue.OptionalConstraint:
+			default:
+				// A regular field such as spec: the input must give it
+				// when something inside it is required. Saying so here
+				// beats one "field is required" per nested field.
+				if needsInput(it.Value()) {
+					required = append(required, name)
+				}
 			}
 		}
 		present := map[string]bool{}
@@ -168,12 +177,17 @@ func structural(doc, def cue.Value, path cue.Path, ps *Problems) {
 				*ps = append(*ps, Problem{Pos: keyPos(fields), Path: pathString(sub), Message: msg})
 				continue
 			}
-			structural(fields.Value(), sdef, sub, ps)
+			structural(filename, fields.Value(), sdef, sub, ps)
 		}
 		for _, name := range required {
 			if !present[name] {
+				pos := doc.Pos().Position()
+				if !pos.IsValid() {
+					// The document root has no position of its own.
+					pos = token.Position{Filename: filename, Line: 1, Column: 1}
+				}
 				*ps = append(*ps, Problem{
-					Pos:     doc.Pos().Position(),
+					Pos:     pos,
 					Path:    pathString(path),
 					Message: fmt.Sprintf("missing required field %q", name),
 				})
@@ -189,9 +203,33 @@ func structural(doc, def cue.Value, path cue.Path, ps *Problems) {
 			return
 		}
 		for i := 0; items.Next(); i++ {
-			structural(items.Value(), elem, appendPath(path, cue.Index(i)), ps)
+			structural(filename, items.Value(), elem, appendPath(path, cue.Index(i)), ps)
 		}
 	}
+}
+
+// needsInput reports whether a struct in the schema has a field the input
+// must give, at any depth.
+func needsInput(def cue.Value) bool {
+	if def.IncompleteKind() != cue.StructKind {
+		return false
+	}
+	it, err := def.Fields(cue.Optional(true), cue.Definitions(false))
+	if err != nil {
+		return false
+	}
+	for it.Next() {
+		switch it.Selector().ConstraintType() {
+		case cue.RequiredConstraint:
+			return true
+		case cue.OptionalConstraint:
+		default:
+			if needsInput(it.Value()) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // keyPos is the position of the field's label, which is where an editor

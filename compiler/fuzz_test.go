@@ -1,0 +1,48 @@
+package compiler_test
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// FuzzCheck feeds arbitrary bytes through Load, Validate and Render. Input
+// can be wrong in any way, but meshc must never panic, and every error it
+// returns about the input must be a Problem positioned in the input file.
+// The seeds are every example and every negative test input; crashers found
+// by `make fuzz` land in testdata/fuzz/FuzzCheck and run with go test.
+func FuzzCheck(f *testing.F) {
+	seeds, _ := filepath.Glob("../examples/*/mesh.yaml")
+	invalid, _ := filepath.Glob("testdata/invalid/*.yaml")
+	seeds = append(seeds, invalid...)
+	if len(seeds) < 5 {
+		f.Fatalf("only %d seed files found", len(seeds))
+	}
+	for _, s := range seeds {
+		f.Add(mustRead(f, s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const name = "fuzz.yaml"
+		m, out, err := compiler.Compile(name, data)
+		if err == nil {
+			if m == nil || out == nil || out.Lookup(compiler.PlanFile) == nil {
+				t.Fatalf("valid input, but no mesh or no plan: %v %v", m, out)
+			}
+			return
+		}
+		var ps compiler.Problems
+		if !errors.As(err, &ps) {
+			t.Fatalf("input caused an error that is not a Problem: %v", err)
+		}
+		if len(ps) == 0 {
+			t.Fatal("empty Problems returned as an error")
+		}
+		for _, p := range ps {
+			if p.Pos.Filename != name || p.Pos.Line < 1 || p.Pos.Column < 1 || p.Message == "" {
+				t.Errorf("problem not positioned in the input: %q (pos %+v)", p.String(), p.Pos)
+			}
+		}
+	})
+}
