@@ -38,8 +38,14 @@ golden: ## regenerate golden files and CLI script output (review with git diff)
 	MESHC_UPDATE=1 $(GO) test ./...
 
 .PHONY: check-golden
-check-golden: golden ## fail if regenerated golden files differ from the committed ones
-	git diff --exit-code -- golden cmd/meshc/testdata
+check-golden: golden ## fail if regenerated golden files (output, scripts, rule catalogue, JSON Schema) differ from the committed ones
+	git diff --exit-code -- golden cmd/meshc/testdata docs/rules.md schema/mesh.schema.json
+
+FUZZTIME ?= 3m
+
+.PHONY: fuzz
+fuzz: ## fuzz Load, Validate and Render for FUZZTIME (default 3m); crashers land in compiler/testdata/fuzz
+	$(GO) test -run='^$$' -fuzz=FuzzCheck -fuzztime=$(FUZZTIME) ./compiler
 
 .PHONY: fmt
 fmt: ## gofmt every Go file

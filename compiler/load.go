@@ -3,6 +3,7 @@ package compiler
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -26,11 +27,31 @@ const MaxInputSize = 4 << 20
 
 // LoadFile reads and loads the Mesh document in the named file.
 func LoadFile(name string) (*Mesh, error) {
-	data, err := os.ReadFile(name)
+	f, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("reading mesh: %w", err)
 	}
+	defer f.Close()
+	data, err := ReadInput(name, f)
+	if err != nil {
+		return nil, err
+	}
 	return Load(name, data)
+}
+
+// ReadInput reads a Mesh document from r, refusing input over MaxInputSize
+// without reading the rest of it, so a wrong file (an image, a log) costs
+// neither time nor memory. Too much input is a Problem; a read failure is
+// an error.
+func ReadInput(filename string, r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxInputSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading mesh: %w", err)
+	}
+	if len(data) > MaxInputSize {
+		return nil, checkBytes(filename, data)
+	}
+	return data, nil
 }
 
 // Load parses data as a Mesh document, checks it against the embedded CUE
@@ -105,7 +126,7 @@ func checkBytes(filename string, data []byte) Problems {
 	}
 	switch {
 	case len(data) > MaxInputSize:
-		return at(0, fmt.Sprintf("input is %d bytes; meshc reads at most %d", len(data), MaxInputSize))
+		return at(0, fmt.Sprintf("input exceeds %d bytes (%d MiB), the most meshc reads; a Mesh document is far smaller", MaxInputSize, MaxInputSize>>20))
 	case len(bytes.TrimSpace(data)) == 0:
 		return at(0, "file is empty; expected a Mesh document")
 	case !utf8.Valid(data):

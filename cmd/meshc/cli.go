@@ -209,12 +209,18 @@ func newVersionCmd(e *env) *command {
 // read loads a file and returns the name to show in messages: relative to
 // the working directory, with forward slashes, so output is stable.
 func (e *env) read(arg string) (string, []byte, int) {
-	data, err := os.ReadFile(arg)
+	f, err := os.Open(arg)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "meshc: %v\n", err)
 		return "", nil, exitUsage
 	}
-	return displayName(arg), data, exitOK
+	defer f.Close()
+	name := displayName(arg)
+	data, err := compiler.ReadInput(name, f)
+	if err != nil {
+		return "", nil, e.fail("read", err)
+	}
+	return name, data, exitOK
 }
 
 func displayName(p string) string {
