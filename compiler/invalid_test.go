@@ -84,9 +84,6 @@ var invalid = map[string][]string{
 		`schema-missing.yaml:7:3: spec.istio: missing required field "version"`,
 		`schema-missing.yaml:11:7: spec.clusters[0]: missing required field "name"`,
 	},
-	"schema-missing-spec.yaml": {
-		`schema-missing-spec.yaml:1:1: missing required field "spec"`,
-	},
 	"schema-names.yaml": {
 		`schema-names.yaml:10:16: spec.trustDomain: must be a DNS-1123 subdomain, as "cluster.local" (the default), got "Example.org"`,
 		`schema-names.yaml:12:13: spec.networks[0].name: must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters), got "Network_1"`,

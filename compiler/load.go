@@ -162,17 +162,8 @@ func structural(filename string, doc, def cue.Value, path cue.Path, ps *Problems
 		for it.Next() {
 			name := it.Selector().Unquoted()
 			known[name] = it.Value()
-			switch it.Selector().ConstraintType() {
-			case cue.RequiredConstraint:
+			if it.Selector().ConstraintType() == cue.RequiredConstraint {
 				required = append(required, name)
-			case cue.OptionalConstraint:
-			default:
-				// A regular field such as spec: the input must give it
-				// when something inside it is required. Saying so here
-				// beats one "field is required" per nested field.
-				if needsInput(it.Value()) {
-					required = append(required, name)
-				}
 			}
 		}
 		present := map[string]bool{}
@@ -227,30 +218,6 @@ func structural(filename string, doc, def cue.Value, path cue.Path, ps *Problems
 			structural(filename, items.Value(), elem, appendPath(path, cue.Index(i)), ps)
 		}
 	}
-}
-
-// needsInput reports whether a struct in the schema has a field the input
-// must give, at any depth.
-func needsInput(def cue.Value) bool {
-	if def.IncompleteKind() != cue.StructKind {
-		return false
-	}
-	it, err := def.Fields(cue.Optional(true), cue.Definitions(false))
-	if err != nil {
-		return false
-	}
-	for it.Next() {
-		switch it.Selector().ConstraintType() {
-		case cue.RequiredConstraint:
-			return true
-		case cue.OptionalConstraint:
-		default:
-			if needsInput(it.Value()) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // keyPos is the position of the field's label, which is where an editor

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -31,6 +32,9 @@ func TestResultsMapProblems(t *testing.T) {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if strings.Contains(string(data), "\n---") {
+			continue // several documents: a runner passes only the first, so the fault does not survive
 		}
 		fc, err := yaml.Parse(string(data))
 		if err != nil || fc.YNode().Kind != yaml.MappingNode {
