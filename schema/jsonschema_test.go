@@ -1,6 +1,8 @@
 package schema_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -82,4 +84,50 @@ func TestJSONSchemaMeansTheSame(t *testing.T) {
 			t.Errorf("%s: accepted by the JSON Schema, rejected by meshc", name)
 		}
 	}
+}
+
+// TestJSONSchemaKeywords keeps the generated schema to keywords that
+// draft-07 validators read the same way as 2020-12 ones: the YAML language
+// server has long validated with draft-07 rules. prefixItems (2020-12 only)
+// is allowed because CUE emits it only next to minItems, which says the same.
+func TestJSONSchemaKeywords(t *testing.T) {
+	data, err := schema.JSONSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	allowed := map[string]bool{
+		"$schema": true, "$defs": true, "$ref": true, "type": true, "description": true,
+		"properties": true, "additionalProperties": true, "required": true,
+		"items": true, "prefixItems": true, "minItems": true,
+		"enum": true, "const": true, "pattern": true, "allOf": true, "anyOf": true,
+		"default": true,
+	}
+	var walk func(v any, path string)
+	walk = func(v any, path string) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, sub := range v {
+				if !allowed[k] {
+					t.Errorf("%s: keyword %q; check editors (draft-07 validators) understand it, then allow it here", path, k)
+				}
+				switch k {
+				case "properties", "$defs":
+					for name, s := range sub.(map[string]any) {
+						walk(s, path+"/"+k+"/"+name)
+					}
+				case "additionalProperties", "items":
+					walk(sub, path+"/"+k)
+				case "allOf", "anyOf", "prefixItems":
+					for i, s := range sub.([]any) {
+						walk(s, fmt.Sprintf("%s/%s/%d", path, k, i))
+					}
+				}
+			}
+		}
+	}
+	walk(doc, "#")
 }
