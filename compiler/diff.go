@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -33,11 +34,16 @@ type Difference struct {
 	// Line is the first line that differs, for stale regular files; 0
 	// otherwise.
 	Line int
+	// Mode is the rendered permission bits when the contents match but the
+	// executable bit does not (git records it); 0 otherwise.
+	Mode fs.FileMode
 }
 
 // String says what is wrong with the file and how far the copies agree.
 func (d Difference) String() string {
 	switch {
+	case d.Kind == Stale && d.Mode != 0:
+		return fmt.Sprintf("%s: stale: mode differs from the rendered %#o", d.Path, d.Mode)
 	case d.Kind == Stale && d.Line > 0:
 		return fmt.Sprintf("%s: stale: differs from the rendered file at line %d", d.Path, d.Line)
 	case d.Kind == Stale:
@@ -96,6 +102,15 @@ func Diff(out *Output, dir string) ([]Difference, error) {
 		}
 		if line := firstDifference(data, f.Data); line > 0 {
 			diffs = append(diffs, Difference{Path: rel, Kind: Stale, Line: line})
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		want := cmp.Or(f.Mode, 0o644)
+		if info.Mode().Perm()&0o111 != want&0o111 {
+			diffs = append(diffs, Difference{Path: rel, Kind: Stale, Mode: want})
 		}
 		return nil
 	})

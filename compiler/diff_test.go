@@ -56,6 +56,9 @@ func TestDiff(t *testing.T) {
 	if err := os.Symlink("kustomization.yaml", link); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Chmod(filepath.Join(dir, compiler.PlanScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	diffs, err = compiler.Diff(out, dir)
 	if err != nil {
@@ -70,6 +73,7 @@ func TestDiff(t *testing.T) {
 		"cluster1/manifests/namespace.yaml: stale: not a regular file",
 		"cluster2/install/istio.yaml: missing",
 		"cluster2/notes.txt: extra: meshc does not render it",
+		"plan.sh: stale: mode differs from the rendered 0755",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("differences (-want +got):\n%s", diff)
