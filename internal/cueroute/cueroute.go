@@ -1,0 +1,65 @@
+package cueroute
+
+import (
+	_ "embed"
+	"fmt"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/encoding/yaml"
+
+	"meshc.dev/meshc/schema"
+)
+
+//go:embed route.cue
+var source []byte
+
+// Output is what the CUE route produces for one mesh.
+type Output struct {
+	// Files maps meshc's output paths to YAML documents.
+	Files map[string][]byte
+	// RemoteSecrets are the plan's create-remote-secret command lines, by
+	// reader, then by source, in input order.
+	RemoteSecrets []string
+}
+
+// Export evaluates route.cue over the Mesh document in data and exports its
+// result, as `cue export` would: parse, unify with the schema, evaluate every
+// comprehension, check that everything is concrete, encode.
+func Export(filename string, data []byte) (*Output, error) {
+	ctx := cuecontext.New()
+	root := ctx.CompileBytes(schema.Source, cue.Filename(schema.Filename))
+	if err := root.Err(); err != nil {
+		return nil, fmt.Errorf("compiling schema: %w", err)
+	}
+	prog := ctx.CompileBytes(source, cue.Filename("route.cue"), cue.Scope(root))
+	if err := prog.Err(); err != nil {
+		return nil, fmt.Errorf("compiling route.cue: %w", err)
+	}
+	file, err := yaml.Extract(filename, data)
+	if err != nil {
+		return nil, fmt.Errorf("parsing mesh: %w", err)
+	}
+	doc := ctx.BuildFile(file)
+	v := prog.FillPath(cue.ParsePath("input"), doc)
+	if err := v.Validate(cue.Concrete(true)); err != nil {
+		return nil, fmt.Errorf("evaluating route.cue: %w", err)
+	}
+
+	out := &Output{Files: map[string][]byte{}}
+	it, err := v.LookupPath(cue.ParsePath("files")).Fields()
+	if err != nil {
+		return nil, fmt.Errorf("files: %w", err)
+	}
+	for it.Next() {
+		b, err := yaml.Encode(it.Value())
+		if err != nil {
+			return nil, fmt.Errorf("encoding %s: %w", it.Selector().Unquoted(), err)
+		}
+		out.Files[it.Selector().Unquoted()] = b
+	}
+	if err := v.LookupPath(cue.ParsePath("remoteSecrets")).Decode(&out.RemoteSecrets); err != nil {
+		return nil, fmt.Errorf("remoteSecrets: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,105 @@
+package meshgen
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// Topology names a mesh layout the generator can build.
+type Topology string
+
+// The layouts benchmarked. They follow the Istio multicluster guides scaled
+// up: every cluster has an east-west gateway and every network is its own
+// failure domain.
+const (
+	// MultiPrimary puts every cluster on one of min(N, 10) networks, each
+	// running its own istiod. P primaries need P×(N−1) remote secrets, so
+	// this is the shape whose plan grows quadratically.
+	MultiPrimary Topology = "multi-primary"
+	// PrimaryRemote has P = clamp(N/10, 1, 10) primaries, each on its own
+	// network with a reachable east-west gateway address, and every other
+	// cluster a remote on its primary's network, spread evenly. 1000 clusters
+	// are 10 primaries each serving 99 remotes.
+	PrimaryRemote Topology = "primary-remote"
+)
+
+// Topologies lists every layout, in the order reports show them.
+var Topologies = []Topology{PrimaryRemote, MultiPrimary}
+
+// Shape is one synthetic mesh: a layout and a number of clusters.
+type Shape struct {
+	Topology Topology
+	Clusters int
+}
+
+func (s Shape) String() string { return fmt.Sprintf("%s/N=%d", s.Topology, s.Clusters) }
+
+// Networks is how many networks the mesh spreads its clusters over.
+func (s Shape) Networks() int {
+	if s.Topology == PrimaryRemote {
+		return s.Primaries()
+	}
+	return min(s.Clusters, 10)
+}
+
+// Primaries is how many clusters run istiod.
+func (s Shape) Primaries() int {
+	if s.Topology == MultiPrimary {
+		return s.Clusters
+	}
+	return max(1, min(10, s.Clusters/10))
+}
+
+// RemoteSecrets is how many `istioctl create-remote-secret` pairs the
+// mesh's plan holds: every primary reads every other cluster.
+func (s Shape) RemoteSecrets() int { return s.Primaries() * (s.Clusters - 1) }
+
+// ClusterName is the name of the i-th cluster (0-based).
+func ClusterName(i int) string { return fmt.Sprintf("cluster-%04d", i) }
+
+// NetworkName is the name of the i-th network (0-based).
+func NetworkName(i int) string { return fmt.Sprintf("network-%02d", i) }
+
+// Generate returns the Mesh document for s. It panics on a shape with no
+// clusters or an unknown topology: shapes are chosen by benchmark code, never
+// by users.
+func Generate(s Shape) []byte {
+	if s.Clusters < 1 {
+		panic(fmt.Sprintf("meshgen: %d clusters", s.Clusters))
+	}
+	if s.Topology != MultiPrimary && s.Topology != PrimaryRemote {
+		panic(fmt.Sprintf("meshgen: unknown topology %q", s.Topology))
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Synthetic %s mesh: %d clusters on %d networks, %d primaries.\n",
+		s.Topology, s.Clusters, s.Networks(), s.Primaries())
+	fmt.Fprintf(&b, "apiVersion: meshc.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: bench-%s-%d\n", s.Topology, s.Clusters)
+	fmt.Fprintf(&b, "spec:\n  meshID: mesh1\n  topology: %s\n  istio:\n    version: \"1.28.0\"\n  networks:\n", s.Topology)
+	for n := range s.Networks() {
+		fmt.Fprintf(&b, "    - name: %s\n", NetworkName(n))
+	}
+	b.WriteString("  clusters:\n")
+	if s.Topology == MultiPrimary {
+		for i := range s.Clusters {
+			fmt.Fprintf(&b, "    - name: %s\n      network: %s\n      role: primary\n      eastWestGateway: {}\n",
+				ClusterName(i), NetworkName(i%s.Networks()))
+		}
+		return b.Bytes()
+	}
+	// Primaries first, then the remotes dealt out to them round-robin, so
+	// every primary serves (N−P)/P remotes (±1).
+	p := s.Primaries()
+	for i := range p {
+		fmt.Fprintf(&b, "    - name: %s\n      network: %s\n      role: primary\n      eastWestGateway:\n        address: %s\n",
+			ClusterName(i), NetworkName(i), primaryAddress(i))
+	}
+	for i := p; i < s.Clusters; i++ {
+		fmt.Fprintf(&b, "    - name: %s\n      network: %s\n      role: remote\n      controlPlane: %s\n      eastWestGateway: {}\n",
+			ClusterName(i), NetworkName(i%p), ClusterName(i%p))
+	}
+	return b.Bytes()
+}
+
+// primaryAddress is an address from the documentation ranges (RFC 5737),
+// so a generated mesh never names a real host.
+func primaryAddress(i int) string { return fmt.Sprintf("198.51.100.%d", 10+i) }

@@ -1,0 +1,67 @@
+package meshgen_test
+
+import (
+	"bytes"
+	"testing"
+
+	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/internal/meshgen"
+)
+
+// TestGenerateIsValid checks that every benchmarked shape is a mesh meshc
+// accepts, with the layout the benchmarks' reports claim for it.
+func TestGenerateIsValid(t *testing.T) {
+	for _, topo := range meshgen.Topologies {
+		for _, n := range []int{1, 3, 30, 100, 1000} {
+			s := meshgen.Shape{Topology: topo, Clusters: n}
+			t.Run(s.String(), func(t *testing.T) {
+				data := meshgen.Generate(s)
+				if !bytes.Equal(data, meshgen.Generate(s)) {
+					t.Fatal("two calls returned different bytes")
+				}
+				m, err := compiler.Check("mesh.yaml", data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := len(m.Spec.Clusters); got != n {
+					t.Errorf("clusters: got %d, want %d", got, n)
+				}
+				if got := len(m.Spec.Networks); got != s.Networks() {
+					t.Errorf("networks: got %d, want %d", got, s.Networks())
+				}
+				primaries := 0
+				for _, c := range m.Spec.Clusters {
+					if c.IsPrimary() {
+						primaries++
+					}
+				}
+				if primaries != s.Primaries() {
+					t.Errorf("primaries: got %d, want %d", primaries, s.Primaries())
+				}
+				if got := len(compiler.RemoteSecrets(m)); got != s.RemoteSecrets() {
+					t.Errorf("remote secrets: got %d, want %d", got, s.RemoteSecrets())
+				}
+				// Remotes are spread evenly over the primaries.
+				lo, hi := n, 0
+				for _, rs := range m.Remotes() {
+					lo, hi = min(lo, len(rs)), max(hi, len(rs))
+				}
+				if topo == meshgen.PrimaryRemote && n > s.Primaries() && hi-lo > 1 {
+					t.Errorf("remotes per primary range from %d to %d", lo, hi)
+				}
+			})
+		}
+	}
+}
+
+// TestGenerateSizes pins the two shapes the performance targets name.
+func TestGenerateSizes(t *testing.T) {
+	pr := meshgen.Shape{Topology: meshgen.PrimaryRemote, Clusters: 1000}
+	if pr.Primaries() != 10 || pr.Networks() != 10 {
+		t.Errorf("%v: %d primaries on %d networks, want 10 on 10", pr, pr.Primaries(), pr.Networks())
+	}
+	mp := meshgen.Shape{Topology: meshgen.MultiPrimary, Clusters: 300}
+	if mp.RemoteSecrets() != 89700 {
+		t.Errorf("%v: %d remote secrets, want 89700", mp, mp.RemoteSecrets())
+	}
+}
