@@ -52,14 +52,30 @@ func Export(filename string, data []byte) (*Output, error) {
 		return nil, fmt.Errorf("files: %w", err)
 	}
 	for it.Next() {
-		b, err := yaml.Encode(it.Value())
+		cluster := it.Selector().Unquoted()
+		files, err := it.Value().Fields()
 		if err != nil {
-			return nil, fmt.Errorf("encoding %s: %w", it.Selector().Unquoted(), err)
+			return nil, fmt.Errorf("files of %s: %w", cluster, err)
 		}
-		out.Files[it.Selector().Unquoted()] = b
+		for files.Next() {
+			p := cluster + "/" + files.Selector().Unquoted()
+			b, err := yaml.Encode(files.Value())
+			if err != nil {
+				return nil, fmt.Errorf("encoding %s: %w", p, err)
+			}
+			out.Files[p] = b
+		}
 	}
-	if err := v.LookupPath(cue.ParsePath("remoteSecrets")).Decode(&out.RemoteSecrets); err != nil {
+	it, err = v.LookupPath(cue.ParsePath("remoteSecrets")).Fields()
+	if err != nil {
 		return nil, fmt.Errorf("remoteSecrets: %w", err)
+	}
+	for it.Next() {
+		var lines []string
+		if err := it.Value().Decode(&lines); err != nil {
+			return nil, fmt.Errorf("remoteSecrets: %w", err)
+		}
+		out.RemoteSecrets = append(out.RemoteSecrets, lines...)
 	}
 	return out, nil
 }

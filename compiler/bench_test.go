@@ -1,0 +1,98 @@
+package compiler_test
+
+import (
+	"os"
+	"testing"
+
+	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/internal/cueroute"
+	"meshc.dev/meshc/internal/meshgen"
+)
+
+// benchSizes are the cluster counts every benchmark runs at.
+var benchSizes = []int{3, 30, 100, 300, 1000}
+
+// cueRouteLimit is the largest mesh the CUE route is benchmarked on per
+// topology. Its big sizes take seconds each, so they run only when
+// MESHC_BENCH_LARGE is set (make bench sets it); a multi-primary mesh of 1000
+// clusters (999,000 remote secrets) is beyond what it finishes in reasonable
+// time and memory.
+func cueRouteLimit(t meshgen.Topology) int {
+	if os.Getenv("MESHC_BENCH_LARGE") == "" {
+		return 100
+	}
+	if t == meshgen.MultiPrimary {
+		return 300
+	}
+	return 1000
+}
+
+// eachShape runs f as a sub-benchmark per topology and size, named
+// "<topology>/N=<clusters>", with the generated mesh's bytes.
+func eachShape(b *testing.B, limit func(meshgen.Topology) int, f func(b *testing.B, data []byte)) {
+	for _, topo := range meshgen.Topologies {
+		for _, n := range benchSizes {
+			if limit != nil && n > limit(topo) {
+				continue
+			}
+			s := meshgen.Shape{Topology: topo, Clusters: n}
+			data := meshgen.Generate(s)
+			b.Run(s.String(), func(b *testing.B) {
+				b.ReportAllocs()
+				f(b, data)
+			})
+		}
+	}
+}
+
+// BenchmarkCheck is `meshc vet`: Load (YAML, schema, defaults) and Validate.
+func BenchmarkCheck(b *testing.B) {
+	eachShape(b, nil, func(b *testing.B, data []byte) {
+		for b.Loop() {
+			if _, err := compiler.Check("mesh.yaml", data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkRender renders an already checked mesh: every cluster's files
+// and the plan, in memory.
+func BenchmarkRender(b *testing.B) {
+	eachShape(b, nil, func(b *testing.B, data []byte) {
+		m, err := compiler.Check("mesh.yaml", data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := compiler.Render(m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCompile is the whole in-memory job from bytes (Check, then
+// Render): the counterpart of BenchmarkCUERoute.
+func BenchmarkCompile(b *testing.B) {
+	eachShape(b, nil, func(b *testing.B, data []byte) {
+		for b.Loop() {
+			if _, _, err := compiler.Compile("mesh.yaml", data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCUERoute does a subset of the same job the naive way, with CUE
+// comprehensions over the whole mesh (see internal/cueroute), from the same
+// bytes.
+func BenchmarkCUERoute(b *testing.B) {
+	eachShape(b, cueRouteLimit, func(b *testing.B, data []byte) {
+		for b.Loop() {
+			if _, err := cueroute.Export("mesh.yaml", data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
