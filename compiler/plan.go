@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"strings"
 
 	"meshc.dev/meshc/templates"
 )
@@ -94,7 +95,13 @@ type RemoteSecret struct {
 // N-cluster mesh need P×(N−1) secrets. Order: by reader, then by source, in
 // input order.
 func RemoteSecrets(m *Mesh) []RemoteSecret {
-	var out []RemoteSecret
+	primaries := 0
+	for i := range m.Spec.Clusters {
+		if m.Spec.Clusters[i].IsPrimary() {
+			primaries++
+		}
+	}
+	out := make([]RemoteSecret, 0, primaries*max(len(m.Spec.Clusters)-1, 0))
 	for i := range m.Spec.Clusters {
 		r := &m.Spec.Clusters[i]
 		if !r.IsPrimary() {
@@ -167,16 +174,25 @@ func BuildPlan(m *Mesh) *Plan {
 	add(PhaseExpose, "Expose services and istiod through the east-west gateways", each(primary, func(c *Cluster, ctx string) string {
 		return fmt.Sprintf("kubectl --context=%s apply -k %s", ctx, templates.Shell(path.Join(c.Name, ManifestsDir)))
 	}))
-	var secrets []Step
-	for _, s := range RemoteSecrets(m) {
+	// One step per primary and other cluster: P×(N−1) of them, 89,700 in a
+	// 300-primary mesh, so each cluster's part of the command is quoted and
+	// formatted once, and each step is one concatenation.
+	pairs := RemoteSecrets(m)
+	secrets := make([]Step, 0, len(pairs))
+	source := make(map[*Cluster]string, len(m.Spec.Clusters))
+	for i := range m.Spec.Clusters {
+		c := &m.Spec.Clusters[i]
 		server := ""
-		if s.Source.APIServer != "" {
-			server = " --server=" + templates.Shell(s.Source.APIServer)
+		if c.APIServer != "" {
+			server = " --server=" + templates.Shell(c.APIServer)
 		}
+		source[c] = "istioctl create-remote-secret --context=" + templates.Shell(c.Context) +
+			" --name=" + templates.Shell(c.Name) + server + " | kubectl apply -f - --context="
+	}
+	for _, s := range pairs {
 		secrets = append(secrets, Step{
 			Cluster: s.Reader.Name, Context: s.Reader.Context, Source: s.Source.Name,
-			Command: fmt.Sprintf("istioctl create-remote-secret --context=%s --name=%s%s | kubectl apply -f - --context=%s",
-				templates.Shell(s.Source.Context), templates.Shell(s.Source.Name), server, templates.Shell(s.Reader.Context)),
+			Command: source[s.Source] + templates.Shell(s.Reader.Context),
 		})
 	}
 	add(PhaseRemoteSecrets, "Give every primary read access to every other cluster's API server", secrets)
@@ -235,9 +251,41 @@ func RenderPlan(p *Plan, format string, so ShellOptions) ([]byte, error) {
 	return nil, fmt.Errorf("unknown plan format %q (want markdown, shell or json)", format)
 }
 
+// Script is the phase's commands, one per line, as the plan's shell blocks
+// hold them. Joined in Go rather than ranged over in the templates: a phase
+// can hold 89,700 remote secrets.
+func (ph Phase) Script() string {
+	n := 0
+	for _, s := range ph.Steps {
+		n += len(s.Command) + 1
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, s := range ph.Steps {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(s.Command)
+	}
+	return b.String()
+}
+
+// size estimates the bytes of a rendered plan, so its buffer is allocated
+// once.
+func (p *Plan) size() int {
+	n := 8 << 10
+	for _, ph := range p.Phases {
+		for _, s := range ph.Steps {
+			n += len(s.Command) + 1
+		}
+	}
+	return n
+}
+
 // RenderPlanMarkdown writes the plan as the PLAN.md a human follows.
 func RenderPlanMarkdown(p *Plan) ([]byte, error) {
 	var buf bytes.Buffer
+	buf.Grow(p.size())
 	if err := templates.Set.ExecuteTemplate(&buf, "plan.md.tmpl", p); err != nil {
 		return nil, fmt.Errorf("rendering plan: %w", err)
 	}
@@ -248,6 +296,7 @@ func RenderPlanMarkdown(p *Plan) ([]byte, error) {
 // failing command and can be re-run from the start.
 func RenderPlanShell(p *Plan, so ShellOptions) ([]byte, error) {
 	var buf bytes.Buffer
+	buf.Grow(p.size())
 	data := struct {
 		*Plan
 		OutDir string

@@ -2,7 +2,6 @@ package templates
 
 import (
 	"embed"
-	"regexp"
 	"strconv"
 	"strings"
 	"text/template"
@@ -18,8 +17,6 @@ var Set = template.Must(template.New("meshc").
 	Funcs(template.FuncMap{"str": String, "sh": Shell, "inc": func(i int) int { return i + 1 }}).
 	ParseFS(files, "*.tmpl"))
 
-var plainScalar = regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9._/]*$`)
-
 // String renders s as a YAML scalar that always reads back as the same
 // string. Names that YAML 1.1 readers take for booleans or null ("no",
 // "on", "null"), and anything starting with a digit, are double-quoted.
@@ -28,18 +25,38 @@ func String(s string) string {
 	case "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~":
 		return strconv.Quote(s)
 	}
-	if plainScalar.MatchString(s) {
+	if plainScalar(s) {
 		return s
 	}
 	return strconv.Quote(s)
 }
 
-var shellSafe = regexp.MustCompile(`^[-a-zA-Z0-9._/:=@+,]+$`)
-
-// Shell quotes s for a POSIX shell, leaving plain words readable.
+// Shell quotes s for a POSIX shell, leaving plain words readable: a
+// non-empty s made only of letters, digits and -._/:=@+, stays as it is.
 func Shell(s string) string {
-	if shellSafe.MatchString(s) {
+	if s != "" && strings.IndexFunc(s, notShellSafe) < 0 {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// plainScalar reports whether s is a letter followed by letters, digits and
+// -._/ only: a YAML plain scalar that no reader takes for a number.
+func plainScalar(s string) bool {
+	if s == "" || !isAlnum(rune(s[0])) || '0' <= s[0] && s[0] <= '9' {
+		return false
+	}
+	return strings.IndexFunc(s[1:], func(r rune) bool { return !isAlnum(r) && !strings.ContainsRune("-._/", r) }) < 0
+}
+
+// notShellSafe reports a rune a shell word cannot hold unquoted. A plan holds
+// one quoted word per cluster pair (89,700 in a 300-primary mesh), so this is
+// a loop, not a regular expression.
+func notShellSafe(r rune) bool {
+	return !isAlnum(r) && !strings.ContainsRune("-._/:=@+,", r)
+}
+
+// isAlnum reports an ASCII letter or digit.
+func isAlnum(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
 }
