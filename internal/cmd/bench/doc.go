@@ -1,0 +1,14 @@
+// Command bench is `make bench`: it measures meshc on synthetic meshes of 3
+// to 1000 clusters and prints one table, with the performance targets of
+// issue 7 checked against it.
+//
+// In: the module's source (run it from the module root). Out: on stdout, the
+// machine, the Go benchmarks' medians (time, allocations, bytes allocated)
+// for check, render, and the naive CUE route on the same input in the same
+// run, then whole-process runs of the built meshc binary (wall time, CPU time,
+// peak RSS from getrusage) and the targets. Progress goes to stderr.
+//
+// It runs the compiler package's benchmarks (compiler/bench_test.go) as a
+// test binary rather than re-implementing them, and evaluates the CUE route
+// in a child process of itself (-cueroute FILE) to measure its peak RSS.
+package main

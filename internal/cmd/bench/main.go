@@ -1,0 +1,541 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"meshc.dev/meshc/internal/cueroute"
+	"meshc.dev/meshc/internal/meshgen"
+)
+
+// sizes are the cluster counts measured, for every topology.
+var sizes = []int{3, 30, 100, 300, 1000}
+
+// cueRouteLimit mirrors compiler/bench_test.go: the CUE route is not run on
+// a 1000-cluster multi-primary mesh (999,000 remote secrets).
+func cueRouteLimit(t meshgen.Topology) int {
+	if t == meshgen.MultiPrimary {
+		return 300
+	}
+	return 1000
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(2)
+	}
+}
+
+type options struct {
+	count     int
+	runs      int
+	benchtime string
+	outDir    string
+	diskDir   string
+	strict    bool
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.IntVar(&o.count, "count", 5, "repetitions of each Go benchmark (medians are reported)")
+	fs.IntVar(&o.runs, "runs", 5, "runs of each meshc process (median time, maximum RSS)")
+	fs.StringVar(&o.benchtime, "benchtime", "100ms", "-test.benchtime of each Go benchmark repetition")
+	fs.StringVar(&o.outDir, "o", defaultOutDir(), "`directory` the measured renders write into (default: a tmpfs when there is one)")
+	fs.StringVar(&o.diskDir, "disk", os.TempDir(), "`directory` on disk for the render-to-disk runs")
+	fs.BoolVar(&o.strict, "strict", false, "exit 1 when a target is missed")
+	route := fs.String("cueroute", "", "evaluate the CUE route on `FILE` and exit (used by bench itself)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *route != "" {
+		data, err := os.ReadFile(*route)
+		if err != nil {
+			return err
+		}
+		_, err = cueroute.Export(*route, data)
+		return err
+	}
+
+	tmp, err := os.MkdirTemp("", "meshc-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	out, err := os.MkdirTemp(o.outDir, "meshc-bench-out-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(out)
+
+	load0 := loadAvg()
+	fmt.Fprintln(stderr, "building meshc and the compiler's test binary")
+	meshc := filepath.Join(tmp, "meshc")
+	if err := goCmd(stderr, "build", "-o", meshc, "./cmd/meshc"); err != nil {
+		return err
+	}
+	testBin := filepath.Join(tmp, "compiler.test")
+	if err := goCmd(stderr, "test", "-c", "-o", testBin, "./compiler"); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintf(stderr, "running the Go benchmarks (-count %d)\n", o.count)
+	start := time.Now()
+	bench, err := goBenchmarks(testBin, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "  %s\n", time.Since(start).Round(time.Second))
+
+	fmt.Fprintf(stderr, "running meshc and the CUE route as processes (%d runs each)\n", o.runs)
+	start = time.Now()
+	var procs []procRow
+	for _, topo := range meshgen.Topologies {
+		for _, n := range sizes {
+			s := meshgen.Shape{Topology: topo, Clusters: n}
+			row, err := measureShape(s, meshc, self, tmp, out, o)
+			if err != nil {
+				return fmt.Errorf("%v: %w", s, err)
+			}
+			procs = append(procs, row)
+		}
+	}
+	disk := map[meshgen.Shape]time.Duration{}
+	for _, s := range targetShapes {
+		d, err := renderToDisk(s, meshc, tmp, o)
+		if err != nil {
+			return fmt.Errorf("%v on disk: %w", s, err)
+		}
+		disk[s] = d
+	}
+	fmt.Fprintf(stderr, "  %s\n", time.Since(start).Round(time.Second))
+
+	r := &report{bench: bench, procs: procs, disk: disk, o: o, load: [2]string{load0, loadAvg()}, outDir: o.outDir}
+	missed := r.print(stdout)
+	if missed > 0 && o.strict {
+		os.Exit(1)
+	}
+	return nil
+}
+
+// defaultOutDir is a tmpfs when the machine has one, so the render
+// processes measure meshc rather than a disk shared with other work.
+func defaultOutDir() string {
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		if f, err := os.CreateTemp("/dev/shm", ".meshc-bench-probe-"); err == nil {
+			f.Close()
+			os.Remove(f.Name())
+			return "/dev/shm"
+		}
+	}
+	return os.TempDir()
+}
+
+func goCmd(stderr io.Writer, args ...string) error {
+	cmd := exec.Command("go", args...)
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+// benchKey names one Go benchmark: BenchmarkCheck/primary-remote/N=1000
+// is {"Check", "primary-remote", 1000}.
+type benchKey struct {
+	name  string
+	shape meshgen.Shape
+}
+
+// benchStat holds every repetition's numbers of one benchmark.
+type benchStat struct {
+	ns, bytes, allocs []float64
+}
+
+var benchLine = regexp.MustCompile(`^Benchmark(\w+)/([a-z-]+)/N=(\d+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op\s+(\d+) B/op\s+(\d+) allocs/op`)
+
+func goBenchmarks(testBin string, o options) (map[benchKey]*benchStat, error) {
+	cmd := exec.Command(testBin, "-test.run", "^$", "-test.bench", "^Benchmark(Check|Render|Compile|CUERoute)$",
+		"-test.benchmem", "-test.count", strconv.Itoa(o.count), "-test.benchtime", o.benchtime)
+	cmd.Dir = "compiler"
+	cmd.Env = append(os.Environ(), "MESHC_BENCH_LARGE=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	outp, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("benchmarks: %w\n%s%s", err, outp, stderr.Bytes())
+	}
+	stats := map[benchKey]*benchStat{}
+	sc := bufio.NewScanner(bytes.NewReader(outp))
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.Atoi(m[3])
+		k := benchKey{m[1], meshgen.Shape{Topology: meshgen.Topology(m[2]), Clusters: n}}
+		st := stats[k]
+		if st == nil {
+			st = &benchStat{}
+			stats[k] = st
+		}
+		ns, _ := strconv.ParseFloat(m[4], 64)
+		b, _ := strconv.ParseFloat(m[5], 64)
+		a, _ := strconv.ParseFloat(m[6], 64)
+		st.ns, st.bytes, st.allocs = append(st.ns, ns), append(st.bytes, b), append(st.allocs, a)
+	}
+	if len(stats) == 0 {
+		return nil, fmt.Errorf("benchmarks printed no results:\n%s", outp)
+	}
+	return stats, nil
+}
+
+// procStat is one kind of process run, repeated.
+type procStat struct {
+	wall, cpu []time.Duration
+	maxRSS    int64 // bytes, the largest of the runs
+}
+
+func (p *procStat) add(wall time.Duration, ps *os.ProcessState) {
+	p.wall = append(p.wall, wall)
+	p.cpu = append(p.cpu, ps.UserTime()+ps.SystemTime())
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		rss := int64(ru.Maxrss)
+		if runtime.GOOS != "darwin" {
+			rss *= 1024 // Linux reports KiB, macOS bytes
+		}
+		p.maxRSS = max(p.maxRSS, rss)
+	}
+}
+
+type procRow struct {
+	shape            meshgen.Shape
+	vet, render, cue procStat
+	files            int
+	outBytes         int64
+}
+
+func measureShape(s meshgen.Shape, meshc, self, tmp, out string, o options) (procRow, error) {
+	row := procRow{shape: s}
+	in := filepath.Join(tmp, fmt.Sprintf("%s-%d.yaml", s.Topology, s.Clusters))
+	if err := os.WriteFile(in, meshgen.Generate(s), 0o644); err != nil {
+		return row, err
+	}
+	dir := filepath.Join(out, filepath.Base(in))
+	// Every render after the first replaces the previous output, as a
+	// re-render on each commit does.
+	if err := repeat(&row.vet, o.runs, meshc, "vet", in); err != nil {
+		return row, err
+	}
+	if err := repeat(&row.render, o.runs, meshc, "render", in, "-o", dir); err != nil {
+		return row, err
+	}
+	if s.Clusters <= cueRouteLimit(s.Topology) {
+		if err := repeat(&row.cue, min(o.runs, 3), self, "-cueroute", in); err != nil {
+			return row, err
+		}
+	}
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		row.files++
+		row.outBytes += info.Size()
+		return nil
+	})
+	if err != nil {
+		return row, err
+	}
+	return row, os.RemoveAll(dir)
+}
+
+// targetShapes are the meshes the render targets name; they are also
+// rendered to disk, for information.
+var targetShapes = []meshgen.Shape{
+	{Topology: meshgen.PrimaryRemote, Clusters: 1000},
+	{Topology: meshgen.MultiPrimary, Clusters: 300},
+}
+
+func renderToDisk(s meshgen.Shape, meshc, tmp string, o options) (time.Duration, error) {
+	in := filepath.Join(tmp, fmt.Sprintf("%s-%d.yaml", s.Topology, s.Clusters))
+	dir, err := os.MkdirTemp(o.diskDir, "meshc-bench-disk-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	var st procStat
+	if err := repeat(&st, min(o.runs, 3), meshc, "render", in, "-o", filepath.Join(dir, "out")); err != nil {
+		return 0, err
+	}
+	return median(st.wall), nil
+}
+
+// repeatBudget bounds the time spent repeating one measurement: a process
+// that takes seconds (a 1000-primary mesh renders a 100 MB plan) is run
+// until the budget is spent rather than runs times, so `make bench` stays
+// within minutes. Every process runs at least once.
+const repeatBudget = 4 * time.Second
+
+func repeat(st *procStat, runs int, name string, args ...string) error {
+	start := time.Now()
+	for i := 0; i < runs && (i == 0 || time.Since(start) < repeatBudget); i++ {
+		if err := timeProcess(st, name, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func timeProcess(st *procStat, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, stderr.Bytes())
+	}
+	st.add(wall, cmd.ProcessState)
+	return nil
+}
+
+func median[T int64 | float64 | time.Duration](xs []T) T {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for line := range strings.Lines(string(b)) {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+type report struct {
+	bench  map[benchKey]*benchStat
+	procs  []procRow
+	disk   map[meshgen.Shape]time.Duration
+	o      options
+	load   [2]string
+	outDir string
+}
+
+func (r *report) ns(name string, s meshgen.Shape) (float64, bool) {
+	st := r.bench[benchKey{name, s}]
+	if st == nil {
+		return 0, false
+	}
+	return median(st.ns), true
+}
+
+func (r *report) proc(s meshgen.Shape) *procRow {
+	for i := range r.procs {
+		if r.procs[i].shape == s {
+			return &r.procs[i]
+		}
+	}
+	return nil
+}
+
+func (r *report) print(w io.Writer) (missed int) {
+	fmt.Fprintf(w, "meshc benchmarks: %d CPUs (%s), %s %s/%s; load average %s at start, %s at end\n",
+		runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, r.load[0], r.load[1])
+
+	fmt.Fprintf(w, "\nIn process (go test -bench, medians of %d): check = Load+Validate, render = Render,\n", r.o.count)
+	fmt.Fprintln(w, "compile = both from bytes; CUE route = internal/cueroute on the same bytes, in the same run.")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "topology\tN\tcheck\tallocs\tbytes\trender\tallocs\tbytes\tcompile\tCUE route\tallocs\tbytes\tCUE/compile\t")
+	for _, p := range r.procs {
+		s := p.shape
+		cells := []string{string(s.Topology), strconv.Itoa(s.Clusters)}
+		for _, name := range []string{"Check", "Render"} {
+			cells = append(cells, r.benchCells(name, s)...)
+		}
+		compile, _ := r.ns("Compile", s)
+		cells = append(cells, dur(compile))
+		cells = append(cells, r.benchCells("CUERoute", s)...)
+		if cue, ok := r.ns("CUERoute", s); ok && compile > 0 {
+			cells = append(cells, fmt.Sprintf("%.1f×", cue/compile))
+		} else {
+			cells = append(cells, "—")
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
+	tw.Flush()
+
+	fmt.Fprintf(w, "\nWhole processes (median wall and CPU time of %d runs, fewer past %s; peak RSS the largest): meshc vet;\n", r.o.runs, repeatBudget)
+	fmt.Fprintf(w, "meshc render, replacing its previous output in %s; the CUE route as its own process (%d runs).\n", r.outDir, min(r.o.runs, 3))
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "topology\tN\tvet\tCPU\tRSS\trender\tCPU\tRSS\tfiles\toutput\tCUE route\tCPU\tRSS\t")
+	for _, p := range r.procs {
+		cells := []string{string(p.shape.Topology), strconv.Itoa(p.shape.Clusters)}
+		for _, st := range []*procStat{&p.vet, &p.render} {
+			cells = append(cells, procCells(st)...)
+			if st == &p.render {
+				cells = append(cells, strconv.Itoa(p.files), mb(float64(p.outBytes)))
+			}
+		}
+		cells = append(cells, procCells(&p.cue)...)
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nTargets:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	check := func(ok bool, what, got, want string) {
+		verdict := "ok  "
+		if !ok {
+			verdict = "MISS"
+			missed++
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", verdict, what, got, want)
+	}
+	pr1000 := meshgen.Shape{Topology: meshgen.PrimaryRemote, Clusters: 1000}
+	pr100 := meshgen.Shape{Topology: meshgen.PrimaryRemote, Clusters: 100}
+	mp300 := meshgen.Shape{Topology: meshgen.MultiPrimary, Clusters: 300}
+	small := r.proc(meshgen.Shape{Topology: meshgen.PrimaryRemote, Clusters: 3})
+	if small != nil {
+		t := median(small.vet.wall) + median(small.render.wall)
+		check(t < 50*time.Millisecond, "3 clusters: meshc vet + meshc render, two processes", t.Round(time.Millisecond/10).String(), "< 50ms")
+	}
+	for _, s := range []meshgen.Shape{pr1000, mp300} {
+		p := r.proc(s)
+		if p == nil {
+			continue
+		}
+		label := fmt.Sprintf("%d-cluster %s", s.Clusters, s.Topology)
+		t := median(p.render.wall)
+		check(t < 500*time.Millisecond, label+": meshc render process", t.Round(time.Millisecond).String(), "< 500ms")
+		if s == pr1000 {
+			check(p.render.maxRSS < 150<<20, label+": meshc render peak RSS", mb(float64(p.render.maxRSS)), "< 150 MB")
+		}
+		compile, _ := r.ns("Compile", s)
+		if cue, ok := r.ns("CUERoute", s); ok && compile > 0 {
+			check(cue/compile >= 5, label+": CUE route time / meshc compile time", fmt.Sprintf("%.1f×", cue/compile), "≥ 5×")
+		}
+		if pc := median(p.cue.wall); pc > 0 {
+			fmt.Fprintf(tw, "  info\t%s: CUE route process / meshc render process\t%.1f×\t\n", label, float64(pc)/float64(t))
+		}
+		if d := r.disk[s]; d > 0 {
+			fmt.Fprintf(tw, "  info\t%s: meshc render process writing to %s\t%s\t\n", label, r.o.diskDir, d.Round(time.Millisecond))
+		}
+	}
+	if c1000, ok := r.ns("Compile", pr1000); ok {
+		if c100, ok := r.ns("Compile", pr100); ok {
+			check(c1000/c100 <= 12, "primary-remote compile time(1000) / time(100)", fmt.Sprintf("%.1f", c1000/c100), "≤ 12")
+		}
+	}
+	mp1000 := meshgen.Shape{Topology: meshgen.MultiPrimary, Clusters: 1000}
+	mp100 := meshgen.Shape{Topology: meshgen.MultiPrimary, Clusters: 100}
+	if c1000, ok := r.ns("Compile", mp1000); ok {
+		if c100, ok := r.ns("Compile", mp100); ok {
+			fmt.Fprintf(tw, "  info\tmulti-primary compile time(1000) / time(100); its plan grows %d×\t%.1f\t\n",
+				mp1000.RemoteSecrets()/mp100.RemoteSecrets(), c1000/c100)
+		}
+	}
+	if p := r.proc(pr1000); p != nil {
+		t := median(p.vet.wall)
+		check(t < 300*time.Millisecond, "1000-cluster primary-remote: meshc vet process", t.Round(time.Millisecond).String(), "< 300ms")
+	}
+	tw.Flush()
+	if missed > 0 {
+		fmt.Fprintf(w, "\n%d target(s) missed.\n", missed)
+	}
+	return missed
+}
+
+func (r *report) benchCells(name string, s meshgen.Shape) []string {
+	st := r.bench[benchKey{name, s}]
+	if st == nil {
+		return []string{"—", "—", "—"}
+	}
+	return []string{dur(median(st.ns)), count(median(st.allocs)), mb(median(st.bytes))}
+}
+
+func procCells(st *procStat) []string {
+	if len(st.wall) == 0 {
+		return []string{"—", "—", "—"}
+	}
+	return []string{dur(float64(median(st.wall))), dur(float64(median(st.cpu))), mb(float64(st.maxRSS))}
+}
+
+// dur prints nanoseconds with three significant digits.
+func dur(ns float64) string {
+	switch {
+	case ns <= 0:
+		return "—"
+	case ns < 1e6:
+		return fmt.Sprintf("%.3g µs", ns/1e3)
+	case ns < 1e9:
+		return fmt.Sprintf("%.3g ms", ns/1e6)
+	}
+	return fmt.Sprintf("%.3g s", ns/1e9)
+}
+
+func count(n float64) string {
+	switch {
+	case n < 1e3:
+		return fmt.Sprintf("%.0f", n)
+	case n < 1e6:
+		return fmt.Sprintf("%.3gk", n/1e3)
+	}
+	return fmt.Sprintf("%.3gM", n/1e6)
+}
+
+func mb(b float64) string {
+	if b < 1<<20 {
+		return fmt.Sprintf("%.0f kB", b/1e3)
+	}
+	return fmt.Sprintf("%.3g MB", b/1e6)
+}
