@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -85,14 +86,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(out)
 
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
 	load0 := loadAvg()
 	fmt.Fprintln(stderr, "building meshc and the compiler's test binary")
 	meshc := filepath.Join(tmp, "meshc")
-	if err := goCmd(stderr, "build", "-o", meshc, "./cmd/meshc"); err != nil {
+	if err := goCmd(stderr, root, "build", "-o", meshc, "./cmd/meshc"); err != nil {
 		return err
 	}
 	testBin := filepath.Join(tmp, "compiler.test")
-	if err := goCmd(stderr, "test", "-c", "-o", testBin, "./compiler"); err != nil {
+	if err := goCmd(stderr, root, "test", "-c", "-o", testBin, "./compiler"); err != nil {
 		return err
 	}
 	self, err := os.Executable()
@@ -102,7 +107,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	fmt.Fprintf(stderr, "running the Go benchmarks (-count %d)\n", o.count)
 	start := time.Now()
-	bench, err := goBenchmarks(testBin, o)
+	bench, err := goBenchmarks(testBin, filepath.Join(root, "compiler"), o)
 	if err != nil {
 		return err
 	}
@@ -152,8 +157,23 @@ func defaultOutDir() string {
 	return os.TempDir()
 }
 
-func goCmd(stderr io.Writer, args ...string) error {
+// moduleRoot is the directory of meshc's go.mod, so bench runs from any
+// directory inside the module.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("run bench inside the meshc module (go env GOMOD is empty)")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+func goCmd(stderr io.Writer, dir string, args ...string) error {
 	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
@@ -175,10 +195,10 @@ type benchStat struct {
 
 var benchLine = regexp.MustCompile(`^Benchmark(\w+)/([a-z-]+)/N=(\d+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op\s+(\d+) B/op\s+(\d+) allocs/op`)
 
-func goBenchmarks(testBin string, o options) (map[benchKey]*benchStat, error) {
+func goBenchmarks(testBin, dir string, o options) (map[benchKey]*benchStat, error) {
 	cmd := exec.Command(testBin, "-test.run", "^$", "-test.bench", "^Benchmark(Check|Render|Compile|CUERoute)$",
 		"-test.benchmem", "-test.count", strconv.Itoa(o.count), "-test.benchtime", o.benchtime)
-	cmd.Dir = "compiler"
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "MESHC_BENCH_LARGE=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -186,6 +206,16 @@ func goBenchmarks(testBin string, o options) (map[benchKey]*benchStat, error) {
 	if err != nil {
 		return nil, fmt.Errorf("benchmarks: %w\n%s%s", err, outp, stderr.Bytes())
 	}
+	stats := parseBenchmarks(outp)
+	if len(stats) == 0 {
+		return nil, fmt.Errorf("benchmarks printed no results:\n%s", outp)
+	}
+	return stats, nil
+}
+
+// parseBenchmarks reads `go test -bench -benchmem` output: one line per
+// benchmark and repetition.
+func parseBenchmarks(outp []byte) map[benchKey]*benchStat {
 	stats := map[benchKey]*benchStat{}
 	sc := bufio.NewScanner(bytes.NewReader(outp))
 	for sc.Scan() {
@@ -205,10 +235,7 @@ func goBenchmarks(testBin string, o options) (map[benchKey]*benchStat, error) {
 		a, _ := strconv.ParseFloat(m[6], 64)
 		st.ns, st.bytes, st.allocs = append(st.ns, ns), append(st.bytes, b), append(st.allocs, a)
 	}
-	if len(stats) == 0 {
-		return nil, fmt.Errorf("benchmarks printed no results:\n%s", outp)
-	}
-	return stats, nil
+	return stats
 }
 
 // procStat is one kind of process run, repeated.

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"meshc.dev/meshc/internal/meshgen"
+)
+
+// TestParseBenchmarks reads the lines `go test -bench -benchmem` prints,
+// repetitions included, and skips everything else.
+func TestParseBenchmarks(t *testing.T) {
+	out := []byte(`goos: linux
+goarch: amd64
+pkg: meshc.dev/meshc/compiler
+cpu: Intel(R) Xeon(R) Processor
+BenchmarkCheck/primary-remote/N=1000-2         	       3	  70069622 ns/op	36670749 B/op	  498401 allocs/op
+BenchmarkCheck/primary-remote/N=1000-2         	       3	  70123092 ns/op	36670962 B/op	  498399 allocs/op
+BenchmarkCUERoute/multi-primary/N=300          	       1	 984690436 ns/op	428630704 B/op	 2197227 allocs/op
+BenchmarkOther-2   	 100	 12 ns/op
+PASS
+ok  	meshc.dev/meshc/compiler	12.3s
+`)
+	got := parseBenchmarks(out)
+	want := map[benchKey]*benchStat{
+		{"Check", meshgen.Shape{Topology: meshgen.PrimaryRemote, Clusters: 1000}}: {
+			ns: []float64{70069622, 70123092}, bytes: []float64{36670749, 36670962}, allocs: []float64{498401, 498399},
+		},
+		{"CUERoute", meshgen.Shape{Topology: meshgen.MultiPrimary, Clusters: 300}}: {
+			ns: []float64{984690436}, bytes: []float64{428630704}, allocs: []float64{2197227},
+		},
+	}
+	if d := cmp.Diff(want, got, cmp.AllowUnexported(benchStat{})); d != "" {
+		t.Errorf("parseBenchmarks (-want +got):\n%s", d)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0}, {[]float64{3}, 3}, {[]float64{9, 1, 5}, 5}, {[]float64{4, 1, 3, 2}, 2.5},
+	} {
+		if got := median(c.in); got != c.want {
+			t.Errorf("median(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+	if got := median([]time.Duration{3, 1, 2}); got != 2 {
+		t.Errorf("median of durations = %v, want 2", got)
+	}
+}
