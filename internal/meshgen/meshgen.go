@@ -8,9 +8,8 @@ import (
 // Topology names a mesh layout the generator can build.
 type Topology string
 
-// The layouts benchmarked. They follow the Istio multicluster guides scaled
-// up: every cluster has an east-west gateway and every network is its own
-// failure domain.
+// The layouts benchmarked: the Istio multicluster guides' multi-network
+// setups scaled up, with an east-west gateway in every cluster.
 const (
 	// MultiPrimary puts every cluster on one of min(N, 10) networks, each
 	// running its own istiod. P primaries need P×(N−1) remote secrets, so

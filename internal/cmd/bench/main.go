@@ -37,11 +37,19 @@ func cueRouteLimit(t meshgen.Topology) int {
 }
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case errors.Is(err, errMissed):
+		os.Exit(1)
+	case err != nil:
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(2)
 	}
 }
+
+// errMissed is run's result when -strict is set and a target was missed;
+// the report already says which.
+var errMissed = errors.New("a target was missed")
 
 type options struct {
 	count     int
@@ -53,17 +61,17 @@ type options struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	flags := flag.NewFlagSet("bench", flag.ContinueOnError)
+	flags.SetOutput(stderr)
 	var o options
-	fs.IntVar(&o.count, "count", 5, "repetitions of each Go benchmark (medians are reported)")
-	fs.IntVar(&o.runs, "runs", 5, "runs of each meshc process (median time, maximum RSS)")
-	fs.StringVar(&o.benchtime, "benchtime", "100ms", "-test.benchtime of each Go benchmark repetition")
-	fs.StringVar(&o.outDir, "o", defaultOutDir(), "`directory` the measured renders write into (default: a tmpfs when there is one)")
-	fs.StringVar(&o.diskDir, "disk", os.TempDir(), "`directory` on disk for the render-to-disk runs")
-	fs.BoolVar(&o.strict, "strict", false, "exit 1 when a target is missed")
-	route := fs.String("cueroute", "", "evaluate the CUE route on `FILE` and exit (used by bench itself)")
-	if err := fs.Parse(args); err != nil {
+	flags.IntVar(&o.count, "count", 5, "repetitions of each Go benchmark (medians are reported)")
+	flags.IntVar(&o.runs, "runs", 5, "runs of each meshc process (median time, maximum RSS)")
+	flags.StringVar(&o.benchtime, "benchtime", "100ms", "-test.benchtime of each Go benchmark repetition")
+	flags.StringVar(&o.outDir, "o", defaultOutDir(), "`directory` the measured renders write into (default: a tmpfs when there is one)")
+	flags.StringVar(&o.diskDir, "disk", os.TempDir(), "`directory` on disk for the render-to-disk runs")
+	flags.BoolVar(&o.strict, "strict", false, "exit 1 when a target is missed")
+	route := flags.String("cueroute", "", "evaluate the CUE route on `FILE` and exit (used by bench itself)")
+	if err := flags.Parse(args); err != nil {
 		return err
 	}
 	if *route != "" {
@@ -136,10 +144,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "  %s\n", time.Since(start).Round(time.Second))
 
-	r := &report{bench: bench, procs: procs, disk: disk, o: o, load: [2]string{load0, loadAvg()}, outDir: o.outDir}
-	missed := r.print(stdout)
-	if missed > 0 && o.strict {
-		os.Exit(1)
+	r := &report{bench: bench, procs: procs, disk: disk, o: o, load: [2]string{load0, loadAvg()}}
+	if missed := r.print(stdout); missed > 0 && o.strict {
+		return errMissed
 	}
 	return nil
 }
@@ -405,12 +412,11 @@ func cpuModel() string {
 }
 
 type report struct {
-	bench  map[benchKey]*benchStat
-	procs  []procRow
-	disk   map[meshgen.Shape]time.Duration
-	o      options
-	load   [2]string
-	outDir string
+	bench map[benchKey]*benchStat
+	procs []procRow
+	disk  map[meshgen.Shape]time.Duration
+	o     options
+	load  [2]string
 }
 
 func (r *report) ns(name string, s meshgen.Shape) (float64, bool) {
@@ -469,7 +475,7 @@ func (r *report) print(w io.Writer) (missed int) {
 	tw.Flush()
 
 	fmt.Fprintf(w, "\nWhole processes (median wall and CPU time of %d runs, fewer past %s; peak RSS the largest): meshc vet;\n", r.o.runs, repeatBudget)
-	fmt.Fprintf(w, "meshc render, replacing its previous output in %s; the CUE route as its own process (%d runs).\n", r.outDir, min(r.o.runs, 3))
+	fmt.Fprintf(w, "meshc render, replacing its previous output in %s; the CUE route as its own process (%d runs).\n", r.o.outDir, min(r.o.runs, 3))
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "topology\tN\tvet\tCPU\tRSS\trender\tCPU\tRSS\tfiles\toutput\tCUE route\tCPU\tRSS\t")
 	for _, p := range r.procs {
