@@ -1,0 +1,193 @@
+package conformance
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// TestExamples is the conformance suite: every example's rendered output
+// must be accepted by Istio's installer and validation and have the topology
+// its Mesh describes.
+func TestExamples(t *testing.T) {
+	paths, err := filepath.Glob("../examples/*/mesh.yaml")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no examples found (%v)", err)
+	}
+	for _, p := range paths {
+		t.Run(filepath.Base(filepath.Dir(p)), func(t *testing.T) {
+			m, dir := renderExample(t, p)
+			if err := Verify(m, dir); err != nil {
+				t.Errorf("Istio does not accept the output of %s:\n%v", p, err)
+			}
+		})
+	}
+}
+
+// The example whose output has every kind of file meshc writes: primary and
+// remote control planes, east-west gateways, cross-network and istiod
+// Gateways, a VirtualService and namespaces with topology metadata.
+const fullExample = "../examples/primary-remote-multi-network/mesh.yaml"
+
+// TestVerifyRejectsBrokenIstioOperator shows the suite can fail: a
+// misspelled IstioOperator field, which istioctl would refuse to install, is
+// a finding that names the file.
+func TestVerifyRejectsBrokenIstioOperator(t *testing.T) {
+	m, dir := renderExample(t, fullExample)
+	edit(t, dir, "cluster1/install/istio.yaml", "\n  values:\n", "\n  valuez:\n")
+	err := Verify(m, dir)
+	if err == nil {
+		t.Fatal("Verify accepted an IstioOperator with spec.valuez")
+	}
+	for _, want := range []string{"cluster1/install/istio.yaml: istioctl manifest generate:", `unknown field "valuez"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not contain %q:\n%v", want, err)
+		}
+	}
+}
+
+// TestVerifyFindings breaks the rendered output of the full example in one
+// place at a time, the way a meshc bug could, and requires Verify to report
+// exactly that, against the right file.
+func TestVerifyFindings(t *testing.T) {
+	tests := []struct {
+		name      string
+		file      string
+		old, new  string
+		wantError string
+	}{{
+		name: "misspelled values field", file: "cluster1/install/istio.yaml",
+		old: "meshID: mesh1", new: "meshId: mesh1",
+		wantError: `unknown field "meshId"`,
+	}, {
+		name: "misspelled gateway k8s field", file: "cluster1/install/eastwest-gateway.yaml",
+		old: "          service:\n", new: "          servce:\n",
+		wantError: `unknown field "servce"`,
+	}, {
+		name: "gateway without 15443", file: "cluster1/install/eastwest-gateway.yaml",
+		old: "port: 15443\n                targetPort: 15443", new: "port: 15444\n                targetPort: 15444",
+		wantError: "does not expose port 15443",
+	}, {
+		name: "gateway on the wrong network", file: "cluster2/install/eastwest-gateway.yaml",
+		old: "topology.istio.io/network: network2", new: "topology.istio.io/network: network1",
+		wantError: `label topology.istio.io/network: got "network1", want "network2"`,
+	}, {
+		name: "mesh ID lost", file: "cluster1/install/istio.yaml",
+		old: "      meshID: mesh1\n", new: "",
+		wantError: `injected sidecar env ISTIO_META_MESH_ID: got "cluster.local", want "mesh1"`,
+	}, {
+		name: "wrong cluster name", file: "cluster1/install/istio.yaml",
+		old: "clusterName: cluster1", new: "clusterName: cluster9",
+		wantError: `istiod env CLUSTER_ID: got "cluster9", want "cluster1"`,
+	}, {
+		name: "primary not serving its remote", file: "cluster1/install/istio.yaml",
+		old: "      externalIstiod: true\n", new: "",
+		wantError: "istiod env EXTERNAL_ISTIOD",
+	}, {
+		name: "remote pointing at the wrong primary address", file: "cluster2/install/istio.yaml",
+		old: `remotePilotAddress: "192.0.2.10"`, new: `remotePilotAddress: "192.0.2.99"`,
+		wantError: `resolve to "https://192.0.2.99:15017/inject/cluster/cluster2/net/network2", want "https://192.0.2.10:15017/inject/cluster/cluster2/net/network2"`,
+	}, {
+		name: "remote injecting for the wrong network", file: "cluster2/install/istio.yaml",
+		old: "/net/network2", new: "/net/network1",
+		wantError: `resolve to "https://192.0.2.10:15017/inject/cluster/cluster2/net/network1"`,
+	}, {
+		name: "remote with its own istiod", file: "cluster2/install/istio.yaml",
+		old: "  profile: remote\n", new: "",
+		wantError: "remote runs its own control plane: Deployment istiod",
+	}, {
+		name: "invalid Gateway TLS mode", file: "cluster1/manifests/cross-network-gateway.yaml",
+		old: "mode: AUTO_PASSTHROUGH", new: "mode: AUTO_PASSTHRU",
+		wantError: "istioctl validate:",
+	}, {
+		name: "unknown Gateway field", file: "cluster1/manifests/cross-network-gateway.yaml",
+		old: "  selector:\n", new: "  selectr:\n",
+		wantError: `unknown field "selectr"`,
+	}, {
+		name: "Gateway selecting no gateway", file: "cluster1/manifests/cross-network-gateway.yaml",
+		old: "istio: eastwestgateway", new: "istio: eastwest",
+		wantError: "selects no gateway installed in cluster1",
+	}, {
+		name: "VirtualService to a missing port", file: "cluster1/manifests/expose-istiod.yaml",
+		old: "number: 443", new: "number: 444",
+		wantError: "port 444: Service istiod has no such port",
+	}, {
+		name: "unknown Namespace field", file: "cluster2/manifests/namespace.yaml",
+		old: "  annotations:\n", new: "  annotatons:\n",
+		wantError: `unknown field "metadata.annotatons"`,
+	}, {
+		name: "namespace on the wrong network", file: "cluster2/manifests/namespace.yaml",
+		old: "topology.istio.io/network: network2", new: "topology.istio.io/network: network1",
+		wantError: `Namespace istio-system label topology.istio.io/network: got "network1", want "network2"`,
+	}}
+	m, clean := renderExample(t, fullExample)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(clean)); err != nil {
+				t.Fatal(err)
+			}
+			edit(t, dir, tt.file, tt.old, tt.new)
+			err := Verify(m, dir)
+			if err == nil {
+				t.Fatalf("Verify accepted the broken output")
+			}
+			for _, want := range []string{tt.file + ": ", tt.wantError} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not contain %q:\n%v", want, err)
+				}
+			}
+		})
+	}
+}
+
+// TestVerifyRequiresControlPlane checks that a cluster whose control plane
+// IstioOperator is missing is a finding, not a silently skipped cluster.
+func TestVerifyRequiresControlPlane(t *testing.T) {
+	m, dir := renderExample(t, fullExample)
+	if err := os.Remove(filepath.Join(dir, "cluster2/install/istio.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	err := Verify(m, dir)
+	if err == nil || !strings.Contains(err.Error(), "cluster2/install: no istio.yaml") {
+		t.Fatalf("Verify = %v, want a missing control plane finding", err)
+	}
+}
+
+// renderExample compiles the Mesh at path with meshc's library and writes its
+// output, as `meshc render` does, into a temporary directory.
+func renderExample(t *testing.T, path string) (*compiler.Mesh, string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, out, err := compiler.Compile(path, data)
+	if err != nil {
+		t.Fatalf("meshc rejects %s: %v", path, err)
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := compiler.Write(out, dir); err != nil {
+		t.Fatal(err)
+	}
+	return m, dir
+}
+
+// edit replaces the one occurrence of old in a rendered file with new.
+func edit(t *testing.T, dir, file, old, new string) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(file))
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), old); n != 1 {
+		t.Fatalf("%s contains %q %d times, want once", file, old, n)
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,21 @@
+// Package conformance checks meshc's rendered output with Istio's own code,
+// in process, at the Istio commit pinned in this module's go.mod.
+//
+// Golden files prove only that meshc's output did not change; this package
+// proves Istio accepts it. Verify takes a Mesh and the directory meshc
+// rendered it into and, for every cluster:
+//
+//   - runs each IstioOperator in install/ through Istio's manifest generation
+//     (what `istioctl manifest generate -f` and `istioctl install -f` do),
+//     strictly: an error or a warning is a finding;
+//   - checks that the generated objects carry the topology the Mesh asks for:
+//     mesh ID, cluster name and network in the mesh config and in the env of
+//     an injected sidecar, the east-west gateway Service and its network label,
+//     externalIstiod on primaries serving remotes, and a remote's injection
+//     webhook resolving to its primary's istiod;
+//   - runs each manifest in manifests/ through `istioctl validate` and decodes
+//     every object strictly against its Kubernetes or Istio API type.
+//
+// istio.io/istio is a very heavy dependency, so this package lives in its own
+// Go module (conformance/go.mod); the meshc module never imports it.
+package conformance

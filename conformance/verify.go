@@ -1,0 +1,135 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// Verify checks the output meshc rendered for m into dir (one directory per
+// cluster, as `meshc render` writes it) with Istio's own code; see the package
+// documentation for what it checks. It returns every finding, joined, each
+// prefixed with the file it concerns relative to dir; nil means Istio accepts
+// all of the output and it has the topology m describes.
+//
+// Expected values (addresses, names, which primary serves which remote) come
+// from m, not from meshc's renderer, so a rendering bug cannot hide itself.
+func Verify(m *compiler.Mesh, dir string) error {
+	var errs []error
+	for _, c := range m.Spec.Clusters {
+		v := &clusterCheck{mesh: m, cluster: c, root: dir}
+		v.run()
+		errs = append(errs, v.errs...)
+	}
+	return errors.Join(errs...)
+}
+
+// clusterCheck verifies one cluster's directory and collects findings.
+type clusterCheck struct {
+	mesh    *compiler.Mesh
+	cluster compiler.Cluster
+	root    string
+	errs    []error
+
+	// installed is every object Istio generated from the cluster's
+	// IstioOperators: what the cluster runs once istioctl install is done.
+	// It is incomplete when installFailed.
+	installed     []*unstructured.Unstructured
+	installFailed bool
+}
+
+// file is a path relative to the cluster's directory, as findings name it.
+func (v *clusterCheck) file(rel string) string {
+	return filepath.ToSlash(filepath.Join(v.cluster.Name, rel))
+}
+
+func (v *clusterCheck) fail(rel string, err error) {
+	if err != nil {
+		v.errs = append(v.errs, fmt.Errorf("%s: %w", v.file(rel), err))
+	}
+}
+
+func (v *clusterCheck) failf(rel, format string, a ...any) {
+	v.fail(rel, fmt.Errorf(format, a...))
+}
+
+func (v *clusterCheck) run() {
+	install, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, "install"))
+	if err != nil {
+		v.fail("install", err)
+		return
+	}
+	if !slices.Contains(install, controlPlaneFile) {
+		v.failf("install", "no %s: every cluster needs a control plane IstioOperator", controlPlaneFile)
+	}
+	if has := slices.Contains(install, gatewayFile); has != (v.cluster.EastWestGateway != nil) {
+		v.failf("install", "%s present: %t, but the Mesh declares an east-west gateway: %t", gatewayFile, has, !has)
+	}
+	for _, name := range install {
+		rel := "install/" + name
+		objs, err := Generate(filepath.Join(v.root, v.file(rel)))
+		if err != nil {
+			v.fail(rel, err)
+			v.installFailed = true
+			continue
+		}
+		v.installed = append(v.installed, objs...)
+		switch name {
+		case controlPlaneFile:
+			if v.cluster.Role == compiler.RoleRemote {
+				v.checkRemote(rel, objs)
+			} else {
+				v.checkPrimary(rel, objs)
+			}
+		case gatewayFile:
+			v.checkEastWestGateway(rel, objs)
+		}
+	}
+
+	manifests, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, "manifests"))
+	if err != nil {
+		v.fail("manifests", err)
+		return
+	}
+	for _, name := range manifests {
+		if name == "kustomization.yaml" {
+			continue // kustomize's input, not an object applied to the cluster
+		}
+		rel := "manifests/" + name
+		path := filepath.Join(v.root, v.file(rel))
+		v.fail(rel, Validate(path))
+		objs, err := Decode(path)
+		v.fail(rel, err)
+		for _, o := range objs {
+			v.checkManifest(rel, o)
+		}
+	}
+}
+
+// The install files whose generated objects have topology facts to check.
+const (
+	controlPlaneFile = "istio.yaml"
+	gatewayFile      = "eastwest-gateway.yaml"
+)
+
+// yamlFiles lists the .yaml files in dir, sorted.
+func yamlFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".yaml") {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
