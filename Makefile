@@ -33,6 +33,10 @@ kustomize: build ## build examples/kustomize overlays with kustomize from PATH (
 		kustomize build --enable-alpha-plugins --enable-exec $$o | diff -u golden/kustomize/$$name.yaml - || exit 1; \
 	done
 
+.PHONY: conformance
+conformance: ## check every example's output with Istio's own installer and validation (own module; slow first run)
+	cd conformance && $(GO) vet ./... && $(GO) test ./...
+
 .PHONY: golden
 golden: ## regenerate golden files and CLI script output (review with git diff)
 	MESHC_UPDATE=1 $(GO) test ./...
