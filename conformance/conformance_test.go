@@ -144,16 +144,22 @@ func TestVerifyFindings(t *testing.T) {
 	}
 }
 
-// TestVerifyRequiresControlPlane checks that a cluster whose control plane
-// IstioOperator is missing is a finding, not a silently skipped cluster.
-func TestVerifyRequiresControlPlane(t *testing.T) {
-	m, dir := renderExample(t, fullExample)
-	if err := os.Remove(filepath.Join(dir, "cluster2/install/istio.yaml")); err != nil {
-		t.Fatal(err)
-	}
-	err := Verify(m, dir)
-	if err == nil || !strings.Contains(err.Error(), "cluster2/install: no istio.yaml") {
-		t.Fatalf("Verify = %v, want a missing control plane finding", err)
+// TestVerifyRequiresInstallFiles checks that a missing IstioOperator is a
+// finding, not a silently skipped install.
+func TestVerifyRequiresInstallFiles(t *testing.T) {
+	for file, want := range map[string]string{
+		"cluster2/install/istio.yaml":            "cluster2/install: no istio.yaml",
+		"cluster1/install/eastwest-gateway.yaml": "cluster1/install: no eastwest-gateway.yaml, but the Mesh declares an east-west gateway in cluster1",
+	} {
+		t.Run(file, func(t *testing.T) {
+			m, dir := renderExample(t, fullExample)
+			if err := os.Remove(filepath.Join(dir, filepath.FromSlash(file))); err != nil {
+				t.Fatal(err)
+			}
+			if err := Verify(m, dir); err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("Verify = %v, want a finding containing %q", err, want)
+			}
+		})
 	}
 }
 

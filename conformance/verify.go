@@ -68,9 +68,13 @@ func (v *clusterCheck) run() {
 	}
 	if !slices.Contains(install, controlPlaneFile) {
 		v.failf("install", "no %s: every cluster needs a control plane IstioOperator", controlPlaneFile)
+		v.installFailed = true
 	}
-	if has := slices.Contains(install, gatewayFile); has != (v.cluster.EastWestGateway != nil) {
-		v.failf("install", "%s present: %t, but the Mesh declares an east-west gateway: %t", gatewayFile, has, !has)
+	switch has, declared := slices.Contains(install, gatewayFile), v.cluster.EastWestGateway != nil; {
+	case has && !declared:
+		v.failf("install", "%s is rendered, but the Mesh declares no east-west gateway in %s", gatewayFile, v.cluster.Name)
+	case !has && declared:
+		v.failf("install", "no %s, but the Mesh declares an east-west gateway in %s", gatewayFile, v.cluster.Name)
 	}
 	for _, name := range install {
 		rel := "install/" + name
