@@ -32,6 +32,9 @@ func TestExamples(t *testing.T) {
 // Gateways, a VirtualService and namespaces with topology metadata.
 const fullExample = "../examples/primary-remote-multi-network/mesh.yaml"
 
+// The example with declarative remote secrets and reader access.
+const secretsExample = "../examples/multi-primary-multi-network/mesh.yaml"
+
 // TestVerifyRejectsBrokenIstioOperator shows the suite can fail: a
 // misspelled IstioOperator field, which istioctl would refuse to install, is
 // a finding that names the file.
@@ -49,12 +52,13 @@ func TestVerifyRejectsBrokenIstioOperator(t *testing.T) {
 	}
 }
 
-// TestVerifyFindings breaks the rendered output of the full example in one
-// place at a time, the way a meshc bug could, and requires Verify to report
+// TestVerifyFindings breaks the rendered output of an example in one place at
+// a time, the way a meshc bug could, and requires Verify to report
 // exactly that, against the right file.
 func TestVerifyFindings(t *testing.T) {
 	tests := []struct {
 		name      string
+		example   string // fullExample if empty
 		file      string
 		old, new  string
 		wantError string
@@ -122,12 +126,36 @@ func TestVerifyFindings(t *testing.T) {
 		name: "namespace on the wrong network", file: "cluster2/manifests/namespace.yaml",
 		old: "topology.istio.io/network: network2", new: "topology.istio.io/network: network1",
 		wantError: `Namespace istio-system label topology.istio.io/network: got "network1", want "network2"`,
+	}, {
+		name: "remote secret istiod ignores", example: secretsExample, file: "cluster1/remote-secrets/istio-remote-secret-cluster2.yaml",
+		old: `istio/multiCluster: "true"`, new: `istio/multiCluster: "false"`,
+		wantError: `Secret istio-remote-secret-cluster2: label istio/multiCluster: got "false", want "true"`,
+	}, {
+		name: "remote secret for a cluster not in the mesh", example: secretsExample, file: "cluster1/remote-secrets/istio-remote-secret-cluster2.yaml",
+		old: "\n  cluster2: |\n", new: "\n  cluster9: |\n",
+		wantError: `key "cluster9" is not another cluster of the mesh`,
+	}, {
+		name: "remote secret kubeconfig istiod rejects", example: secretsExample, file: "cluster1/remote-secrets/istio-remote-secret-cluster2.yaml",
+		old: "current-context: cluster2", new: "current-context: cluster3",
+		wantError: "istiod would reject the kubeconfig for cluster2",
+	}, {
+		name: "reader role narrower than Istio's", example: secretsExample, file: "cluster2/remote-access/istio-reader.yaml",
+		old: `resources: ["endpointslices"]`, new: `resources: ["endpoints"]`,
+		wantError: "ClusterRole meshc-istio-reader does not grant get, list, watch on discovery.k8s.io/endpointslices",
 	}}
-	m, clean := renderExample(t, fullExample)
+	clean := map[string]string{}
+	meshes := map[string]*compiler.Mesh{}
+	for _, ex := range []string{fullExample, secretsExample} {
+		meshes[ex], clean[ex] = renderExample(t, ex)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.example == "" {
+				tt.example = fullExample
+			}
+			m := meshes[tt.example]
 			dir := t.TempDir()
-			if err := os.CopyFS(dir, os.DirFS(clean)); err != nil {
+			if err := os.CopyFS(dir, os.DirFS(clean[tt.example])); err != nil {
 				t.Fatal(err)
 			}
 			edit(t, dir, tt.file, tt.old, tt.new)

@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	k8slabels "k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -249,9 +250,10 @@ func (v *clusterCheck) checkEastWestGateway(rel string, objs []*unstructured.Uns
 	}
 }
 
-// checkManifest checks one object of manifests/ against the cluster's
-// installed objects: the namespace's topology metadata, Gateways that select
-// installed gateway pods on ports their Service exposes, and VirtualService
+// checkManifest checks one object applied with kubectl against the cluster's
+// installed objects: the namespace's topology metadata, remote secrets istiod
+// can read, a reader role covering Istio's, Gateways that select installed
+// gateway pods on ports their Service exposes, and VirtualService
 // destinations that exist.
 func (v *clusterCheck) checkManifest(rel string, obj runtime.Object) {
 	c := v.cluster
@@ -266,6 +268,14 @@ func (v *clusterCheck) checkManifest(rel string, obj runtime.Object) {
 		}
 		if c.Role == compiler.RoleRemote {
 			v.expect(rel, "Namespace istio-system annotation "+controlPlaneClustersAnnot, o.Annotations[controlPlaneClustersAnnot], c.ControlPlane)
+		}
+	case *corev1.Secret:
+		if o.Labels[multiClusterLabel] != "" || strings.HasPrefix(rel, "remote-secrets/") {
+			v.checkRemoteSecret(rel, o)
+		}
+	case *rbacv1.ClusterRole:
+		if o.Labels["app"] == "istio-reader" {
+			v.checkReaderRole(rel, o)
 		}
 	case *networkingv1.Gateway:
 		if v.installFailed {

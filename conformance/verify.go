@@ -97,22 +97,35 @@ func (v *clusterCheck) run() {
 		}
 	}
 
-	manifests, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, "manifests"))
+	// Everything else meshc writes for the cluster is applied with kubectl:
+	// manifests/, and remote-access/ and remote-secrets/ when the Mesh asks
+	// for declarative remote secrets.
+	entries, err := os.ReadDir(filepath.Join(v.root, v.cluster.Name))
 	if err != nil {
-		v.fail("manifests", err)
+		v.fail(".", err)
 		return
 	}
-	for _, name := range manifests {
-		if name == "kustomization.yaml" {
-			continue // kustomize's input, not an object applied to the cluster
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == "install" {
+			continue
 		}
-		rel := "manifests/" + name
-		path := filepath.Join(v.root, v.file(rel))
-		v.fail(rel, Validate(path))
-		objs, err := Decode(path)
-		v.fail(rel, err)
-		for _, o := range objs {
-			v.checkManifest(rel, o)
+		names, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, e.Name()))
+		if err != nil {
+			v.fail(e.Name(), err)
+			continue
+		}
+		for _, name := range names {
+			if name == "kustomization.yaml" {
+				continue // kustomize's input, not an object applied to the cluster
+			}
+			rel := e.Name() + "/" + name
+			path := filepath.Join(v.root, v.file(rel))
+			v.fail(rel, Validate(path))
+			objs, err := Decode(path)
+			v.fail(rel, err)
+			for _, o := range objs {
+				v.checkManifest(rel, o)
+			}
 		}
 	}
 }
