@@ -13,8 +13,12 @@
 //     an injected sidecar, the east-west gateway Service and its network label,
 //     externalIstiod on primaries serving remotes, and a remote's injection
 //     webhook resolving to its primary's istiod;
-//   - runs each manifest in manifests/ through `istioctl validate` and decodes
-//     every object strictly against its Kubernetes or Istio API type.
+//   - runs every other file (manifests/, remote-access/, remote-secrets/)
+//     through `istioctl validate`, decodes every object strictly against its
+//     Kubernetes or Istio API type, and checks it against what the installs
+//     generate: Gateways select installed gateways, VirtualServices route to
+//     installed Services, remote secrets hold kubeconfigs istiod's loader
+//     accepts, the reader role grants what Istio's own does.
 //
 // istio.io/istio is a very heavy dependency, so this package lives in its own
 // Go module (conformance/go.mod); the meshc module never imports it.
