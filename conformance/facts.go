@@ -45,12 +45,12 @@ func (v *clusterCheck) checkPrimary(rel string, objs []*unstructured.Unstructure
 	} else {
 		env := containerEnv(istiod.Spec.Template.Spec, "discovery")
 		v.expect(rel, "istiod env CLUSTER_ID", env["CLUSTER_ID"], c.Name)
-		external := "false"
-		if len(v.remotes()) > 0 {
-			external = "true" // the guides' values.global.externalIstiod: true
-		}
-		if got := env["EXTERNAL_ISTIOD"]; (got == "true") != (external == "true") {
-			v.failf(rel, "istiod env EXTERNAL_ISTIOD: got %q, want %s (remotes served: %v)", got, external, v.remotes())
+		// The guides' values.global.externalIstiod: true, on exactly the
+		// primaries that serve remotes.
+		remotes := v.remotes()
+		if got := env["EXTERNAL_ISTIOD"]; (got == "true") != (len(remotes) > 0) {
+			v.failf(rel, "istiod env EXTERNAL_ISTIOD: got %q, want \"true\" exactly when it serves remotes (it serves %d: %v)",
+				got, len(remotes), remotes)
 		}
 	}
 
