@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/netip"
 	"path"
 	"runtime"
 	"slices"
@@ -171,6 +173,45 @@ func (c *Cluster) IstiodAddress() string {
 		return c.EastWestGateway.Address
 	}
 	return ""
+}
+
+// IstiodHost is the DNS name remotes reach a primary's istiod at, or "" when
+// it is reached by IP (or serves no remotes). Istio's remote profile turns a
+// hostname remotePilotAddress into an ExternalName Service, which would send
+// the injection webhook to port 443 of that name; with a hostname meshc
+// points the webhook at the name's 15017 instead, and has istiod put the
+// name in its serving certificate so the API server accepts it.
+func (c *Cluster) IstiodHost() string {
+	addr := c.IstiodAddress()
+	if _, err := netip.ParseAddr(addr); addr == "" || err == nil {
+		return ""
+	}
+	return addr
+}
+
+// InjectionPath is the path on which a remote's primary istiod learns the
+// pod's cluster and network.
+func (v *clusterView) InjectionPath() string {
+	return "/inject/cluster/" + v.Cluster.Name + "/net/" + v.Cluster.Network
+}
+
+// InjectionURL is the full webhook URL a remote uses when its primary's
+// istiod is reached by hostname; "" otherwise (the webhook then goes through
+// the istiod Service, which the remote profile points at the address).
+func (v *clusterView) InjectionURL() string {
+	if v.Primary == nil || v.Primary.IstiodHost() == "" {
+		return ""
+	}
+	return "https://" + net.JoinHostPort(v.Primary.IstiodHost(), "15017") + v.InjectionPath()
+}
+
+// CustomHost is the istiod hostname a primary must sign its serving
+// certificate for: set when it serves remotes by hostname.
+func (v *clusterView) CustomHost() string {
+	if len(v.Remotes) == 0 {
+		return ""
+	}
+	return v.Cluster.IstiodHost()
 }
 
 // ExposesIstiod reports whether the primary exposes istiod through its

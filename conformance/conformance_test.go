@@ -17,8 +17,15 @@ func TestExamples(t *testing.T) {
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no examples found (%v)", err)
 	}
+	// Meshes that cover what the guides' examples do not (testdata/*.yaml).
+	extra, _ := filepath.Glob("testdata/*.yaml")
+	paths = append(paths, extra...)
 	for _, p := range paths {
-		t.Run(filepath.Base(filepath.Dir(p)), func(t *testing.T) {
+		name := filepath.Base(filepath.Dir(p))
+		if filepath.Base(p) != "mesh.yaml" {
+			name = strings.TrimSuffix(filepath.Base(p), ".yaml")
+		}
+		t.Run(name, func(t *testing.T) {
 			m, dir := renderExample(t, p)
 			if err := Verify(m, dir); err != nil {
 				t.Errorf("Istio does not accept the output of %s:\n%v", p, err)

@@ -52,6 +52,13 @@ func (v *clusterCheck) checkPrimary(rel string, objs []*unstructured.Unstructure
 			v.failf(rel, "istiod env EXTERNAL_ISTIOD: got %q, want \"true\" exactly when it serves remotes (it serves %d: %v)",
 				got, len(remotes), remotes)
 		}
+		// Remotes that reach istiod by DNS name call its webhook at that
+		// name, so istiod's serving certificate must carry it.
+		if host := istiodHost(&c); len(remotes) > 0 && host != "" &&
+			!slices.Contains(strings.Split(env["ISTIOD_CUSTOM_HOST"], ","), host) {
+			v.failf(rel, "istiod env ISTIOD_CUSTOM_HOST: got %q, want it to name %s, the host its remotes call the injection webhook at",
+				env["ISTIOD_CUSTOM_HOST"], host)
+		}
 	}
 
 	if mc, err := meshConfig(objs); err != nil {
@@ -125,6 +132,27 @@ func (v *clusterCheck) checkRemote(rel string, objs []*unstructured.Unstructured
 	}
 }
 
+// istiodHost is the DNS name remotes reach the primary's istiod at, taken
+// from the Mesh, or "" when they reach it by IP.
+func istiodHost(p *compiler.Cluster) string {
+	if addr := istiodAddress(p); net.ParseIP(addr) == nil {
+		return addr
+	}
+	return ""
+}
+
+// istiodAddress is where the Mesh says remotes reach p's istiod: its istiod
+// address, else its east-west gateway's.
+func istiodAddress(p *compiler.Cluster) string {
+	switch {
+	case p.Istiod != nil && p.Istiod.Address != "":
+		return p.Istiod.Address
+	case p.EastWestGateway != nil:
+		return p.EastWestGateway.Address
+	}
+	return ""
+}
+
 // injectionURL is where the remote's API server must send sidecar injection
 // requests: its primary's istiod webhook port, reached at the address the
 // Mesh gives for the primary, on the path istiod reads cluster and network
@@ -134,13 +162,7 @@ func (v *clusterCheck) injectionURL() (string, error) {
 	if p == nil {
 		return "", fmt.Errorf("control plane %q is not a cluster of the mesh", v.cluster.ControlPlane)
 	}
-	addr := ""
-	switch {
-	case p.Istiod != nil && p.Istiod.Address != "":
-		addr = p.Istiod.Address
-	case p.EastWestGateway != nil:
-		addr = p.EastWestGateway.Address
-	}
+	addr := istiodAddress(p)
 	if addr == "" {
 		return "", fmt.Errorf("primary %s has no address its remotes can reach istiod at", p.Name)
 	}
