@@ -1,7 +1,6 @@
 package compiler_test
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/internal/filetree"
 )
 
 // update is the one switch that regenerates golden files in every package:
@@ -30,16 +30,7 @@ func examples(t testing.TB) []string {
 // readTree reads every file under dir, keyed by slash path.
 func readTree(t *testing.T, dir string) map[string]string {
 	t.Helper()
-	tree := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		tree[filepath.ToSlash(rel)] = string(b)
-		return err
-	})
+	tree, err := filetree.Read(dir)
 	if err != nil {
 		t.Fatalf("reading %s: %v", dir, err)
 	}

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/runfn"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"meshc.dev/meshc/internal/filetree"
 	"meshc.dev/meshc/krm"
 )
 
@@ -379,16 +380,7 @@ func TestFnRun(t *testing.T) {
 // readTree reads every file under dir, keyed by slash path.
 func readTree(t *testing.T, dir string) map[string]string {
 	t.Helper()
-	tree := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		tree[filepath.ToSlash(rel)] = string(b)
-		return err
-	})
+	tree, err := filetree.Read(dir)
 	if err != nil {
 		t.Fatalf("reading %s: %v", dir, err)
 	}
