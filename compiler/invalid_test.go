@@ -16,6 +16,10 @@ import (
 // class and every rule in compiler.Rules has at least one case here
 // (TestEveryRuleHasANegativeCase enforces the latter).
 var invalid = map[string][]string{
+	"mc012-unused-istiod-address.yaml": {
+		`mc012-unused-istiod-address.yaml:22:18: spec.clusters[1].istiod.address: primary "cluster2" serves no remotes, so istiod.address is unused (only remotes dial a primary's istiod; remove it, or name "cluster2" as a remote's controlPlane) [MC012]`,
+		`mc012-unused-istiod-address.yaml:28:18: spec.clusters[2].istiod.address: remote cluster "cluster3" runs no istiod, so istiod.address is unused; remotes reach their primary's istiod at the primary's address (remove it here) [MC012]`,
+	},
 	"schema-bare-kind.yaml": {
 		`schema-bare-kind.yaml:1:1: missing required field "apiVersion"`,
 		`schema-bare-kind.yaml:1:1: missing required field "metadata"`,
@@ -54,6 +58,7 @@ var invalid = map[string][]string{
 	"mc009-invalid-address.yaml": {
 		`mc009-invalid-address.yaml:17:18: spec.clusters[0].eastWestGateway.address: 127.0.0.1 is a loopback address; other clusters cannot reach it [MC009]`,
 		`mc009-invalid-address.yaml:19:18: spec.clusters[0].istiod.address: "300.1.2.3" is not a valid IP address [MC009]`,
+		`mc009-invalid-address.yaml:19:18: spec.clusters[0].istiod.address: primary "cluster1" serves no remotes, so istiod.address is unused (only remotes dial a primary's istiod; remove it, or name "cluster1" as a remote's controlPlane) [MC012]`,
 		`mc009-invalid-address.yaml:24:18: spec.clusters[1].eastWestGateway.address: "localhost" is a loopback name; other clusters cannot reach it [MC009]`,
 	},
 	"mc010-duplicate-context.yaml": {

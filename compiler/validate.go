@@ -88,6 +88,12 @@ var Rules = []Rule{
 		Symptom:  "Remote secrets built from a kind or minikube kubeconfig (https://127.0.0.1:port) work on the laptop that made them; every other cluster's istiod dials itself, and istioctl remote-clusters shows the cluster as timeout.",
 		check:    checkAPIServers,
 	},
+	{
+		ID: "MC012", Name: "unused-istiod-address",
+		Protects: "An istiod.address on a cluster no remote reaches istiod through: a remote (it runs no istiod) or a primary that serves no remotes.",
+		Symptom:  "Nothing at install time: the address is silently unused, so the exposure the user believes is configured (and firewalls or DNS set up for it) does not exist, and remotes added later are pointed elsewhere than planned.",
+		check:    checkUnusedIstiodAddress,
+	},
 }
 
 // Validate applies every rule in Rules to a loaded mesh and returns all
@@ -307,6 +313,29 @@ func checkAPIServers(m *Mesh, report func(string, string, ...any)) {
 		}
 		if msg := addressProblem(u.Hostname()); msg != "" {
 			report(clusterPath(i, "apiServer"), "%q: %s (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach)", c.APIServer, msg)
+		}
+	}
+}
+
+func checkUnusedIstiodAddress(m *Mesh, report func(string, string, ...any)) {
+	remotes := m.Remotes()
+	// While some remote names no valid primary (MC005), which primary it
+	// was meant for is unknown: do not call any primary's address unused.
+	primaries := map[string]bool{}
+	for _, c := range m.Spec.Clusters {
+		primaries[c.Name] = primaries[c.Name] || c.IsPrimary()
+	}
+	orphans := false
+	for _, c := range m.Spec.Clusters {
+		orphans = orphans || (!c.IsPrimary() && !primaries[c.ControlPlane])
+	}
+	for i, c := range m.Spec.Clusters {
+		switch {
+		case c.Istiod == nil:
+		case !c.IsPrimary():
+			report(clusterPath(i, "istiod.address"), "remote cluster %q runs no istiod, so istiod.address is unused; remotes reach their primary's istiod at the primary's address (remove it here)", c.Name)
+		case len(remotes[c.Name]) == 0 && !orphans:
+			report(clusterPath(i, "istiod.address"), "primary %q serves no remotes, so istiod.address is unused (only remotes dial a primary's istiod; remove it, or name %q as a remote's controlPlane)", c.Name, c.Name)
 		}
 	}
 }
