@@ -92,6 +92,17 @@ func newCertsCmd(e *env) *command {
 				fmt.Fprintf(e.stdout, "%-8s %s/ (intermediate CA of %s)\n", ev.Status, p, ev.Cluster)
 			}
 		}
+		// Kept files come from earlier runs or other hands: check the whole
+		// directory, so a broken intermediate is not reported as fine. Only
+		// certificates already expired count here; a short --days is a choice.
+		findings, err := certs.Check(certs.CheckOptions{Dir: *dir, Clusters: clusters, Window: time.Nanosecond})
+		if err != nil {
+			return e.fail("certs", err)
+		}
+		if e.printFindings(findings) {
+			fmt.Fprintln(e.stderr, "meshc certs: the directory has the problems above; files kept from earlier runs are never replaced: fix them, or re-issue the intermediates with --force")
+			return exitInvalid
+		}
 		return exitOK
 	}
 	return c
@@ -124,13 +135,19 @@ func (e *env) checkCerts(dir string, clusters []string, window time.Duration) in
 	if err != nil {
 		return e.fail("certs", err)
 	}
-	for _, f := range findings {
-		fmt.Fprintf(e.stderr, "%s: %s\n", displayName(f.Path), f.Message)
-	}
-	if len(findings) > 0 {
+	if e.printFindings(findings) {
 		return exitInvalid
 	}
 	fmt.Fprintf(e.stdout, "%s: every intermediate chains to %s and is valid for at least %s\n",
 		displayName(dir), displayName(filepath.Join(dir, certs.RootCertFile)), window)
 	return exitOK
+}
+
+// printFindings prints each finding as "path: message" on stderr and reports
+// whether there were any.
+func (e *env) printFindings(findings []certs.Finding) bool {
+	for _, f := range findings {
+		fmt.Fprintf(e.stderr, "%s: %s\n", displayName(f.Path), f.Message)
+	}
+	return len(findings) > 0
 }
