@@ -1,9 +1,13 @@
 package compiler_test
 
 import (
+	"bytes"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/rogpeppe/go-internal/txtar"
 
 	"meshc.dev/meshc/compiler"
 )
@@ -11,17 +15,32 @@ import (
 // FuzzCheck feeds arbitrary bytes through Load, Validate and Render. Input
 // can be wrong in any way, but meshc must never panic, and every error it
 // returns about the input must be a Problem positioned in the input file.
-// The seeds are every example and every negative test input; crashers found
+// The seeds are every example, every negative test input and every Mesh in
+// the CLI scripts; crashers found
 // by `make fuzz` land in testdata/fuzz/FuzzCheck and run with go test.
 func FuzzCheck(f *testing.F) {
 	seeds, _ := filepath.Glob("../examples/*/mesh.yaml")
+	nested, _ := filepath.Glob("../examples/*/*/mesh.yaml") // examples/kustomize/base
 	invalid, _ := filepath.Glob("testdata/invalid/*.yaml")
-	seeds = append(seeds, invalid...)
+	seeds = append(append(seeds, nested...), invalid...)
 	if len(seeds) < 5 {
 		f.Fatalf("only %d seed files found", len(seeds))
 	}
 	for _, s := range seeds {
 		f.Add(mustRead(f, s))
+	}
+	// The CLI scripts' own Mesh inputs, good and bad.
+	scripts, _ := filepath.Glob("../cmd/meshc/testdata/script/*.txtar")
+	for _, s := range scripts {
+		ar, err := txtar.ParseFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, file := range ar.Files {
+			if strings.HasSuffix(file.Name, ".yaml") && bytes.Contains(file.Data, []byte("kind: Mesh")) {
+				f.Add(file.Data)
+			}
+		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const name = "fuzz.yaml"

@@ -156,7 +156,7 @@ func BuildPlan(m *Mesh) *Plan {
 	}
 	file := func(c *Cluster, dir, name string) string { return templates.Shell(path.Join(c.Name, dir, name)) }
 
-	add(PhaseNamespaces, "Create istio-system with its network label", each(all, func(c *Cluster, ctx string) string {
+	add(PhaseNamespaces, "Create istio-system with its topology label or annotation", each(all, func(c *Cluster, ctx string) string {
 		return fmt.Sprintf("kubectl --context=%s apply -f %s", ctx, file(c, ManifestsDir, "namespace.yaml"))
 	}))
 	// Server-side apply: a client-side apply would copy the CA's private key

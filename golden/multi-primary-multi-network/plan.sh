@@ -16,7 +16,7 @@ export CERTS_DIR="$dir"
 # Commands name files of the rendered output: this script's directory.
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
 
-echo '==> 1. Create istio-system with its network label'
+echo '==> 1. Create istio-system with its topology label or annotation'
 kubectl --context=cluster1 apply -f cluster1/manifests/namespace.yaml
 kubectl --context=cluster2 apply -f cluster2/manifests/namespace.yaml
 
