@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -216,7 +217,16 @@ func (e *env) read(arg string) (string, []byte, int) {
 	}
 	defer f.Close()
 	name := displayName(arg)
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		fmt.Fprintf(e.stderr, "meshc: %s is a directory; give the Mesh file (such as %s)\n", name, path.Join(name, "mesh.yaml"))
+		return "", nil, exitUsage
+	}
 	data, err := compiler.ReadInput(name, f)
+	var ps compiler.Problems
+	if err != nil && !errors.As(err, &ps) {
+		fmt.Fprintf(e.stderr, "meshc: %s: %v\n", name, err)
+		return "", nil, exitUsage
+	}
 	if err != nil {
 		return "", nil, e.fail("read", err)
 	}
