@@ -16,6 +16,11 @@ import (
 // class and every rule in compiler.Rules has at least one case here
 // (TestEveryRuleHasANegativeCase enforces the latter).
 var invalid = map[string][]string{
+	// Suggestions leave the listed primaries in input order for every remote.
+	"mc005-suggestions.yaml": {
+		`mc005-suggestions.yaml:24:21: spec.clusters[2].controlPlane: control plane "zetta" is not a cluster of this mesh (primaries: zeta, alpha); did you mean "zeta"? [MC005]`,
+		`mc005-suggestions.yaml:28:21: spec.clusters[3].controlPlane: control plane "alpah" is not a cluster of this mesh (primaries: zeta, alpha); did you mean "alpha"? [MC005]`,
+	},
 	"mc012-unused-istiod-address.yaml": {
 		`mc012-unused-istiod-address.yaml:22:18: spec.clusters[1].istiod.address: primary "cluster2" serves no remotes, so istiod.address is unused (only remotes dial a primary's istiod; remove it, or name "cluster2" as a remote's controlPlane) [MC012]`,
 		`mc012-unused-istiod-address.yaml:28:18: spec.clusters[2].istiod.address: remote cluster "cluster3" runs no istiod, so istiod.address is unused; remotes reach their primary's istiod at the primary's address (remove it here) [MC012]`,

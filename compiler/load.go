@@ -33,24 +33,21 @@ func LoadFile(name string) (*Mesh, error) {
 		return nil, fmt.Errorf("reading mesh: %w", err)
 	}
 	defer f.Close()
-	data, err := ReadInput(name, f)
+	data, err := ReadInput(f)
 	if err != nil {
 		return nil, err
 	}
 	return Load(name, data)
 }
 
-// ReadInput reads a Mesh document from r, refusing input over MaxInputSize
-// without reading the rest of it, so a wrong file (an image, a log) costs
-// neither time nor memory. Too much input is a Problem; a read failure is
-// an error.
-func ReadInput(filename string, r io.Reader) ([]byte, error) {
+// ReadInput reads a Mesh document from r, stopping one byte past
+// MaxInputSize, so a wrong file (an image, a log) costs neither time nor
+// memory; Load then reports the oversized input as a Problem like any other.
+// Only a read failure is an error.
+func ReadInput(r io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxInputSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading mesh: %w", err)
-	}
-	if len(data) > MaxInputSize {
-		return nil, checkBytes(filename, data)
 	}
 	return data, nil
 }
@@ -487,9 +484,9 @@ func dataPath(sels []string) cue.Path {
 // suggest returns the candidate closest to name when it is close enough to
 // be a typo (edit distance at most 2, or equal ignoring case), else "".
 func suggest(name string, candidates []string) string {
-	slices.Sort(candidates)
 	best, bestD := "", 3
-	for _, c := range candidates {
+	for _, c := range slices.Sorted(slices.Values(candidates)) { // a copy: callers print theirs
+
 		if strings.EqualFold(c, name) {
 			return c
 		}

@@ -30,15 +30,7 @@ type Output struct {
 
 // Lookup returns the file at path, or nil.
 func (o *Output) Lookup(p string) *File {
-	i, ok := slices.BinarySearchFunc(o.Files, p, func(f File, p string) int {
-		switch {
-		case f.Path < p:
-			return -1
-		case f.Path > p:
-			return 1
-		}
-		return 0
-	})
+	i, ok := slices.BinarySearchFunc(o.Files, p, func(f File, p string) int { return strings.Compare(f.Path, p) })
 	if !ok {
 		return nil
 	}
@@ -149,18 +141,8 @@ func Render(m *Mesh) (*Output, error) {
 		return nil, err
 	}
 	out.Files = append(out.Files, File{Path: PlanFile, Data: plan}, File{Path: PlanScript, Data: script, Mode: 0o755})
-	slices.SortFunc(out.Files, func(a, b File) int { return compareStrings(a.Path, b.Path) })
+	slices.SortFunc(out.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // IstiodAddress is where remotes reach this primary's istiod: an explicit

@@ -182,13 +182,13 @@ func checkControlPlanes(m *Mesh, report func(string, string, ...any)) {
 			primaries = append(primaries, c.Name)
 		}
 	}
+	hint := "primaries: " + strings.Join(primaries, ", ")
+	if len(primaries) == 0 {
+		hint = "the mesh has no primary; make at least one cluster a primary"
+	}
 	for i, c := range m.Spec.Clusters {
 		if c.Role != RoleRemote {
 			continue
-		}
-		hint := "primaries: " + strings.Join(primaries, ", ")
-		if len(primaries) == 0 {
-			hint = "the mesh has no primary; make at least one cluster a primary"
 		}
 		switch role, ok := roles[c.ControlPlane]; {
 		case c.ControlPlane == "":

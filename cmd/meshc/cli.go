@@ -221,14 +221,10 @@ func (e *env) read(arg string) (string, []byte, int) {
 		fmt.Fprintf(e.stderr, "meshc: %s is a directory; give the Mesh file (such as %s)\n", name, path.Join(name, "mesh.yaml"))
 		return "", nil, exitUsage
 	}
-	data, err := compiler.ReadInput(name, f)
-	var ps compiler.Problems
-	if err != nil && !errors.As(err, &ps) {
+	data, err := compiler.ReadInput(f)
+	if err != nil {
 		fmt.Fprintf(e.stderr, "meshc: %s: %v\n", name, err)
 		return "", nil, exitUsage
-	}
-	if err != nil {
-		return "", nil, e.fail("read", err)
 	}
 	return name, data, exitOK
 }
@@ -236,7 +232,7 @@ func (e *env) read(arg string) (string, []byte, int) {
 func displayName(p string) string {
 	if filepath.IsAbs(p) {
 		if wd, err := os.Getwd(); err == nil {
-			if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
+			if rel, err := filepath.Rel(wd, p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 				p = rel
 			}
 		}
