@@ -3,6 +3,7 @@ package compiler_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -89,4 +90,37 @@ func mustRead(t testing.TB, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestRenderCluster: rendering one cluster gives exactly that cluster's
+// install/ and manifests/ files from the whole render, and nothing else.
+func TestRenderCluster(t *testing.T) {
+	for _, ex := range examples(t) {
+		m, out, err := compiler.Compile("mesh.yaml", mustRead(t, filepath.Join("../examples", ex, "mesh.yaml")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range m.Spec.Clusters {
+			want := map[string]string{}
+			for _, f := range out.Files {
+				if strings.HasPrefix(f.Path, c.Name+"/"+compiler.InstallDir+"/") || strings.HasPrefix(f.Path, c.Name+"/"+compiler.ManifestsDir+"/") {
+					want[f.Path] = string(f.Data)
+				}
+			}
+			one, err := compiler.RenderCluster(m, c.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, f := range one.Files {
+				got[f.Path] = string(f.Data)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s/%s: RenderCluster differs from Render (-Render +RenderCluster):\n%s", ex, c.Name, diff)
+			}
+		}
+		if _, err := compiler.RenderCluster(m, "nope"); err == nil || !strings.Contains(err.Error(), `cluster "nope" is not in mesh`) {
+			t.Errorf("%s: RenderCluster of an unknown cluster: %v", ex, err)
+		}
+	}
 }

@@ -79,13 +79,7 @@ type clusterView struct {
 // that did not. Clusters render independently and in parallel; the result is
 // byte-identical from run to run.
 func Render(m *Mesh) (*Output, error) {
-	remotes := m.Remotes()
-	multiNetwork := m.MultiNetwork()
-	byName := make(map[string]*Cluster, len(m.Spec.Clusters))
-	for i := range m.Spec.Clusters {
-		byName[m.Spec.Clusters[i].Name] = &m.Spec.Clusters[i]
-	}
-
+	r := newRenderer(m)
 	perCluster := make([][]File, len(m.Spec.Clusters))
 	errs := make([]error, len(m.Spec.Clusters))
 	var wg sync.WaitGroup
@@ -93,21 +87,7 @@ func Render(m *Mesh) (*Output, error) {
 	for range min(runtime.GOMAXPROCS(0), len(m.Spec.Clusters)) {
 		wg.Go(func() {
 			for i := range next {
-				c := &m.Spec.Clusters[i]
-				v := &clusterView{Mesh: m, Cluster: c, Remotes: remotes[c.Name], MultiNetwork: multiNetwork}
-				if !c.IsPrimary() {
-					v.Primary = byName[c.ControlPlane]
-					if v.Primary == nil {
-						errs[i] = fmt.Errorf("cluster %q: control plane %q not found (validate the mesh before rendering)", c.Name, c.ControlPlane)
-						continue
-					}
-					v.PilotAddress = v.Primary.IstiodAddress()
-				}
-				files, err := renderCluster(v)
-				if err != nil {
-					err = fmt.Errorf("cluster %q: %w", c.Name, err)
-				}
-				perCluster[i], errs[i] = files, err
+				perCluster[i], errs[i] = r.cluster(&m.Spec.Clusters[i])
 			}
 		})
 	}
@@ -143,6 +123,58 @@ func Render(m *Mesh) (*Output, error) {
 	out.Files = append(out.Files, File{Path: PlanFile, Data: plan}, File{Path: PlanScript, Data: script, Mode: 0o755})
 	slices.SortFunc(out.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
+}
+
+// RenderCluster renders only the named cluster's files (install/ and
+// manifests/, without the mesh's plan or remote-secret files): what the
+// kustomize function emits, at the cost of one cluster rather than the mesh.
+// The mesh must have passed Validate.
+func RenderCluster(m *Mesh, name string) (*Output, error) {
+	c := m.Cluster(name)
+	if c == nil {
+		return nil, fmt.Errorf("cluster %q is not in mesh %q", name, m.Metadata.Name)
+	}
+	files, err := newRenderer(m).cluster(c)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return &Output{Files: files}, nil
+}
+
+// renderer holds what every cluster's rendering reads about the mesh,
+// computed once per mesh so per-cluster work stays linear.
+type renderer struct {
+	m            *Mesh
+	remotes      map[string][]*Cluster
+	byName       map[string]*Cluster
+	multiNetwork bool
+}
+
+func newRenderer(m *Mesh) *renderer {
+	r := &renderer{m: m, remotes: m.Remotes(), multiNetwork: m.MultiNetwork(),
+		byName: make(map[string]*Cluster, len(m.Spec.Clusters))}
+	for i := range m.Spec.Clusters {
+		r.byName[m.Spec.Clusters[i].Name] = &m.Spec.Clusters[i]
+	}
+	return r
+}
+
+// cluster renders one cluster's install/ and manifests/ files.
+func (r *renderer) cluster(c *Cluster) ([]File, error) {
+	v := &clusterView{Mesh: r.m, Cluster: c, Remotes: r.remotes[c.Name], MultiNetwork: r.multiNetwork}
+	if !c.IsPrimary() {
+		v.Primary = r.byName[c.ControlPlane]
+		if v.Primary == nil {
+			return nil, fmt.Errorf("cluster %q: control plane %q not found (validate the mesh before rendering)", c.Name, c.ControlPlane)
+		}
+		v.PilotAddress = v.Primary.IstiodAddress()
+	}
+	files, err := renderCluster(v)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", c.Name, err)
+	}
+	return files, nil
 }
 
 // IstiodAddress is where remotes reach this primary's istiod: an explicit

@@ -79,7 +79,7 @@ func Process(items []*yaml.RNode, fnConfig *yaml.RNode) ([]*yaml.RNode, Results,
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading functionConfig: %w", err)
 	}
-	m, out, err := compiler.Compile(src.filename(), []byte(data))
+	m, err := compiler.Check(src.filename(), []byte(data))
 
 	var ps compiler.Problems
 	if err != nil && !errors.As(err, &ps) {
@@ -93,6 +93,12 @@ func Process(items []*yaml.RNode, fnConfig *yaml.RNode) ([]*yaml.RNode, Results,
 		return items, src.results(ps), nil
 	}
 
+	// One cluster's files, not the whole mesh's: kustomize runs the
+	// function once per overlay.
+	out, err := compiler.RenderCluster(m, cluster)
+	if err != nil {
+		return nil, nil, fmt.Errorf("rendering functionConfig: %w", err)
+	}
 	gen, err := resources(out, cluster, src.dir(), src.path != "")
 	if err != nil {
 		return nil, nil, err
