@@ -120,6 +120,14 @@ func Generate(opts Options) (*Result, error) {
 	if (opts.RootCert == "") != (opts.RootKey == "") {
 		return nil, errors.New("give both the root certificate and the root key, or neither")
 	}
+	switch opts.KeyBits {
+	case 2048, 3072, 4096:
+	default:
+		return nil, fmt.Errorf("RSA key size must be 2048, 3072 or 4096 bits, got %d", opts.KeyBits)
+	}
+	if opts.Validity < 0 || opts.RootValidity < 0 {
+		return nil, errors.New("certificate validity must be positive")
+	}
 	seen := map[string]bool{}
 	for _, c := range opts.Clusters {
 		if !dnsLabel.MatchString(c) {
@@ -131,7 +139,7 @@ func Generate(opts Options) (*Result, error) {
 		seen[c] = true
 	}
 	if err := ensureDir(opts.Dir); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("certificates directory: %w", err)
 	}
 
 	res := &Result{}
@@ -142,7 +150,7 @@ func Generate(opts Options) (*Result, error) {
 		d := filepath.Join(opts.Dir, c)
 		switch empty, err := isEmptyDir(d); {
 		case err != nil:
-			return nil, err
+			return nil, fmt.Errorf("cluster %s: %w", c, err)
 		case !empty && !opts.Force:
 			res.Events = append(res.Events, Event{Status: Kept, Path: d, Cluster: c})
 		default:
@@ -152,13 +160,13 @@ func Generate(opts Options) (*Result, error) {
 
 	root, err := loadOrCreateRoot(opts, len(todo) > 0, res)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("root CA: %w", err)
 	}
 	for _, c := range todo {
 		d := filepath.Join(opts.Dir, c)
 		existed, err := exists(d)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("cluster %s: %w", c, err)
 		}
 		if err := writeIntermediate(opts, root, c, d); err != nil {
 			return nil, fmt.Errorf("cluster %s: %w", c, err)

@@ -396,3 +396,16 @@ func TestCheckExpiry(t *testing.T) {
 		t.Errorf("after expiry (-want +got):\n%s", diff)
 	}
 }
+
+// TestGenerateRejectsBadOptions: the library, not only the CLI, refuses key
+// sizes Istio's conventions do not allow and negative validity.
+func TestGenerateRejectsBadOptions(t *testing.T) {
+	for _, opts := range []certs.Options{
+		{Dir: t.TempDir(), Clusters: []string{"c1"}, KeyBits: 1024},
+		{Dir: t.TempDir(), Clusters: []string{"c1"}, KeyBits: 2048, Validity: -time.Hour},
+	} {
+		if _, err := certs.Generate(opts); err == nil {
+			t.Errorf("Generate(%+v) succeeded", opts)
+		}
+	}
+}
