@@ -2,6 +2,7 @@ package certs
 
 import (
 	"bytes"
+	"cmp"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -16,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -187,12 +189,7 @@ func sortEvents(ev []Event, order []string) {
 	for i, c := range order {
 		rank[c] = i
 	}
-	// Insertion sort keeps it stable and the lists are tiny.
-	for i := 1; i < len(ev); i++ {
-		for j := i; j > 0 && rank[ev[j].Cluster] < rank[ev[j-1].Cluster]; j-- {
-			ev[j], ev[j-1] = ev[j-1], ev[j]
-		}
-	}
+	slices.SortStableFunc(ev, func(a, b Event) int { return cmp.Compare(rank[a.Cluster], rank[b.Cluster]) })
 }
 
 // rootCA is the signing root: its certificate (DER and parsed) and, when a

@@ -155,6 +155,11 @@ func BuildPlan(m *Mesh) *Plan {
 		return func(c *Cluster) bool { return want(c) && c.EastWestGateway != nil }
 	}
 	file := func(c *Cluster, dir, name string) string { return templates.Shell(path.Join(c.Name, dir, name)) }
+	install := func(name string) func(*Cluster, string) string {
+		return func(c *Cluster, ctx string) string {
+			return fmt.Sprintf("istioctl install -y --context=%s -f %s", ctx, file(c, InstallDir, name))
+		}
+	}
 
 	add(PhaseNamespaces, "Create istio-system with its topology label or annotation", each(all, func(c *Cluster, ctx string) string {
 		return fmt.Sprintf("kubectl --context=%s apply -f %s", ctx, file(c, ManifestsDir, "namespace.yaml"))
@@ -165,12 +170,8 @@ func BuildPlan(m *Mesh) *Plan {
 	add(PhaseCACerts, "Give every cluster its intermediate CA, signed by the mesh's shared root", each(all, func(c *Cluster, ctx string) string {
 		return fmt.Sprintf(`kubectl --context=%s apply --server-side --field-manager=meshc -f "${%s}/%s/cacerts.yaml"`, ctx, CertsDirVar, c.Name)
 	}))
-	add(PhasePrimaries, "Install the control plane of each primary", each(primary, func(c *Cluster, ctx string) string {
-		return fmt.Sprintf("istioctl install -y --context=%s -f %s", ctx, file(c, InstallDir, "istio.yaml"))
-	}))
-	add(PhasePrimaryGateways, "Install the east-west gateways of the primaries", each(gateway(primary), func(c *Cluster, ctx string) string {
-		return fmt.Sprintf("istioctl install -y --context=%s -f %s", ctx, file(c, InstallDir, "eastwest-gateway.yaml"))
-	}))
+	add(PhasePrimaries, "Install the control plane of each primary", each(primary, install("istio.yaml")))
+	add(PhasePrimaryGateways, "Install the east-west gateways of the primaries", each(gateway(primary), install("eastwest-gateway.yaml")))
 	add(PhaseExpose, "Expose services and istiod through the east-west gateways", each(primary, func(c *Cluster, ctx string) string {
 		return fmt.Sprintf("kubectl --context=%s apply -k %s", ctx, templates.Shell(path.Join(c.Name, ManifestsDir)))
 	}))
@@ -196,12 +197,8 @@ func BuildPlan(m *Mesh) *Plan {
 		})
 	}
 	add(PhaseRemoteSecrets, "Give every primary read access to every other cluster's API server", secrets)
-	add(PhaseRemotes, "Install each remote, pointed at its primary's istiod", each(remote, func(c *Cluster, ctx string) string {
-		return fmt.Sprintf("istioctl install -y --context=%s -f %s", ctx, file(c, InstallDir, "istio.yaml"))
-	}))
-	add(PhaseRemoteGateways, "Install the east-west gateways of the remotes", each(gateway(remote), func(c *Cluster, ctx string) string {
-		return fmt.Sprintf("istioctl install -y --context=%s -f %s", ctx, file(c, InstallDir, "eastwest-gateway.yaml"))
-	}))
+	add(PhaseRemotes, "Install each remote, pointed at its primary's istiod", each(remote, install("istio.yaml")))
+	add(PhaseRemoteGateways, "Install the east-west gateways of the remotes", each(gateway(remote), install("eastwest-gateway.yaml")))
 	return p
 }
 
