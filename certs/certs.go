@@ -19,6 +19,8 @@ import (
 	"regexp"
 	"slices"
 	"time"
+
+	"meshc.dev/meshc/internal/atomicdir"
 )
 
 // File names, as Istio's plug-in CA and tools/certs spell them.
@@ -338,7 +340,7 @@ const caKeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitmen
 
 // writeIntermediate issues cluster's intermediate and writes its directory
 // atomically: into a fresh sibling that replaces dir only when complete.
-func writeIntermediate(opts Options, root *rootCA, cluster, dir string) (err error) {
+func writeIntermediate(opts Options, root *rootCA, cluster, dir string) error {
 	key, err := rsa.GenerateKey(rand.Reader, opts.KeyBits)
 	if err != nil {
 		return fmt.Errorf("generating key: %w", err)
@@ -385,46 +387,11 @@ func writeIntermediate(opts Options, root *rootCA, cluster, dir string) (err err
 		{SecretFile, secretManifest(cluster, certPEM, keyPEM, root.pem, chain), 0o600},
 	}
 
-	tmp, err := os.MkdirTemp(opts.Dir, "."+cluster+".new-")
-	if err != nil {
-		return err
+	out := make([]atomicdir.File, len(files))
+	for i, f := range files {
+		out[i] = atomicdir.File{Path: f.name, Data: f.data, Mode: f.mode}
 	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp)
-		}
-	}()
-	if err := os.Chmod(tmp, 0o700); err != nil {
-		return err
-	}
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(tmp, f.name), f.data, f.mode); err != nil {
-			return err
-		}
-		// WriteFile's mode is filtered by the umask; set it exactly.
-		if err := os.Chmod(filepath.Join(tmp, f.name), f.mode); err != nil {
-			return err
-		}
-	}
-	var old string
-	if ok, err := exists(dir); err != nil {
-		return err
-	} else if ok {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("moving previous %s aside: %w", dir, err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			_ = os.Rename(old, dir)
-		}
-		return err
-	}
-	if old != "" {
-		return os.RemoveAll(old)
-	}
-	return nil
+	return atomicdir.Replace(dir, 0o700, out)
 }
 
 // secretManifest is the cacerts Secret of the Istio plug-in CA task

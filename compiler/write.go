@@ -1,11 +1,14 @@
 package compiler
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"meshc.dev/meshc/internal/atomicdir"
 )
 
 // Write replaces dir with the rendered tree, atomically: files are written
@@ -16,58 +19,20 @@ import (
 // dir belongs to meshc: anything else in it is removed. To keep a typo in -o
 // from deleting a user's work, Write refuses to replace an existing
 // non-empty directory that holds no meshc plan.
-func Write(out *Output, dir string) (err error) {
+func Write(out *Output, dir string) error {
 	dir = filepath.Clean(dir)
 	if err := checkReplaceable(dir); err != nil {
 		return err
 	}
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return fmt.Errorf("creating output parent: %w", err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".new-")
-	if err != nil {
-		return fmt.Errorf("creating temporary output: %w", err)
+	files := make([]atomicdir.File, len(out.Files))
+	for i, f := range out.Files {
+		files[i] = atomicdir.File{Path: f.Path, Data: f.Data, Mode: cmp.Or(f.Mode, 0o644)}
 	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp)
-		}
-	}()
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fmt.Errorf("creating temporary output: %w", err)
-	}
-	for _, f := range out.Files {
-		p := filepath.Join(tmp, filepath.FromSlash(f.Path))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return fmt.Errorf("writing %s: %w", f.Path, err)
-		}
-		mode := f.Mode
-		if mode == 0 {
-			mode = 0o644
-		}
-		if err := os.WriteFile(p, f.Data, mode); err != nil {
-			return fmt.Errorf("writing %s: %w", f.Path, err)
-		}
-	}
-
-	var old string
-	if _, err := os.Lstat(dir); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("moving previous output aside: %w", err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			_ = os.Rename(old, dir)
-		}
-		return fmt.Errorf("moving output into place: %w", err)
-	}
-	if old != "" {
-		if err := os.RemoveAll(old); err != nil {
-			return fmt.Errorf("removing previous output %s: %w", old, err)
-		}
+	if err := atomicdir.Replace(dir, 0o755, files); err != nil {
+		return fmt.Errorf("writing output: %w", err)
 	}
 	return nil
 }
