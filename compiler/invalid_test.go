@@ -34,8 +34,8 @@ var invalid = map[string][]string{
 		`empty.yaml:1:1: file is empty; expected a Mesh document`,
 	},
 	"mc001-mc002-duplicates.yaml": {
-		`mc001-mc002-duplicates.yaml:12:13: spec.networks[1].name: network "network1" is already declared at line 11; network names must be unique [MC002]`,
-		`mc001-mc002-duplicates.yaml:17:13: spec.clusters[1].name: cluster "cluster1" is already defined at line 14; cluster names must be unique [MC001]`,
+		`mc001-mc002-duplicates.yaml:12:13: spec.networks[1].name: network "network1" is already declared as spec.networks[0]; network names must be unique [MC002]`,
+		`mc001-mc002-duplicates.yaml:17:13: spec.clusters[1].name: cluster "cluster1" is already defined as spec.clusters[0]; cluster names must be unique [MC001]`,
 	},
 	"mc003-undeclared-network.yaml": {
 		`mc003-undeclared-network.yaml:14:16: spec.clusters[0].network: network "network2" is not declared (declared: network1); did you mean "network1"? [MC003]`,
@@ -117,9 +117,9 @@ var invalid = map[string][]string{
 		`yaml-comments-only.yaml:1:1: file holds no YAML document, only comments; expected a Mesh document`,
 	},
 	"yaml-duplicate-keys.yaml": {
-		`yaml-duplicate-keys.yaml:16:7: spec.clusters[0].network: duplicate key "network" (first at line 14); each key may appear once in a mapping`,
-		`yaml-duplicate-keys.yaml:20:7: spec.clusters[1].role: duplicate key "role" (first at line 19); each key may appear once in a mapping`,
-		`yaml-duplicate-keys.yaml:21:3: spec.topology: duplicate key "topology" (first at line 7); each key may appear once in a mapping`,
+		`yaml-duplicate-keys.yaml:16:7: spec.clusters[0].network: duplicate key "network"; each key may appear once in a mapping (first at line 14)`,
+		`yaml-duplicate-keys.yaml:20:7: spec.clusters[1].role: duplicate key "role"; each key may appear once in a mapping (first at line 19)`,
+		`yaml-duplicate-keys.yaml:21:3: spec.topology: duplicate key "topology"; each key may appear once in a mapping (first at line 7)`,
 	},
 	"yaml-multiple-documents.yaml": {
 		`yaml-multiple-documents.yaml:17:1: expected exactly one Mesh document, found 3 (each '---' line starts a new document)`,

@@ -20,6 +20,19 @@ type Problem struct {
 	Rule string
 	// Message says what is wrong and what is expected.
 	Message string
+	// First is, for a repeated key, where the first one is in the input.
+	// It is kept apart from Message because only the input's own text has
+	// those lines: a kustomize function sees a re-serialised copy.
+	First token.Position
+}
+
+// Text is the message as the user reads it next to the input: Message, and
+// where the first of a repeated key is.
+func (p Problem) Text() string {
+	if p.First.Line > 0 {
+		return fmt.Sprintf("%s (first at line %d)", p.Message, p.First.Line)
+	}
+	return p.Message
 }
 
 // String formats the problem the way compilers do: file:line:col: message.
@@ -36,7 +49,7 @@ func (p Problem) String() string {
 		b.WriteString(p.Path)
 		b.WriteString(": ")
 	}
-	b.WriteString(p.Message)
+	b.WriteString(p.Text())
 	if p.Rule != "" {
 		fmt.Fprintf(&b, " [%s]", p.Rule)
 	}

@@ -30,6 +30,6 @@ func (p Problem) MarshalJSON() ([]byte, error) {
 		Column:  p.Pos.Column,
 		Path:    p.Path,
 		Rule:    p.Rule,
-		Message: p.Message,
+		Message: p.Text(),
 	})
 }

@@ -121,7 +121,7 @@ func checkDuplicateClusters(m *Mesh, report func(string, string, ...any)) {
 	first := map[string]int{}
 	for i, c := range m.Spec.Clusters {
 		if j, ok := first[c.Name]; ok {
-			report(clusterPath(i, "name"), "cluster %q is already defined at %s; cluster names must be unique", c.Name, shortPos(m, clusterPath(j, "name")))
+			report(clusterPath(i, "name"), "cluster %q is already defined as %s; cluster names must be unique", c.Name, clusterPath(j, ""))
 			continue
 		}
 		first[c.Name] = i
@@ -133,7 +133,7 @@ func checkDuplicateNetworks(m *Mesh, report func(string, string, ...any)) {
 	for i, n := range m.Spec.Networks {
 		p := fmt.Sprintf("spec.networks[%d].name", i)
 		if j, ok := first[n.Name]; ok {
-			report(p, "network %q is already declared at %s; network names must be unique", n.Name, shortPos(m, fmt.Sprintf("spec.networks[%d].name", j)))
+			report(p, "network %q is already declared as spec.networks[%d]; network names must be unique", n.Name, j)
 			continue
 		}
 		first[n.Name] = i
@@ -361,10 +361,4 @@ func plural(noun string, names []string) string {
 		return fmt.Sprintf("%s %s", noun, names[0])
 	}
 	return fmt.Sprintf("%ss %s", noun, strings.Join(names, ", "))
-}
-
-// shortPos is "line:col" of path, for pointing at an earlier definition.
-func shortPos(m *Mesh, path string) string {
-	p := m.Pos(path)
-	return fmt.Sprintf("line %d", p.Line)
 }

@@ -122,8 +122,8 @@ func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) {
 			if k.Kind == yaml.ScalarNode {
 				sub = joinKey(path, k.Value)
 				if prev, ok := first[k.Value]; ok {
-					w.ps = append(w.ps, Problem{Pos: w.at(k), Path: sub,
-						Message: fmt.Sprintf("duplicate key %q (first at line %d); each key may appear once in a mapping", k.Value, prev.Line)})
+					w.ps = append(w.ps, Problem{Pos: w.at(k), Path: sub, First: w.at(prev),
+						Message: fmt.Sprintf("duplicate key %q; each key may appear once in a mapping", k.Value)})
 				} else {
 					first[k.Value] = k
 				}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -249,16 +248,11 @@ func (o origin) dir() string {
 	return path.Dir(o.path)
 }
 
-// lineRef matches the compiler's pointers to an earlier definition ("is
-// already declared at line 11"). The line is one of the runner's
-// serialisation of the Mesh, not of the user's file, so results drop it.
-var lineRef = regexp.MustCompile(` at line \d+`)
-
 // results maps problems to results one to one, in the same order.
 func (o origin) results(ps compiler.Problems) Results {
 	rs := make(Results, len(ps))
 	for i, p := range ps {
-		r := Result{Severity: SeverityError, Message: lineRef.ReplaceAllString(p.Message, ""), ResourceRef: o.ref}
+		r := Result{Severity: SeverityError, Message: p.Message, ResourceRef: o.ref}
 		if p.Path != "" {
 			r.Field = &Field{Path: p.Path}
 		}
