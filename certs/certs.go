@@ -102,6 +102,11 @@ type Event struct {
 // Result lists what Generate did: the root first, then clusters in order.
 type Result struct {
 	Events []Event
+	// Findings are the trust problems left in Dir after the run, as Check
+	// reports them (expiry aside, unless already expired). Kept files come
+	// from earlier runs or other hands, so a run that keeps a broken
+	// intermediate says so here instead of calling it fine.
+	Findings []Finding
 }
 
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
@@ -183,6 +188,10 @@ func Generate(opts Options) (*Result, error) {
 	}
 	// Kept events were recorded before the root's; put the root first.
 	sortEvents(res.Events, opts.Clusters)
+	res.Findings, err = Check(CheckOptions{Dir: opts.Dir, Clusters: opts.Clusters, Now: opts.Now(), ExpiredOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("checking the result: %w", err)
+	}
 	return res, nil
 }
 

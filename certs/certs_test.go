@@ -241,6 +241,9 @@ func TestRerun(t *testing.T) {
 	if !bytes.Equal(key1, read(t, filepath.Join(dir, "cluster1", certs.CAKeyFile))) {
 		t.Error("cluster1's key was overwritten without Force")
 	}
+	if len(res.Findings) != 0 {
+		t.Errorf("a sound re-run reports findings: %v", res.Findings)
+	}
 	findings, err := certs.Check(certs.CheckOptions{Dir: dir, Clusters: []string{"cluster1", "cluster2", "cluster3"}})
 	if err != nil || len(findings) != 0 {
 		t.Errorf("cluster3 does not join the existing trust: %v %v", findings, err)
@@ -367,10 +370,14 @@ func TestCheckFindsTrustMistakes(t *testing.T) {
 func TestCheckExpiry(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "certs")
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	_, err := certs.Generate(certs.Options{Dir: dir, Clusters: []string{"soon"}, KeyBits: testBits,
+	res, err := certs.Generate(certs.Options{Dir: dir, Clusters: []string{"soon"}, KeyBits: testBits,
 		Validity: 10 * 24 * time.Hour, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A short validity is the caller's choice: Generate does not flag it.
+	if len(res.Findings) != 0 {
+		t.Errorf("fresh 10-day intermediate: findings %v", res.Findings)
 	}
 	check := func(at time.Time, window time.Duration) []string {
 		fs, err := certs.Check(certs.CheckOptions{Dir: dir, Now: at, Window: window})
@@ -395,6 +402,15 @@ func TestCheckExpiry(t *testing.T) {
 	if diff := cmp.Diff(want, check(now.Add(20*24*time.Hour), time.Hour)); diff != "" {
 		t.Errorf("after expiry (-want +got):\n%s", diff)
 	}
+	// A re-run after expiry keeps the intermediate but reports it expired.
+	res, err = certs.Generate(certs.Options{Dir: dir, Clusters: []string{"soon"}, KeyBits: testBits,
+		Now: func() time.Time { return now.Add(20 * 24 * time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 1 || res.Findings[0].Message != "intermediate expired on 2026-11-11" {
+		t.Errorf("re-run after expiry: findings %v, want the expired intermediate", res.Findings)
+	}
 }
 
 // TestGenerateRejectsBadOptions: the library, not only the CLI, refuses key
@@ -407,5 +423,22 @@ func TestGenerateRejectsBadOptions(t *testing.T) {
 		if _, err := certs.Generate(opts); err == nil {
 			t.Errorf("Generate(%+v) succeeded", opts)
 		}
+	}
+}
+
+// TestGenerateReportsBrokenKept: an intermediate a run keeps is checked, so
+// a key readable by others is reported rather than passed off as kept.
+func TestGenerateReportsBrokenKept(t *testing.T) {
+	dir := base(t)
+	key := filepath.Join(dir, "cluster1", certs.CAKeyFile)
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := certs.Generate(certs.Options{Dir: dir, Clusters: []string{"cluster1", "cluster2"}, KeyBits: testBits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 1 || res.Findings[0].Path != key {
+		t.Errorf("findings %v, want one for %s", res.Findings, key)
 	}
 }

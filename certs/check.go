@@ -33,6 +33,9 @@ type CheckOptions struct {
 	// Window reports certificates expiring within it; 0 means
 	// DefaultExpiryWindow.
 	Window time.Duration
+	// ExpiredOnly reports only certificates already expired, ignoring
+	// Window: what Generate uses, since a short validity there is a choice.
+	ExpiredOnly bool
 }
 
 // Finding is one trust problem, named by the file at fault.
@@ -131,7 +134,7 @@ func (c *checker) checkExpiry(p string, cert *x509.Certificate, what string) {
 	switch {
 	case c.opts.Now.After(cert.NotAfter):
 		c.add(p, "%s expired on %s", what, cert.NotAfter.UTC().Format(time.DateOnly))
-	case c.opts.Now.Add(c.opts.Window).After(cert.NotAfter):
+	case !c.opts.ExpiredOnly && c.opts.Now.Add(c.opts.Window).After(cert.NotAfter):
 		c.add(p, "%s expires on %s, within %s; issue a new one before then", what, cert.NotAfter.UTC().Format(time.DateOnly), c.opts.Window)
 	case c.opts.Now.Before(cert.NotBefore):
 		c.add(p, "%s is not valid before %s", what, cert.NotBefore.UTC().Format(time.RFC3339))
