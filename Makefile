@@ -64,5 +64,5 @@ clean: ## remove build and render output
 	rm -rf bin out
 
 .PHONY: bench
-bench: ## measure meshc at 3 to 1000 clusters against the CUE route; print the table and the targets (~3 min)
+bench: ## measure meshc at 3 to 1000 clusters against the CUE baseline; print the table and the targets (~3 min)
 	$(GO) run ./internal/cmd/bench

@@ -188,7 +188,7 @@ func Generate(opts Options) (*Result, error) {
 	}
 	// Kept events were recorded before the root's; put the root first.
 	sortEvents(res.Events, opts.Clusters)
-	res.Findings, err = Check(CheckOptions{Dir: opts.Dir, Clusters: opts.Clusters, Now: opts.Now(), ExpiredOnly: true})
+	res.Findings, err = Verify(VerifyOptions{Dir: opts.Dir, Clusters: opts.Clusters, Now: opts.Now(), ExpiredOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("checking the result: %w", err)
 	}

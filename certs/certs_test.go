@@ -171,7 +171,7 @@ func TestChain(t *testing.T) {
 	if serials[0] == serials[1] {
 		t.Errorf("intermediates share serial %s", serials[0])
 	}
-	findings, err := certs.Check(certs.CheckOptions{Dir: dir, Clusters: []string{"cluster1", "cluster2"}})
+	findings, err := certs.Verify(certs.VerifyOptions{Dir: dir, Clusters: []string{"cluster1", "cluster2"}})
 	if err != nil || len(findings) != 0 {
 		t.Errorf("Check of a fresh directory: %v %v", findings, err)
 	}
@@ -244,7 +244,7 @@ func TestRerun(t *testing.T) {
 	if len(res.Findings) != 0 {
 		t.Errorf("a sound re-run reports findings: %v", res.Findings)
 	}
-	findings, err := certs.Check(certs.CheckOptions{Dir: dir, Clusters: []string{"cluster1", "cluster2", "cluster3"}})
+	findings, err := certs.Verify(certs.VerifyOptions{Dir: dir, Clusters: []string{"cluster1", "cluster2", "cluster3"}})
 	if err != nil || len(findings) != 0 {
 		t.Errorf("cluster3 does not join the existing trust: %v %v", findings, err)
 	}
@@ -262,7 +262,7 @@ func TestRerun(t *testing.T) {
 	if !bytes.Equal(rootKeyBefore, read(t, filepath.Join(dir, certs.RootKeyFile))) {
 		t.Error("Force replaced the root key")
 	}
-	if findings, _ := certs.Check(certs.CheckOptions{Dir: dir}); len(findings) != 0 {
+	if findings, _ := certs.Verify(certs.VerifyOptions{Dir: dir}); len(findings) != 0 {
 		t.Errorf("after Force: %v", findings)
 	}
 }
@@ -338,7 +338,7 @@ func TestCheckFindsTrustMistakes(t *testing.T) {
 	}
 	os.Chmod(filepath.Join(dir, "cluster2", certs.CAKeyFile), 0o644)
 
-	got, err := certs.Check(certs.CheckOptions{Dir: dir, Clusters: []string{"cluster1", "cluster2", "cluster3", "cluster4"}})
+	got, err := certs.Verify(certs.VerifyOptions{Dir: dir, Clusters: []string{"cluster1", "cluster2", "cluster3", "cluster4"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +380,7 @@ func TestCheckExpiry(t *testing.T) {
 		t.Errorf("fresh 10-day intermediate: findings %v", res.Findings)
 	}
 	check := func(at time.Time, window time.Duration) []string {
-		fs, err := certs.Check(certs.CheckOptions{Dir: dir, Now: at, Window: window})
+		fs, err := certs.Verify(certs.VerifyOptions{Dir: dir, Now: at, Window: window})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,7 +26,7 @@ func ExampleGenerate() {
 		rel, _ := filepath.Rel(tmp, ev.Path)
 		fmt.Println(ev.Status, filepath.ToSlash(rel))
 	}
-	findings, err := certs.Check(certs.CheckOptions{Dir: dir, Clusters: []string{"cluster1", "cluster2"}})
+	findings, err := certs.Verify(certs.VerifyOptions{Dir: dir, Clusters: []string{"cluster1", "cluster2"}})
 	if err != nil {
 		panic(err)
 	}

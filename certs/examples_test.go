@@ -50,7 +50,7 @@ func TestExamples(t *testing.T) {
 					t.Errorf("%s: intermediate names %v", c, chain[0].Subject.Locality)
 				}
 			}
-			if fs, err := certs.Check(certs.CheckOptions{Dir: dir, Clusters: clusters}); err != nil || len(fs) != 0 {
+			if fs, err := certs.Verify(certs.VerifyOptions{Dir: dir, Clusters: clusters}); err != nil || len(fs) != 0 {
 				t.Errorf("Check: %v %v", fs, err)
 			}
 		})

@@ -6,19 +6,19 @@ import (
 	"time"
 
 	"meshc.dev/meshc/compiler"
-	"meshc.dev/meshc/internal/cueroute"
+	"meshc.dev/meshc/internal/cuebaseline"
 	"meshc.dev/meshc/internal/meshgen"
 )
 
 // benchSizes are the cluster counts every benchmark runs at.
 var benchSizes = []int{3, 30, 100, 300, 1000}
 
-// cueRouteLimit is the largest mesh the CUE route is benchmarked on per
+// cueBaselineLimit is the largest mesh the CUE baseline is benchmarked on per
 // topology. Its big sizes take seconds each, so they run only when
 // MESHC_BENCH_LARGE is set (make bench sets it); a multi-primary mesh of 1000
 // clusters (999,000 remote secrets) is beyond what it finishes in reasonable
 // time and memory.
-func cueRouteLimit(t meshgen.Topology) int {
+func cueBaselineLimit(t meshgen.Topology) int {
 	if os.Getenv("MESHC_BENCH_LARGE") == "" {
 		return 100
 	}
@@ -50,7 +50,7 @@ func eachShape(b *testing.B, limit func(meshgen.Topology) int, f func(b *testing
 func BenchmarkCheck(b *testing.B) {
 	eachShape(b, nil, func(b *testing.B, data []byte) {
 		for b.Loop() {
-			if _, err := compiler.Check("mesh.yaml", data); err != nil {
+			if _, err := compiler.Vet("mesh.yaml", data); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -61,7 +61,7 @@ func BenchmarkCheck(b *testing.B) {
 // and the plan, in memory.
 func BenchmarkRender(b *testing.B) {
 	eachShape(b, nil, func(b *testing.B, data []byte) {
-		m, err := compiler.Check("mesh.yaml", data)
+		m, err := compiler.Vet("mesh.yaml", data)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func BenchmarkRender(b *testing.B) {
 }
 
 // BenchmarkCompile is the whole in-memory job from bytes (Check, then
-// Render): the counterpart of BenchmarkCUERoute.
+// Render): the counterpart of BenchmarkCUEBaseline.
 func BenchmarkCompile(b *testing.B) {
 	eachShape(b, nil, func(b *testing.B, data []byte) {
 		for b.Loop() {
@@ -85,17 +85,17 @@ func BenchmarkCompile(b *testing.B) {
 	})
 }
 
-// BenchmarkCUERoute does a subset of the same job the naive way, with CUE
-// comprehensions over the whole mesh (see internal/cueroute), from the same
+// BenchmarkCUEBaseline does a subset of the same job the naive way, with CUE
+// comprehensions over the whole mesh (see internal/cuebaseline), from the same
 // bytes. Each iteration also runs meshc's Compile on the input, outside the
 // timer, and the benchmark reports the two side by side: measured moments
 // apart, the ratio holds up on a machine busy with other work, where two
 // separate benchmarks run a minute apart see different loads.
-func BenchmarkCUERoute(b *testing.B) {
-	eachShape(b, cueRouteLimit, func(b *testing.B, data []byte) {
+func BenchmarkCUEBaseline(b *testing.B) {
+	eachShape(b, cueBaselineLimit, func(b *testing.B, data []byte) {
 		var meshc time.Duration
 		for range b.N {
-			if _, err := cueroute.Export("mesh.yaml", data); err != nil {
+			if _, err := cuebaseline.Export("mesh.yaml", data); err != nil {
 				b.Fatal(err)
 			}
 			b.StopTimer()

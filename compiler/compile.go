@@ -1,8 +1,8 @@
 package compiler
 
-// Check runs Load and Validate: everything `meshc vet` does. It returns the
+// Vet runs Load and Validate: everything `meshc vet` does. It returns the
 // mesh only when it is valid; problems come back as Problems.
-func Check(filename string, data []byte) (*Mesh, error) {
+func Vet(filename string, data []byte) (*Mesh, error) {
 	m, err := Load(filename, data)
 	if err != nil {
 		return nil, err
@@ -16,7 +16,7 @@ func Check(filename string, data []byte) (*Mesh, error) {
 // Compile runs the pipeline up to Write: Load, Validate and Render. Every
 // front end (CLI, kustomize function, pre-commit hooks) goes through here.
 func Compile(filename string, data []byte) (*Mesh, *Output, error) {
-	m, err := Check(filename, data)
+	m, err := Vet(filename, data)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,7 +9,7 @@ import (
 // BuildPlan orders the install of a mesh; here two primaries and a remote,
 // so P×(N−1) = 2×2 = 4 remote secrets.
 func ExampleBuildPlan() {
-	m, err := compiler.Check("mesh.yaml", []byte(`
+	m, err := compiler.Vet("mesh.yaml", []byte(`
 apiVersion: meshc.dev/v1alpha1
 kind: Mesh
 metadata: {name: demo}

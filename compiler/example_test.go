@@ -57,7 +57,7 @@ func ExampleCompile() {
 // inspect the fields.
 func ExampleProblems() {
 	bad := []byte(exampleMesh[:len(exampleMesh)-len("      controlPlane: cluster1\n")])
-	_, err := compiler.Check("mesh.yaml", bad)
+	_, err := compiler.Vet("mesh.yaml", bad)
 	if ps, ok := err.(compiler.Problems); ok {
 		for _, p := range ps {
 			fmt.Printf("line %d, rule %s: %s\n", p.Pos.Line, p.Rule, p.Path)

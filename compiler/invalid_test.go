@@ -25,6 +25,9 @@ var invalid = map[string][]string{
 		`mc012-unused-istiod-address.yaml:22:18: spec.clusters[1].istiod.address: primary "cluster2" serves no remotes, so istiod.address is unused (only remotes dial a primary's istiod; remove it, or name "cluster2" as a remote's controlPlane) [MC012]`,
 		`mc012-unused-istiod-address.yaml:28:18: spec.clusters[2].istiod.address: remote cluster "cluster3" runs no istiod, so istiod.address is unused; remotes reach their primary's istiod at the primary's address (remove it here) [MC012]`,
 	},
+	"mc013-unused-network.yaml": {
+		`mc013-unused-network.yaml:13:13: spec.networks[2].name: network "network3" is declared but no cluster sits on it (remove it, or set it as a cluster's network) [MC013]`,
+	},
 	"schema-bare-kind.yaml": {
 		`schema-bare-kind.yaml:1:1: missing required field "apiVersion"`,
 		`schema-bare-kind.yaml:1:1: missing required field "metadata"`,

@@ -113,6 +113,7 @@ func Load(filename string, data []byte) (*Mesh, error) {
 		return nil, fmt.Errorf("decoding mesh: %w", err)
 	}
 	m.File, m.data = filename, doc
+	m.topology = newTopology(m)
 	return m, nil
 }
 

@@ -26,8 +26,9 @@ type Mesh struct {
 	Spec       Spec     `json:"spec"`
 
 	// File is the input's name as given to Load; positions use it.
-	File string `json:"-"`
-	data cue.Value
+	File     string `json:"-"`
+	data     cue.Value
+	topology *topology
 }
 
 // Metadata is the Kubernetes-style object metadata of a Mesh document.
@@ -102,37 +103,4 @@ func (c *Cluster) IsPrimary() bool { return c.Role == RolePrimary }
 // the input, so a missing field points at the object that lacks it.
 func (m *Mesh) Pos(path string) token.Position {
 	return positionOf(m.data, path)
-}
-
-// MultiNetwork reports whether the mesh's clusters span more than one
-// network, which is what makes Istio route through east-west gateways.
-func (m *Mesh) MultiNetwork() bool {
-	seen := map[string]bool{}
-	for _, c := range m.Spec.Clusters {
-		seen[c.Network] = true
-	}
-	return len(seen) > 1
-}
-
-// Cluster returns the cluster named name, or nil.
-func (m *Mesh) Cluster(name string) *Cluster {
-	for i := range m.Spec.Clusters {
-		if m.Spec.Clusters[i].Name == name {
-			return &m.Spec.Clusters[i]
-		}
-	}
-	return nil
-}
-
-// Remotes returns, for each primary, the remotes that name it, in input
-// order. Built once per mesh so per-cluster work stays linear.
-func (m *Mesh) Remotes() map[string][]*Cluster {
-	out := map[string][]*Cluster{}
-	for i := range m.Spec.Clusters {
-		c := &m.Spec.Clusters[i]
-		if c.Role == RoleRemote && c.ControlPlane != "" {
-			out[c.ControlPlane] = append(out[c.ControlPlane], c)
-		}
-	}
-	return out
 }

@@ -116,12 +116,27 @@ func RemoteSecrets(m *Mesh) []RemoteSecret {
 	return out
 }
 
-// BuildPlan orders the install the way the Istio multicluster guides do:
-// istio-system and the shared root of trust (cacerts) first, since istiod
-// creates its own self-signed CA if it starts without one; then primaries
-// and their gateways, exposure, remote secrets, and remotes last (a remote's
-// webhook calls its primary's istiod). Every command is idempotent, so the
-// plan can be re-run after a failure.
+// planPhases are the plan's phases in order. BuildPlan orders the install
+// the way the Istio multicluster guides do: istio-system and the shared root
+// of trust (cacerts) first, since istiod creates its own self-signed CA if it
+// starts without one; then primaries and their gateways, exposure, remote
+// secrets, and remotes last (a remote's webhook calls its primary's istiod).
+// Every phase but cacerts and remote-secrets applies the artifacts whose
+// Phase it is.
+var planPhases = []struct{ id, title string }{
+	{PhaseNamespaces, "Create istio-system with its topology label or annotation"},
+	{PhaseCACerts, "Give every cluster its intermediate CA, signed by the mesh's shared root"},
+	{PhasePrimaries, "Install the control plane of each primary"},
+	{PhasePrimaryGateways, "Install the east-west gateways of the primaries"},
+	{PhaseExpose, "Expose services and istiod through the east-west gateways"},
+	{PhaseRemoteSecrets, "Give every primary read access to every other cluster's API server"},
+	{PhaseRemotes, "Install each remote, pointed at its primary's istiod"},
+	{PhaseRemoteGateways, "Install the east-west gateways of the remotes"},
+}
+
+// BuildPlan orders the commands that install a rendered mesh, in
+// planPhases. Every command is idempotent, so the plan can be re-run after a
+// failure. The mesh must have passed Validate.
 func BuildPlan(m *Mesh) *Plan {
 	p := &Plan{
 		APIVersion: PlanAPIVersion, Kind: PlanKind,
@@ -132,52 +147,78 @@ func BuildPlan(m *Mesh) *Plan {
 			Description: "directory written by meshc certs (one subdirectory per cluster)",
 		}},
 	}
-	add := func(id, title string, steps []Step) {
-		if len(steps) > 0 {
-			p.Phases = append(p.Phases, Phase{ID: id, Title: title, Steps: steps})
-		}
+	placements := make([]*Placement, len(m.Spec.Clusters))
+	for i := range m.Spec.Clusters {
+		placements[i] = m.Place(&m.Spec.Clusters[i])
 	}
-	each := func(keep func(*Cluster) bool, cmd func(*Cluster, string) string) []Step {
+	for _, ph := range planPhases {
 		var steps []Step
-		for i := range m.Spec.Clusters {
-			c := &m.Spec.Clusters[i]
-			if keep(c) {
-				ctx := templates.Shell(c.Context)
-				steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: cmd(c, ctx)})
-			}
+		switch ph.id {
+		case PhaseCACerts:
+			steps = caCertSteps(m)
+		case PhaseRemoteSecrets:
+			steps = remoteSecretSteps(m)
+		default:
+			steps = artifactSteps(placements, ph.id)
 		}
-		return steps
-	}
-	all := func(*Cluster) bool { return true }
-	primary := func(c *Cluster) bool { return c.IsPrimary() }
-	remote := func(c *Cluster) bool { return !c.IsPrimary() }
-	gateway := func(want func(*Cluster) bool) func(*Cluster) bool {
-		return func(c *Cluster) bool { return want(c) && c.EastWestGateway != nil }
-	}
-	file := func(c *Cluster, dir, name string) string { return templates.Shell(path.Join(c.Name, dir, name)) }
-	install := func(name string) func(*Cluster, string) string {
-		return func(c *Cluster, ctx string) string {
-			return fmt.Sprintf("istioctl install -y --context=%s -f %s", ctx, file(c, InstallDir, name))
+		if len(steps) > 0 {
+			p.Phases = append(p.Phases, Phase{ID: ph.id, Title: ph.title, Steps: steps})
 		}
 	}
+	return p
+}
 
-	add(PhaseNamespaces, "Create istio-system with its topology label or annotation", each(all, func(c *Cluster, ctx string) string {
-		return fmt.Sprintf("kubectl --context=%s apply -f %s", ctx, file(c, ManifestsDir, "namespace.yaml"))
-	}))
-	// Server-side apply: a client-side apply would copy the CA's private key
-	// into the last-applied-configuration annotation. Cluster names are
-	// DNS labels, safe inside double quotes.
-	add(PhaseCACerts, "Give every cluster its intermediate CA, signed by the mesh's shared root", each(all, func(c *Cluster, ctx string) string {
-		return fmt.Sprintf(`kubectl --context=%s apply --server-side --field-manager=meshc -f "${%s}/%s/cacerts.yaml"`, ctx, CertsDirVar, c.Name)
-	}))
-	add(PhasePrimaries, "Install the control plane of each primary", each(primary, install("istio.yaml")))
-	add(PhasePrimaryGateways, "Install the east-west gateways of the primaries", each(gateway(primary), install("eastwest-gateway.yaml")))
-	add(PhaseExpose, "Expose services and istiod through the east-west gateways", each(primary, func(c *Cluster, ctx string) string {
-		return fmt.Sprintf("kubectl --context=%s apply -k %s", ctx, templates.Shell(path.Join(c.Name, ManifestsDir)))
-	}))
-	// One step per primary and other cluster: P×(N−1) of them, 89,700 in a
-	// 300-primary mesh, so each cluster's part of the command is quoted and
-	// formatted once, and each step is one concatenation.
+// artifactSteps applies, cluster by cluster in input order, the artifacts
+// whose Phase is phase.
+func artifactSteps(placements []*Placement, phase string) []Step {
+	var steps []Step
+	for _, p := range placements {
+		if p == nil {
+			continue
+		}
+		c := p.Cluster
+		for _, a := range Artifacts {
+			if a.Phase != phase || a.Apply == WithDirectory || !a.For(p) {
+				continue
+			}
+			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: applyCommand(a, c)})
+		}
+	}
+	return steps
+}
+
+// applyCommand is the command that applies artifact a of cluster c.
+func applyCommand(a *Artifact, c *Cluster) string {
+	ctx := templates.Shell(c.Context)
+	switch a.Apply {
+	case Istioctl:
+		return fmt.Sprintf("istioctl install -y --context=%s -f %s", ctx, templates.Shell(a.Path(c.Name)))
+	case Kubectl:
+		return fmt.Sprintf("kubectl --context=%s apply -f %s", ctx, templates.Shell(a.Path(c.Name)))
+	case Kustomize:
+		return fmt.Sprintf("kubectl --context=%s apply -k %s", ctx, templates.Shell(path.Join(c.Name, a.Dir)))
+	}
+	panic(fmt.Sprintf("artifact %s/%s: no command applies it", a.Dir, a.Name))
+}
+
+// caCertSteps gives every cluster its intermediate CA. Server-side apply: a
+// client-side apply would copy the CA's private key into the
+// last-applied-configuration annotation. Cluster names are DNS labels, safe
+// inside double quotes.
+func caCertSteps(m *Mesh) []Step {
+	steps := make([]Step, 0, len(m.Spec.Clusters))
+	for _, c := range m.Spec.Clusters {
+		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
+			`kubectl --context=%s apply --server-side --field-manager=meshc -f "${%s}/%s/cacerts.yaml"`,
+			templates.Shell(c.Context), CertsDirVar, c.Name)})
+	}
+	return steps
+}
+
+// remoteSecretSteps is one step per primary and other cluster: P×(N−1) of
+// them, 89,700 in a 300-primary mesh, so each cluster's part of the command
+// is quoted and formatted once, and each step is one concatenation.
+func remoteSecretSteps(m *Mesh) []Step {
 	pairs := RemoteSecrets(m)
 	secrets := make([]Step, 0, len(pairs))
 	source := make(map[*Cluster]string, len(m.Spec.Clusters))
@@ -196,10 +237,7 @@ func BuildPlan(m *Mesh) *Plan {
 			Command: source[s.Source] + templates.Shell(s.Reader.Context),
 		})
 	}
-	add(PhaseRemoteSecrets, "Give every primary read access to every other cluster's API server", secrets)
-	add(PhaseRemotes, "Install each remote, pointed at its primary's istiod", each(remote, install("istio.yaml")))
-	add(PhaseRemoteGateways, "Install the east-west gateways of the remotes", each(gateway(remote), install("eastwest-gateway.yaml")))
-	return p
+	return secrets
 }
 
 // SetDefault changes the fallback value of a plan variable, as `meshc plan

@@ -213,7 +213,7 @@ func isSubsequence(got, order []string) bool {
 func TestPlanFormatsAgree(t *testing.T) {
 	for _, ex := range examples(t) {
 		t.Run(ex, func(t *testing.T) {
-			m, err := compiler.Check("mesh.yaml", mustRead(t, "../examples/"+ex+"/mesh.yaml"))
+			m, err := compiler.Vet("mesh.yaml", mustRead(t, "../examples/"+ex+"/mesh.yaml"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -26,73 +26,79 @@ var Rules = []Rule{
 		ID: "MC001", Name: "duplicate-cluster",
 		Protects: "Two clusters with the same name. The name is the cluster's multiCluster.clusterName, the --name of its remote secret (istio-remote-secret-<name>) and the ID istiod keys the cluster's endpoints by.",
 		Symptom:  "Both clusters claim one cluster ID: the second remote secret replaces the first in istio-system, so istiod watches only one of them, and the other's services silently drop out of the mesh.",
-		check:    checkDuplicateClusters,
+		check:    checkDuplicateCluster,
 	},
 	{
 		ID: "MC002", Name: "duplicate-network",
 		Protects: "A network declared twice in spec.networks.",
 		Symptom:  "Not an Istio error by itself (network names are only labels), but a copied line has usually replaced the network that was meant, and the clusters on that network then fail MC003 or MC007 in confusing ways; meshc refuses to guess.",
-		check:    checkDuplicateNetworks,
+		check:    checkDuplicateNetwork,
 	},
 	{
 		ID: "MC003", Name: "undeclared-network",
 		Protects: "A cluster on a network that is not declared, usually a typo.",
 		Symptom:  "Istio believes the label: the cluster's topology.istio.io/network and values.global.network name a network of its own that no east-west gateway serves, so istiod drops its endpoints for every other network and cross-cluster requests fail with 503 no healthy upstream.",
-		check:    checkUndeclaredNetworks,
+		check:    checkUndeclaredNetwork,
 	},
 	{
 		ID: "MC004", Name: "role-topology-mismatch",
 		Protects: "A remote cluster in a multi-primary mesh: the topology and a cluster's role contradict each other.",
 		Symptom:  "A remote installed where every cluster is expected to run istiod has no control plane of its own and no primary configured to serve it (no externalIstiod, no exposed istiod): its sidecars never get configuration.",
-		check:    checkRoles,
+		check:    checkRoleTopologyMismatch,
 	},
 	{
 		ID: "MC005", Name: "remote-without-primary",
 		Protects: "A remote cluster that names no primary in controlPlane, or names a cluster that does not exist, itself or another remote.",
 		Symptom:  "The remote's injection webhook and remotePilotAddress point at no istiod: pod creation fails when the API server cannot call the injection webhook, or sidecars never become ready.",
-		check:    checkControlPlanes,
+		check:    checkRemoteWithoutPrimary,
 	},
 	{
 		ID: "MC006", Name: "primary-with-control-plane",
 		Protects: "A primary cluster that names a control plane.",
 		Symptom:  "Only remotes use another cluster's istiod; the field on a primary means the role or the field is wrong, and guessing would either install a second control plane or leave a remote without one.",
-		check:    checkPrimaryControlPlane,
+		check:    checkPrimaryWithControlPlane,
 	},
 	{
 		ID: "MC007", Name: "missing-east-west-gateway",
 		Protects: "A network of a multi-network mesh whose clusters have no east-west gateway (a missing network gateway).",
 		Symptom:  "istiod sends other networks only the gateway address of a network, never its pod IPs; with no gateway its workloads are unreachable from the other networks and requests to them fail with 503 no healthy upstream.",
-		check:    checkEastWestGateways,
+		check:    checkMissingEastWestGateway,
 	},
 	{
 		ID: "MC008", Name: "istiod-unreachable",
 		Protects: "A primary serving remotes without an address its remotes can reach istiod at (eastWestGateway.address or istiod.address).",
 		Symptom:  "Remotes cannot reach istiod on 15012 or the injection webhook on 15017: sidecar injection fails with timeouts and proxies stay unready. The Istio guides read this address from a load balancer after installing; meshc renders before, so it must be given.",
-		check:    checkIstiodExposure,
+		check:    checkIstiodUnreachable,
 	},
 	{
 		ID: "MC009", Name: "invalid-address",
 		Protects: "A gateway or istiod address that looks like an IP but is not one, or is a loopback, unspecified, link-local or multicast address (the schema already rejects what is neither an IP nor a hostname).",
 		Symptom:  "Remotes and peers dial an address that can never reach another cluster: it works on a laptop and fails everywhere else, with connection timeouts in istio-proxy logs.",
-		check:    checkAddresses,
+		check:    checkInvalidAddress,
 	},
 	{
 		ID: "MC010", Name: "duplicate-context",
 		Protects: "Two clusters sharing one kubeconfig context.",
 		Symptom:  "PLAN.md installs two clusters' control planes into the same Kubernetes cluster; the second istioctl install overwrites the first, and the remote secrets point a cluster at itself.",
-		check:    checkDuplicateContexts,
+		check:    checkDuplicateContext,
 	},
 	{
 		ID: "MC011", Name: "unreachable-api-server",
 		Protects: "An API server URL whose host is a loopback, unspecified or link-local address, localhost, or not a valid IP.",
 		Symptom:  "Remote secrets built from a kind or minikube kubeconfig (https://127.0.0.1:port) work on the laptop that made them; every other cluster's istiod dials itself, and istioctl remote-clusters shows the cluster as timeout.",
-		check:    checkAPIServers,
+		check:    checkUnreachableAPIServer,
 	},
 	{
 		ID: "MC012", Name: "unused-istiod-address",
 		Protects: "An istiod.address on a cluster no remote reaches istiod through: a remote (it runs no istiod) or a primary that serves no remotes.",
 		Symptom:  "Nothing at install time: the address is silently unused, so the exposure the user believes is configured (and firewalls or DNS set up for it) does not exist, and remotes added later are pointed elsewhere than planned.",
 		check:    checkUnusedIstiodAddress,
+	},
+	{
+		ID: "MC013", Name: "unused-network",
+		Protects: "A declared network that no cluster sits on: usually a leftover or a typo for the network a cluster names.",
+		Symptom:  "Nothing is installed for it, yet it reads as part of the mesh: a reviewer assumes a gateway serves it, and whether the mesh counts as multi-network (network labels, the cross-network Gateway) would depend on a name no workload uses.",
+		check:    checkUnusedNetwork,
 	},
 }
 
@@ -117,7 +123,7 @@ func clusterPath(i int, field string) string {
 	return p
 }
 
-func checkDuplicateClusters(m *Mesh, report func(string, string, ...any)) {
+func checkDuplicateCluster(m *Mesh, report func(string, string, ...any)) {
 	first := map[string]int{}
 	for i, c := range m.Spec.Clusters {
 		if j, ok := first[c.Name]; ok {
@@ -128,7 +134,7 @@ func checkDuplicateClusters(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkDuplicateNetworks(m *Mesh, report func(string, string, ...any)) {
+func checkDuplicateNetwork(m *Mesh, report func(string, string, ...any)) {
 	first := map[string]int{}
 	for i, n := range m.Spec.Networks {
 		p := fmt.Sprintf("spec.networks[%d].name", i)
@@ -140,7 +146,7 @@ func checkDuplicateNetworks(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkUndeclaredNetworks(m *Mesh, report func(string, string, ...any)) {
+func checkUndeclaredNetwork(m *Mesh, report func(string, string, ...any)) {
 	declared := map[string]bool{}
 	var names []string
 	for _, n := range m.Spec.Networks {
@@ -160,7 +166,25 @@ func checkUndeclaredNetworks(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkRoles(m *Mesh, report func(string, string, ...any)) {
+func checkUnusedNetwork(m *Mesh, report func(string, string, ...any)) {
+	used, declared := map[string]bool{}, map[string]bool{}
+	for _, n := range m.Spec.Networks {
+		declared[n.Name] = true
+	}
+	for _, c := range m.Spec.Clusters {
+		used[c.Network] = true
+		if !declared[c.Network] {
+			return // MC003 names the typo; the unused network is likely the one meant
+		}
+	}
+	for i, n := range m.Spec.Networks {
+		if !used[n.Name] {
+			report(fmt.Sprintf("spec.networks[%d].name", i), "network %q is declared but no cluster sits on it (remove it, or set it as a cluster's network)", n.Name)
+		}
+	}
+}
+
+func checkRoleTopologyMismatch(m *Mesh, report func(string, string, ...any)) {
 	if m.Spec.Topology != MultiPrimary {
 		return
 	}
@@ -171,7 +195,7 @@ func checkRoles(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkControlPlanes(m *Mesh, report func(string, string, ...any)) {
+func checkRemoteWithoutPrimary(m *Mesh, report func(string, string, ...any)) {
 	var primaries []string
 	roles := map[string]string{}
 	for _, c := range m.Spec.Clusters {
@@ -207,7 +231,7 @@ func checkControlPlanes(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkPrimaryControlPlane(m *Mesh, report func(string, string, ...any)) {
+func checkPrimaryWithControlPlane(m *Mesh, report func(string, string, ...any)) {
 	for i, c := range m.Spec.Clusters {
 		if c.IsPrimary() && c.ControlPlane != "" {
 			report(clusterPath(i, "controlPlane"), "primary cluster %q runs its own istiod; controlPlane is only for remotes (remove it, or set role: remote)", c.Name)
@@ -215,7 +239,7 @@ func checkPrimaryControlPlane(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkEastWestGateways(m *Mesh, report func(string, string, ...any)) {
+func checkMissingEastWestGateway(m *Mesh, report func(string, string, ...any)) {
 	if !m.MultiNetwork() {
 		return
 	}
@@ -239,10 +263,9 @@ func checkEastWestGateways(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkIstiodExposure(m *Mesh, report func(string, string, ...any)) {
-	remotes := m.Remotes()
+func checkIstiodUnreachable(m *Mesh, report func(string, string, ...any)) {
 	for i, c := range m.Spec.Clusters {
-		rs := remotes[c.Name]
+		rs := m.Remotes(c.Name)
 		if !c.IsPrimary() || len(rs) == 0 || c.Istiod != nil {
 			continue
 		}
@@ -261,7 +284,7 @@ func checkIstiodExposure(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkAddresses(m *Mesh, report func(string, string, ...any)) {
+func checkInvalidAddress(m *Mesh, report func(string, string, ...any)) {
 	for i, c := range m.Spec.Clusters {
 		if c.EastWestGateway != nil && c.EastWestGateway.Address != "" {
 			if msg := addressProblem(c.EastWestGateway.Address); msg != "" {
@@ -301,7 +324,7 @@ func addressProblem(addr string) string {
 	return ""
 }
 
-func checkAPIServers(m *Mesh, report func(string, string, ...any)) {
+func checkUnreachableAPIServer(m *Mesh, report func(string, string, ...any)) {
 	for i, c := range m.Spec.Clusters {
 		if c.APIServer == "" {
 			continue
@@ -318,7 +341,6 @@ func checkAPIServers(m *Mesh, report func(string, string, ...any)) {
 }
 
 func checkUnusedIstiodAddress(m *Mesh, report func(string, string, ...any)) {
-	remotes := m.Remotes()
 	// While some remote names no valid primary (MC005), which primary it
 	// was meant for is unknown: do not call any primary's address unused.
 	primaries := map[string]bool{}
@@ -334,13 +356,13 @@ func checkUnusedIstiodAddress(m *Mesh, report func(string, string, ...any)) {
 		case c.Istiod == nil:
 		case !c.IsPrimary():
 			report(clusterPath(i, "istiod.address"), "remote cluster %q runs no istiod, so istiod.address is unused; remotes reach their primary's istiod at the primary's address (remove it here)", c.Name)
-		case len(remotes[c.Name]) == 0 && !orphans:
+		case len(m.Remotes(c.Name)) == 0 && !orphans:
 			report(clusterPath(i, "istiod.address"), "primary %q serves no remotes, so istiod.address is unused (only remotes dial a primary's istiod; remove it, or name %q as a remote's controlPlane)", c.Name, c.Name)
 		}
 	}
 }
 
-func checkDuplicateContexts(m *Mesh, report func(string, string, ...any)) {
+func checkDuplicateContext(m *Mesh, report func(string, string, ...any)) {
 	first := map[string]string{}
 	names := map[string]bool{}
 	for i, c := range m.Spec.Clusters {

@@ -54,7 +54,7 @@ func (v *clusterCheck) checkPrimary(rel string, objs []*unstructured.Unstructure
 		}
 		// Remotes that reach istiod by DNS name call its webhook at that
 		// name, so istiod's serving certificate must carry it.
-		if host := istiodHost(&c); len(remotes) > 0 && host != "" &&
+		if host := c.IstiodHost(); len(remotes) > 0 && host != "" &&
 			!slices.Contains(strings.Split(env["ISTIOD_CUSTOM_HOST"], ","), host) {
 			v.failf(rel, "istiod env ISTIOD_CUSTOM_HOST: got %q, want it to name %s, the host its remotes call the injection webhook at",
 				env["ISTIOD_CUSTOM_HOST"], host)
@@ -132,27 +132,6 @@ func (v *clusterCheck) checkRemote(rel string, objs []*unstructured.Unstructured
 	}
 }
 
-// istiodHost is the DNS name remotes reach the primary's istiod at, taken
-// from the Mesh, or "" when they reach it by IP.
-func istiodHost(p *compiler.Cluster) string {
-	if addr := istiodAddress(p); net.ParseIP(addr) == nil {
-		return addr
-	}
-	return ""
-}
-
-// istiodAddress is where the Mesh says remotes reach p's istiod: its istiod
-// address, else its east-west gateway's.
-func istiodAddress(p *compiler.Cluster) string {
-	switch {
-	case p.Istiod != nil && p.Istiod.Address != "":
-		return p.Istiod.Address
-	case p.EastWestGateway != nil:
-		return p.EastWestGateway.Address
-	}
-	return ""
-}
-
 // injectionURL is where the remote's API server must send sidecar injection
 // requests: its primary's istiod webhook port, reached at the address the
 // Mesh gives for the primary, on the path istiod reads cluster and network
@@ -162,7 +141,7 @@ func (v *clusterCheck) injectionURL() (string, error) {
 	if p == nil {
 		return "", fmt.Errorf("control plane %q is not a cluster of the mesh", v.cluster.ControlPlane)
 	}
-	addr := istiodAddress(p)
+	addr := p.IstiodAddress()
 	if addr == "" {
 		return "", fmt.Errorf("primary %s has no address its remotes can reach istiod at", p.Name)
 	}
@@ -284,7 +263,7 @@ func (v *clusterCheck) checkManifest(rel string, obj runtime.Object) {
 		if o.Name != "istio-system" {
 			return
 		}
-		if len(v.mesh.Spec.Networks) > 1 {
+		if v.mesh.MultiNetwork() {
 			// istiod's default network for the cluster's workloads.
 			v.expect(rel, "Namespace istio-system label "+networkLabel, o.Labels[networkLabel], c.Network)
 		}
@@ -397,22 +376,13 @@ func (v *clusterCheck) gatewayPods(selector map[string]string) (pods string, svc
 // remotes lists the remotes the Mesh has this cluster serve.
 func (v *clusterCheck) remotes() []string {
 	var names []string
-	for _, c := range v.mesh.Spec.Clusters {
-		if c.Role == compiler.RoleRemote && c.ControlPlane == v.cluster.Name {
-			names = append(names, c.Name)
-		}
+	for _, r := range v.mesh.Remotes(v.cluster.Name) {
+		names = append(names, r.Name)
 	}
 	return names
 }
 
-func (v *clusterCheck) clusterNamed(name string) *compiler.Cluster {
-	for i := range v.mesh.Spec.Clusters {
-		if v.mesh.Spec.Clusters[i].Name == name {
-			return &v.mesh.Spec.Clusters[i]
-		}
-	}
-	return nil
-}
+func (v *clusterCheck) clusterNamed(name string) *compiler.Cluster { return v.mesh.Cluster(name) }
 
 // appendNew appends s to list unless it is already there.
 func appendNew(list []string, s string) []string {

@@ -3,6 +3,7 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,23 +62,24 @@ func (v *clusterCheck) failf(rel, format string, a ...any) {
 }
 
 func (v *clusterCheck) run() {
-	install, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, "install"))
+	v.checkArtifacts()
+	install, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, compiler.InstallDir))
 	if err != nil {
-		v.fail("install", err)
+		v.fail(compiler.InstallDir, err)
 		return
 	}
-	if !slices.Contains(install, controlPlaneFile) {
-		v.failf("install", "no %s: every cluster needs a control plane IstioOperator", controlPlaneFile)
+	if !slices.Contains(install, compiler.ControlPlaneFile) {
+		v.failf(compiler.InstallDir, "no %s: every cluster needs a control plane IstioOperator", compiler.ControlPlaneFile)
 		v.installFailed = true
 	}
-	switch has, declared := slices.Contains(install, gatewayFile), v.cluster.EastWestGateway != nil; {
+	switch has, declared := slices.Contains(install, compiler.EastWestGatewayFile), v.cluster.EastWestGateway != nil; {
 	case has && !declared:
-		v.failf("install", "%s is rendered, but the Mesh declares no east-west gateway in %s", gatewayFile, v.cluster.Name)
+		v.failf(compiler.InstallDir, "%s is rendered, but the Mesh declares no east-west gateway in %s", compiler.EastWestGatewayFile, v.cluster.Name)
 	case !has && declared:
-		v.failf("install", "no %s, but the Mesh declares an east-west gateway in %s", gatewayFile, v.cluster.Name)
+		v.failf(compiler.InstallDir, "no %s, but the Mesh declares an east-west gateway in %s", compiler.EastWestGatewayFile, v.cluster.Name)
 	}
 	for _, name := range install {
-		rel := "install/" + name
+		rel := compiler.InstallDir + "/" + name
 		objs, err := Generate(filepath.Join(v.root, v.file(rel)))
 		if err != nil {
 			v.fail(rel, err)
@@ -86,13 +88,13 @@ func (v *clusterCheck) run() {
 		}
 		v.installed = append(v.installed, objs...)
 		switch name {
-		case controlPlaneFile:
+		case compiler.ControlPlaneFile:
 			if v.cluster.Role == compiler.RoleRemote {
 				v.checkRemote(rel, objs)
 			} else {
 				v.checkPrimary(rel, objs)
 			}
-		case gatewayFile:
+		case compiler.EastWestGatewayFile:
 			v.checkEastWestGateway(rel, objs)
 		}
 	}
@@ -106,7 +108,7 @@ func (v *clusterCheck) run() {
 		return
 	}
 	for _, e := range entries {
-		if !e.IsDir() || e.Name() == "install" {
+		if !e.IsDir() || e.Name() == compiler.InstallDir {
 			continue
 		}
 		names, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, e.Name()))
@@ -115,7 +117,7 @@ func (v *clusterCheck) run() {
 			continue
 		}
 		for _, name := range names {
-			if name == "kustomization.yaml" {
+			if name == compiler.KustomizationFile {
 				continue // kustomize's input, not an object applied to the cluster
 			}
 			rel := e.Name() + "/" + name
@@ -130,11 +132,36 @@ func (v *clusterCheck) run() {
 	}
 }
 
-// The install files whose generated objects have topology facts to check.
-const (
-	controlPlaneFile = "istio.yaml"
-	gatewayFile      = "eastwest-gateway.yaml"
-)
+// checkArtifacts compares the cluster's install/ and manifests/ with the rows
+// of meshc's artifact table that apply to it: the table names the files and
+// when each exists; the checks that follow say whether their content is right.
+func (v *clusterCheck) checkArtifacts() {
+	place := v.mesh.Place(&v.cluster)
+	if place == nil {
+		v.failf(".", "control plane %q is not a cluster of the mesh", v.cluster.ControlPlane)
+		return
+	}
+	want := map[string]bool{}
+	for _, a := range compiler.ArtifactsFor(place) {
+		want[a.Dir+"/"+a.Name] = true
+	}
+	for _, dir := range []string{compiler.InstallDir, compiler.ManifestsDir} {
+		names, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, dir))
+		if err != nil {
+			v.fail(dir, err)
+			continue
+		}
+		for _, name := range names {
+			if !want[dir+"/"+name] {
+				v.failf(dir+"/"+name, "rendered, but no artifact meshc declares applies to %s", v.cluster.Name)
+			}
+			delete(want, dir+"/"+name)
+		}
+	}
+	for _, rel := range slices.Sorted(maps.Keys(want)) {
+		v.failf(rel, "missing: meshc's artifact table says %s has it", v.cluster.Name)
+	}
+}
 
 // yamlFiles lists the .yaml files in dir, sorted.
 func yamlFiles(dir string) ([]string, error) {

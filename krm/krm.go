@@ -78,7 +78,7 @@ func Process(items []*yaml.RNode, fnConfig *yaml.RNode) ([]*yaml.RNode, Results,
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading functionConfig: %w", err)
 	}
-	m, err := compiler.Check(src.filename(), []byte(data))
+	m, err := compiler.Vet(src.filename(), []byte(data))
 
 	var ps compiler.Problems
 	if err != nil && !errors.As(err, &ps) {
@@ -127,12 +127,8 @@ func selectedCluster(fnConfig *yaml.RNode, m *compiler.Mesh) (string, *compiler.
 		return name, nil
 	}
 	if m.Cluster(name) == nil {
-		names := make([]string, len(m.Spec.Clusters))
-		for i, c := range m.Spec.Clusters {
-			names[i] = c.Name
-		}
 		return "", &compiler.Problem{Path: path, Message: fmt.Sprintf(
-			"cluster %q is not in mesh %q (clusters: %s)", name, m.Metadata.Name, strings.Join(names, ", "))}
+			"cluster %q is not in mesh %q (clusters: %s)", name, m.Metadata.Name, strings.Join(m.ClusterNames(), ", "))}
 	}
 	return name, nil
 }
@@ -148,28 +144,13 @@ func insertBySection(ps compiler.Problems, p compiler.Problem) compiler.Problems
 	return slices.Insert(ps, i, p)
 }
 
-// resources parses the cluster's manifests/ files in the order its
-// kustomization lists them, annotating each with the path and index it
-// would have on disk. toFiles says the Mesh itself came from a file, so the
-// runner writes resources back to files.
+// resources parses the cluster's manifests/ files in apply order (the
+// order its kustomization lists them), annotating each with the path and
+// index it would have on disk. toFiles says the Mesh itself came from a
+// file, so the runner writes resources back to files.
 func resources(out *compiler.Output, cluster, dir string, toFiles bool) ([]*yaml.RNode, error) {
-	prefix := cluster + "/" + compiler.ManifestsDir + "/"
-	k := out.Lookup(prefix + "kustomization.yaml")
-	if k == nil {
-		return nil, fmt.Errorf("rendering %s: no %skustomization.yaml in the output", cluster, prefix)
-	}
-	var kust struct {
-		Resources []string `yaml:"resources"`
-	}
-	if err := yaml.Unmarshal(k.Data, &kust); err != nil {
-		return nil, fmt.Errorf("rendering %s: reading %skustomization.yaml: %w", cluster, prefix, err)
-	}
 	var gen []*yaml.RNode
-	for _, name := range kust.Resources {
-		f := out.Lookup(prefix + name)
-		if f == nil {
-			return nil, fmt.Errorf("rendering %s: %skustomization.yaml lists %s, which was not rendered", cluster, prefix, name)
-		}
+	for _, f := range out.ClusterManifests(cluster) {
 		nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(f.Data), OmitReaderAnnotations: true}).Read()
 		if err != nil {
 			return nil, fmt.Errorf("rendering %s: parsing %s: %w", cluster, f.Path, err)
@@ -188,6 +169,9 @@ func resources(out *compiler.Output, cluster, dir string, toFiles bool) ([]*yaml
 			}
 		}
 		gen = append(gen, nodes...)
+	}
+	if len(gen) == 0 {
+		return nil, fmt.Errorf("rendering %s: the output has no manifests for it", cluster)
 	}
 	return gen, nil
 }

@@ -43,7 +43,7 @@ func TestResultsMapProblems(t *testing.T) {
 		}
 		tested++
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			_, err := compiler.Check("mesh.yaml", []byte(fc.MustString()))
+			_, err := compiler.Vet("mesh.yaml", []byte(fc.MustString()))
 			ps, ok := err.(compiler.Problems)
 			if !ok {
 				t.Fatalf("compiler.Check: want Problems, got %v", err)

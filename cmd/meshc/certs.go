@@ -32,7 +32,7 @@ func newCertsCmd(e *env) *command {
 			if code != exitOK {
 				return code
 			}
-			m, err := compiler.Check(name, data)
+			m, err := compiler.Vet(name, data)
 			if err != nil {
 				return e.fail("certs", err)
 			}
@@ -124,7 +124,7 @@ func renderOutputAround(dir string) string {
 // checkCerts prints each finding as "path: message" on stderr and exits 1
 // when there is any, like vet does for a Mesh file.
 func (e *env) checkCerts(dir string, clusters []string, window time.Duration) int {
-	findings, err := certs.Check(certs.CheckOptions{Dir: dir, Clusters: clusters, Window: window})
+	findings, err := certs.Verify(certs.VerifyOptions{Dir: dir, Clusters: clusters, Window: window})
 	if err != nil {
 		return e.fail("certs", err)
 	}

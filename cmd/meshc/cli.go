@@ -175,7 +175,7 @@ func newVetCmd(e *env) *command {
 		for _, a := range args {
 			name, data, rc := e.read(a)
 			if rc == exitOK {
-				_, err := compiler.Check(name, data)
+				_, err := compiler.Vet(name, data)
 				var ps compiler.Problems
 				if *format == "json" && errors.As(err, &ps) {
 					all, rc = append(all, ps...), exitInvalid

@@ -32,7 +32,7 @@ func newPlanCmd(e *env) *command {
 		if code != exitOK {
 			return code
 		}
-		m, err := compiler.Check(name, data)
+		m, err := compiler.Vet(name, data)
 		if err != nil {
 			return e.fail("plan", err)
 		}

@@ -20,16 +20,16 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"meshc.dev/meshc/internal/cueroute"
+	"meshc.dev/meshc/internal/cuebaseline"
 	"meshc.dev/meshc/internal/meshgen"
 )
 
 // sizes are the cluster counts measured, for every topology.
 var sizes = []int{3, 30, 100, 300, 1000}
 
-// cueRouteLimit mirrors compiler/bench_test.go: the CUE route is not run on
+// cueBaselineLimit mirrors compiler/bench_test.go: the CUE baseline is not run on
 // a 1000-cluster multi-primary mesh (999,000 remote secrets).
-func cueRouteLimit(t meshgen.Topology) int {
+func cueBaselineLimit(t meshgen.Topology) int {
 	if t == meshgen.MultiPrimary {
 		return 300
 	}
@@ -70,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	flags.StringVar(&o.outDir, "o", defaultOutDir(), "`directory` the measured renders write into (default: a tmpfs when there is one)")
 	flags.StringVar(&o.diskDir, "disk", os.TempDir(), "`directory` on disk for the render-to-disk runs")
 	flags.BoolVar(&o.strict, "strict", false, "exit 1 when a target is missed")
-	route := flags.String("cueroute", "", "evaluate the CUE route on `FILE` and exit (used by bench itself)")
+	route := flags.String("cuebaseline", "", "evaluate the CUE baseline on `FILE` and exit (used by bench itself)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		_, err = cueroute.Export(*route, data)
+		_, err = cuebaseline.Export(*route, data)
 		return err
 	}
 
@@ -121,7 +121,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "  %s\n", time.Since(start).Round(time.Second))
 
-	fmt.Fprintf(stderr, "running meshc and the CUE route as processes (%d runs each)\n", o.runs)
+	fmt.Fprintf(stderr, "running meshc and the CUE baseline as processes (%d runs each)\n", o.runs)
 	start = time.Now()
 	var procs []procRow
 	for _, topo := range meshgen.Topologies {
@@ -208,7 +208,7 @@ var (
 )
 
 func goBenchmarks(testBin, dir string, o options) (map[benchKey]*benchStat, error) {
-	cmd := exec.Command(testBin, "-test.run", "^$", "-test.bench", "^Benchmark(Check|Render|Compile|CUERoute)$",
+	cmd := exec.Command(testBin, "-test.run", "^$", "-test.bench", "^Benchmark(Check|Render|Compile|CUEBaseline)$",
 		"-test.benchmem", "-test.count", strconv.Itoa(o.count), "-test.benchtime", o.benchtime)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "MESHC_BENCH_LARGE=1")
@@ -300,8 +300,8 @@ func measureShape(s meshgen.Shape, meshc, self, tmp, out string, o options) (pro
 	if err := repeat(&row.render, o.runs, meshc, "render", in, "-o", dir); err != nil {
 		return row, err
 	}
-	if s.Clusters <= cueRouteLimit(s.Topology) {
-		if err := repeat(&row.cue, min(o.runs, 3), self, "-cueroute", in); err != nil {
+	if s.Clusters <= cueBaselineLimit(s.Topology) {
+		if err := repeat(&row.cue, min(o.runs, 3), self, "-cuebaseline", in); err != nil {
 			return row, err
 		}
 	}
@@ -427,11 +427,11 @@ func (r *report) ns(name string, s meshgen.Shape) (float64, bool) {
 	return median(st.ns), true
 }
 
-// ratio is the median over repetitions of BenchmarkCUERoute's CUE/compile:
-// the CUE route's time over meshc's Compile on the same input, measured in
+// ratio is the median over repetitions of BenchmarkCUEBaseline's CUE/compile:
+// the CUE baseline's time over meshc's Compile on the same input, measured in
 // alternation.
 func (r *report) ratio(s meshgen.Shape) (float64, bool) {
-	st := r.bench[benchKey{"CUERoute", s}]
+	st := r.bench[benchKey{"CUEBaseline", s}]
 	if st == nil || len(st.metrics["CUE/compile"]) == 0 {
 		return 0, false
 	}
@@ -452,10 +452,10 @@ func (r *report) print(w io.Writer) (missed int) {
 		runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, r.load[0], r.load[1])
 
 	fmt.Fprintf(w, "\nIn process (go test -bench, medians of %d): check = Load+Validate, render = Render,\n", r.o.count)
-	fmt.Fprintln(w, "compile = both from bytes; CUE route = internal/cueroute on the same bytes. CUE/compile is measured")
-	fmt.Fprintln(w, "by BenchmarkCUERoute, which alternates the CUE route and meshc's compile on the same input.")
+	fmt.Fprintln(w, "compile = both from bytes; CUE baseline = internal/cuebaseline on the same bytes. CUE/compile is measured")
+	fmt.Fprintln(w, "by BenchmarkCUEBaseline, which alternates the CUE baseline and meshc's compile on the same input.")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "topology\tN\tcheck\tallocs\tbytes\trender\tallocs\tbytes\tcompile\tCUE route\tallocs\tbytes\tCUE/compile\t")
+	fmt.Fprintln(tw, "topology\tN\tcheck\tallocs\tbytes\trender\tallocs\tbytes\tcompile\tCUE baseline\tallocs\tbytes\tCUE/compile\t")
 	for _, p := range r.procs {
 		s := p.shape
 		cells := []string{string(s.Topology), strconv.Itoa(s.Clusters)}
@@ -464,7 +464,7 @@ func (r *report) print(w io.Writer) (missed int) {
 		}
 		compile, _ := r.ns("Compile", s)
 		cells = append(cells, dur(compile))
-		cells = append(cells, r.benchCells("CUERoute", s)...)
+		cells = append(cells, r.benchCells("CUEBaseline", s)...)
 		if ratio, ok := r.ratio(s); ok {
 			cells = append(cells, fmt.Sprintf("%.1f×", ratio))
 		} else {
@@ -475,9 +475,9 @@ func (r *report) print(w io.Writer) (missed int) {
 	tw.Flush()
 
 	fmt.Fprintf(w, "\nWhole processes (median wall and CPU time of %d runs, fewer past %s; peak RSS the largest): meshc vet;\n", r.o.runs, repeatBudget)
-	fmt.Fprintf(w, "meshc render, replacing its previous output in %s; the CUE route as its own process (%d runs).\n", r.o.outDir, min(r.o.runs, 3))
+	fmt.Fprintf(w, "meshc render, replacing its previous output in %s; the CUE baseline as its own process (%d runs).\n", r.o.outDir, min(r.o.runs, 3))
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "topology\tN\tvet\tCPU\tRSS\trender\tCPU\tRSS\tfiles\toutput\tCUE route\tCPU\tRSS\t")
+	fmt.Fprintln(tw, "topology\tN\tvet\tCPU\tRSS\trender\tCPU\tRSS\tfiles\toutput\tCUE baseline\tCPU\tRSS\t")
 	for _, p := range r.procs {
 		cells := []string{string(p.shape.Topology), strconv.Itoa(p.shape.Clusters)}
 		for _, st := range []*procStat{&p.vet, &p.render} {
@@ -521,10 +521,10 @@ func (r *report) print(w io.Writer) (missed int) {
 			check(p.render.maxRSS < 150<<20, label+": meshc render peak RSS", mb(float64(p.render.maxRSS)), "< 150 MB")
 		}
 		if ratio, ok := r.ratio(s); ok {
-			check(ratio >= 5, label+": CUE route time / meshc compile time", fmt.Sprintf("%.1f×", ratio), "≥ 5×")
+			check(ratio >= 5, label+": CUE baseline time / meshc compile time", fmt.Sprintf("%.1f×", ratio), "≥ 5×")
 		}
 		if pc := median(p.cue.wall); pc > 0 {
-			fmt.Fprintf(tw, "  info\t%s: CUE route process / meshc render process\t%.1f×\t\n", label, float64(pc)/float64(t))
+			fmt.Fprintf(tw, "  info\t%s: CUE baseline process / meshc render process\t%.1f×\t\n", label, float64(pc)/float64(t))
 		}
 		if d := r.disk[s]; d > 0 {
 			fmt.Fprintf(tw, "  info\t%s: meshc render process writing to %s\t%s\t\n", label, r.o.diskDir, d.Round(time.Millisecond))

@@ -18,7 +18,7 @@ pkg: meshc.dev/meshc/compiler
 cpu: Intel(R) Xeon(R) Processor
 BenchmarkCheck/primary-remote/N=1000-2         	       3	  70069622 ns/op	36670749 B/op	  498401 allocs/op
 BenchmarkCheck/primary-remote/N=1000-2         	       3	  70123092 ns/op	36670962 B/op	  498399 allocs/op
-BenchmarkCUERoute/multi-primary/N=300          	       1	 984690436 ns/op	         9.651 CUE/compile	  16361788 compile-ns/op	428630704 B/op	 2197227 allocs/op
+BenchmarkCUEBaseline/multi-primary/N=300          	       1	 984690436 ns/op	         9.651 CUE/compile	  16361788 compile-ns/op	428630704 B/op	 2197227 allocs/op
 BenchmarkOther-2   	 100	 12 ns/op
 PASS
 ok  	meshc.dev/meshc/compiler	12.3s
@@ -28,7 +28,7 @@ ok  	meshc.dev/meshc/compiler	12.3s
 		{"Check", meshgen.Shape{Topology: meshgen.PrimaryRemote, Clusters: 1000}}: {
 			ns: []float64{70069622, 70123092}, bytes: []float64{36670749, 36670962}, allocs: []float64{498401, 498399},
 		},
-		{"CUERoute", meshgen.Shape{Topology: meshgen.MultiPrimary, Clusters: 300}}: {
+		{"CUEBaseline", meshgen.Shape{Topology: meshgen.MultiPrimary, Clusters: 300}}: {
 			ns: []float64{984690436}, bytes: []float64{428630704}, allocs: []float64{2197227},
 			metrics: map[string][]float64{"CUE/compile": {9.651}, "compile-ns/op": {16361788}},
 		},

@@ -1,4 +1,4 @@
-package cueroute
+package cuebaseline
 
 import (
 	_ "embed"
@@ -11,10 +11,10 @@ import (
 	"meshc.dev/meshc/schema"
 )
 
-//go:embed route.cue
+//go:embed baseline.cue
 var source []byte
 
-// Output is what the CUE route produces for one mesh.
+// Output is what the CUE baseline produces for one mesh.
 type Output struct {
 	// Files maps meshc's output paths to YAML documents.
 	Files map[string][]byte
@@ -23,7 +23,7 @@ type Output struct {
 	RemoteSecrets []string
 }
 
-// Export evaluates route.cue over the Mesh document in data and exports its
+// Export evaluates baseline.cue over the Mesh document in data and exports its
 // result, as `cue export` would: parse, unify with the schema, evaluate every
 // comprehension, check that everything is concrete, encode.
 func Export(filename string, data []byte) (*Output, error) {
@@ -32,9 +32,9 @@ func Export(filename string, data []byte) (*Output, error) {
 	if err := root.Err(); err != nil {
 		return nil, fmt.Errorf("compiling schema: %w", err)
 	}
-	prog := ctx.CompileBytes(source, cue.Filename("route.cue"), cue.Scope(root))
+	prog := ctx.CompileBytes(source, cue.Filename("baseline.cue"), cue.Scope(root))
 	if err := prog.Err(); err != nil {
-		return nil, fmt.Errorf("compiling route.cue: %w", err)
+		return nil, fmt.Errorf("compiling baseline.cue: %w", err)
 	}
 	file, err := yaml.Extract(filename, data)
 	if err != nil {
@@ -43,7 +43,7 @@ func Export(filename string, data []byte) (*Output, error) {
 	doc := ctx.BuildFile(file)
 	v := prog.FillPath(cue.ParsePath("input"), doc)
 	if err := v.Validate(cue.Concrete(true)); err != nil {
-		return nil, fmt.Errorf("evaluating route.cue: %w", err)
+		return nil, fmt.Errorf("evaluating baseline.cue: %w", err)
 	}
 
 	out := &Output{Files: map[string][]byte{}}

@@ -16,12 +16,12 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// DefaultExpiryWindow is how far ahead Check warns about expiry: 30 days,
+// DefaultExpiryWindow is how far ahead Verify warns about expiry: 30 days,
 // time to roll an intermediate before workloads fail to get certificates.
 const DefaultExpiryWindow = 30 * 24 * time.Hour
 
-// CheckOptions says what Check inspects.
-type CheckOptions struct {
+// VerifyOptions says what Verify inspects.
+type VerifyOptions struct {
 	// Dir is a certificates directory written by Generate or by Istio's
 	// tools/certs Makefiles (same layout).
 	Dir string
@@ -46,13 +46,13 @@ type Finding struct {
 
 func (f Finding) String() string { return filepath.ToSlash(f.Path) + ": " + f.Message }
 
-// Check inspects a certificates directory for what breaks cross-cluster
+// Verify inspects a certificates directory for what breaks cross-cluster
 // mTLS or istiod's start-up: intermediates that do not chain to the shared
 // root, expired or soon-expiring certificates, certificates that are not
 // CAs, keys that do not match, files missing or readable by others, and
 // clusters of the mesh with no certificates. Findings come back sorted by
 // path; the error is for a directory that cannot be read at all.
-func Check(opts CheckOptions) ([]Finding, error) {
+func Verify(opts VerifyOptions) ([]Finding, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
@@ -91,7 +91,7 @@ func Check(opts CheckOptions) ([]Finding, error) {
 }
 
 type checker struct {
-	opts  CheckOptions
+	opts  VerifyOptions
 	found []Finding
 }
 

@@ -1,4 +1,4 @@
-package cueroute_test
+package cuebaseline_test
 
 import (
 	"os"
@@ -10,12 +10,12 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"meshc.dev/meshc/compiler"
-	"meshc.dev/meshc/internal/cueroute"
+	"meshc.dev/meshc/internal/cuebaseline"
 	"meshc.dev/meshc/internal/meshgen"
 )
 
 // TestSameOutputAsMeshc proves the benchmark compares like with like: every
-// file the CUE route exports is the file meshc renders at the same path (as
+// file the CUE baseline exports is the file meshc renders at the same path (as
 // YAML data; meshc's comments aside), meshc renders no such file the CUE
 // route lacks, and the remote-secret lines are exactly meshc's plan steps.
 func TestSameOutputAsMeshc(t *testing.T) {
@@ -41,7 +41,7 @@ func TestSameOutputAsMeshc(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := cueroute.Export("mesh.yaml", data)
+			got, err := cuebaseline.Export("mesh.yaml", data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +54,7 @@ func TestSameOutputAsMeshc(t *testing.T) {
 				}
 				cue, ok := got.Files[f.Path]
 				if !ok {
-					t.Errorf("%s: rendered by meshc, missing from the CUE route", f.Path)
+					t.Errorf("%s: rendered by meshc, missing from the CUE baseline", f.Path)
 					continue
 				}
 				delete(got.Files, f.Path)
@@ -63,7 +63,7 @@ func TestSameOutputAsMeshc(t *testing.T) {
 				}
 			}
 			for p := range got.Files {
-				t.Errorf("%s: exported by the CUE route, not rendered by meshc", p)
+				t.Errorf("%s: exported by the CUE baseline, not rendered by meshc", p)
 			}
 			var want []string
 			for _, ph := range compiler.BuildPlan(m).Phases {

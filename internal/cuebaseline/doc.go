@@ -1,4 +1,4 @@
-// Package cueroute is the yardstick meshc's benchmarks compare against: the
+// Package cuebaseline is the yardstick meshc's benchmarks compare against: the
 // naive way of doing meshc's job, with CUE comprehensions evaluated over the
 // whole mesh the way `cue export` evaluates a configuration.
 //
@@ -7,9 +7,9 @@
 // multi-network meshes) the cross-network Gateway, with the same paths and
 // the same content meshc renders, plus one `istioctl create-remote-secret`
 // line per primary and other cluster, as in meshc's plan. The CUE program is
-// route.cue; it unifies the input with meshc's own schema first, as a CUE
+// baseline.cue; it unifies the input with meshc's own schema first, as a CUE
 // user would.
 //
 // It is benchmark code, not part of meshc: it reports CUE's errors as they
 // come and handles only the names the synthetic meshes use.
-package cueroute
+package cuebaseline

@@ -1,0 +1,135 @@
+package compiler
+
+import "path"
+
+// Directory and file names of the rendered tree. install/ holds istioctl
+// inputs (IstioOperator is not a resource kubectl can apply); manifests/ is a
+// kustomization kubectl applies as is.
+const (
+	InstallDir   = "install"
+	ManifestsDir = "manifests"
+	PlanFile     = "PLAN.md"
+	// PlanScript is the plan as a runnable script.
+	PlanScript = "plan.sh"
+	// RemoteAccessDir holds, in a cluster other primaries watch, the reader
+	// service account, token and RBAC: complete, apply as is.
+	RemoteAccessDir = "remote-access"
+	// RemoteSecretsDir holds, in a primary, one remote secret per cluster it
+	// watches, with credential placeholders: kept apart from manifests/ so
+	// nothing applies them before they are filled in.
+	RemoteSecretsDir = "remote-secrets"
+	// ReaderTokenSecret is the reader token Secret; the name istioctl
+	// create-remote-secret creates and reuses.
+	ReaderTokenSecret = "istio-reader-service-account-istio-remote-secret-token"
+
+	// ControlPlaneFile is every cluster's IstioOperator: istiod on a
+	// primary, the remote profile on a remote.
+	ControlPlaneFile = "istio.yaml"
+	// EastWestGatewayFile is the IstioOperator of a cluster's east-west
+	// gateway.
+	EastWestGatewayFile = "eastwest-gateway.yaml"
+	// NamespaceFile is istio-system with its topology label and annotation.
+	NamespaceFile = "namespace.yaml"
+	// KustomizationFile lists the manifests/ resources in apply order.
+	KustomizationFile = "kustomization.yaml"
+	// ReaderAccessFile is, in remote-access/, the reader service account,
+	// token and RBAC of a cluster other primaries watch.
+	ReaderAccessFile = "istio-reader.yaml"
+)
+
+// RemoteSecretFile is the file, in a primary's remote-secrets/, of the
+// Secret that gives it read access to cluster source: the name istioctl
+// create-remote-secret gives the Secret.
+func RemoteSecretFile(source string) string { return "istio-remote-secret-" + source + ".yaml" }
+
+// How the plan applies an artifact.
+type Apply int
+
+const (
+	// WithDirectory: the file is a resource of its directory's
+	// kustomization and reaches the cluster when the plan applies that.
+	WithDirectory Apply = iota
+	// Istioctl: istioctl install -f the file.
+	Istioctl
+	// Kubectl: kubectl apply -f the file.
+	Kubectl
+	// Kustomize: kubectl apply -k the file's directory.
+	Kustomize
+)
+
+// Artifact is one file meshc renders into a cluster's directory.
+type Artifact struct {
+	Dir, Name string
+	// Template renders the file from the cluster's Placement.
+	Template string
+	// For reports whether a cluster gets the file.
+	For func(*Placement) bool
+	// Phase is the plan phase that applies the file, with Apply; "" when
+	// no step of its own applies it.
+	Phase string
+	Apply Apply
+}
+
+// Path is the artifact's path in the rendered tree for cluster.
+func (a *Artifact) Path(cluster string) string { return path.Join(cluster, a.Dir, a.Name) }
+
+// Artifacts is the one table of per-cluster files: render, the plan,
+// `meshc fn` and the conformance suite read it. Rows are in apply order
+// within each directory: manifests/ rows are the kustomization's resources
+// in this order. A file may have several rows (one per role) when the
+// conditions exclude each other; TestArtifactsTable checks they do. Adding
+// an output is a row, a template and its golden files.
+var Artifacts = []*Artifact{
+	{Dir: InstallDir, Name: ControlPlaneFile, Template: "primary.yaml.tmpl",
+		For: (*Placement).IsPrimary, Phase: PhasePrimaries, Apply: Istioctl},
+	{Dir: InstallDir, Name: ControlPlaneFile, Template: "remote.yaml.tmpl",
+		For: (*Placement).IsRemote, Phase: PhaseRemotes, Apply: Istioctl},
+	{Dir: InstallDir, Name: EastWestGatewayFile, Template: "eastwest-gateway.yaml.tmpl",
+		For: both((*Placement).IsPrimary, (*Placement).HasEastWestGateway), Phase: PhasePrimaryGateways, Apply: Istioctl},
+	{Dir: InstallDir, Name: EastWestGatewayFile, Template: "eastwest-gateway.yaml.tmpl",
+		For: both((*Placement).IsRemote, (*Placement).HasEastWestGateway), Phase: PhaseRemoteGateways, Apply: Istioctl},
+	// Applied on its own first: cacerts go into istio-system before any
+	// istiod starts.
+	{Dir: ManifestsDir, Name: NamespaceFile, Template: "namespace.yaml.tmpl",
+		For: always, Phase: PhaseNamespaces, Apply: Kubectl},
+	{Dir: ManifestsDir, Name: "cross-network-gateway.yaml", Template: "cross-network-gateway.yaml.tmpl",
+		For: (*Placement).ServesCrossNetwork, Phase: PhaseExpose, Apply: WithDirectory},
+	{Dir: ManifestsDir, Name: "expose-istiod.yaml", Template: "expose-istiod.yaml.tmpl",
+		For: (*Placement).ExposesIstiod, Phase: PhaseExpose, Apply: WithDirectory},
+	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
+		For: (*Placement).IsPrimary, Phase: PhaseExpose, Apply: Kustomize},
+	// A remote's manifests/ holds only its namespace, applied above; the
+	// kustomization is there for kubectl apply -k and kustomize users.
+	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
+		For: (*Placement).IsRemote},
+}
+
+func always(*Placement) bool { return true }
+
+func both(a, b func(*Placement) bool) func(*Placement) bool {
+	return func(p *Placement) bool { return a(p) && b(p) }
+}
+
+// ArtifactsFor returns the rows of Artifacts that apply to a cluster, in
+// table order.
+func ArtifactsFor(p *Placement) []*Artifact {
+	var out []*Artifact
+	for _, a := range Artifacts {
+		if a.For(p) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// kustomizationResources lists the manifests/ files the cluster's
+// kustomization applies, in apply order.
+func kustomizationResources(arts []*Artifact) []string {
+	var names []string
+	for _, a := range arts {
+		if a.Dir == ManifestsDir && a.Name != KustomizationFile {
+			names = append(names, a.Name)
+		}
+	}
+	return names
+}

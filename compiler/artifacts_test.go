@@ -1,0 +1,126 @@
+package compiler_test
+
+import (
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/internal/meshgen"
+)
+
+// tableMeshes are the meshes the artifact-table properties are checked on:
+// every example and generated meshes of both topologies.
+func tableMeshes(t *testing.T) map[string]*compiler.Mesh {
+	t.Helper()
+	meshes := map[string]*compiler.Mesh{}
+	for _, ex := range examples(t) {
+		m, err := compiler.Vet(ex+"/mesh.yaml", mustRead(t, filepath.Join("../examples", ex, "mesh.yaml")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		meshes[ex] = m
+	}
+	for _, topo := range meshgen.Topologies {
+		for _, n := range []int{1, 3, 12, 30} {
+			s := meshgen.Shape{Topology: topo, Clusters: n}
+			m, err := compiler.Vet("mesh.yaml", meshgen.Generate(s))
+			if err != nil {
+				t.Fatal(err)
+			}
+			meshes[s.String()] = m
+		}
+	}
+	return meshes
+}
+
+// TestArtifactsTable checks the table's promises on real meshes: a file has
+// at most one row per cluster; render writes exactly the rows that apply;
+// every rendered file reaches its cluster through a plan step of its own or
+// through its directory's kustomization; the kustomization lists, and the
+// output's Manifests give, the manifests/ rows in table order.
+func TestArtifactsTable(t *testing.T) {
+	for name, m := range tableMeshes(t) {
+		out, err := compiler.Render(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps := map[string]string{} // command → phase
+		for _, ph := range compiler.BuildPlan(m).Phases {
+			for _, s := range ph.Steps {
+				steps[s.Command] = ph.ID
+			}
+		}
+		for i := range m.Spec.Clusters {
+			c := &m.Spec.Clusters[i]
+			arts := compiler.ArtifactsFor(m.Place(c))
+			rendered := map[string]bool{}
+			var manifests []string
+			for _, a := range arts {
+				p := a.Path(c.Name)
+				if rendered[p] {
+					t.Errorf("%s: %s has two rows of the artifact table", name, p)
+				}
+				rendered[p] = true
+				if out.Lookup(p) == nil {
+					t.Errorf("%s: %s applies but was not rendered", name, p)
+				}
+				if a.Dir == compiler.ManifestsDir && a.Name != compiler.KustomizationFile {
+					manifests = append(manifests, p)
+				}
+				if !applied(a, c, arts, steps) {
+					t.Errorf("%s: %s is rendered but no plan step applies it", name, p)
+				}
+			}
+			for _, f := range out.Files {
+				if strings.HasPrefix(f.Path, c.Name+"/"+compiler.InstallDir+"/") || strings.HasPrefix(f.Path, c.Name+"/"+compiler.ManifestsDir+"/") {
+					if !rendered[f.Path] {
+						t.Errorf("%s: %s is rendered but no row of the artifact table applies to %s", name, f.Path, c.Name)
+					}
+				}
+			}
+			if got := out.Manifests[c.Name]; !slices.Equal(got, manifests) {
+				t.Errorf("%s: %s manifests in apply order: got %v, want %v", name, c.Name, got, manifests)
+			}
+			kust := string(out.Lookup(path.Join(c.Name, compiler.ManifestsDir, compiler.KustomizationFile)).Data)
+			last := -1
+			for _, p := range manifests {
+				at := strings.Index(kust, "  - "+path.Base(p)+"\n")
+				if at < last {
+					t.Errorf("%s: %s's kustomization does not list %s after the resources before it (at %d)", name, c.Name, path.Base(p), at)
+				}
+				last = at
+			}
+		}
+	}
+}
+
+// applied reports whether a plan step applies a: its own step in its phase,
+// or a kubectl apply -k of its directory.
+func applied(a *compiler.Artifact, c *compiler.Cluster, arts []*compiler.Artifact, steps map[string]string) bool {
+	if a.Phase == "" {
+		// Only a remote's kustomization has no step: its one resource, the
+		// namespace, is applied on its own.
+		return a.Name == compiler.KustomizationFile && !c.IsPrimary()
+	}
+	if a.Apply != compiler.WithDirectory {
+		for cmd, phase := range steps {
+			target := " " + a.Path(c.Name)
+			if a.Apply == compiler.Kustomize {
+				target = " -k " + path.Join(c.Name, a.Dir)
+			}
+			if phase == a.Phase && strings.Contains(cmd, "--context="+c.Context+" ") && strings.HasSuffix(cmd, target) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, k := range arts {
+		if k.Dir == a.Dir && k.Apply == compiler.Kustomize && k.Phase == a.Phase {
+			return applied(k, c, arts, steps)
+		}
+	}
+	return false
+}

@@ -1,0 +1,178 @@
+package compiler
+
+import (
+	"net"
+	"net/netip"
+)
+
+// topology is what meshc derives from the clusters of a Mesh as a whole:
+// which primary serves which remote, whether the clusters span several
+// networks, which cluster a name means. Load computes it once; validate,
+// render, the plan and the conformance suite all read it through Mesh's
+// methods, so no two of them decide "is this mesh multi-network"
+// differently. It tolerates an invalid mesh (Validate reads it too):
+// the first cluster of a duplicated name wins.
+type topology struct {
+	multiNetwork bool
+	byName       map[string]*Cluster
+	remotes      map[string][]*Cluster
+}
+
+func newTopology(m *Mesh) *topology {
+	t := &topology{byName: make(map[string]*Cluster, len(m.Spec.Clusters)), remotes: map[string][]*Cluster{}}
+	networks := map[string]bool{}
+	for i := range m.Spec.Clusters {
+		c := &m.Spec.Clusters[i]
+		networks[c.Network] = true
+		if _, dup := t.byName[c.Name]; !dup {
+			t.byName[c.Name] = c
+		}
+		if c.Role == RoleRemote && c.ControlPlane != "" {
+			t.remotes[c.ControlPlane] = append(t.remotes[c.ControlPlane], c)
+		}
+	}
+	t.multiNetwork = len(networks) > 1
+	return t
+}
+
+// topo returns the mesh's derived facts; Load computes them, so reads from
+// parallel renderers never race.
+func (m *Mesh) topo() *topology {
+	if m.topology == nil {
+		m.topology = newTopology(m)
+	}
+	return m.topology
+}
+
+// MultiNetwork reports whether the mesh's clusters span more than one
+// network, which is what makes Istio route through east-west gateways. A
+// declared network no cluster sits on is an error (MC013), so this is also
+// "more than one network is declared" for every valid mesh.
+func (m *Mesh) MultiNetwork() bool { return m.topo().multiNetwork }
+
+// Cluster returns the cluster named name (the first, if the name is
+// duplicated), or nil.
+func (m *Mesh) Cluster(name string) *Cluster { return m.topo().byName[name] }
+
+// Remotes returns the remotes that name primary as their control plane, in
+// input order.
+func (m *Mesh) Remotes(primary string) []*Cluster { return m.topo().remotes[primary] }
+
+// ClusterNames lists the clusters' names in input order, for messages.
+func (m *Mesh) ClusterNames() []string {
+	names := make([]string, len(m.Spec.Clusters))
+	for i, c := range m.Spec.Clusters {
+		names[i] = c.Name
+	}
+	return names
+}
+
+// Placement is one cluster's place in its mesh: the cluster and everything
+// derived about it that render, the plan, the artifact table and the
+// conformance suite need. Templates see it (with the file list of the
+// cluster's kustomization).
+type Placement struct {
+	Mesh    *Mesh
+	Cluster *Cluster
+	// Primary is the primary a remote uses; nil on a primary.
+	Primary *Cluster
+	// Remotes are the remotes a primary serves, in input order.
+	Remotes      []*Cluster
+	MultiNetwork bool
+}
+
+// Place returns the placement of c, a cluster of m. It is nil for a remote
+// whose control plane is not a cluster of the mesh, which Validate rejects
+// (MC005).
+func (m *Mesh) Place(c *Cluster) *Placement {
+	p := &Placement{Mesh: m, Cluster: c, Remotes: m.Remotes(c.Name), MultiNetwork: m.MultiNetwork()}
+	if !c.IsPrimary() {
+		p.Primary = m.Cluster(c.ControlPlane)
+		if p.Primary == nil {
+			return nil
+		}
+	}
+	return p
+}
+
+// IsPrimary reports whether the cluster runs its own istiod.
+func (p *Placement) IsPrimary() bool { return p.Cluster.IsPrimary() }
+
+// IsRemote reports whether the cluster uses its primary's istiod.
+func (p *Placement) IsRemote() bool { return !p.Cluster.IsPrimary() }
+
+// HasEastWestGateway reports whether the cluster runs an east-west gateway.
+func (p *Placement) HasEastWestGateway() bool { return p.Cluster.EastWestGateway != nil }
+
+// ServesCrossNetwork reports whether the cluster's istiod needs the
+// cross-network Gateway: Gateway resources are read by the istiod of the
+// cluster they live in, so only primaries of a multi-network mesh hold it; a
+// primary's config also drives its remotes' gateways.
+func (p *Placement) ServesCrossNetwork() bool { return p.IsPrimary() && p.MultiNetwork }
+
+// PilotAddress is where a remote reaches its primary's istiod; "" on a
+// primary.
+func (p *Placement) PilotAddress() string {
+	if p.Primary == nil {
+		return ""
+	}
+	return p.Primary.IstiodAddress()
+}
+
+// InjectionPath is the path on which a remote's primary istiod learns the
+// pod's cluster and network.
+func (p *Placement) InjectionPath() string {
+	return "/inject/cluster/" + p.Cluster.Name + "/net/" + p.Cluster.Network
+}
+
+// InjectionURL is the full webhook URL a remote uses when its primary's
+// istiod is reached by hostname; "" otherwise (the webhook then goes through
+// the istiod Service, which the remote profile points at the address).
+func (p *Placement) InjectionURL() string {
+	if p.Primary == nil || p.Primary.IstiodHost() == "" {
+		return ""
+	}
+	return "https://" + net.JoinHostPort(p.Primary.IstiodHost(), "15017") + p.InjectionPath()
+}
+
+// CustomHost is the istiod hostname a primary must sign its serving
+// certificate for: set when it serves remotes by hostname.
+func (p *Placement) CustomHost() string {
+	if len(p.Remotes) == 0 {
+		return ""
+	}
+	return p.Cluster.IstiodHost()
+}
+
+// ExposesIstiod reports whether the primary exposes istiod through its
+// east-west gateway, as the Istio guides do for primaries with remotes.
+func (p *Placement) ExposesIstiod() bool {
+	return len(p.Remotes) > 0 && p.Cluster.EastWestGateway != nil &&
+		(p.Cluster.Istiod == nil || p.Cluster.Istiod.Address == "")
+}
+
+// IstiodAddress is where remotes reach this primary's istiod: an explicit
+// istiod address wins over the east-west gateway's.
+func (c *Cluster) IstiodAddress() string {
+	if c.Istiod != nil && c.Istiod.Address != "" {
+		return c.Istiod.Address
+	}
+	if c.EastWestGateway != nil {
+		return c.EastWestGateway.Address
+	}
+	return ""
+}
+
+// IstiodHost is the DNS name remotes reach a primary's istiod at, or "" when
+// it is reached by IP (or serves no remotes). Istio's remote profile turns a
+// hostname remotePilotAddress into an ExternalName Service, which would send
+// the injection webhook to port 443 of that name; with a hostname meshc
+// points the webhook at the name's 15017 instead, and has istiod put the
+// name in its serving certificate so the API server accepts it.
+func (c *Cluster) IstiodHost() string {
+	addr := c.IstiodAddress()
+	if _, err := netip.ParseAddr(addr); addr == "" || err == nil {
+		return ""
+	}
+	return addr
+}
