@@ -21,13 +21,15 @@ import (
 func FuzzCheck(f *testing.F) {
 	seeds, _ := filepath.Glob("../examples/*/mesh.yaml")
 	nested, _ := filepath.Glob("../examples/*/*/mesh.yaml") // examples/kustomize/base
-	invalid, _ := filepath.Glob("testdata/invalid/*.yaml")
-	seeds = append(append(seeds, nested...), invalid...)
+	seeds = append(seeds, nested...)
 	if len(seeds) < 5 {
 		f.Fatalf("only %d seed files found", len(seeds))
 	}
 	for _, s := range seeds {
 		f.Add(mustRead(f, s))
+	}
+	for _, c := range invalidCases(f) {
+		f.Add(c.Input)
 	}
 	// The CLI scripts' own Mesh inputs, good and bad.
 	scripts, _ := filepath.Glob("../cmd/meshc/testdata/script/*.txtar")

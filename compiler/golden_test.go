@@ -10,11 +10,8 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/filetree"
+	"meshc.dev/meshc/internal/golden"
 )
-
-// update is the one switch that regenerates golden files in every package:
-// MESHC_UPDATE=1 go test ./...
-var update = os.Getenv("MESHC_UPDATE") != ""
 
 func examples(t testing.TB) []string {
 	t.Helper()
@@ -45,19 +42,12 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("../golden", ex)
-			if update {
-				if err := compiler.Write(out, golden); err != nil {
-					t.Fatal(err)
-				}
-			}
-			got := map[string]string{}
+			got, exec := map[string]string{}, map[string]bool{}
 			for _, f := range out.Files {
 				got[f.Path] = string(f.Data)
+				exec[f.Path] = f.Mode&0o100 != 0
 			}
-			if diff := cmp.Diff(readTree(t, golden), got); diff != "" {
-				t.Errorf("rendered output differs from %s (-golden +got); if the change is intended, run MESHC_UPDATE=1 go test ./... and review the diff:\n%s", golden, diff)
-			}
+			golden.Tree(t, filepath.Join("../golden", ex), got, exec)
 		})
 	}
 }

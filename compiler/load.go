@@ -109,12 +109,24 @@ func Load(filename string, data []byte) (*Mesh, error) {
 		return nil, fmt.Errorf("decoding mesh: %w", err)
 	}
 	m := &Mesh{}
-	if err := json.Unmarshal(js, m); err != nil {
-		return nil, fmt.Errorf("decoding mesh: %w", err)
+	if err := decodeMesh(js, m); err != nil {
+		return nil, err
 	}
 	m.File, m.data = filename, doc
 	m.topology = newTopology(m)
 	return m, nil
+}
+
+// decodeMesh decodes the schema-checked document into the Go model,
+// refusing a field the model lacks: TestModelMatchesSchema keeps the two in
+// step, and this keeps a drift from ever dropping input silently.
+func decodeMesh(js []byte, m *Mesh) error {
+	d := json.NewDecoder(bytes.NewReader(js))
+	d.DisallowUnknownFields()
+	if err := d.Decode(m); err != nil {
+		return fmt.Errorf("decoding mesh (the Go model and schema/mesh.cue disagree): %w", err)
+	}
+	return nil
 }
 
 // checkBytes rejects input that is not worth parsing, with a position.

@@ -1,8 +1,6 @@
 package krm_test
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +10,8 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/krm"
+
+	"meshc.dev/meshc/internal/golden"
 )
 
 // TestResultsMapProblems runs every invalid input of the compiler's test
@@ -20,17 +20,14 @@ import (
 // error and the functionConfig as resourceRef, and no line numbers, which would
 // point into the runner's copy of the Mesh rather than the user's file.
 func TestResultsMapProblems(t *testing.T) {
-	files, err := filepath.Glob("../compiler/testdata/invalid/*.yaml")
-	if err != nil || len(files) == 0 {
+	cases, err := golden.ReadCases("../compiler/testdata/invalid")
+	if err != nil || len(cases) == 0 {
 		t.Fatalf("no invalid inputs: %v", err)
 	}
 	lineNumber := regexp.MustCompile(`\bline \d+`)
 	tested := 0
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, c := range cases {
+		data := c.Input
 		if strings.Contains(string(data), "\n---") {
 			continue // several documents: a runner passes only the first, so the fault does not survive
 		}
@@ -42,11 +39,11 @@ func TestResultsMapProblems(t *testing.T) {
 			continue // metadata is not a mapping: the runner could not annotate it either
 		}
 		tested++
-		t.Run(filepath.Base(f), func(t *testing.T) {
+		t.Run(c.Name, func(t *testing.T) {
 			_, err := compiler.Vet("mesh.yaml", []byte(fc.MustString()))
 			ps, ok := err.(compiler.Problems)
 			if !ok {
-				t.Fatalf("compiler.Check: want Problems, got %v", err)
+				t.Fatalf("compiler.Vet: want Problems, got %v", err)
 			}
 			items := []*yaml.RNode{yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep\n")}
 			out, results, err := krm.Process(items, fc)

@@ -21,11 +21,11 @@ import (
 
 	"meshc.dev/meshc/internal/filetree"
 	"meshc.dev/meshc/krm"
+
+	"meshc.dev/meshc/internal/golden"
 )
 
 // update is the one switch that regenerates golden files in every package:
-// MESHC_UPDATE=1 go test ./...
-var update = os.Getenv("MESHC_UPDATE") != ""
 
 var (
 	binOnce sync.Once
@@ -126,23 +126,9 @@ func kubectlKustomize(dir string) (string, error) {
 	return string(out), err
 }
 
-func compareGolden(t *testing.T, golden, got string) {
+func compareGolden(t *testing.T, path, got string) {
 	t.Helper()
-	if update {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run MESHC_UPDATE=1 go test ./... to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("output differs from %s (-golden +got); if the change is intended, run MESHC_UPDATE=1 go test ./... and review the diff:\n%s", golden, diff)
-	}
+	golden.File(t, path, []byte(got))
 }
 
 // TestKustomizeOverlays builds each overlay of examples/kustomize, as the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"cuelang.org/go/cue"
@@ -12,33 +13,10 @@ import (
 	"cuelang.org/go/encoding/jsonschema"
 	"cuelang.org/go/encoding/yaml"
 
-	"github.com/google/go-cmp/cmp"
-
 	"meshc.dev/meshc/schema"
-)
 
-// TestJSONSchemaCommitted keeps schema/mesh.schema.json, which editors
-// reference by path or URL, identical to what the CUE schema generates.
-// MESHC_UPDATE=1 go test ./... regenerates it.
-func TestJSONSchemaCommitted(t *testing.T) {
-	got, err := schema.JSONSchema()
-	if err != nil {
-		t.Fatal(err)
-	}
-	const file = "mesh.schema.json"
-	if os.Getenv("MESHC_UPDATE") != "" {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s is stale (-committed +generated); run MESHC_UPDATE=1 go test ./... and review the diff:\n%s", file, diff)
-	}
-}
+	"meshc.dev/meshc/internal/golden"
+)
 
 // TestJSONSchemaMeansTheSame reads the generated JSON Schema back into CUE
 // and checks it accepts every example and rejects inputs the CUE schema
@@ -58,11 +36,7 @@ func TestJSONSchemaMeansTheSame(t *testing.T) {
 	if err := def.Err(); err != nil {
 		t.Fatal(err)
 	}
-	check := func(name string) error {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
+	check := func(name string, b []byte) error {
 		y, err := yaml.Extract(name, b)
 		if err != nil {
 			t.Fatal(err)
@@ -74,15 +48,32 @@ func TestJSONSchemaMeansTheSame(t *testing.T) {
 		t.Fatal("no examples")
 	}
 	for _, ex := range examples {
-		if err := check(ex); err != nil {
+		b, err := os.ReadFile(ex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := check(ex, b); err != nil {
 			t.Errorf("%s: rejected by the JSON Schema: %v", ex, err)
 		}
 	}
-	for _, name := range []string{"schema-enum.yaml", "schema-kind.yaml", "schema-missing.yaml", "schema-names.yaml",
-		"schema-types.yaml", "schema-unknown-field.yaml", "schema-version.yaml"} {
-		if err := check(filepath.Join("../compiler/testdata/invalid", name)); err == nil {
-			t.Errorf("%s: accepted by the JSON Schema, rejected by meshc", name)
+	cases, err := golden.ReadCases("../compiler/testdata/invalid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tested := 0
+	for _, c := range cases {
+		// The schema-* cases break only the document's shape, which the
+		// JSON Schema must catch too.
+		if !strings.HasPrefix(c.Name, "schema-") {
+			continue
 		}
+		tested++
+		if err := check(c.Name, c.Input); err == nil {
+			t.Errorf("%s: accepted by the JSON Schema, rejected by meshc", c.Path)
+		}
+	}
+	if tested < 7 {
+		t.Errorf("only %d schema-* invalid cases", tested)
 	}
 }
 

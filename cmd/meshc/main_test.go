@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"meshc.dev/meshc/internal/golden"
 )
 
 func TestMain(m *testing.M) {
@@ -23,9 +25,13 @@ func TestMain(m *testing.M) {
 // a comment saying what it checks. MESHC_UPDATE=1 rewrites their expected
 // output from what meshc prints.
 func TestScripts(t *testing.T) {
+	invalid := t.TempDir()
+	if err := golden.ExtractInputs("../../compiler/testdata/invalid", invalid); err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
-		UpdateScripts: os.Getenv("MESHC_UPDATE") != "",
+		UpdateScripts: golden.Update,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"mode":    cmdMode,
 			"exits":   cmdExits,
@@ -33,15 +39,16 @@ func TestScripts(t *testing.T) {
 		},
 		Setup: func(e *testscript.Env) error {
 			// Scripts read the repository's examples through $EXAMPLES and
-			// the compiler's invalid inputs through $INVALID (copy them into
-			// the work directory first, so messages show short names).
+			// the inputs of the compiler's invalid cases through $INVALID
+			// (copy them into the work directory first, so messages show
+			// short names).
 			wd, err := os.Getwd()
 			if err != nil {
 				return err
 			}
 			e.Setenv("EXAMPLES", wd+"/../../examples")
 			e.Setenv("GOLDEN", wd+"/../../golden")
-			e.Setenv("INVALID", wd+"/../../compiler/testdata/invalid")
+			e.Setenv("INVALID", invalid)
 			e.Setenv("SCHEMA", wd+"/../../schema")
 			return nil
 		},

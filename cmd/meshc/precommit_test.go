@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"meshc.dev/meshc/internal/golden"
 )
 
 // hook is the part of a .pre-commit-hooks.yaml entry meshc relies on.
@@ -79,9 +81,13 @@ func TestPreCommitHooks(t *testing.T) {
 			t.Fatalf(".pre-commit-hooks.yaml has no hook %s", id)
 		}
 	}
+	invalid := t.TempDir()
+	if err := golden.ExtractInputs("../../compiler/testdata/invalid", invalid); err != nil {
+		t.Fatal(err)
+	}
 	t.Chdir(t.TempDir())
 	copyFile(t, "../../examples/primary-remote/mesh.yaml", "mesh.yaml")
-	copyFile(t, "../../compiler/testdata/invalid/mc003-undeclared-network.yaml", "bad/mesh.yaml")
+	copyFile(t, filepath.Join(invalid, "mc003-undeclared-network.yaml"), "bad/mesh.yaml")
 	staged := []string{"mesh.yaml", "README.md", "out/PLAN.md"}
 
 	vet := hooks["meshc-vet"]
@@ -159,8 +165,12 @@ func TestReadmePreCommitSnippet(t *testing.T) {
 
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
-	// from is relative to the package directory, which t.Chdir left.
-	data, err := os.ReadFile(filepath.Join(pkgDir, from))
+	// A relative from is relative to the package directory, which t.Chdir
+	// left.
+	if !filepath.IsAbs(from) {
+		from = filepath.Join(pkgDir, from)
+	}
+	data, err := os.ReadFile(from)
 	if err != nil {
 		t.Fatal(err)
 	}
