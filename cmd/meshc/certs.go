@@ -48,29 +48,25 @@ func newCertsCmd(e *env) *command {
 				d = args[0]
 			default:
 				fmt.Fprintf(e.stderr, "meshc certs --check: expected at most one directory, got %d arguments\n", len(args))
-				return exitUsage
+				return exitError
 			}
 			return e.checkCerts(d, clusters, *window)
 		}
 		if len(args) != 0 || *file == "" {
 			fmt.Fprintln(e.stderr, "meshc certs: give the Mesh file with -f (clusters come from it)")
 			c.flags.Usage()
-			return exitUsage
-		}
-		switch *keySize {
-		case 2048, 3072, 4096:
-		default:
-			fmt.Fprintf(e.stderr, "meshc certs: --key-size must be 2048, 3072 or 4096, got %d\n", *keySize)
-			return exitUsage
+			return exitError
 		}
 		if out := renderOutputAround(*dir); out != "" {
 			fmt.Fprintf(e.stderr, "meshc certs: %s is inside %s, a meshc render output that the next render replaces as a whole; keep certificates elsewhere\n",
 				displayName(*dir), displayName(out))
-			return exitUsage
+			return exitError
 		}
+		// Zero days would mean the library's default; as a flag value it is
+		// a mistake. Key size and the rest are checked by certs.Generate.
 		if *days <= 0 || *rootDays <= 0 {
 			fmt.Fprintln(e.stderr, "meshc certs: --days and --root-days must be positive")
-			return exitUsage
+			return exitError
 		}
 		res, err := certs.Generate(certs.Options{
 			Dir: *dir, Clusters: clusters, Force: *force, KeyBits: *keySize,

@@ -18,7 +18,9 @@ import (
 const (
 	exitOK      = 0 // success
 	exitInvalid = 1 // the input is invalid (or, with --check, output is stale)
-	exitUsage   = 2 // bad flags or arguments, or an I/O error
+	// exitError: the command could not do its job for a reason other than
+	// the input's content: bad flags or arguments, or an I/O failure.
+	exitError = 2
 )
 
 // command is one subcommand. Each is built by a constructor that receives
@@ -62,7 +64,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		w := stdout
 		code := exitOK
 		if len(args) == 0 {
-			w, code = stderr, exitUsage
+			w, code = stderr, exitError
 		}
 		printHelp(w, cmds)
 		return code
@@ -74,14 +76,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 				return exitOK
 			}
 			if err != nil {
-				return exitUsage // the flag package already printed why
+				return exitError // the flag package already printed why
 			}
 			return c.run(rest)
 		}
 	}
 	fmt.Fprintf(stderr, "meshc: unknown command %q\n\n", args[0])
 	printHelp(stderr, cmds)
-	return exitUsage
+	return exitError
 }
 
 func printHelp(w io.Writer, cmds []*command) {
@@ -134,7 +136,7 @@ func newRenderCmd(e *env) *command {
 		if len(args) != 1 {
 			fmt.Fprintf(e.stderr, "meshc render: expected one Mesh file, got %d arguments\n", len(args))
 			c.flags.Usage()
-			return exitUsage
+			return exitError
 		}
 		name, data, code := e.read(args[0])
 		if code != exitOK {
@@ -164,11 +166,11 @@ func newVetCmd(e *env) *command {
 		if len(args) == 0 {
 			fmt.Fprintln(e.stderr, "meshc vet: expected at least one Mesh file")
 			c.flags.Usage()
-			return exitUsage
+			return exitError
 		}
 		if *format != "text" && *format != "json" {
 			fmt.Fprintf(e.stderr, "meshc vet: unknown format %q (want text or json)\n", *format)
-			return exitUsage
+			return exitError
 		}
 		code := exitOK
 		all := compiler.Problems{}
@@ -213,18 +215,18 @@ func (e *env) read(arg string) (string, []byte, int) {
 	f, err := os.Open(arg)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "meshc: %v\n", err)
-		return "", nil, exitUsage
+		return "", nil, exitError
 	}
 	defer f.Close()
 	name := displayName(arg)
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
 		fmt.Fprintf(e.stderr, "meshc: %s is a directory; give the Mesh file (such as %s)\n", name, path.Join(name, "mesh.yaml"))
-		return "", nil, exitUsage
+		return "", nil, exitError
 	}
 	data, err := compiler.ReadInput(f)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "meshc: %s: %v\n", name, err)
-		return "", nil, exitUsage
+		return "", nil, exitError
 	}
 	return name, data, exitOK
 }
@@ -254,5 +256,5 @@ func (e *env) fail(cmd string, err error) int {
 		return exitInvalid
 	}
 	fmt.Fprintf(e.stderr, "meshc %s: %v\n", cmd, err)
-	return exitUsage
+	return exitError
 }

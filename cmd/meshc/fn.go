@@ -20,7 +20,7 @@ func newFnCmd(e *env) *command {
 		if len(args) != 0 {
 			fmt.Fprintf(e.stderr, "meshc fn: expected no arguments (the ResourceList comes on stdin), got %d\n", len(args))
 			c.flags.Usage()
-			return exitUsage
+			return exitError
 		}
 		err := krm.Run(e.stdin, e.stdout)
 		var rs krm.Results
@@ -34,7 +34,7 @@ func newFnCmd(e *env) *command {
 			return exitInvalid
 		}
 		fmt.Fprintf(e.stderr, "meshc fn: %v\n", err)
-		return exitUsage
+		return exitError
 	}
 	return c
 }

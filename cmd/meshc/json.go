@@ -13,7 +13,7 @@ func (e *env) printJSON(v any) int {
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
 		fmt.Fprintf(e.stderr, "meshc: encoding JSON: %v\n", err)
-		return exitUsage
+		return exitError
 	}
 	return exitOK
 }

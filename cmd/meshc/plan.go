@@ -18,7 +18,7 @@ func newPlanCmd(e *env) *command {
 		if len(args) != 1 {
 			fmt.Fprintf(e.stderr, "meshc plan: expected one Mesh file, got %d arguments\n", len(args))
 			c.flags.Usage()
-			return exitUsage
+			return exitError
 		}
 		known := false
 		for _, f := range compiler.PlanFormats {
@@ -26,7 +26,7 @@ func newPlanCmd(e *env) *command {
 		}
 		if !known {
 			fmt.Fprintf(e.stderr, "meshc plan: --format must be one of %s, got %q\n", strings.Join(compiler.PlanFormats, ", "), *format)
-			return exitUsage
+			return exitError
 		}
 		name, data, code := e.read(args[0])
 		if code != exitOK {

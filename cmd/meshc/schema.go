@@ -15,7 +15,7 @@ func newSchemaCmd(e *env) *command {
 		if len(args) != 0 {
 			fmt.Fprintf(e.stderr, "meshc schema: expected no arguments, got %d\n", len(args))
 			c.flags.Usage()
-			return exitUsage
+			return exitError
 		}
 		switch *format {
 		case "cue":
@@ -28,7 +28,7 @@ func newSchemaCmd(e *env) *command {
 			e.stdout.Write(b)
 		default:
 			fmt.Fprintf(e.stderr, "meshc schema: unknown format %q (want cue or jsonschema)\n", *format)
-			return exitUsage
+			return exitError
 		}
 		return exitOK
 	}
