@@ -113,7 +113,7 @@ func both(a, b func(*Placement) bool) func(*Placement) bool {
 // ArtifactsFor returns the rows of Artifacts that apply to a cluster, in
 // table order.
 func ArtifactsFor(p *Placement) []*Artifact {
-	var out []*Artifact
+	out := make([]*Artifact, 0, len(Artifacts))
 	for _, a := range Artifacts {
 		if a.For(p) {
 			out = append(out, a)
@@ -121,6 +121,10 @@ func ArtifactsFor(p *Placement) []*Artifact {
 	}
 	return out
 }
+
+// Resources lists the manifests/ files the cluster's kustomization applies,
+// in apply order: what kustomization.yaml.tmpl writes.
+func (p *Placement) Resources() []string { return kustomizationResources(ArtifactsFor(p)) }
 
 // kustomizationResources lists the manifests/ files the cluster's
 // kustomization applies, in apply order.

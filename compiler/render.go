@@ -38,14 +38,6 @@ func (o *Output) Lookup(p string) *File {
 	return &o.Files[i]
 }
 
-// clusterView is what a cluster's templates see: its placement in the mesh
-// and the resources its kustomization lists.
-type clusterView struct {
-	*Placement
-	// Resources lists the manifests/ files, in apply order.
-	Resources []string
-}
-
 // Render produces every file of every cluster plus the mesh's plan. The mesh
 // must have passed Validate; Render reports, but does not diagnose, a mesh
 // that did not. Clusters render independently and in parallel; the result is
@@ -134,17 +126,16 @@ func renderCluster(m *Mesh, c *Cluster) (renderedCluster, error) {
 		return renderedCluster{}, fmt.Errorf("cluster %q: control plane %q not found (validate the mesh before rendering)", c.Name, c.ControlPlane)
 	}
 	arts := ArtifactsFor(p)
-	v := &clusterView{Placement: p, Resources: kustomizationResources(arts)}
 	rc := renderedCluster{name: c.Name, files: make([]File, 0, len(arts))}
 	var buf bytes.Buffer
 	for _, a := range arts {
 		buf.Reset()
-		if err := templates.Set.ExecuteTemplate(&buf, a.Template, v); err != nil {
+		if err := templates.Set.ExecuteTemplate(&buf, a.Template, p); err != nil {
 			return renderedCluster{}, fmt.Errorf("cluster %q: rendering %s: %w", c.Name, a.Name, err)
 		}
 		rc.files = append(rc.files, File{Path: a.Path(c.Name), Data: bytes.Clone(buf.Bytes())})
 	}
-	for _, name := range v.Resources {
+	for _, name := range kustomizationResources(arts) {
 		rc.manifests = append(rc.manifests, path.Join(c.Name, ManifestsDir, name))
 	}
 	return rc, nil

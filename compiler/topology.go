@@ -69,8 +69,7 @@ func (m *Mesh) ClusterNames() []string {
 
 // Placement is one cluster's place in its mesh: the cluster and everything
 // derived about it that render, the plan, the artifact table and the
-// conformance suite need. Templates see it (with the file list of the
-// cluster's kustomization).
+// conformance suite need. It is what the cluster's templates see.
 type Placement struct {
 	Mesh    *Mesh
 	Cluster *Cluster
