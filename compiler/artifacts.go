@@ -46,9 +46,12 @@ func RemoteSecretFile(source string) string { return "istio-remote-secret-" + so
 type Apply int
 
 const (
+	// NotApplied: no plan step applies the file (a remote's kustomization
+	// whose one resource, the namespace, is applied on its own).
+	NotApplied Apply = iota
 	// WithDirectory: the file is a resource of its directory's
 	// kustomization and reaches the cluster when the plan applies that.
-	WithDirectory Apply = iota
+	WithDirectory
 	// Istioctl: istioctl install -f the file.
 	Istioctl
 	// Kubectl: kubectl apply -f the file.
@@ -65,7 +68,8 @@ type Artifact struct {
 	// For reports whether a cluster gets the file.
 	For func(*Placement) bool
 	// Phase is the plan phase that applies the file, with Apply; "" when
-	// no step of its own applies it.
+	// no step of its own applies it (WithDirectory: its kustomization's step
+	// does).
 	Phase string
 	Apply Apply
 }
@@ -92,22 +96,33 @@ var Artifacts = []*Artifact{
 	// istiod starts.
 	{Dir: ManifestsDir, Name: NamespaceFile, Template: "namespace.yaml.tmpl",
 		For: always, Phase: PhaseNamespaces, Apply: Kubectl},
+	{Dir: ManifestsDir, Name: "shared-namespaces.yaml", Template: "shared-namespaces.yaml.tmpl",
+		For: (*Placement).HasSharedNamespaces, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: "cross-network-gateway.yaml", Template: "cross-network-gateway.yaml.tmpl",
-		For: (*Placement).ServesCrossNetwork, Phase: PhaseExpose, Apply: WithDirectory},
+		For: (*Placement).ServesCrossNetwork, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: "expose-istiod.yaml", Template: "expose-istiod.yaml.tmpl",
-		For: (*Placement).ExposesIstiod, Phase: PhaseExpose, Apply: WithDirectory},
+		For: (*Placement).ExposesIstiod, Apply: WithDirectory},
+	{Dir: ManifestsDir, Name: "service-stubs.yaml", Template: "service-stubs.yaml.tmpl",
+		For: (*Placement).HasServiceStubs, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
 		For: (*Placement).IsPrimary, Phase: PhaseExpose, Apply: Kustomize},
-	// A remote's manifests/ holds only its namespace, applied above; the
-	// kustomization is there for kubectl apply -k and kustomize users.
+	// A remote applies its manifests/ after its install when they hold more
+	// than its namespace (applied above); otherwise the kustomization is
+	// there for kubectl apply -k and kustomize users.
 	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
-		For: (*Placement).IsRemote},
+		For: both((*Placement).IsRemote, (*Placement).HasAppManifests), Phase: PhaseRemotes, Apply: Kustomize},
+	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
+		For: both((*Placement).IsRemote, not((*Placement).HasAppManifests)), Apply: NotApplied},
 }
 
 func always(*Placement) bool { return true }
 
 func both(a, b func(*Placement) bool) func(*Placement) bool {
 	return func(p *Placement) bool { return a(p) && b(p) }
+}
+
+func not(f func(*Placement) bool) func(*Placement) bool {
+	return func(p *Placement) bool { return !f(p) }
 }
 
 // ArtifactsFor returns the rows of Artifacts that apply to a cluster, in

@@ -100,27 +100,52 @@ func TestArtifactsTable(t *testing.T) {
 // applied reports whether a plan step applies a: its own step in its phase,
 // or a kubectl apply -k of its directory.
 func applied(a *compiler.Artifact, c *compiler.Cluster, arts []*compiler.Artifact, steps map[string]string) bool {
-	if a.Phase == "" {
-		// Only a remote's kustomization has no step: its one resource, the
-		// namespace, is applied on its own.
-		return a.Name == compiler.KustomizationFile && !c.IsPrimary()
-	}
-	if a.Apply != compiler.WithDirectory {
-		for cmd, phase := range steps {
-			target := " " + a.Path(c.Name)
-			if a.Apply == compiler.Kustomize {
-				target = " -k " + path.Join(c.Name, a.Dir)
-			}
-			if phase == a.Phase && strings.Contains(cmd, "--context="+c.Context+" ") && strings.HasSuffix(cmd, target) {
-				return true
+	if a.Apply == compiler.WithDirectory {
+		for _, k := range arts {
+			if k.Dir == a.Dir && k.Apply == compiler.Kustomize {
+				return applied(k, c, arts, steps)
 			}
 		}
 		return false
 	}
-	for _, k := range arts {
-		if k.Dir == a.Dir && k.Apply == compiler.Kustomize && k.Phase == a.Phase {
-			return applied(k, c, arts, steps)
+	if a.Apply == compiler.NotApplied {
+		// Only a remote's kustomization may have no step, and only when its
+		// one resource, the namespace, is applied on its own.
+		return a.Name == compiler.KustomizationFile && !c.IsPrimary() && len(kustomized(arts)) == 1
+	}
+	for cmd, phase := range steps {
+		target := " " + a.Path(c.Name)
+		if a.Apply == compiler.Kustomize {
+			target = " -k " + path.Join(c.Name, a.Dir)
+		}
+		if phase == a.Phase && strings.Contains(cmd, "--context="+c.Context+" ") && strings.HasSuffix(cmd, target) {
+			return true
 		}
 	}
 	return false
+}
+
+// kustomized lists the artifacts a kustomization applies.
+func kustomized(arts []*compiler.Artifact) []*compiler.Artifact {
+	var out []*compiler.Artifact
+	for _, a := range arts {
+		if a.Dir == compiler.ManifestsDir && a.Name != compiler.KustomizationFile {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// TestArtifactRowsConsistent: a row with a phase says how that phase applies
+// it, and a row without one is applied with its directory or not at all.
+func TestArtifactRowsConsistent(t *testing.T) {
+	for _, a := range compiler.Artifacts {
+		applies := a.Apply == compiler.Istioctl || a.Apply == compiler.Kubectl || a.Apply == compiler.Kustomize
+		if (a.Phase != "") != applies {
+			t.Errorf("%s/%s: phase %q with apply kind %d", a.Dir, a.Name, a.Phase, a.Apply)
+		}
+		if a.Template == "" || a.For == nil {
+			t.Errorf("%s/%s: no template or condition", a.Dir, a.Name)
+		}
+	}
 }

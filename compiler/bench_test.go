@@ -110,3 +110,21 @@ func BenchmarkCUEBaseline(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed())/float64(meshc), "CUE/compile")
 	})
 }
+
+// BenchmarkCompileServices is Load, Validate and Render of a mesh that
+// shares services: 300 clusters × 200 services, the size the shared-services
+// target names, in both topologies.
+func BenchmarkCompileServices(b *testing.B) {
+	for _, topo := range meshgen.Topologies {
+		s := meshgen.Shape{Topology: topo, Clusters: 300, Services: 200}
+		data := meshgen.Generate(s)
+		b.Run(s.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := compiler.Compile("mesh.yaml", data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

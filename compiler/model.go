@@ -47,7 +47,48 @@ type Spec struct {
 	Networks    []Network `json:"networks"`
 	Clusters    []Cluster `json:"clusters"`
 	// RemoteSecrets is RemoteSecretsIstioctl or RemoteSecretsDeclarative.
-	RemoteSecrets string `json:"remoteSecrets"`
+	RemoteSecrets string            `json:"remoteSecrets"`
+	Namespaces    []SharedNamespace `json:"namespaces,omitempty"`
+	Services      []SharedService   `json:"services,omitempty"`
+	// ServiceResolution is ResolveByStubService or ResolveByDNSProxy.
+	ServiceResolution string `json:"serviceResolution"`
+}
+
+// ServiceResolution values, as spelled in the input.
+const (
+	ResolveByStubService = "stub-service"
+	ResolveByDNSProxy    = "dns-proxy"
+)
+
+// SharedNamespace is a namespace that means the same in every cluster it
+// exists in.
+type SharedNamespace struct {
+	Name           string `json:"name"`
+	IstioInjection string `json:"istioInjection,omitempty"`
+	Revision       string `json:"revision,omitempty"`
+	// Clusters is where the namespace exists; nil means every cluster.
+	Clusters []string `json:"clusters,omitempty"`
+}
+
+// SharedService is a Service of a shared namespace: one service across the
+// clusters that run it.
+type SharedService struct {
+	Name      string        `json:"name"`
+	Namespace string        `json:"namespace"`
+	Ports     []ServicePort `json:"ports"`
+	// Clusters run the service; nil means every cluster of its namespace.
+	Clusters     []string `json:"clusters,omitempty"`
+	ClusterLocal bool     `json:"clusterLocal"`
+	// Consumers call the service; nil means every cluster of its namespace
+	// (of the service, when it is cluster-local).
+	Consumers []string `json:"consumers,omitempty"`
+}
+
+// ServicePort is one port of a shared service.
+type ServicePort struct {
+	Name     string `json:"name"`
+	Port     int    `json:"port"`
+	Protocol string `json:"protocol"`
 }
 
 // RemoteSecrets values, as spelled in the input.

@@ -16,6 +16,7 @@ type topology struct {
 	multiNetwork bool
 	byName       map[string]*Cluster
 	remotes      map[string][]*Cluster
+	sharing      *sharing
 }
 
 func newTopology(m *Mesh) *topology {
@@ -32,6 +33,7 @@ func newTopology(m *Mesh) *topology {
 		}
 	}
 	t.multiNetwork = len(networks) > 1
+	t.sharing = newSharing(m, t)
 	return t
 }
 

@@ -100,6 +100,48 @@ var Rules = []Rule{
 		Symptom:  "Nothing is installed for it, yet it reads as part of the mesh: a reviewer assumes a gateway serves it, and whether the mesh counts as multi-network (network labels, the cross-network Gateway) would depend on a name no workload uses.",
 		check:    checkUnusedNetwork,
 	},
+	{
+		ID: "MC020", Name: "reserved-namespace",
+		Protects: "Sharing kube-system, kube-public, kube-node-lease or istio-system: namespaces Kubernetes and Istio own in every cluster.",
+		Symptom:  "meshc would label a system namespace for injection: control-plane and kube-system pods restart with sidecars they cannot bootstrap (istiod cannot inject itself), and removing the mesh later would touch namespaces no team owns.",
+		check:    checkReservedNamespace,
+	},
+	{
+		ID: "MC021", Name: "conflicting-injection",
+		Protects: "A shared namespace with both istioInjection and revision: the istio-injection and istio.io/rev labels together.",
+		Symptom:  "istio-injection wins over istio.io/rev in Istio's webhooks, so pods are injected by (or kept from) a different control plane than the revision says, and canary upgrades silently do nothing.",
+		check:    checkConflictingInjection,
+	},
+	{
+		ID: "MC022", Name: "unknown-cluster",
+		Protects: "A shared namespace or service that names a cluster the mesh does not have (in clusters or consumers).",
+		Symptom:  "The namespace or stub is never created where it was meant to be: requests from that cluster fail with NXDOMAIN or 503, and nothing points at the misspelled name.",
+		check:    checkUnknownCluster,
+	},
+	{
+		ID: "MC023", Name: "namespace-not-shared",
+		Protects: "A service in a namespace spec.namespaces does not list, or run or consumed in a cluster its namespace does not exist in.",
+		Symptom:  "Namespace sameness breaks: the service's namespace is missing or unlabelled in some clusters, so its pods get no sidecar there and the service is not one service across the mesh (plaintext, 503s across clusters).",
+		check:    checkNamespaceNotShared,
+	},
+	{
+		ID: "MC024", Name: "service-port-mismatch",
+		Protects: "One service (name and namespace) declared in several entries with different ports, port names or protocols.",
+		Symptom:  "istiod merges a service's ports across clusters by hostname: requests on a port one cluster lacks, or with a protocol another disagrees on, are dropped or sent as plain TCP, and only some clusters' endpoints answer.",
+		check:    checkServicePortMismatch,
+	},
+	{
+		ID: "MC025", Name: "cluster-local-consumed",
+		Protects: "A cluster-local service consumed from a cluster that does not run it.",
+		Symptom:  "clusterLocal keeps every request in the cluster it starts in; from a cluster without the service's pods there is no endpoint, and requests fail with 503 no healthy upstream.",
+		check:    checkClusterLocalConsumed,
+	},
+	{
+		ID: "MC026", Name: "duplicate-shared",
+		Protects: "A shared namespace declared twice, or one service declared in two entries for the same cluster or with different clusterLocal settings.",
+		Symptom:  "Which declaration wins would decide injection labels or locality: a copied entry silently changes how the service is reached.",
+		check:    checkDuplicateShared,
+	},
 }
 
 // Validate applies every rule in Rules to a loaded mesh and returns all

@@ -93,7 +93,7 @@ func TestJSONSchemaKeywords(t *testing.T) {
 	allowed := map[string]bool{
 		"$schema": true, "$defs": true, "$ref": true, "type": true, "description": true,
 		"properties": true, "additionalProperties": true, "required": true,
-		"items": true, "prefixItems": true, "minItems": true,
+		"items": true, "prefixItems": true, "minItems": true, "minimum": true, "maximum": true,
 		"enum": true, "const": true, "pattern": true, "allOf": true, "anyOf": true,
 		"default": true,
 	}

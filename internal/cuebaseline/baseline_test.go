@@ -41,6 +41,9 @@ func TestSameOutputAsMeshc(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if len(m.Spec.Namespaces)+len(m.Spec.Services) > 0 {
+				t.Skip("the baseline models the control plane only, not shared namespaces and services")
+			}
 			got, err := cuebaseline.Export("mesh.yaml", data)
 			if err != nil {
 				t.Fatal(err)

@@ -29,9 +29,25 @@ var Topologies = []Topology{PrimaryRemote, MultiPrimary}
 type Shape struct {
 	Topology Topology
 	Clusters int
+	// Services, when positive, adds shared namespaces and that many shared
+	// services (see Generate).
+	Services int
 }
 
-func (s Shape) String() string { return fmt.Sprintf("%s/N=%d", s.Topology, s.Clusters) }
+func (s Shape) String() string {
+	if s.Services > 0 {
+		return fmt.Sprintf("%s/N=%d/S=%d", s.Topology, s.Clusters, s.Services)
+	}
+	return fmt.Sprintf("%s/N=%d", s.Topology, s.Clusters)
+}
+
+// Namespaces is how many shared namespaces hold the services.
+func (s Shape) Namespaces() int {
+	if s.Services == 0 {
+		return 0
+	}
+	return min(s.Services, 10)
+}
 
 // Networks is how many networks the mesh spreads its clusters over.
 func (s Shape) Networks() int {
@@ -83,6 +99,7 @@ func Generate(s Shape) []byte {
 			fmt.Fprintf(&b, "    - name: %s\n      network: %s\n      role: primary\n      eastWestGateway: {}\n",
 				ClusterName(i), NetworkName(i%s.Networks()))
 		}
+		writeServices(&b, s)
 		return b.Bytes()
 	}
 	// Primaries first, then the remotes dealt out to them round-robin, so
@@ -96,7 +113,36 @@ func Generate(s Shape) []byte {
 		fmt.Fprintf(&b, "    - name: %s\n      network: %s\n      role: remote\n      controlPlane: %s\n      eastWestGateway: {}\n",
 			ClusterName(i), NetworkName(i%p), ClusterName(i%p))
 	}
+	writeServices(&b, s)
 	return b.Bytes()
+}
+
+// writeServices adds s.Namespaces() shared namespaces (in every cluster) and
+// s.Services services dealt out to them. Service k runs in every third
+// cluster from k mod 3, so the other two thirds consume it through a stub
+// (the most output per service); every tenth service is cluster-local and
+// runs everywhere.
+func writeServices(b *bytes.Buffer, s Shape) {
+	if s.Services == 0 {
+		return
+	}
+	b.WriteString("  namespaces:\n")
+	for n := range s.Namespaces() {
+		fmt.Fprintf(b, "    - name: app-%02d\n", n)
+	}
+	b.WriteString("  services:\n")
+	for k := range s.Services {
+		fmt.Fprintf(b, "    - name: svc-%04d\n      namespace: app-%02d\n      ports:\n        - {name: http, port: 8080, protocol: HTTP}\n        - {name: grpc, port: 9090, protocol: GRPC}\n",
+			k, k%s.Namespaces())
+		if k%10 == 9 {
+			b.WriteString("      clusterLocal: true\n")
+			continue
+		}
+		b.WriteString("      clusters:\n")
+		for i := k % 3; i < s.Clusters; i += 3 {
+			fmt.Fprintf(b, "        - %s\n", ClusterName(i))
+		}
+	}
 }
 
 // primaryAddress is an address from the documentation ranges (RFC 5737),
