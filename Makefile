@@ -42,8 +42,8 @@ golden: ## regenerate golden files and CLI script output (review with git diff)
 	MESHC_UPDATE=1 $(GO) test ./...
 
 .PHONY: check-golden
-check-golden: golden ## fail if regenerated golden files (output, scripts, rule catalogue, JSON Schema) differ from the committed ones
-	git diff --exit-code -- golden cmd/meshc/testdata docs/rules.md schema/mesh.schema.json
+check-golden: golden ## fail if regenerated golden files (output, scripts, rule catalogue, input reference, JSON Schema) differ from the committed ones
+	git diff --exit-code -- golden cmd/meshc/testdata docs/rules.md docs/input.md schema/mesh.schema.json
 
 FUZZTIME ?= 3m
 
