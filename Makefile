@@ -20,7 +20,7 @@ render: build ## render every example into out/<example>/
 	done
 
 .PHONY: test
-test: ## check formatting, vet, and run every test (golden, CLI, negative)
+test: ## check formatting, vet, and run every test (golden, CLI, negative, docs)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test ./...

@@ -89,10 +89,12 @@ func checkDoc(t *testing.T, c Config, name string) []string {
 			k.run(b)
 		case "commands":
 			k.commands(b)
+		case "tree":
+			k.tree(b)
 		case "test":
 			k.test(b)
 		default:
-			k.errorf(b.Line, "unknown mark %q (want file, write, run, commands, test or illustrative)", b.Mark)
+			k.errorf(b.Line, "unknown mark %q (want file, write, run, commands, tree, test or illustrative)", b.Mark)
 		}
 	}
 	return k.errs
@@ -333,6 +335,40 @@ func (k *checker) module() string {
 		k.t.Fatal("go.mod has no module line")
 	}
 	return string(m[1])
+}
+
+// tree checks a directory listing: each line is a name indented two spaces
+// per level below the first (the listed directory, relative to the
+// sandbox), a trailing "/" for directories, then an optional comment; "..."
+// stands for entries not shown. Every listed entry must exist.
+func (k *checker) tree(b Block) {
+	var parents []string // parents[d] is the path of the last directory at depth d
+	for i, l := range strings.Split(strings.TrimSuffix(b.Text, "\n"), "\n") {
+		at := b.Line + 1 + i
+		f := strings.Fields(l)
+		if len(f) == 0 || f[0] == elision {
+			continue
+		}
+		indent := len(l) - len(strings.TrimLeft(l, " "))
+		depth := indent / 2
+		if indent%2 != 0 || depth > len(parents) || (i == 0) != (depth == 0) {
+			k.errorf(at, "tree: indent by two spaces per level, under one top directory")
+			return
+		}
+		name := f[0]
+		p := name
+		if depth > 0 {
+			p = parents[depth-1] + name
+		}
+		fi, err := os.Stat(filepath.Join(k.box(), filepath.FromSlash(p)))
+		switch {
+		case err != nil:
+			k.errorf(at, "tree: %s does not exist", p)
+		case fi.IsDir() != strings.HasSuffix(name, "/"):
+			k.errorf(at, "tree: %s: a directory is listed with a trailing /, a file without", p)
+		}
+		parents = append(parents[:depth], p)
+	}
 }
 
 // test checks that the Go test a block defers to exists.

@@ -13,6 +13,7 @@
 //	<!-- write: PATH -->            the block is written to PATH in the sandbox
 //	<!-- run -->                    "$ meshc ..." lines, each followed by its output
 //	<!-- commands -->               command lines a reader types, checked as below
+//	<!-- tree -->                   a directory listing of the sandbox, every entry present
 //	<!-- test: TestName -->         checked by the named Go test
 //	<!-- illustrative -->           deliberately not checked
 //

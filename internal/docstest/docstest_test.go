@@ -98,6 +98,13 @@ meshc echo hi
 ls examples/hello.txt out.txt
 ` + "```" + `
 
+<!-- tree -->
+` + "```" + `
+examples/      the sandbox's copy
+  hello.txt    a file
+  ...
+` + "```" + `
+
 <!-- test: TestThing -->
 ` + "```yaml" + `
 checked: elsewhere
@@ -142,6 +149,13 @@ x
 ` + "```" + `
 
 [gone](gone.md) [anchor](other.md#nope)
+
+<!-- tree -->
+` + "```" + `
+examples/
+  hello.txt/
+  missing.txt
+` + "```" + `
 `
 
 func TestCheckDoc(t *testing.T) {
@@ -165,6 +179,8 @@ func TestCheckDoc(t *testing.T) {
 		"docs/bad.md:27: the block defers to TestMissing, which no test file defines",
 		"docs/bad.md:31: link gone.md: docs/gone.md does not exist",
 		"docs/bad.md:31: link other.md#nope: docs/other.md has no heading #nope",
+		"docs/bad.md:36: tree: examples/hello.txt/: a directory is listed with a trailing /, a file without",
+		"docs/bad.md:37: tree: examples/missing.txt does not exist",
 	}
 	var got []string
 	for _, e := range errs {
