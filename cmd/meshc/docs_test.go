@@ -8,7 +8,8 @@ import (
 
 // TestDocs runs what the README and docs/ show: file excerpts are compared
 // with the files, meshc commands run in process and their output is
-// compared, links must resolve (internal/docstest says how blocks are marked).
+// compared, links must resolve and every document must be reachable from the
+// README (internal/docstest says how blocks are marked).
 func TestDocs(t *testing.T) {
 	docstest.Check(t, docstest.Config{
 		Root: "../..",
@@ -18,5 +19,6 @@ func TestDocs(t *testing.T) {
 		},
 		Sandbox: []string{"examples"},
 		Meshc:   Main,
+		Index:   "README.md",
 	})
 }

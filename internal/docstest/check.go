@@ -25,6 +25,9 @@ type Config struct {
 	Docs    []string // documents to check, relative to Root; globs allowed
 	Sandbox []string // directories of Root copied into each document's sandbox
 	Meshc   Meshc
+	// Index, if set, is the document every other one must be reachable from
+	// by following links.
+	Index string
 }
 
 // Check checks every document of c.Docs, one subtest each.
@@ -43,6 +46,11 @@ func Check(t *testing.T, c Config) {
 		for _, f := range m {
 			rel, _ := filepath.Rel(c.Root, f)
 			docs = append(docs, filepath.ToSlash(rel))
+		}
+	}
+	if c.Index != "" {
+		for _, name := range unreachable(c.Root, c.Index, docs) {
+			t.Errorf("%s: no chain of links leads here from %s", name, c.Index)
 		}
 	}
 	for _, name := range docs {
@@ -417,6 +425,41 @@ func (k *checker) links(d Doc) {
 			k.errorf(l.Line, "link %s: %s has no heading #%s", l.Target, target, frag)
 		}
 	}
+}
+
+// unreachable returns the documents no chain of links from index reaches.
+func unreachable(root, index string, docs []string) []string {
+	seen := map[string]bool{index: true}
+	queue := []string{index}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(name)))
+		if err != nil {
+			continue
+		}
+		for _, l := range Parse(string(data)).Links {
+			p, _, _ := strings.Cut(l.Target, "#")
+			if p == "" || strings.Contains(p, "://") {
+				continue
+			}
+			target := filepath.ToSlash(filepath.Join(filepath.Dir(name), p))
+			if isDir(filepath.Join(root, filepath.FromSlash(target))) {
+				target += "/README.md" // GitHub shows a directory's README
+			}
+			if !seen[target] {
+				seen[target] = true
+				queue = append(queue, target)
+			}
+		}
+	}
+	var out []string
+	for _, d := range docs {
+		if !seen[d] {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func isDir(p string) bool {

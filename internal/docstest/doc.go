@@ -31,4 +31,5 @@
 //
 // A document whose first line starts with "<!-- Generated" is produced by a
 // test that keeps it fresh; its blocks are not checked here, its links are.
+// With Config.Index set, every document must be reachable from it by links.
 package docstest

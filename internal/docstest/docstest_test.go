@@ -232,3 +232,17 @@ func TestAnchors(t *testing.T) {
 		t.Errorf("anchors (-want +got):\n%s", diff)
 	}
 }
+
+func TestUnreachable(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"README.md":            "[a](docs/a.md) [ex](examples/x)\n",
+		"docs/a.md":            "[b](b.md#top)\n",
+		"docs/b.md":            "# top\n",
+		"docs/lost.md":         "[a](a.md)\n",
+		"examples/x/README.md": "x\n",
+	})
+	docs := []string{"README.md", "docs/a.md", "docs/b.md", "docs/lost.md", "examples/x/README.md"}
+	if diff := cmp.Diff([]string{"docs/lost.md"}, unreachable(root, "README.md", docs)); diff != "" {
+		t.Errorf("unreachable (-want +got):\n%s", diff)
+	}
+}
