@@ -8,11 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"meshc.dev/meshc/internal/golden"
 )
 
 // Meshc runs meshc with args (without the program name) and returns its exit
@@ -69,6 +72,8 @@ type checker struct {
 	name    string // the document, relative to the root
 	sandbox string
 	errs    []string
+	update  bool
+	fixed   map[int]string // with update: new text of blocks, by index
 }
 
 // checkDoc checks one document and returns what is wrong with it, each
@@ -79,22 +84,22 @@ func checkDoc(t *testing.T, c Config, name string) []string {
 		t.Fatal(err)
 	}
 	d := Parse(string(data))
-	k := &checker{t: t, c: c, name: name}
+	k := &checker{t: t, c: c, name: name, update: update, fixed: map[int]string{}}
 	k.links(d)
 	if strings.HasPrefix(string(data), "<!-- Generated") {
 		return k.errs
 	}
-	for _, b := range d.Blocks {
+	for i, b := range d.Blocks {
 		switch b.Mark {
 		case "":
 			k.errorf(b.Line, "fenced block has no mark; precede it with <!-- illustrative --> or a checked mark (see internal/docstest)")
 		case "illustrative":
 		case "file":
-			k.file(b)
+			k.fix(i, b, k.file(b))
 		case "write":
 			k.write(b)
 		case "run":
-			k.run(b)
+			k.fix(i, b, k.run(b))
 		case "commands":
 			k.commands(b)
 		case "tree":
@@ -105,7 +110,38 @@ func checkDoc(t *testing.T, c Config, name string) []string {
 			k.errorf(b.Line, "unknown mark %q (want file, write, run, commands, tree, test or illustrative)", b.Mark)
 		}
 	}
+	if len(k.fixed) > 0 {
+		k.rewrite(string(data), d.Blocks)
+	}
 	return k.errs
+}
+
+// fix records, with update, the text a block should have; "" means it is
+// right or cannot be fixed.
+func (k *checker) fix(i int, b Block, text string) {
+	if k.update && text != "" && text != b.Text {
+		k.fixed[i] = text
+	}
+}
+
+// rewrite writes the document back with the fixed blocks' new text.
+func (k *checker) rewrite(doc string, blocks []Block) {
+	lines := strings.SplitAfter(doc, "\n")
+	var out strings.Builder
+	next := 0 // index of the first line not yet written
+	for i, b := range blocks {
+		text, ok := k.fixed[i]
+		if !ok {
+			continue
+		}
+		out.WriteString(strings.Join(lines[next:b.Line], "")) // through the opening fence
+		out.WriteString(text)
+		next = b.End - 1 // the closing fence
+	}
+	out.WriteString(strings.Join(lines[next:], ""))
+	if err := os.WriteFile(k.fromRoot(k.name), []byte(out.String()), 0o644); err != nil {
+		k.t.Fatal(err)
+	}
 }
 
 func (k *checker) errorf(line int, format string, args ...any) {
@@ -136,16 +172,17 @@ func (k *checker) box() string {
 
 var lineRange = regexp.MustCompile(`^(\S+)(?: lines (\d+)-(\d+))?$`)
 
-func (k *checker) file(b Block) {
+// file checks a file excerpt and returns what it should be.
+func (k *checker) file(b Block) string {
 	m := lineRange.FindStringSubmatch(b.Arg)
 	if m == nil {
 		k.errorf(b.Line, "file mark %q: want PATH or PATH lines A-B", b.Arg)
-		return
+		return ""
 	}
 	data, err := os.ReadFile(k.fromRoot(m[1]))
 	if err != nil {
 		k.errorf(b.Line, "%v", err)
-		return
+		return ""
 	}
 	want := string(data)
 	if m[2] != "" {
@@ -154,14 +191,21 @@ func (k *checker) file(b Block) {
 		lines := strings.SplitAfter(want, "\n")
 		if from < 1 || to > len(lines) || from > to {
 			k.errorf(b.Line, "lines %d-%d of %s, which has %d lines", from, to, m[1], len(lines))
-			return
+			return ""
 		}
 		want = strings.Join(lines[from-1:to], "")
 	}
-	if want != b.Text {
-		k.errorf(b.Line, "the copy of %s is stale (-file +doc):\n%s", b.Arg, cmp.Diff(want, b.Text))
+	if want != b.Text && !k.update {
+		k.errorf(b.Line, "the copy of %s is stale (-file +doc); %s:\n%s", b.Arg, hint, cmp.Diff(want, b.Text))
 	}
+	return want
 }
+
+// update is golden.Update (MESHC_UPDATE=1): stale file excerpts and run
+// outputs without "..." are rewritten instead of reported.
+var update = golden.Update
+
+const hint = "if the change is intended, run MESHC_UPDATE=1 go test ./... and review the diff"
 
 func (k *checker) write(b Block) {
 	p := filepath.Join(k.box(), filepath.FromSlash(b.Arg))
@@ -175,31 +219,45 @@ func (k *checker) write(b Block) {
 
 // run checks a console block: each "$ meshc ..." line is run and followed by
 // the output it must print (stdout and stderr, as a terminal shows them).
-func (k *checker) run(b Block) {
+// It returns the block's text with each differing output replaced by what
+// the command printed, where the output shown elides no lines.
+func (k *checker) run(b Block) string {
+	var fixed strings.Builder
 	lines := strings.Split(strings.TrimSuffix(b.Text, "\n"), "\n")
 	for i := 0; i < len(lines); {
 		cmd, ok := strings.CutPrefix(lines[i], "$ ")
 		if !ok {
 			k.errorf(b.Line+1+i, "run block: want a line \"$ meshc ...\", got %q", lines[i])
-			return
+			return ""
 		}
 		at := b.Line + 1 + i
 		var want []string
 		for i++; i < len(lines) && !strings.HasPrefix(lines[i], "$ "); i++ {
 			want = append(want, lines[i])
 		}
+		fixed.WriteString("$ " + cmd + "\n")
 		got, ok := k.meshc(at, cmd)
-		if !ok {
-			continue
-		}
 		gotLines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
 		if got == "" {
 			gotLines = nil
 		}
-		if !matchLines(want, gotLines) {
-			k.errorf(at, "%s: output differs:\n%s", cmd, showDiff(join(want), got))
+		switch {
+		case !ok || matchLines(want, gotLines):
+			fixed.WriteString(join(want))
+		case !slices.Contains(want, elision) && k.update:
+			fixed.WriteString(got)
+			if !strings.HasSuffix(got, "\n") {
+				fixed.WriteString("\n")
+			}
+		case !slices.Contains(want, elision):
+			k.errorf(at, "%s: output differs; %s:\n%s", cmd, hint, showDiff(join(want), got))
+			fixed.WriteString(join(want))
+		default:
+			k.errorf(at, "%s: output differs (an excerpt with \"...\" is updated by hand):\n%s", cmd, showDiff(join(want), got))
+			fixed.WriteString(join(want))
 		}
 	}
+	return fixed.String()
 }
 
 var exitComment = regexp.MustCompile(`^exit (\d+)\b`)

@@ -29,6 +29,9 @@
 // packages of this repository or other modules, and every other argument
 // that looks like a relative path must exist in the sandbox or the root.
 //
+// With MESHC_UPDATE=1, stale file excerpts and run outputs that elide no
+// lines are rewritten in the document instead of reported.
+//
 // A document whose first line starts with "<!-- Generated" is produced by a
 // test that keeps it fresh; its blocks are not checked here, its links are.
 // With Config.Index set, every document must be reachable from it by links.

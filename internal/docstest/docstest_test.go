@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"meshc.dev/meshc/internal/golden"
 )
 
 // fakeMeshc stands in for meshc: "echo ARGS" prints its arguments, "cat
@@ -244,5 +246,26 @@ func TestUnreachable(t *testing.T) {
 	docs := []string{"README.md", "docs/a.md", "docs/b.md", "docs/lost.md", "examples/x/README.md"}
 	if diff := cmp.Diff([]string{"docs/lost.md"}, unreachable(root, "README.md", docs)); diff != "" {
 		t.Errorf("unreachable (-want +got):\n%s", diff)
+	}
+}
+
+func TestUpdate(t *testing.T) {
+	stale := "# Doc\n\n<!-- file: data.txt -->\n```\nold\n```\n\ntext\n\n<!-- run -->\n```console\n" +
+		"$ meshc echo new\nold\n$ meshc echo kept\nkept\n$ meshc echo x\n...\n```\n\nend\n"
+	fresh := "# Doc\n\n<!-- file: data.txt -->\n```\none\ntwo\nthree\n```\n\ntext\n\n<!-- run -->\n```console\n" +
+		"$ meshc echo new\nnew\n$ meshc echo kept\nkept\n$ meshc echo x\n...\n```\n\nend\n"
+	root := writeTree(t, map[string]string{"data.txt": "one\ntwo\nthree\n", "doc.md": stale})
+	c := Config{Root: root, Meshc: fakeMeshc}
+	update = true
+	defer func() { update = golden.Update }()
+	if errs := checkDoc(t, c, "doc.md"); len(errs) != 0 {
+		t.Errorf("update: %q", errs)
+	}
+	got, err := os.ReadFile(filepath.Join(root, "doc.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(fresh, string(got)); diff != "" {
+		t.Errorf("updated doc (-want +got):\n%s", diff)
 	}
 }

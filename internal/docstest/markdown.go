@@ -10,6 +10,7 @@ import (
 // Block is one fenced code block of a Markdown document.
 type Block struct {
 	Line int    // 1-based line of the opening fence
+	End  int    // 1-based line of the closing fence
 	Lang string // info string after the fence, as "yaml"
 	Mark string // kind of the mark before the fence ("file", "run", ...); "" if unmarked
 	Arg  string // the mark's argument, as the path of "file: PATH"
@@ -65,6 +66,7 @@ func Parse(text string) Doc {
 			body.WriteByte('\n')
 		}
 		b.Text = body.String()
+		b.End = i + 1
 		d.Blocks = append(d.Blocks, b)
 	}
 	return d
