@@ -42,8 +42,8 @@ golden: ## regenerate golden files and CLI script output (review with git diff)
 	MESHC_UPDATE=1 $(GO) test ./...
 
 .PHONY: check-golden
-check-golden: golden ## fail if regenerated golden files (output, scripts, rule catalogue, input reference, JSON Schema) differ from the committed ones
-	git diff --exit-code -- golden cmd/meshc/testdata docs/rules.md docs/input.md schema/mesh.schema.json
+check-golden: golden ## fail if regenerated golden files (output, scripts, JSON Schema, generated and checked docs) differ from the committed ones
+	git diff --exit-code -- golden cmd/meshc/testdata compiler/testdata/invalid schema/mesh.schema.json '*.md'
 
 FUZZTIME ?= 3m
 
