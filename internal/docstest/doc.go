@@ -17,10 +17,11 @@
 //	<!-- test: TestName -->         checked by the named Go test
 //	<!-- illustrative -->           deliberately not checked
 //
-// Paths are relative to the repository root. Each document gets its own
-// sandbox, a temporary directory holding a copy of the repository's
-// examples/, in which its write, run and commands blocks act in order, so a
-// document reads as a session typed at the root of a clone.
+// File paths are relative to the repository root. Each document gets its
+// own sandbox, a temporary directory holding copies of Config.Sandbox (for
+// meshc, examples/), in which its write, run, commands and tree blocks act
+// in order, so a document reads as a session typed at the root of a clone.
+// A run line may end in "> FILE" to write its stdout to FILE there.
 //
 // In run blocks a line "..." in the output stands for any number of lines;
 // a command ending in "# exit N" must exit with N, any other with 0. In
@@ -33,6 +34,7 @@
 // lines are rewritten in the document instead of reported.
 //
 // A document whose first line starts with "<!-- Generated" is produced by a
-// test that keeps it fresh; its blocks are not checked here, its links are.
+// generator that keeps it fresh; its blocks are not checked here, its links
+// are.
 // With Config.Index set, every document must be reachable from it by links.
 package docstest
