@@ -20,7 +20,7 @@ render: build ## render every example into out/<example>/
 	done
 
 .PHONY: test
-test: ## check formatting, vet, and run every test (golden, CLI, negative)
+test: ## check formatting, vet, and run every test (golden, CLI, negative, docs)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test ./...
@@ -42,8 +42,8 @@ golden: ## regenerate golden files and CLI script output (review with git diff)
 	MESHC_UPDATE=1 $(GO) test ./...
 
 .PHONY: check-golden
-check-golden: golden ## fail if regenerated golden files (output, scripts, rule catalogue, JSON Schema) differ from the committed ones
-	git diff --exit-code -- golden cmd/meshc/testdata docs/rules.md schema/mesh.schema.json
+check-golden: golden ## fail if regenerated golden files (output, scripts, JSON Schema, generated and checked docs) differ from the committed ones
+	git diff --exit-code -- golden cmd/meshc/testdata compiler/testdata/invalid schema/mesh.schema.json '*.md'
 
 FUZZTIME ?= 3m
 

@@ -64,7 +64,7 @@ func meshcBinary(t *testing.T) string {
 // checkout lays out a copy of the repository's examples/kustomize in a
 // temporary directory, with the freshly built meshc at bin/meshc, where
 // `make build` puts it. The committed exec path then resolves as it does
-// in a clone, so the test builds exactly the example the README shows.
+// in a clone, so the test builds exactly the example docs/kustomize.md shows.
 func checkout(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
@@ -131,8 +131,8 @@ func compareGolden(t *testing.T, path, got string) {
 	golden.File(t, path, []byte(got))
 }
 
-// TestKustomizeOverlays builds each overlay of examples/kustomize, as the
-// README tells users to, and compares it with golden/kustomize/<overlay>.yaml.
+// TestKustomizeOverlays builds each overlay of examples/kustomize, as
+// docs/kustomize.md tells users to, and compares it with golden/kustomize/<overlay>.yaml.
 func TestKustomizeOverlays(t *testing.T) {
 	root := checkout(t)
 	overlays, err := filepath.Glob("../examples/kustomize/overlays/*/kustomization.yaml")

@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"meshc.dev/meshc/internal/docstest"
 	"meshc.dev/meshc/internal/golden"
 )
 
@@ -114,17 +115,23 @@ func TestPreCommitHooks(t *testing.T) {
 	}
 }
 
-// TestReadmePreCommitSnippet runs the .pre-commit-config.yaml the README
-// tells users to copy: its hook IDs must exist and its args must work.
-func TestReadmePreCommitSnippet(t *testing.T) {
+// TestDocsPreCommitSnippet runs the .pre-commit-config.yaml that
+// docs/pre-commit.md tells users to copy (the block marked with this test's
+// name): its hook IDs must exist and its args must work.
+func TestDocsPreCommitSnippet(t *testing.T) {
 	hooks := readHooks(t)
-	readme, err := os.ReadFile("../../README.md")
+	doc, err := os.ReadFile("../../docs/pre-commit.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)```yaml\n(repos:.*?)```").FindSubmatch(readme)
-	if m == nil {
-		t.Fatal("README.md has no ```yaml block starting with repos:")
+	var snippet string
+	for _, b := range docstest.Parse(string(doc)).Blocks {
+		if b.Mark == "test" && b.Arg == "TestDocsPreCommitSnippet" {
+			snippet = b.Text
+		}
+	}
+	if snippet == "" {
+		t.Fatal("docs/pre-commit.md has no block marked <!-- test: TestDocsPreCommitSnippet -->")
 	}
 	var cfg struct {
 		Repos []struct {
@@ -136,11 +143,11 @@ func TestReadmePreCommitSnippet(t *testing.T) {
 			}
 		}
 	}
-	if err := yaml.Unmarshal(m[1], &cfg); err != nil {
-		t.Fatalf("README snippet: %v", err)
+	if err := yaml.Unmarshal([]byte(snippet), &cfg); err != nil {
+		t.Fatalf("docs/pre-commit.md snippet: %v", err)
 	}
 	if len(cfg.Repos) != 1 || len(cfg.Repos[0].Hooks) != len(hooks) {
-		t.Fatalf("README snippet should use one repo with all %d hooks: %+v", len(hooks), cfg)
+		t.Fatalf("docs/pre-commit.md snippet should use one repo with all %d hooks: %+v", len(hooks), cfg)
 	}
 	t.Chdir(t.TempDir())
 	copyFile(t, "../../examples/multi-primary/mesh.yaml", "mesh.yaml")
@@ -150,7 +157,7 @@ func TestReadmePreCommitSnippet(t *testing.T) {
 	for _, h := range cfg.Repos[0].Hooks {
 		def, ok := hooks[h.ID]
 		if !ok {
-			t.Errorf("README uses hook %q, which .pre-commit-hooks.yaml does not define", h.ID)
+			t.Errorf("docs/pre-commit.md uses hook %q, which .pre-commit-hooks.yaml does not define", h.ID)
 			continue
 		}
 		args := def.Args
@@ -158,7 +165,7 @@ func TestReadmePreCommitSnippet(t *testing.T) {
 			args = h.Args
 		}
 		if code, out := runHook(t, def, args, []string{"mesh.yaml"}); code != exitOK {
-			t.Errorf("README's %s: exit %d\n%s", h.ID, code, out)
+			t.Errorf("docs/pre-commit.md's %s: exit %d\n%s", h.ID, code, out)
 		}
 	}
 }

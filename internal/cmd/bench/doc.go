@@ -1,6 +1,6 @@
 // Command bench is `make bench`: it measures meshc on synthetic meshes of 3
 // to 1000 clusters and prints one report, with meshc's performance targets
-// (README, "Performance") checked against it.
+// (internal/cmd/bench/README.md) checked against it.
 //
 // In: the module's source (run it from the module root). Out: on stdout, the
 // machine, the Go benchmarks' medians (time, allocations, bytes allocated)

@@ -1,6 +1,6 @@
 // Command gendocs writes the files meshc generates from its own code:
 // docs/rules.md (from compiler.Rules, compiler.Guarantees and the invalid
-// cases) and schema/mesh.schema.json (from schema/mesh.cue). Run it with
+// cases), schema/mesh.schema.json and docs/input.md (from schema/mesh.cue). Run it with
 // go generate ./... from anywhere in the module; TestGeneratedFilesFresh
 // fails when a committed copy is stale.
 package main
@@ -28,6 +28,7 @@ var generated = map[string]func(root string) ([]byte, error){
 		return rulesDoc(cases), nil
 	},
 	"schema/mesh.schema.json": func(string) ([]byte, error) { return schema.JSONSchema() },
+	"docs/input.md":           inputDoc,
 }
 
 func main() {
