@@ -87,11 +87,11 @@ var Artifacts = []*Artifact{
 	{Dir: InstallDir, Name: ControlPlaneFile, Template: "primary.yaml.tmpl",
 		For: (*Placement).IsPrimary, Phase: PhasePrimaries, Apply: Istioctl},
 	{Dir: InstallDir, Name: ControlPlaneFile, Template: "remote.yaml.tmpl",
-		For: (*Placement).IsRemote, Phase: PhaseRemotes, Apply: Istioctl},
+		For: (*Placement).ReadyRemote, Phase: PhaseRemotes, Apply: Istioctl},
 	{Dir: InstallDir, Name: EastWestGatewayFile, Template: "eastwest-gateway.yaml.tmpl",
 		For: both((*Placement).IsPrimary, (*Placement).HasEastWestGateway), Phase: PhasePrimaryGateways, Apply: Istioctl},
 	{Dir: InstallDir, Name: EastWestGatewayFile, Template: "eastwest-gateway.yaml.tmpl",
-		For: both((*Placement).IsRemote, (*Placement).HasEastWestGateway), Phase: PhaseRemoteGateways, Apply: Istioctl},
+		For: both((*Placement).ReadyRemote, (*Placement).HasEastWestGateway), Phase: PhaseRemoteGateways, Apply: Istioctl},
 	// Applied on its own first: cacerts go into istio-system before any
 	// istiod starts.
 	{Dir: ManifestsDir, Name: NamespaceFile, Template: "namespace.yaml.tmpl",
@@ -107,15 +107,20 @@ var Artifacts = []*Artifact{
 	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
 		For: (*Placement).IsPrimary, Phase: PhaseExpose, Apply: Kustomize},
 	// A remote applies its manifests/ after its install when they hold more
-	// than its namespace (applied above); otherwise the kustomization is
-	// there for kubectl apply -k and kustomize users.
+	// than its namespace (applied above); otherwise, or while its install
+	// waits for its primary's address, the kustomization is there for
+	// kubectl apply -k and kustomize users.
 	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
-		For: both((*Placement).IsRemote, (*Placement).HasAppManifests), Phase: PhaseRemotes, Apply: Kustomize},
+		For: both((*Placement).ReadyRemote, (*Placement).HasAppManifests), Phase: PhaseRemotes, Apply: Kustomize},
 	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
-		For: both((*Placement).IsRemote, not((*Placement).HasAppManifests)), Apply: NotApplied},
+		For: both((*Placement).IsRemote, not(both((*Placement).ReadyRemote, (*Placement).HasAppManifests))), Apply: NotApplied},
 }
 
 func always(*Placement) bool { return true }
+
+// ReadyRemote reports a remote whose install can be rendered: its primary's
+// istiod address is known.
+func (p *Placement) ReadyRemote() bool { return p.IsRemote() && !p.AwaitsAddress() }
 
 func both(a, b func(*Placement) bool) func(*Placement) bool {
 	return func(p *Placement) bool { return a(p) && b(p) }

@@ -128,6 +128,9 @@ type Cluster struct {
 // Gateway configures a cluster's east-west gateway.
 type Gateway struct {
 	Address string `json:"address,omitempty"`
+	// LearnAddress: the address is assigned at install and read by the
+	// plan's last phase.
+	LearnAddress bool `json:"learnAddress,omitempty"`
 }
 
 // IstiodExposure is an address remotes reach a primary's istiod at without

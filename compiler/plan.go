@@ -38,6 +38,9 @@ const (
 	PhaseRemoteSecrets   = "remote-secrets"
 	PhaseRemotes         = "remotes"
 	PhaseRemoteGateways  = "remote-gateways"
+	// PhaseLearnAddresses reads the east-west gateway addresses the Mesh
+	// marks learnAddress, which the remotes' installs wait for.
+	PhaseLearnAddresses = "learn-addresses"
 )
 
 // Plan is the ordered list of commands that installs a rendered mesh. Paths
@@ -51,9 +54,11 @@ type Plan struct {
 	IstioVersion string `json:"istioVersion"`
 	// RemoteSecrets is the mesh's spec.remoteSecrets: whether the
 	// remote-secret steps have a declarative alternative in the output.
-	RemoteSecrets string     `json:"remoteSecrets"`
-	Variables     []Variable `json:"variables"`
-	Phases        []Phase    `json:"phases"`
+	RemoteSecrets string `json:"remoteSecrets"`
+	// From names the mesh a change plan starts from; "" for a full plan.
+	From      string     `json:"from,omitempty"`
+	Variables []Variable `json:"variables"`
+	Phases    []Phase    `json:"phases"`
 }
 
 // Variable is an environment variable the commands expect, with the value
@@ -81,6 +86,13 @@ type Step struct {
 	Source string `json:"source,omitempty"`
 	// Command is a POSIX shell command line, with arguments quoted.
 	Command string `json:"command"`
+	// Destructive marks a step that deletes from a cluster: change plans
+	// guard it (MESHC_ALLOW_DESTRUCTIVE).
+	Destructive bool `json:"destructive,omitempty"`
+
+	// applies lists the rendered files the step applies, by path: what a
+	// change plan compares to decide whether the step must run again.
+	applies []string
 }
 
 // RemoteSecret is one `istioctl create-remote-secret` pair: the primary
@@ -132,6 +144,7 @@ var planPhases = []struct{ id, title string }{
 	{PhaseRemoteSecrets, "Give every primary read access to every other cluster's API server"},
 	{PhaseRemotes, "Install each remote, pointed at its primary's istiod"},
 	{PhaseRemoteGateways, "Install the east-west gateways of the remotes"},
+	{PhaseLearnAddresses, "Read the east-west gateway addresses the remotes wait for"},
 }
 
 // BuildPlan orders the commands that install a rendered mesh, in
@@ -158,6 +171,8 @@ func BuildPlan(m *Mesh) *Plan {
 			steps = caCertSteps(m)
 		case PhaseRemoteSecrets:
 			steps = remoteSecretSteps(m)
+		case PhaseLearnAddresses:
+			steps = learnAddressSteps(placements)
 		default:
 			steps = artifactSteps(placements, ph.id)
 		}
@@ -181,10 +196,22 @@ func artifactSteps(placements []*Placement, phase string) []Step {
 			if a.Phase != phase || a.Apply == WithDirectory || !a.For(p) {
 				continue
 			}
-			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: applyCommand(a, c)})
+			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: applyCommand(a, c), applies: appliedFiles(a, p)})
 		}
 	}
 	return steps
+}
+
+// appliedFiles lists the files a step applying a puts into the cluster.
+func appliedFiles(a *Artifact, p *Placement) []string {
+	if a.Apply != Kustomize {
+		return []string{a.Path(p.Cluster.Name)}
+	}
+	var files []string
+	for _, r := range p.Resources() {
+		files = append(files, path.Join(p.Cluster.Name, a.Dir, r))
+	}
+	return files
 }
 
 // applyCommand is the command that applies artifact a of cluster c.
@@ -199,6 +226,20 @@ func applyCommand(a *Artifact, c *Cluster) string {
 		return fmt.Sprintf("kubectl --context=%s apply -k %s", ctx, templates.Shell(path.Join(c.Name, a.Dir)))
 	}
 	panic(fmt.Sprintf("artifact %s/%s: no command applies it", a.Dir, a.Name))
+}
+
+// learnAddressSteps print, for each primary whose remotes wait for its
+// east-west gateway's address, the address its load balancer assigned.
+func learnAddressSteps(placements []*Placement) []Step {
+	var steps []Step
+	for _, p := range placements {
+		if c := p.Cluster; p.IsPrimary() && len(p.Remotes) > 0 && c.IstiodAddress() == "" {
+			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
+				"kubectl --context=%s -n istio-system get service istio-eastwestgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}{.status.loadBalancer.ingress[0].hostname}{\"\\n\"}'",
+				templates.Shell(c.Context))})
+		}
+	}
+	return steps
 }
 
 // caCertSteps gives every cluster its intermediate CA. Server-side apply: a

@@ -111,6 +111,11 @@ func (p *Placement) HasEastWestGateway() bool { return p.Cluster.EastWestGateway
 // primary's config also drives its remotes' gateways.
 func (p *Placement) ServesCrossNetwork() bool { return p.IsPrimary() && p.MultiNetwork }
 
+// AwaitsAddress reports whether the cluster is a remote whose primary's
+// istiod address is learned after install (eastWestGateway.learnAddress):
+// its control plane cannot be rendered yet.
+func (p *Placement) AwaitsAddress() bool { return p.Primary != nil && p.Primary.IstiodAddress() == "" }
+
 // PilotAddress is where a remote reaches its primary's istiod; "" on a
 // primary.
 func (p *Placement) PilotAddress() string {

@@ -142,6 +142,12 @@ var Rules = []Rule{
 		Symptom:  "Which declaration wins would decide injection labels or locality: a copied entry silently changes how the service is reached.",
 		check:    checkDuplicateShared,
 	},
+	{
+		ID: "MC030", Name: "unused-learn-address",
+		Protects: "eastWestGateway.learnAddress where no remote waits for the address: together with an address, on a remote, on a primary that serves no remotes, or beside istiod.address.",
+		Symptom:  "Nothing at install time, but the plan would wait for an address nothing uses (or ignore the one given): the remotes meant to use it are pointed elsewhere, or a remote added later stays uninstalled.",
+		check:    checkUnusedLearnAddress,
+	},
 }
 
 // Validate applies every rule in Rules to a loaded mesh and returns all
@@ -204,6 +210,26 @@ func checkUndeclaredNetwork(m *Mesh, report func(string, string, ...any)) {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			report(clusterPath(i, "network"), "%s", msg)
+		}
+	}
+}
+
+func checkUnusedLearnAddress(m *Mesh, report func(string, string, ...any)) {
+	for i, c := range m.Spec.Clusters {
+		g := c.EastWestGateway
+		if g == nil || !g.LearnAddress {
+			continue
+		}
+		path := clusterPath(i, "eastWestGateway.learnAddress")
+		switch {
+		case g.Address != "":
+			report(path, "cluster %q gives eastWestGateway.address and learnAddress; drop learnAddress now that the address is known", c.Name)
+		case !c.IsPrimary():
+			report(path, "remote cluster %q runs no istiod, so no cluster waits for its gateway's address; drop learnAddress", c.Name)
+		case c.Istiod != nil:
+			report(path, "primary %q gives istiod.address, which its remotes use instead of the gateway's; drop learnAddress", c.Name)
+		case len(m.Remotes(c.Name)) == 0:
+			report(path, "primary %q serves no remotes, so nothing waits for its gateway's address; drop learnAddress", c.Name)
 		}
 	}
 }
@@ -319,8 +345,8 @@ func checkIstiodUnreachable(m *Mesh, report func(string, string, ...any)) {
 		case c.EastWestGateway == nil:
 			report(clusterPath(i, ""), "primary %q serves %s but has no eastWestGateway to expose istiod through; add eastWestGateway with its address, or give istiod.address",
 				c.Name, plural("remote", names))
-		case c.EastWestGateway.Address == "":
-			report(clusterPath(i, "eastWestGateway"), "primary %q serves %s, which reach istiod through this gateway: set eastWestGateway.address to its external IP or hostname (kubectl get svc istio-eastwestgateway -n istio-system), or give istiod.address",
+		case c.EastWestGateway.Address == "" && !c.EastWestGateway.LearnAddress:
+			report(clusterPath(i, "eastWestGateway"), "primary %q serves %s, which reach istiod through this gateway: set eastWestGateway.address to its external IP or hostname (kubectl get svc istio-eastwestgateway -n istio-system), give istiod.address, or set eastWestGateway.learnAddress: true to read it after install",
 				c.Name, plural("remote", names))
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,11 +10,13 @@ import (
 
 func newPlanCmd(e *env) *command {
 	c := &command{name: "plan", summary: "print the ordered install steps for the whole mesh: markdown, shell script or JSON",
-		usage: "plan [--format markdown|shell|json] [-o DIR] [--certs DIR] FILE"}
+		usage: "plan [--format markdown|shell|json] [-o DIR] [--certs DIR] FILE\n       meshc plan --from OLD [--reissued CLUSTER,...] [flags] FILE"}
 	c.flags = newFlagSet(e, c.name, c.usage)
 	format := c.flags.String("format", compiler.PlanMarkdown, "output `format`: "+strings.Join(compiler.PlanFormats, ", "))
 	outDir := c.flags.String("o", "out", "the rendered output `directory` the commands use (meshc render -o); the shell script changes into it")
 	certsDir := c.flags.String("certs", compiler.DefaultCertsDir, "default of $CERTS_DIR: the `directory` meshc certs wrote")
+	from := c.flags.String("from", "", "print only the steps that take the mesh installed from this Mesh `file` to FILE (a change plan)")
+	reissued := c.flags.String("reissued", "", "with --from: comma-separated `clusters` whose intermediate CA meshc certs --force re-issued")
 	c.run = func(args []string) int {
 		if len(args) != 1 {
 			fmt.Fprintf(e.stderr, "meshc plan: expected one Mesh file, got %d arguments\n", len(args))
@@ -36,7 +39,33 @@ func newPlanCmd(e *env) *command {
 		if err != nil {
 			return e.fail("plan", err)
 		}
+		if *reissued != "" && *from == "" {
+			fmt.Fprintln(e.stderr, "meshc plan: --reissued needs --from: it changes a running mesh")
+			return exitError
+		}
 		p := compiler.BuildPlan(m)
+		if *from != "" {
+			oldName, oldData, code := e.read(*from)
+			if code != exitOK {
+				return code
+			}
+			old, err := compiler.Vet(oldName, oldData)
+			if err != nil {
+				return e.fail("plan", err)
+			}
+			var opts compiler.ChangeOptions
+			if *reissued != "" {
+				opts.Reissued = strings.Split(*reissued, ",")
+			}
+			if p, err = compiler.BuildChangePlan(old, m, opts); err != nil {
+				var refused *compiler.RefusedChange
+				if errors.As(err, &refused) {
+					fmt.Fprintf(e.stderr, "meshc plan: %v\n", err)
+					return exitInvalid
+				}
+				return e.fail("plan", err)
+			}
+		}
 		p.SetDefault(compiler.CertsDirVar, *certsDir)
 		b, err := compiler.RenderPlan(p, *format, compiler.ShellOptions{OutDir: *outDir})
 		if err != nil {

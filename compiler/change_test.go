@@ -1,0 +1,236 @@
+package compiler
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rogpeppe/go-internal/txtar"
+
+	"meshc.dev/meshc/internal/golden"
+	"meshc.dev/meshc/internal/meshgen"
+)
+
+// TestChangePlans renders the change plan of each revision pair in
+// testdata/changes (old.yaml, new.yaml, optionally the re-issued clusters)
+// as Markdown, or the refusal, and compares it with the archive's want
+// section; MESHC_UPDATE=1 rewrites it.
+func TestChangePlans(t *testing.T) {
+	paths, _ := filepath.Glob("testdata/changes/*.txtar")
+	if len(paths) < 8 {
+		t.Fatalf("only %d change cases", len(paths))
+	}
+	for _, file := range paths {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			a, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sections := map[string][]byte{}
+			for _, f := range a.Files {
+				sections[f.Name] = f.Data
+			}
+			old, err := Vet("old.yaml", sections["old.yaml"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			new, err := Vet("new.yaml", sections["new.yaml"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var opts ChangeOptions
+			if r := strings.TrimSpace(string(sections["reissued"])); r != "" {
+				opts.Reissued = strings.Split(r, "\n")
+			}
+			var got string
+			p, err := BuildChangePlan(old, new, opts)
+			var refused *RefusedChange
+			switch {
+			case errors.As(err, &refused):
+				got = "refused: " + refused.Reason + "\n"
+			case err != nil:
+				t.Fatal(err)
+			default:
+				md, err := RenderPlanMarkdown(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = string(md)
+			}
+			want := &a.Files[len(a.Files)-1]
+			if want.Name != "want" {
+				t.Fatalf("%s: the last section must be want", file)
+			}
+			if golden.Update {
+				want.Data = []byte(got)
+				if err := os.WriteFile(file, txtar.Format(a), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if diff := cmp.Diff(string(want.Data), got); diff != "" {
+				t.Errorf("%s (-want +got); MESHC_UPDATE=1 rewrites it:\n%s", file, diff)
+			}
+		})
+	}
+}
+
+// TestChangePlanProperty checks change plans on generated revision pairs
+// against a model of what the clusters hold: each cluster's applied files
+// (by path, with their bytes) and remote secrets. Running the old mesh's
+// full plan and then the change plan must leave every cluster exactly as
+// running the new mesh's full plan does, and leave nothing in clusters that
+// left. The model reads what each step applies, not its command, so it is
+// independent of how commands are spelled.
+func TestChangePlanProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ran := map[string]int{}
+	defer func() {
+		for _, what := range []string{"leave", "join", "move", "upgrade"} {
+			if ran[what] < 3 {
+				t.Errorf("only %d valid %q revision pairs; the property is not exercised", ran[what], what)
+			}
+		}
+	}()
+	for i := range 60 {
+		topo := meshgen.Topologies[i%2]
+		s := meshgen.Shape{Topology: topo, Clusters: 3 + rng.IntN(12)}
+		old := mustVet(t, meshgen.Generate(s))
+		newData, what := mutate(rng, meshgen.Generate(s), s)
+		new, err := Vet("new.yaml", newData)
+		if err != nil {
+			continue // a mutation that leaves an invalid mesh is not a revision pair
+		}
+		ran[what]++
+		name := fmt.Sprintf("%s/%s", s, what)
+		p, err := BuildChangePlan(old, new, ChangeOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		oldOut, _ := Render(old)
+		newOut, _ := Render(new)
+		state := clusters{}
+		state.run(BuildPlan(old), oldOut)
+		state.run(p, newOut)
+		want := clusters{}
+		want.run(BuildPlan(new), newOut)
+		// Namespaces are never deleted (they hold users' workloads): a
+		// shared-namespaces file the new mesh dropped may stay applied.
+		for c := range state {
+			delete(state[c], filePath(c, ManifestsDir, "shared-namespaces.yaml"))
+		}
+		if diff := cmp.Diff(want, state); diff != "" {
+			t.Errorf("%s: old plan + change plan differs from the new plan (-new +old+change):\n%s", name, diff)
+		}
+		for _, ph := range p.Phases {
+			for _, s := range ph.Steps {
+				if s.Destructive != slices.Contains([]string{PhaseRemoveRemoteSecrets, PhasePrune, PhaseUninstall}, ph.ID) {
+					t.Errorf("%s: step in phase %s: destructive=%v", name, ph.ID, s.Destructive)
+				}
+			}
+		}
+	}
+}
+
+func filePath(c, dir, name string) string { return c + "/" + dir + "/" + name }
+
+func mustVet(t *testing.T, data []byte) *Mesh {
+	t.Helper()
+	m, err := Vet("old.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// mutate changes a generated mesh the way revisions do: a cluster leaves or
+// joins, moves network, or Istio is upgraded.
+func mutate(rng *rand.Rand, data []byte, s meshgen.Shape) ([]byte, string) {
+	y := string(data)
+	last := meshgen.ClusterName(s.Clusters - 1)
+	switch rng.IntN(4) {
+	case 0: // the last cluster leaves
+		i := strings.Index(y, "    - name: "+last+"\n")
+		return dropUnusedNetworks(y[:i]), "leave"
+	case 1: // a cluster joins, a remote in primary-remote meshes
+		c := meshgen.ClusterName(s.Clusters)
+		if s.Topology == meshgen.MultiPrimary {
+			return []byte(y + "    - name: " + c + "\n      network: " + meshgen.NetworkName(0) + "\n      role: primary\n      eastWestGateway: {}\n"), "join"
+		}
+		return []byte(y + "    - name: " + c + "\n      network: " + meshgen.NetworkName(0) + "\n      role: remote\n      controlPlane: " + meshgen.ClusterName(0) + "\n"), "join"
+	case 2: // the last cluster moves to the first network
+		i := strings.Index(y, "    - name: "+last+"\n")
+		rest := strings.Replace(y[i:], "network: network-", "network: network-00 #", 1)
+		return dropUnusedNetworks(y[:i] + rest), "move"
+	}
+	return []byte(strings.Replace(y, `version: "1.28.0"`, `version: "1.29.0"`, 1)), "upgrade"
+}
+
+// dropUnusedNetworks removes declared networks no cluster sits on any more
+// (MC013), as a user editing the file would.
+func dropUnusedNetworks(y string) []byte {
+	for n := range 10 {
+		name := meshgen.NetworkName(n)
+		if !strings.Contains(y, "network: "+name) {
+			y = strings.Replace(y, "    - name: "+name+"\n", "", 1)
+		}
+	}
+	return []byte(y)
+}
+
+// clusters models what each cluster holds: for each applied file, what the
+// tools take from it (kubectl and istioctl ignore comments; istioctl
+// installs its own version, the Istio version of the plan); for each remote
+// secret, the command that made it.
+type clusters map[string]map[string]string
+
+func effective(f string, data []byte, version string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if t := strings.TrimSpace(line); t == "" || t[0] != '#' {
+			b.WriteString(line)
+		}
+	}
+	if strings.Contains(f, "/"+InstallDir+"/") {
+		b.WriteString("installed by istioctl " + version)
+	}
+	return b.String()
+}
+
+// run applies a plan's steps to the model.
+func (cs clusters) run(p *Plan, out *Output) {
+	for _, ph := range p.Phases {
+		for _, s := range ph.Steps {
+			if cs[s.Cluster] == nil {
+				cs[s.Cluster] = map[string]string{}
+			}
+			held := cs[s.Cluster]
+			switch ph.ID {
+			case PhaseRemoteSecrets:
+				held["secret/"+s.Source] = s.Command
+			case PhaseRemoveRemoteSecrets:
+				delete(held, "secret/"+s.Source)
+			case PhaseUninstall:
+				delete(cs, s.Cluster)
+			case PhasePrune:
+				for _, f := range s.applies {
+					delete(held, f)
+				}
+			default:
+				for _, f := range s.applies {
+					held[f] = effective(f, out.Lookup(f).Data, p.IstioVersion)
+				}
+			}
+		}
+	}
+	for c, held := range cs {
+		if len(held) == 0 {
+			delete(cs, c)
+		}
+	}
+}
