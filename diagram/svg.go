@@ -3,7 +3,6 @@ package diagram
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -51,9 +50,12 @@ func SVG(g *Graph) []byte {
 	w(`<text class="sub" x="%d" y="%d">%s</text>`+"\n", margin, margin+42, esc(g.Subtitle))
 	l.drawTrust(w)
 	for _, c := range l.cols {
+		r := l.rows[c.row]
 		w(`<g id="%s">`+"\n", esc("network "+c.id))
-		w(`<rect class="band" x="%d" y="%d" width="%d" height="%d" rx="10"/>`+"\n", c.x, l.colTop, c.w, l.colBot-l.colTop)
-		w(`<text class="net" x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", c.x+c.w/2, l.colTop+24, esc(fit(c.id, (c.w-16)/titleW)))
+		w(`<rect class="band" x="%d" y="%d" width="%d" height="%d" rx="10"/>`+"\n", c.x, r.top, l.colW, r.bottom-r.top)
+		count := clusters(c.clusters)
+		w(`<text class="net" x="%d" y="%d">%s</text>`+"\n", c.x+12, r.top+24, esc(fit(c.id, (l.colW-36-len(count)*charW)/titleW)))
+		w(`<text class="sub" x="%d" y="%d" text-anchor="end">%s</text>`+"\n", c.x+l.colW-12, r.top+24, esc(count))
 		w("</g>\n")
 	}
 	for _, p := range l.byOrder() {
@@ -88,13 +90,32 @@ func (l *layout) drawTrust(w func(string, ...any)) {
 	w(`<rect class="root" x="%d" y="%d" width="%d" height="%d" rx="20"/>`+"\n", r.x, r.y, r.w, r.h)
 	w(`<text class="label" x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", r.x+r.w/2, r.midY()+5, esc(fit(l.g.Root, (r.w-2*boxPad)/charW)))
 	cx := r.x + r.w/2
-	first, last := l.cols[0], l.cols[len(l.cols)-1]
-	x0, x1 := min(cx, first.x+first.w/2), max(cx, last.x+last.w/2)
-	var d strings.Builder
-	fmt.Fprintf(&d, "M%d,%dV%dM%d,%dH%d", cx, r.y+r.h, l.busY, x0, l.busY, x1)
-	w(`<path class="trust" d="%s"/>`+"\n", d.String())
-	for _, c := range l.cols {
-		w(`<path class="trust" d="M%d,%dV%d" marker-end="url(#arrow-trust)"/>`+"\n", c.x+c.w/2, l.busY, l.colTop)
+	top := l.rows[0]
+	w(`<path class="trust" d="M%d,%dV%d"/>`+"\n", cx, r.y+r.h, top.busY)
+	if len(l.rows) > 1 {
+		// A trunk down the left edge feeds each further row's bus.
+		w(`<path class="trust" d="M%d,%dV%d"/>`+"\n", l.trunkX, top.busY, l.rows[len(l.rows)-1].busY)
+	}
+	for ri, rw := range l.rows {
+		x0, x1 := cx, cx
+		if len(l.rows) > 1 {
+			x0 = l.trunkX
+		}
+		for _, c := range l.cols {
+			if c.row == ri {
+				x0, x1 = min(x0, c.x+l.colW/2), max(x1, c.x+l.colW/2)
+				w(`<path class="trust" d="M%d,%dV%d" marker-end="url(#arrow-trust)"/>`+"\n", c.x+l.colW/2, rw.busY, rw.top)
+			}
+		}
+		if ri > 0 {
+			x1 = 0
+			for _, c := range l.cols {
+				if c.row == ri {
+					x1 = max(x1, c.x+l.colW/2)
+				}
+			}
+		}
+		w(`<path class="trust" d="M%d,%dH%d"/>`+"\n", x0, rw.busY, x1)
 	}
 	w(`<text class="note" x="%d" y="%d">signs every cluster's intermediate CA (cacerts)</text>`+"\n", cx+8, r.y+r.h+17)
 	w("</g>\n")
@@ -131,17 +152,6 @@ func (l *layout) drawNode(w func(string, ...any), p *placed) {
 }
 
 func drawRoute(w func(string, ...any), r route) {
-	var d strings.Builder
-	for i, pt := range r.pts {
-		if i == 0 {
-			d.WriteString("M")
-		} else {
-			d.WriteString("L")
-		}
-		d.WriteString(strconv.Itoa(pt[0]))
-		d.WriteByte(',')
-		d.WriteString(strconv.Itoa(pt[1]))
-	}
 	kind := "serve"
 	if r.Kind == Reads {
 		kind = "read"
@@ -151,7 +161,7 @@ func drawRoute(w func(string, ...any), r route) {
 		start = fmt.Sprintf(` marker-start="url(#arrow-%s)"`, kind)
 	}
 	w(`<path class="%s" d="%s"%s marker-end="url(#arrow-%s)"><title>%s</title></path>`+"\n",
-		kind, d.String(), start, kind, esc(r.From+" → "+r.To+": "+r.Label))
+		kind, path(r.pts), start, kind, esc(r.From+" → "+r.To+": "+r.Label))
 }
 
 // drawLegend says what each line means, then the notes.
@@ -195,4 +205,13 @@ func legendItems(g *Graph) []legendItem {
 		out = append(out, legendItem{"trust", "one root CA signs every cluster's intermediate CA"})
 	}
 	return out
+}
+
+// clusters is a network's size, shown in its header because collapsed
+// boxes hide it.
+func clusters(n int) string {
+	if n == 1 {
+		return "1 cluster"
+	}
+	return fmt.Sprintf("%d clusters", n)
 }
