@@ -63,6 +63,10 @@ vet: ## go vet
 clean: ## remove build and render output
 	rm -rf bin out
 
+.PHONY: screenshots
+screenshots: ## open each example's mesh.svg in headless Chromium, check what it shows, refresh docs/images/ (skips without chromium)
+	MESHC_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestScreenshots$$' -v ./diagram
+
 .PHONY: bench
 bench: ## measure meshc at 3 to 1000 clusters against the CUE baseline; print the table and the targets (~3 min)
 	$(GO) run ./internal/cmd/bench

@@ -23,7 +23,7 @@ text { font-family: "DejaVu Sans", "Liberation Sans", Helvetica, Arial, sans-ser
 .gw { fill: ` + colGateway + `; }
 .band { fill: #f1f3f4; stroke: #dadce0; }
 .primary { fill: #e8f0fe; stroke: ` + colServe + `; stroke-width: 1.5; }
-.remote { fill: #ffffff; stroke: #5f6368; stroke-width: 1.2; }
+.remote { fill: #ffffff; stroke: #5f6368; stroke-width: 1.5; }
 .gwbox { fill: #e6f4ea; stroke: ` + colGateway + `; }
 .root { fill: #fef7e0; stroke: ` + colTrust + `; stroke-width: 1.5; }
 .serve { fill: none; stroke: ` + colServe + `; stroke-width: 1.5; }
