@@ -6,10 +6,6 @@ import (
 	"meshc.dev/meshc/diagram"
 )
 
-// DiagramFile is the picture of the mesh that render writes next to
-// PLAN.md, which shows the same picture as Mermaid.
-const DiagramFile = "mesh.svg"
-
 // Diagram is the mesh as the picture meshc draws: networks, clusters and
 // their roles, east-west gateways with their addresses, which primary serves
 // which remote, the rule that every primary reads every other cluster's API
@@ -18,11 +14,8 @@ const DiagramFile = "mesh.svg"
 // linear in the number of clusters. The mesh must have passed Validate.
 func Diagram(m *Mesh) *diagram.Graph {
 	primaries := 0
-	byName := make(map[string]*Cluster, len(m.Spec.Clusters))
 	for i := range m.Spec.Clusters {
-		c := &m.Spec.Clusters[i]
-		byName[c.Name] = c
-		if c.IsPrimary() {
+		if m.Spec.Clusters[i].IsPrimary() {
 			primaries++
 		}
 	}
@@ -41,7 +34,6 @@ func Diagram(m *Mesh) *diagram.Graph {
 	for _, n := range m.Spec.Networks {
 		g.Networks = append(g.Networks, diagram.Network{ID: n.Name})
 	}
-	remotes := m.Remotes()
 	for i := range m.Spec.Clusters {
 		c := &m.Spec.Clusters[i]
 		n := diagram.Node{ID: c.Name, Network: c.Network, Label: c.Name, Kind: diagram.Remote}
@@ -49,13 +41,13 @@ func Diagram(m *Mesh) *diagram.Graph {
 			n.Kind = diagram.Primary
 			n.Details = append(n.Details, "primary: runs istiod")
 			g.ReadAll = append(g.ReadAll, c.Name)
-			if addr := c.IstiodAddress(); addr != "" && len(remotes[c.Name]) > 0 {
+			if addr := c.IstiodAddress(); addr != "" && len(m.Remotes(c.Name)) > 0 {
 				n.Details = append(n.Details, "remotes reach istiod at "+addr)
 			}
 		} else {
 			n.Details = append(n.Details, "remote of "+c.ControlPlane)
 			label := "istiod"
-			if p := byName[c.ControlPlane]; p != nil && p.IstiodAddress() != "" {
+			if p := m.Cluster(c.ControlPlane); p != nil && p.IstiodAddress() != "" {
 				label += " at " + p.IstiodAddress()
 			}
 			g.Edges = append(g.Edges, diagram.Edge{From: c.ControlPlane, To: c.Name, Kind: diagram.Serves, Label: label})

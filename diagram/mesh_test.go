@@ -1,27 +1,21 @@
 package diagram_test
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diagram"
+	"meshc.dev/meshc/internal/golden"
 	"meshc.dev/meshc/internal/meshgen"
 )
 
-// update is the one switch that regenerates golden files in every package:
-// MESHC_UPDATE=1 go test ./...
-var update = os.Getenv("MESHC_UPDATE") != ""
-
 func generated(t testing.TB, s meshgen.Shape) *compiler.Mesh {
 	t.Helper()
-	m, err := compiler.Check("mesh.yaml", meshgen.Generate(s))
+	m, err := compiler.Vet("mesh.yaml", meshgen.Generate(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,20 +79,7 @@ func TestScale(t *testing.T) {
 func TestGoldenLarge(t *testing.T) {
 	for _, topo := range meshgen.Topologies {
 		s := meshgen.Shape{Topology: topo, Clusters: 100}
-		got := diagram.SVG(compiler.Diagram(generated(t, s)))
-		file := filepath.Join("testdata", string(topo)+"-100.svg")
-		if update {
-			if err := os.WriteFile(file, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(string(want), string(got)); diff != "" {
-			t.Errorf("%s differs (-golden +got); if intended, run MESHC_UPDATE=1 go test ./... and review:\n%s", file, diff)
-		}
+		golden.File(t, filepath.Join("testdata", string(topo)+"-100.svg"), diagram.SVG(compiler.Diagram(generated(t, s))))
 	}
 }
 

@@ -35,7 +35,7 @@ func pictures(t *testing.T) []picture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := compiler.Check(f, data)
+		m, err := compiler.Vet(f, data)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,17 +21,17 @@ func newGraphCmd(e *env) *command {
 		if len(args) != 1 {
 			fmt.Fprintf(e.stderr, "meshc graph: expected one Mesh file, got %d arguments\n", len(args))
 			c.flags.Usage()
-			return exitUsage
+			return exitError
 		}
 		if !slices.Contains(graphFormats, *format) {
 			fmt.Fprintf(e.stderr, "meshc graph: --format must be one of %s, got %q\n", strings.Join(graphFormats, ", "), *format)
-			return exitUsage
+			return exitError
 		}
 		name, data, code := e.read(args[0])
 		if code != exitOK {
 			return code
 		}
-		m, err := compiler.Check(name, data)
+		m, err := compiler.Vet(name, data)
 		if err != nil {
 			return e.fail("graph", err)
 		}
