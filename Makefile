@@ -42,8 +42,8 @@ golden: ## regenerate golden files and CLI script output (review with git diff)
 	MESHC_UPDATE=1 $(GO) test ./...
 
 .PHONY: check-golden
-check-golden: golden ## fail if regenerated golden files (output, scripts, JSON Schema, generated and checked docs) differ from the committed ones
-	git diff --exit-code -- golden cmd/meshc/testdata compiler/testdata/invalid schema/mesh.schema.json '*.md'
+check-golden: golden ## fail if regenerated golden files (output, scripts, 100-cluster pictures, JSON Schema, generated and checked docs) differ from the committed ones
+	git diff --exit-code -- golden cmd/meshc/testdata compiler/testdata/invalid diagram/testdata schema/mesh.schema.json '*.md'
 
 FUZZTIME ?= 3m
 
