@@ -116,3 +116,23 @@ func TestSimplifyDoesNotChangeInput(t *testing.T) {
 		t.Errorf("Simplify changed its input:\n%s\n%s", before, after)
 	}
 }
+
+// An empty graph, or one whose edges name nodes it lacks, still draws: the
+// renderers never panic on what Simplify hands them.
+func TestDrawDegenerate(t *testing.T) {
+	for name, g := range map[string]*diagram.Graph{
+		"empty":       {},
+		"no networks": {Nodes: []diagram.Node{{ID: "a", Network: "x", Label: "a"}}},
+		"dangling":    {Nodes: []diagram.Node{{ID: "a", Network: "x", Label: "a"}}, Edges: []diagram.Edge{{From: "a", To: "b"}, {From: "c", To: "a", Kind: diagram.Reads}}},
+	} {
+		if svg := diagram.SVG(g); !strings.HasPrefix(string(svg), "<svg ") {
+			t.Errorf("%s: SVG %q", name, svg)
+		}
+		if m := diagram.Mermaid(g); !strings.HasPrefix(m, "flowchart TB\n") {
+			t.Errorf("%s: Mermaid %q", name, m)
+		}
+		if d := diagram.DOT(g); !strings.HasSuffix(d, "}\n") {
+			t.Errorf("%s: DOT %q", name, d)
+		}
+	}
+}

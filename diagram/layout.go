@@ -222,8 +222,11 @@ func (l *layout) placeY() {
 		r.bottom = bottom
 		r.streetY = r.bottom + 14
 	}
-	last := l.rows[len(l.rows)-1]
-	l.legendY = last.streetY + last.streets*laneW + 22
+	l.legendY = y + busRoom
+	if len(l.rows) > 0 {
+		last := l.rows[len(l.rows)-1]
+		l.legendY = last.streetY + last.streets*laneW + 22
+	}
 }
 
 // lanePlan records the lanes each edge was given. They are counted before
