@@ -41,9 +41,8 @@ func (r rect) right() int { return r.x + r.w }
 // placed is a node with its column and box.
 type placed struct {
 	*Node
-	col  *column
-	box  rect
-	rank int // order in its column
+	col *column
+	box rect
 }
 
 // column is one network: its place in the grid and its boxes, top to
@@ -127,9 +126,6 @@ func newLayout(g *Graph) *layout {
 	for i, c := range l.cols {
 		c.row, c.pos = i/l.perRow, i%l.perRow
 		slices.SortStableFunc(c.nodes, func(a, b *placed) int { return rank(a.Kind) - rank(b.Kind) })
-		for k, p := range c.nodes {
-			p.rank = k
-		}
 		if c.row == len(l.rows) {
 			l.rows = append(l.rows, &row{})
 		}
@@ -154,6 +150,7 @@ func rank(k Kind) int {
 	return 1
 }
 
+// boxHeight fits a node's label, details and gateway strip.
 func boxHeight(n *Node) int {
 	h := 2*8 + labelH + len(n.Details)*lineH
 	if n.Gateway != "" {

@@ -51,7 +51,7 @@ func SVG(g *Graph) []byte {
 	l.drawTrust(w)
 	for _, c := range l.cols {
 		r := l.rows[c.row]
-		w(`<g id="%s">`+"\n", esc("network "+c.id))
+		w(`<g id="%s">`+"\n", ident("network", c.id))
 		w(`<rect class="band" x="%d" y="%d" width="%d" height="%d" rx="10"/>`+"\n", c.x, r.top, l.colW, r.bottom-r.top)
 		count := clusters(c.clusters)
 		w(`<text class="net" x="%d" y="%d">%s</text>`+"\n", c.x+12, r.top+24, esc(fit(c.id, (l.colW-36-len(count)*charW)/titleW)))
@@ -127,7 +127,7 @@ func (l *layout) drawNode(w func(string, ...any), p *placed) {
 	if p.Kind == Primary || p.Kind == Primaries {
 		class = "primary"
 	}
-	w(`<g id="%s">`+"\n", esc("node "+p.ID))
+	w(`<g id="%s">`+"\n", ident("node", p.ID))
 	w("<title>%s</title>\n", esc(strings.Join(p.lines(), "\n")))
 	if p.Group() {
 		// A stack of cards: this box stands for several clusters.
@@ -214,4 +214,15 @@ func clusters(n int) string {
 		return "1 cluster"
 	}
 	return fmt.Sprintf("%d clusters", n)
+}
+
+// ident makes an element id from a kind and a name: names are DNS labels,
+// collapsed groups' IDs have spaces, and an id must be one XML name.
+func ident(kind, name string) string {
+	return kind + "-" + strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '-'
+	}, name)
 }
