@@ -104,9 +104,9 @@ func networkOrder(g *Graph) []string {
 
 // mesc escapes text for inside a quoted Mermaid label, where quotes end the
 // label and angle brackets are read as HTML.
-func mesc(s string) string {
-	return strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;").Replace(s)
-}
+func mesc(s string) string { return mermaidEscaper.Replace(s) }
+
+var mermaidEscaper = strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;")
 
 // mq is s as a quoted Mermaid label.
 func mq(s string) string { return `"` + mesc(s) + `"` }
