@@ -42,8 +42,8 @@ golden: ## regenerate golden files and CLI script output (review with git diff)
 	MESHC_UPDATE=1 $(GO) test ./...
 
 .PHONY: check-golden
-check-golden: golden ## fail if regenerated golden files (output, scripts, JSON Schema, generated and checked docs) differ from the committed ones
-	git diff --exit-code -- golden cmd/meshc/testdata compiler/testdata/invalid schema/mesh.schema.json '*.md'
+check-golden: golden ## fail if regenerated golden files (output, scripts, 100-cluster pictures, JSON Schema, generated and checked docs) differ from the committed ones
+	git diff --exit-code -- golden cmd/meshc/testdata compiler/testdata/invalid diagram/testdata schema/mesh.schema.json '*.md'
 
 FUZZTIME ?= 3m
 
@@ -62,6 +62,10 @@ vet: ## go vet
 .PHONY: clean
 clean: ## remove build and render output
 	rm -rf bin out
+
+.PHONY: screenshots
+screenshots: ## open each example's mesh.svg in headless Chromium, check what it shows, refresh docs/images/ (skips without chromium)
+	MESHC_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestScreenshots$$' -v ./diagram
 
 .PHONY: bench
 bench: ## measure meshc at 3 to 1000 clusters against the CUE baseline; print the table and the targets (~3 min)

@@ -11,6 +11,9 @@ const (
 	PlanFile     = "PLAN.md"
 	// PlanScript is the plan as a runnable script.
 	PlanScript = "plan.sh"
+	// DiagramFile is the picture of the mesh, next to PLAN.md, which shows
+	// the same picture as Mermaid.
+	DiagramFile = "mesh.svg"
 	// RemoteAccessDir holds, in a cluster other primaries watch, the reader
 	// service account, token and RBAC: complete, apply as is.
 	RemoteAccessDir = "remote-access"

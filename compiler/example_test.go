@@ -50,6 +50,7 @@ func ExampleCompile() {
 	// cluster2/install/istio.yaml
 	// cluster2/manifests/kustomization.yaml
 	// cluster2/manifests/namespace.yaml
+	// mesh.svg
 	// plan.sh
 }
 

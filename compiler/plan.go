@@ -7,6 +7,7 @@ import (
 	"path"
 	"strings"
 
+	"meshc.dev/meshc/diagram"
 	"meshc.dev/meshc/templates"
 )
 
@@ -59,7 +60,12 @@ type Plan struct {
 	From      string     `json:"from,omitempty"`
 	Variables []Variable `json:"variables"`
 	Phases    []Phase    `json:"phases"`
+	// Diagram is the mesh's picture, which PLAN.md opens with as Mermaid.
+	Diagram *diagram.Graph `json:"-"`
 }
+
+// DiagramFile is where PLAN.md points for the picture as SVG.
+func (*Plan) DiagramFile() string { return DiagramFile }
 
 // Variable is an environment variable the commands expect, with the value
 // the shell script falls back to.
@@ -155,6 +161,7 @@ func BuildPlan(m *Mesh) *Plan {
 		APIVersion: PlanAPIVersion, Kind: PlanKind,
 		Name: m.Metadata.Name, MeshID: m.Spec.MeshID, IstioVersion: m.Spec.Istio.Version,
 		RemoteSecrets: m.Spec.RemoteSecrets,
+		Diagram:       Diagram(m),
 		Variables: []Variable{{
 			Name: CertsDirVar, Default: DefaultCertsDir,
 			Description: "directory written by meshc certs (one subdirectory per cluster)",

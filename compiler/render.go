@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"meshc.dev/meshc/diagram"
 	"meshc.dev/meshc/templates"
 )
 
@@ -83,7 +84,8 @@ func Render(m *Mesh) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	out.Files = append(out.Files, File{Path: PlanFile, Data: plan}, File{Path: PlanScript, Data: script, Mode: 0o755})
+	out.Files = append(out.Files, File{Path: PlanFile, Data: plan}, File{Path: PlanScript, Data: script, Mode: 0o755},
+		File{Path: DiagramFile, Data: diagram.SVG(p.Diagram)})
 	slices.SortFunc(out.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
 }

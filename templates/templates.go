@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+
+	"meshc.dev/meshc/diagram"
 )
 
 //go:embed *.tmpl
@@ -14,7 +16,8 @@ var files embed.FS
 // build defect, caught by any test, never a user error.
 var Set = template.Must(template.New("meshc").
 	Option("missingkey=error").
-	Funcs(template.FuncMap{"str": String, "sh": Shell, "inc": func(i int) int { return i + 1 }, "lower": strings.ToLower}).
+	Funcs(template.FuncMap{"str": String, "sh": Shell, "inc": func(i int) int { return i + 1 }, "lower": strings.ToLower,
+		"mermaid": diagram.Mermaid}).
 	ParseFS(files, "*.tmpl"))
 
 // String renders s as a YAML scalar that always reads back as the same

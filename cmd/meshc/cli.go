@@ -47,6 +47,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		newVetCmd(e),
 		newCertsCmd(e),
 		newPlanCmd(e),
+		newGraphCmd(e),
 		newSchemaCmd(e),
 		newVersionCmd(e),
 		newFnCmd(e),

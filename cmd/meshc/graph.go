@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/diagram"
+)
+
+// graphFormats are the forms `meshc graph` prints the picture in.
+var graphFormats = []string{"mermaid", "dot", "svg"}
+
+func newGraphCmd(e *env) *command {
+	c := &command{name: "graph", summary: "draw the mesh: networks, clusters, gateways, who serves and reads whom (Mermaid, DOT or SVG)",
+		usage: "graph [--format mermaid|dot|svg] FILE"}
+	c.flags = newFlagSet(e, c.name, c.usage)
+	format := c.flags.String("format", "mermaid", "output `format`: "+strings.Join(graphFormats, ", ")+" (svg is the mesh.svg render writes)")
+	c.run = func(args []string) int {
+		if len(args) != 1 {
+			fmt.Fprintf(e.stderr, "meshc graph: expected one Mesh file, got %d arguments\n", len(args))
+			c.flags.Usage()
+			return exitError
+		}
+		if !slices.Contains(graphFormats, *format) {
+			fmt.Fprintf(e.stderr, "meshc graph: --format must be one of %s, got %q\n", strings.Join(graphFormats, ", "), *format)
+			return exitError
+		}
+		name, data, code := e.read(args[0])
+		if code != exitOK {
+			return code
+		}
+		m, err := compiler.Vet(name, data)
+		if err != nil {
+			return e.fail("graph", err)
+		}
+		g := compiler.Diagram(m)
+		var out []byte
+		switch *format {
+		case "mermaid":
+			out = []byte(diagram.Mermaid(g))
+		case "dot":
+			out = []byte(diagram.DOT(g))
+		default:
+			out = diagram.SVG(g)
+		}
+		_, err = e.stdout.Write(out)
+		return e.fail("graph", err)
+	}
+	return c
+}
