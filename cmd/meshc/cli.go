@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"meshc.dev/meshc/compiler"
@@ -169,8 +170,7 @@ func newVetCmd(e *env) *command {
 			c.flags.Usage()
 			return exitError
 		}
-		if *format != "text" && *format != "json" {
-			fmt.Fprintf(e.stderr, "meshc vet: unknown format %q (want text or json)\n", *format)
+		if !e.oneOf("vet", "--format", *format, []string{"text", "json"}) {
 			return exitError
 		}
 		code := exitOK
@@ -245,6 +245,16 @@ func displayName(p string) string {
 
 // fail prints err and picks the exit code: problems with the input are 1,
 // anything else (I/O) is 2.
+// oneOf reports whether a flag's value is one of allowed, and says on stderr
+// what is allowed when it is not: every command's choice flags read the same.
+func (e *env) oneOf(cmd, flag, value string, allowed []string) bool {
+	if slices.Contains(allowed, value) {
+		return true
+	}
+	fmt.Fprintf(e.stderr, "meshc %s: %s must be one of %s, got %q\n", cmd, flag, strings.Join(allowed, ", "), value)
+	return false
+}
+
 func (e *env) fail(cmd string, err error) int {
 	if err == nil {
 		return exitOK

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"meshc.dev/meshc/compiler"
@@ -23,8 +22,7 @@ func newGraphCmd(e *env) *command {
 			c.flags.Usage()
 			return exitError
 		}
-		if !slices.Contains(graphFormats, *format) {
-			fmt.Fprintf(e.stderr, "meshc graph: --format must be one of %s, got %q\n", strings.Join(graphFormats, ", "), *format)
+		if !e.oneOf("graph", "--format", *format, graphFormats) {
 			return exitError
 		}
 		name, data, code := e.read(args[0])

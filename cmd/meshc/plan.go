@@ -23,12 +23,7 @@ func newPlanCmd(e *env) *command {
 			c.flags.Usage()
 			return exitError
 		}
-		known := false
-		for _, f := range compiler.PlanFormats {
-			known = known || f == *format
-		}
-		if !known {
-			fmt.Fprintf(e.stderr, "meshc plan: --format must be one of %s, got %q\n", strings.Join(compiler.PlanFormats, ", "), *format)
+		if !e.oneOf("plan", "--format", *format, compiler.PlanFormats) {
 			return exitError
 		}
 		name, data, code := e.read(args[0])

@@ -17,6 +17,9 @@ func newSchemaCmd(e *env) *command {
 			c.flags.Usage()
 			return exitError
 		}
+		if !e.oneOf("schema", "--format", *format, []string{"cue", "jsonschema"}) {
+			return exitError
+		}
 		switch *format {
 		case "cue":
 			e.stdout.Write(schema.Source)
@@ -26,9 +29,6 @@ func newSchemaCmd(e *env) *command {
 				return e.fail("schema", err)
 			}
 			e.stdout.Write(b)
-		default:
-			fmt.Fprintf(e.stderr, "meshc schema: unknown format %q (want cue or jsonschema)\n", *format)
-			return exitError
 		}
 		return exitOK
 	}
