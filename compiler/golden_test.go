@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"meshc.dev/meshc/compiler"
-	"meshc.dev/meshc/internal/filetree"
 	"meshc.dev/meshc/internal/golden"
 )
 
@@ -23,16 +22,6 @@ func examples(t testing.TB) []string {
 		dirs[i] = filepath.Base(filepath.Dir(d))
 	}
 	return dirs
-}
-
-// readTree reads every file under dir, keyed by slash path.
-func readTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	tree, err := filetree.Read(dir)
-	if err != nil {
-		t.Fatalf("reading %s: %v", dir, err)
-	}
-	return tree
 }
 
 func TestGolden(t *testing.T) {

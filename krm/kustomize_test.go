@@ -19,7 +19,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/runfn"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"meshc.dev/meshc/internal/filetree"
 	"meshc.dev/meshc/krm"
 
 	"meshc.dev/meshc/internal/golden"
@@ -341,7 +340,7 @@ func TestFnRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	rendered := filepath.Join("../golden", example, cluster, "manifests")
-	want := readTree(t, rendered)
+	want := golden.ReadTree(t, rendered)
 	delete(want, "kustomization.yaml")
 
 	for run := 1; run <= 2; run++ {
@@ -349,7 +348,7 @@ func TestFnRun(t *testing.T) {
 		if err := fn.Execute(); err != nil {
 			t.Fatalf("run %d: %v", run, err)
 		}
-		got := readTree(t, filepath.Join(dir, cluster, "manifests"))
+		got := golden.ReadTree(t, filepath.Join(dir, cluster, "manifests"))
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("run %d: files written by kustomize fn run differ from %s (-render +fn run):\n%s", run, rendered, diff)
 		}
@@ -361,14 +360,4 @@ func TestFnRun(t *testing.T) {
 			t.Errorf("run %d: kustomize fn run changed the Mesh (-before +after):\n%s", run, diff)
 		}
 	}
-}
-
-// readTree reads every file under dir, keyed by slash path.
-func readTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	tree, err := filetree.Read(dir)
-	if err != nil {
-		t.Fatalf("reading %s: %v", dir, err)
-	}
-	return tree
 }

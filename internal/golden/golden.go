@@ -1,13 +1,13 @@
 package golden
 
 import (
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"meshc.dev/meshc/internal/filetree"
 )
 
 // Update is the switch: MESHC_UPDATE=1 go test ./... rewrites every golden
@@ -59,7 +59,7 @@ func Tree(t testing.TB, dir string, got map[string]string, executable map[string
 			}
 		}
 	}
-	want, err := readTree(dir)
+	want, err := filetree.Read(dir)
 	if err != nil {
 		t.Fatalf("%v (%s)", err, hint)
 	}
@@ -74,23 +74,12 @@ func Tree(t testing.TB, dir string, got map[string]string, executable map[string
 	}
 }
 
-// readTree reads every regular file under dir, keyed by slash path.
-func readTree(dir string) (map[string]string, error) {
-	tree := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		if !d.Type().IsRegular() {
-			return errors.New(p + ": not a regular file")
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		tree[filepath.ToSlash(rel)] = string(data)
-		return err
-	})
-	return tree, err
+// ReadTree reads every file under dir, keyed by slash path, or fails t.
+func ReadTree(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	tree, err := filetree.Read(dir)
+	if err != nil {
+		t.Fatalf("reading %s: %v", dir, err)
+	}
+	return tree
 }
