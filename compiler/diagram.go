@@ -41,14 +41,18 @@ func Diagram(m *Mesh) *diagram.Graph {
 			n.Kind = diagram.Primary
 			n.Details = append(n.Details, "primary: runs istiod")
 			g.ReadAll = append(g.ReadAll, c.Name)
-			if addr := c.IstiodAddress(); addr != "" && len(m.Remotes(c.Name)) > 0 {
-				n.Details = append(n.Details, "remotes reach istiod at "+addr)
+			if len(m.Remotes(c.Name)) > 0 {
+				if addr := c.IstiodAddress(); addr != "" {
+					n.Details = append(n.Details, "remotes reach istiod at "+addr)
+				} else {
+					n.Details = append(n.Details, "remotes reach istiod at its gateway")
+				}
 			}
 		} else {
 			n.Details = append(n.Details, "remote of "+c.ControlPlane)
-			label := "istiod"
+			label := "istiod, address learned after install"
 			if p := m.Cluster(c.ControlPlane); p != nil && p.IstiodAddress() != "" {
-				label += " at " + p.IstiodAddress()
+				label = "istiod at " + p.IstiodAddress()
 			}
 			g.Edges = append(g.Edges, diagram.Edge{From: c.ControlPlane, To: c.Name, Kind: diagram.Serves, Label: label})
 		}
@@ -60,8 +64,11 @@ func Diagram(m *Mesh) *diagram.Graph {
 		}
 		if gw := c.EastWestGateway; gw != nil {
 			n.Gateway = "east-west gateway"
-			if gw.Address != "" {
+			switch {
+			case gw.Address != "":
 				n.Gateway += " " + gw.Address
+			case gw.LearnAddress:
+				n.Gateway += " (address learned)"
 			}
 		}
 		g.Nodes = append(g.Nodes, n)

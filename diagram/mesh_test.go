@@ -101,3 +101,40 @@ func BenchmarkDraw(b *testing.B) {
 		}
 	}
 }
+
+// A primary whose gateway address is learned at install says so, and so
+// does the edge to its remotes, rather than showing no address at all.
+func TestLearnedAddress(t *testing.T) {
+	m, err := compiler.Vet("mesh.yaml", []byte(`apiVersion: meshc.dev/v1alpha1
+kind: Mesh
+metadata:
+  name: learn
+spec:
+  meshID: mesh1
+  topology: primary-remote
+  istio:
+    version: "1.28.0"
+  networks:
+    - name: network1
+  clusters:
+    - name: cluster1
+      network: network1
+      role: primary
+      eastWestGateway:
+        learnAddress: true
+    - name: cluster2
+      network: network1
+      role: remote
+      controlPlane: cluster1
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := compiler.Diagram(m)
+	if got := g.Nodes[0].Gateway; got != "east-west gateway (address learned)" {
+		t.Errorf("gateway %q", got)
+	}
+	if got := g.Edges[0].Label; got != "istiod, address learned after install · reads API server" {
+		t.Errorf("edge %q", got)
+	}
+}
