@@ -8,7 +8,10 @@ import "path"
 const (
 	InstallDir   = "install"
 	ManifestsDir = "manifests"
-	PlanFile     = "PLAN.md"
+	// HelmDir holds, with spec.installer: helm, the values files of Istio's
+	// charts that helm upgrade --install -f reads, in place of install/.
+	HelmDir  = "helm"
+	PlanFile = "PLAN.md"
 	// PlanScript is the plan as a runnable script.
 	PlanScript = "plan.sh"
 	// DiagramFile is the picture of the mesh, next to PLAN.md, which shows
@@ -38,6 +41,29 @@ const (
 	// ReaderAccessFile is, in remote-access/, the reader service account,
 	// token and RBAC of a cluster other primaries watch.
 	ReaderAccessFile = "istio-reader.yaml"
+
+	// BaseValuesFile, IstiodValuesFile and EastWestGatewayValuesFile are, in
+	// helm/, the values of Istio's base, istiod and gateway charts.
+	BaseValuesFile            = "base.values.yaml"
+	IstiodValuesFile          = "istiod.values.yaml"
+	EastWestGatewayValuesFile = "eastwest-gateway.values.yaml"
+)
+
+// Istio's charts as its Helm repository publishes them, and the release
+// names the multicluster guides install them under.
+const (
+	HelmRepoName = "istio"
+	HelmRepoURL  = "https://istio-release.storage.googleapis.com/charts"
+	// IstioNamespace is where every chart is installed.
+	IstioNamespace = "istio-system"
+
+	ChartBase    = "base"
+	ChartIstiod  = "istiod"
+	ChartGateway = "gateway"
+
+	ReleaseBase            = "istio-base"
+	ReleaseIstiod          = "istiod"
+	ReleaseEastWestGateway = "istio-eastwestgateway"
 )
 
 // RemoteSecretFile is the file, in a primary's remote-secrets/, of the
@@ -50,7 +76,8 @@ type Apply int
 
 const (
 	// NotApplied: no plan step applies the file (a remote's kustomization
-	// whose one resource, the namespace, is applied on its own).
+	// whose one resource, the namespace, is applied on its own; the Helm
+	// path's whole-cluster kustomization, an alternative to the plan).
 	NotApplied Apply = iota
 	// WithDirectory: the file is a resource of its directory's
 	// kustomization and reaches the cluster when the plan applies that.
@@ -61,6 +88,9 @@ const (
 	Kubectl
 	// Kustomize: kubectl apply -k the file's directory.
 	Kustomize
+	// Helm: helm upgrade --install the artifact's Release of its Chart
+	// (istio/<Chart>, version istio.version) with the file as values.
+	Helm
 )
 
 // Artifact is one file meshc renders into a cluster's directory.
@@ -75,6 +105,9 @@ type Artifact struct {
 	// does).
 	Phase string
 	Apply Apply
+	// Chart and Release are, for Apply Helm, the chart of Istio's Helm
+	// repository the file holds values for and the release it installs.
+	Chart, Release string
 }
 
 // Path is the artifact's path in the rendered tree for cluster.
@@ -88,13 +121,27 @@ func (a *Artifact) Path(cluster string) string { return path.Join(cluster, a.Dir
 // an output is a row, a template and its golden files.
 var Artifacts = []*Artifact{
 	{Dir: InstallDir, Name: ControlPlaneFile, Template: "primary.yaml.tmpl",
-		For: (*Placement).IsPrimary, Phase: PhasePrimaries, Apply: Istioctl},
+		For: both((*Placement).UsesIstioctl, (*Placement).IsPrimary), Phase: PhasePrimaries, Apply: Istioctl},
 	{Dir: InstallDir, Name: ControlPlaneFile, Template: "remote.yaml.tmpl",
-		For: (*Placement).ReadyRemote, Phase: PhaseRemotes, Apply: Istioctl},
+		For: both((*Placement).UsesIstioctl, (*Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Istioctl},
 	{Dir: InstallDir, Name: EastWestGatewayFile, Template: "eastwest-gateway.yaml.tmpl",
-		For: both((*Placement).IsPrimary, (*Placement).HasEastWestGateway), Phase: PhasePrimaryGateways, Apply: Istioctl},
+		For: allOf((*Placement).UsesIstioctl, (*Placement).IsPrimary, (*Placement).HasEastWestGateway), Phase: PhasePrimaryGateways, Apply: Istioctl},
 	{Dir: InstallDir, Name: EastWestGatewayFile, Template: "eastwest-gateway.yaml.tmpl",
-		For: both((*Placement).ReadyRemote, (*Placement).HasEastWestGateway), Phase: PhaseRemoteGateways, Apply: Istioctl},
+		For: allOf((*Placement).UsesIstioctl, (*Placement).ReadyRemote, (*Placement).HasEastWestGateway), Phase: PhaseRemoteGateways, Apply: Istioctl},
+	// The Helm path: the guides' Helm tabs, one values file per chart. base
+	// (CRDs and cluster-wide resources) goes in before any istiod.
+	{Dir: HelmDir, Name: BaseValuesFile, Template: "base.values.yaml.tmpl",
+		For: (*Placement).UsesHelm, Phase: PhaseBase, Apply: Helm, Chart: ChartBase, Release: ReleaseBase},
+	{Dir: HelmDir, Name: IstiodValuesFile, Template: "istiod-primary.values.yaml.tmpl",
+		For: both((*Placement).UsesHelm, (*Placement).IsPrimary), Phase: PhasePrimaries, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod},
+	{Dir: HelmDir, Name: IstiodValuesFile, Template: "istiod-remote.values.yaml.tmpl",
+		For: both((*Placement).UsesHelm, (*Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod},
+	{Dir: HelmDir, Name: EastWestGatewayValuesFile, Template: "eastwest-gateway.values.yaml.tmpl",
+		For: allOf((*Placement).UsesHelm, (*Placement).IsPrimary, (*Placement).HasEastWestGateway), Phase: PhasePrimaryGateways,
+		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway},
+	{Dir: HelmDir, Name: EastWestGatewayValuesFile, Template: "eastwest-gateway.values.yaml.tmpl",
+		For: allOf((*Placement).UsesHelm, (*Placement).ReadyRemote, (*Placement).HasEastWestGateway), Phase: PhaseRemoteGateways,
+		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway},
 	// Applied on its own first: cacerts go into istio-system before any
 	// istiod starts.
 	{Dir: ManifestsDir, Name: NamespaceFile, Template: "namespace.yaml.tmpl",
@@ -117,6 +164,11 @@ var Artifacts = []*Artifact{
 		For: both((*Placement).ReadyRemote, (*Placement).HasAppManifests), Phase: PhaseRemotes, Apply: Kustomize},
 	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
 		For: both((*Placement).IsRemote, not(both((*Placement).ReadyRemote, (*Placement).HasAppManifests))), Apply: NotApplied},
+	// On the Helm path, the cluster's whole install (its charts through
+	// kustomize's helmCharts, then manifests/) for GitOps: an alternative
+	// to the plan, which does not apply it.
+	{Dir: ".", Name: KustomizationFile, Template: "cluster-kustomization.yaml.tmpl",
+		For: (*Placement).UsesHelm, Apply: NotApplied},
 }
 
 func always(*Placement) bool { return true }
@@ -127,6 +179,17 @@ func (p *Placement) ReadyRemote() bool { return p.IsRemote() && !p.AwaitsAddress
 
 func both(a, b func(*Placement) bool) func(*Placement) bool {
 	return func(p *Placement) bool { return a(p) && b(p) }
+}
+
+func allOf(conds ...func(*Placement) bool) func(*Placement) bool {
+	return func(p *Placement) bool {
+		for _, c := range conds {
+			if !c(p) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 func not(f func(*Placement) bool) func(*Placement) bool {
@@ -148,6 +211,33 @@ func ArtifactsFor(p *Placement) []*Artifact {
 // Resources lists the manifests/ files the cluster's kustomization applies,
 // in apply order: what kustomization.yaml.tmpl writes.
 func (p *Placement) Resources() []string { return kustomizationResources(ArtifactsFor(p)) }
+
+// HelmChart is one chart of a cluster's whole-install kustomization, as
+// kustomize's helmCharts field spells it.
+type HelmChart struct {
+	Name, Repo, Version, Release, Namespace, ValuesFile string
+}
+
+// WholeInstall is, on the Helm path, what the cluster-level kustomization
+// holds: the cluster's charts (its Helm rows, in install order) and the
+// directories it includes as resources.
+type WholeInstall struct {
+	Charts    []HelmChart
+	Resources []string
+}
+
+// WholeInstall returns the cluster's charts and resources for its
+// whole-install kustomization (cluster-kustomization.yaml.tmpl).
+func (p *Placement) WholeInstall() WholeInstall {
+	w := WholeInstall{Resources: []string{ManifestsDir}}
+	for _, a := range ArtifactsFor(p) {
+		if a.Apply == Helm {
+			w.Charts = append(w.Charts, HelmChart{Name: a.Chart, Repo: HelmRepoURL, Version: p.Mesh.Spec.Istio.Version,
+				Release: a.Release, Namespace: IstioNamespace, ValuesFile: path.Join(a.Dir, a.Name)})
+		}
+	}
+	return w
+}
 
 // kustomizationResources lists the manifests/ files the cluster's
 // kustomization applies, in apply order.

@@ -75,7 +75,7 @@ func TestArtifactsTable(t *testing.T) {
 				}
 			}
 			for _, f := range out.Files {
-				if strings.HasPrefix(f.Path, c.Name+"/"+compiler.InstallDir+"/") || strings.HasPrefix(f.Path, c.Name+"/"+compiler.ManifestsDir+"/") {
+				if inClusterDirs(f.Path, c.Name) {
 					if !rendered[f.Path] {
 						t.Errorf("%s: %s is rendered but no row of the artifact table applies to %s", name, f.Path, c.Name)
 					}
@@ -108,6 +108,11 @@ func applied(a *compiler.Artifact, c *compiler.Cluster, arts []*compiler.Artifac
 		}
 		return false
 	}
+	if a.Apply == compiler.NotApplied && a.Dir == "." {
+		// The Helm path's whole-cluster kustomization: an alternative to
+		// the plan, which applies its parts one by one.
+		return a.Name == compiler.KustomizationFile
+	}
 	if a.Apply == compiler.NotApplied {
 		// Only a remote's kustomization may have no step, and only when its
 		// one resource, the namespace, is applied on its own.
@@ -118,7 +123,8 @@ func applied(a *compiler.Artifact, c *compiler.Cluster, arts []*compiler.Artifac
 		if a.Apply == compiler.Kustomize {
 			target = " -k " + path.Join(c.Name, a.Dir)
 		}
-		if phase == a.Phase && strings.Contains(cmd, "--context="+c.Context+" ") && strings.HasSuffix(cmd, target) {
+		onCluster := strings.Contains(cmd, "--context="+c.Context+" ") || strings.Contains(cmd, "--kube-context "+c.Context+" ")
+		if phase == a.Phase && onCluster && strings.HasSuffix(cmd, target) {
 			return true
 		}
 	}
@@ -140,7 +146,7 @@ func kustomized(arts []*compiler.Artifact) []*compiler.Artifact {
 // it, and a row without one is applied with its directory or not at all.
 func TestArtifactRowsConsistent(t *testing.T) {
 	for _, a := range compiler.Artifacts {
-		applies := a.Apply == compiler.Istioctl || a.Apply == compiler.Kubectl || a.Apply == compiler.Kustomize
+		applies := a.Apply == compiler.Istioctl || a.Apply == compiler.Kubectl || a.Apply == compiler.Kustomize || a.Apply == compiler.Helm
 		if (a.Phase != "") != applies {
 			t.Errorf("%s/%s: phase %q with apply kind %d", a.Dir, a.Name, a.Phase, a.Apply)
 		}
@@ -148,4 +154,18 @@ func TestArtifactRowsConsistent(t *testing.T) {
 			t.Errorf("%s/%s: no template or condition", a.Dir, a.Name)
 		}
 	}
+}
+
+// inClusterDirs reports whether p is a file the artifact table fills for
+// cluster: in its directory itself, or in install/, helm/ or manifests/.
+func inClusterDirs(p, cluster string) bool {
+	if rest, ok := strings.CutPrefix(p, cluster+"/"); ok && !strings.Contains(rest, "/") {
+		return true
+	}
+	for _, d := range []string{compiler.InstallDir, compiler.HelmDir, compiler.ManifestsDir} {
+		if strings.HasPrefix(p, cluster+"/"+d+"/") {
+			return true
+		}
+	}
+	return false
 }

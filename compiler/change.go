@@ -81,6 +81,7 @@ func BuildChangePlan(old, new *Mesh, opts ChangeOptions) (*Plan, error) {
 
 	p := &Plan{APIVersion: full.APIVersion, Kind: full.Kind, Name: full.Name, MeshID: full.MeshID,
 		IstioVersion: full.IstioVersion, RemoteSecrets: full.RemoteSecrets, Variables: full.Variables,
+		Installer: full.Installer, HelmRepository: full.HelmRepository,
 		From: old.File}
 	if p.From == "" {
 		p.From = old.Metadata.Name
@@ -105,7 +106,7 @@ func BuildChangePlan(old, new *Mesh, opts ChangeOptions) (*Plan, error) {
 		}
 	}
 	add(PhasePrune, "Delete what the new mesh no longer renders", pruneSteps(old, oldOut, newOut, left))
-	add(PhaseUninstall, "Uninstall Istio from the clusters that leave the mesh", uninstallSteps(left))
+	add(PhaseUninstall, "Uninstall Istio from the clusters that leave the mesh", uninstallSteps(old, left))
 	return p, nil
 }
 
@@ -117,6 +118,9 @@ func changeAllowed(old, new *Mesh) error {
 	}
 	if old.Spec.TrustDomain != new.Spec.TrustDomain {
 		return refuse("the trust domain changes from %q to %q: workloads would stop trusting each other mid-change; it takes a transition in which every control plane accepts both (meshConfig.trustDomainAliases), which meshc does not plan", old.Spec.TrustDomain, new.Spec.TrustDomain)
+	}
+	if old.Spec.Installer != new.Spec.Installer {
+		return refuse("the installer changes from %s to %s: Helm does not adopt what istioctl installed, nor the reverse; migrate each cluster by hand (Istio's guide to moving from istioctl to Helm) and plan from a Mesh that names the installer in use", old.Spec.Installer, new.Spec.Installer)
 	}
 	om, on := minor(old.Spec.Istio.Version), minor(new.Spec.Istio.Version)
 	switch {
@@ -202,13 +206,29 @@ func restartSteps(m *Mesh, reissued []string) []Step {
 	return steps
 }
 
-func uninstallSteps(left []*Cluster) []Step {
+func uninstallSteps(old *Mesh, left []*Cluster) []Step {
 	var steps []Step
 	for _, c := range left {
-		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true,
-			Command: fmt.Sprintf("istioctl uninstall --purge -y --context=%s", templates.Shell(c.Context))})
+		if !old.UsesHelm() {
+			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true,
+				Command: fmt.Sprintf("istioctl uninstall --purge -y --context=%s", templates.Shell(c.Context))})
+			continue
+		}
+		// The Helm releases, last installed first (base, with the CRDs, last).
+		arts := ArtifactsFor(old.Place(c))
+		for i := len(arts) - 1; i >= 0; i-- {
+			if a := arts[i]; a.Apply == Helm {
+				steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true, Command: helmUninstall(a, c)})
+			}
+		}
 	}
 	return steps
+}
+
+// helmUninstall is the command that removes the release of a Helm row.
+func helmUninstall(a *Artifact, c *Cluster) string {
+	return fmt.Sprintf("helm uninstall %s --namespace %s --kube-context %s --ignore-not-found",
+		a.Release, IstioNamespace, templates.Shell(c.Context))
 }
 
 // pruneSteps deletes, in clusters that stay, the objects of files old
@@ -228,6 +248,8 @@ func pruneSteps(old *Mesh, oldOut, newOut *Output, left []*Cluster) []Step {
 				continue
 			}
 			switch {
+			case a.Apply == Helm:
+				steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true, applies: []string{p}, Command: helmUninstall(a, c)})
 			case a.Dir == InstallDir && a.Name == EastWestGatewayFile:
 				steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true, applies: []string{p}, Command: fmt.Sprintf(
 					"kubectl --context=%s -n istio-system delete deployment,service,serviceaccount,role,rolebinding,poddisruptionbudget,horizontalpodautoscaler -l app=istio-eastwestgateway --ignore-not-found", ctx)})

@@ -72,7 +72,7 @@ func mustRead(t testing.TB, p string) []byte {
 }
 
 // TestRenderCluster: rendering one cluster gives exactly that cluster's
-// install/ and manifests/ files from the whole render, and nothing else.
+// install/ or helm/, and manifests/ files from the whole render, and nothing else.
 func TestRenderCluster(t *testing.T) {
 	for _, ex := range examples(t) {
 		m, out, err := compiler.Compile("mesh.yaml", mustRead(t, filepath.Join("../examples", ex, "mesh.yaml")))
@@ -82,7 +82,7 @@ func TestRenderCluster(t *testing.T) {
 		for _, c := range m.Spec.Clusters {
 			want := map[string]string{}
 			for _, f := range out.Files {
-				if strings.HasPrefix(f.Path, c.Name+"/"+compiler.InstallDir+"/") || strings.HasPrefix(f.Path, c.Name+"/"+compiler.ManifestsDir+"/") {
+				if inClusterDirs(f.Path, c.Name) {
 					want[f.Path] = string(f.Data)
 				}
 			}

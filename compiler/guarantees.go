@@ -18,21 +18,21 @@ var Guarantees = []Guarantee{
 	{
 		Mistake: "A remote secret named differently from the cluster's clusterName.",
 		Symptom: "istiod registers the cluster under the secret's name, which matches no proxy's cluster ID: endpoints are attributed to a cluster that does not exist and locality and network routing go wrong.",
-		How:     "clusters[].name is both values.global.multiCluster.clusterName in the cluster's istio.yaml and the --name of its istioctl create-remote-secret in PLAN.md.",
+		How:     "clusters[].name is both values.global.multiCluster.clusterName in the cluster's istio.yaml (or the istiod chart's values, global.multiCluster.clusterName) and the --name of its istioctl create-remote-secret in PLAN.md.",
 	},
 	{
 		Mistake: "A network label missing on a cluster of a multi-network mesh, or naming a different network than values.global.network.",
 		Symptom: "istiod cannot tell which network the cluster's endpoints are on and sends their pod IPs to other networks, where they are unroutable (connection timeouts).",
-		How:     "clusters[].network is rendered as values.global.network for every cluster and, in a multi-network mesh, as the topology.istio.io/network label of istio-system.",
+		How:     "clusters[].network is rendered as values.global.network for every cluster (the istiod chart's global.network and the east-west gateway's networkGateway on the Helm path) and, in a multi-network mesh, as the topology.istio.io/network label of istio-system.",
 	},
 	{
 		Mistake: "Clusters disagreeing on meshID.",
 		Symptom: "Proxies report different mesh IDs (source_mesh_id and destination_mesh_id in telemetry), and the Istio guides' requirement that every cluster of one mesh share its meshID is broken.",
-		How:     "spec.meshID is a single field, rendered into every cluster's values.global.meshID.",
+		How:     "spec.meshID is a single field, rendered into every cluster's values.global.meshID (global.meshID of the istiod chart on the Helm path).",
 	},
 	{
 		Mistake: "Clusters disagreeing on trust domain.",
 		Symptom: "Identities issued in one cluster carry a trust domain the others do not expect: authorization policies naming principals stop matching, and cross-cluster mTLS can fail unless trustDomainAliases are set.",
-		How:     "spec.trustDomain is a single field, rendered into every cluster's meshConfig.trustDomain.",
+		How:     "spec.trustDomain is a single field, rendered into every cluster's meshConfig.trustDomain (IstioOperator or istiod chart values).",
 	},
 }

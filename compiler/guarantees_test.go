@@ -16,7 +16,7 @@ import (
 var guaranteeChecks = map[string]func(t *testing.T, m *compiler.Mesh, out *compiler.Output){
 	compiler.Guarantees[0].Mistake: func(t *testing.T, m *compiler.Mesh, out *compiler.Output) {
 		for _, c := range m.Spec.Clusters {
-			if got := lookup(t, out, c.Name+"/install/istio.yaml", "spec", "values", "global", "multiCluster", "clusterName"); got != c.Name {
+			if got := values(t, m, out, c, "global", "multiCluster", "clusterName"); got != c.Name {
 				t.Errorf("%s: clusterName %q", c.Name, got)
 			}
 		}
@@ -36,7 +36,7 @@ var guaranteeChecks = map[string]func(t *testing.T, m *compiler.Mesh, out *compi
 	},
 	compiler.Guarantees[1].Mistake: func(t *testing.T, m *compiler.Mesh, out *compiler.Output) {
 		for _, c := range m.Spec.Clusters {
-			value := lookup(t, out, c.Name+"/install/istio.yaml", "spec", "values", "global", "network")
+			value := values(t, m, out, c, "global", "network")
 			label := c.Network // single-network meshes need no label
 			if m.MultiNetwork() {
 				label = lookup(t, out, c.Name+"/manifests/namespace.yaml", "metadata", "labels", "topology.istio.io/network")
@@ -48,14 +48,14 @@ var guaranteeChecks = map[string]func(t *testing.T, m *compiler.Mesh, out *compi
 	},
 	compiler.Guarantees[2].Mistake: func(t *testing.T, m *compiler.Mesh, out *compiler.Output) {
 		for _, c := range m.Spec.Clusters {
-			if got := lookup(t, out, c.Name+"/install/istio.yaml", "spec", "values", "global", "meshID"); got != m.Spec.MeshID {
+			if got := values(t, m, out, c, "global", "meshID"); got != m.Spec.MeshID {
 				t.Errorf("%s: meshID %q, want %q", c.Name, got, m.Spec.MeshID)
 			}
 		}
 	},
 	compiler.Guarantees[3].Mistake: func(t *testing.T, m *compiler.Mesh, out *compiler.Output) {
 		for _, c := range m.Spec.Clusters {
-			if got := lookup(t, out, c.Name+"/install/istio.yaml", "spec", "meshConfig", "trustDomain"); got != m.Spec.TrustDomain {
+			if got := values(t, m, out, c, "meshConfig", "trustDomain"); got != m.Spec.TrustDomain {
 				t.Errorf("%s: trustDomain %q, want %q", c.Name, got, m.Spec.TrustDomain)
 			}
 		}
@@ -75,6 +75,20 @@ func TestGuarantees(t *testing.T) {
 			t.Run(ex+"/"+g.Mistake, func(t *testing.T) { guaranteeChecks[g.Mistake](t, m, out) })
 		}
 	}
+}
+
+// values returns the string at keys in the cluster's control-plane values:
+// the IstioOperator's spec.values (spec.meshConfig for meshConfig), or the
+// istiod chart's values file on the Helm path.
+func values(t *testing.T, m *compiler.Mesh, out *compiler.Output, c compiler.Cluster, keys ...string) string {
+	t.Helper()
+	if m.UsesHelm() {
+		return lookup(t, out, c.Name+"/"+compiler.HelmDir+"/"+compiler.IstiodValuesFile, keys...)
+	}
+	if keys[0] == "meshConfig" {
+		return lookup(t, out, c.Name+"/install/istio.yaml", append([]string{"spec"}, keys...)...)
+	}
+	return lookup(t, out, c.Name+"/install/istio.yaml", append([]string{"spec", "values"}, keys...)...)
 }
 
 // lookup returns the string at keys in the rendered YAML file, or "".

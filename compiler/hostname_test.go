@@ -35,7 +35,8 @@ spec:
   meshID: mesh1
   topology: primary-remote
   istio:
-    version: "1.28.0"
+    # 1.30 or later: an IPv6 istiod address is an error before (MC014).
+    version: "1.31.0"
   networks:
     - name: network1
     - name: network2

@@ -52,6 +52,8 @@ type Spec struct {
 	Services      []SharedService   `json:"services,omitempty"`
 	// ServiceResolution is ResolveByStubService or ResolveByDNSProxy.
 	ServiceResolution string `json:"serviceResolution"`
+	// Installer is InstallerIstioctl or InstallerHelm.
+	Installer string `json:"installer"`
 }
 
 // ServiceResolution values, as spelled in the input.
@@ -90,6 +92,16 @@ type ServicePort struct {
 	Port     int    `json:"port"`
 	Protocol string `json:"protocol"`
 }
+
+// Installer values, as spelled in the input.
+const (
+	InstallerIstioctl = "istioctl"
+	InstallerHelm     = "helm"
+)
+
+// UsesHelm reports whether the plan installs Istio with its Helm charts
+// rather than with istioctl and IstioOperator files.
+func (m *Mesh) UsesHelm() bool { return m.Spec.Installer == InstallerHelm }
 
 // RemoteSecrets values, as spelled in the input.
 const (

@@ -33,6 +33,7 @@ const (
 const (
 	PhaseNamespaces      = "namespaces"
 	PhaseCACerts         = "cacerts"
+	PhaseBase            = "base"
 	PhasePrimaries       = "primaries"
 	PhasePrimaryGateways = "primary-gateways"
 	PhaseExpose          = "expose"
@@ -57,11 +58,22 @@ type Plan struct {
 	// remote-secret steps have a declarative alternative in the output.
 	RemoteSecrets string `json:"remoteSecrets"`
 	// From names the mesh a change plan starts from; "" for a full plan.
-	From      string     `json:"from,omitempty"`
-	Variables []Variable `json:"variables"`
-	Phases    []Phase    `json:"phases"`
+	From string `json:"from,omitempty"`
+	// Installer is the mesh's spec.installer: istioctl or helm.
+	Installer string `json:"installer"`
+	// HelmRepository is, with the helm installer, the chart repository
+	// the helm commands name as istio/<chart>; nil otherwise.
+	HelmRepository *HelmRepository `json:"helmRepository,omitempty"`
+	Variables      []Variable      `json:"variables"`
+	Phases         []Phase         `json:"phases"`
 	// Diagram is the mesh's picture, which PLAN.md opens with as Mermaid.
 	Diagram *diagram.Graph `json:"-"`
+}
+
+// HelmRepository is a Helm chart repository: helm repo add Name URL.
+type HelmRepository struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
 }
 
 // DiagramFile is where PLAN.md points for the picture as SVG.
@@ -144,6 +156,7 @@ func RemoteSecrets(m *Mesh) []RemoteSecret {
 var planPhases = []struct{ id, title string }{
 	{PhaseNamespaces, "Create istio-system with its topology label or annotation"},
 	{PhaseCACerts, "Give every cluster its intermediate CA, signed by the mesh's shared root"},
+	{PhaseBase, "Install Istio's CRDs and cluster-wide resources (the base chart)"},
 	{PhasePrimaries, "Install the control plane of each primary"},
 	{PhasePrimaryGateways, "Install the east-west gateways of the primaries"},
 	{PhaseExpose, "Expose services and istiod through the east-west gateways"},
@@ -160,8 +173,8 @@ func BuildPlan(m *Mesh) *Plan {
 	p := &Plan{
 		APIVersion: PlanAPIVersion, Kind: PlanKind,
 		Name: m.Metadata.Name, MeshID: m.Spec.MeshID, IstioVersion: m.Spec.Istio.Version,
-		RemoteSecrets: m.Spec.RemoteSecrets,
-		Diagram:       Diagram(m),
+		RemoteSecrets: m.Spec.RemoteSecrets, Installer: m.Spec.Installer,
+		Diagram: Diagram(m),
 		Variables: []Variable{{
 			Name: CertsDirVar, Default: DefaultCertsDir,
 			Description: "directory written by meshc certs (one subdirectory per cluster)",
@@ -170,6 +183,9 @@ func BuildPlan(m *Mesh) *Plan {
 	placements := make([]*Placement, len(m.Spec.Clusters))
 	for i := range m.Spec.Clusters {
 		placements[i] = m.Place(&m.Spec.Clusters[i])
+	}
+	if m.UsesHelm() {
+		p.HelmRepository = &HelmRepository{Name: HelmRepoName, URL: HelmRepoURL}
 	}
 	for _, ph := range planPhases {
 		var steps []Step
@@ -203,7 +219,7 @@ func artifactSteps(placements []*Placement, phase string) []Step {
 			if a.Phase != phase || a.Apply == WithDirectory || !a.For(p) {
 				continue
 			}
-			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: applyCommand(a, c), applies: appliedFiles(a, p)})
+			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: applyCommand(a, p), applies: appliedFiles(a, p)})
 		}
 	}
 	return steps
@@ -221,10 +237,16 @@ func appliedFiles(a *Artifact, p *Placement) []string {
 	return files
 }
 
-// applyCommand is the command that applies artifact a of cluster c.
-func applyCommand(a *Artifact, c *Cluster) string {
+// applyCommand is the command that applies artifact a of a cluster.
+func applyCommand(a *Artifact, p *Placement) string {
+	c := p.Cluster
 	ctx := templates.Shell(c.Context)
 	switch a.Apply {
+	case Helm:
+		// --wait, as istioctl install waits: the next phase needs istiod's
+		// webhooks and the gateway's Service.
+		return fmt.Sprintf("helm upgrade --install %s %s/%s --version %s --namespace %s --kube-context %s --wait -f %s",
+			a.Release, HelmRepoName, a.Chart, templates.Shell(p.Mesh.Spec.Istio.Version), IstioNamespace, ctx, templates.Shell(a.Path(c.Name)))
 	case Istioctl:
 		return fmt.Sprintf("istioctl install -y --context=%s -f %s", ctx, templates.Shell(a.Path(c.Name)))
 	case Kubectl:

@@ -69,7 +69,7 @@ func topologies() []topology {
 }
 
 var phaseOrder = []string{
-	compiler.PhaseNamespaces, compiler.PhaseCACerts, compiler.PhasePrimaries, compiler.PhasePrimaryGateways,
+	compiler.PhaseNamespaces, compiler.PhaseCACerts, compiler.PhaseBase, compiler.PhasePrimaries, compiler.PhasePrimaryGateways,
 	compiler.PhaseExpose, compiler.PhaseRemoteSecrets, compiler.PhaseRemotes, compiler.PhaseRemoteGateways,
 }
 

@@ -90,8 +90,8 @@ func Render(m *Mesh) (*Output, error) {
 	return out, nil
 }
 
-// RenderCluster renders only the named cluster's files (install/ and
-// manifests/, without the mesh's plan or remote-secret files): what the
+// RenderCluster renders only the named cluster's files (install/ or helm/,
+// and manifests/, without the mesh's plan or remote-secret files): what the
 // kustomize function emits, at the cost of one cluster rather than the mesh.
 // The mesh must have passed Validate.
 func RenderCluster(m *Mesh, name string) (*Output, error) {

@@ -102,6 +102,13 @@ func (p *Placement) IsPrimary() bool { return p.Cluster.IsPrimary() }
 // IsRemote reports whether the cluster uses its primary's istiod.
 func (p *Placement) IsRemote() bool { return !p.Cluster.IsPrimary() }
 
+// UsesHelm reports whether the cluster is installed with Istio's Helm
+// charts; UsesIstioctl, with istioctl and IstioOperator files.
+func (p *Placement) UsesHelm() bool { return p.Mesh.UsesHelm() }
+
+// UsesIstioctl is the negation of UsesHelm.
+func (p *Placement) UsesIstioctl() bool { return !p.Mesh.UsesHelm() }
+
 // HasEastWestGateway reports whether the cluster runs an east-west gateway.
 func (p *Placement) HasEastWestGateway() bool { return p.Cluster.EastWestGateway != nil }
 

@@ -101,6 +101,12 @@ var Rules = []Rule{
 		check:    checkUnusedNetwork,
 	},
 	{
+		ID: "MC014", Name: "ipv6-istiod-address-before-1-30",
+		Protects: "A primary serving remotes at an IPv6 istiod address (istiod.address or eastWestGateway.address) when the Mesh targets Istio before 1.30, whose istiod chart (used by istioctl and Helm alike) recognises only IPv4 remotePilotAddress literals. docs/helm.md lists what else differs between releases.",
+		Symptom:  "The remote's istiod Service becomes an ExternalName for the IPv6 literal and gets no endpoints: the injection webhook and xDS cannot reach the primary, pod creation fails or sidecars never become ready.",
+		check:    checkIPv6PilotAddress,
+	},
+	{
 		ID: "MC020", Name: "reserved-namespace",
 		Protects: "Sharing kube-system, kube-public, kube-node-lease or istio-system: namespaces Kubernetes and Istio own in every cluster.",
 		Symptom:  "meshc would label a system namespace for injection: control-plane and kube-system pods restart with sidecars they cannot bootstrap (istiod cannot inject itself), and removing the mesh later would touch namespaces no team owns.",

@@ -42,6 +42,9 @@ const fullExample = "../examples/primary-remote-multi-network/mesh.yaml"
 // The example with declarative remote secrets and reader access.
 const secretsExample = "../examples/multi-primary-multi-network/mesh.yaml"
 
+// fullExample on the Helm path: values for every chart meshc installs.
+const helmExample = "../examples/helm-primary-remote-multi-network/mesh.yaml"
+
 // TestVerifyRejectsBrokenIstioOperator shows the suite can fail: a
 // misspelled IstioOperator field, which istioctl would refuse to install, is
 // a finding that names the file.
@@ -149,10 +152,56 @@ func TestVerifyFindings(t *testing.T) {
 		name: "reader role narrower than Istio's", example: secretsExample, file: "cluster2/remote-access/istio-reader.yaml",
 		old: `resources: ["endpointslices"]`, new: `resources: ["endpoints"]`,
 		wantError: "ClusterRole meshc-istio-reader does not grant get, list, watch on discovery.k8s.io/endpointslices",
+	}, {
+		// The Helm path: the same facts, checked on the objects Istio's
+		// charts render from meshc's values.
+		name: "helm: misspelled istiod value", example: helmExample, file: "cluster1/helm/istiod.values.yaml",
+		old: "meshID: mesh1", new: "meshId: mesh1",
+		wantError: `unknown value "global.meshId": the chart's values.yaml does not define it`,
+	}, {
+		name: "helm: value the base chart does not read", example: helmExample, file: "cluster1/helm/base.values.yaml",
+		old: "{}", new: "global:\n  externalIstiod: true",
+		wantError: `unknown value "global.externalIstiod"`,
+	}, {
+		name: "helm: legacy pilot prefix", example: helmExample, file: "cluster1/helm/istiod.values.yaml",
+		old: "meshConfig:\n", new: "pilot:\n  env:\n    EXTERNAL_ISTIOD: true\nmeshConfig:\n",
+		wantError: `unknown value "pilot"`,
+	}, {
+		name: "helm: misspelled meshConfig field", example: helmExample, file: "cluster1/helm/istiod.values.yaml",
+		old: "trustDomain: cluster.local", new: "trustDomian: cluster.local",
+		wantError: `value "meshConfig": not an Istio MeshConfig`,
+	}, {
+		name: "helm: misspelled gateway value", example: helmExample, file: "cluster1/helm/eastwest-gateway.values.yaml",
+		old: "networkGateway: network1", new: "networkGatway: network1",
+		wantError: `unknown value "networkGatway"`,
+	}, {
+		name: "helm: gateway on the wrong network", example: helmExample, file: "cluster2/helm/eastwest-gateway.values.yaml",
+		old: "networkGateway: network2", new: "networkGateway: network1",
+		wantError: `label topology.istio.io/network: got "network1", want "network2"`,
+	}, {
+		name: "helm: wrong cluster name", example: helmExample, file: "cluster1/helm/istiod.values.yaml",
+		old: "clusterName: cluster1", new: "clusterName: cluster9",
+		wantError: `istiod env CLUSTER_ID: got "cluster9", want "cluster1"`,
+	}, {
+		name: "helm: primary not serving its remote", example: helmExample, file: "cluster1/helm/istiod.values.yaml",
+		old: "  externalIstiod: true\n", new: "",
+		wantError: "istiod env EXTERNAL_ISTIOD",
+	}, {
+		name: "helm: remote pointing at the wrong primary address", example: helmExample, file: "cluster2/helm/istiod.values.yaml",
+		old: `remotePilotAddress: "192.0.2.10"`, new: `remotePilotAddress: "192.0.2.99"`,
+		wantError: `resolve to "https://192.0.2.99:15017/inject/cluster/cluster2/net/network2", want "https://192.0.2.10:15017/inject/cluster/cluster2/net/network2"`,
+	}, {
+		name: "helm: remote injecting for the wrong network", example: helmExample, file: "cluster2/helm/istiod.values.yaml",
+		old: "/net/network2", new: "/net/network1",
+		wantError: `resolve to "https://192.0.2.10:15017/inject/cluster/cluster2/net/network1"`,
+	}, {
+		name: "helm: remote with its own istiod", example: helmExample, file: "cluster2/helm/istiod.values.yaml",
+		old: "profile: remote\n", new: "",
+		wantError: "remote runs its own control plane: Deployment istiod",
 	}}
 	clean := map[string]string{}
 	meshes := map[string]*compiler.Mesh{}
-	for _, ex := range []string{fullExample, secretsExample} {
+	for _, ex := range []string{fullExample, secretsExample, helmExample} {
 		meshes[ex], clean[ex] = renderExample(t, ex)
 	}
 	for _, tt := range tests {
@@ -182,12 +231,16 @@ func TestVerifyFindings(t *testing.T) {
 // TestVerifyRequiresInstallFiles checks that a missing IstioOperator is a
 // finding, not a silently skipped install.
 func TestVerifyRequiresInstallFiles(t *testing.T) {
-	for file, want := range map[string]string{
-		"cluster2/install/istio.yaml":            "cluster2/install: no istio.yaml",
-		"cluster1/install/eastwest-gateway.yaml": "cluster1/install: no eastwest-gateway.yaml, but the Mesh declares an east-west gateway in cluster1",
+	for _, tt := range []struct{ example, file, want string }{
+		{fullExample, "cluster2/install/istio.yaml", "cluster2/install: no istio.yaml"},
+		{fullExample, "cluster1/install/eastwest-gateway.yaml", "cluster1/install: no eastwest-gateway.yaml, but the Mesh declares an east-west gateway in cluster1"},
+		{helmExample, "cluster2/helm/istiod.values.yaml", "cluster2/helm: no istiod.values.yaml: every cluster needs a control plane values file (the istiod chart)"},
+		{helmExample, "cluster1/helm/base.values.yaml", "cluster1/helm: no base.values.yaml: every cluster needs it"},
+		{helmExample, "cluster1/helm/eastwest-gateway.values.yaml", "cluster1/helm: no eastwest-gateway.values.yaml, but the Mesh declares an east-west gateway in cluster1"},
 	} {
+		file, want := tt.file, tt.want
 		t.Run(file, func(t *testing.T) {
-			m, dir := renderExample(t, fullExample)
+			m, dir := renderExample(t, tt.example)
 			if err := os.Remove(filepath.Join(dir, filepath.FromSlash(file))); err != nil {
 				t.Fatal(err)
 			}

@@ -7,7 +7,9 @@
 //
 //   - runs each IstioOperator in install/ through Istio's manifest generation
 //     (what `istioctl manifest generate -f` and `istioctl install -f` do),
-//     strictly: an error or a warning is a finding;
+//     strictly: an error or a warning is a finding; on the Helm path, renders
+//     Istio's base, istiod and gateway charts with each values file in helm/
+//     (RenderChart), strictly: a value the chart does not define is a finding;
 //   - checks that the generated objects carry the topology the Mesh asks for:
 //     mesh ID, cluster name and network in the mesh config and in the env of
 //     an injected sidecar, the east-west gateway Service and its network label,

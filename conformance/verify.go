@@ -3,6 +3,7 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -61,26 +62,44 @@ func (v *clusterCheck) failf(rel, format string, a ...any) {
 	v.fail(rel, fmt.Errorf(format, a...))
 }
 
+// installFiles names, for the Mesh's installer, the directory of a
+// cluster's install inputs, its control-plane file, its east-west gateway
+// file and any other file every cluster needs there (Helm's base chart).
+func (v *clusterCheck) installFiles() (dir, controlPlane, eastWest string, others []string, what string) {
+	if v.mesh.UsesHelm() {
+		return compiler.HelmDir, compiler.IstiodValuesFile, compiler.EastWestGatewayValuesFile,
+			[]string{compiler.BaseValuesFile}, "values file (the istiod chart)"
+	}
+	return compiler.InstallDir, compiler.ControlPlaneFile, compiler.EastWestGatewayFile, nil, "IstioOperator"
+}
+
 func (v *clusterCheck) run() {
 	v.checkArtifacts()
-	install, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, compiler.InstallDir))
+	dir, controlPlane, eastWest, others, what := v.installFiles()
+	install, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, dir))
 	if err != nil {
-		v.fail(compiler.InstallDir, err)
+		v.fail(dir, err)
 		return
 	}
-	if !slices.Contains(install, compiler.ControlPlaneFile) {
-		v.failf(compiler.InstallDir, "no %s: every cluster needs a control plane IstioOperator", compiler.ControlPlaneFile)
+	if !slices.Contains(install, controlPlane) {
+		v.failf(dir, "no %s: every cluster needs a control plane %s", controlPlane, what)
 		v.installFailed = true
 	}
-	switch has, declared := slices.Contains(install, compiler.EastWestGatewayFile), v.cluster.EastWestGateway != nil; {
+	for _, name := range others {
+		if !slices.Contains(install, name) {
+			v.failf(dir, "no %s: every cluster needs it", name)
+			v.installFailed = true
+		}
+	}
+	switch has, declared := slices.Contains(install, eastWest), v.cluster.EastWestGateway != nil; {
 	case has && !declared:
-		v.failf(compiler.InstallDir, "%s is rendered, but the Mesh declares no east-west gateway in %s", compiler.EastWestGatewayFile, v.cluster.Name)
+		v.failf(dir, "%s is rendered, but the Mesh declares no east-west gateway in %s", eastWest, v.cluster.Name)
 	case !has && declared:
-		v.failf(compiler.InstallDir, "no %s, but the Mesh declares an east-west gateway in %s", compiler.EastWestGatewayFile, v.cluster.Name)
+		v.failf(dir, "no %s, but the Mesh declares an east-west gateway in %s", eastWest, v.cluster.Name)
 	}
 	for _, name := range install {
-		rel := compiler.InstallDir + "/" + name
-		objs, err := Generate(filepath.Join(v.root, v.file(rel)))
+		rel := dir + "/" + name
+		objs, err := v.install(dir, name)
 		if err != nil {
 			v.fail(rel, err)
 			v.installFailed = true
@@ -88,13 +107,13 @@ func (v *clusterCheck) run() {
 		}
 		v.installed = append(v.installed, objs...)
 		switch name {
-		case compiler.ControlPlaneFile:
+		case controlPlane:
 			if v.cluster.Role == compiler.RoleRemote {
 				v.checkRemote(rel, objs)
 			} else {
 				v.checkPrimary(rel, objs)
 			}
-		case compiler.EastWestGatewayFile:
+		case eastWest:
 			v.checkEastWestGateway(rel, objs)
 		}
 	}
@@ -108,7 +127,7 @@ func (v *clusterCheck) run() {
 		return
 	}
 	for _, e := range entries {
-		if !e.IsDir() || e.Name() == compiler.InstallDir {
+		if !e.IsDir() || e.Name() == compiler.InstallDir || e.Name() == compiler.HelmDir {
 			continue
 		}
 		names, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, e.Name()))
@@ -145,8 +164,11 @@ func (v *clusterCheck) checkArtifacts() {
 	for _, a := range compiler.ArtifactsFor(place) {
 		want[a.Dir+"/"+a.Name] = true
 	}
-	for _, dir := range []string{compiler.InstallDir, compiler.ManifestsDir} {
+	for _, dir := range []string{".", compiler.InstallDir, compiler.HelmDir, compiler.ManifestsDir} {
 		names, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, dir))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // each file it should hold is reported missing below
+		}
 		if err != nil {
 			v.fail(dir, err)
 			continue
@@ -161,6 +183,22 @@ func (v *clusterCheck) checkArtifacts() {
 	for _, rel := range slices.Sorted(maps.Keys(want)) {
 		v.failf(rel, "missing: meshc's artifact table says %s has it", v.cluster.Name)
 	}
+}
+
+// install generates the objects an install input in dir creates: Istio's
+// manifest generation for an IstioOperator, the chart its artifact row names
+// for Helm values.
+func (v *clusterCheck) install(dir, name string) ([]*unstructured.Unstructured, error) {
+	path := filepath.Join(v.root, v.file(dir+"/"+name))
+	if dir == compiler.InstallDir {
+		return Generate(path)
+	}
+	for _, a := range compiler.Artifacts {
+		if a.Dir == dir && a.Name == name && a.Apply == compiler.Helm {
+			return RenderChart(a.Chart, a.Release, path)
+		}
+	}
+	return nil, fmt.Errorf("no artifact of meshc's table says which chart %s holds values for", name)
 }
 
 // yamlFiles lists the .yaml files in dir, sorted.

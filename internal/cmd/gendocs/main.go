@@ -1,6 +1,7 @@
 // Command gendocs writes the files meshc generates from its own code:
 // docs/rules.md (from compiler.Rules, compiler.Guarantees and the invalid
-// cases), schema/mesh.schema.json and docs/input.md (from schema/mesh.cue). Run it with
+// cases), schema/mesh.schema.json and docs/input.md (from schema/mesh.cue), and
+// the version table of docs/helm.md (from compiler.IstioChanges). Run it with
 // go generate ./... from anywhere in the module; TestGeneratedFilesFresh
 // fails when a committed copy is stale.
 package main
@@ -29,6 +30,7 @@ var generated = map[string]func(root string) ([]byte, error){
 	},
 	"schema/mesh.schema.json": func(string) ([]byte, error) { return schema.JSONSchema() },
 	"docs/input.md":           inputDoc,
+	"docs/helm.md":            helmDoc,
 }
 
 func main() {

@@ -1,0 +1,110 @@
+package compiler_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/internal/meshgen"
+)
+
+// TestHelmRows keeps the Helm rows of the artifact table to the charts the
+// guides install from 1.24 on: base, istiod (profile remote on remotes, never
+// the istiod-remote chart of earlier releases) and gateway.
+func TestHelmRows(t *testing.T) {
+	charts := []string{compiler.ChartBase, compiler.ChartIstiod, compiler.ChartGateway}
+	for _, a := range compiler.Artifacts {
+		if (a.Apply == compiler.Helm) != (a.Dir == compiler.HelmDir) {
+			t.Errorf("%s/%s: Helm rows, and only they, live in %s/", a.Dir, a.Name, compiler.HelmDir)
+		}
+		if a.Apply == compiler.Helm && (!slices.Contains(charts, a.Chart) || a.Release == "") {
+			t.Errorf("%s/%s: chart %q release %q; want one of %v and a release", a.Dir, a.Name, a.Chart, a.Release, charts)
+		}
+	}
+}
+
+// removedValues are chart values Istio 1.27 removed (compiler.IstioChanges):
+// meshc must not emit them for any release, on either path.
+var removedValues = [][]string{
+	{"global", "multiCluster", "enabled"},
+	{"global", "multiCluster", "globalDomainSuffix"},
+	{"global", "multiCluster", "includeEnvoyFilter"},
+}
+
+// TestNoRemovedValues scans every rendered values file and IstioOperator of
+// the examples and of generated meshes on both paths.
+func TestNoRemovedValues(t *testing.T) {
+	inputs := map[string][]byte{}
+	for _, ex := range examples(t) {
+		inputs[ex] = mustRead(t, "../examples/"+ex+"/mesh.yaml")
+	}
+	for _, topo := range meshgen.Topologies {
+		s := meshgen.Shape{Topology: topo, Clusters: 12}
+		data := meshgen.Generate(s)
+		inputs[s.String()] = data
+		inputs[s.String()+"-helm"] = []byte(strings.Replace(string(data), "\nspec:\n", "\nspec:\n  installer: helm\n", 1))
+	}
+	for name, data := range inputs {
+		_, out, err := compiler.Compile("mesh.yaml", data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		checked := 0
+		for _, f := range out.Files {
+			var root []string
+			switch {
+			case strings.Contains(f.Path, "/"+compiler.HelmDir+"/"):
+			case strings.Contains(f.Path, "/"+compiler.InstallDir+"/"):
+				root = []string{"spec", "values"}
+			default:
+				continue
+			}
+			checked++
+			var doc map[string]any
+			if err := yaml.Unmarshal(f.Data, &doc); err != nil {
+				t.Fatalf("%s: %s: %v", name, f.Path, err)
+			}
+			for _, p := range removedValues {
+				if has(doc, append(slices.Clone(root), p...)) {
+					t.Errorf("%s: %s sets %s, which Istio 1.27 removed", name, f.Path, strings.Join(p, "."))
+				}
+			}
+			if strings.Contains(string(f.Data), "istiod-remote") {
+				t.Errorf("%s: %s names the istiod-remote chart, gone since Istio 1.24", name, f.Path)
+			}
+		}
+		if checked == 0 {
+			t.Errorf("%s: no values files or IstioOperators rendered", name)
+		}
+	}
+}
+
+func has(doc map[string]any, path []string) bool {
+	var v any = doc
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return false
+		}
+		if v, ok = m[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// TestIstioChanges checks the version table's bounds: inside the releases
+// meshc accepts, ordered, and every rule it names exists.
+func TestIstioChanges(t *testing.T) {
+	for _, c := range compiler.IstioChanges {
+		if c.Since != 0 && (c.Since < 24 || c.Since > 31) || c.Until != 0 && (c.Until < 25 || c.Until > 32) {
+			t.Errorf("%q: releases %s are outside 1.24–1.31", c.What, c.Releases())
+		}
+		if c.Rule != "" && !slices.ContainsFunc(compiler.Rules, func(r compiler.Rule) bool { return r.ID == c.Rule }) {
+			t.Errorf("%q: rule %s does not exist", c.What, c.Rule)
+		}
+	}
+}
