@@ -114,6 +114,12 @@ func controlPlaneFacts(t *testing.T, cluster string, objs []*unstructured.Unstru
 		if mc, err := meshConfig(objs); err == nil {
 			facts[cluster+": mesh config meshId"] = mc.GetDefaultConfig().GetMeshId()
 			facts[cluster+": mesh config trustDomain"] = mc.GetTrustDomain()
+			facts[cluster+": mesh config proxyMetadata ISTIO_META_DNS_CAPTURE"] = mc.GetDefaultConfig().GetProxyMetadata()["ISTIO_META_DNS_CAPTURE"]
+			for _, ss := range mc.GetServiceSettings() {
+				for _, h := range ss.GetHosts() {
+					facts[cluster+": mesh config serviceSettings "+h+" clusterLocal"] = fmt.Sprint(ss.GetSettings().GetClusterLocal())
+				}
+			}
 		} else {
 			t.Error(err)
 		}
