@@ -108,6 +108,12 @@ type Artifact struct {
 	// Chart and Release are, for Apply Helm, the chart of Istio's Helm
 	// repository the file holds values for and the release it installs.
 	Chart, Release string
+	// Wait is, for Apply Helm, helm's --wait: the next phase needs what the
+	// release runs to be ready (CRDs, istiod's webhooks), as istioctl
+	// install waits for it. Not on gateways: helm would also wait for the
+	// load balancer's address, which clusters without a load-balancer
+	// controller never assign, and nothing later in the plan needs it.
+	Wait bool
 }
 
 // Path is the artifact's path in the rendered tree for cluster.
@@ -131,11 +137,11 @@ var Artifacts = []*Artifact{
 	// The Helm path: the guides' Helm tabs, one values file per chart. base
 	// (CRDs and cluster-wide resources) goes in before any istiod.
 	{Dir: HelmDir, Name: BaseValuesFile, Template: "base.values.yaml.tmpl",
-		For: (*Placement).UsesHelm, Phase: PhaseBase, Apply: Helm, Chart: ChartBase, Release: ReleaseBase},
+		For: (*Placement).UsesHelm, Phase: PhaseBase, Apply: Helm, Chart: ChartBase, Release: ReleaseBase, Wait: true},
 	{Dir: HelmDir, Name: IstiodValuesFile, Template: "istiod-primary.values.yaml.tmpl",
-		For: both((*Placement).UsesHelm, (*Placement).IsPrimary), Phase: PhasePrimaries, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod},
+		For: both((*Placement).UsesHelm, (*Placement).IsPrimary), Phase: PhasePrimaries, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Wait: true},
 	{Dir: HelmDir, Name: IstiodValuesFile, Template: "istiod-remote.values.yaml.tmpl",
-		For: both((*Placement).UsesHelm, (*Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod},
+		For: both((*Placement).UsesHelm, (*Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Wait: true},
 	{Dir: HelmDir, Name: EastWestGatewayValuesFile, Template: "eastwest-gateway.values.yaml.tmpl",
 		For: allOf((*Placement).UsesHelm, (*Placement).IsPrimary, (*Placement).HasEastWestGateway), Phase: PhasePrimaryGateways,
 		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway},

@@ -243,10 +243,12 @@ func applyCommand(a *Artifact, p *Placement) string {
 	ctx := templates.Shell(c.Context)
 	switch a.Apply {
 	case Helm:
-		// --wait, as istioctl install waits: the next phase needs istiod's
-		// webhooks and the gateway's Service.
-		return fmt.Sprintf("helm upgrade --install %s %s/%s --version %s --namespace %s --kube-context %s --wait -f %s",
-			a.Release, HelmRepoName, a.Chart, templates.Shell(p.Mesh.Spec.Istio.Version), IstioNamespace, ctx, templates.Shell(a.Path(c.Name)))
+		wait := ""
+		if a.Wait {
+			wait = " --wait"
+		}
+		return fmt.Sprintf("helm upgrade --install %s %s/%s --version %s --namespace %s --kube-context %s%s -f %s",
+			a.Release, HelmRepoName, a.Chart, templates.Shell(p.Mesh.Spec.Istio.Version), IstioNamespace, ctx, wait, templates.Shell(a.Path(c.Name)))
 	case Istioctl:
 		return fmt.Sprintf("istioctl install -y --context=%s -f %s", ctx, templates.Shell(a.Path(c.Name)))
 	case Kubectl:

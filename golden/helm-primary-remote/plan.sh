@@ -34,7 +34,7 @@ echo '==> 4. Install the control plane of each primary'
 helm upgrade --install istiod istio/istiod --version 1.28.0 --namespace istio-system --kube-context cluster1 --wait -f cluster1/helm/istiod.values.yaml
 
 echo '==> 5. Install the east-west gateways of the primaries'
-helm upgrade --install istio-eastwestgateway istio/gateway --version 1.28.0 --namespace istio-system --kube-context cluster1 --wait -f cluster1/helm/eastwest-gateway.values.yaml
+helm upgrade --install istio-eastwestgateway istio/gateway --version 1.28.0 --namespace istio-system --kube-context cluster1 -f cluster1/helm/eastwest-gateway.values.yaml
 
 echo '==> 6. Expose services and istiod through the east-west gateways'
 kubectl --context=cluster1 apply -k cluster1/manifests
