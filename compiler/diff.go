@@ -60,6 +60,7 @@ func (d Difference) String() string {
 // `meshc render --check`, usable by any front end. A dir that does not exist
 // is an empty directory (every file missing).
 func Diff(out *Output, dir string) ([]Difference, error) {
+	out = out.Owned()
 	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
 		// WalkDir does not follow a symlinked root; out/ may be one.
 		if real, err := filepath.EvalSymlinks(dir); err == nil {

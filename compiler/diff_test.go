@@ -23,8 +23,8 @@ func TestDiff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(diffs) != len(out.Files) {
-		t.Fatalf("%d differences for a missing directory, want %d (every file missing)", len(diffs), len(out.Files))
+	if len(diffs) != len(out.Files)+1 {
+		t.Fatalf("%d differences for a missing directory, want %d (every file and the marker missing)", len(diffs), len(out.Files)+1)
 	}
 	for _, d := range diffs {
 		if d.Kind != compiler.Missing {

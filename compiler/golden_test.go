@@ -32,7 +32,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, exec := map[string]string{}, map[string]bool{}
-			for _, f := range out.Files {
+			for _, f := range out.Owned().Files {
 				got[f.Path] = string(f.Data)
 				exec[f.Path] = f.Mode&0o100 != 0
 			}

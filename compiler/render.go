@@ -28,6 +28,10 @@ type Output struct {
 	// Manifests lists, per cluster, the paths of its manifests/ resources
 	// in apply order (its kustomization's order): what meshc fn emits.
 	Manifests map[string][]string
+	// Mesh is the rendered mesh's metadata.name and Input the file it was
+	// loaded from: Write names the mesh in its ownership marker and never
+	// replaces a directory holding the input.
+	Mesh, Input string
 }
 
 // Lookup returns the file at path, or nil.
@@ -61,7 +65,7 @@ func Render(m *Mesh) (*Output, error) {
 	close(next)
 	wg.Wait()
 
-	out := &Output{Manifests: make(map[string][]string, len(m.Spec.Clusters))}
+	out := &Output{Manifests: make(map[string][]string, len(m.Spec.Clusters)), Mesh: m.Metadata.Name, Input: m.File}
 	for i := range perCluster {
 		if errs[i] != nil {
 			return nil, errs[i]

@@ -2,42 +2,32 @@ package compiler
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"meshc.dev/meshc/internal/atomicdir"
+	dirowner "meshc.dev/meshc/internal/owner"
 )
 
+// MarkerFile is the ownership marker Write puts at the top of the output,
+// naming the mesh; Write replaces only a directory that holds it.
+const MarkerFile = dirowner.MarkerFile
+
 // Write replaces dir with the rendered tree, atomically: files are written
-// into a fresh sibling directory that is renamed into place only when
-// complete, so a failed write leaves the previous output untouched and a
-// reader never sees half a tree.
+// into a fresh sibling directory, synced, and exchanged with dir only when
+// complete, so dir holds at every instant either the previous render or
+// the new one, and a failed write leaves the previous output untouched.
 //
-// dir belongs to meshc: anything else in it is removed. To keep a typo in -o
-// from deleting a user's work, Write refuses to replace an existing
-// non-empty directory that holds no meshc plan.
+// dir belongs to meshc: anything else in it is removed. So Write replaces
+// only a directory it can prove it wrote (its marker names this mesh),
+// never one holding the input file or a version-control checkout, and
+// says why it refuses. Concurrent Writes of one dir are serialised by a
+// lock; leftovers of an interrupted Write are cleaned up.
 func Write(out *Output, dir string) error {
 	dir = filepath.Clean(dir)
-	if err := checkReplaceable(dir); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return fmt.Errorf("creating output parent: %w", err)
-	}
-	files := make([]atomicdir.File, len(out.Files))
-	for i, f := range out.Files {
-		files[i] = atomicdir.File{Path: f.Path, Data: f.Data, Mode: cmp.Or(f.Mode, 0o644)}
-	}
-	if err := atomicdir.Replace(dir, 0o755, files); err != nil {
-		return fmt.Errorf("writing output: %w", err)
-	}
-	return nil
-}
-
-func checkReplaceable(dir string) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return fmt.Errorf("output directory: %w", err)
@@ -48,19 +38,49 @@ func checkReplaceable(dir string) error {
 	if abs == filepath.Dir(abs) {
 		return fmt.Errorf("output directory %s is a filesystem root", dir)
 	}
-	entries, err := os.ReadDir(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("output directory: %w", err)
-	case len(entries) == 0:
-		return nil
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("creating output parent: %w", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, PlanFile)); err != nil {
-		return fmt.Errorf("refusing to replace %s: it is not empty and holds no %s, so meshc did not write it", dir, PlanFile)
+	unlock, err := dirowner.Lock(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := atomicdir.Recover(dir); err != nil {
+		return fmt.Errorf("cleaning up an interrupted render: %w", err)
+	}
+	var inputs []string
+	if out.Input != "" {
+		inputs = append(inputs, out.Input)
+	}
+	if _, err := dirowner.Check(dir, dirowner.Render, out.Mesh, inputs...); err != nil {
+		return err
+	}
+	owned := out.Owned()
+	files := make([]atomicdir.File, len(owned.Files))
+	for i, f := range owned.Files {
+		files[i] = atomicdir.File{Path: f.Path, Data: f.Data, Mode: cmp.Or(f.Mode, 0o644)}
+	}
+	if err := atomicdir.Replace(dir, 0o755, files); err != nil {
+		return fmt.Errorf("writing output: %w", err)
 	}
 	return nil
+}
+
+// Owned is out as Write writes it: the rendered files and the ownership
+// marker, sorted by path. Diff compares a directory with it.
+func (o *Output) Owned() *Output {
+	files := make([]File, 0, len(o.Files)+1)
+	files = append(files, o.Files...)
+	files = append(files, File{Path: MarkerFile, Data: dirowner.Marker(dirowner.Render, o.Mesh)})
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return &Output{Files: files, Mesh: o.Mesh, Input: o.Input}
+}
+
+// Leftovers lists what an interrupted Write of dir left next to it; the next
+// Write removes them.
+func Leftovers(dir string) ([]string, error) {
+	return atomicdir.Leftovers(filepath.Clean(dir))
 }
 
 func isAncestor(dir, p string) bool {
