@@ -15,7 +15,14 @@ func (e *env) checkOutput(input string, out *compiler.Output, dir string) int {
 	if err != nil {
 		return e.fail("render --check", err)
 	}
-	if len(diffs) == 0 {
+	left, err := compiler.Leftovers(dir)
+	if err != nil {
+		return e.fail("render --check", err)
+	}
+	for _, l := range left {
+		fmt.Fprintf(e.stderr, "%s: left by an interrupted meshc render; the next render removes it\n", displayName(l))
+	}
+	if len(diffs) == 0 && len(left) == 0 {
 		return exitOK
 	}
 	shown := displayName(dir)
@@ -24,6 +31,11 @@ func (e *env) checkOutput(input string, out *compiler.Output, dir string) int {
 		d.Path = path.Join(shown, d.Path)
 		fmt.Fprintln(e.stderr, d.String())
 		count[d.Kind]++
+	}
+	if len(diffs) == 0 {
+		fmt.Fprintf(e.stderr, "meshc render --check: %s is up to date with %s, but an interrupted run left the directories above; run: meshc render %s -o %s\n",
+			shown, input, input, shown)
+		return exitInvalid
 	}
 	fmt.Fprintf(e.stderr, "meshc render --check: %s is out of date with %s (%d stale, %d missing, %d extra); run: meshc render %s -o %s\n",
 		shown, input, count[compiler.Stale], count[compiler.Missing], count[compiler.Extra], input, shown)
