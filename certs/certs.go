@@ -18,9 +18,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"meshc.dev/meshc/internal/atomicdir"
+	"meshc.dev/meshc/internal/owner"
 )
 
 // File names, as Istio's plug-in CA and tools/certs spell them.
@@ -77,6 +79,13 @@ type Options struct {
 	RootValidity, Validity time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Mesh is the name of the mesh (metadata.name), written into the
+	// directory's ownership marker: meshc writes only into a certificates
+	// directory whose marker names the mesh, or into a new or empty one.
+	Mesh string
+	// Inputs are files the run read (the Mesh file); a directory holding
+	// one is refused.
+	Inputs []string
 }
 
 // Status says what Generate did with one file or directory.
@@ -147,11 +156,151 @@ func Generate(opts Options) (*Result, error) {
 		}
 		seen[c] = true
 	}
-	if err := ensureDir(opts.Dir); err != nil {
+	if opts.Mesh == "" {
+		return nil, errors.New("the mesh's name is needed for the directory's ownership marker")
+	}
+	opts.Dir = filepath.Clean(opts.Dir)
+	if err := os.MkdirAll(filepath.Dir(opts.Dir), 0o755); err != nil {
 		return nil, fmt.Errorf("certificates directory: %w", err)
 	}
-
+	// One run at a time per directory: concurrent runs on an empty
+	// directory would each make a root and sign with it.
+	unlock, err := owner.Lock(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	fresh, err := prepareDir(opts)
+	if err != nil {
+		return nil, err
+	}
 	res := &Result{}
+	if fresh {
+		err = generateFresh(opts, res)
+	} else {
+		err = generateInto(opts, res)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Kept events were recorded before the root's; put the root first.
+	sortEvents(res.Events, opts.Clusters)
+	res.Findings, err = Verify(VerifyOptions{Dir: opts.Dir, Clusters: opts.Clusters, Now: opts.Now(), ExpiredOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("checking the result: %w", err)
+	}
+	return res, nil
+}
+
+// prepareDir cleans up after an interrupted run and decides whether the
+// directory is new (written whole, in one swap) or meshc's from an earlier
+// run (updated cluster by cluster). Anything else is refused.
+func prepareDir(opts Options) (fresh bool, err error) {
+	if wd, err := os.Getwd(); err == nil {
+		if abs, err := filepath.Abs(opts.Dir); err == nil && (abs == wd || strings.HasPrefix(wd, abs+string(filepath.Separator))) {
+			return false, fmt.Errorf("certificates directory %s contains the working directory; choose a directory of its own, such as certs/", opts.Dir)
+		}
+	}
+	if _, err := atomicdir.Recover(opts.Dir); err != nil {
+		return false, fmt.Errorf("cleaning up an interrupted run: %w", err)
+	}
+	state, err := owner.Check(opts.Dir, owner.Certs, opts.Mesh, opts.Inputs...)
+	var r *owner.Refusal
+	if errors.As(err, &r) && r.Unmarked && legacyLayout(opts.Dir) {
+		// Written by a meshc older than the marker: adopt it.
+		state, err = owner.Owned, writeFile(filepath.Join(opts.Dir, owner.MarkerFile), owner.Marker(owner.Certs, opts.Mesh), 0o644)
+	}
+	if err != nil {
+		return false, err
+	}
+	if state == owner.Owned {
+		if err := ensureDir(opts.Dir); err != nil {
+			return false, fmt.Errorf("certificates directory: %w", err)
+		}
+		entries, err := os.ReadDir(opts.Dir)
+		if err != nil {
+			return false, err
+		}
+		for _, e := range entries {
+			if base, ok := atomicdir.LeftoverOf(e.Name()); ok && e.IsDir() {
+				if _, err := atomicdir.Recover(filepath.Join(opts.Dir, base)); err != nil {
+					return false, fmt.Errorf("cleaning up an interrupted run: %w", err)
+				}
+			}
+		}
+	}
+	return state != owner.Owned, nil
+}
+
+// legacyLayout reports whether dir looks exactly like what meshc certs wrote
+// before it wrote a marker: a root certificate, perhaps its key, and
+// directories.
+func legacyLayout(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	root := false
+	for _, e := range entries {
+		switch {
+		case e.Name() == RootCertFile && e.Type().IsRegular():
+			root = true
+		case e.Name() == RootKeyFile && e.Type().IsRegular():
+		case e.IsDir() && dnsLabel.MatchString(e.Name()):
+		default:
+			return false
+		}
+	}
+	return root
+}
+
+// generateFresh writes a new directory whole: root, every intermediate and
+// the marker appear in one atomic swap, so a run killed at any point leaves
+// either no certificates or all of them, never a root key without its
+// certificate.
+func generateFresh(opts Options, res *Result) error {
+	var root *rootCA
+	var files []atomicdir.File
+	if opts.RootCert != "" {
+		r, err := readRoot(opts.RootCert, opts.RootKey)
+		if err != nil {
+			return fmt.Errorf("root CA: %w", err)
+		}
+		root = r
+		res.Events = append(res.Events, Event{Status: Copied, Path: filepath.Join(opts.Dir, RootCertFile)})
+	} else {
+		r, keyPEM, err := newRoot(opts)
+		if err != nil {
+			return fmt.Errorf("root CA: %w", err)
+		}
+		root = r
+		files = append(files, atomicdir.File{Path: RootKeyFile, Data: keyPEM, Mode: 0o600})
+		res.Events = append(res.Events, Event{Status: Created, Path: filepath.Join(opts.Dir, RootCertFile)})
+	}
+	files = append(files,
+		atomicdir.File{Path: RootCertFile, Data: root.pem, Mode: 0o644},
+		atomicdir.File{Path: owner.MarkerFile, Data: owner.Marker(owner.Certs, opts.Mesh), Mode: 0o644})
+	for _, c := range opts.Clusters {
+		cf, err := intermediateFiles(opts, root, c)
+		if err != nil {
+			return fmt.Errorf("cluster %s: %w", c, err)
+		}
+		for _, f := range cf {
+			f.Path = c + "/" + f.Path
+			files = append(files, f)
+		}
+		res.Events = append(res.Events, Event{Status: Created, Path: filepath.Join(opts.Dir, c), Cluster: c})
+	}
+	if err := atomicdir.Replace(opts.Dir, 0o700, files); err != nil {
+		return fmt.Errorf("writing %s: %w", opts.Dir, err)
+	}
+	return nil
+}
+
+// generateInto adds to a directory meshc wrote before: clusters without an
+// intermediate get one (each cluster's directory swapped in atomically),
+// the others are kept unless Force.
+func generateInto(opts Options, res *Result) error {
 	// Work out which clusters need a new intermediate before touching the
 	// root, so a run that changes nothing needs no root key.
 	var todo []string
@@ -159,7 +308,7 @@ func Generate(opts Options) (*Result, error) {
 		d := filepath.Join(opts.Dir, c)
 		switch empty, err := isEmptyDir(d); {
 		case err != nil:
-			return nil, fmt.Errorf("cluster %s: %w", c, err)
+			return fmt.Errorf("cluster %s: %w", c, err)
 		case !empty && !opts.Force:
 			res.Events = append(res.Events, Event{Status: Kept, Path: d, Cluster: c})
 		default:
@@ -169,16 +318,20 @@ func Generate(opts Options) (*Result, error) {
 
 	root, err := loadOrCreateRoot(opts, len(todo) > 0, res)
 	if err != nil {
-		return nil, fmt.Errorf("root CA: %w", err)
+		return fmt.Errorf("root CA: %w", err)
 	}
 	for _, c := range todo {
 		d := filepath.Join(opts.Dir, c)
 		existed, err := exists(d)
 		if err != nil {
-			return nil, fmt.Errorf("cluster %s: %w", c, err)
+			return fmt.Errorf("cluster %s: %w", c, err)
 		}
-		if err := writeIntermediate(opts, root, c, d); err != nil {
-			return nil, fmt.Errorf("cluster %s: %w", c, err)
+		files, err := intermediateFiles(opts, root, c)
+		if err == nil {
+			err = atomicdir.Replace(d, 0o700, files)
+		}
+		if err != nil {
+			return fmt.Errorf("cluster %s: %w", c, err)
 		}
 		st := Created
 		if existed {
@@ -186,13 +339,7 @@ func Generate(opts Options) (*Result, error) {
 		}
 		res.Events = append(res.Events, Event{Status: st, Path: d, Cluster: c})
 	}
-	// Kept events were recorded before the root's; put the root first.
-	sortEvents(res.Events, opts.Clusters)
-	res.Findings, err = Verify(VerifyOptions{Dir: opts.Dir, Clusters: opts.Clusters, Now: opts.Now(), ExpiredOnly: true})
-	if err != nil {
-		return nil, fmt.Errorf("checking the result: %w", err)
-	}
-	return res, nil
+	return nil
 }
 
 func sortEvents(ev []Event, order []string) {
@@ -347,12 +494,12 @@ func newRoot(opts Options) (*rootCA, []byte, error) {
 const caKeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment |
 	x509.KeyUsageKeyEncipherment | x509.KeyUsageCertSign
 
-// writeIntermediate issues cluster's intermediate and writes its directory
-// atomically: into a fresh sibling that replaces dir only when complete.
-func writeIntermediate(opts Options, root *rootCA, cluster, dir string) error {
+// intermediateFiles issues cluster's intermediate CA and returns the files
+// of its directory.
+func intermediateFiles(opts Options, root *rootCA, cluster string) ([]atomicdir.File, error) {
 	key, err := rsa.GenerateKey(rand.Reader, opts.KeyBits)
 	if err != nil {
-		return fmt.Errorf("generating key: %w", err)
+		return nil, fmt.Errorf("generating key: %w", err)
 	}
 	now := opts.Now()
 	notAfter := now.Add(opts.Validity)
@@ -376,11 +523,11 @@ func writeIntermediate(opts Options, root *rootCA, cluster, dir string) error {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, root.cert, key.Public(), root.key)
 	if err != nil {
-		return fmt.Errorf("signing intermediate: %w", err)
+		return nil, fmt.Errorf("signing intermediate: %w", err)
 	}
 	keyPEM, err := encodeKey(key)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	certPEM := encodeCert(der)
 	chain := append(bytes.Clone(certPEM), root.pem...)
@@ -400,7 +547,7 @@ func writeIntermediate(opts Options, root *rootCA, cluster, dir string) error {
 	for i, f := range files {
 		out[i] = atomicdir.File{Path: f.name, Data: f.data, Mode: f.mode}
 	}
-	return atomicdir.Replace(dir, 0o700, out)
+	return out, nil
 }
 
 // secretManifest is the cacerts Secret of the Istio plug-in CA task

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"meshc.dev/meshc/certs"
+	"meshc.dev/meshc/internal/owner"
 )
 
 // testBits keeps the tests fast: a 4096-bit key (the default, Istio's
@@ -39,7 +40,7 @@ func base(t *testing.T) string {
 			return
 		}
 		baseDir = filepath.Join(baseDir, "certs")
-		_, baseErr = certs.Generate(certs.Options{Dir: baseDir, Clusters: []string{"cluster1", "cluster2"}, KeyBits: testBits})
+		_, baseErr = certs.Generate(certs.Options{Mesh: "demo", Dir: baseDir, Clusters: []string{"cluster1", "cluster2"}, KeyBits: testBits})
 	})
 	if baseErr != nil {
 		t.Fatal(baseErr)
@@ -184,11 +185,12 @@ func TestModes(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil { // a directory the user made, too open
 		t.Fatal(err)
 	}
-	if _, err := certs.Generate(certs.Options{Dir: dir, Clusters: []string{"c1"}, KeyBits: testBits}); err != nil {
+	if _, err := certs.Generate(certs.Options{Mesh: "demo", Dir: dir, Clusters: []string{"c1"}, KeyBits: testBits}); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]fs.FileMode{
 		".":                 0o700,
+		owner.MarkerFile:    0o644,
 		certs.RootKeyFile:   0o600,
 		certs.RootCertFile:  0o644,
 		"c1":                0o700,
@@ -221,7 +223,7 @@ func TestRerun(t *testing.T) {
 	rootKeyBefore := read(t, filepath.Join(dir, certs.RootKeyFile))
 	key1 := read(t, filepath.Join(dir, "cluster1", certs.CAKeyFile))
 
-	res, err := certs.Generate(certs.Options{Dir: dir, Clusters: []string{"cluster1", "cluster2", "cluster3"}, KeyBits: testBits})
+	res, err := certs.Generate(certs.Options{Mesh: "demo", Dir: dir, Clusters: []string{"cluster1", "cluster2", "cluster3"}, KeyBits: testBits})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +251,7 @@ func TestRerun(t *testing.T) {
 		t.Errorf("cluster3 does not join the existing trust: %v %v", findings, err)
 	}
 
-	res, err = certs.Generate(certs.Options{Dir: dir, Clusters: []string{"cluster1"}, KeyBits: testBits, Force: true})
+	res, err = certs.Generate(certs.Options{Mesh: "demo", Dir: dir, Clusters: []string{"cluster1"}, KeyBits: testBits, Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +275,7 @@ func TestRootByPath(t *testing.T) {
 	src := base(t)
 	dir := filepath.Join(t.TempDir(), "certs")
 	opts := certs.Options{
-		Dir: dir, Clusters: []string{"edge"}, KeyBits: testBits,
+		Mesh: "demo", Dir: dir, Clusters: []string{"edge"}, KeyBits: testBits,
 		RootCert: filepath.Join(src, certs.RootCertFile), RootKey: filepath.Join(src, certs.RootKeyFile),
 	}
 	if _, err := certs.Generate(opts); err != nil {
@@ -290,7 +292,7 @@ func TestRootByPath(t *testing.T) {
 	}
 
 	other := filepath.Join(t.TempDir(), "other")
-	if _, err := certs.Generate(certs.Options{Dir: other, KeyBits: testBits}); err != nil {
+	if _, err := certs.Generate(certs.Options{Mesh: "demo", Dir: other, KeyBits: testBits}); err != nil {
 		t.Fatal(err)
 	}
 	opts.Dir = other
@@ -299,19 +301,29 @@ func TestRootByPath(t *testing.T) {
 	}
 }
 
-// TestNeverOverwritesAKey refuses to create a root over a lone root key.
+// TestNeverOverwritesAKey refuses to create a root over a lone root key:
+// in a directory that is not meshc's, and in one that is.
 func TestNeverOverwritesAKey(t *testing.T) {
-	dir := t.TempDir()
-	keyPath := filepath.Join(dir, certs.RootKeyFile)
-	if err := os.WriteFile(keyPath, []byte("precious"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err := certs.Generate(certs.Options{Dir: dir, Clusters: []string{"c1"}, KeyBits: testBits, Force: true})
-	if err == nil || !strings.Contains(err.Error(), "will not overwrite a key") {
-		t.Errorf("err = %v", err)
-	}
-	if string(read(t, keyPath)) != "precious" {
-		t.Error("the key was overwritten")
+	for _, marked := range []bool{false, true} {
+		dir := t.TempDir()
+		keyPath := filepath.Join(dir, certs.RootKeyFile)
+		if err := os.WriteFile(keyPath, []byte("precious"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		want := "holds no .meshc marker"
+		if marked {
+			if err := os.WriteFile(filepath.Join(dir, owner.MarkerFile), owner.Marker(owner.Certs, "demo"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			want = "will not overwrite a key"
+		}
+		_, err := certs.Generate(certs.Options{Mesh: "demo", Dir: dir, Clusters: []string{"c1"}, KeyBits: testBits, Force: true})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("marked=%v: err = %v, want %q", marked, err, want)
+		}
+		if string(read(t, keyPath)) != "precious" {
+			t.Error("the key was overwritten")
+		}
 	}
 }
 
@@ -320,7 +332,7 @@ func TestNeverOverwritesAKey(t *testing.T) {
 func TestCheckFindsTrustMistakes(t *testing.T) {
 	dir := base(t)
 	foreign := filepath.Join(t.TempDir(), "foreign")
-	if _, err := certs.Generate(certs.Options{Dir: foreign, Clusters: []string{"cluster3"}, KeyBits: testBits}); err != nil {
+	if _, err := certs.Generate(certs.Options{Mesh: "demo", Dir: foreign, Clusters: []string{"cluster3"}, KeyBits: testBits}); err != nil {
 		t.Fatal(err)
 	}
 	// cluster3's intermediate comes from another root.
@@ -370,7 +382,7 @@ func TestCheckFindsTrustMistakes(t *testing.T) {
 func TestCheckExpiry(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "certs")
 	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	res, err := certs.Generate(certs.Options{Dir: dir, Clusters: []string{"soon"}, KeyBits: testBits,
+	res, err := certs.Generate(certs.Options{Mesh: "demo", Dir: dir, Clusters: []string{"soon"}, KeyBits: testBits,
 		Validity: 10 * 24 * time.Hour, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -403,7 +415,7 @@ func TestCheckExpiry(t *testing.T) {
 		t.Errorf("after expiry (-want +got):\n%s", diff)
 	}
 	// A re-run after expiry keeps the intermediate but reports it expired.
-	res, err = certs.Generate(certs.Options{Dir: dir, Clusters: []string{"soon"}, KeyBits: testBits,
+	res, err = certs.Generate(certs.Options{Mesh: "demo", Dir: dir, Clusters: []string{"soon"}, KeyBits: testBits,
 		Now: func() time.Time { return now.Add(20 * 24 * time.Hour) }})
 	if err != nil {
 		t.Fatal(err)
@@ -434,7 +446,7 @@ func TestGenerateReportsBrokenKept(t *testing.T) {
 	if err := os.Chmod(key, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := certs.Generate(certs.Options{Dir: dir, Clusters: []string{"cluster1", "cluster2"}, KeyBits: testBits})
+	res, err := certs.Generate(certs.Options{Mesh: "demo", Dir: dir, Clusters: []string{"cluster1", "cluster2"}, KeyBits: testBits})
 	if err != nil {
 		t.Fatal(err)
 	}

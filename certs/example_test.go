@@ -18,7 +18,7 @@ func ExampleGenerate() {
 	defer os.RemoveAll(tmp)
 	dir := filepath.Join(tmp, "certs")
 
-	res, err := certs.Generate(certs.Options{Dir: dir, Clusters: []string{"cluster1", "cluster2"}, KeyBits: 2048})
+	res, err := certs.Generate(certs.Options{Mesh: "demo", Dir: dir, Clusters: []string{"cluster1", "cluster2"}, KeyBits: 2048})
 	if err != nil {
 		panic(err)
 	}

@@ -32,7 +32,7 @@ func TestExamples(t *testing.T) {
 				clusters = append(clusters, c.Name)
 			}
 			dir := filepath.Join(t.TempDir(), "certs")
-			_, err = certs.Generate(certs.Options{Dir: dir, Clusters: clusters, KeyBits: testBits,
+			_, err = certs.Generate(certs.Options{Mesh: "demo", Dir: dir, Clusters: clusters, KeyBits: testBits,
 				RootCert: filepath.Join(src, certs.RootCertFile), RootKey: filepath.Join(src, certs.RootKeyFile)})
 			if err != nil {
 				t.Fatal(err)

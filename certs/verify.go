@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"meshc.dev/meshc/internal/atomicdir"
 )
 
 // DefaultExpiryWindow is how far ahead Verify warns about expiry: 30 days,
@@ -71,6 +73,14 @@ func Verify(opts VerifyOptions) ([]Finding, error) {
 	for _, e := range entries {
 		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
 			dirs[e.Name()] = true
+		}
+		if _, ok := atomicdir.LeftoverOf(e.Name()); ok && e.IsDir() {
+			c.add(filepath.Join(opts.Dir, e.Name()), "left by an interrupted meshc certs run (it may hold private keys); the next meshc certs removes it")
+		}
+	}
+	if left, err := atomicdir.Leftovers(opts.Dir); err == nil {
+		for _, l := range left {
+			c.add(l, "left by an interrupted meshc certs run (it may hold private keys); the next meshc certs removes it")
 		}
 	}
 	for _, name := range opts.Clusters {

@@ -8,6 +8,7 @@ import (
 
 	"meshc.dev/meshc/certs"
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/internal/owner"
 )
 
 func newCertsCmd(e *env) *command {
@@ -27,6 +28,7 @@ func newCertsCmd(e *env) *command {
 
 	c.run = func(args []string) int {
 		var clusters []string
+		var mesh string
 		if *file != "" {
 			name, data, code := e.read(*file)
 			if code != exitOK {
@@ -36,6 +38,7 @@ func newCertsCmd(e *env) *command {
 			if err != nil {
 				return e.fail("certs", err)
 			}
+			mesh = m.Metadata.Name
 			for _, cl := range m.Spec.Clusters {
 				clusters = append(clusters, cl.Name)
 			}
@@ -71,6 +74,7 @@ func newCertsCmd(e *env) *command {
 		res, err := certs.Generate(certs.Options{
 			Dir: *dir, Clusters: clusters, Force: *force, KeyBits: *keySize,
 			RootCert: *rootCert, RootKey: *rootKey,
+			Mesh: mesh, Inputs: []string{*file},
 			RootValidity: time.Duration(*rootDays) * 24 * time.Hour,
 			Validity:     time.Duration(*days) * 24 * time.Hour,
 		})
@@ -107,6 +111,9 @@ func renderOutputAround(dir string) string {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(abs, compiler.PlanFile)); err == nil {
+			return abs
+		}
+		if kind, _, _ := owner.ReadMarker(abs); kind == owner.Render {
 			return abs
 		}
 		parent := filepath.Dir(abs)

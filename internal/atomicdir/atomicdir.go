@@ -151,6 +151,21 @@ func Leftovers(dir string) ([]string, error) {
 	return out, nil
 }
 
+// LeftoverOf reports whether name is the name of a directory Replace
+// creates next to a directory, and of which one: ".out.meshc-new-123" is a
+// leftover of "out".
+func LeftoverOf(name string) (base string, ok bool) {
+	if !strings.HasPrefix(name, ".") {
+		return "", false
+	}
+	for _, infix := range []string{newInfix, oldInfix} {
+		if i := strings.LastIndex(name, infix); i > 1 {
+			return name[1:i], true
+		}
+	}
+	return "", false
+}
+
 // Recover undoes what an interrupted Replace of dir left: when dir is
 // missing but its previous tree was moved aside, that tree is moved back;
 // every other leftover is removed. It returns the leftovers it found.

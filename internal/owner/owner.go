@@ -40,6 +40,14 @@ const (
 	Certs Kind = "certs"
 )
 
+// hint is a directory name to suggest for kind.
+func (k Kind) hint() string {
+	if k == Certs {
+		return "certs/"
+	}
+	return "out/"
+}
+
 func (k Kind) String() string {
 	if k == Certs {
 		return "a meshc certificates directory"
@@ -68,6 +76,10 @@ var vcsDirs = []string{".git", ".hg", ".svn", ".bzr", ".jj", "_darcs", ".pijul",
 type Refusal struct {
 	Dir    string
 	Reason string
+	// Unmarked is set when the only objection is a missing marker, so a
+	// caller that recognises an older meshc's layout may adopt the
+	// directory.
+	Unmarked bool
 }
 
 func (r *Refusal) Error() string { return fmt.Sprintf("refusing to write %s: %s", r.Dir, r.Reason) }
@@ -98,7 +110,7 @@ func Check(dir string, kind Kind, mesh string, inputs ...string) (State, error) 
 	case err != nil:
 		return 0, err
 	case !fi.IsDir():
-		return 0, &Refusal{dir, "it is not a directory"}
+		return 0, &Refusal{Dir: dir, Reason: "it is not a directory"}
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -110,26 +122,26 @@ func Check(dir string, kind Kind, mesh string, inputs ...string) (State, error) 
 	for _, e := range entries {
 		for _, v := range vcsDirs {
 			if e.Name() == v {
-				return 0, &Refusal{dir, fmt.Sprintf("it holds %s, a version-control directory; meshc never writes into a checkout, choose a directory of its own, such as out/", v)}
+				return 0, &Refusal{Dir: dir, Reason: fmt.Sprintf("it holds %s, a version-control directory; meshc never writes into a checkout, choose a directory of its own, such as %s", v, kind.hint())}
 			}
 		}
 	}
 	for _, in := range inputs {
 		if inside(dir, in) {
-			return 0, &Refusal{dir, fmt.Sprintf("it holds %s, which meshc reads; choose a directory of its own, such as out/", in)}
+			return 0, &Refusal{Dir: dir, Reason: fmt.Sprintf("it holds %s, which meshc reads; choose a directory of its own, such as %s", in, kind.hint())}
 		}
 	}
 	got, gotMesh, err := ReadMarker(dir)
 	if err != nil {
-		return 0, &Refusal{dir, fmt.Sprintf("it is not empty and its %s cannot be read (%v), so meshc cannot prove it wrote it", MarkerFile, err)}
+		return 0, &Refusal{Dir: dir, Reason: fmt.Sprintf("it is not empty and its %s cannot be read (%v), so meshc cannot prove it wrote it", MarkerFile, err)}
 	}
 	switch {
 	case got == "":
-		return 0, &Refusal{dir, fmt.Sprintf("it is not empty and holds no %s marker, so meshc cannot prove it wrote it; move its files away or choose another directory (output of a meshc older than the marker: delete it and run again)", MarkerFile)}
+		return 0, &Refusal{Dir: dir, Unmarked: true, Reason: fmt.Sprintf("it is not empty and holds no %s marker, so meshc cannot prove it wrote it; move its files away or choose another directory (output of a meshc older than the marker: delete it and run again)", MarkerFile)}
 	case got != kind:
-		return 0, &Refusal{dir, fmt.Sprintf("its %s says it is %s, not %s", MarkerFile, got, kind)}
+		return 0, &Refusal{Dir: dir, Reason: fmt.Sprintf("its %s says it is %s, not %s", MarkerFile, got, kind)}
 	case gotMesh != mesh:
-		return 0, &Refusal{dir, fmt.Sprintf("its %s says meshc wrote it for mesh %q, not %q; choose another directory", MarkerFile, gotMesh, mesh)}
+		return 0, &Refusal{Dir: dir, Reason: fmt.Sprintf("its %s says meshc wrote it for mesh %q, not %q; choose another directory", MarkerFile, gotMesh, mesh)}
 	}
 	return Owned, nil
 }
