@@ -33,10 +33,10 @@ func cueBaselineLimit(t meshgen.Topology) int {
 func eachShape(b *testing.B, limit func(meshgen.Topology) int, f func(b *testing.B, data []byte)) {
 	for _, topo := range meshgen.Topologies {
 		for _, n := range benchSizes {
-			if limit != nil && n > limit(topo) {
-				continue
-			}
 			s := meshgen.Shape{Topology: topo, Clusters: n}
+			if limit != nil && n > limit(topo) || s.RemoteSecrets() > compiler.MaxRemoteSecrets {
+				continue // a 1000-primary mesh is refused (MaxRemoteSecrets)
+			}
 			data := meshgen.Generate(s)
 			b.Run(s.String(), func(b *testing.B) {
 				b.ReportAllocs()

@@ -52,10 +52,8 @@ func ReadInput(r io.Reader) ([]byte, error) {
 	return data, nil
 }
 
-// Load parses data as a Mesh document, checks it against the embedded CUE
-// schema and applies the schema's defaults. filename is only used in
-// positions. Problems with the input are returned as Problems, all at once.
-func Load(filename string, data []byte) (*Mesh, error) {
+// load is Load without the limits on what it reports (limits.go).
+func load(filename string, data []byte) (*Mesh, error) {
 	if ps := checkBytes(filename, data); ps != nil {
 		return nil, ps
 	}
@@ -87,15 +85,27 @@ func Load(filename string, data []byte) (*Mesh, error) {
 		}}
 	}
 
-	var ps Problems
-	structural(filename, doc, newSchemaNode(def), cue.Path{}, &ps)
+	var found problemList
+	structural(filename, doc, newSchemaNode(def), cue.Path{}, &found)
+	if found.full() {
+		// Past MaxProblems, CUE's report of them (quadratic in their
+		// number) would tell nothing more.
+		return nil, found.list()
+	}
+	ps := found.ps
 	unified := def.Unify(doc)
-	if err := unified.Validate(cue.Concrete(true), cue.All()); err != nil {
-		ps = append(ps, translate(err, doc, def)...)
+	errs := validate(unified)
+	if len(errs) == 0 {
+		if err := unified.Validate(cue.Concrete(true), cue.All()); err != nil {
+			errs = cueerrors.Errors(err)
+		}
+	}
+	if len(errs) > 0 {
+		ps = append(ps, translate(errs, doc, def)...)
 		if len(ps) == 0 {
 			// Every CUE error was one the structural walk should have named;
 			// never let input fail silently.
-			ps = fromCUE(err, filename)
+			ps = fromCUE(errs[0], filename)
 		}
 	}
 	if len(ps) > 0 {
@@ -129,43 +139,54 @@ func decodeMesh(js []byte, m *Mesh) error {
 	return nil
 }
 
-// checkBytes rejects input that is not worth parsing, with a position.
+// checkBytes rejects input that is not worth parsing, with a position: too
+// large, empty, not UTF-8, or holding a raw control character (which the
+// YAML parser rejects without saying where) or another UnsafeRune.
 func checkBytes(filename string, data []byte) Problems {
 	at := func(off int, msg string) Problems {
-		line, col := 1, 1
-		for _, b := range data[:off] {
-			if b == '\n' {
-				line, col = line+1, 1
-			} else {
-				col++
-			}
-		}
-		return Problems{{Pos: token.Position{Filename: filename, Line: line, Column: col}, Message: msg}}
+		return Problems{{Pos: bytePos(filename, data, off), Message: msg}}
 	}
 	switch {
 	case len(data) > MaxInputSize:
 		return at(0, fmt.Sprintf("input exceeds %d bytes (%d MiB), the most meshc reads; a Mesh document is far smaller", MaxInputSize, MaxInputSize>>20))
 	case len(bytes.TrimSpace(data)) == 0:
 		return at(0, "file is empty; expected a Mesh document")
-	case !utf8.Valid(data):
-		off := 0
-		for off < len(data) {
-			r, n := utf8.DecodeRune(data[off:])
-			if r == utf8.RuneError && n <= 1 {
-				break
+	}
+	for off := 0; off < len(data); {
+		b := data[off]
+		if b < utf8.RuneSelf {
+			if (b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7f {
+				return at(off, fmt.Sprintf("input holds %s; only printable characters are allowed", runeName(rune(b))))
 			}
-			off += n
+			off++
+			continue
 		}
-		return at(off, "input is not valid UTF-8")
+		r, n := utf8.DecodeRune(data[off:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			return at(off, "input is not valid UTF-8")
+		case r == '\ufeff' && off == 0: // a byte-order mark may start the file
+		case UnsafeRune(r):
+			return at(off, fmt.Sprintf("input holds %s; only printable characters are allowed", runeName(r)))
+		}
+		off += n
 	}
 	return nil
+}
+
+// bytePos is the line and column of byte off in data, the column counted in
+// characters as the YAML parser counts it.
+func bytePos(filename string, data []byte, off int) token.Position {
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	start := bytes.LastIndexByte(data[:off], '\n') + 1
+	return token.Position{Filename: filename, Line: line, Column: 1 + utf8.RuneCount(data[start:off])}
 }
 
 // structural walks the input next to the schema, reporting unknown fields
 // (with a suggestion for near misses) and missing required fields. CUE
 // reports these too, but stops at the first conflict in a struct and cannot
 // suggest a fix; the walk sees every field.
-func structural(filename string, doc cue.Value, def *schemaNode, path cue.Path, ps *Problems) {
+func structural(filename string, doc cue.Value, def *schemaNode, path cue.Path, ps *problemList) {
 	switch doc.IncompleteKind() {
 	case cue.StructKind:
 		known, required, ok := def.structFields()
@@ -186,18 +207,22 @@ func structural(filename string, doc cue.Value, def *schemaNode, path cue.Path, 
 				if def.v.Allows(cue.Str(name)) {
 					continue // a pattern field, e.g. a label
 				}
+				if ps.full() {
+					ps.more++ // counted, not worded
+					continue
+				}
 				names := make([]string, 0, len(known))
 				for k := range known {
 					names = append(names, k)
 				}
 				slices.Sort(names)
-				msg := fmt.Sprintf("unknown field %q", name)
+				msg := "unknown field " + Quote(name)
 				if s := suggest(name, names); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)
 				} else {
 					msg += fmt.Sprintf(" (allowed: %s)", strings.Join(names, ", "))
 				}
-				*ps = append(*ps, Problem{Pos: keyPos(fields), Path: pathString(sub), Message: msg})
+				ps.add(Problem{Pos: keyPos(fields), Path: pathString(sub), Message: msg})
 				continue
 			}
 			structural(filename, fields.Value(), sdef, sub, ps)
@@ -209,7 +234,7 @@ func structural(filename string, doc cue.Value, def *schemaNode, path cue.Path, 
 					// The document root has no position of its own.
 					pos = token.Position{Filename: filename, Line: 1, Column: 1}
 				}
-				*ps = append(*ps, Problem{
+				ps.add(Problem{
 					Pos:     pos,
 					Path:    pathString(path),
 					Message: fmt.Sprintf("missing required field %q", name),
@@ -298,14 +323,14 @@ func keyPos(it *cue.Iterator) token.Position {
 
 // translate turns CUE's errors into Problems with meshc's wording: the path,
 // what the schema expects and what the input holds.
-func translate(err error, doc, def cue.Value) Problems {
+func translate(errs []cueerrors.Error, doc, def cue.Value) Problems {
 	type group struct {
 		path cue.Path
 		errs []cueerrors.Error
 	}
 	var order []string
 	groups := map[string]*group{}
-	for _, e := range cueerrors.Errors(err) {
+	for _, e := range errs {
 		format, _ := e.Msg()
 		switch {
 		case strings.Contains(format, "field not allowed"),
@@ -420,6 +445,10 @@ func literal(v cue.Value) string {
 		return "a list"
 	case cue.NullKind:
 		return "null (an empty value)"
+	case cue.StringKind:
+		if s, err := v.String(); err == nil {
+			return Quote(s)
+		}
 	}
 	return fmt.Sprint(v)
 }
@@ -557,6 +586,12 @@ func pathString(p cue.Path) string {
 	for _, s := range p.Selectors() {
 		if s.Type() == cue.IndexLabel {
 			fmt.Fprintf(&b, "[%d]", s.Index())
+			continue
+		}
+		if u := s.Unquoted(); !plainKey(u) {
+			// A key with a newline, a dot or a megabyte of text must not
+			// break the one-line message or the path's syntax.
+			fmt.Fprintf(&b, "[%s]", Quote(u))
 			continue
 		}
 		if b.Len() > 0 {

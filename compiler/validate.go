@@ -166,7 +166,7 @@ func Validate(m *Mesh) Problems {
 		})
 	}
 	ps.Sort()
-	return ps
+	return ps.limit()
 }
 
 func clusterPath(i int, field string) string {
@@ -211,7 +211,7 @@ func checkUndeclaredNetwork(m *Mesh, report func(string, string, ...any)) {
 	}
 	for i, c := range m.Spec.Clusters {
 		if !declared[c.Network] {
-			msg := fmt.Sprintf("network %q is not declared (declared: %s)", c.Network, strings.Join(names, ", "))
+			msg := fmt.Sprintf("network %q is not declared (declared: %s)", c.Network, listNames(names))
 			if s := suggest(c.Network, names); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
@@ -280,7 +280,7 @@ func checkRemoteWithoutPrimary(m *Mesh, report func(string, string, ...any)) {
 			primaries = append(primaries, c.Name)
 		}
 	}
-	hint := "primaries: " + strings.Join(primaries, ", ")
+	hint := "primaries: " + listNames(primaries)
 	if len(primaries) == 0 {
 		hint = "the mesh has no primary; make at least one cluster a primary"
 	}
@@ -379,13 +379,13 @@ func addressProblem(addr string) string {
 	looksIP := strings.Contains(addr, ":") || strings.Trim(addr, "0123456789.") == ""
 	if !looksIP {
 		if addr == "localhost" || strings.HasSuffix(addr, ".localhost") {
-			return fmt.Sprintf("%q is a loopback name; other clusters cannot reach it", addr)
+			return fmt.Sprintf("%s is a loopback name; other clusters cannot reach it", Quote(addr))
 		}
 		return ""
 	}
 	ip, err := netip.ParseAddr(addr)
 	if err != nil {
-		return fmt.Sprintf("%q is not a valid IP address", addr)
+		return fmt.Sprintf("%s is not a valid IP address", Quote(addr))
 	}
 	switch {
 	case ip.IsLoopback():
@@ -405,11 +405,11 @@ func checkUnreachableAPIServer(m *Mesh, report func(string, string, ...any)) {
 		}
 		u, err := url.Parse(c.APIServer)
 		if err != nil || u.Hostname() == "" {
-			report(clusterPath(i, "apiServer"), "%q is not a URL with a host", c.APIServer)
+			report(clusterPath(i, "apiServer"), "%s is not a URL with a host", Quote(c.APIServer))
 			continue
 		}
 		if msg := addressProblem(u.Hostname()); msg != "" {
-			report(clusterPath(i, "apiServer"), "%q: %s (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach)", c.APIServer, msg)
+			report(clusterPath(i, "apiServer"), "%s: %s (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach)", Quote(c.APIServer), msg)
 		}
 	}
 }
@@ -445,7 +445,7 @@ func checkDuplicateContext(m *Mesh, report func(string, string, ...any)) {
 		}
 		names[c.Name] = true
 		if other, ok := first[c.Context]; ok {
-			report(clusterPath(i, "context"), "cluster %q uses kubeconfig context %q, already used by cluster %q; each cluster needs its own context", c.Name, c.Context, other)
+			report(clusterPath(i, "context"), "cluster %q uses kubeconfig context %s, already used by cluster %q; each cluster needs its own context", c.Name, Quote(c.Context), other)
 			continue
 		}
 		first[c.Context] = c.Name
@@ -456,5 +456,5 @@ func plural(noun string, names []string) string {
 	if len(names) == 1 {
 		return fmt.Sprintf("%s %s", noun, names[0])
 	}
-	return fmt.Sprintf("%ss %s", noun, strings.Join(names, ", "))
+	return fmt.Sprintf("%ss %s", noun, listNames(names))
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"cuelang.org/go/cue/token"
 	"go.yaml.in/yaml/v3"
@@ -54,7 +55,7 @@ func checkYAML(filename string, data []byte) Problems {
 		case 1:
 			w := &yamlWalker{at: at}
 			w.walk(doc, "", 0)
-			ps = append(ps, w.ps...)
+			ps = append(ps, w.ps.list()...)
 		case 2:
 			second = doc
 		}
@@ -90,7 +91,7 @@ var depthMessage = fmt.Sprintf("input nests more than %d levels deep; no Mesh do
 
 type yamlWalker struct {
 	at   func(*yaml.Node) token.Position
-	ps   Problems
+	ps   problemList
 	deep bool
 }
 
@@ -102,28 +103,47 @@ func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) {
 	}
 	if depth > MaxDepth {
 		w.deep = true
-		w.ps = append(w.ps, Problem{Pos: w.at(n), Path: path, Message: depthMessage})
+		w.ps.add(Problem{Pos: w.at(n), Path: path, Message: depthMessage})
 		return
 	}
 	switch n.Kind {
+	case yaml.ScalarNode:
+		// Annotation values are carried, never written into a script or a
+		// plan; kustomize's own hold newlines.
+		if !strings.HasPrefix(path, "metadata.annotations.") && !strings.HasPrefix(path, "metadata.annotations[") {
+			w.text(n, path)
+		}
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
 			w.walk(c, path, depth)
 		}
 	case yaml.SequenceNode:
+		if len(n.Content) > MaxItems {
+			w.deep = true
+			w.ps.add(Problem{Pos: w.at(n.Content[MaxItems]), Path: fmt.Sprintf("%s[%d]", path, MaxItems),
+				Message: fmt.Sprintf("list has %d items; meshc reads at most %d (MaxItems) in one list", len(n.Content), MaxItems)})
+			return
+		}
 		for i, c := range n.Content {
 			w.walk(c, fmt.Sprintf("%s[%d]", path, i), depth+1)
 		}
 	case yaml.MappingNode:
+		if len(n.Content)/2 > MaxKeys {
+			w.deep = true
+			w.ps.add(Problem{Pos: w.at(n.Content[2*MaxKeys]), Path: path,
+				Message: fmt.Sprintf("mapping has %d keys; meshc reads at most %d (MaxKeys) in one mapping, and a Mesh needs about ten", len(n.Content)/2, MaxKeys)})
+			return
+		}
 		first := map[string]*yaml.Node{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			sub := path
 			if k.Kind == yaml.ScalarNode {
+				w.text(k, path)
 				sub = joinKey(path, k.Value)
 				if prev, ok := first[k.Value]; ok {
-					w.ps = append(w.ps, Problem{Pos: w.at(k), Path: sub, First: w.at(prev),
-						Message: fmt.Sprintf("duplicate key %q; each key may appear once in a mapping", k.Value)})
+					w.ps.add(Problem{Pos: w.at(k), Path: sub, First: w.at(prev),
+						Message: fmt.Sprintf("duplicate key %s; each key may appear once in a mapping", Quote(k.Value))})
 				} else {
 					first[k.Value] = k
 				}
@@ -133,7 +153,18 @@ func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) {
 	}
 }
 
+// text reports a key or value holding an UnsafeRune: an escape such as
+// "\v" or "\u2028" in a quoted scalar, which the byte check cannot see.
+func (w *yamlWalker) text(n *yaml.Node, path string) {
+	if err := CheckText(n.Value); err != nil {
+		w.ps.add(Problem{Pos: w.at(n), Path: path, Message: err.Error()})
+	}
+}
+
 func joinKey(path, key string) string {
+	if !plainKey(key) {
+		return path + "[" + Quote(key) + "]"
+	}
 	if path == "" {
 		return key
 	}

@@ -2,6 +2,7 @@ package meshgen_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"meshc.dev/meshc/compiler"
@@ -20,6 +21,12 @@ func TestGenerateIsValid(t *testing.T) {
 					t.Fatal("two calls returned different bytes")
 				}
 				m, err := compiler.Vet("mesh.yaml", data)
+				if s.RemoteSecrets() > compiler.MaxRemoteSecrets {
+					if err == nil || !strings.Contains(err.Error(), "MaxRemoteSecrets") {
+						t.Fatalf("a mesh needing %d remote secrets: err = %v, want one naming MaxRemoteSecrets", s.RemoteSecrets(), err)
+					}
+					return
+				}
 				if err != nil {
 					t.Fatal(err)
 				}

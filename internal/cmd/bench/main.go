@@ -20,6 +20,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/cuebaseline"
 	"meshc.dev/meshc/internal/meshgen"
 )
@@ -127,6 +128,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	for _, topo := range meshgen.Topologies {
 		for _, n := range sizes {
 			s := meshgen.Shape{Topology: topo, Clusters: n}
+			if s.RemoteSecrets() > compiler.MaxRemoteSecrets {
+				continue // refused: a 1000-primary mesh needs 999,000 remote secrets
+			}
 			row, err := measureShape(s, meshc, self, tmp, out, o)
 			if err != nil {
 				return fmt.Errorf("%v: %w", s, err)

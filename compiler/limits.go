@@ -1,0 +1,143 @@
+package compiler
+
+import (
+	"fmt"
+
+	"cuelang.org/go/cue"
+	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
+)
+
+// Limits keep the cost of any input under MaxInputSize linear in its size:
+// a mapping or list past them is reported before CUE, whose evaluation of
+// a struct with thousands of fields is quadratic, sees it; reports and the
+// plan, which grows with the square of the clusters, are capped.
+const (
+	// MaxKeys is the most keys one mapping may hold. A Mesh mapping holds
+	// at most ten; labels and annotations a few dozen.
+	MaxKeys = 256
+	// MaxItems is the most items one list may hold: clusters, networks.
+	MaxItems = 5000
+	// MaxProblems is how many problems one input reports; a last line
+	// says how many more there are.
+	MaxProblems = 100
+	// MaxRemoteSecrets is the most remote-secret steps a plan may hold.
+	// P primaries in an N-cluster mesh need P×(N−1), so this caps the
+	// plan's size (PLAN.md and plan.sh each take about 120 bytes a step)
+	// and the time and memory to render it; 500 primaries fit.
+	MaxRemoteSecrets = 250_000
+)
+
+// problemList keeps the first MaxProblems problems and counts the rest, so
+// a file of a million bad keys costs a counter, not a million messages.
+type problemList struct {
+	ps      Problems
+	more    int
+	morePos token.Position
+}
+
+func (l *problemList) add(p Problem) {
+	if len(l.ps) < MaxProblems {
+		l.ps = append(l.ps, p)
+		return
+	}
+	if l.more == 0 {
+		l.morePos = p.Pos
+	}
+	l.more++
+}
+
+// full reports whether problems are being counted, not kept.
+func (l *problemList) full() bool { return l.more > 0 }
+
+// list is the kept problems in input order, then, if any were dropped, one
+// saying how many.
+func (l *problemList) list() Problems {
+	ps := l.ps
+	ps.Sort()
+	if l.more > 0 {
+		ps = append(ps, moreProblems(l.more, l.morePos))
+	}
+	return ps
+}
+
+func moreProblems(n int, at token.Position) Problem {
+	return Problem{Pos: at, Message: fmt.Sprintf("… and %d more problems (meshc reports the first %d; fix these and run again)", n, MaxProblems)}
+}
+
+// limit cuts a sorted list of problems to MaxProblems and a last one
+// saying how many more there were. A list already cut (MaxProblems and
+// that last one) is left as it is.
+func (ps Problems) limit() Problems {
+	if len(ps) <= MaxProblems+1 {
+		return ps
+	}
+	return append(ps[:MaxProblems:MaxProblems], moreProblems(len(ps)-MaxProblems, ps[MaxProblems].Pos))
+}
+
+// checkPlanSize reports a mesh whose plan would exceed MaxRemoteSecrets,
+// before anything quadratic is built.
+func checkPlanSize(m *Mesh) Problems {
+	primaries := 0
+	for i := range m.Spec.Clusters {
+		if m.Spec.Clusters[i].IsPrimary() {
+			primaries++
+		}
+	}
+	n := len(m.Spec.Clusters)
+	if primaries*(n-1) <= MaxRemoteSecrets {
+		return nil
+	}
+	return Problems{{Pos: m.Pos("spec.clusters"), Path: "spec.clusters",
+		Message: fmt.Sprintf("%d primaries each watching the other %d clusters need %d remote secrets; meshc plans at most %d (MaxRemoteSecrets): use fewer primaries (topology primary-remote) or split the mesh",
+			primaries, n-1, primaries*(n-1), MaxRemoteSecrets)}}
+}
+
+// Load parses data as a Mesh document, checks it against the embedded CUE
+// schema and applies the schema's defaults. filename is only used in
+// positions. Problems with the input are returned as Problems, all at once
+// (up to MaxProblems); a mesh whose plan would pass MaxRemoteSecrets is one.
+func Load(filename string, data []byte) (*Mesh, error) {
+	m, err := load(filename, data)
+	if ps, ok := err.(Problems); ok {
+		return nil, ps.limit()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ps := checkPlanSize(m); ps != nil {
+		return nil, ps
+	}
+	return m, nil
+}
+
+// validate returns the errors unified.Validate(cue.Concrete(true),
+// cue.All()) reports, at a cost linear in their number: CUE compares each
+// new error with every earlier one, so 5000 clusters with a bad role each
+// took seconds. A value's Err is the first error at or below it, so the
+// walk descends only into values that have one and keeps the deepest.
+// Incomplete values (a required field missing) are no error here; the
+// caller validates a value without errors as a whole for those.
+func validate(v cue.Value) []cueerrors.Error {
+	var errs []cueerrors.Error
+	validateInto(v, &errs)
+	return errs
+}
+
+func validateInto(v cue.Value, errs *[]cueerrors.Error) {
+	err := v.Err()
+	if err == nil {
+		return
+	}
+	n := len(*errs)
+	// Fields iterates a struct's fields, or a list's elements, even when
+	// they hold errors.
+	if it, ferr := v.Fields(); ferr == nil {
+		for it.Next() {
+			validateInto(it.Value(), errs)
+		}
+	}
+	if len(*errs) == n {
+		*errs = append(*errs, cueerrors.Errors(err)...)
+	}
+}
