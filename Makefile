@@ -48,8 +48,9 @@ check-golden: golden ## fail if regenerated golden files (output, scripts, 100-c
 FUZZTIME ?= 3m
 
 .PHONY: fuzz
-fuzz: ## fuzz Load, Validate and Render for FUZZTIME (default 3m); crashers land in compiler/testdata/fuzz
+fuzz: ## fuzz Load, Validate and Render, then the plan writers, each for FUZZTIME (default 3m); crashers land in compiler/testdata/fuzz
 	$(GO) test -run='^$$' -fuzz=FuzzCheck -fuzztime=$(FUZZTIME) ./compiler
+	$(GO) test -run='^$$' -fuzz=FuzzPlanWriters -fuzztime=$(FUZZTIME) ./compiler
 
 .PHONY: fmt
 fmt: ## gofmt every Go file

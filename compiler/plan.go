@@ -391,6 +391,9 @@ func (p *Plan) size() int {
 
 // RenderPlanMarkdown writes the plan as the PLAN.md a human follows.
 func RenderPlanMarkdown(p *Plan) ([]byte, error) {
+	if err := checkPlanText(p, ShellOptions{}); err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	buf.Grow(p.size())
 	if err := templates.Set.ExecuteTemplate(&buf, "plan.md.tmpl", p); err != nil {
@@ -402,6 +405,9 @@ func RenderPlanMarkdown(p *Plan) ([]byte, error) {
 // RenderPlanShell writes the plan as a bash script that stops at the first
 // failing command and can be re-run from the start.
 func RenderPlanShell(p *Plan, so ShellOptions) ([]byte, error) {
+	if err := checkPlanText(p, so); err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	buf.Grow(p.size())
 	data := struct {

@@ -16,7 +16,7 @@ var files embed.FS
 // build defect, caught by any test, never a user error.
 var Set = template.Must(template.New("meshc").
 	Option("missingkey=error").
-	Funcs(template.FuncMap{"str": String, "sh": Shell, "inc": func(i int) int { return i + 1 }, "lower": strings.ToLower,
+	Funcs(template.FuncMap{"str": String, "sh": Shell, "code": MarkdownCode, "inc": func(i int) int { return i + 1 }, "lower": strings.ToLower,
 		"mermaid": diagram.Mermaid}).
 	ParseFS(files, "*.tmpl"))
 
@@ -41,6 +41,27 @@ func Shell(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// MarkdownCode renders s as a Markdown code span that shows exactly s: the
+// fence is one backtick longer than the longest run of backticks in s, so
+// no value can close the span early and turn into links or HTML. s must be
+// one line (plans refuse control characters before rendering).
+func MarkdownCode(s string) string {
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || (strings.HasPrefix(s, " ") && strings.HasSuffix(s, " ") && strings.TrimSpace(s) != "") {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
 }
 
 // plainScalar reports whether s is a letter followed by letters, digits and

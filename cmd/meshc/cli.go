@@ -80,6 +80,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return exitError // the flag package already printed why
 			}
+			if err := printableArgs(c.flags, rest); err != nil {
+				fmt.Fprintf(stderr, "meshc %s: %v\n", c.name, err)
+				return exitError
+			}
 			return c.run(rest)
 		}
 	}
@@ -126,6 +130,28 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		rest = append(rest, args[0])
 		args = args[1:]
 	}
+}
+
+// printableArgs refuses flag values and arguments holding a control
+// character or another compiler.UnsafeRune: they end up in paths, messages
+// and generated scripts, where a newline would start a new line or command.
+func printableArgs(fs *flag.FlagSet, args []string) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if e := compiler.CheckText(f.Value.String()); e != nil && err == nil {
+			dash := "--"
+			if len(f.Name) == 1 {
+				dash = "-"
+			}
+			err = fmt.Errorf("%s%s: %w", dash, f.Name, e)
+		}
+	})
+	for _, a := range args {
+		if e := compiler.CheckText(a); e != nil && err == nil {
+			err = fmt.Errorf("argument %w", e)
+		}
+	}
+	return err
 }
 
 func newRenderCmd(e *env) *command {
