@@ -28,7 +28,11 @@ const ClusterAnnotation = "meshc.dev/cluster"
 // written carries the problems as results and Run returns them as Results;
 // any other error means nothing useful was written.
 func Run(r io.Reader, w io.Writer) error {
-	rw := &kio.ByteReadWriter{Reader: r, Writer: w, KeepReaderAnnotations: true}
+	data, err := readInput(r)
+	if err != nil {
+		return err
+	}
+	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(data), Writer: w, KeepReaderAnnotations: true}
 	items, err := rw.Read()
 	if err != nil {
 		return fmt.Errorf("reading ResourceList: %w", err)

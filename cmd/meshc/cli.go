@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	"cuelang.org/go/cue/token"
+
 	"meshc.dev/meshc/compiler"
 )
 
@@ -202,7 +204,19 @@ func newVetCmd(e *env) *command {
 		code := exitOK
 		all := compiler.Problems{}
 		for _, a := range args {
-			name, data, rc := e.read(a)
+			name, data, err := readFile(a)
+			rc := exitOK
+			if err != nil {
+				fmt.Fprintf(e.stderr, "meshc: %v\n", err)
+				rc = exitError
+				if *format == "json" {
+					// In the JSON too: an empty list would say the file is fine.
+					all = append(all, compiler.Problem{
+						Pos:     token.Position{Filename: displayName(a), Line: 1, Column: 1},
+						Message: fmt.Sprintf("cannot read the file: %v", err),
+					})
+				}
+			}
 			if rc == exitOK {
 				_, err := compiler.Vet(name, data)
 				var ps compiler.Problems
@@ -239,23 +253,30 @@ func newVersionCmd(e *env) *command {
 // read loads a file and returns the name to show in messages: relative to
 // the working directory, with forward slashes, so output is stable.
 func (e *env) read(arg string) (string, []byte, int) {
-	f, err := os.Open(arg)
+	name, data, err := readFile(arg)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "meshc: %v\n", err)
 		return "", nil, exitError
 	}
+	return name, data, exitOK
+}
+
+// readFile is read without the printing: the error says which file.
+func readFile(arg string) (string, []byte, error) {
+	f, err := os.Open(arg)
+	if err != nil {
+		return "", nil, err
+	}
 	defer f.Close()
 	name := displayName(arg)
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		fmt.Fprintf(e.stderr, "meshc: %s is a directory; give the Mesh file (such as %s)\n", name, path.Join(name, "mesh.yaml"))
-		return "", nil, exitError
+		return "", nil, fmt.Errorf("%s is a directory; give the Mesh file (such as %s)", name, path.Join(name, "mesh.yaml"))
 	}
 	data, err := compiler.ReadInput(f)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "meshc: %s: %v\n", name, err)
-		return "", nil, exitError
+		return "", nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return name, data, exitOK
+	return name, data, nil
 }
 
 func displayName(p string) string {
