@@ -701,8 +701,11 @@ func isEmptyDir(p string) (bool, error) {
 	return len(entries) == 0, nil
 }
 
-// writeFile writes data to p atomically (temporary file, then rename) with
-// exactly mode, regardless of the umask.
+// writeFile writes data to p atomically (temporary file, synced, then
+// rename) with exactly mode, regardless of the umask. Only a directory
+// meshc already owns gets single files this way (the root of a directory
+// whose root was deleted, the marker of an adopted one); a new directory is
+// written whole by atomicdir.
 func writeFile(p string, data []byte, mode fs.FileMode) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".new-")
 	if err != nil {
@@ -720,8 +723,20 @@ func writeFile(p string, data []byte, mode fs.FileMode) (err error) {
 	if _, err := f.Write(data); err != nil {
 		return err
 	}
+	// On disk before the rename names it: a power cut leaves the old file
+	// or the whole new one.
+	if err := f.Sync(); err != nil {
+		return err
+	}
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), p)
+	if err := os.Rename(f.Name(), p); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(p)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
 }

@@ -1,0 +1,124 @@
+package owner
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func write(t *testing.T, p, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCheck: only an absent or empty directory, or one whose marker names
+// the kind and the mesh, may be written; a checkout or a directory holding
+// an input never, marker or not.
+func TestCheck(t *testing.T) {
+	root := t.TempDir()
+	dir := func(name string) string { return filepath.Join(root, name) }
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Mkdir(dir("empty"), 0o755))
+	write(t, filepath.Join(dir("owned"), MarkerFile), string(Marker(Render, "demo")))
+	write(t, filepath.Join(dir("owned"), "PLAN.md"), "x")
+	write(t, filepath.Join(dir("notes"), "PLAN.md"), "mine")
+	write(t, filepath.Join(dir("certs"), MarkerFile), string(Marker(Certs, "demo")))
+	write(t, filepath.Join(dir("repo"), MarkerFile), string(Marker(Render, "demo")))
+	must(os.Mkdir(filepath.Join(dir("repo"), ".git"), 0o755))
+	write(t, filepath.Join(dir("withinput"), MarkerFile), string(Marker(Render, "demo")))
+	write(t, filepath.Join(dir("withinput"), "sub", "mesh.yaml"), "x")
+	must(os.Mkdir(dir("linked"), 0o755))
+	must(os.Symlink(filepath.Join(dir("owned"), MarkerFile), filepath.Join(dir("linked"), MarkerFile)))
+	write(t, dir("file"), "x")
+	write(t, filepath.Join(dir("garbled"), MarkerFile), "hello\n")
+
+	for _, c := range []struct {
+		dir, mesh, input string
+		kind             Kind
+		want             State
+		refusal          string
+	}{
+		{dir: "absent", want: Absent},
+		{dir: "empty", want: Empty},
+		{dir: "owned", want: Owned},
+		{dir: "notes", refusal: "holds no .meshc marker"},
+		{dir: "owned", mesh: "other", refusal: `says meshc wrote it for mesh "demo", not "other"`},
+		{dir: "certs", refusal: "says it is a meshc certificates directory, not a meshc render output"},
+		{dir: "certs", kind: Certs, want: Owned},
+		{dir: "repo", refusal: "holds .git, a version-control directory"},
+		{dir: "withinput", input: "withinput/sub/mesh.yaml", refusal: "which meshc reads"},
+		{dir: "linked", refusal: "cannot be read (not a marker meshc wrote)"},
+		{dir: "garbled", refusal: "cannot be read (not a marker meshc wrote)"},
+		{dir: "file", refusal: "it is not a directory"},
+	} {
+		kind, mesh := c.kind, c.mesh
+		if kind == "" {
+			kind = Render
+		}
+		if mesh == "" {
+			mesh = "demo"
+		}
+		var inputs []string
+		if c.input != "" {
+			inputs = append(inputs, filepath.Join(root, c.input))
+		}
+		got, err := Check(dir(c.dir), kind, mesh, inputs...)
+		var r *Refusal
+		switch {
+		case c.refusal == "" && (err != nil || got != c.want):
+			t.Errorf("%s: Check = %v, %v; want %v", c.dir, got, err, c.want)
+		case c.refusal != "" && (!errors.As(err, &r) || !strings.Contains(err.Error(), c.refusal)):
+			t.Errorf("%s: Check error %v, want a refusal containing %q", c.dir, err, c.refusal)
+		}
+	}
+	if _, err := Check(dir("notes"), Render, "demo"); err == nil || !err.(*Refusal).Unmarked {
+		t.Errorf("a directory without a marker is not marked Unmarked: %v", err)
+	}
+}
+
+// TestLockSerialises: a second Lock of the same directory waits for the
+// first to be released.
+func TestLockSerialises(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no flock")
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	unlock, err := Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan struct{})
+	go func() {
+		u, err := Lock(dir)
+		if err != nil {
+			t.Error(err)
+		} else {
+			u()
+		}
+		close(got)
+	}()
+	select {
+	case <-got:
+		t.Fatal("a second Lock went through while the first was held")
+	case <-time.After(200 * time.Millisecond):
+	}
+	unlock()
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second Lock never went through")
+	}
+}
