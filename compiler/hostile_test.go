@@ -141,3 +141,24 @@ func TestPlanSizeLimit(t *testing.T) {
 		t.Errorf("%d primaries: %v", n-1, err)
 	}
 }
+
+// TestTotalKeysLimit: keys spread over many mappings, each under MaxKeys,
+// are bounded in total too, before CUE sees them.
+func TestTotalKeysLimit(t *testing.T) {
+	var b strings.Builder
+	perCluster := compiler.MaxKeys - 10
+	for i := 0; i*perCluster <= compiler.MaxKeysTotal; i++ {
+		fmt.Fprintf(&b, "    - {name: c%d, network: network1, role: primary", i)
+		for k := range perCluster {
+			fmt.Fprintf(&b, ", k%d: 1", k)
+		}
+		b.WriteString("}\n")
+	}
+	in := strings.Replace(meshWith("", ""), "    - name: cluster1\n      network: network1\n      role: primary\n", b.String(), 1)
+	_, err := compiler.Check("in.yaml", []byte(in))
+	ps, _ := err.(compiler.Problems)
+	want := fmt.Sprintf("document has more than %d keys (MaxKeysTotal)", compiler.MaxKeysTotal)
+	if len(ps) != 1 || !strings.Contains(ps[0].Message, want) || ps[0].Pos.Line < 12 {
+		t.Errorf("err = %v, want one positioned problem saying %q", err, want)
+	}
+}

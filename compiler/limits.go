@@ -18,6 +18,10 @@ const (
 	MaxKeys = 256
 	// MaxItems is the most items one list may hold: clusters, networks.
 	MaxItems = 5000
+	// MaxKeysTotal is the most keys the whole document may hold: ten per
+	// cluster of the largest mesh, twice over. CUE spends about a
+	// kilobyte and several microseconds on each.
+	MaxKeysTotal = 20 * MaxItems
 	// MaxProblems is how many problems one input reports; a last line
 	// says how many more there are.
 	MaxProblems = 100

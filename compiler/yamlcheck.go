@@ -93,6 +93,7 @@ type yamlWalker struct {
 	at   func(*yaml.Node) token.Position
 	ps   problemList
 	deep bool
+	keys int
 }
 
 // walk reports duplicate keys and the first value nested deeper than
@@ -132,6 +133,12 @@ func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) {
 			w.deep = true
 			w.ps.add(Problem{Pos: w.at(n.Content[2*MaxKeys]), Path: path,
 				Message: fmt.Sprintf("mapping has %d keys; meshc reads at most %d (MaxKeys) in one mapping, and a Mesh needs about ten", len(n.Content)/2, MaxKeys)})
+			return
+		}
+		if w.keys += len(n.Content) / 2; w.keys > MaxKeysTotal {
+			w.deep = true
+			w.ps.add(Problem{Pos: w.at(n), Path: path,
+				Message: fmt.Sprintf("document has more than %d keys (MaxKeysTotal); a Mesh of %d clusters has about %d", MaxKeysTotal, MaxItems, 10*MaxItems)})
 			return
 		}
 		first := map[string]*yaml.Node{}

@@ -1,6 +1,8 @@
 package krm_test
 
 import (
+	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -78,5 +80,17 @@ func TestResultsMapProblems(t *testing.T) {
 	}
 	if tested < 10 {
 		t.Fatalf("only %d invalid inputs could be used as functionConfig", tested)
+	}
+}
+
+// TestGuaranteesDocLimit keeps docs/guarantees.md's fn limit equal to
+// MaxInputSize.
+func TestGuaranteesDocLimit(t *testing.T) {
+	doc, err := os.ReadFile("../docs/guarantees.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row := fmt.Sprintf("| `krm.MaxInputSize` | %d MiB of ResourceList |", krm.MaxInputSize>>20); !strings.Contains(string(doc), row) {
+		t.Errorf("docs/guarantees.md has no row %q", row)
 	}
 }

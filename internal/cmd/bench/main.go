@@ -59,6 +59,7 @@ type options struct {
 	outDir    string
 	diskDir   string
 	strict    bool
+	worstOnly bool
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -71,6 +72,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	flags.StringVar(&o.outDir, "o", defaultOutDir(), "`directory` the measured renders write into (default: a tmpfs when there is one)")
 	flags.StringVar(&o.diskDir, "disk", os.TempDir(), "`directory` on disk for the render-to-disk runs")
 	flags.BoolVar(&o.strict, "strict", false, "exit 1 when a target is missed")
+	flags.BoolVar(&o.worstOnly, "worst", false, "run only the worst cases (hostile and extreme input)")
 	route := flags.String("cuebaseline", "", "evaluate the CUE baseline on `FILE` and exit (used by bench itself)")
 	if err := flags.Parse(args); err != nil {
 		return err
@@ -104,6 +106,24 @@ func run(args []string, stdout, stderr io.Writer) error {
 	meshc := filepath.Join(tmp, "meshc")
 	if err := goCmd(stderr, root, "build", "-o", meshc, "./cmd/meshc"); err != nil {
 		return err
+	}
+	if o.worstOnly {
+		worst, err := measureWorst(meshc, tmp, o)
+		if err != nil {
+			return err
+		}
+		missed := 0
+		printWorst(stdout, worst, func(ok bool, what, got, want string) {
+			verdict := "ok  "
+			if !ok {
+				verdict, missed = "MISS", missed+1
+			}
+			fmt.Fprintf(stdout, "  %s  %s  %s  %s\n", verdict, what, got, want)
+		})
+		if missed > 0 && o.strict {
+			return errMissed
+		}
+		return nil
 	}
 	testBin := filepath.Join(tmp, "compiler.test")
 	if err := goCmd(stderr, root, "test", "-c", "-o", testBin, "./compiler"); err != nil {
@@ -148,7 +168,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "  %s\n", time.Since(start).Round(time.Second))
 
-	r := &report{bench: bench, procs: procs, disk: disk, o: o, load: [2]string{load0, loadAvg()}}
+	fmt.Fprintln(stderr, "running the worst cases")
+	worst, err := measureWorst(meshc, tmp, o)
+	if err != nil {
+		return err
+	}
+
+	r := &report{bench: bench, procs: procs, disk: disk, worst: worst, o: o, load: [2]string{load0, loadAvg()}}
 	if missed := r.print(stdout); missed > 0 && o.strict {
 		return errMissed
 	}
@@ -419,6 +445,7 @@ type report struct {
 	bench map[benchKey]*benchStat
 	procs []procRow
 	disk  map[meshgen.Shape]time.Duration
+	worst []worstRow
 	o     options
 	load  [2]string
 }
@@ -552,6 +579,23 @@ func (r *report) print(w io.Writer) (missed int) {
 		check(t < 300*time.Millisecond, "1000-cluster primary-remote: meshc vet process", t.Round(time.Millisecond).String(), "< 300ms")
 	}
 	tw.Flush()
+	if len(r.worst) > 0 {
+		var lines []string
+		printWorst(w, r.worst, func(ok bool, what, got, want string) {
+			verdict := "ok  "
+			if !ok {
+				verdict = "MISS"
+				missed++
+			}
+			lines = append(lines, fmt.Sprintf("  %s\t%s\t%s\t%s", verdict, what, got, want))
+		})
+		fmt.Fprintln(w, "\nWorst-case targets:")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, l := range lines {
+			fmt.Fprintln(tw, l)
+		}
+		tw.Flush()
+	}
 	if missed > 0 {
 		fmt.Fprintf(w, "\n%d target(s) missed.\n", missed)
 	}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/krm"
+)
+
+// worstCase is hostile or extreme input: under meshc's caps its time and
+// memory must stay linear in the input, past them meshc must refuse it
+// quickly, naming the limit. Each was measured before the caps existed
+// (issue #19): the numbers in before are from that meshc on 2 busy cores.
+type worstCase struct {
+	name   string
+	before string
+	input  func() []byte
+	args   []string // IN is replaced by the input file, OUT by a fresh output directory
+	stdin  bool     // the input goes to stdin (meshc fn)
+	exit   int
+	time   time.Duration // target: median wall time
+	rss    float64       // target: peak RSS, bytes
+}
+
+const meshHead = `apiVersion: meshc.dev/v1alpha1
+kind: Mesh
+metadata:
+  name: worst
+spec:
+  meshID: mesh1
+  topology: %s
+  istio:
+    version: "1.28.0"
+  networks:
+    - name: network1
+  clusters:
+    - name: cluster1
+      network: network1
+      role: primary
+      eastWestGateway: {address: 192.0.2.1}
+`
+
+func meshOf(topology string, f func(b *bytes.Buffer)) func() []byte {
+	return func() []byte {
+		var b bytes.Buffer
+		fmt.Fprintf(&b, meshHead, topology)
+		f(&b)
+		return b.Bytes()
+	}
+}
+
+var worstCases = []worstCase{
+	{
+		name: "100,000 unknown keys under spec (1.2 MB)", before: "67 s, 344 MB",
+		input: meshOf("multi-primary", func(b *bytes.Buffer) {
+			for i := range 100000 {
+				fmt.Fprintf(b, "  k%d: 1\n", i)
+			}
+		}),
+		args: []string{"vet", "IN"}, exit: 1, time: time.Second, rss: 150e6,
+	},
+	{
+		name: "3,500 clusters × 100 unknown keys (3.1 MB; MaxKeysTotal is 100,000)", before: "4.8–11 s, 616 MB",
+		input: meshOf("multi-primary", func(b *bytes.Buffer) {
+			for i := range 3500 {
+				fmt.Fprintf(b, "    - {name: c%d, network: network1, role: primary", i)
+				for k := range 100 {
+					fmt.Fprintf(b, ", k%d: 1", k)
+				}
+				b.WriteString("}\n")
+			}
+		}),
+		args: []string{"vet", "IN"}, exit: 1, time: 3 * time.Second, rss: 400e6,
+	},
+	{
+		name: "900 clusters × 100 unknown keys (0.8 MB)", before: "not measured",
+		input: meshOf("multi-primary", func(b *bytes.Buffer) {
+			for i := range 900 {
+				fmt.Fprintf(b, "    - {name: c%d, network: network1, role: primary", i)
+				for k := range 100 {
+					fmt.Fprintf(b, ", k%d: 1", k)
+				}
+				b.WriteString("}\n")
+			}
+		}),
+		args: []string{"vet", "IN"}, exit: 1, time: 3 * time.Second, rss: 300e6,
+	},
+	{
+		name: "50,000 clusters (3.5 MB; MaxItems is 5,000)", before: "7.9 s, 927 MB",
+		input: meshOf("primary-remote", func(b *bytes.Buffer) {
+			for i := range 50000 {
+				fmt.Fprintf(b, "    - {name: c%d, network: network1, role: remote, controlPlane: cluster1}\n", i)
+			}
+		}),
+		args: []string{"vet", "IN"}, exit: 1, time: 2 * time.Second, rss: 300e6,
+	},
+	{
+		name: "4,999 clusters with three bad values each", before: "3.2–7.3 s, 195 MB",
+		input: meshOf("multi-primary", func(b *bytes.Buffer) {
+			for i := range 4999 {
+				fmt.Fprintf(b, "    - {name: C%d, network: Network1, role: prim}\n", i)
+			}
+		}),
+		args: []string{"vet", "IN"}, exit: 1, time: 4 * time.Second, rss: 300e6,
+	},
+	{
+		name: "5,000-cluster primary-remote (MaxItems): render", before: "same",
+		input: meshOf("primary-remote", func(b *bytes.Buffer) {
+			for i := range 4999 {
+				fmt.Fprintf(b, "    - {name: c%d, network: network1, role: remote, controlPlane: cluster1}\n", i)
+			}
+		}),
+		args: []string{"render", "IN", "-o", "OUT"}, exit: 0, time: 4 * time.Second, rss: 300e6,
+	},
+	{
+		name: "500-cluster multi-primary (249,500 remote secrets): plan --format json", before: "same",
+		input: meshOf("multi-primary", func(b *bytes.Buffer) {
+			for i := range 499 {
+				fmt.Fprintf(b, "    - {name: c%d, network: network1, role: primary}\n", i)
+			}
+		}),
+		args: []string{"plan", "--format", "json", "IN"}, exit: 0, time: 4 * time.Second, rss: 600e6,
+	},
+	{
+		name: "1,500-cluster multi-primary: plan --format json", before: "14 s, 2.3 GB",
+		input: meshOf("multi-primary", func(b *bytes.Buffer) {
+			for i := range 1499 {
+				fmt.Fprintf(b, "    - {name: c%d, network: network1, role: primary}\n", i)
+			}
+		}),
+		args: []string{"plan", "--format", "json", "IN"}, exit: 1, time: time.Second, rss: 100e6,
+	},
+	{
+		name: "meshc fn, 40 MB on stdin", before: "no cap",
+		input: func() []byte {
+			return append([]byte("kind: ResourceList\nitems:\n"), bytes.Repeat([]byte("- {a: 1234567890123456789012}\n"), 40<<20/30)...)
+		},
+		args: []string{"fn"}, stdin: true, exit: 2, time: time.Second, rss: 150e6,
+	},
+}
+
+// Limits names the caps the worst cases run into, for the report.
+var limits = fmt.Sprintf("MaxInputSize %d MiB, MaxKeys %d, MaxKeysTotal %d, MaxItems %d, MaxProblems %d, MaxRemoteSecrets %d; meshc fn %d MiB",
+	compiler.MaxInputSize>>20, compiler.MaxKeys, compiler.MaxKeysTotal, compiler.MaxItems, compiler.MaxProblems, compiler.MaxRemoteSecrets, krm.MaxInputSize>>20)
+
+type worstRow struct {
+	c  worstCase
+	st procStat
+}
+
+func measureWorst(meshc, tmp string, o options) ([]worstRow, error) {
+	var rows []worstRow
+	for i, c := range worstCases {
+		in := filepath.Join(tmp, fmt.Sprintf("worst-%d.yaml", i))
+		if err := os.WriteFile(in, c.input(), 0o644); err != nil {
+			return nil, err
+		}
+		row := worstRow{c: c}
+		start := time.Now()
+		for run := 0; run < min(o.runs, 3) && (run == 0 || time.Since(start) < repeatBudget); run++ {
+			out := filepath.Join(o.outDir, fmt.Sprintf("meshc-bench-worst-%d", i))
+			args := make([]string, len(c.args))
+			for j, a := range c.args {
+				args[j] = strings.NewReplacer("IN", in, "OUT", out).Replace(a)
+			}
+			err := timeExit(&row.st, c.exit, c.stdin, in, meshc, args...)
+			os.RemoveAll(out)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.name, err)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// timeExit is timeProcess for a process that must exit with code.
+func timeExit(st *procStat, code int, stdin bool, in, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr, cmd.Stdout = &stderr, io.Discard
+	if stdin {
+		f, err := os.Open(in)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cmd.Stdin = f
+	}
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	var ee *exec.ExitError
+	switch {
+	case err == nil && code == 0:
+	case errors.As(err, &ee) && ee.ExitCode() == code:
+	default:
+		return fmt.Errorf("%s %s: %v, want exit %d\n%s", filepath.Base(name), strings.Join(args, " "), err, code, stderr.Bytes())
+	}
+	st.add(wall, cmd.ProcessState)
+	return nil
+}
+
+// printWorst prints the worst cases and checks their targets.
+func printWorst(w io.Writer, rows []worstRow, check func(ok bool, what, got, want string)) {
+	fmt.Fprintf(w, "\nWorst cases (meshc as a process; median wall and CPU time, peak RSS). Caps: %s.\n", limits)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "input\texit\twall\tCPU\tRSS\tbefore the caps\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", r.c.name, r.c.exit,
+			median(r.st.wall).Round(time.Millisecond), median(r.st.cpu).Round(time.Millisecond), mb(float64(r.st.maxRSS)), r.c.before)
+	}
+	tw.Flush()
+	for _, r := range rows {
+		t := median(r.st.wall)
+		check(t < r.c.time, "worst case, "+r.c.name+": time", t.Round(time.Millisecond).String(), "< "+r.c.time.String())
+		check(float64(r.st.maxRSS) < r.c.rss, "worst case, "+r.c.name+": peak RSS", mb(float64(r.st.maxRSS)), "< "+mb(r.c.rss))
+	}
+}
