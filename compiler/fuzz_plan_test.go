@@ -27,7 +27,7 @@ func FuzzPlanWriters(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, context, certsDir, outDir string) {
 		render := func(context, certsDir, outDir, format string) ([]byte, error) {
-			m, err := compiler.Check("mesh.yaml", []byte(meshWith("", "")))
+			m, err := compiler.Vet("mesh.yaml", []byte(meshWith("", "")))
 			if err != nil {
 				t.Fatal(err)
 			}

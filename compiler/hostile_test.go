@@ -74,7 +74,7 @@ func TestHostileInputs(t *testing.T) {
 		{"newline in a key", meshWith("", "  \"bad\\nkey\": 1\n"), []string{
 			`in.yaml:16:3: spec: "bad\nkey" holds a newline (U+000A) at character 4; only printable characters are allowed`}},
 		{"long unknown key", meshWith("", "  "+long+": 1\n"), []string{
-			`in.yaml:16:3: spec["` + long[:64] + `"… (1000 characters)]: unknown field "` + long[:64] + `"… (1000 characters) (allowed: clusters, istio, meshID, networks, remoteSecrets, topology, trustDomain)`}},
+			`in.yaml:16:3: spec["` + long[:64] + `"… (1000 characters)]: unknown field "` + long[:64] + `"… (1000 characters) (allowed: clusters, installer, istio, meshID, namespaces, networks, remoteSecrets, serviceResolution, services, topology, trustDomain)`}},
 		{"long bad value", meshWith("", "  trustDomain: "+strings.Repeat(long, 100)+"\n"), []string{
 			`in.yaml:16:16: spec.trustDomain: must be a DNS-1123 subdomain, as "cluster.local" (the default), got "` + long[:64] + `"… (100000 characters)`}},
 		{"too many keys", meshWith("", manyKeys.String()), []string{
@@ -84,7 +84,7 @@ func TestHostileInputs(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := compiler.Check("in.yaml", []byte(c.in))
+			_, err := compiler.Vet("in.yaml", []byte(c.in))
 			ps, ok := err.(compiler.Problems)
 			if !ok {
 				t.Fatalf("err = %v, want problems", err)
@@ -100,7 +100,7 @@ func TestHostileInputs(t *testing.T) {
 	}
 
 	// Reports stop at MaxProblems, with a last line saying how many more.
-	_, err := compiler.Check("in.yaml", []byte(meshWith(manyBad.String(), "")))
+	_, err := compiler.Vet("in.yaml", []byte(meshWith(manyBad.String(), "")))
 	ps, _ := err.(compiler.Problems)
 	if len(ps) != compiler.MaxProblems+1 {
 		t.Fatalf("%d problems, want %d", len(ps), compiler.MaxProblems+1)
@@ -129,7 +129,7 @@ func TestPlanSizeLimit(t *testing.T) {
 		fmt.Fprintf(&b, "    - {name: c%d, network: network1, role: primary}\n", i)
 	}
 	in := strings.Replace(meshWith("", ""), "    - name: cluster1\n      network: network1\n      role: primary\n", b.String(), 1)
-	_, err := compiler.Check("in.yaml", []byte(in))
+	_, err := compiler.Vet("in.yaml", []byte(in))
 	want := fmt.Sprintf("in.yaml:12:3: spec.clusters: %d primaries each watching the other %d clusters need %d remote secrets; meshc plans at most %d (MaxRemoteSecrets): use fewer primaries (topology primary-remote) or split the mesh",
 		n, n-1, n*(n-1), compiler.MaxRemoteSecrets)
 	if err == nil || err.Error() != want {
@@ -137,7 +137,7 @@ func TestPlanSizeLimit(t *testing.T) {
 	}
 	// One primary fewer is accepted.
 	in = strings.Replace(in, fmt.Sprintf("    - {name: c%d, network: network1, role: primary}\n", n-1), "", 1)
-	if _, err := compiler.Check("in.yaml", []byte(in)); err != nil {
+	if _, err := compiler.Vet("in.yaml", []byte(in)); err != nil {
 		t.Errorf("%d primaries: %v", n-1, err)
 	}
 }
@@ -155,7 +155,7 @@ func TestTotalKeysLimit(t *testing.T) {
 		b.WriteString("}\n")
 	}
 	in := strings.Replace(meshWith("", ""), "    - name: cluster1\n      network: network1\n      role: primary\n", b.String(), 1)
-	_, err := compiler.Check("in.yaml", []byte(in))
+	_, err := compiler.Vet("in.yaml", []byte(in))
 	ps, _ := err.(compiler.Problems)
 	want := fmt.Sprintf("document has more than %d keys (MaxKeysTotal)", compiler.MaxKeysTotal)
 	if len(ps) != 1 || !strings.Contains(ps[0].Message, want) || ps[0].Pos.Line < 12 {

@@ -28,8 +28,9 @@ const (
 	// MaxRemoteSecrets is the most remote-secret steps a plan may hold.
 	// P primaries in an N-cluster mesh need P×(N−1), so this caps the
 	// plan's size (PLAN.md and plan.sh each take about 120 bytes a step)
-	// and the time and memory to render it; 500 primaries fit.
-	MaxRemoteSecrets = 250_000
+	// and the time and memory to render it: 1000 primaries fit, in about a
+	// gigabyte at most (the JSON plan).
+	MaxRemoteSecrets = 1_000_000
 )
 
 // problemList keeps the first MaxProblems problems and counts the rest, so

@@ -48,8 +48,8 @@ func TestControlCharactersInArgs(t *testing.T) {
 			`meshc vet: argument "mesh.yaml\r" holds a carriage return (U+000D) at character 10; only printable characters are allowed`},
 	} {
 		var stdout, stderr bytes.Buffer
-		if code := Main(c.args, &stdout, &stderr); code != exitUsage {
-			t.Errorf("%q: exit %d, want %d", c.args, code, exitUsage)
+		if code := Main(c.args, &stdout, &stderr); code != exitError {
+			t.Errorf("%q: exit %d, want %d", c.args, code, exitError)
 		}
 		if got := strings.TrimSuffix(stderr.String(), "\n"); got != c.want {
 			t.Errorf("%q: stderr\n%s\nwant\n%s", c.args, got, c.want)
