@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"meshc.dev/meshc/internal/atomicdir"
-	"meshc.dev/meshc/internal/owner"
+	"meshc.dev/meshc/internal/ownership"
 )
 
 // File names, as Istio's plug-in CA and tools/certs spell them.
@@ -165,7 +165,7 @@ func Generate(opts Options) (*Result, error) {
 	}
 	// One run at a time per directory: concurrent runs on an empty
 	// directory would each make a root and sign with it.
-	unlock, err := owner.Lock(opts.Dir)
+	unlock, err := ownership.Lock(opts.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -204,16 +204,16 @@ func prepareDir(opts Options) (fresh bool, err error) {
 	if _, err := atomicdir.Recover(opts.Dir); err != nil {
 		return false, fmt.Errorf("cleaning up an interrupted run: %w", err)
 	}
-	state, err := owner.Check(opts.Dir, owner.Certs, opts.Mesh, opts.Inputs...)
-	var r *owner.Refusal
+	state, err := ownership.Check(opts.Dir, ownership.Certs, opts.Mesh, opts.Inputs...)
+	var r *ownership.Refusal
 	if errors.As(err, &r) && r.Unmarked && legacyLayout(opts.Dir) {
 		// Written by a meshc older than the marker: adopt it.
-		state, err = owner.Owned, writeFile(filepath.Join(opts.Dir, owner.MarkerFile), owner.Marker(owner.Certs, opts.Mesh), 0o644)
+		state, err = ownership.Owned, writeFile(filepath.Join(opts.Dir, ownership.MarkerFile), ownership.Marker(ownership.Certs, opts.Mesh), 0o644)
 	}
 	if err != nil {
 		return false, err
 	}
-	if state == owner.Owned {
+	if state == ownership.Owned {
 		if err := ensureDir(opts.Dir); err != nil {
 			return false, fmt.Errorf("certificates directory: %w", err)
 		}
@@ -229,7 +229,7 @@ func prepareDir(opts Options) (fresh bool, err error) {
 			}
 		}
 	}
-	return state != owner.Owned, nil
+	return state != ownership.Owned, nil
 }
 
 // legacyLayout reports whether dir looks exactly like what meshc certs wrote
@@ -279,7 +279,7 @@ func generateFresh(opts Options, res *Result) error {
 	}
 	files = append(files,
 		atomicdir.File{Path: RootCertFile, Data: root.pem, Mode: 0o644},
-		atomicdir.File{Path: owner.MarkerFile, Data: owner.Marker(owner.Certs, opts.Mesh), Mode: 0o644})
+		atomicdir.File{Path: ownership.MarkerFile, Data: ownership.Marker(ownership.Certs, opts.Mesh), Mode: 0o644})
 	for _, c := range opts.Clusters {
 		cf, err := intermediateFiles(opts, root, c)
 		if err != nil {

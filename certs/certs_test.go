@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"meshc.dev/meshc/certs"
-	"meshc.dev/meshc/internal/owner"
+	"meshc.dev/meshc/internal/ownership"
 )
 
 // testBits keeps the tests fast: a 4096-bit key (the default, Istio's
@@ -189,16 +189,16 @@ func TestModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]fs.FileMode{
-		".":                 0o700,
-		owner.MarkerFile:    0o644,
-		certs.RootKeyFile:   0o600,
-		certs.RootCertFile:  0o644,
-		"c1":                0o700,
-		"c1/ca-key.pem":     0o600,
-		"c1/cacerts.yaml":   0o600,
-		"c1/ca-cert.pem":    0o644,
-		"c1/cert-chain.pem": 0o644,
-		"c1/root-cert.pem":  0o644,
+		".":                  0o700,
+		ownership.MarkerFile: 0o644,
+		certs.RootKeyFile:    0o600,
+		certs.RootCertFile:   0o644,
+		"c1":                 0o700,
+		"c1/ca-key.pem":      0o600,
+		"c1/cacerts.yaml":    0o600,
+		"c1/ca-cert.pem":     0o644,
+		"c1/cert-chain.pem":  0o644,
+		"c1/root-cert.pem":   0o644,
 	}
 	got := map[string]fs.FileMode{}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -312,7 +312,7 @@ func TestNeverOverwritesAKey(t *testing.T) {
 		}
 		want := "holds no .meshc marker"
 		if marked {
-			if err := os.WriteFile(filepath.Join(dir, owner.MarkerFile), owner.Marker(owner.Certs, "demo"), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, ownership.MarkerFile), ownership.Marker(ownership.Certs, "demo"), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			want = "will not overwrite a key"

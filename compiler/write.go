@@ -9,12 +9,12 @@ import (
 	"strings"
 
 	"meshc.dev/meshc/internal/atomicdir"
-	dirowner "meshc.dev/meshc/internal/owner"
+	"meshc.dev/meshc/internal/ownership"
 )
 
 // MarkerFile is the ownership marker Write puts at the top of the output,
 // naming the mesh; Write replaces only a directory that holds it.
-const MarkerFile = dirowner.MarkerFile
+const MarkerFile = ownership.MarkerFile
 
 // Write replaces dir with the rendered tree, atomically: files are written
 // into a fresh sibling directory, synced, and exchanged with dir only when
@@ -41,7 +41,7 @@ func Write(out *Output, dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return fmt.Errorf("creating output parent: %w", err)
 	}
-	unlock, err := dirowner.Lock(dir)
+	unlock, err := ownership.Lock(dir)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func Write(out *Output, dir string) error {
 	if out.Input != "" {
 		inputs = append(inputs, out.Input)
 	}
-	if _, err := dirowner.Check(dir, dirowner.Render, out.Mesh, inputs...); err != nil {
+	if _, err := ownership.Check(dir, ownership.Render, out.Mesh, inputs...); err != nil {
 		return err
 	}
 	owned := out.Owned()
@@ -72,7 +72,7 @@ func Write(out *Output, dir string) error {
 func (o *Output) Owned() *Output {
 	files := make([]File, 0, len(o.Files)+1)
 	files = append(files, o.Files...)
-	files = append(files, File{Path: MarkerFile, Data: dirowner.Marker(dirowner.Render, o.Mesh)})
+	files = append(files, File{Path: MarkerFile, Data: ownership.Marker(ownership.Render, o.Mesh)})
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	return &Output{Files: files, Mesh: o.Mesh, Input: o.Input}
 }

@@ -8,7 +8,7 @@ import (
 
 	"meshc.dev/meshc/certs"
 	"meshc.dev/meshc/compiler"
-	"meshc.dev/meshc/internal/owner"
+	"meshc.dev/meshc/internal/ownership"
 )
 
 func newCertsCmd(e *env) *command {
@@ -113,7 +113,7 @@ func renderOutputAround(dir string) string {
 		if _, err := os.Stat(filepath.Join(abs, compiler.PlanFile)); err == nil {
 			return abs
 		}
-		if kind, _, _ := owner.ReadMarker(abs); kind == owner.Render {
+		if kind, _, _ := ownership.ReadMarker(abs); kind == ownership.Render {
 			return abs
 		}
 		parent := filepath.Dir(abs)

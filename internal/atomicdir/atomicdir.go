@@ -12,7 +12,7 @@
 // place: a crash between those two renames leaves no directory at the path
 // for an instant, and the next Replace (or Recover) renames the previous one
 // back. Callers serialise concurrent Replaces of one path (see
-// internal/owner); atomicdir itself takes no lock.
+// internal/ownership); atomicdir itself takes no lock.
 package atomicdir
 
 import (

@@ -1,4 +1,4 @@
-// Package owner decides whether meshc may write a directory, and serialises
+// Package ownership decides whether meshc may write a directory, and serialises
 // meshc processes that write the same one.
 //
 // In: a directory, what meshc would keep there (a render output or a
@@ -11,7 +11,7 @@
 // proves nothing: users write those too. A directory that holds a
 // version-control checkout or one of the input files is never meshc's,
 // whatever marker it holds.
-package owner
+package ownership
 
 import (
 	"bufio"

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package owner
+package ownership
 
 // Lock does not lock where flock(2) is missing: concurrent meshc runs on one
 // directory are not serialised there (docs/guarantees.md says so).
