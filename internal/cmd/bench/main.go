@@ -158,6 +158,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 			procs = append(procs, row)
 		}
 	}
+	// Shared services are a dimension of their own: the size the
+	// shared-services target names, in both topologies.
+	for _, s := range serviceShapes {
+		row, err := measureShape(s, meshc, self, tmp, out, o)
+		if err != nil {
+			return fmt.Errorf("%v: %w", s, err)
+		}
+		procs = append(procs, row)
+	}
 	disk := map[meshgen.Shape]time.Duration{}
 	for _, s := range targetShapes {
 		d, err := renderToDisk(s, meshc, tmp, o)
@@ -317,7 +326,7 @@ type procRow struct {
 
 func measureShape(s meshgen.Shape, meshc, self, tmp, out string, o options) (procRow, error) {
 	row := procRow{shape: s}
-	in := filepath.Join(tmp, fmt.Sprintf("%s-%d.yaml", s.Topology, s.Clusters))
+	in := filepath.Join(tmp, strings.ReplaceAll(s.String(), "/", "-")+".yaml")
 	if err := os.WriteFile(in, meshgen.Generate(s), 0o644); err != nil {
 		return row, err
 	}
@@ -330,7 +339,7 @@ func measureShape(s meshgen.Shape, meshc, self, tmp, out string, o options) (pro
 	if err := repeat(&row.render, o.runs, meshc, "render", in, "-o", dir); err != nil {
 		return row, err
 	}
-	if s.Clusters <= cueBaselineLimit(s.Topology) {
+	if s.Services == 0 && s.Clusters <= cueBaselineLimit(s.Topology) { // the baseline models no services
 		if err := repeat(&row.cue, min(o.runs, 3), self, "-cuebaseline", in); err != nil {
 			return row, err
 		}
@@ -351,6 +360,20 @@ func measureShape(s meshgen.Shape, meshc, self, tmp, out string, o options) (pro
 		return row, err
 	}
 	return row, os.RemoveAll(dir)
+}
+
+// serviceShapes are meshes that share services: 300 clusters × 200 services.
+var serviceShapes = []meshgen.Shape{
+	{Topology: meshgen.PrimaryRemote, Clusters: 300, Services: 200},
+	{Topology: meshgen.MultiPrimary, Clusters: 300, Services: 200},
+}
+
+// clusterCell is a table's N column: clusters, and shared services if any.
+func clusterCell(s meshgen.Shape) string {
+	if s.Services > 0 {
+		return fmt.Sprintf("%d×%d svc", s.Clusters, s.Services)
+	}
+	return strconv.Itoa(s.Clusters)
 }
 
 // targetShapes are the meshes the render targets name; they are also
@@ -489,12 +512,15 @@ func (r *report) print(w io.Writer) (missed int) {
 	fmt.Fprintln(tw, "topology\tN\tcheck\tallocs\tbytes\trender\tallocs\tbytes\tcompile\tCUE baseline\tallocs\tbytes\tCUE/compile\t")
 	for _, p := range r.procs {
 		s := p.shape
-		cells := []string{string(s.Topology), strconv.Itoa(s.Clusters)}
+		cells := []string{string(s.Topology), clusterCell(s)}
 		for _, name := range []string{"Check", "Render"} {
 			cells = append(cells, r.benchCells(name, s)...)
 		}
-		compile, _ := r.ns("Compile", s)
-		cells = append(cells, dur(compile))
+		if compile, ok := r.ns("Compile", s); ok {
+			cells = append(cells, dur(compile))
+		} else {
+			cells = append(cells, "—")
+		}
 		cells = append(cells, r.benchCells("CUEBaseline", s)...)
 		if ratio, ok := r.ratio(s); ok {
 			cells = append(cells, fmt.Sprintf("%.1f×", ratio))
@@ -510,7 +536,7 @@ func (r *report) print(w io.Writer) (missed int) {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "topology\tN\tvet\tCPU\tRSS\trender\tCPU\tRSS\tfiles\toutput\tCUE baseline\tCPU\tRSS\t")
 	for _, p := range r.procs {
-		cells := []string{string(p.shape.Topology), strconv.Itoa(p.shape.Clusters)}
+		cells := []string{string(p.shape.Topology), clusterCell(p.shape)}
 		for _, st := range []*procStat{&p.vet, &p.render} {
 			cells = append(cells, procCells(st)...)
 			if st == &p.render {
@@ -577,6 +603,12 @@ func (r *report) print(w io.Writer) (missed int) {
 	if p := r.proc(pr1000); p != nil {
 		t := median(p.vet.wall)
 		check(t < 300*time.Millisecond, "1000-cluster primary-remote: meshc vet process", t.Round(time.Millisecond).String(), "< 300ms")
+	}
+	for _, s := range serviceShapes {
+		if p := r.proc(s); p != nil {
+			t := median(p.render.wall)
+			check(t < time.Second, fmt.Sprintf("%d clusters × %d services, %s: meshc render process", s.Clusters, s.Services, s.Topology), t.Round(time.Millisecond).String(), "< 1s")
+		}
 	}
 	tw.Flush()
 	if len(r.worst) > 0 {
