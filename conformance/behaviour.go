@@ -1,0 +1,263 @@
+package conformance
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime"
+
+	meshconfig "istio.io/api/mesh/v1alpha1"
+	"istio.io/istio/pkg/config"
+	"istio.io/istio/pkg/test"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// Scenario is one behavioural case: what every cluster holds once the
+// install has run, the proxies that ask their istiod for endpoints, and what
+// each must be sent. New features (shared services, federation, VMs, another
+// install path) add objects to clusters and proxies with expectations: a new
+// Scenario, not a new harness.
+type Scenario struct {
+	Name     string
+	Clusters []*ClusterState
+	Proxies  []*Proxy
+	// Facts are what the mesh should look like to istiod, used only to say
+	// which file is at fault when a proxy gets the wrong endpoints.
+	Facts Facts
+}
+
+// ClusterState is what one cluster's API server holds.
+type ClusterState struct {
+	Name string
+	// Objects are Kubernetes objects and Istio config. istiod reads Istio
+	// config only from its own cluster.
+	Objects []Object
+	// Istiod is the control plane running in the cluster; nil on remotes.
+	Istiod *Istiod
+	// NetworkFile is the file that decides which network the cluster's
+	// workloads are on, for findings.
+	NetworkFile string
+	// GatewayFile is the file the cluster's east-west gateway comes from
+	// ("" if it has none), for findings.
+	GatewayFile string
+}
+
+// Object is one object in a cluster and the rendered file it comes from,
+// relative to the output directory; File is "" for what the harness deploys
+// itself (the sample service, load balancer addresses).
+type Object struct {
+	// Object is a Kubernetes object; Config an Istio config object (one of
+	// the two is set).
+	Object runtime.Object
+	Config *config.Config
+	File   string
+}
+
+// Istiod is a primary's control plane: the cluster ID it gives its own
+// cluster, its mesh config and the other clusters it reads.
+type Istiod struct {
+	ClusterID     string
+	ClusterIDFile string
+	MeshConfig    *meshconfig.MeshConfig
+	Reads         []RemoteRead
+	// ReadsFrom names where remote secrets for this istiod are declared (a
+	// directory or plan.sh), for findings about a missing one.
+	ReadsFrom string
+}
+
+// RemoteRead is one remote secret istiod acts on: it reads the API server
+// of cluster Source and calls it ClusterID (the secret's key).
+type RemoteRead struct {
+	ClusterID string
+	Source    string
+	File      string
+}
+
+// Proxy is a sidecar asking an istiod for endpoints.
+type Proxy struct {
+	// Cluster is where its pod runs; Istiod the cluster whose istiod serves it.
+	Cluster, Istiod string
+	// ClusterID and Network are ISTIO_META_CLUSTER_ID and ISTIO_META_NETWORK
+	// as its injector sets them; MetadataFile is where those come from.
+	ClusterID, Network, MetadataFile string
+	// IP and Labels are the pod's.
+	IP     string
+	Labels map[string]string
+	// Want maps an Envoy cluster ("outbound|8080||sample.sample.svc.cluster.local")
+	// to the endpoints it must be sent, in any order.
+	Want map[string][]Endpoint
+}
+
+func (p *Proxy) String() string {
+	if p.Cluster == p.Istiod {
+		return "sidecar in " + p.Cluster
+	}
+	return "sidecar in " + p.Cluster + " (served by " + p.Istiod + ")"
+}
+
+// Endpoint is one endpoint of an EDS response: an address, the cluster ID
+// Envoy is told it belongs to (telemetry, locality), and its load balancing
+// weight relative to the others of the response.
+type Endpoint struct {
+	Address string
+	Cluster string
+	Weight  uint32
+}
+
+func (e Endpoint) String() string { return fmt.Sprintf("%s(%s)×%d", e.Address, e.Cluster, e.Weight) }
+
+// Facts are the mesh as istiod should see it: each cluster's network and
+// the address its east-west gateway is reached at ("" when traffic to it
+// does not go through one).
+type Facts struct {
+	Networks map[string]string
+	Gateways map[string]string
+}
+
+// Check asks, for every proxy of s, Istio's discovery code what it sends the
+// proxy, and returns a finding for each proxy whose endpoints differ from
+// what it wants, prefixed with the file at fault.
+func (s *Scenario) Check() error {
+	var f findings
+	for _, c := range s.Clusters {
+		if c.Istiod == nil {
+			continue
+		}
+		var proxies []*Proxy
+		for _, p := range s.Proxies {
+			if p.Istiod == c.Name {
+				proxies = append(proxies, p)
+			}
+		}
+		if err := test.Wrap(func(t test.Failer) {
+			v := startIstiod(t, s, c)
+			for _, p := range proxies {
+				for _, ec := range sortedKeysOf(p.Want) {
+					got, err := v.endpoints(p, ec)
+					if err != nil {
+						f.add(c.Name, fmt.Sprintf("istiod of %s: %s", c.Name, err), p.String())
+						continue
+					}
+					want := p.Want[ec]
+					if sameEndpoints(got, want) {
+						continue
+					}
+					file, why := s.blame(v, c, p, got, want)
+					f.add(file, why, fmt.Sprintf("the %s gets %s for %s, want %s", p, describe(got), ec, describe(want)))
+				}
+			}
+		}); err != nil {
+			f.add(c.Name, fmt.Sprintf("istiod of %s does not start: %v", c.Name, err), "")
+		}
+	}
+	return f.err()
+}
+
+// sameEndpoints compares endpoints as Envoy uses them: the same addresses
+// and clusters with the same share of traffic. Istio scales weights by a
+// factor of its own (the lcm of gateways per network); shares do not change.
+func sameEndpoints(got, want []Endpoint) bool {
+	return slices.Equal(normalize(got), normalize(want))
+}
+
+func normalize(eps []Endpoint) []Endpoint {
+	out := slices.Clone(eps)
+	var g uint32
+	for _, e := range out {
+		g = gcd(g, e.Weight)
+	}
+	for i := range out {
+		if g > 0 {
+			out[i].Weight /= g
+		}
+	}
+	slices.SortFunc(out, func(a, b Endpoint) int {
+		return cmp.Or(strings.Compare(a.Address, b.Address), strings.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Weight, b.Weight))
+	})
+	return out
+}
+
+func gcd(a, b uint32) uint32 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+func describe(eps []Endpoint) string {
+	if len(eps) == 0 {
+		return "no endpoints"
+	}
+	var parts []string
+	for _, e := range normalize(eps) {
+		parts = append(parts, e.String())
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// findings collects findings by file and reason, so one broken file that
+// many proxies see reads as one finding, with the first proxy's endpoints as
+// the example.
+type findings struct {
+	keys    []string
+	example map[string]string
+	count   map[string]int
+}
+
+func (f *findings) add(file, why, example string) {
+	key := file + ": " + why
+	if f.count == nil {
+		f.example, f.count = map[string]string{}, map[string]int{}
+	}
+	if f.count[key] == 0 {
+		f.keys = append(f.keys, key)
+		f.example[key] = example
+	}
+	f.count[key]++
+}
+
+func (f *findings) err() error {
+	if len(f.keys) == 0 {
+		return nil
+	}
+	var errs []error
+	for _, k := range f.keys {
+		msg := k
+		if ex := f.example[k]; ex != "" {
+			msg += ": " + ex
+		}
+		if n := f.count[k]; n > 1 {
+			msg += fmt.Sprintf(" (and %d more proxies or services alike)", n-1)
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	return errors.Join(errs...)
+}
+
+func sortedKeysOf[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// VerifyBehaviour checks that the mesh meshc rendered for m into dir works:
+// with every cluster holding what the plan installs and a sample service,
+// it asks Istio's discovery code, as each primary's istiod, what the
+// sidecar of every cluster is sent for the sample service, and compares
+// that with what the Mesh promises (see expect.go). It returns every
+// finding, joined, each prefixed with the file at fault relative to dir.
+func VerifyBehaviour(m *compiler.Mesh, dir string) error {
+	s, err := installedWorld(m, dir)
+	s.Facts = meshFacts(m)
+	for _, p := range s.Proxies {
+		p.Want = map[string][]Endpoint{sampleEnvoyCluster: wantEndpoints(m, p.Cluster)}
+	}
+	return errors.Join(err, s.Check())
+}

@@ -1,0 +1,144 @@
+package conformance
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/internal/meshgen"
+)
+
+// TestBehaviourExamples runs every example's mesh through Istio's discovery
+// code: each cluster's sidecar must be sent the sample service's endpoints
+// the Mesh promises.
+func TestBehaviourExamples(t *testing.T) {
+	paths, err := filepath.Glob("../examples/*/mesh.yaml")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no examples found (%v)", err)
+	}
+	for _, p := range paths {
+		t.Run(filepath.Base(filepath.Dir(p)), func(t *testing.T) {
+			m, dir := renderExample(t, p)
+			if err := VerifyBehaviour(m, dir); err != nil {
+				t.Errorf("the mesh of %s does not work:\n%v", p, err)
+			}
+		})
+	}
+}
+
+// TestBehaviourGenerated runs generated meshes of 3 to 30 clusters of both
+// topologies: many networks, several clusters per network, remotes spread
+// over primaries, every primary reading every cluster.
+func TestBehaviourGenerated(t *testing.T) {
+	for _, topo := range meshgen.Topologies {
+		for _, n := range []int{3, 10, 30} {
+			shape := meshgen.Shape{Topology: topo, Clusters: n}
+			t.Run(shape.String(), func(t *testing.T) {
+				m, dir := renderMesh(t, shape.String()+".yaml", meshgen.Generate(shape))
+				if err := VerifyBehaviour(m, dir); err != nil {
+					t.Errorf("the generated %s mesh does not work:\n%v", shape, err)
+				}
+			})
+		}
+	}
+}
+
+// TestBehaviourFindings breaks one fact of the rendered output at a time
+// and requires the behavioural check to fail, naming the file at fault.
+func TestBehaviourFindings(t *testing.T) {
+	tests := []struct {
+		name      string
+		example   string
+		file      string // the file edited
+		old, new  string
+		remove    string // a file to delete instead
+		wantFile  string // the file the finding must name; file or remove if empty
+		wantError string
+	}{{
+		name: "network label dropped from a primary's istio-system", example: secretsExample,
+		file: "cluster2/manifests/namespace.yaml", old: "  labels:\n    topology.istio.io/network: network2\n", new: "",
+		wantError: `istiod of cluster1 puts the workloads of cluster2 on network "", want "network2"`,
+	}, {
+		name: "east-west gateway on another network", example: secretsExample,
+		file: "cluster2/install/eastwest-gateway.yaml", old: "topology.istio.io/network: network2", new: "topology.istio.io/network: network1",
+		wantError: `istiod of cluster1 finds 203.0.113.2:15443 on network "network1" as the east-west gateway of cluster2, want 203.0.113.2:15443 on network "network2"`,
+	}, {
+		name: "declarative remote secret left out", example: secretsExample,
+		remove:    "cluster1/remote-secrets/istio-remote-secret-cluster2.yaml",
+		wantFile:  "cluster1/remote-secrets",
+		wantError: "istiod of cluster1 has no remote secret for cluster2, so it does not read that cluster",
+	}, {
+		name: "declarative remote secret under another cluster's name", example: secretsExample,
+		file: "cluster1/remote-secrets/istio-remote-secret-cluster2.yaml", old: "\n  cluster2: |\n", new: "\n  cluster9: |\n",
+		wantError: `istiod of cluster1 reads the API server of cluster2 as cluster "cluster9", want "cluster2"`,
+	}, {
+		name: "plan creates no remote secret for a cluster", example: fullExample,
+		file: "plan.sh", old: "istioctl create-remote-secret --context=cluster2 --name=cluster2 | kubectl apply -f - --context=cluster1\n", new: "",
+		wantError: "istiod of cluster1 has no remote secret for cluster2, so it does not read that cluster",
+	}, {
+		name: "plan names a remote secret after another cluster", example: fullExample,
+		file: "plan.sh", old: "--context=cluster2 --name=cluster2 ", new: "--context=cluster2 --name=cluster9 ",
+		wantError: `istiod of cluster1 reads the API server of cluster2 as cluster "cluster9", want "cluster2"`,
+	}, {
+		name: "primary calls its own cluster by another name", example: fullExample,
+		file: "cluster1/install/istio.yaml", old: "clusterName: cluster1", new: "clusterName: cluster9",
+		wantError: `sidecars in cluster1 start with ISTIO_META_CLUSTER_ID "cluster9", want "cluster1"`,
+	}, {
+		name: "remote's pods injected for the wrong network", example: fullExample,
+		file: "cluster2/install/istio.yaml", old: "/net/network2", new: "/net/network1",
+		wantError: `sidecars in cluster2 start with ISTIO_META_NETWORK "network1", want "network2"`,
+	}, {
+		name: "primary's gateway on an undeclared network", example: fullExample,
+		file: "cluster1/install/eastwest-gateway.yaml", old: "topology.istio.io/network: network1", new: "topology.istio.io/network: network9",
+		wantError: `istiod of cluster1 finds 192.0.2.10:15443 on network "network9" as the east-west gateway of cluster1, want 192.0.2.10:15443 on network "network1"`,
+	}}
+	clean := map[string]string{}
+	meshes := map[string]*compiler.Mesh{}
+	for _, ex := range []string{fullExample, secretsExample} {
+		meshes[ex], clean[ex] = renderExample(t, ex)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := meshes[tt.example]
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(clean[tt.example])); err != nil {
+				t.Fatal(err)
+			}
+			wantFile := tt.wantFile
+			if tt.remove != "" {
+				if err := os.Remove(filepath.Join(dir, filepath.FromSlash(tt.remove))); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				edit(t, dir, tt.file, tt.old, tt.new)
+				if wantFile == "" {
+					wantFile = tt.file
+				}
+			}
+			err := VerifyBehaviour(m, dir)
+			if err == nil {
+				t.Fatalf("VerifyBehaviour accepted the broken output")
+			}
+			if want := wantFile + ": " + tt.wantError; !strings.Contains(err.Error(), want) {
+				t.Errorf("error does not contain %q:\n%v", want, err)
+			}
+		})
+	}
+}
+
+// renderMesh compiles a Mesh document with meshc's library and writes its
+// output into a temporary directory.
+func renderMesh(t *testing.T, name string, data []byte) (*compiler.Mesh, string) {
+	t.Helper()
+	m, out, err := compiler.Compile(name, data)
+	if err != nil {
+		t.Fatalf("meshc rejects %s: %v", name, err)
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := compiler.Write(out, dir); err != nil {
+		t.Fatal(err)
+	}
+	return m, dir
+}

@@ -1,0 +1,102 @@
+package conformance
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// blame explains why proxy p, served by the istiod of c, got the wrong
+// endpoints: the first fact istiod holds that differs from the scenario's
+// Facts, and the file that fact comes from. Facts are checked in the order a
+// request flows: the proxy's own metadata, the clusters istiod reads, the
+// networks of their workloads, their east-west gateways.
+func (s *Scenario) blame(v *istiodView, c *ClusterState, p *Proxy, got, want []Endpoint) (file, why string) {
+	if w := s.Facts.Networks[p.Cluster]; p.Network != w {
+		return p.MetadataFile, fmt.Sprintf("sidecars in %s start with ISTIO_META_NETWORK %q, want %q", p.Cluster, p.Network, w)
+	}
+	if p.ClusterID != p.Cluster {
+		return p.MetadataFile, fmt.Sprintf("sidecars in %s start with ISTIO_META_CLUSTER_ID %q, want %q", p.Cluster, p.ClusterID, p.Cluster)
+	}
+
+	// Clusters istiod should read but does not, under their Mesh names.
+	for _, id := range endpointClusters(want) {
+		if slices.Contains(v.clusterIDs, id) {
+			continue
+		}
+		if id == c.Name {
+			return c.Istiod.ClusterIDFile, fmt.Sprintf("istiod of %s calls its own cluster %q, want %q", c.Name, c.Istiod.ClusterID, c.Name)
+		}
+		for _, r := range c.Istiod.Reads {
+			if r.Source == id {
+				return r.File, fmt.Sprintf("istiod of %s reads the API server of %s as cluster %q, want %q", c.Name, id, r.ClusterID, id)
+			}
+		}
+		return c.Istiod.ReadsFrom, fmt.Sprintf("istiod of %s has no remote secret for %s, so it does not read that cluster", c.Name, id)
+	}
+	// Clusters it reads under a name the Mesh does not have.
+	for _, id := range endpointClusters(got) {
+		if _, ok := s.Facts.Networks[id]; ok {
+			continue
+		}
+		for _, r := range c.Istiod.Reads {
+			if r.ClusterID == id {
+				return r.File, fmt.Sprintf("istiod of %s reads the API server of %s as cluster %q, want %q", c.Name, r.Source, id, r.Source)
+			}
+		}
+		if id == c.Istiod.ClusterID {
+			return c.Istiod.ClusterIDFile, fmt.Sprintf("istiod of %s calls its own cluster %q, want %q", c.Name, id, c.Name)
+		}
+	}
+
+	// Networks istiod put each cluster's workloads on.
+	nets := v.networks(sampleHost, sampleNamespace)
+	gws := v.gateways()
+	for _, id := range sortedKeysOf(s.Facts.Networks) {
+		want := s.Facts.Networks[id]
+		if got, ok := nets[id]; ok && !slices.Equal(got, []string{want}) {
+			return s.cluster(id).NetworkFile, fmt.Sprintf("istiod of %s puts the workloads of %s on network %s, want %q",
+				c.Name, id, quoteAll(got), want)
+		}
+	}
+	for _, id := range sortedKeysOf(s.Facts.Networks) {
+		var want []string
+		if addr := s.Facts.Gateways[id]; addr != "" {
+			want = []string{gatewayFact(addr, s.Facts.Networks[id])}
+		}
+		if got := gws[id]; !slices.Equal(got, want) {
+			file := s.cluster(id).GatewayFile
+			if file == "" {
+				file = id + "/install"
+			}
+			return file, fmt.Sprintf("istiod of %s finds %s as the east-west gateway of %s, want %s",
+				c.Name, orNone(got), id, orNone(want))
+		}
+	}
+	return c.Name, fmt.Sprintf("istiod of %s: no single file explains the difference", c.Name)
+}
+
+// endpointClusters lists the cluster IDs of eps, sorted, once each.
+func endpointClusters(eps []Endpoint) []string {
+	var ids []string
+	for _, e := range eps {
+		ids = appendNew(ids, e.Cluster)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func quoteAll(s []string) string {
+	q := make([]string, len(s))
+	for i, x := range s {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	return strings.Join(q, ", ")
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}

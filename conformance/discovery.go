@@ -1,0 +1,182 @@
+package conformance
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"istio.io/istio/pilot/pkg/model"
+	"istio.io/istio/pilot/pkg/networking/core"
+	"istio.io/istio/pilot/pkg/serviceregistry"
+	kubecontroller "istio.io/istio/pilot/pkg/serviceregistry/kube/controller"
+	"istio.io/istio/pilot/pkg/xds/endpoints"
+	"istio.io/istio/pkg/cluster"
+	"istio.io/istio/pkg/config"
+	"istio.io/istio/pkg/config/mesh/meshwatcher"
+	kubelib "istio.io/istio/pkg/kube"
+	"istio.io/istio/pkg/network"
+	"istio.io/istio/pkg/test"
+)
+
+// systemNamespace is istiod's system namespace, whose topology.istio.io/network
+// label gives the network of a cluster's workloads.
+const systemNamespace = "istio-system"
+
+// istiodView is one primary's istiod, built the way Istio's own fake
+// discovery server (pilot/test/xds) builds it: one Kubernetes registry per
+// cluster it reads, its own cluster's Istio config, its mesh config, and the
+// push context and EDS builder its xDS server uses. Unlike that fake, each
+// registry is given the system namespace, as istiod's multicluster
+// controller gives it, so the namespace's network label is read.
+type istiodView struct {
+	cg    *core.ConfigGenTest
+	index *model.EndpointIndex
+	// clusterIDs are the registries istiod has, by cluster ID.
+	clusterIDs []string
+}
+
+// startIstiod builds the istiod of cluster c from what s says the clusters
+// hold. It stops when t's cleanups run.
+func startIstiod(t test.Failer, s *Scenario, c *ClusterState) *istiodView {
+	stop := test.NewStop(t)
+	index := model.NewEndpointIndex(model.DisabledCache{})
+	updater := model.NewEndpointIndexUpdater(index)
+	mc := c.Istiod.MeshConfig
+	watcher := meshwatcher.NewTestWatcher(mc)
+	v := &istiodView{index: index}
+
+	var registries []serviceregistry.Instance
+	addRegistry := func(id string, source *ClusterState) {
+		objs, _ := split(source.Objects)
+		reg, _ := kubecontroller.NewFakeControllerWithOptions(t, kubecontroller.FakeControllerOptions{
+			Client:          kubelib.NewFakeClient(objs...),
+			ClusterID:       cluster.ID(id),
+			DomainSuffix:    "cluster.local",
+			XDSUpdater:      updater,
+			MeshWatcher:     watcher,
+			SystemNamespace: systemNamespace,
+			ConfigCluster:   source == c,
+			Stop:            stop,
+			SkipRun:         true, // the aggregate registry runs it
+		})
+		registries = append(registries, reg)
+		v.clusterIDs = append(v.clusterIDs, id)
+	}
+	addRegistry(c.Istiod.ClusterID, c)
+	for _, r := range c.Istiod.Reads {
+		if src := s.cluster(r.Source); src != nil {
+			addRegistry(r.ClusterID, src)
+		}
+	}
+	_, configs := split(c.Objects)
+	v.cg = core.NewConfigGenTest(t, core.TestOptions{
+		Configs:           configs,
+		MeshConfig:        mc,
+		ServiceRegistries: registries,
+		ClusterID:         cluster.ID(c.Istiod.ClusterID),
+		XDSUpdater:        updater,
+	})
+	return v
+}
+
+// split separates Kubernetes objects from Istio config.
+func split(objs []Object) (kube []runtime.Object, istio []config.Config) {
+	for _, o := range objs {
+		switch {
+		case o.Object != nil:
+			kube = append(kube, o.Object)
+		case o.Config != nil:
+			istio = append(istio, *o.Config)
+		}
+	}
+	return kube, istio
+}
+
+// endpoints returns what istiod's EDS sends proxy p for the Envoy cluster
+// ec: every endpoint's address, the cluster ID in its metadata and its
+// weight.
+func (v *istiodView) endpoints(p *Proxy, ec string) ([]Endpoint, error) {
+	proxy := v.cg.SetupProxy(&model.Proxy{
+		ID:              "sample." + p.Cluster,
+		IPAddresses:     []string{p.IP},
+		Labels:          p.Labels,
+		ConfigNamespace: sampleNamespace,
+		Metadata: &model.NodeMetadata{
+			ClusterID: cluster.ID(p.ClusterID),
+			Network:   network.ID(p.Network),
+			Namespace: sampleNamespace,
+			Labels:    p.Labels,
+		},
+	})
+	b := endpoints.NewEndpointBuilder(ec, proxy, v.cg.PushContext())
+	cla := b.BuildClusterLoadAssignment(v.index)
+	if cla == nil {
+		return nil, fmt.Errorf("istiod builds no load assignment")
+	}
+	var out []Endpoint
+	for _, l := range cla.GetEndpoints() {
+		for _, e := range l.GetLbEndpoints() {
+			out = append(out, Endpoint{Address: address(e), Cluster: endpointCluster(e), Weight: e.GetLoadBalancingWeight().GetValue()})
+		}
+	}
+	return out, nil
+}
+
+// address is an endpoint's socket address as host:port.
+func address(e *endpoint.LbEndpoint) string {
+	sa := e.GetEndpoint().GetAddress().GetSocketAddress()
+	return net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue())))
+}
+
+// endpointCluster is the cluster ID istiod puts in an endpoint's metadata
+// (istio.workload: name;namespace;service;revision;cluster).
+func endpointCluster(e *endpoint.LbEndpoint) string {
+	w := e.GetMetadata().GetFilterMetadata()["istio"].GetFields()["workload"].GetStringValue()
+	if i := strings.LastIndexByte(w, ';'); i >= 0 {
+		return w[i+1:]
+	}
+	return ""
+}
+
+// networks returns, by cluster ID, the networks istiod put the endpoints of
+// service (a hostname) in namespace on.
+func (v *istiodView) networks(service, namespace string) map[string][]string {
+	out := map[string][]string{}
+	shards, ok := v.index.ShardsForService(service, namespace)
+	if !ok {
+		return out
+	}
+	shards.RLock()
+	defer shards.RUnlock()
+	for key, eps := range shards.Shards {
+		for _, e := range eps {
+			out[string(key.Cluster)] = appendNew(out[string(key.Cluster)], string(e.Network))
+		}
+	}
+	return out
+}
+
+// gateways returns the network gateways istiod knows, as
+// "address:port on network" by the cluster ID they were found in.
+func (v *istiodView) gateways() map[string][]string {
+	out := map[string][]string{}
+	for _, g := range v.cg.PushContext().NetworkManager().AllGateways() {
+		out[string(g.Cluster)] = append(out[string(g.Cluster)], gatewayFact(net.JoinHostPort(g.Addr, strconv.Itoa(int(g.Port))), string(g.Network)))
+	}
+	return out
+}
+
+func gatewayFact(addr, network string) string { return addr + " on network " + strconv.Quote(network) }
+
+func (s *Scenario) cluster(name string) *ClusterState {
+	for _, c := range s.Clusters {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}

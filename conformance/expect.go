@@ -1,0 +1,99 @@
+package conformance
+
+import (
+	"net"
+	"strconv"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// This file derives what a working mesh sends each sidecar from the Mesh
+// alone, independently of meshc's renderer on purpose: it reads no rendered
+// file and calls no compiler function that renders, so a rendering bug
+// cannot make its own expectation. It is the multicluster guides' promise,
+// written out:
+//
+//   - every primary reads every cluster of the mesh (its own and, through
+//     remote secrets, all others), so every sidecar sees the sample pods of
+//     every cluster, labelled with that cluster's name;
+//   - a pod on the sidecar's network (or in a one-network mesh) is reached
+//     directly, at its IP;
+//   - a pod on another network is reached through an east-west gateway of
+//     that network on 15443 (its own cluster's if it has one), whose weight
+//     is the number of pods it stands for, split evenly when several
+//     gateways of the network stand for them.
+
+// meshFacts is what istiod should hold for m: each cluster's network and
+// east-west gateway.
+func meshFacts(m *compiler.Mesh) Facts {
+	f := Facts{Networks: map[string]string{}, Gateways: map[string]string{}}
+	for i := range m.Spec.Clusters {
+		c := &m.Spec.Clusters[i]
+		f.Networks[c.Name] = c.Network
+		if c.EastWestGateway != nil {
+			f.Gateways[c.Name] = net.JoinHostPort(loadBalancerAddress(c, i), "15443")
+		}
+	}
+	return f
+}
+
+// wantEndpoints is what a sidecar in cluster `from` must be sent for the
+// sample service. Weights are relative: a pod counts L, a gateway L times
+// the pods it stands for divided by the gateways sharing them.
+func wantEndpoints(m *compiler.Mesh, from string) []Endpoint {
+	clusters := m.Spec.Clusters
+	nets := map[string]bool{}
+	var here string
+	for _, c := range clusters {
+		nets[c.Network] = true
+		if c.Name == from {
+			here = c.Network
+		}
+	}
+	multiNetwork := len(nets) > 1
+
+	// The gateways standing for cluster x's pods, when a sidecar cannot
+	// reach them directly.
+	gatewaysFor := func(x int) []int {
+		if c := &clusters[x]; c.EastWestGateway != nil {
+			return []int{x}
+		}
+		var gws []int
+		for y := range clusters {
+			if clusters[y].Network == clusters[x].Network && clusters[y].EastWestGateway != nil {
+				gws = append(gws, y)
+			}
+		}
+		return gws
+	}
+	const L = 720720 // divisible by 1..16: any number of gateways a test mesh shares
+	var out []Endpoint
+	gatewayWeight := map[int]uint32{}
+	var gatewayOrder []int
+	for x := range clusters {
+		c := &clusters[x]
+		gws := gatewaysFor(x)
+		if !multiNetwork || c.Network == here || len(gws) == 0 {
+			for k := range samplePods(x) {
+				out = append(out, Endpoint{
+					Address: net.JoinHostPort(samplePodIP(x, k), strconv.Itoa(samplePort)),
+					Cluster: c.Name, Weight: L,
+				})
+			}
+			continue
+		}
+		for _, y := range gws {
+			if _, ok := gatewayWeight[y]; !ok {
+				gatewayOrder = append(gatewayOrder, y)
+			}
+			gatewayWeight[y] += uint32(samplePods(x)) * L / uint32(len(gws))
+		}
+	}
+	for _, y := range gatewayOrder {
+		out = append(out, Endpoint{
+			Address: net.JoinHostPort(loadBalancerAddress(&clusters[y], y), "15443"),
+			Cluster: clusters[y].Name, Weight: gatewayWeight[y],
+		})
+	}
+	return out
+}

@@ -1,0 +1,107 @@
+package conformance
+
+import (
+	"fmt"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"istio.io/istio/pkg/ptr"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// The sample service the behavioural check deploys in every cluster: the
+// same name and namespace everywhere, so Istio merges its endpoints across
+// clusters into one service.
+const (
+	sampleName      = "sample"
+	sampleNamespace = "sample"
+	samplePort      = 8080
+	sampleHost      = sampleName + "." + sampleNamespace + ".svc.cluster.local"
+)
+
+// sampleEnvoyCluster is the outbound Envoy cluster of the sample service.
+var sampleEnvoyCluster = fmt.Sprintf("outbound|%d||%s", samplePort, sampleHost)
+
+// Labels the sidecar injector gives every injected pod: mTLS-capable, which
+// Istio requires of an endpoint it reaches through a gateway.
+var sampleLabels = map[string]string{
+	"app":                             sampleName,
+	"security.istio.io/tlsMode":       "istio",
+	"service.istio.io/canonical-name": sampleName,
+}
+
+// samplePods is how many pods of the sample service run in the i-th cluster
+// of a mesh: 1 to 3, so that gateway weights differ between clusters.
+func samplePods(i int) int { return 1 + i%3 }
+
+// samplePodIP is the IP of the k-th sample pod of the i-th cluster.
+func samplePodIP(i, k int) string { return fmt.Sprintf("10.%d.%d.%d", 1+i/250, i%250, 10+k) }
+
+// loadBalancerAddress is the address the i-th cluster's east-west gateway
+// load balancer gets: the one the Mesh declares, else one the harness hands
+// out in place of the cloud (TEST-NET-3, RFC 5737).
+func loadBalancerAddress(c *compiler.Cluster, i int) string {
+	if c.EastWestGateway != nil && c.EastWestGateway.Address != "" {
+		return c.EastWestGateway.Address
+	}
+	return "203.0.113." + strconv.Itoa(1+i)
+}
+
+// sampleService returns the sample service as the i-th cluster runs it:
+// its namespace, Service, pods and EndpointSlice. podLabels are added to
+// every pod's labels (the injector's network label, on remotes).
+func sampleService(i int, podLabels map[string]string) []Object {
+	labels := map[string]string{}
+	for k, v := range sampleLabels {
+		labels[k] = v
+	}
+	for k, v := range podLabels {
+		labels[k] = v
+	}
+	objs := []Object{
+		{Object: &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sampleNamespace}}},
+		{Object: &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: sampleName, Namespace: sampleNamespace},
+			Spec: corev1.ServiceSpec{
+				ClusterIP: fmt.Sprintf("10.96.%d.%d", i/250, 10+i%250),
+				Selector:  map[string]string{"app": sampleName},
+				Ports: []corev1.ServicePort{{
+					Name: "http", Port: samplePort, TargetPort: intstr.FromInt32(samplePort), Protocol: corev1.ProtocolTCP,
+				}},
+			},
+		}},
+	}
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: sampleName + "-abcde", Namespace: sampleNamespace,
+			Labels: map[string]string{discoveryv1.LabelServiceName: sampleName},
+		},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports: []discoveryv1.EndpointPort{{
+			Name: ptr.Of("http"), Port: ptr.Of[int32](samplePort), Protocol: ptr.Of(corev1.ProtocolTCP),
+		}},
+	}
+	for k := range samplePods(i) {
+		name := fmt.Sprintf("%s-%d", sampleName, k)
+		ip := samplePodIP(i, k)
+		objs = append(objs, Object{Object: &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: sampleNamespace, Labels: labels},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "sample"}}},
+			Status: corev1.PodStatus{
+				Phase: corev1.PodRunning, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}},
+				Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
+			},
+		}})
+		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{
+			Addresses:  []string{ip},
+			Conditions: discoveryv1.EndpointConditions{Ready: ptr.Of(true)},
+			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Name: name, Namespace: sampleNamespace},
+		})
+	}
+	return append(objs, Object{Object: slice})
+}

@@ -1,0 +1,359 @@
+package conformance
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"istio.io/istio/pilot/pkg/config/kube/crd"
+	"istio.io/istio/pkg/kube"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// installedWorld is what every cluster of m holds once the plan meshc
+// rendered into dir has run, read from the rendered files: per cluster the
+// istio-system namespace, the Services Istio's installer generates from its
+// install files (the east-west gateway's with its load balancer address),
+// its Istio config, and on primaries istiod's cluster ID, mesh config and
+// remote secrets; plus the sample service. Problems reading it are returned
+// as findings; what could be read is still returned.
+func installedWorld(m *compiler.Mesh, dir string) (*Scenario, error) {
+	w := &worldReader{mesh: m, dir: dir, s: &Scenario{Name: m.Metadata.Name}}
+	for i := range m.Spec.Clusters {
+		w.cluster(i)
+	}
+	return w.s, w.f.err()
+}
+
+type worldReader struct {
+	mesh *compiler.Mesh
+	dir  string
+	s    *Scenario
+	f    findings
+}
+
+func (w *worldReader) fail(file string, err error) { w.f.add(file, err.Error(), "") }
+
+// cluster reads the i-th cluster of the mesh and its sidecar.
+func (w *worldReader) cluster(i int) {
+	c := &w.mesh.Spec.Clusters[i]
+	cs := &ClusterState{Name: c.Name}
+	w.s.Clusters = append(w.s.Clusters, cs)
+	proxy := &Proxy{Cluster: c.Name, Istiod: c.Name, IP: samplePodIP(i, 0)}
+	if !c.IsPrimary() {
+		proxy.Istiod = c.ControlPlane
+	}
+
+	// istio-system and Istio config: everything in manifests/.
+	manifests := path.Join(c.Name, compiler.ManifestsDir)
+	names, err := yamlFiles(filepath.Join(w.dir, manifests))
+	if err != nil {
+		w.fail(manifests, err)
+	}
+	for _, name := range names {
+		if name != "kustomization.yaml" {
+			w.manifest(cs, path.Join(manifests, name))
+		}
+	}
+
+	// What istioctl install generates: the control plane, and the east-west gateway.
+	cp := path.Join(c.Name, compiler.InstallDir, controlPlaneFile)
+	cpObjs, err := Generate(filepath.Join(w.dir, cp))
+	if err != nil {
+		w.fail(cp, err)
+	}
+	w.addServices(cs, cp, cpObjs, "")
+	var podLabels map[string]string
+	if c.IsPrimary() {
+		w.istiod(cs, cp, cpObjs)
+		cs.NetworkFile = path.Join(manifests, "namespace.yaml")
+		proxy.MetadataFile = cp
+		if env, err := sidecarEnv(cpObjs); err == nil {
+			proxy.ClusterID, proxy.Network = env["ISTIO_META_CLUSTER_ID"], env["ISTIO_META_NETWORK"]
+		} else if cpObjs != nil {
+			w.fail(cp, err)
+		}
+	} else {
+		// A remote's pods are injected by its primary's istiod, called on
+		// the path the remote's webhook names: /inject/cluster/X/net/Y sets
+		// the sidecar's cluster and network and labels the pod with Y.
+		cs.NetworkFile, proxy.MetadataFile = cp, cp
+		if cluster, network, err := injectionTarget(cpObjs); err == nil {
+			proxy.ClusterID, proxy.Network = cluster, network
+			if network != "" {
+				podLabels = map[string]string{networkLabel: network}
+			}
+		} else if cpObjs != nil {
+			w.fail(cp, err)
+		}
+	}
+	if c.EastWestGateway != nil {
+		gw := path.Join(c.Name, compiler.InstallDir, gatewayFile)
+		objs, err := Generate(filepath.Join(w.dir, gw))
+		if err != nil {
+			w.fail(gw, err)
+		}
+		cs.GatewayFile = gw
+		w.addServices(cs, gw, objs, loadBalancerAddress(c, i))
+	}
+
+	cs.Objects = append(cs.Objects, sampleService(i, podLabels)...)
+	proxy.Labels = sampleLabels
+	w.s.Proxies = append(w.s.Proxies, proxy)
+}
+
+// manifest adds the objects of a file kubectl applies: Kubernetes objects
+// as the API server holds them, Istio config as istiod parses it.
+func (w *worldReader) manifest(cs *ClusterState, rel string) {
+	objs, err := Decode(filepath.Join(w.dir, rel))
+	if err != nil {
+		w.fail(rel, err)
+	}
+	for _, o := range objs {
+		if strings.HasPrefix(o.GetObjectKind().GroupVersionKind().Group, "networking.istio.io") {
+			continue // below, through Istio's own parser
+		}
+		cs.Objects = append(cs.Objects, Object{Object: o, File: rel})
+	}
+	data, err := os.ReadFile(filepath.Join(w.dir, rel))
+	if err != nil {
+		w.fail(rel, err)
+		return
+	}
+	configs, _, err := crd.ParseInputs(string(data))
+	if err != nil {
+		w.fail(rel, err)
+	}
+	for i := range configs {
+		cs.Objects = append(cs.Objects, Object{Config: &configs[i], File: rel})
+	}
+}
+
+// addServices adds the Services an install generates; LoadBalancer ones get
+// lb as their load balancer's address, as the cloud would give it.
+func (w *worldReader) addServices(cs *ClusterState, rel string, objs []*unstructured.Unstructured, lb string) {
+	for _, o := range objs {
+		if o.GetKind() != "Service" {
+			continue
+		}
+		svc := &corev1.Service{}
+		if err := fromUnstructured(o, svc); err != nil {
+			w.fail(rel, err)
+			continue
+		}
+		if svc.Spec.Type == corev1.ServiceTypeLoadBalancer && lb != "" {
+			ing := corev1.LoadBalancerIngress{IP: lb}
+			if net.ParseIP(lb) == nil {
+				ing = corev1.LoadBalancerIngress{Hostname: lb}
+			}
+			svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{ing}
+		}
+		cs.Objects = append(cs.Objects, Object{Object: svc, File: rel})
+	}
+}
+
+// istiod reads a primary's control plane: the cluster ID istiod runs with,
+// its mesh config, and the remote secrets it acts on.
+func (w *worldReader) istiod(cs *ClusterState, rel string, objs []*unstructured.Unstructured) {
+	d := &Istiod{ClusterIDFile: rel}
+	cs.Istiod = d
+	var dep appsv1.Deployment
+	if err := typed(objs, "Deployment", "istiod", &dep); err == nil {
+		d.ClusterID = containerEnv(dep.Spec.Template.Spec, "discovery")["CLUSTER_ID"]
+	} else if objs != nil {
+		w.fail(rel, err)
+	}
+	if mc, err := meshConfig(objs); err == nil {
+		d.MeshConfig = mc
+	} else if objs != nil {
+		w.fail(rel, err)
+	}
+	if w.mesh.Declarative() {
+		w.secretFiles(cs)
+	} else {
+		w.planSecrets(cs)
+	}
+}
+
+// secretFiles reads the declarative remote secrets of a primary, filled in
+// as their comments say: each source cluster's API server and reader
+// credentials.
+func (w *worldReader) secretFiles(cs *ClusterState) {
+	dir := path.Join(cs.Name, compiler.RemoteSecretsDir)
+	cs.Istiod.ReadsFrom = dir
+	names, err := yamlFiles(filepath.Join(w.dir, dir))
+	if err != nil && !os.IsNotExist(err) {
+		w.fail(dir, err)
+	}
+	for _, name := range names {
+		rel := path.Join(dir, name)
+		objs, err := Decode(filepath.Join(w.dir, rel))
+		if err != nil {
+			w.fail(rel, err)
+		}
+		for _, o := range objs {
+			s, ok := o.(*corev1.Secret)
+			if !ok || s.Labels[multiClusterLabel] != "true" {
+				continue // istiod's secret controller ignores it
+			}
+			data := map[string]string{}
+			for k, b := range s.Data {
+				data[k] = string(b)
+			}
+			for k, v := range s.StringData {
+				data[k] = v
+			}
+			for _, id := range sortedKeys(data) {
+				source, err := w.apiServerOf(w.fillPlaceholders(data[id]))
+				if err != nil {
+					w.fail(rel, fmt.Errorf("Secret %s: key %s: %w", s.Name, id, err))
+					continue
+				}
+				cs.Istiod.Reads = append(cs.Istiod.Reads, RemoteRead{ClusterID: id, Source: source, File: rel})
+			}
+		}
+	}
+}
+
+// fillPlaceholders replaces a declarative secret's ${MESHC_<CLUSTER>_...}
+// placeholders with the named cluster's API server and sample credentials.
+func (w *worldReader) fillPlaceholders(kubeconfig string) string {
+	return os.Expand(kubeconfig, func(p string) string {
+		for i := range w.mesh.Spec.Clusters {
+			c := &w.mesh.Spec.Clusters[i]
+			prefix := "MESHC_" + strings.ToUpper(strings.ReplaceAll(c.Name, "-", "_")) + "_"
+			switch p {
+			case prefix + "API_SERVER":
+				return apiServer(c)
+			case prefix + "CA_DATA":
+				return base64.StdEncoding.EncodeToString(sampleCA)
+			case prefix + "TOKEN":
+				return sampleToken
+			}
+		}
+		return "${" + p + "}"
+	})
+}
+
+// apiServer is the URL other clusters reach c's API server at: the Mesh's,
+// else one the harness gives it.
+func apiServer(c *compiler.Cluster) string {
+	if c.APIServer != "" {
+		return c.APIServer
+	}
+	return "https://api." + c.Name + ".example:6443"
+}
+
+// apiServerOf returns the cluster whose API server a kubeconfig reaches,
+// loading it with istiod's own loader.
+func (w *worldReader) apiServerOf(kubeconfig string) (string, error) {
+	rc, err := kube.NewUntrustedRestConfig([]byte(kubeconfig))
+	if err != nil {
+		return "", fmt.Errorf("istiod rejects the kubeconfig: %w", err)
+	}
+	for i := range w.mesh.Spec.Clusters {
+		if c := &w.mesh.Spec.Clusters[i]; apiServer(c) == rc.Host {
+			return c.Name, nil
+		}
+	}
+	return "", fmt.Errorf("kubeconfig server %s is no cluster's API server", rc.Host)
+}
+
+// planSecrets reads the `istioctl create-remote-secret --context=S
+// --name=ID | kubectl apply -f - --context=R` steps of plan.sh that apply to
+// the primary: each makes R's istiod read S's API server as cluster ID.
+func (w *worldReader) planSecrets(cs *ClusterState) {
+	rel := compiler.PlanScript
+	cs.Istiod.ReadsFrom = rel
+	data, err := os.ReadFile(filepath.Join(w.dir, rel))
+	if err != nil {
+		w.fail(rel, err)
+		return
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(line, "istioctl create-remote-secret ") {
+			continue
+		}
+		create, apply, ok := strings.Cut(line, " | ")
+		source, id := flag(create, "--context"), flag(create, "--name")
+		reader := flag(apply, "--context")
+		if !ok || source == "" || id == "" || reader == "" {
+			w.fail(rel, fmt.Errorf("cannot read remote secret step %q", line))
+			continue
+		}
+		if w.byContext(reader) != cs.Name {
+			continue
+		}
+		src := w.byContext(source)
+		if src == "" {
+			w.fail(rel, fmt.Errorf("remote secret step %q: context %s is no cluster's", line, source))
+			continue
+		}
+		cs.Istiod.Reads = append(cs.Istiod.Reads, RemoteRead{ClusterID: id, Source: src, File: rel})
+	}
+}
+
+// flag returns the value of --name=value in a command line of plain words.
+func flag(cmd, name string) string {
+	for _, f := range strings.Fields(cmd) {
+		if v, ok := strings.CutPrefix(f, name+"="); ok {
+			return strings.Trim(v, "'")
+		}
+	}
+	return ""
+}
+
+func (w *worldReader) byContext(ctx string) string {
+	for _, c := range w.mesh.Spec.Clusters {
+		if c.Context == ctx {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// injectionTarget returns the cluster and network a remote's injection
+// webhook tells its primary's istiod, from the URL it resolves to.
+func injectionTarget(objs []*unstructured.Unstructured) (cluster, network string, err error) {
+	for _, o := range objs {
+		if o.GetKind() != "MutatingWebhookConfiguration" {
+			continue
+		}
+		var mwc admissionv1.MutatingWebhookConfiguration
+		if err := fromUnstructured(o, &mwc); err != nil {
+			return "", "", err
+		}
+		for _, wh := range mwc.Webhooks {
+			urls, err := resolveWebhook(wh.ClientConfig, objs)
+			if err != nil || len(urls) == 0 {
+				continue
+			}
+			u, err := url.Parse(urls[0])
+			if err != nil {
+				return "", "", err
+			}
+			parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+			for i := 0; i+1 < len(parts); i++ {
+				switch parts[i] {
+				case "cluster":
+					cluster = parts[i+1]
+				case "net":
+					network = parts[i+1]
+				}
+			}
+			return cluster, network, nil
+		}
+	}
+	return "", "", fmt.Errorf("no sidecar injection webhook to read the pods' cluster and network from")
+}
