@@ -6,9 +6,20 @@ import (
 	"strings"
 	"testing"
 
+	istiolog "istio.io/istio/pkg/log"
+
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/meshgen"
 )
+
+// TestMain quiets Istio's logs: its controllers log every step at info
+// level, burying the findings.
+func TestMain(m *testing.M) {
+	for _, s := range istiolog.Scopes() {
+		s.SetOutputLevel(istiolog.ErrorLevel)
+	}
+	os.Exit(m.Run())
+}
 
 // TestBehaviourExamples runs every example's mesh through Istio's discovery
 // code: each cluster's sidecar must be sent the sample service's endpoints
@@ -121,6 +132,7 @@ func TestBehaviourFindings(t *testing.T) {
 			if err == nil {
 				t.Fatalf("VerifyBehaviour accepted the broken output")
 			}
+			t.Logf("findings:\n%v", err)
 			if want := wantFile + ": " + tt.wantError; !strings.Contains(err.Error(), want) {
 				t.Errorf("error does not contain %q:\n%v", want, err)
 			}

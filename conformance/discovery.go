@@ -42,7 +42,6 @@ type istiodView struct {
 // startIstiod builds the istiod of cluster c from what s says the clusters
 // hold. It stops when t's cleanups run.
 func startIstiod(t test.Failer, s *Scenario, c *ClusterState) *istiodView {
-	stop := test.NewStop(t)
 	index := model.NewEndpointIndex(model.DisabledCache{})
 	updater := model.NewEndpointIndexUpdater(index)
 	mc := c.Istiod.MeshConfig
@@ -60,7 +59,6 @@ func startIstiod(t test.Failer, s *Scenario, c *ClusterState) *istiodView {
 			MeshWatcher:     watcher,
 			SystemNamespace: systemNamespace,
 			ConfigCluster:   source == c,
-			Stop:            stop,
 			SkipRun:         true, // the aggregate registry runs it
 		})
 		registries = append(registries, reg)
