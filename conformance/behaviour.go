@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	goruntime "runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -120,41 +122,66 @@ type Facts struct {
 
 // Check asks, for every proxy of s, Istio's discovery code what it sends the
 // proxy, and returns a finding for each proxy whose endpoints differ from
-// what it wants, prefixed with the file at fault.
+// what it wants, prefixed with the file at fault. Each istiod runs on its
+// own; a few run at a time, since most of their start-up is waiting for
+// informers.
 func (s *Scenario) Check() error {
-	var f findings
+	var istiods []*ClusterState
 	for _, c := range s.Clusters {
-		if c.Istiod == nil {
-			continue
+		if c.Istiod != nil {
+			istiods = append(istiods, c)
 		}
-		var proxies []*Proxy
-		for _, p := range s.Proxies {
-			if p.Istiod == c.Name {
-				proxies = append(proxies, p)
-			}
-		}
-		if err := test.Wrap(func(t test.Failer) {
-			v := startIstiod(t, s, c)
-			for _, p := range proxies {
-				for _, ec := range sortedKeysOf(p.Want) {
-					got, err := v.endpoints(p, ec)
-					if err != nil {
-						f.add(c.Name, fmt.Sprintf("istiod of %s: %s", c.Name, err), p.String())
-						continue
-					}
-					want := p.Want[ec]
-					if sameEndpoints(got, want) {
-						continue
-					}
-					file, why := s.blame(v, c, p, got, want)
-					f.add(file, why, fmt.Sprintf("the %s gets %s for %s, want %s", p, describe(got), ec, describe(want)))
-				}
-			}
-		}); err != nil {
-			f.add(c.Name, fmt.Sprintf("istiod of %s does not start: %v", c.Name, err), "")
+	}
+	results := make([][]finding, len(istiods))
+	sem := make(chan struct{}, 2*goruntime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, c := range istiods {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i] = s.checkIstiod(c)
+		})
+	}
+	wg.Wait()
+	var f findings
+	for _, r := range results {
+		for _, x := range r {
+			f.add(x.file, x.why, x.example)
 		}
 	}
 	return f.err()
+}
+
+type finding struct{ file, why, example string }
+
+// checkIstiod starts the istiod of c and checks every proxy it serves.
+func (s *Scenario) checkIstiod(c *ClusterState) []finding {
+	var out []finding
+	err := test.Wrap(func(t test.Failer) {
+		v := startIstiod(t, s, c)
+		for _, p := range s.Proxies {
+			if p.Istiod != c.Name {
+				continue
+			}
+			for _, ec := range sortedKeysOf(p.Want) {
+				got, err := v.endpoints(p, ec)
+				if err != nil {
+					out = append(out, finding{c.Name, fmt.Sprintf("istiod of %s: %v", c.Name, err), p.String()})
+					continue
+				}
+				want := p.Want[ec]
+				if sameEndpoints(got, want) {
+					continue
+				}
+				file, why := s.blame(v, c, p, got, want)
+				out = append(out, finding{file, why, fmt.Sprintf("the %s gets %s for %s, want %s", p, describe(got), ec, describe(want))})
+			}
+		}
+	})
+	if err != nil {
+		out = append(out, finding{c.Name, fmt.Sprintf("istiod of %s does not start: %v", c.Name, err), ""})
+	}
+	return out
 }
 
 // sameEndpoints compares endpoints as Envoy uses them: the same addresses

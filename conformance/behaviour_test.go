@@ -16,7 +16,7 @@ import (
 // level, burying the findings.
 func TestMain(m *testing.M) {
 	for _, s := range istiolog.Scopes() {
-		s.SetOutputLevel(istiolog.ErrorLevel)
+		s.SetOutputLevel(istiolog.NoneLevel)
 	}
 	os.Exit(m.Run())
 }
@@ -153,4 +153,34 @@ func renderMesh(t *testing.T, name string, data []byte) (*compiler.Mesh, string)
 		t.Fatal(err)
 	}
 	return m, dir
+}
+
+// TestScenarioUnreadCluster shows the harness one level down, where new
+// features add cases: a Scenario built from the rendered output, with one
+// more cluster added by hand. A cluster that runs the sample service but
+// that no primary reads must contribute nothing; once an istiod is given a
+// remote secret for it, its pods reach sidecars, and the check names the
+// secret.
+func TestScenarioUnreadCluster(t *testing.T) {
+	m, dir := renderExample(t, secretsExample)
+	s, err := installedWorld(m, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Facts = meshFacts(m)
+	for _, p := range s.Proxies {
+		p.Want = map[string][]Endpoint{sampleEnvoyCluster: wantEndpoints(m, p.Cluster)}
+	}
+	s.Clusters = append(s.Clusters, &ClusterState{Name: "outsider", Objects: sampleService(7, nil)})
+	if err := s.Check(); err != nil {
+		t.Fatalf("a cluster no primary reads changes what sidecars get:\n%v", err)
+	}
+
+	c1 := s.cluster("cluster1")
+	c1.Istiod.Reads = append(c1.Istiod.Reads, RemoteRead{ClusterID: "outsider", Source: "outsider", File: "cluster1/remote-secrets/outsider.yaml"})
+	err = s.Check()
+	want := "cluster1/remote-secrets/outsider.yaml: istiod of cluster1 reads the API server of outsider, which is not a cluster of the mesh"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Check = %v, want a finding containing %q", err, want)
+	}
 }

@@ -40,9 +40,13 @@ func (s *Scenario) blame(v *istiodView, c *ClusterState, p *Proxy, got, want []E
 			continue
 		}
 		for _, r := range c.Istiod.Reads {
-			if r.ClusterID == id {
-				return r.File, fmt.Sprintf("istiod of %s reads the API server of %s as cluster %q, want %q", c.Name, r.Source, id, r.Source)
+			if r.ClusterID != id {
+				continue
 			}
+			if _, ok := s.Facts.Networks[r.Source]; !ok {
+				return r.File, fmt.Sprintf("istiod of %s reads the API server of %s, which is not a cluster of the mesh", c.Name, r.Source)
+			}
+			return r.File, fmt.Sprintf("istiod of %s reads the API server of %s as cluster %q, want %q", c.Name, r.Source, id, r.Source)
 		}
 		if id == c.Istiod.ClusterID {
 			return c.Istiod.ClusterIDFile, fmt.Sprintf("istiod of %s calls its own cluster %q, want %q", c.Name, id, c.Name)

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -29,27 +31,46 @@ import (
 // remote secrets; plus the sample service. Problems reading it are returned
 // as findings; what could be read is still returned.
 func installedWorld(m *compiler.Mesh, dir string) (*Scenario, error) {
-	w := &worldReader{mesh: m, dir: dir, s: &Scenario{Name: m.Metadata.Name}}
-	for i := range m.Spec.Clusters {
-		w.cluster(i)
+	n := len(m.Spec.Clusters)
+	s := &Scenario{Name: m.Metadata.Name, Clusters: make([]*ClusterState, n), Proxies: make([]*Proxy, n)}
+	readers := make([]*worldReader, n)
+	// Clusters are read in parallel: Istio's manifest generation takes a
+	// few hundred milliseconds per install file.
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i := range n {
+		readers[i] = &worldReader{mesh: m, dir: dir}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			s.Clusters[i], s.Proxies[i] = readers[i].cluster(i)
+		})
 	}
-	return w.s, w.f.err()
+	wg.Wait()
+	var f findings
+	for _, r := range readers {
+		for _, x := range r.found {
+			f.add(x.file, x.why, "")
+		}
+	}
+	return s, f.err()
 }
 
+// worldReader reads one cluster's part of the rendered output.
 type worldReader struct {
-	mesh *compiler.Mesh
-	dir  string
-	s    *Scenario
-	f    findings
+	mesh  *compiler.Mesh
+	dir   string
+	found []finding
 }
 
-func (w *worldReader) fail(file string, err error) { w.f.add(file, err.Error(), "") }
+func (w *worldReader) fail(file string, err error) {
+	w.found = append(w.found, finding{file: file, why: err.Error()})
+}
 
 // cluster reads the i-th cluster of the mesh and its sidecar.
-func (w *worldReader) cluster(i int) {
+func (w *worldReader) cluster(i int) (*ClusterState, *Proxy) {
 	c := &w.mesh.Spec.Clusters[i]
 	cs := &ClusterState{Name: c.Name}
-	w.s.Clusters = append(w.s.Clusters, cs)
 	proxy := &Proxy{Cluster: c.Name, Istiod: c.Name, IP: samplePodIP(i, 0)}
 	if !c.IsPrimary() {
 		proxy.Istiod = c.ControlPlane
@@ -110,7 +131,7 @@ func (w *worldReader) cluster(i int) {
 
 	cs.Objects = append(cs.Objects, sampleService(i, podLabels)...)
 	proxy.Labels = sampleLabels
-	w.s.Proxies = append(w.s.Proxies, proxy)
+	return cs, proxy
 }
 
 // manifest adds the objects of a file kubectl applies: Kubernetes objects
