@@ -79,26 +79,42 @@ type RemoteRead struct {
 	File      string
 }
 
-// Proxy is a sidecar asking an istiod for endpoints.
+// Proxy is a sidecar or gateway asking an istiod for endpoints.
 type Proxy struct {
+	// Gateway is set for a gateway (an Envoy of type router); else a sidecar.
+	Gateway bool
 	// Cluster is where its pod runs; Istiod the cluster whose istiod serves it.
 	Cluster, Istiod string
+	// Namespace is the pod's namespace; IP and Labels are the pod's.
+	Namespace string
+	IP        string
+	Labels    map[string]string
 	// ClusterID and Network are ISTIO_META_CLUSTER_ID and ISTIO_META_NETWORK
-	// as its injector sets them; MetadataFile is where those come from.
-	ClusterID, Network, MetadataFile string
-	// IP and Labels are the pod's.
-	IP     string
-	Labels map[string]string
+	// as its injector sets them; NetworkView is a gateway's
+	// ISTIO_META_REQUESTED_NETWORK_VIEW. MetadataFile is where they come from.
+	ClusterID, Network string
+	NetworkView        []string
+	MetadataFile       string
+	// ClusterIDFile is where ClusterID comes from, if not MetadataFile.
+	ClusterIDFile string
 	// Want maps an Envoy cluster ("outbound|8080||sample.sample.svc.cluster.local")
-	// to the endpoints it must be sent, in any order.
+	// to the endpoints it must be sent, in any order. istiod must send the
+	// proxy that cluster (CDS) and those endpoints (EDS).
 	Want map[string][]Endpoint
+	// ConfigFile names, for findings, the Istio config that must give the
+	// proxy its clusters (a gateway's Gateway resource); "" for sidecars.
+	ConfigFile string
 }
 
 func (p *Proxy) String() string {
-	if p.Cluster == p.Istiod {
-		return "sidecar in " + p.Cluster
+	kind := "sidecar"
+	if p.Gateway {
+		kind = "east-west gateway"
 	}
-	return "sidecar in " + p.Cluster + " (served by " + p.Istiod + ")"
+	if p.Cluster == p.Istiod {
+		return kind + " in " + p.Cluster
+	}
+	return kind + " in " + p.Cluster + " (served by " + p.Istiod + ")"
 }
 
 // Endpoint is one endpoint of an EDS response: an address, the cluster ID
@@ -166,7 +182,8 @@ func (s *Scenario) checkIstiod(c *ClusterState) []finding {
 			for _, ec := range sortedKeysOf(p.Want) {
 				got, err := v.endpoints(p, ec)
 				if err != nil {
-					out = append(out, finding{c.Name, fmt.Sprintf("istiod of %s: %v", c.Name, err), p.String()})
+					file := cmp.Or(p.ConfigFile, c.Name)
+					out = append(out, finding{file, fmt.Sprintf("istiod of %s: %v", c.Name, err), ""})
 					continue
 				}
 				want := p.Want[ec]
@@ -282,9 +299,19 @@ func sortedKeysOf[V any](m map[string]V) []string {
 // finding, joined, each prefixed with the file at fault relative to dir.
 func VerifyBehaviour(m *compiler.Mesh, dir string) error {
 	s, err := installedWorld(m, dir)
+	s.expect(m)
+	return errors.Join(err, s.Check())
+}
+
+// expect fills in what the Mesh promises: its facts, and every proxy's
+// endpoints (expect.go).
+func (s *Scenario) expect(m *compiler.Mesh) {
 	s.Facts = meshFacts(m)
 	for _, p := range s.Proxies {
-		p.Want = map[string][]Endpoint{sampleEnvoyCluster: wantEndpoints(m, p.Cluster)}
+		if !p.Gateway {
+			p.Want = map[string][]Endpoint{sampleEnvoyCluster: wantEndpoints(m, p.Cluster)}
+		} else if eps, ok := wantGatewayEndpoints(m, p.Cluster); ok {
+			p.Want = map[string][]Endpoint{gatewaySNICluster: eps}
+		}
 	}
-	return errors.Join(err, s.Check())
 }

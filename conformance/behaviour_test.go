@@ -104,6 +104,14 @@ func TestBehaviourFindings(t *testing.T) {
 		name: "primary's gateway on an undeclared network", example: fullExample,
 		file: "cluster1/install/eastwest-gateway.yaml", old: "topology.istio.io/network: network1", new: "topology.istio.io/network: network9",
 		wantError: `istiod of cluster1 finds 192.0.2.10:15443 on network "network9" as the east-west gateway of cluster1, want 192.0.2.10:15443 on network "network1"`,
+	}, {
+		name: "cross-network Gateway not in AUTO_PASSTHROUGH mode", example: secretsExample,
+		file: "cluster1/manifests/cross-network-gateway.yaml", old: "mode: AUTO_PASSTHROUGH", new: "mode: PASSTHROUGH",
+		wantError: "istiod of cluster1: istiod sends the east-west gateway in cluster1 no cluster outbound_.8080_._.sample.sample.svc.cluster.local",
+	}, {
+		name: "east-west gateway asking for another network's view", example: secretsExample,
+		file: "cluster2/install/eastwest-gateway.yaml", old: "value: network2", new: "value: network1",
+		wantError: `east-west gateways in cluster2 start with ISTIO_META_REQUESTED_NETWORK_VIEW "network1", want "network2"`,
 	}}
 	clean := map[string]string{}
 	meshes := map[string]*compiler.Mesh{}
@@ -167,10 +175,7 @@ func TestScenarioUnreadCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Facts = meshFacts(m)
-	for _, p := range s.Proxies {
-		p.Want = map[string][]Endpoint{sampleEnvoyCluster: wantEndpoints(m, p.Cluster)}
-	}
+	s.expect(m)
 	s.Clusters = append(s.Clusters, &ClusterState{Name: "outsider", Objects: sampleService(7, nil)})
 	if err := s.Check(); err != nil {
 		t.Fatalf("a cluster no primary reads changes what sidecars get:\n%v", err)

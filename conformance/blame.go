@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,11 +13,19 @@ import (
 // request flows: the proxy's own metadata, the clusters istiod reads, the
 // networks of their workloads, their east-west gateways.
 func (s *Scenario) blame(v *istiodView, c *ClusterState, p *Proxy, got, want []Endpoint) (file, why string) {
+	kind := "sidecars"
+	if p.Gateway {
+		kind = "east-west gateways"
+	}
 	if w := s.Facts.Networks[p.Cluster]; p.Network != w {
-		return p.MetadataFile, fmt.Sprintf("sidecars in %s start with ISTIO_META_NETWORK %q, want %q", p.Cluster, p.Network, w)
+		return p.MetadataFile, fmt.Sprintf("%s in %s start with ISTIO_META_NETWORK %q, want %q", kind, p.Cluster, p.Network, w)
+	}
+	if w := s.Facts.Networks[p.Cluster]; p.Gateway && !slices.Equal(p.NetworkView, []string{w}) {
+		return p.MetadataFile, fmt.Sprintf("%s in %s start with ISTIO_META_REQUESTED_NETWORK_VIEW %q, want %q",
+			kind, p.Cluster, strings.Join(p.NetworkView, ","), w)
 	}
 	if p.ClusterID != p.Cluster {
-		return p.MetadataFile, fmt.Sprintf("sidecars in %s start with ISTIO_META_CLUSTER_ID %q, want %q", p.Cluster, p.ClusterID, p.Cluster)
+		return cmp.Or(p.ClusterIDFile, p.MetadataFile), fmt.Sprintf("%s in %s start with ISTIO_META_CLUSTER_ID %q, want %q", kind, p.Cluster, p.ClusterID, p.Cluster)
 	}
 
 	// Clusters istiod should read but does not, under their Mesh names.

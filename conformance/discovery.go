@@ -3,9 +3,11 @@ package conformance
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -98,18 +100,29 @@ func split(objs []Object) (kube []runtime.Object, istio []config.Config) {
 // ec: every endpoint's address, the cluster ID in its metadata and its
 // weight.
 func (v *istiodView) endpoints(p *Proxy, ec string) ([]Endpoint, error) {
+	typ := model.SidecarProxy
+	if p.Gateway {
+		typ = model.Router
+	}
 	proxy := v.cg.SetupProxy(&model.Proxy{
-		ID:              "sample." + p.Cluster,
+		Type:            typ,
+		ID:              p.Labels["app"] + "." + p.Cluster,
 		IPAddresses:     []string{p.IP},
 		Labels:          p.Labels,
-		ConfigNamespace: sampleNamespace,
+		ConfigNamespace: p.Namespace,
 		Metadata: &model.NodeMetadata{
-			ClusterID: cluster.ID(p.ClusterID),
-			Network:   network.ID(p.Network),
-			Namespace: sampleNamespace,
-			Labels:    p.Labels,
+			ClusterID:            cluster.ID(p.ClusterID),
+			Network:              network.ID(p.Network),
+			Namespace:            p.Namespace,
+			Labels:               p.Labels,
+			RequestedNetworkView: p.NetworkView,
 		},
 	})
+	// Like a connected Envoy, the proxy asks for the endpoints of the
+	// clusters istiod sent it, and of no other.
+	if !slices.Contains(edsClusters(v.cg.Clusters(proxy)), ec) {
+		return nil, fmt.Errorf("istiod sends the %s no cluster %s", p, ec)
+	}
 	b := endpoints.NewEndpointBuilder(ec, proxy, v.cg.PushContext())
 	cla := b.BuildClusterLoadAssignment(v.index)
 	if cla == nil {
@@ -122,6 +135,17 @@ func (v *istiodView) endpoints(p *Proxy, ec string) ([]Endpoint, error) {
 		}
 	}
 	return out, nil
+}
+
+// edsClusters lists the CDS clusters whose endpoints come from EDS.
+func edsClusters(cs []*clusterv3.Cluster) []string {
+	var names []string
+	for _, c := range cs {
+		if c.GetType() == clusterv3.Cluster_EDS {
+			names = append(names, c.GetName())
+		}
+	}
+	return names
 }
 
 // address is an endpoint's socket address as host:port.

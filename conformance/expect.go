@@ -21,7 +21,11 @@ import (
 //   - a pod on another network is reached through an east-west gateway of
 //     that network on 15443 (its own cluster's if it has one), whose weight
 //     is the number of pods it stands for, split evenly when several
-//     gateways of the network stand for them.
+//     gateways of the network stand for them;
+//   - in a mesh of several networks, an east-west gateway opens 15443 for
+//     the sample service (AUTO_PASSTHROUGH: an SNI cluster per service) and
+//     sends what comes in to the sample pods of its own network only, every
+//     cluster's, directly.
 
 // meshFacts is what istiod should hold for m: each cluster's network and
 // east-west gateway.
@@ -96,4 +100,33 @@ func wantEndpoints(m *compiler.Mesh, from string) []Endpoint {
 		})
 	}
 	return out
+}
+
+// gatewaySNICluster is the Envoy cluster an east-west gateway routes the
+// sample service's cross-network traffic to, named after the SNI sidecars
+// send.
+var gatewaySNICluster = "outbound_." + strconv.Itoa(samplePort) + "_._." + sampleHost
+
+// wantGatewayEndpoints is what the east-west gateway of cluster `from` must
+// be sent: in a mesh of several networks, the sample pods of every cluster
+// on its network; ok is false in a one-network mesh, where gateways carry no
+// service traffic.
+func wantGatewayEndpoints(m *compiler.Mesh, from string) (eps []Endpoint, ok bool) {
+	if !m.MultiNetwork() {
+		return nil, false
+	}
+	here := m.Cluster(from).Network
+	for x := range m.Spec.Clusters {
+		c := &m.Spec.Clusters[x]
+		if c.Network != here {
+			continue
+		}
+		for k := range samplePods(x) {
+			eps = append(eps, Endpoint{
+				Address: net.JoinHostPort(samplePodIP(x, k), strconv.Itoa(samplePort)),
+				Cluster: c.Name, Weight: 1,
+			})
+		}
+	}
+	return eps, true
 }

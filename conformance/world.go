@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	networking "istio.io/api/networking/v1alpha3"
 	"istio.io/istio/pilot/pkg/config/kube/crd"
 	"istio.io/istio/pkg/kube"
 
@@ -32,7 +33,8 @@ import (
 // as findings; what could be read is still returned.
 func installedWorld(m *compiler.Mesh, dir string) (*Scenario, error) {
 	n := len(m.Spec.Clusters)
-	s := &Scenario{Name: m.Metadata.Name, Clusters: make([]*ClusterState, n), Proxies: make([]*Proxy, n)}
+	s := &Scenario{Name: m.Metadata.Name, Clusters: make([]*ClusterState, n)}
+	proxies := make([][]*Proxy, n)
 	readers := make([]*worldReader, n)
 	// Clusters are read in parallel: Istio's manifest generation takes a
 	// few hundred milliseconds per install file.
@@ -43,10 +45,18 @@ func installedWorld(m *compiler.Mesh, dir string) (*Scenario, error) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			s.Clusters[i], s.Proxies[i] = readers[i].cluster(i)
+			s.Clusters[i], proxies[i] = readers[i].cluster(i)
 		})
 	}
 	wg.Wait()
+	for _, ps := range proxies {
+		for _, p := range ps {
+			if p.Gateway {
+				p.ConfigFile = passthroughGatewayFile(s.cluster(p.Istiod))
+			}
+			s.Proxies = append(s.Proxies, p)
+		}
+	}
 	var f findings
 	for _, r := range readers {
 		for _, x := range r.found {
@@ -68,10 +78,10 @@ func (w *worldReader) fail(file string, err error) {
 }
 
 // cluster reads the i-th cluster of the mesh and its sidecar.
-func (w *worldReader) cluster(i int) (*ClusterState, *Proxy) {
+func (w *worldReader) cluster(i int) (*ClusterState, []*Proxy) {
 	c := &w.mesh.Spec.Clusters[i]
 	cs := &ClusterState{Name: c.Name}
-	proxy := &Proxy{Cluster: c.Name, Istiod: c.Name, IP: samplePodIP(i, 0)}
+	proxy := &Proxy{Cluster: c.Name, Istiod: c.Name, Namespace: sampleNamespace, IP: samplePodIP(i, 0), Labels: sampleLabels}
 	if !c.IsPrimary() {
 		proxy.Istiod = c.ControlPlane
 	}
@@ -119,6 +129,7 @@ func (w *worldReader) cluster(i int) (*ClusterState, *Proxy) {
 			w.fail(cp, err)
 		}
 	}
+	proxies := []*Proxy{proxy}
 	if c.EastWestGateway != nil {
 		gw := path.Join(c.Name, compiler.InstallDir, gatewayFile)
 		objs, err := Generate(filepath.Join(w.dir, gw))
@@ -127,11 +138,61 @@ func (w *worldReader) cluster(i int) (*ClusterState, *Proxy) {
 		}
 		cs.GatewayFile = gw
 		w.addServices(cs, gw, objs, loadBalancerAddress(c, i))
+		if g := w.gatewayProxy(gw, objs, proxy); g != nil {
+			g.IP = samplePodIP(i, 190)
+			proxies = append(proxies, g)
+		}
 	}
 
 	cs.Objects = append(cs.Objects, sampleService(i, podLabels)...)
-	proxy.Labels = sampleLabels
-	return cs, proxy
+	return cs, proxies
+}
+
+// gatewayProxy is the east-west gateway's Envoy as the generated Deployment
+// starts it: its pod labels, the network of its network label (which the
+// injector copies into ISTIO_META_NETWORK), its requested network view, and
+// the cluster ID the cluster's injector gives every proxy (as sidecar's).
+func (w *worldReader) gatewayProxy(rel string, objs []*unstructured.Unstructured, sidecar *Proxy) *Proxy {
+	var dep appsv1.Deployment
+	if err := typed(objs, "Deployment", eastWestGateway, &dep); err != nil {
+		if objs != nil {
+			w.fail(rel, err)
+		}
+		return nil
+	}
+	pod := dep.Spec.Template
+	env := containerEnv(pod.Spec, "istio-proxy")
+	var view []string
+	if v := env["ISTIO_META_REQUESTED_NETWORK_VIEW"]; v != "" {
+		view = strings.Split(v, ",")
+	}
+	return &Proxy{
+		Gateway: true, Cluster: sidecar.Cluster, Istiod: sidecar.Istiod,
+		Namespace: dep.Namespace, Labels: pod.Labels,
+		ClusterID: sidecar.ClusterID, Network: pod.Labels[networkLabel], NetworkView: view,
+		MetadataFile: rel, ClusterIDFile: sidecar.MetadataFile,
+	}
+}
+
+// passthroughGatewayFile names the file of the istiod's Istio config that
+// opens 15443 on east-west gateways (the cross-network Gateway), or its
+// manifests directory if none does.
+func passthroughGatewayFile(istiod *ClusterState) string {
+	for _, o := range istiod.Objects {
+		if o.Config == nil {
+			continue
+		}
+		gw, ok := o.Config.Spec.(*networking.Gateway)
+		if !ok {
+			continue
+		}
+		for _, srv := range gw.GetServers() {
+			if srv.GetPort().GetNumber() == 15443 {
+				return o.File
+			}
+		}
+	}
+	return path.Join(istiod.Name, compiler.ManifestsDir)
 }
 
 // manifest adds the objects of a file kubectl applies: Kubernetes objects
