@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -105,29 +106,30 @@ func (w *worldReader) cluster(i int) (*ClusterState, []*Proxy) {
 		w.fail(cp, err)
 	}
 	w.addServices(cs, cp, cpObjs, "")
-	var podLabels map[string]string
+	// Pods are injected by istiod (a remote's, by its primary's) called on
+	// the path the cluster's webhook names: /inject/cluster/X/net/Y sets the
+	// sidecar's cluster and network, over the injector's own values, and
+	// labels the pod with network Y. A primary's own webhook calls /inject.
+	proxy.MetadataFile = cp
 	if c.IsPrimary() {
 		w.istiod(cs, cp, cpObjs)
-		cs.NetworkFile = path.Join(manifests, "namespace.yaml")
-		proxy.MetadataFile = cp
 		if env, err := sidecarEnv(cpObjs); err == nil {
 			proxy.ClusterID, proxy.Network = env["ISTIO_META_CLUSTER_ID"], env["ISTIO_META_NETWORK"]
 		} else if cpObjs != nil {
 			w.fail(cp, err)
 		}
-	} else {
-		// A remote's pods are injected by its primary's istiod, called on
-		// the path the remote's webhook names: /inject/cluster/X/net/Y sets
-		// the sidecar's cluster and network and labels the pod with Y.
-		cs.NetworkFile, proxy.MetadataFile = cp, cp
-		if cluster, network, err := injectionTarget(cpObjs); err == nil {
-			proxy.ClusterID, proxy.Network = cluster, network
-			if network != "" {
-				podLabels = map[string]string{networkLabel: network}
-			}
-		} else if cpObjs != nil {
-			w.fail(cp, err)
+	}
+	var podLabels map[string]string
+	cs.NetworkFile = path.Join(manifests, "namespace.yaml")
+	if cluster, network, err := injectionTarget(cpObjs); err == nil {
+		proxy.ClusterID = cmp.Or(cluster, proxy.ClusterID)
+		proxy.Network = cmp.Or(network, proxy.Network)
+		if network != "" {
+			podLabels = map[string]string{networkLabel: network}
+			cs.NetworkFile = cp
 		}
+	} else if cpObjs != nil {
+		w.fail(cp, err)
 	}
 	proxies := []*Proxy{proxy}
 	if c.EastWestGateway != nil {
@@ -405,8 +407,9 @@ func (w *worldReader) byContext(ctx string) string {
 	return ""
 }
 
-// injectionTarget returns the cluster and network a remote's injection
-// webhook tells its primary's istiod, from the URL it resolves to.
+// injectionTarget returns the cluster and network a cluster's injection
+// webhook tells istiod in its path (/inject/cluster/X/net/Y); both are ""
+// on the plain /inject path of a primary's own webhook.
 func injectionTarget(objs []*unstructured.Unstructured) (cluster, network string, err error) {
 	for _, o := range objs {
 		if o.GetKind() != "MutatingWebhookConfiguration" {
@@ -417,15 +420,18 @@ func injectionTarget(objs []*unstructured.Unstructured) (cluster, network string
 			return "", "", err
 		}
 		for _, wh := range mwc.Webhooks {
-			urls, err := resolveWebhook(wh.ClientConfig, objs)
-			if err != nil || len(urls) == 0 {
-				continue
+			var p string
+			switch cc := wh.ClientConfig; {
+			case cc.URL != nil:
+				u, err := url.Parse(*cc.URL)
+				if err != nil {
+					return "", "", err
+				}
+				p = u.Path
+			case cc.Service != nil && cc.Service.Path != nil:
+				p = *cc.Service.Path
 			}
-			u, err := url.Parse(urls[0])
-			if err != nil {
-				return "", "", err
-			}
-			parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+			parts := strings.Split(strings.Trim(p, "/"), "/")
 			for i := 0; i+1 < len(parts); i++ {
 				switch parts[i] {
 				case "cluster":
