@@ -34,7 +34,7 @@ kustomize: build ## build examples/kustomize overlays with kustomize from PATH (
 	done
 
 .PHONY: conformance
-conformance: ## check every example's output with Istio's own installer and validation (own module; slow first run)
+conformance: ## check meshes' output with Istio's own installer, validation and discovery (own module; slow first run)
 	cd conformance && $(GO) vet ./... && $(GO) test ./...
 
 .PHONY: golden

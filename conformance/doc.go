@@ -22,6 +22,12 @@
 //     installed Services, remote secrets hold kubeconfigs istiod's loader
 //     accepts, the reader role grants what Istio's own does.
 //
+// VerifyBehaviour then checks that the mesh works: it builds each primary's
+// istiod, with Istio's own discovery code, from what the clusters hold once
+// the rendered plan has run plus a sample service in every cluster, and
+// requires every sidecar and east-west gateway to be sent the endpoints the
+// Mesh promises. README.md says what each check reads and how long it takes.
+//
 // istio.io/istio is a very heavy dependency, so this package lives in its own
 // Go module (conformance/go.mod); the meshc module never imports it.
 package conformance
