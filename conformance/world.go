@@ -9,9 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -33,35 +31,20 @@ import (
 // remote secrets; plus the sample service. Problems reading it are returned
 // as findings; what could be read is still returned.
 func installedWorld(m *compiler.Mesh, dir string) (*Scenario, error) {
-	n := len(m.Spec.Clusters)
-	s := &Scenario{Name: m.Metadata.Name, Clusters: make([]*ClusterState, n)}
-	proxies := make([][]*Proxy, n)
-	readers := make([]*worldReader, n)
-	// Clusters are read in parallel: Istio's manifest generation takes a
-	// few hundred milliseconds per install file.
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for i := range n {
-		readers[i] = &worldReader{mesh: m, dir: dir}
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			s.Clusters[i], proxies[i] = readers[i].cluster(i)
-		})
-	}
-	wg.Wait()
-	for _, ps := range proxies {
-		for _, p := range ps {
-			if p.Gateway {
-				p.ConfigFile = passthroughGatewayFile(s.cluster(p.Istiod))
-			}
-			s.Proxies = append(s.Proxies, p)
-		}
-	}
+	s := &Scenario{Name: m.Metadata.Name}
 	var f findings
-	for _, r := range readers {
+	for i := range m.Spec.Clusters {
+		r := &worldReader{mesh: m, dir: dir}
+		c, proxies := r.cluster(i)
+		s.Clusters = append(s.Clusters, c)
+		s.Proxies = append(s.Proxies, proxies...)
 		for _, x := range r.found {
 			f.add(x.file, x.why, "")
+		}
+	}
+	for _, p := range s.Proxies {
+		if istiod := s.cluster(p.Istiod); p.Gateway && istiod != nil {
+			p.ConfigFile = passthroughGatewayFile(istiod)
 		}
 	}
 	return s, f.err()
