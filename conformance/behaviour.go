@@ -97,7 +97,7 @@ type Proxy struct {
 	MetadataFile       string
 	// ClusterIDFile is where ClusterID comes from, if not MetadataFile.
 	ClusterIDFile string
-	// Want maps an Envoy cluster ("outbound|8080||sample.sample.svc.cluster.local")
+	// Want maps an Envoy cluster ("outbound|8080||sample.meshc-sample.svc.cluster.local")
 	// to the endpoints it must be sent, in any order. istiod must send the
 	// proxy that cluster (CDS) and those endpoints (EDS).
 	Want map[string][]Endpoint

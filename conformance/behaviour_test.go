@@ -111,7 +111,7 @@ func TestBehaviourFindings(t *testing.T) {
 	}, {
 		name: "cross-network Gateway not in AUTO_PASSTHROUGH mode", example: secretsExample,
 		file: "cluster1/manifests/cross-network-gateway.yaml", old: "mode: AUTO_PASSTHROUGH", new: "mode: PASSTHROUGH",
-		wantError: "istiod of cluster1: istiod sends the east-west gateway in cluster1 no cluster outbound_.8080_._.sample.sample.svc.cluster.local",
+		wantError: "istiod of cluster1: istiod sends the east-west gateway in cluster1 no cluster outbound_.8080_._.sample.meshc-sample.svc.cluster.local",
 	}, {
 		name: "east-west gateway asking for another network's view", example: secretsExample,
 		file: "cluster2/install/eastwest-gateway.yaml", old: "value: network2", new: "value: network1",

@@ -16,10 +16,11 @@ import (
 
 // The sample service the behavioural check deploys in every cluster: the
 // same name and namespace everywhere, so Istio merges its endpoints across
-// clusters into one service.
+// clusters into one service. The namespace is the harness's own, apart from
+// any a Mesh shares.
 const (
 	sampleName      = "sample"
-	sampleNamespace = "sample"
+	sampleNamespace = "meshc-sample"
 	samplePort      = 8080
 	sampleHost      = sampleName + "." + sampleNamespace + ".svc.cluster.local"
 )

@@ -77,13 +77,13 @@ func (w *worldReader) cluster(i int) (*ClusterState, []*Proxy) {
 		w.fail(manifests, err)
 	}
 	for _, name := range names {
-		if name != "kustomization.yaml" {
+		if name != compiler.KustomizationFile {
 			w.manifest(cs, path.Join(manifests, name))
 		}
 	}
 
 	// What istioctl install generates: the control plane, and the east-west gateway.
-	cp := path.Join(c.Name, compiler.InstallDir, controlPlaneFile)
+	cp := path.Join(c.Name, compiler.InstallDir, compiler.ControlPlaneFile)
 	cpObjs, err := Generate(filepath.Join(w.dir, cp))
 	if err != nil {
 		w.fail(cp, err)
@@ -103,7 +103,7 @@ func (w *worldReader) cluster(i int) (*ClusterState, []*Proxy) {
 		}
 	}
 	var podLabels map[string]string
-	cs.NetworkFile = path.Join(manifests, "namespace.yaml")
+	cs.NetworkFile = path.Join(manifests, compiler.NamespaceFile)
 	if cluster, network, err := injectionTarget(cpObjs); err == nil {
 		proxy.ClusterID = cmp.Or(cluster, proxy.ClusterID)
 		proxy.Network = cmp.Or(network, proxy.Network)
@@ -116,7 +116,7 @@ func (w *worldReader) cluster(i int) (*ClusterState, []*Proxy) {
 	}
 	proxies := []*Proxy{proxy}
 	if c.EastWestGateway != nil {
-		gw := path.Join(c.Name, compiler.InstallDir, gatewayFile)
+		gw := path.Join(c.Name, compiler.InstallDir, compiler.EastWestGatewayFile)
 		objs, err := Generate(filepath.Join(w.dir, gw))
 		if err != nil {
 			w.fail(gw, err)
