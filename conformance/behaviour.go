@@ -46,6 +46,8 @@ type ClusterState struct {
 	// GatewayFile is the file the cluster's east-west gateway comes from
 	// ("" if it has none), for findings.
 	GatewayFile string
+	// PodLabels are labels the injector adds to the cluster's pods.
+	PodLabels map[string]string
 }
 
 // Object is one object in a cluster and the rendered file it comes from,
@@ -299,6 +301,7 @@ func sortedKeysOf[V any](m map[string]V) []string {
 // finding, joined, each prefixed with the file at fault relative to dir.
 func VerifyBehaviour(m *compiler.Mesh, dir string) error {
 	s, err := installedWorld(m, dir)
+	s.deploySharedServices(m)
 	s.expect(m)
 	return errors.Join(err, s.Check())
 }
@@ -314,4 +317,5 @@ func (s *Scenario) expect(m *compiler.Mesh) {
 			p.Want = map[string][]Endpoint{gatewaySNICluster: eps}
 		}
 	}
+	s.expectSharedServices(m)
 }

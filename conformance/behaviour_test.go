@@ -60,6 +60,10 @@ func TestBehaviourGenerated(t *testing.T) {
 	}
 }
 
+// The example with shared services: one across clusters, one in a single
+// cluster, one cluster-local.
+const sharedExample = "../examples/shared-services/mesh.yaml"
+
 // TestBehaviourFindings breaks one fact of the rendered output at a time
 // and requires the behavioural check to fail, naming the file at fault.
 func TestBehaviourFindings(t *testing.T) {
@@ -116,10 +120,14 @@ func TestBehaviourFindings(t *testing.T) {
 		name: "east-west gateway asking for another network's view", example: secretsExample,
 		file: "cluster2/install/eastwest-gateway.yaml", old: "value: network2", new: "value: network1",
 		wantError: `east-west gateways in cluster2 start with ISTIO_META_REQUESTED_NETWORK_VIEW "network1", want "network2"`,
+	}, {
+		name: "cluster-local service not cluster-local", example: sharedExample,
+		file: "cluster1/install/istio.yaml", old: "          clusterLocal: true\n", new: "          clusterLocal: false\n",
+		wantError: "istiod of cluster1 sends the sidecar in cluster1 endpoints of cluster2: its mesh config does not keep the service in the proxy's cluster",
 	}}
 	clean := map[string]string{}
 	meshes := map[string]*compiler.Mesh{}
-	for _, ex := range []string{fullExample, secretsExample} {
+	for _, ex := range []string{fullExample, secretsExample, sharedExample} {
 		meshes[ex], clean[ex] = renderExample(t, ex)
 	}
 	for _, tt := range tests {

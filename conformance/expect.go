@@ -42,19 +42,24 @@ func meshFacts(m *compiler.Mesh) Facts {
 }
 
 // wantEndpoints is what a sidecar in cluster `from` must be sent for the
-// sample service. Weights are relative: a pod counts L, a gateway L times
-// the pods it stands for divided by the gateways sharing them.
+// sample service, which runs in every cluster.
 func wantEndpoints(m *compiler.Mesh, from string) []Endpoint {
-	clusters := m.Spec.Clusters
-	nets := map[string]bool{}
-	var here string
-	for _, c := range clusters {
-		nets[c.Network] = true
-		if c.Name == from {
-			here = c.Network
-		}
+	var runs []int
+	for x := range m.Spec.Clusters {
+		runs = append(runs, x)
 	}
-	multiNetwork := len(nets) > 1
+	return wantEndpointsOf(m, from, runs, func(x, k int) string { return samplePodIP(x, k) }, samplePort)
+}
+
+// wantEndpointsOf is what a sidecar in cluster `from` must be sent for a
+// service on port that runs in the clusters runs (indices), with
+// samplePods(x) pods at podIP(x, k). Weights are relative: a pod counts L, a
+// gateway L times the pods it stands for divided by the gateways sharing
+// them.
+func wantEndpointsOf(m *compiler.Mesh, from string, runs []int, podIP func(x, k int) string, port int) []Endpoint {
+	clusters := m.Spec.Clusters
+	here := m.Cluster(from).Network
+	multiNetwork := m.MultiNetwork()
 
 	// The gateways standing for cluster x's pods, when a sidecar cannot
 	// reach them directly.
@@ -74,13 +79,13 @@ func wantEndpoints(m *compiler.Mesh, from string) []Endpoint {
 	var out []Endpoint
 	gatewayWeight := map[int]uint32{}
 	var gatewayOrder []int
-	for x := range clusters {
+	for _, x := range runs {
 		c := &clusters[x]
 		gws := gatewaysFor(x)
 		if !multiNetwork || c.Network == here || len(gws) == 0 {
 			for k := range samplePods(x) {
 				out = append(out, Endpoint{
-					Address: net.JoinHostPort(samplePodIP(x, k), strconv.Itoa(samplePort)),
+					Address: net.JoinHostPort(podIP(x, k), strconv.Itoa(port)),
 					Cluster: c.Name, Weight: L,
 				})
 			}

@@ -53,46 +53,75 @@ func loadBalancerAddress(c *compiler.Cluster, i int) string {
 	return "203.0.113." + strconv.Itoa(1+i)
 }
 
+// workload is a service as one cluster runs it: name, namespace, ports
+// (each also the target port), and its pods' IPs.
+type workload struct {
+	name, namespace string
+	ports           []port
+	podIPs          []string
+}
+
+// port is a named Service port. Istio matches endpoints to a service port by
+// name, so a Service must name its ports as every other cluster's Service
+// of the same host does (a stub meshc renders, for one).
+type port struct {
+	name   string
+	number int32
+}
+
 // sampleService returns the sample service as the i-th cluster runs it:
 // its namespace, Service, pods and EndpointSlice. podLabels are added to
 // every pod's labels (the injector's network label, on remotes).
 func sampleService(i int, podLabels map[string]string) []Object {
+	w := workload{name: sampleName, namespace: sampleNamespace, ports: []port{{"http", samplePort}}}
+	for k := range samplePods(i) {
+		w.podIPs = append(w.podIPs, samplePodIP(i, k))
+	}
+	ns := Object{Object: &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sampleNamespace}}}
+	return append([]Object{ns}, w.objects(i, true, podLabels)...)
+}
+
+// objects returns the workload's pods and EndpointSlice and, if withService,
+// its Service, in the i-th cluster.
+func (w workload) objects(i int, withService bool, podLabels map[string]string) []Object {
 	labels := map[string]string{}
 	for k, v := range sampleLabels {
 		labels[k] = v
 	}
+	labels["app"] = w.name
+	labels["service.istio.io/canonical-name"] = w.name
 	for k, v := range podLabels {
 		labels[k] = v
 	}
-	objs := []Object{
-		{Object: &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sampleNamespace}}},
-		{Object: &corev1.Service{
-			ObjectMeta: metav1.ObjectMeta{Name: sampleName, Namespace: sampleNamespace},
-			Spec: corev1.ServiceSpec{
-				ClusterIP: fmt.Sprintf("10.96.%d.%d", i/250, 10+i%250),
-				Selector:  map[string]string{"app": sampleName},
-				Ports: []corev1.ServicePort{{
-					Name: "http", Port: samplePort, TargetPort: intstr.FromInt32(samplePort), Protocol: corev1.ProtocolTCP,
-				}},
-			},
-		}},
-	}
+	var objs []Object
 	slice := &discoveryv1.EndpointSlice{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: sampleName + "-abcde", Namespace: sampleNamespace,
-			Labels: map[string]string{discoveryv1.LabelServiceName: sampleName},
+			Name: w.name + "-abcde", Namespace: w.namespace,
+			Labels: map[string]string{discoveryv1.LabelServiceName: w.name},
 		},
 		AddressType: discoveryv1.AddressTypeIPv4,
-		Ports: []discoveryv1.EndpointPort{{
-			Name: ptr.Of("http"), Port: ptr.Of[int32](samplePort), Protocol: ptr.Of(corev1.ProtocolTCP),
-		}},
 	}
-	for k := range samplePods(i) {
-		name := fmt.Sprintf("%s-%d", sampleName, k)
-		ip := samplePodIP(i, k)
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: w.name, Namespace: w.namespace},
+		Spec: corev1.ServiceSpec{
+			ClusterIP: fmt.Sprintf("10.96.%d.%d", i/250, 10+i%250),
+			Selector:  map[string]string{"app": w.name},
+		},
+	}
+	for _, p := range w.ports {
+		svc.Spec.Ports = append(svc.Spec.Ports, corev1.ServicePort{
+			Name: p.name, Port: p.number, TargetPort: intstr.FromInt32(p.number), Protocol: corev1.ProtocolTCP,
+		})
+		slice.Ports = append(slice.Ports, discoveryv1.EndpointPort{Name: ptr.Of(p.name), Port: ptr.Of(p.number), Protocol: ptr.Of(corev1.ProtocolTCP)})
+	}
+	if withService {
+		objs = append(objs, Object{Object: svc})
+	}
+	for k, ip := range w.podIPs {
+		name := fmt.Sprintf("%s-%d", w.name, k)
 		objs = append(objs, Object{Object: &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: sampleNamespace, Labels: labels},
-			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "sample"}}},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.namespace, Labels: labels},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: w.name}}},
 			Status: corev1.PodStatus{
 				Phase: corev1.PodRunning, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}},
 				Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
@@ -101,7 +130,7 @@ func sampleService(i int, podLabels map[string]string) []Object {
 		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{
 			Addresses:  []string{ip},
 			Conditions: discoveryv1.EndpointConditions{Ready: ptr.Of(true)},
-			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Name: name, Namespace: sampleNamespace},
+			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Name: name, Namespace: w.namespace},
 		})
 	}
 	return append(objs, Object{Object: slice})

@@ -129,6 +129,7 @@ func (w *worldReader) cluster(i int) (*ClusterState, []*Proxy) {
 		}
 	}
 
+	cs.PodLabels = podLabels
 	cs.Objects = append(cs.Objects, sampleService(i, podLabels)...)
 	return cs, proxies
 }
