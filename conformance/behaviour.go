@@ -181,8 +181,12 @@ func (s *Scenario) checkIstiod(c *ClusterState) []finding {
 			if p.Istiod != c.Name {
 				continue
 			}
+			if len(p.Want) == 0 {
+				continue
+			}
+			conn := v.connect(p)
 			for _, ec := range sortedKeysOf(p.Want) {
-				got, err := v.endpoints(p, ec)
+				got, err := v.endpoints(p, conn, ec)
 				if err != nil {
 					file := cmp.Or(p.ConfigFile, c.Name)
 					out = append(out, finding{file, fmt.Sprintf("istiod of %s: %v", c.Name, err), ""})

@@ -96,10 +96,16 @@ func split(objs []Object) (kube []runtime.Object, istio []config.Config) {
 	return kube, istio
 }
 
-// endpoints returns what istiod's EDS sends proxy p for the Envoy cluster
-// ec: every endpoint's address, the cluster ID in its metadata and its
-// weight.
-func (v *istiodView) endpoints(p *Proxy, ec string) ([]Endpoint, error) {
+// connected is a proxy as istiod sees it once connected, with the names of
+// the EDS clusters istiod sends it (CDS).
+type connected struct {
+	proxy    *model.Proxy
+	clusters []string
+}
+
+// connect sets p up as istiod does when its Envoy connects, and asks for
+// its clusters.
+func (v *istiodView) connect(p *Proxy) connected {
 	typ := model.SidecarProxy
 	if p.Gateway {
 		typ = model.Router
@@ -118,15 +124,21 @@ func (v *istiodView) endpoints(p *Proxy, ec string) ([]Endpoint, error) {
 			RequestedNetworkView: p.NetworkView,
 		},
 	})
-	// Like a connected Envoy, the proxy asks for the endpoints of the
-	// clusters istiod sent it, and of no other.
-	if !slices.Contains(edsClusters(v.cg.Clusters(proxy)), ec) {
+	return connected{proxy, edsClusters(v.cg.Clusters(proxy))}
+}
+
+// endpoints returns what istiod's EDS sends the connected proxy p for the
+// Envoy cluster ec: every endpoint's address, the cluster ID in its
+// metadata and its weight. Like a connected Envoy, the proxy asks only for
+// clusters istiod sent it.
+func (v *istiodView) endpoints(p *Proxy, c connected, ec string) ([]Endpoint, error) {
+	if !slices.Contains(c.clusters, ec) {
 		return nil, fmt.Errorf("istiod sends the %s no cluster %s", p, ec)
 	}
-	b := endpoints.NewEndpointBuilder(ec, proxy, v.cg.PushContext())
+	b := endpoints.NewEndpointBuilder(ec, c.proxy, v.cg.PushContext())
 	cla := b.BuildClusterLoadAssignment(v.index)
 	if cla == nil {
-		return nil, fmt.Errorf("istiod builds no load assignment")
+		return nil, fmt.Errorf("istiod builds no load assignment for %s", ec)
 	}
 	var out []Endpoint
 	for _, l := range cla.GetEndpoints() {
