@@ -124,10 +124,18 @@ func TestBehaviourFindings(t *testing.T) {
 		name: "cluster-local service not cluster-local", example: sharedExample,
 		file: "cluster1/install/istio.yaml", old: "          clusterLocal: true\n", new: "          clusterLocal: false\n",
 		wantError: "istiod of cluster1 sends the sidecar in cluster1 endpoints of cluster2: its mesh config does not keep the service in the proxy's cluster",
+	}, {
+		name: "Helm path: network label dropped from a primary's istio-system", example: helmExample,
+		file: "cluster1/manifests/namespace.yaml", old: "  labels:\n    topology.istio.io/network: network1\n", new: "",
+		wantError: `istiod of cluster1 puts the workloads of cluster1 on network "", want "network1"`,
+	}, {
+		name: "Helm path: remote's pods injected for the wrong network", example: helmExample,
+		file: "cluster2/helm/istiod.values.yaml", old: "/net/network2", new: "/net/network1",
+		wantError: `sidecars in cluster2 start with ISTIO_META_NETWORK "network1", want "network2"`,
 	}}
 	clean := map[string]string{}
 	meshes := map[string]*compiler.Mesh{}
-	for _, ex := range []string{fullExample, secretsExample, sharedExample} {
+	for _, ex := range []string{fullExample, secretsExample, sharedExample, helmExample} {
 		meshes[ex], clean[ex] = renderExample(t, ex)
 	}
 	for _, tt := range tests {

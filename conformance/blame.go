@@ -62,14 +62,6 @@ func (s *Scenario) blame(v *istiodView, c *ClusterState, p *Proxy, got, want []E
 		}
 	}
 
-	// Clusters istiod reads whose endpoints the proxy must not get: the
-	// mesh config decides which services stay in their cluster.
-	for _, id := range endpointClusters(got) {
-		if _, ok := s.Facts.Networks[id]; ok && !slices.Contains(endpointClusters(want), id) && id != p.Cluster {
-			return c.Istiod.ClusterIDFile, fmt.Sprintf("istiod of %s sends the %s endpoints of %s: its mesh config does not keep the service in the proxy's cluster", c.Name, p, id)
-		}
-	}
-
 	// Networks istiod put each cluster's workloads on.
 	nets := v.networks(sampleHost, sampleNamespace)
 	gws := v.gateways()
@@ -94,6 +86,14 @@ func (s *Scenario) blame(v *istiodView, c *ClusterState, p *Proxy, got, want []E
 				c.Name, orNone(got), id, orNone(want))
 		}
 	}
+	// Clusters istiod reads whose endpoints the proxy must not get: the
+	// mesh config decides which services stay in their cluster.
+	for _, id := range endpointClusters(got) {
+		if _, ok := s.Facts.Networks[id]; ok && !slices.Contains(endpointClusters(want), id) && id != p.Cluster {
+			return c.Istiod.ClusterIDFile, fmt.Sprintf("istiod of %s sends the %s endpoints of %s: its mesh config does not keep the service in the proxy's cluster", c.Name, p, id)
+		}
+	}
+
 	return c.Name, fmt.Sprintf("istiod of %s: no single file explains the difference", c.Name)
 }
 

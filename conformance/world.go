@@ -82,9 +82,13 @@ func (w *worldReader) cluster(i int) (*ClusterState, []*Proxy) {
 		}
 	}
 
-	// What istioctl install generates: the control plane, and the east-west gateway.
-	cp := path.Join(c.Name, compiler.InstallDir, compiler.ControlPlaneFile)
-	cpObjs, err := Generate(filepath.Join(w.dir, cp))
+	// What the installer (istioctl, or Helm's charts) creates from the
+	// install inputs: the control plane, and the east-west gateway. The
+	// static checks' clusterCheck knows which files and how to render them.
+	inst := &clusterCheck{mesh: w.mesh, cluster: *c, root: w.dir}
+	idir, cpName, gwName, _, _ := inst.installFiles()
+	cp := path.Join(c.Name, idir, cpName)
+	cpObjs, err := inst.install(idir, cpName)
 	if err != nil {
 		w.fail(cp, err)
 	}
@@ -116,8 +120,8 @@ func (w *worldReader) cluster(i int) (*ClusterState, []*Proxy) {
 	}
 	proxies := []*Proxy{proxy}
 	if c.EastWestGateway != nil {
-		gw := path.Join(c.Name, compiler.InstallDir, compiler.EastWestGatewayFile)
-		objs, err := Generate(filepath.Join(w.dir, gw))
+		gw := path.Join(c.Name, idir, gwName)
+		objs, err := inst.install(idir, gwName)
 		if err != nil {
 			w.fail(gw, err)
 		}
