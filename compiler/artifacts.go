@@ -38,6 +38,11 @@ const (
 	NamespaceFile = "namespace.yaml"
 	// KustomizationFile lists the manifests/ resources in apply order.
 	KustomizationFile = "kustomization.yaml"
+	// FederationGatewayFile is the Gateway that passes the hosts the mesh
+	// exports to its peers; FederationPeersFile holds, per peer the mesh
+	// imports from, its network gateways and the imported services.
+	FederationGatewayFile = "federation-gateway.yaml"
+	FederationPeersFile   = "federation-peers.yaml"
 	// ReaderAccessFile is, in remote-access/, the reader service account,
 	// token and RBAC of a cluster other primaries watch.
 	ReaderAccessFile = "istio-reader.yaml"
@@ -156,6 +161,10 @@ var Artifacts = []*Artifact{
 		For: (*Placement).HasSharedNamespaces, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: "cross-network-gateway.yaml", Template: "cross-network-gateway.yaml.tmpl",
 		For: (*Placement).ServesCrossNetwork, Apply: WithDirectory},
+	{Dir: ManifestsDir, Name: FederationGatewayFile, Template: "federation-gateway.yaml.tmpl",
+		For: (*Placement).ExportsToPeers, Apply: WithDirectory},
+	{Dir: ManifestsDir, Name: FederationPeersFile, Template: "federation-peers.yaml.tmpl",
+		For: (*Placement).ImportsFromPeers, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: "expose-istiod.yaml", Template: "expose-istiod.yaml.tmpl",
 		For: (*Placement).ExposesIstiod, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: "service-stubs.yaml", Template: "service-stubs.yaml.tmpl",

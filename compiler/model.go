@@ -54,6 +54,8 @@ type Spec struct {
 	ServiceResolution string `json:"serviceResolution"`
 	// Installer is InstallerIstioctl or InstallerHelm.
 	Installer string `json:"installer"`
+	// Peers are the meshes this one federates with (federation.go).
+	Peers []Peer `json:"peers,omitempty"`
 }
 
 // ServiceResolution values, as spelled in the input.

@@ -17,6 +17,7 @@ type topology struct {
 	byName       map[string]*Cluster
 	remotes      map[string][]*Cluster
 	sharing      *sharing
+	federation   *federation
 }
 
 func newTopology(m *Mesh) *topology {
@@ -34,6 +35,7 @@ func newTopology(m *Mesh) *topology {
 	}
 	t.multiNetwork = len(networks) > 1
 	t.sharing = newSharing(m, t)
+	t.federation = newFederation(m)
 	return t
 }
 

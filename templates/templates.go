@@ -2,6 +2,7 @@ package templates
 
 import (
 	"embed"
+	"net/netip"
 	"strconv"
 	"strings"
 	"text/template"
@@ -17,7 +18,7 @@ var files embed.FS
 var Set = template.Must(template.New("meshc").
 	Option("missingkey=error").
 	Funcs(template.FuncMap{"str": String, "sh": Shell, "code": MarkdownCode, "inc": func(i int) int { return i + 1 }, "lower": strings.ToLower,
-		"mermaid": diagram.Mermaid}).
+		"mermaid": diagram.Mermaid, "isIP": isIP}).
 	ParseFS(files, "*.tmpl"))
 
 // String renders s as a YAML scalar that always reads back as the same
@@ -83,4 +84,10 @@ func notShellSafe(r rune) bool {
 // isAlnum reports an ASCII letter or digit.
 func isAlnum(r rune) bool {
 	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+}
+
+// isIP reports whether s is an IP address rather than a hostname.
+func isIP(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }

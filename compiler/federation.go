@@ -1,0 +1,159 @@
+package compiler
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"net/netip"
+	"strings"
+)
+
+// Peer is another mesh this one federates with: its identity, where its
+// gateways are, its root of trust, and the services that cross between the
+// two meshes, seen from this mesh.
+type Peer struct {
+	MeshID      string        `json:"meshID"`
+	TrustDomain string        `json:"trustDomain"`
+	Network     string        `json:"network"`
+	Gateways    []PeerGateway `json:"gateways,omitempty"`
+	TrustAnchor TrustAnchor   `json:"trustAnchor"`
+	// Exports are this mesh's services the peer may call.
+	Exports []PeerService `json:"exports,omitempty"`
+	// Imports are the peer's services this mesh calls.
+	Imports []ImportedService `json:"imports,omitempty"`
+}
+
+// PeerGateway is one east-west gateway address of a peer.
+type PeerGateway struct {
+	Address string `json:"address"`
+}
+
+// TrustAnchor is a peer's root CA certificates, PEM-encoded.
+type TrustAnchor struct {
+	PEM string `json:"pem"`
+}
+
+// PeerService is a service that crosses between meshes, by its host in the
+// mesh that runs it.
+type PeerService struct {
+	Host  string        `json:"host"`
+	Ports []ServicePort `json:"ports"`
+}
+
+// ImportedService is a peer's service this mesh calls, with the identities
+// its workloads must present.
+type ImportedService struct {
+	Host       string        `json:"host"`
+	Ports      []ServicePort `json:"ports"`
+	Identities []string      `json:"identities"`
+}
+
+// PEMBlock is the trust anchor as a YAML block scalar body: every line
+// indented by indent spaces, trailing newline dropped.
+func (a TrustAnchor) PEMBlock(indent int) string {
+	pad := strings.Repeat(" ", indent)
+	lines := strings.Split(strings.TrimRight(a.PEM, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = pad + strings.TrimSpace(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// trustAnchorProblem explains why pemText is not a usable root of trust, or
+// returns "". Istio accepts any parseable CA certificate: a leaf or a key
+// would fail every handshake with the peer, at runtime.
+func trustAnchorProblem(pemText string) string {
+	rest := []byte(pemText)
+	n := 0
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			return "holds a " + b.Type + " block; a trust anchor holds only CERTIFICATE blocks (never a key)"
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return "holds a certificate that does not parse: " + err.Error()
+		}
+		if !c.IsCA {
+			return "holds a certificate that is not a CA (" + c.Subject.String() + "); give the peer's root CA, as meshc certs --export writes it"
+		}
+		n++
+	}
+	if n == 0 {
+		return "holds no PEM certificate; give the peer's root CA, as meshc certs --export writes it"
+	}
+	if strings.TrimSpace(string(rest)) != "" {
+		return "has text after its last certificate"
+	}
+	return ""
+}
+
+// federation is what the mesh's peers mean for rendering, derived once with
+// the rest of the topology.
+type federation struct {
+	// exportedHosts are the hosts the mesh exports to any peer, in input
+	// order, without repeats.
+	exportedHosts []string
+	// importers are the peers this mesh imports services from.
+	importers []*Peer
+}
+
+func newFederation(m *Mesh) *federation {
+	f := &federation{}
+	seen := map[string]bool{}
+	for i := range m.Spec.Peers {
+		p := &m.Spec.Peers[i]
+		for _, e := range p.Exports {
+			if !seen[e.Host] {
+				seen[e.Host] = true
+				f.exportedHosts = append(f.exportedHosts, e.Host)
+			}
+		}
+		if len(p.Imports) > 0 {
+			f.importers = append(f.importers, p)
+		}
+	}
+	return f
+}
+
+// ExportedHosts are the hosts the mesh exports to its peers, in input order:
+// what its east-west gateways pass to them.
+func (m *Mesh) ExportedHosts() []string { return m.topo().federation.exportedHosts }
+
+// ImportingPeers are the peers the mesh imports services from, in input
+// order.
+func (m *Mesh) ImportingPeers() []*Peer { return m.topo().federation.importers }
+
+// Federated reports whether the mesh has peers: its control planes then
+// trust their roots and accept their trust domains.
+func (m *Mesh) Federated() bool { return len(m.Spec.Peers) > 0 }
+
+// ExportsToPeers reports whether the primary's istiod configures the
+// federation Gateway: like the cross-network Gateway, it is read by the
+// istiod of the cluster it lives in and drives its remotes' gateways too.
+func (p *Placement) ExportsToPeers() bool { return p.IsPrimary() && len(p.Mesh.ExportedHosts()) > 0 }
+
+// ImportsFromPeers reports whether the primary's istiod needs the peers'
+// network gateways and service entries.
+func (p *Placement) ImportsFromPeers() bool { return p.IsPrimary() && len(p.Mesh.ImportingPeers()) > 0 }
+
+// ServiceEntryName names the ServiceEntry of an imported host: the peer's
+// mesh ID and the host, so two peers' entries never clash.
+func (p *Peer) ServiceEntryName(host string) string { return p.MeshID + "." + host }
+
+// RemoteGatewayName names the istio-remote Gateway of a peer.
+func (p *Peer) RemoteGatewayName() string { return "peer-" + p.MeshID }
+
+// GatewaysAreIPs reports whether every gateway of the peer is an IP address:
+// its service entries then resolve STATIC, otherwise DNS.
+func (p *Peer) GatewaysAreIPs() bool {
+	for _, g := range p.Gateways {
+		if _, err := netip.ParseAddr(g.Address); err != nil {
+			return false
+		}
+	}
+	return true
+}
