@@ -154,6 +154,66 @@ var Rules = []Rule{
 		Symptom:  "Nothing at install time, but the plan would wait for an address nothing uses (or ignore the one given): the remotes meant to use it are pointed elsewhere, or a remote added later stays uninstalled.",
 		check:    checkUnusedLearnAddress,
 	},
+	{
+		ID: "MC040", Name: "peer-is-self",
+		Protects: "A peer with this mesh's own mesh ID or trust domain.",
+		Symptom:  "Federation keeps two meshes apart by their IDs and trust domains: with one trust domain, either mesh's workloads pass as the other's in every authorization policy, and with one mesh ID istiod cannot tell the meshes' endpoints apart.",
+		check:    checkPeerIsSelf,
+	},
+	{
+		ID: "MC041", Name: "duplicate-peer",
+		Protects: "Two peers with the same mesh ID, trust domain or network.",
+		Symptom:  "Two entries for one peer split its imports and exports; two peers on one network share its gateways, so requests for one peer's services go to the other's gateways and fail with 503 or a certificate error.",
+		check:    checkDuplicatePeer,
+	},
+	{
+		ID: "MC042", Name: "peer-network-overlap",
+		Protects: "A peer placed on one of this mesh's own networks.",
+		Symptom:  "istiod sends endpoints on the proxy's own network as they are, and ignores that network's remote gateway: sidecars dial the peer's gateway without the passthrough port mapping it expects, or the peer's endpoints mix with local ones.",
+		check:    checkPeerNetworkOverlap,
+	},
+	{
+		ID: "MC043", Name: "peer-without-gateway",
+		Protects: "A peer this mesh imports services from without a gateway address.",
+		Symptom:  "The imported services have no endpoint: requests to them fail with 503 no healthy upstream.",
+		check:    checkPeerWithoutGateway,
+	},
+	{
+		ID: "MC044", Name: "import-collision",
+		Protects: "An imported host that is a service of this mesh (spec.services), or a host imported twice.",
+		Symptom:  "istiod merges endpoints by hostname: local callers are load-balanced between the local service and the peer's gateway, and the peer's identities (subjectAltNames) reject the local endpoints or the other way round.",
+		check:    checkImportCollision,
+	},
+	{
+		ID: "MC045", Name: "unknown-export",
+		Protects: "An export of a host the mesh does not have (when spec.services declares its services), on ports the service does not have, or exported twice to a peer.",
+		Symptom:  "The federation Gateway passes a host nothing serves, or a port nothing listens on: the peer's calls fail with 503 or connection resets at this mesh's gateway.",
+		check:    checkUnknownExport,
+	},
+	{
+		ID: "MC046", Name: "exports-without-gateway",
+		Protects: "Exports from a mesh with no east-west gateway.",
+		Symptom:  "Nothing answers on 15443 for the peer: its calls to the exported services time out.",
+		check:    checkExportsWithoutGateway,
+	},
+	{
+		ID: "MC047", Name: "foreign-identity",
+		Protects: "An imported service's identity outside the peer's trust domain.",
+		Symptom:  "The sidecar accepts only the identities listed: the peer's workloads present their own trust domain's identity, and every TLS handshake fails (upstream connect error, certificate verify failed).",
+		check:    checkForeignIdentity,
+	},
+	{
+		ID: "MC048", Name: "invalid-trust-anchor",
+		Protects: "A peer trust anchor that is not one or more PEM CA certificates (empty, a key, a leaf certificate).",
+		Symptom:  "istiod fails to load the peer's root (or carries a key into every proxy's config): handshakes with the peer fail with certificate verify failed.",
+		check:    checkInvalidTrustAnchor,
+	},
+	{
+		ID: "MC049", Name: "peer-mismatch",
+		Protects: "Mesh files of peers, given together to meshc vet, that disagree: an import the peer does not export or exports on other ports, a peer's trust domain or gateway addresses other than its own file gives, two files with one mesh ID or trust domain, a peer that does not name this mesh back.",
+		Symptom:  "Each file is valid alone, yet the peer's gateway refuses the host (connection reset), the sidecar dials an address no gateway answers, or the peer rejects this mesh's certificates: the failures surface only when the two meshes talk.",
+		// VetPeers checks it across files; no single file can break it.
+	},
 }
 
 // Validate applies every rule in Rules to a loaded mesh and returns all
@@ -161,6 +221,9 @@ var Rules = []Rule{
 func Validate(m *Mesh) Problems {
 	var ps Problems
 	for _, r := range Rules {
+		if r.check == nil {
+			continue
+		}
 		r.check(m, func(path, format string, args ...any) {
 			ps = append(ps, Problem{Pos: m.Pos(path), Path: path, Rule: r.ID, Message: fmt.Sprintf(format, args...)})
 		})
@@ -359,6 +422,7 @@ func checkIstiodUnreachable(m *Mesh, report func(string, string, ...any)) {
 }
 
 func checkInvalidAddress(m *Mesh, report func(string, string, ...any)) {
+	defer checkPeerGatewayAddresses(m, report)
 	for i, c := range m.Spec.Clusters {
 		if c.EastWestGateway != nil && c.EastWestGateway.Address != "" {
 			if msg := addressProblem(c.EastWestGateway.Address); msg != "" {

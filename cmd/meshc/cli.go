@@ -203,6 +203,7 @@ func newVetCmd(e *env) *command {
 		}
 		code := exitOK
 		all := compiler.Problems{}
+		var meshes []*compiler.Mesh
 		for _, a := range args {
 			name, data, err := readFile(a)
 			rc := exitOK
@@ -218,7 +219,10 @@ func newVetCmd(e *env) *command {
 				}
 			}
 			if rc == exitOK {
-				_, err := compiler.Vet(name, data)
+				m, err := compiler.Vet(name, data)
+				if m != nil {
+					meshes = append(meshes, m)
+				}
 				var ps compiler.Problems
 				if *format == "json" && errors.As(err, &ps) {
 					all, rc = append(all, ps...), exitInvalid
@@ -227,6 +231,15 @@ func newVetCmd(e *env) *command {
 				}
 			}
 			code = max(code, rc)
+		}
+		// Peers given together are checked against each other's files.
+		if ps := compiler.VetPeers(meshes); len(ps) > 0 {
+			if *format == "json" {
+				all = append(all, ps...)
+			} else {
+				e.fail("vet", ps)
+			}
+			code = max(code, exitInvalid)
 		}
 		if *format == "json" {
 			return max(code, e.printJSON(all))

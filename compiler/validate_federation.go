@@ -1,0 +1,202 @@
+package compiler
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The rules of mesh federation (MC040–MC049); MC049 compares the Mesh files
+// of peers given together (VetPeers).
+
+func peerPath(i int, field string) string {
+	p := fmt.Sprintf("spec.peers[%d]", i)
+	if field != "" {
+		p += "." + field
+	}
+	return p
+}
+
+func checkPeerIsSelf(m *Mesh, report func(string, string, ...any)) {
+	for i, p := range m.Spec.Peers {
+		if p.MeshID == m.Spec.MeshID {
+			report(peerPath(i, "meshID"), "peer mesh ID %q is this mesh's own; a peer is another mesh, with its own mesh ID", p.MeshID)
+		}
+		if p.TrustDomain == m.Spec.TrustDomain {
+			report(peerPath(i, "trustDomain"), "peer %q has this mesh's trust domain %q; federated meshes keep their own trust domains (set spec.trustDomain in each Mesh file)", p.MeshID, p.TrustDomain)
+		}
+	}
+}
+
+func checkDuplicatePeer(m *Mesh, report func(string, string, ...any)) {
+	for _, f := range []struct {
+		field string
+		key   func(*Peer) string
+	}{
+		{"meshID", func(p *Peer) string { return p.MeshID }},
+		{"trustDomain", func(p *Peer) string { return p.TrustDomain }},
+		{"network", func(p *Peer) string { return p.Network }},
+	} {
+		first := map[string]int{}
+		for i := range m.Spec.Peers {
+			k := f.key(&m.Spec.Peers[i])
+			if j, ok := first[k]; ok {
+				report(peerPath(i, f.field), "%s %q is already the %s of %s; each peer has its own", f.field, k, f.field, peerPath(j, ""))
+				continue
+			}
+			first[k] = i
+		}
+	}
+}
+
+func checkPeerNetworkOverlap(m *Mesh, report func(string, string, ...any)) {
+	local := map[string]bool{}
+	for _, n := range m.Spec.Networks {
+		local[n.Name] = true
+	}
+	for i, p := range m.Spec.Peers {
+		if local[p.Network] {
+			report(peerPath(i, "network"), "peer %q is placed on network %q, which is one of this mesh's networks: istiod would send its endpoints as local ones, bypassing its gateways; name a network of its own", p.MeshID, p.Network)
+		}
+	}
+}
+
+func checkPeerWithoutGateway(m *Mesh, report func(string, string, ...any)) {
+	for i, p := range m.Spec.Peers {
+		if len(p.Imports) > 0 && len(p.Gateways) == 0 {
+			report(peerPath(i, ""), "this mesh imports %s from peer %q, which has no gateway address to reach it at; add gateways with the addresses of its east-west gateways",
+				plural("service", importHosts(p.Imports)), p.MeshID)
+		}
+	}
+}
+
+func importHosts(ims []ImportedService) []string {
+	hosts := make([]string, len(ims))
+	for i, s := range ims {
+		hosts[i] = s.Host
+	}
+	return hosts
+}
+
+func checkImportCollision(m *Mesh, report func(string, string, ...any)) {
+	local := map[string]bool{}
+	for _, s := range m.Spec.Services {
+		local[s.Host()] = true
+	}
+	first := map[string]string{}
+	for i, p := range m.Spec.Peers {
+		for j, s := range p.Imports {
+			path := fmt.Sprintf("%s[%d].host", peerPath(i, "imports"), j)
+			switch other, dup := first[s.Host]; {
+			case local[s.Host]:
+				report(path, "%q is a service of this mesh (spec.services); importing it from peer %q would merge the peer's gateways into its endpoints: import a host this mesh does not have", s.Host, p.MeshID)
+			case dup:
+				report(path, "%q is already imported in %s; a host comes from one peer, once", s.Host, other)
+			default:
+				first[s.Host] = fmt.Sprintf("%s[%d]", peerPath(i, "imports"), j)
+			}
+		}
+	}
+}
+
+func checkUnknownExport(m *Mesh, report func(string, string, ...any)) {
+	byHost := map[string]*SharedService{}
+	var hosts []string
+	for k := range m.Spec.Services {
+		s := &m.Spec.Services[k]
+		if _, ok := byHost[s.Host()]; !ok {
+			byHost[s.Host()] = s
+			hosts = append(hosts, s.Host())
+		}
+	}
+	for i, p := range m.Spec.Peers {
+		seen := map[string]bool{}
+		for j, e := range p.Exports {
+			path := fmt.Sprintf("%s[%d]", peerPath(i, "exports"), j)
+			if seen[e.Host] {
+				report(path+".host", "%q is already exported to peer %q; export each host once per peer", e.Host, p.MeshID)
+				continue
+			}
+			seen[e.Host] = true
+			if len(m.Spec.Services) == 0 {
+				continue // without spec.services, meshc cannot know the mesh's hosts
+			}
+			s := byHost[e.Host]
+			if s == nil {
+				msg := fmt.Sprintf("%q is not a service of this mesh (spec.services declares %s)", e.Host, strings.Join(hosts, ", "))
+				if sug := suggest(e.Host, hosts); sug != "" {
+					msg += fmt.Sprintf("; did you mean %q?", sug)
+				}
+				report(path+".host", "%s", msg)
+				continue
+			}
+			if d := subsetDiff(s.Ports, e.Ports); d != "" {
+				report(path+".ports", "%s is exported on other ports than spec.services gives it: %s", e.Host, d)
+			}
+		}
+	}
+}
+
+// subsetDiff describes the ports of sub that have does not have as they are,
+// or returns "": an export may leave some of a service's ports out.
+func subsetDiff(have, sub []ServicePort) string {
+	var diffs []string
+	for _, q := range sub {
+		i := slices.IndexFunc(have, func(p ServicePort) bool { return p.Port == q.Port })
+		switch {
+		case i < 0:
+			diffs = append(diffs, fmt.Sprintf("port %d is not a port of the service", q.Port))
+		case have[i].Name != q.Name:
+			diffs = append(diffs, fmt.Sprintf("port %d named %q, not %q", q.Port, q.Name, have[i].Name))
+		case have[i].Protocol != q.Protocol:
+			diffs = append(diffs, fmt.Sprintf("port %d is %s, not %s", q.Port, q.Protocol, have[i].Protocol))
+		}
+	}
+	return strings.Join(diffs, ", ")
+}
+
+func checkExportsWithoutGateway(m *Mesh, report func(string, string, ...any)) {
+	for _, c := range m.Spec.Clusters {
+		if c.EastWestGateway != nil {
+			return
+		}
+	}
+	for i, p := range m.Spec.Peers {
+		if len(p.Exports) > 0 {
+			report(peerPath(i, "exports"), "this mesh exports services to peer %q but no cluster has an eastWestGateway for the peer to reach them through (add eastWestGateway with its address to a cluster)", p.MeshID)
+		}
+	}
+}
+
+func checkForeignIdentity(m *Mesh, report func(string, string, ...any)) {
+	for i, p := range m.Spec.Peers {
+		prefix := "spiffe://" + p.TrustDomain + "/"
+		for j, s := range p.Imports {
+			for k, id := range s.Identities {
+				if !strings.HasPrefix(id, prefix) {
+					report(fmt.Sprintf("%s[%d].identities[%d]", peerPath(i, "imports"), j, k),
+						"identity %q is not in peer %q's trust domain %q; the peer's workloads present %s... identities", id, p.MeshID, p.TrustDomain, prefix)
+				}
+			}
+		}
+	}
+}
+
+func checkInvalidTrustAnchor(m *Mesh, report func(string, string, ...any)) {
+	for i, p := range m.Spec.Peers {
+		if msg := trustAnchorProblem(p.TrustAnchor.PEM); msg != "" {
+			report(peerPath(i, "trustAnchor.pem"), "the trust anchor of peer %q %s", p.MeshID, msg)
+		}
+	}
+}
+
+// checkPeerGatewayAddresses is MC009 for the peers' gateways.
+func checkPeerGatewayAddresses(m *Mesh, report func(string, string, ...any)) {
+	for i, p := range m.Spec.Peers {
+		for j, g := range p.Gateways {
+			if msg := addressProblem(g.Address); msg != "" {
+				report(fmt.Sprintf("%s[%d].address", peerPath(i, "gateways"), j), "%s", msg)
+			}
+		}
+	}
+}
