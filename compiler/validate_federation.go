@@ -145,7 +145,7 @@ func subsetDiff(have, sub []ServicePort) string {
 		i := slices.IndexFunc(have, func(p ServicePort) bool { return p.Port == q.Port })
 		switch {
 		case i < 0:
-			diffs = append(diffs, fmt.Sprintf("port %d is not a port of the service", q.Port))
+			diffs = append(diffs, fmt.Sprintf("port %d is not one of its ports", q.Port))
 		case have[i].Name != q.Name:
 			diffs = append(diffs, fmt.Sprintf("port %d named %q, not %q", q.Port, q.Name, have[i].Name))
 		case have[i].Protocol != q.Protocol:

@@ -11,29 +11,26 @@ import (
 // imports the other exports on the same ports, mesh IDs and trust domains
 // differ and agree with what each peer entry says, and the gateway addresses
 // one mesh dials are the other's east-west gateways. Problems point into the
-// file whose entry disagrees (rule MC049). Meshes that name no other given
-// mesh as a peer are not compared.
+// file whose entry disagrees (rule MC049). Only a peer entry and the file of
+// the mesh it names are compared: unrelated meshes vetted together (with
+// the same mesh ID, even) are none of its business.
 func VetPeers(meshes []*Mesh) Problems {
 	var ps Problems
 	report := func(m *Mesh, path, format string, args ...any) {
 		ps = append(ps, Problem{Pos: m.Pos(path), Path: path, Rule: PeerMismatchRule, Message: fmt.Sprintf(format, args...)})
 	}
-	byID := map[string]*Mesh{}
+	byID := map[string][]*Mesh{}
 	for _, m := range meshes {
-		if other, dup := byID[m.Spec.MeshID]; dup {
-			report(m, "spec.meshID", "mesh ID %q is also the mesh ID of %s; federated meshes have their own", m.Spec.MeshID, other.File)
-			continue
-		}
-		byID[m.Spec.MeshID] = m
+		byID[m.Spec.MeshID] = append(byID[m.Spec.MeshID], m)
 	}
 	for _, m := range meshes {
 		for i := range m.Spec.Peers {
 			p := &m.Spec.Peers[i]
-			o := byID[p.MeshID]
-			if o == nil || o == m {
-				continue
+			for _, o := range byID[p.MeshID] {
+				if o != m {
+					comparePeer(m, i, o, func(path, format string, args ...any) { report(m, path, format, args...) })
+				}
 			}
-			comparePeer(m, i, o, func(path, format string, args ...any) { report(m, path, format, args...) })
 		}
 	}
 	ps.Sort()
@@ -100,7 +97,7 @@ func comparePeer(m *Mesh, i int, o *Mesh, report func(path, format string, args 
 			report(path+".host", "peer %q does not export %q to this mesh in %s; its gateways will not pass it", p.MeshID, s.Host, o.File)
 			continue
 		}
-		if d := portDiff(e.Ports, s.Ports); d != "" {
+		if d := subsetDiff(e.Ports, s.Ports); d != "" {
 			report(path+".ports", "%q is exported by peer %q in %s on other ports: %s", s.Host, p.MeshID, o.File, d)
 		}
 	}
