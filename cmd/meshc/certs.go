@@ -25,6 +25,7 @@ func newCertsCmd(e *env) *command {
 	keySize := c.flags.Int("key-size", certs.DefaultKeyBits, "RSA key size in `bits` of new keys: 2048, 3072 or 4096 (Istio's tools/certs use 4096)")
 	rootDays := c.flags.Int("root-days", 3650, "validity of a new root CA, in `days`")
 	days := c.flags.Int("days", 3650, "validity of new intermediate CAs, in `days` (never beyond the root's)")
+	export := c.flags.Bool("export", false, "write nothing; print the mesh as a peer entry, with the root CA of DIR (-o) as its trust anchor, for a federated mesh's spec.peers")
 
 	c.run = func(args []string) int {
 		var clusters []string
@@ -37,6 +38,9 @@ func newCertsCmd(e *env) *command {
 			m, err := compiler.Vet(name, data)
 			if err != nil {
 				return e.fail("certs", err)
+			}
+			if *export {
+				return e.exportPeer(m, *dir)
 			}
 			mesh = m.Metadata.Name
 			for _, cl := range m.Spec.Clusters {
@@ -54,6 +58,10 @@ func newCertsCmd(e *env) *command {
 				return exitError
 			}
 			return e.checkCerts(d, clusters, *window)
+		}
+		if *export {
+			fmt.Fprintln(e.stderr, "meshc certs --export: give the Mesh file with -f (the peer entry names its mesh ID, trust domain and gateways)")
+			return exitError
 		}
 		if len(args) != 0 || *file == "" {
 			fmt.Fprintln(e.stderr, "meshc certs: give the Mesh file with -f (clusters come from it)")
@@ -146,4 +154,21 @@ func (e *env) printFindings(findings []certs.Finding) bool {
 		fmt.Fprintf(e.stderr, "%s: %s\n", displayName(f.Path), f.Message)
 	}
 	return len(findings) > 0
+}
+
+// exportPeer prints m as a peer entry with dir's root CA as its trust
+// anchor: what the team of a federated mesh pastes under its spec.peers.
+func (e *env) exportPeer(m *compiler.Mesh, dir string) int {
+	root, err := os.ReadFile(filepath.Join(dir, certs.RootCertFile))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "meshc certs --export: %v (create the root with meshc certs -f FILE -o %s first)\n", err, displayName(dir))
+		return exitError
+	}
+	entry, err := compiler.PeerEntry(m, root)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "meshc certs --export: %s: %v\n", displayName(filepath.Join(dir, certs.RootCertFile)), err)
+		return exitInvalid
+	}
+	e.stdout.Write(entry)
+	return exitOK
 }

@@ -1,0 +1,78 @@
+package compiler_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// TestPeerEntryRoundTrip: what certs --export prints for west, pasted under
+// east's spec.peers, loads as the peer west's own file describes.
+func TestPeerEntryRoundTrip(t *testing.T) {
+	west, err := compiler.Vet("west.yaml", mustRead(t, "../examples/federation-west/mesh.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := rootOfPeer(t, "../examples/federation-east/mesh.yaml", "west")
+	entry, err := compiler.PeerEntry(west, []byte(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	east := string(mustRead(t, "../examples/federation-east/mesh.yaml"))
+	before, _, ok := strings.Cut(east, "  peers:\n")
+	if !ok {
+		t.Fatal("the east example has no spec.peers")
+	}
+	var pasted strings.Builder
+	pasted.WriteString(before + "  peers:\n")
+	for line := range strings.Lines(string(entry)) {
+		pasted.WriteString("    " + line)
+	}
+	m, err := compiler.Vet("east.yaml", []byte(pasted.String()))
+	if err != nil {
+		t.Fatalf("east with the exported entry: %v\n%s", err, pasted.String())
+	}
+	want := compiler.Peer{MeshID: "west", TrustDomain: "west.example.com", Network: "west-network",
+		Gateways:    []compiler.PeerGateway{{Address: "198.51.100.20"}, {Address: "198.51.100.21"}},
+		TrustAnchor: compiler.TrustAnchor{PEM: root}}
+	if diff := cmp.Diff([]compiler.Peer{want}, m.Spec.Peers); diff != "" {
+		t.Errorf("pasted peer entry (-want +got):\n%s", diff)
+	}
+	// West's imports now fail (the pasted entry exports nothing yet); the
+	// entry itself must agree with west's file.
+	for _, p := range compiler.VetPeers([]*compiler.Mesh{m, west}) {
+		if p.Pos.Filename == "east.yaml" {
+			t.Errorf("the pasted entry disagrees with west's file: %v", p)
+		}
+	}
+}
+
+// rootOfPeer is the trust anchor the Mesh file at path gives for peer.
+func rootOfPeer(t *testing.T, path, peer string) string {
+	t.Helper()
+	m, err := compiler.Vet(path, mustRead(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Spec.Peers {
+		if p.MeshID == peer {
+			return p.TrustAnchor.PEM
+		}
+	}
+	t.Fatalf("%s has no peer %q", path, peer)
+	return ""
+}
+
+func TestPeerEntryRefusesAKey(t *testing.T) {
+	m, err := compiler.Vet("west.yaml", mustRead(t, "../examples/federation-west/mesh.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = compiler.PeerEntry(m, []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
+	if err == nil || !strings.Contains(err.Error(), "never a key") {
+		t.Errorf("PeerEntry of a key: %v, want a refusal", err)
+	}
+}
