@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	kubeyaml "k8s.io/apimachinery/pkg/util/yaml"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	"istio.io/istio/istioctl/pkg/cli"
@@ -40,12 +41,12 @@ func Validate(path string) error {
 	return nil
 }
 
-// strictDecoder decodes Kubernetes built-in kinds and Istio's networking
-// kinds into their Go API types, failing on unknown and duplicate fields:
+// strictDecoder decodes Kubernetes built-in kinds, Istio's networking kinds
+// and Gateway API v1 kinds (federation's istio-remote Gateways) into their Go API types, failing on unknown and duplicate fields:
 // what the API server does with kubectl apply's server-side field validation.
 var strictDecoder = func() runtime.Decoder {
 	s := runtime.NewScheme()
-	if err := errors.Join(clientgoscheme.AddToScheme(s), networkingv1.AddToScheme(s)); err != nil {
+	if err := errors.Join(clientgoscheme.AddToScheme(s), networkingv1.AddToScheme(s), gatewayv1.Install(s)); err != nil {
 		panic(err) // static registration; cannot fail on any input
 	}
 	return serializer.NewCodecFactory(s, serializer.EnableStrict).UniversalDeserializer()

@@ -40,10 +40,12 @@ var eastWestPorts = []int32{15021, 15443, 15012, 15017}
 func (v *clusterCheck) checkPrimary(rel string, objs []*unstructured.Unstructured) {
 	c, spec := v.cluster, v.mesh.Spec
 	var istiod appsv1.Deployment
+	var istiodEnv, sideEnv map[string]string
 	if err := typed(objs, "Deployment", "istiod", &istiod); err != nil {
 		v.fail(rel, err)
 	} else {
 		env := containerEnv(istiod.Spec.Template.Spec, "discovery")
+		istiodEnv = env
 		v.expect(rel, "istiod env CLUSTER_ID", env["CLUSTER_ID"], c.Name)
 		// The guides' values.global.externalIstiod: true, on exactly the
 		// primaries that serve remotes.
@@ -61,8 +63,9 @@ func (v *clusterCheck) checkPrimary(rel string, objs []*unstructured.Unstructure
 		}
 	}
 
-	if mc, err := meshConfig(objs); err != nil {
-		v.fail(rel, err)
+	mc, mcErr := meshConfig(objs)
+	if mcErr != nil {
+		v.fail(rel, mcErr)
 	} else {
 		v.expect(rel, "mesh config defaultConfig.meshId", mc.GetDefaultConfig().GetMeshId(), spec.MeshID)
 		v.expect(rel, "mesh config trustDomain", mc.GetTrustDomain(), spec.TrustDomain)
@@ -71,10 +74,14 @@ func (v *clusterCheck) checkPrimary(rel string, objs []*unstructured.Unstructure
 	if env, err := sidecarEnv(objs); err != nil {
 		v.fail(rel, err)
 	} else {
+		sideEnv = env
 		v.expect(rel, "injected sidecar env ISTIO_META_MESH_ID", env["ISTIO_META_MESH_ID"], spec.MeshID)
 		v.expect(rel, "injected sidecar env ISTIO_META_CLUSTER_ID", env["ISTIO_META_CLUSTER_ID"], c.Name)
 		v.expect(rel, "injected sidecar env ISTIO_META_NETWORK", env["ISTIO_META_NETWORK"], c.Network)
 		v.expect(rel, "injected sidecar env TRUST_DOMAIN", env["TRUST_DOMAIN"], spec.TrustDomain)
+	}
+	if mcErr == nil && istiodEnv != nil {
+		v.checkFederationMeshConfig(rel, mc, istiodEnv, sideEnv)
 	}
 }
 

@@ -121,6 +121,8 @@ func (v *clusterCheck) run() {
 	// Everything else meshc writes for the cluster is applied with kubectl:
 	// manifests/, and remote-access/ and remote-secrets/ when the Mesh asks
 	// for declarative remote secrets.
+	var fed federationObjects
+	defer func() { v.checkFederation(&fed) }()
 	entries, err := os.ReadDir(filepath.Join(v.root, v.cluster.Name))
 	if err != nil {
 		v.fail(".", err)
@@ -146,6 +148,7 @@ func (v *clusterCheck) run() {
 			v.fail(rel, err)
 			for _, o := range objs {
 				v.checkManifest(rel, o)
+				fed.add(o)
 			}
 		}
 	}

@@ -1,0 +1,227 @@
+package conformance
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	meshconfig "istio.io/api/mesh/v1alpha1"
+	networkingapi "istio.io/api/networking/v1alpha3"
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	"istio.io/istio/pilot/pkg/serviceregistry/kube"
+	"istio.io/istio/pkg/config/host"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// Federation: what a primary of a mesh with peers must hold, from the Mesh's
+// spec.peers, checked on the rendered objects with Istio's own helpers
+// (host matching, auto-passthrough detection of remote gateways).
+
+// federationObjects collects what the cluster's manifests hold for
+// federation, to compare with the Mesh once every file is read.
+type federationObjects struct {
+	serviceEntries []*networkingv1.ServiceEntry
+	remoteGateways []*gatewayv1.Gateway
+	gateways       []*networkingv1.Gateway
+}
+
+func (f *federationObjects) add(obj runtime.Object) {
+	switch o := obj.(type) {
+	case *networkingv1.ServiceEntry:
+		f.serviceEntries = append(f.serviceEntries, o)
+	case *gatewayv1.Gateway:
+		f.remoteGateways = append(f.remoteGateways, o)
+	case *networkingv1.Gateway:
+		f.gateways = append(f.gateways, o)
+	}
+}
+
+// checkFederationMeshConfig: a primary of a federated mesh trusts each
+// peer's root for the peer's trust domain and accepts its identities.
+func (v *clusterCheck) checkFederationMeshConfig(rel string, mc *meshconfig.MeshConfig, istiodEnv, sidecar map[string]string) {
+	peers := v.mesh.Spec.Peers
+	want := map[bool]string{true: "true", false: ""}
+	v.expect(rel, "istiod env ISTIO_MULTIROOT_MESH", istiodEnv["ISTIO_MULTIROOT_MESH"], want[len(peers) > 0])
+	if sidecar != nil {
+		v.expect(rel, "injected sidecar env PROXY_CONFIG_XDS_AGENT", sidecar["PROXY_CONFIG_XDS_AGENT"], want[len(peers) > 0])
+		imports := slices.ContainsFunc(peers, func(p compiler.Peer) bool { return len(p.Imports) > 0 })
+		if imports {
+			v.expect(rel, "injected sidecar env ISTIO_META_DNS_CAPTURE", sidecar["ISTIO_META_DNS_CAPTURE"], "true")
+		}
+	}
+	for _, p := range peers {
+		if !slices.Contains(mc.GetTrustDomainAliases(), p.TrustDomain) {
+			v.failf(rel, "mesh config trustDomainAliases %v: peer %s's trust domain %s is missing", mc.GetTrustDomainAliases(), p.MeshID, p.TrustDomain)
+		}
+		anchor := certificates(p.TrustAnchor.PEM)
+		if !slices.ContainsFunc(mc.GetCaCertificates(), func(c *meshconfig.MeshConfig_CertificateData) bool {
+			return slices.Equal(certificates(c.GetPem()), anchor) && slices.Contains(c.GetTrustDomains(), p.TrustDomain)
+		}) {
+			v.failf(rel, "mesh config caCertificates: no entry with peer %s's trust anchor for trust domain %s", p.MeshID, p.TrustDomain)
+		}
+	}
+}
+
+// certificates returns the DER of every certificate in pemText, so two
+// encodings of one bundle compare equal.
+func certificates(pemText string) []string {
+	var out []string
+	rest := []byte(pemText)
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			return out
+		}
+		if _, err := x509.ParseCertificate(b.Bytes); err == nil {
+			out = append(out, string(b.Bytes))
+		}
+	}
+}
+
+// checkFederation compares the cluster's federation objects with the Mesh:
+// on a primary, one remote Gateway per peer imported from, one ServiceEntry
+// per imported host, and east-west gateway servers that pass exactly the
+// exported hosts of the mesh's services to other meshes.
+func (v *clusterCheck) checkFederation(f *federationObjects) {
+	const rel = compiler.ManifestsDir
+	if v.cluster.Role != compiler.RolePrimary {
+		if len(f.serviceEntries)+len(f.remoteGateways) > 0 {
+			v.failf(rel, "remote %s holds federation objects; only a primary's istiod reads them", v.cluster.Name)
+		}
+		return
+	}
+	for i := range v.mesh.Spec.Peers {
+		p := &v.mesh.Spec.Peers[i]
+		if len(p.Imports) == 0 {
+			continue
+		}
+		v.checkRemoteGateway(rel, p, f.remoteGateways)
+		for _, s := range p.Imports {
+			v.checkImport(rel, p, s, f.serviceEntries)
+		}
+	}
+	v.checkExposure(rel, f.gateways)
+}
+
+// checkRemoteGateway: istiod learns the peer's network gateways from a
+// Gateway of class istio-remote labelled with the peer's network, at the
+// peer's addresses, with a listener Istio takes for auto-passthrough on 15443.
+func (v *clusterCheck) checkRemoteGateway(rel string, p *compiler.Peer, gws []*gatewayv1.Gateway) {
+	for _, g := range gws {
+		if g.Labels[networkLabel] != p.Network {
+			continue
+		}
+		if g.Spec.GatewayClassName != "istio-remote" {
+			v.failf(rel, "Gateway %s for peer %s: class %q, want istio-remote (istiod deploys nothing for it)", g.Name, p.MeshID, g.Spec.GatewayClassName)
+		}
+		var got, want []string
+		for _, a := range g.Spec.Addresses {
+			got = append(got, a.Value)
+		}
+		for _, a := range p.Gateways {
+			want = append(want, a.Address)
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			v.failf(rel, "Gateway %s for peer %s: addresses %v, want the peer's gateways %v", g.Name, p.MeshID, got, want)
+		}
+		if !slices.ContainsFunc(g.Spec.Listeners, func(l gatewayv1.Listener) bool {
+			return l.Port == 15443 && kube.IsAutoPassthrough(g.Labels, l)
+		}) {
+			v.failf(rel, "Gateway %s for peer %s: no listener Istio takes for auto-passthrough on 15443", g.Name, p.MeshID)
+		}
+		return
+	}
+	v.failf(rel, "no Gateway labelled %s=%s: istiod does not know peer %s's gateways", networkLabel, p.Network, p.MeshID)
+}
+
+// checkImport: the imported host is a mesh-internal ServiceEntry on the
+// Mesh's ports, accepting only the peer's identities, whose endpoints are the
+// peer's gateways on 15443, on the peer's network.
+func (v *clusterCheck) checkImport(rel string, p *compiler.Peer, s compiler.ImportedService, ses []*networkingv1.ServiceEntry) {
+	i := slices.IndexFunc(ses, func(se *networkingv1.ServiceEntry) bool { return slices.Contains(se.Spec.GetHosts(), s.Host) })
+	if i < 0 {
+		v.failf(rel, "no ServiceEntry for %s, imported from peer %s", s.Host, p.MeshID)
+		return
+	}
+	se := &ses[i].Spec
+	what := fmt.Sprintf("ServiceEntry %s", ses[i].Name)
+	v.expect(rel, what+" location", se.GetLocation().String(), networkingapi.ServiceEntry_MESH_INTERNAL.String())
+	v.expect(rel, what+" subjectAltNames", strings.Join(se.GetSubjectAltNames(), ","), strings.Join(s.Identities, ","))
+	var gotPorts, wantPorts []string
+	for _, sp := range se.GetPorts() {
+		gotPorts = append(gotPorts, fmt.Sprintf("%s/%d/%s", sp.GetName(), sp.GetNumber(), sp.GetProtocol()))
+	}
+	for _, sp := range s.Ports {
+		wantPorts = append(wantPorts, fmt.Sprintf("%s/%d/%s", sp.Name, sp.Port, sp.Protocol))
+	}
+	v.expect(rel, what+" ports", strings.Join(gotPorts, ","), strings.Join(wantPorts, ","))
+	var addrs, want []string
+	for _, ep := range se.GetEndpoints() {
+		addrs = append(addrs, ep.GetAddress())
+		v.expect(rel, what+" endpoint "+ep.GetAddress()+" network", ep.GetNetwork(), p.Network)
+		for _, sp := range s.Ports {
+			if got := ep.GetPorts()[sp.Name]; got != 15443 {
+				v.failf(rel, "%s endpoint %s: port %s goes to %d, want the peer gateway's 15443", what, ep.GetAddress(), sp.Name, got)
+			}
+		}
+	}
+	for _, g := range p.Gateways {
+		want = append(want, g.Address)
+	}
+	slices.Sort(addrs)
+	slices.Sort(want)
+	v.expect(rel, what+" endpoint addresses", strings.Join(addrs, ","), strings.Join(want, ","))
+}
+
+// checkExposure: of the hosts the mesh knows (its services, its exports),
+// the 15443 AUTO_PASSTHROUGH servers on the east-west gateways pass exactly
+// the exported ones, by Istio's own host matching. A multi-network mesh also
+// passes every *.local host to its own networks (docs/federation.md), so only
+// the exports are required there.
+func (v *clusterCheck) checkExposure(rel string, gws []*networkingv1.Gateway) {
+	exported := v.mesh.ExportedHosts()
+	var known []string
+	for _, s := range v.mesh.Spec.Services {
+		known = append(known, s.Name+"."+s.Namespace+".svc."+compiler.ClusterDomain)
+	}
+	for _, p := range v.mesh.Spec.Peers {
+		for _, e := range p.Exports {
+			known = append(known, e.Host)
+		}
+	}
+	passes := func(h string) bool {
+		for _, g := range gws {
+			if g.Spec.GetSelector()["istio"] != "eastwestgateway" {
+				continue
+			}
+			for _, s := range g.Spec.GetServers() {
+				if s.GetPort().GetNumber() != 15443 || s.GetTls().GetMode() != networkingapi.ServerTLSSettings_AUTO_PASSTHROUGH {
+					continue
+				}
+				for _, sh := range s.GetHosts() {
+					if host.Name(h).SubsetOf(host.Name(sh)) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	for _, h := range known {
+		switch should := slices.Contains(exported, h); {
+		case should && !passes(h):
+			v.failf(rel, "%s is exported to peers, but no 15443 AUTO_PASSTHROUGH server of the east-west gateways passes it", h)
+		case !should && passes(h) && !v.mesh.MultiNetwork():
+			v.failf(rel, "%s is not exported, but a 15443 AUTO_PASSTHROUGH server of the east-west gateways passes it to peers", h)
+		}
+	}
+}
