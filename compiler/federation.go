@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	"meshc.dev/meshc/templates"
 )
@@ -104,6 +105,13 @@ type federation struct {
 	exportedHosts []string
 	// importers are the peers this mesh imports services from.
 	importers []*Peer
+
+	// peersDoc is federation-peers.yaml without its header, rendered once
+	// per mesh: every primary gets the same objects, and 100 primaries with
+	// 50 peers would otherwise render 50,000 ServiceEntries.
+	peersOnce sync.Once
+	peersDoc  string
+	peersErr  error
 }
 
 func newFederation(m *Mesh) *federation {
@@ -190,4 +198,19 @@ func PeerEntry(m *Mesh, rootPEM []byte) ([]byte, error) {
 		return nil, fmt.Errorf("rendering the peer entry: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// FederationPeersDoc is the body of federation-peers.yaml: per peer imported
+// from, its istio-remote Gateway and one ServiceEntry per imported host.
+func (p *Placement) FederationPeersDoc() (string, error) {
+	f := p.Mesh.topo().federation
+	f.peersOnce.Do(func() {
+		var buf bytes.Buffer
+		if err := templates.Set.ExecuteTemplate(&buf, "federation-peers-body.tmpl", p.Mesh); err != nil {
+			f.peersErr = fmt.Errorf("rendering the peers' gateways and services: %w", err)
+			return
+		}
+		f.peersDoc = strings.TrimRight(buf.String(), "\n")
+	})
+	return f.peersDoc, f.peersErr
 }
