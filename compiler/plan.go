@@ -68,6 +68,9 @@ type Plan struct {
 	Phases         []Phase         `json:"phases"`
 	// Diagram is the mesh's picture, which PLAN.md opens with as Mermaid.
 	Diagram *diagram.Graph `json:"-"`
+	// NeedsGatewayAPI: the primaries' manifests hold istio-remote Gateways
+	// (federation), which need the Gateway API CRDs in their clusters.
+	NeedsGatewayAPI bool `json:"needsGatewayAPI,omitempty"`
 }
 
 // HelmRepository is a Helm chart repository: helm repo add Name URL.
@@ -174,7 +177,8 @@ func BuildPlan(m *Mesh) *Plan {
 		APIVersion: PlanAPIVersion, Kind: PlanKind,
 		Name: m.Metadata.Name, MeshID: m.Spec.MeshID, IstioVersion: m.Spec.Istio.Version,
 		RemoteSecrets: m.Spec.RemoteSecrets, Installer: m.Spec.Installer,
-		Diagram: Diagram(m),
+		Diagram:         Diagram(m),
+		NeedsGatewayAPI: len(m.ImportingPeers()) > 0,
 		Variables: []Variable{{
 			Name: CertsDirVar, Default: DefaultCertsDir,
 			Description: "directory written by meshc certs (one subdirectory per cluster)",
