@@ -35,4 +35,9 @@ var Guarantees = []Guarantee{
 		Symptom: "Identities issued in one cluster carry a trust domain the others do not expect: authorization policies naming principals stop matching, and cross-cluster mTLS can fail unless trustDomainAliases are set.",
 		How:     "spec.trustDomain is a single field, rendered into every cluster's meshConfig.trustDomain (IstioOperator or istiod chart values).",
 	},
+	{
+		Mistake: "A federated peer's imported service entries placed on another network than the peer's remote gateway is labelled with.",
+		Symptom: "istiod finds no gateway for the endpoints' network: sidecars dial the endpoints directly or get none, and calls to the peer's services fail with 503 or time out.",
+		How:     "spec.peers[].network is both the topology.istio.io/network label of the peer's istio-remote Gateway and the network of every endpoint of the services imported from it, in federation-peers.yaml.",
+	},
 }

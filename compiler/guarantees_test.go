@@ -1,6 +1,7 @@
 package compiler_test
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -57,6 +58,48 @@ var guaranteeChecks = map[string]func(t *testing.T, m *compiler.Mesh, out *compi
 		for _, c := range m.Spec.Clusters {
 			if got := values(t, m, out, c, "meshConfig", "trustDomain"); got != m.Spec.TrustDomain {
 				t.Errorf("%s: trustDomain %q, want %q", c.Name, got, m.Spec.TrustDomain)
+			}
+		}
+	},
+	compiler.Guarantees[4].Mistake: func(t *testing.T, m *compiler.Mesh, out *compiler.Output) {
+		for _, c := range m.Spec.Clusters {
+			f := out.Lookup(c.Name + "/manifests/" + compiler.FederationPeersFile)
+			if f == nil {
+				continue
+			}
+			dec := yaml.NewDecoder(bytes.NewReader(f.Data))
+			gatewayOf := map[string]string{} // network → remote Gateway
+			var endpointNets []string
+			for {
+				var doc struct {
+					Kind     string
+					Metadata struct {
+						Name   string
+						Labels map[string]string
+					}
+					Spec struct {
+						Endpoints []struct{ Network string }
+					}
+				}
+				if err := dec.Decode(&doc); err != nil {
+					break
+				}
+				switch doc.Kind {
+				case "Gateway":
+					gatewayOf[doc.Metadata.Labels["topology.istio.io/network"]] = doc.Metadata.Name
+				case "ServiceEntry":
+					for _, ep := range doc.Spec.Endpoints {
+						endpointNets = append(endpointNets, ep.Network)
+					}
+				}
+			}
+			if len(endpointNets) == 0 {
+				t.Errorf("%s: %s holds no service entry endpoints", c.Name, compiler.FederationPeersFile)
+			}
+			for _, n := range endpointNets {
+				if gatewayOf[n] == "" {
+					t.Errorf("%s: an imported endpoint is on network %q, which no istio-remote Gateway is labelled with", c.Name, n)
+				}
 			}
 		}
 	},
