@@ -2,7 +2,9 @@ package compiler
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"net/netip"
@@ -154,8 +156,17 @@ func (p *Placement) ExportsToPeers() bool { return p.IsPrimary() && len(p.Mesh.E
 func (p *Placement) ImportsFromPeers() bool { return p.IsPrimary() && len(p.Mesh.ImportingPeers()) > 0 }
 
 // ServiceEntryName names the ServiceEntry of an imported host: the peer's
-// mesh ID and the host, so two peers' entries never clash.
-func (p *Peer) ServiceEntryName(host string) string { return p.MeshID + "." + host }
+// mesh ID and the host, so two peers' entries never clash. A name past the
+// 253 characters Kubernetes allows keeps its start and ends in a hash of
+// the whole.
+func (p *Peer) ServiceEntryName(host string) string {
+	name := p.MeshID + "." + host
+	if len(name) <= 253 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return strings.TrimRight(name[:236], ".-") + "-" + hex.EncodeToString(sum[:8])
+}
 
 // RemoteGatewayName names the istio-remote Gateway of a peer.
 func (p *Peer) RemoteGatewayName() string { return "peer-" + p.MeshID }

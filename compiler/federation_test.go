@@ -1,6 +1,7 @@
 package compiler_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,5 +75,27 @@ func TestPeerEntryRefusesAKey(t *testing.T) {
 	_, err = compiler.PeerEntry(m, []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
 	if err == nil || !strings.Contains(err.Error(), "never a key") {
 		t.Errorf("PeerEntry of a key: %v, want a refusal", err)
+	}
+}
+
+// TestServiceEntryNameFitsKubernetes: a long mesh ID and host still give a
+// valid object name (a DNS-1123 subdomain of at most 253 characters), and
+// different hosts different names.
+func TestServiceEntryNameFitsKubernetes(t *testing.T) {
+	p := &compiler.Peer{MeshID: strings.Repeat("m", 63)}
+	label := strings.Repeat("a", 60)
+	long := label + "." + label + "." + label + ".svc.cluster.local"
+	subdomain := regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	a, b := p.ServiceEntryName(long), p.ServiceEntryName("b"+long[1:])
+	for _, n := range []string{a, b} {
+		if len(n) > 253 || !subdomain.MatchString(n) {
+			t.Errorf("ServiceEntryName = %q (%d characters), not a Kubernetes object name", n, len(n))
+		}
+	}
+	if a == b {
+		t.Errorf("two hosts, one name %q", a)
+	}
+	if got := p.ServiceEntryName("reviews.bookinfo.svc.cluster.local"); got != p.MeshID+".reviews.bookinfo.svc.cluster.local" {
+		t.Errorf("short name %q changed", got)
 	}
 }
