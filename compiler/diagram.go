@@ -76,6 +76,7 @@ func Diagram(m *Mesh) *diagram.Graph {
 	if m.MultiNetwork() {
 		g.Notes = append(g.Notes, "Traffic between networks enters through the east-west gateways (port 15443, mTLS passthrough).")
 	}
+	g.Notes = append(g.Notes, federationNotes(m)...)
 	return g.Simplify(diagram.DefaultLimits)
 }
 
