@@ -8,6 +8,8 @@ import (
 const (
 	federationEast = "../examples/federation-east/mesh.yaml"
 	federationWest = "../examples/federation-west/mesh.yaml"
+	// Federation on the Helm path, with remotes and a peer gateway by name.
+	federationHelm = "testdata/federation-primary-remote.yaml"
 )
 
 // TestVerifyFederationFindings breaks the federation output of the examples
@@ -46,6 +48,12 @@ func TestVerifyFederationFindings(t *testing.T) {
 		{"peer root for another trust domain", federationEast, "east2/install/istio.yaml",
 			"        trustDomains:\n          - west.example.com", "        trustDomains:\n          - east.example.com",
 			"east2/install/istio.yaml: mesh config caCertificates: no entry with peer west's trust anchor for trust domain west.example.com"},
+		{"helm: istiod chart without multi-root", federationHelm, "cluster1/helm/istiod.values.yaml",
+			"  ISTIO_MULTIROOT_MESH: \"true\"", "  ISTIO_MULTIROOT_MESH: \"false\"",
+			`cluster1/helm/istiod.values.yaml: istiod env ISTIO_MULTIROOT_MESH: got "false", want "true"`},
+		{"helm: peer root trusted for another trust domain", federationHelm, "cluster1/helm/istiod.values.yaml",
+			"        trustDomains:\n          - south.example.com", "        trustDomains:\n          - north.example.com",
+			"cluster1/helm/istiod.values.yaml: mesh config caCertificates: no entry with peer south's trust anchor for trust domain south.example.com"},
 		{"istiod without multi-root", federationWest, "west2/install/istio.yaml",
 			"        ISTIO_MULTIROOT_MESH: \"true\"", "        ISTIO_MULTIROOT_MESH: \"false\"",
 			`west2/install/istio.yaml: istiod env ISTIO_MULTIROOT_MESH: got "false", want "true"`},
