@@ -250,3 +250,10 @@ func federationNotes(m *Mesh) []string {
 	}
 	return notes
 }
+
+// LabelsNetwork reports whether istio-system carries the cluster's network
+// label, which gives istiod the network of the cluster's workloads: in a
+// multi-network mesh, and in a federated one, whose peers sit on networks of
+// their own. Without it, a one-network mesh's workloads would have no
+// network, which istiod reads as "on every network".
+func (p *Placement) LabelsNetwork() bool { return p.MultiNetwork || p.Mesh.Federated() }

@@ -270,8 +270,9 @@ func (v *clusterCheck) checkManifest(rel string, obj runtime.Object) {
 		if o.Name != "istio-system" {
 			return
 		}
-		if v.mesh.MultiNetwork() {
-			// istiod's default network for the cluster's workloads.
+		if v.mesh.MultiNetwork() || v.mesh.Federated() {
+			// istiod's default network for the cluster's workloads (a
+			// federated mesh's peers are on networks of their own).
 			v.expect(rel, "Namespace istio-system label "+networkLabel, o.Labels[networkLabel], c.Network)
 		}
 		if c.Role == compiler.RoleRemote {
