@@ -73,6 +73,10 @@ func trustAnchorProblem(pemText string) string {
 	rest := []byte(pemText)
 	n := 0
 	for {
+		// pem.Decode skips text around blocks; a trust anchor holds none.
+		if i := bytes.Index(rest, []byte("-----BEGIN")); i > 0 && len(bytes.TrimSpace(rest[:i])) > 0 {
+			return "has text outside its certificates"
+		}
 		var b *pem.Block
 		b, rest = pem.Decode(rest)
 		if b == nil {

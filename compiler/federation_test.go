@@ -99,3 +99,27 @@ func TestServiceEntryNameFitsKubernetes(t *testing.T) {
 		t.Errorf("short name %q changed", got)
 	}
 }
+
+// TestTrustAnchorText: a trust anchor's PEM may hold line breaks, as PEM
+// does, but no other character Load refuses elsewhere, and no text around
+// its certificates.
+func TestTrustAnchorText(t *testing.T) {
+	data := string(mustRead(t, "../examples/federation-east/mesh.yaml"))
+	for _, tt := range []struct{ name, old, new, want string }{
+		{"escape", "          -----END CERTIFICATE-----", "          -----END CERTIFICATE-----\x1b", "escape (U+001B)"},
+		{"text after", "          -----END CERTIFICATE-----", "          -----END CERTIFICATE-----\n          trust me", "has text after its last certificate"},
+		{"text before", "          -----BEGIN CERTIFICATE-----", "          hello\n          -----BEGIN CERTIFICATE-----", "has text outside its certificates"},
+		{"CRLF", "          -----END CERTIFICATE-----\n", "          -----END CERTIFICATE-----\r\n", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := strings.Replace(data, tt.old, tt.new, 1)
+			_, err := compiler.Vet("east.yaml", []byte(in))
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Vet: %v, want no problem", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("Vet: %v, want a problem containing %q", err, tt.want)
+			}
+		})
+	}
+}

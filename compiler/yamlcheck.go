@@ -111,7 +111,11 @@ func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) {
 	case yaml.ScalarNode:
 		// Annotation values are carried, never written into a script or a
 		// plan; kustomize's own hold newlines.
-		if !strings.HasPrefix(path, "metadata.annotations.") && !strings.HasPrefix(path, "metadata.annotations[") {
+		switch {
+		case strings.HasPrefix(path, "metadata.annotations.") || strings.HasPrefix(path, "metadata.annotations["):
+		case isPEMPath(path):
+			w.pemText(n, path)
+		default:
 			w.text(n, path)
 		}
 	case yaml.DocumentNode:
@@ -176,4 +180,17 @@ func joinKey(path, key string) string {
 		return key
 	}
 	return path + "." + key
+}
+
+// isPEMPath reports a peer's trust anchor: PEM text, lines by nature, which
+// meshc writes only into YAML block scalars (never a script or a plan).
+func isPEMPath(path string) bool {
+	return strings.HasPrefix(path, "spec.peers[") && strings.HasSuffix(path, "].trustAnchor.pem")
+}
+
+// pemText is text for a PEM value: line breaks allowed, nothing else unsafe.
+func (w *yamlWalker) pemText(n *yaml.Node, path string) {
+	if err := CheckText(strings.NewReplacer("\n", "", "\r", "").Replace(n.Value)); err != nil {
+		w.ps.add(Problem{Pos: w.at(n), Path: path, Message: err.Error()})
+	}
 }
