@@ -10,4 +10,8 @@
 //
 // Every problem a user can cause is a Problem carrying the file, line and
 // column of the value at fault; Load and Validate report all of them at once.
+//
+// A federated mesh's Mesh file names its peers; VetPeers checks the files of
+// peers given together against each other, and PeerEntry writes a mesh as
+// the peer entry another mesh lists.
 package compiler
