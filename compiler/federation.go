@@ -3,12 +3,9 @@ package compiler
 import (
 	"bytes"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 	"sync"
 
@@ -53,54 +50,6 @@ type ImportedService struct {
 	Host       string        `json:"host"`
 	Ports      []ServicePort `json:"ports"`
 	Identities []string      `json:"identities"`
-}
-
-// PEMBlock is the trust anchor as a YAML block scalar body: every line
-// indented by indent spaces, trailing newline dropped.
-func (a TrustAnchor) PEMBlock(indent int) string {
-	pad := strings.Repeat(" ", indent)
-	lines := strings.Split(strings.TrimRight(a.PEM, "\n"), "\n")
-	for i, l := range lines {
-		lines[i] = pad + strings.TrimSpace(l)
-	}
-	return strings.Join(lines, "\n")
-}
-
-// trustAnchorProblem explains why pemText is not a usable root of trust, or
-// returns "". Istio accepts any parseable CA certificate: a leaf or a key
-// would fail every handshake with the peer, at runtime.
-func trustAnchorProblem(pemText string) string {
-	rest := []byte(pemText)
-	n := 0
-	for {
-		// pem.Decode skips text around blocks; a trust anchor holds none.
-		if i := bytes.Index(rest, []byte("-----BEGIN")); i > 0 && len(bytes.TrimSpace(rest[:i])) > 0 {
-			return "has text outside its certificates"
-		}
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			return "holds a " + b.Type + " block; a trust anchor holds only CERTIFICATE blocks (never a key)"
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return "holds a certificate that does not parse: " + err.Error()
-		}
-		if !c.IsCA {
-			return "holds a certificate that is not a CA (" + c.Subject.String() + "); give the peer's root CA, as meshc certs --export writes it"
-		}
-		n++
-	}
-	if n == 0 {
-		return "holds no PEM certificate; give the peer's root CA, as meshc certs --export writes it"
-	}
-	if strings.TrimSpace(string(rest)) != "" {
-		return "has text after its last certificate"
-	}
-	return ""
 }
 
 // federation is what the mesh's peers mean for rendering, derived once with
@@ -186,50 +135,6 @@ func (p *Peer) GatewaysAreIPs() bool {
 	return true
 }
 
-// peerEntryView is what federation-peer-entry.yaml.tmpl sees.
-type peerEntryView struct {
-	Mesh     *Mesh
-	Network  string
-	Gateways []string
-	Anchor   TrustAnchor
-}
-
-// PeerEntry is m as another mesh lists it under spec.peers: its mesh ID,
-// trust domain, east-west gateway addresses and root of trust (rootPEM,
-// the root-cert.pem of meshc certs), for the peer's team to paste and add
-// exports and imports to. The mesh must have passed Validate.
-func PeerEntry(m *Mesh, rootPEM []byte) ([]byte, error) {
-	if msg := trustAnchorProblem(string(rootPEM)); msg != "" {
-		return nil, fmt.Errorf("the root certificate %s", msg)
-	}
-	v := &peerEntryView{Mesh: m, Network: m.Spec.MeshID + "-network", Anchor: TrustAnchor{PEM: string(rootPEM)}}
-	for _, c := range m.Spec.Clusters {
-		if g := c.EastWestGateway; g != nil && g.Address != "" && !slices.Contains(v.Gateways, g.Address) {
-			v.Gateways = append(v.Gateways, g.Address)
-		}
-	}
-	var buf bytes.Buffer
-	if err := templates.Set.ExecuteTemplate(&buf, "federation-peer-entry.yaml.tmpl", v); err != nil {
-		return nil, fmt.Errorf("rendering the peer entry: %w", err)
-	}
-	return buf.Bytes(), nil
-}
-
-// FederationPeersDoc is the body of federation-peers.yaml: per peer imported
-// from, its istio-remote Gateway and one ServiceEntry per imported host.
-func (p *Placement) FederationPeersDoc() (string, error) {
-	f := p.Mesh.topo().federation
-	f.peersOnce.Do(func() {
-		var buf bytes.Buffer
-		if err := templates.Set.ExecuteTemplate(&buf, "federation-peers-body.tmpl", p.Mesh); err != nil {
-			f.peersErr = fmt.Errorf("rendering the peers' gateways and services: %w", err)
-			return
-		}
-		f.peersDoc = strings.TrimRight(buf.String(), "\n")
-	})
-	return f.peersDoc, f.peersErr
-}
-
 // federationNotes state the mesh's peers under its picture: who each is and
 // what crosses, one sentence per peer.
 func federationNotes(m *Mesh) []string {
@@ -261,3 +166,18 @@ func federationNotes(m *Mesh) []string {
 // their own. Without it, a one-network mesh's workloads would have no
 // network, which istiod reads as "on every network".
 func (p *Placement) LabelsNetwork() bool { return p.MultiNetwork || p.Mesh.Federated() }
+
+// FederationPeersDoc is the body of federation-peers.yaml: per peer imported
+// from, its istio-remote Gateway and one ServiceEntry per imported host.
+func (p *Placement) FederationPeersDoc() (string, error) {
+	f := p.Mesh.topo().federation
+	f.peersOnce.Do(func() {
+		var buf bytes.Buffer
+		if err := templates.Set.ExecuteTemplate(&buf, "federation-peers-body.tmpl", p.Mesh); err != nil {
+			f.peersErr = fmt.Errorf("rendering the peers' gateways and services: %w", err)
+			return
+		}
+		f.peersDoc = strings.TrimRight(buf.String(), "\n")
+	})
+	return f.peersDoc, f.peersErr
+}

@@ -1,0 +1,56 @@
+package compiler
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"strings"
+)
+
+// PEMBlock is the trust anchor as a YAML block scalar body: every line
+// indented by indent spaces, trailing newline dropped.
+func (a TrustAnchor) PEMBlock(indent int) string {
+	pad := strings.Repeat(" ", indent)
+	lines := strings.Split(strings.TrimRight(a.PEM, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = pad + strings.TrimSpace(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// trustAnchorProblem explains why pemText is not a usable root of trust, or
+// returns "". Istio accepts any parseable CA certificate: a leaf or a key
+// would fail every handshake with the peer, at runtime.
+func trustAnchorProblem(pemText string) string {
+	rest := []byte(pemText)
+	n := 0
+	for {
+		// pem.Decode skips text around blocks; a trust anchor holds none.
+		if i := bytes.Index(rest, []byte("-----BEGIN")); i > 0 && len(bytes.TrimSpace(rest[:i])) > 0 {
+			return "has text outside its certificates"
+		}
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			return "holds a " + b.Type + " block; a trust anchor holds only CERTIFICATE blocks (never a key)"
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return "holds a certificate that does not parse: " + err.Error()
+		}
+		if !c.IsCA {
+			return "holds a certificate that is not a CA (" + c.Subject.String() + "); give the peer's root CA, as meshc certs --export writes it"
+		}
+		n++
+	}
+	if n == 0 {
+		return "holds no PEM certificate; give the peer's root CA, as meshc certs --export writes it"
+	}
+	if strings.TrimSpace(string(rest)) != "" {
+		return "has text after its last certificate"
+	}
+	return ""
+}
