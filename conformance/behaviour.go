@@ -103,6 +103,11 @@ type Proxy struct {
 	// to the endpoints it must be sent, in any order. istiod must send the
 	// proxy that cluster (CDS) and those endpoints (EDS).
 	Want map[string][]Endpoint
+	// Passes and Blocks are, for an east-west gateway, SNI names its 15443
+	// listener must and must not match (AUTO_PASSTHROUGH: which hosts pass
+	// it). Istio sends a gateway an SNI cluster for every service it sees;
+	// what passes is decided by the listener's filter chains.
+	Passes, Blocks []string
 	// ConfigFile names, for findings, the Istio config that must give the
 	// proxy its clusters (a gateway's Gateway resource); "" for sidecars.
 	ConfigFile string
@@ -181,10 +186,24 @@ func (s *Scenario) checkIstiod(c *ClusterState) []finding {
 			if p.Istiod != c.Name {
 				continue
 			}
-			if len(p.Want) == 0 {
+			if len(p.Want) == 0 && len(p.Passes)+len(p.Blocks) == 0 {
 				continue
 			}
 			conn := v.connect(p)
+			if len(p.Passes)+len(p.Blocks) > 0 {
+				names := v.passthroughNames(conn)
+				file := cmp.Or(p.ConfigFile, c.Name)
+				for _, n := range p.Passes {
+					if !slices.Contains(names, n) {
+						out = append(out, finding{file, fmt.Sprintf("istiod of %s gives the %s no 15443 filter chain for SNI %s", c.Name, p, n), ""})
+					}
+				}
+				for _, n := range p.Blocks {
+					if slices.Contains(names, n) {
+						out = append(out, finding{file, fmt.Sprintf("istiod of %s lets SNI %s pass the %s on 15443", c.Name, n, p), ""})
+					}
+				}
+			}
 			for _, ec := range sortedKeysOf(p.Want) {
 				got, err := v.endpoints(p, conn, ec)
 				if err != nil {
@@ -322,4 +341,5 @@ func (s *Scenario) expect(m *compiler.Mesh) {
 		}
 	}
 	s.expectSharedServices(m)
+	s.expectFederation(m)
 }

@@ -19,7 +19,9 @@ import (
 	"istio.io/istio/pkg/cluster"
 	"istio.io/istio/pkg/config"
 	"istio.io/istio/pkg/config/mesh/meshwatcher"
+	"istio.io/istio/pkg/config/schema/gvr"
 	kubelib "istio.io/istio/pkg/kube"
+	"istio.io/istio/pkg/kube/kclient/clienttest"
 	"istio.io/istio/pkg/network"
 	"istio.io/istio/pkg/test"
 )
@@ -53,8 +55,12 @@ func startIstiod(t test.Failer, s *Scenario, c *ClusterState) *istiodView {
 	var registries []serviceregistry.Instance
 	addRegistry := func(id string, source *ClusterState) {
 		objs, _ := split(source.Objects)
+		client := kubelib.NewFakeClient(objs...)
+		// The API server serves the Gateway API: istiod then reads Gateways
+		// labelled with a network (class istio-remote) as network gateways.
+		clienttest.MakeCRD(t, client, gvr.KubernetesGateway)
 		reg, _ := kubecontroller.NewFakeControllerWithOptions(t, kubecontroller.FakeControllerOptions{
-			Client:          kubelib.NewFakeClient(objs...),
+			Client:          client,
 			ClusterID:       cluster.ID(id),
 			DomainSuffix:    "cluster.local",
 			XDSUpdater:      updater,
@@ -147,6 +153,21 @@ func (v *istiodView) endpoints(p *Proxy, c connected, ec string) ([]Endpoint, er
 		}
 	}
 	return out, nil
+}
+
+// passthroughNames lists the SNI names the filter chains of the proxy's
+// 15443 listener match: for an east-west gateway, the hosts that pass it.
+func (v *istiodView) passthroughNames(c connected) []string {
+	var names []string
+	for _, l := range v.cg.Listeners(c.proxy) {
+		if l.GetAddress().GetSocketAddress().GetPortValue() != 15443 {
+			continue
+		}
+		for _, fc := range l.GetFilterChains() {
+			names = append(names, fc.GetFilterChainMatch().GetServerNames()...)
+		}
+	}
+	return names
 }
 
 // edsClusters lists the CDS clusters whose endpoints come from EDS.
