@@ -56,7 +56,35 @@ type Spec struct {
 	Installer string `json:"installer"`
 	// Peers are the meshes this one federates with (federation.go).
 	Peers []Peer `json:"peers,omitempty"`
+	// GitOps is nil unless the Mesh asks for a GitOps tree.
+	GitOps *GitOps `json:"gitops,omitempty"`
 }
+
+// GitOps is spec.gitops: the engine and the Git repository the rendered
+// output is committed to.
+type GitOps struct {
+	// Engine is EngineArgoCD or EngineFlux.
+	Engine  string `json:"engine"`
+	RepoURL string `json:"repoURL"`
+	// Path is the output's directory in the repository; "." for its root.
+	Path     string `json:"path"`
+	Revision string `json:"revision"`
+	// Destination is DestinationName or DestinationAPIServer.
+	Destination string `json:"destination"`
+	// Secrets is SecretsExternal or SecretsOutOfBand.
+	Secrets     string `json:"secrets"`
+	SecretStore string `json:"secretStore"`
+}
+
+// GitOps values, as spelled in the input.
+const (
+	EngineArgoCD         = "argocd"
+	EngineFlux           = "flux"
+	DestinationName      = "name"
+	DestinationAPIServer = "apiServer"
+	SecretsExternal      = "external-secrets"
+	SecretsOutOfBand     = "out-of-band"
+)
 
 // ServiceResolution values, as spelled in the input.
 const (

@@ -90,8 +90,25 @@ func Render(m *Mesh) (*Output, error) {
 	}
 	out.Files = append(out.Files, File{Path: PlanFile, Data: plan}, File{Path: PlanScript, Data: script, Mode: 0o755},
 		File{Path: DiagramFile, Data: diagram.SVG(p.Diagram)})
-	slices.SortFunc(out.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	out.sort()
+	if m.Spec.GitOps != nil {
+		tree, err := gitopsRender(m, func(p string) []byte {
+			if f := out.Lookup(p); f != nil {
+				return f.Data
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		out.Files = append(out.Files, tree...)
+		out.sort()
+	}
 	return out, nil
+}
+
+func (o *Output) sort() {
+	slices.SortFunc(o.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 }
 
 // RenderCluster renders only the named cluster's files (install/ or helm/,

@@ -1,0 +1,361 @@
+package compiler
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"strconv"
+
+	"sigs.k8s.io/yaml"
+
+	"meshc.dev/meshc/templates"
+)
+
+// The GitOps tree's objects are built in Go and marshalled with
+// sigs.k8s.io/yaml (keys sorted, so the bytes are stable), not templated:
+// they are mostly references between objects, which Go builds from one
+// GitOpsUnit list and yaml quotes correctly. Only the namespace, a file the
+// artifact table already renders, comes from its template.
+
+// obj is one Kubernetes object or kustomization, as marshalled.
+type obj = map[string]any
+
+// gitopsRender writes the tree for m.Spec.GitOps. values returns a rendered
+// file of the cluster tree by path (Flux's HelmReleases carry the values).
+func gitopsRender(m *Mesh, values func(string) []byte) ([]File, error) {
+	g := m.Spec.GitOps
+	r := &gitopsWriter{m: m, g: g}
+	if err := r.header(); err != nil {
+		return nil, err
+	}
+	units := GitOpsUnits(m)
+	for _, u := range units {
+		if err := r.unitDir(u, values); err != nil {
+			return nil, fmt.Errorf("cluster %q: gitops unit %s: %w", u.Cluster.Name, u.Name, err)
+		}
+	}
+	var fleet []string
+	if g.Engine == EngineFlux {
+		fleet = append(fleet, GitOpsSourcesFile)
+		r.add(path.Join(GitOpsDir, GitOpsFleetDir, GitOpsSourcesFile), fluxHelmRepository())
+	}
+	for i := range m.Spec.Clusters {
+		c := &m.Spec.Clusters[i]
+		var objs []obj
+		for _, u := range units {
+			if u.Cluster != c {
+				continue
+			}
+			if g.Engine == EngineFlux {
+				objs = append(objs, r.fluxKustomization(u))
+			} else {
+				objs = append(objs, r.argoApplication(u))
+			}
+		}
+		name := c.Name + ".yaml"
+		fleet = append(fleet, name)
+		r.add(path.Join(GitOpsDir, GitOpsFleetDir, name), objs...)
+	}
+	r.add(path.Join(GitOpsDir, GitOpsFleetDir, KustomizationFile), kustomization(fleet))
+	if g.Engine == EngineFlux {
+		r.add(path.Join(GitOpsDir, GitOpsRootFile), r.fluxRoot()...)
+	} else {
+		r.add(path.Join(GitOpsDir, GitOpsRootFile), r.argoRoot())
+	}
+	return r.files, r.err
+}
+
+type gitopsWriter struct {
+	m     *Mesh
+	g     *GitOps
+	head  []byte
+	files []File
+	err   error
+}
+
+func (r *gitopsWriter) header() error {
+	var buf bytes.Buffer
+	if err := templates.Set.ExecuteTemplate(&buf, "header.tmpl", struct{ Mesh *Mesh }{r.m}); err != nil {
+		return fmt.Errorf("rendering gitops header: %w", err)
+	}
+	r.head = bytes.Clone(buf.Bytes())
+	return nil
+}
+
+// add writes objs as one YAML stream, after the header.
+func (r *gitopsWriter) add(p string, objs ...obj) {
+	var b bytes.Buffer
+	b.Write(r.head)
+	for i, o := range objs {
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		y, err := yaml.Marshal(o)
+		if err != nil && r.err == nil {
+			r.err = fmt.Errorf("%s: %w", p, err)
+		}
+		b.Write(y)
+	}
+	r.files = append(r.files, File{Path: p, Data: b.Bytes()})
+}
+
+// repoPath is p, a path in the output, as a path in the Git repository.
+func (r *gitopsWriter) repoPath(p string) string { return path.Join(r.g.Path, p) }
+
+// unitDir writes the kustomization a unit applies, and what it lists.
+func (r *gitopsWriter) unitDir(u *GitOpsUnit, values func(string) []byte) error {
+	dir := u.Dir()
+	external := r.g.Secrets == SecretsExternal
+	switch {
+	case u.Name == UnitIstioSystem:
+		var buf bytes.Buffer
+		if err := templates.Set.ExecuteTemplate(&buf, "namespace.yaml.tmpl", r.m.Place(u.Cluster)); err != nil {
+			return err
+		}
+		r.files = append(r.files, File{Path: path.Join(dir, NamespaceFile), Data: bytes.Clone(buf.Bytes())})
+		res := []string{NamespaceFile}
+		if external {
+			res = append(res, CACertsFile)
+			r.add(path.Join(dir, CACertsFile), r.cacerts(u.Cluster))
+		}
+		r.add(path.Join(dir, KustomizationFile), kustomization(res))
+	case u.Name == UnitManifests:
+		// The cluster's manifests/ as they are, but for istio-system, which
+		// the istio-system unit owns: one object, one owner.
+		k := kustomization([]string{path.Join("../../../..", u.Cluster.Name, ManifestsDir)})
+		k["patches"] = []obj{{"patch": "$patch: delete\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + IstioNamespace + "\n"}}
+		r.add(path.Join(dir, KustomizationFile), k)
+	case u.Name == UnitRemoteSecrets:
+		var res []string
+		for _, s := range RemoteSecrets(r.m) {
+			if s.Reader == u.Cluster {
+				name := RemoteSecretFile(s.Source.Name)
+				res = append(res, name)
+				r.add(path.Join(dir, name), r.remoteSecret(s.Source))
+			}
+		}
+		r.add(path.Join(dir, KustomizationFile), kustomization(res))
+	case u.Chart != nil && r.g.Engine == EngineFlux:
+		hr, err := r.fluxHelmRelease(u, values(u.Chart.Path(u.Cluster.Name)))
+		if err != nil {
+			return err
+		}
+		r.add(path.Join(dir, HelmReleaseFile), hr)
+		r.add(path.Join(dir, KustomizationFile), kustomization([]string{HelmReleaseFile}))
+	}
+	return nil
+}
+
+func kustomization(resources []string) obj {
+	return obj{"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources}
+}
+
+// labels mark every engine object with its mesh, cluster and phase, for
+// selectors and dashboards.
+func (r *gitopsWriter) labels(u *GitOpsUnit) obj {
+	return obj{"app.kubernetes.io/managed-by": "meshc", "meshc.dev/mesh": r.m.Metadata.Name,
+		"meshc.dev/cluster": u.Cluster.Name, "meshc.dev/phase": u.Phase}
+}
+
+// SecretStoreKey is where, in the secret store, the ExternalSecrets read a
+// cluster's cacerts (CACertsKey) or the kubeconfig a primary's istiod
+// reads a source cluster with (RemoteSecretKey).
+func CACertsKey(m *Mesh, cluster string) string { return m.Spec.MeshID + "/" + cluster + "/cacerts" }
+
+// RemoteSecretKey: see CACertsKey. Every primary reads a source cluster
+// with the same kubeconfig, so the key names the source only.
+func RemoteSecretKey(m *Mesh, source string) string {
+	return m.Spec.MeshID + "/remote-secrets/" + source
+}
+
+// cacertsKeys are the cacerts Secret's keys, as meshc certs writes them and
+// Istio's plug-in CA reads them.
+var cacertsKeys = []string{"ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"}
+
+func (r *gitopsWriter) externalSecret(name string, target obj, data []obj) obj {
+	target["name"] = name
+	target["creationPolicy"] = "Owner"
+	return obj{
+		"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+		"metadata": obj{"name": name, "namespace": IstioNamespace},
+		"spec": obj{
+			"refreshInterval": "1h",
+			"secretStoreRef":  obj{"kind": "ClusterSecretStore", "name": r.g.SecretStore},
+			"target":          target,
+			"data":            data,
+		},
+	}
+}
+
+// cacerts is the ExternalSecret that makes a cluster's cacerts from the
+// secret store: a reference, never the key.
+func (r *gitopsWriter) cacerts(c *Cluster) obj {
+	var data []obj
+	for _, k := range cacertsKeys {
+		data = append(data, obj{"secretKey": k, "remoteRef": obj{"key": CACertsKey(r.m, c.Name), "property": k}})
+	}
+	return r.externalSecret("cacerts", obj{}, data)
+}
+
+// remoteSecret is the ExternalSecret that makes, in a primary, the remote
+// secret istioctl create-remote-secret would: labelled for istiod, one key
+// named for the source cluster holding its kubeconfig.
+func (r *gitopsWriter) remoteSecret(source *Cluster) obj {
+	return r.externalSecret("istio-remote-secret-"+source.Name, obj{"template": obj{
+		// Merge: the template adds istiod's label and annotation and keeps
+		// the data the store returned.
+		"mergePolicy": "Merge",
+		"metadata": obj{
+			"labels":      obj{"istio/multiCluster": "true"},
+			"annotations": obj{"networking.istio.io/cluster": source.Name},
+		},
+	}}, []obj{{"secretKey": source.Name, "remoteRef": obj{"key": RemoteSecretKey(r.m, source.Name), "property": "kubeconfig"}}})
+}
+
+// argoApplication is a unit as an Argo CD Application: its sync wave is its
+// phase's place in the plan.
+func (r *gitopsWriter) argoApplication(u *GitOpsUnit) obj {
+	dest := obj{"namespace": IstioNamespace}
+	if r.g.Destination == DestinationAPIServer {
+		dest["server"] = u.Cluster.APIServer
+	} else {
+		dest["name"] = u.Cluster.Name
+	}
+	spec := obj{
+		"project":     "default",
+		"destination": dest,
+		"syncPolicy": obj{
+			"automated":   obj{"prune": true, "selfHeal": true},
+			"syncOptions": []string{"ServerSideApply=true", "RespectIgnoreDifferences=true"},
+			"retry":       obj{"limit": 10, "backoff": obj{"duration": "10s", "factor": 2, "maxDuration": "5m"}},
+		},
+	}
+	if a := u.Chart; a != nil {
+		spec["sources"] = []obj{
+			{"repoURL": HelmRepoURL, "chart": a.Chart, "targetRevision": r.m.Spec.Istio.Version,
+				"helm": obj{"releaseName": a.Release, "valueFiles": []string{"$values/" + r.repoPath(a.Path(u.Cluster.Name))}}},
+			{"repoURL": r.g.RepoURL, "targetRevision": r.g.Revision, "ref": "values"},
+		}
+		if rewritesWebhook(a) {
+			spec["ignoreDifferences"] = []obj{{"group": "admissionregistration.k8s.io", "kind": "ValidatingWebhookConfiguration",
+				"jqPathExpressions": []string{".webhooks[]?.failurePolicy"}}}
+		}
+	} else {
+		spec["source"] = obj{"repoURL": r.g.RepoURL, "targetRevision": r.g.Revision, "path": r.repoPath(u.Dir())}
+	}
+	return obj{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+		"metadata": obj{"name": u.Object(), "namespace": ArgoCDNamespace, "labels": r.labels(u),
+			"annotations": obj{"argocd.argoproj.io/sync-wave": strconv.Itoa(u.Wave())}},
+		"spec": spec,
+	}
+}
+
+// argoRoot is the app of apps: every cluster's Applications, from fleet/.
+func (r *gitopsWriter) argoRoot() obj {
+	return obj{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+		"metadata":   obj{"name": r.m.Metadata.Name, "namespace": ArgoCDNamespace, "labels": obj{"app.kubernetes.io/managed-by": "meshc", "meshc.dev/mesh": r.m.Metadata.Name}},
+		"spec": obj{
+			"project":     "default",
+			"source":      obj{"repoURL": r.g.RepoURL, "targetRevision": r.g.Revision, "path": r.repoPath(path.Join(GitOpsDir, GitOpsFleetDir))},
+			"destination": obj{"server": "https://kubernetes.default.svc", "namespace": ArgoCDNamespace},
+			"syncPolicy":  obj{"automated": obj{"prune": true, "selfHeal": true}},
+		},
+	}
+}
+
+func (r *gitopsWriter) kubeConfig(c *Cluster) obj {
+	return obj{"secretRef": obj{"name": c.Name + "-kubeconfig", "key": "value"}}
+}
+
+// fluxKustomization is a unit as a Flux Kustomization on the management
+// cluster. A chart unit applies its HelmRelease there and is ready when the
+// release is (a health check); the others apply to the cluster through its
+// kubeconfig, and wait for what they apply where later units need it
+// (ExternalSecrets synced: cacerts before istiod).
+func (r *gitopsWriter) fluxKustomization(u *GitOpsUnit) obj {
+	spec := obj{
+		"interval":  "10m",
+		"timeout":   "10m",
+		"path":      "./" + r.repoPath(u.Dir()),
+		"prune":     true,
+		"sourceRef": obj{"kind": "GitRepository", "name": r.m.Metadata.Name},
+	}
+	if len(u.DependsOn) > 0 {
+		deps := make([]obj, len(u.DependsOn))
+		for i, d := range u.DependsOn {
+			deps[i] = obj{"name": d}
+		}
+		spec["dependsOn"] = deps
+	}
+	if u.Chart != nil {
+		spec["healthChecks"] = []obj{{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": u.Object(), "namespace": FluxNamespace}}
+	} else {
+		spec["kubeConfig"] = r.kubeConfig(u.Cluster)
+		if u.Name != UnitManifests && r.g.Secrets == SecretsExternal {
+			spec["wait"] = true
+		}
+	}
+	return obj{
+		"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+		"metadata":   obj{"name": u.Object(), "namespace": FluxNamespace, "labels": r.labels(u)},
+		"spec":       spec,
+	}
+}
+
+// fluxHelmRelease installs a chart unit into its cluster through the
+// cluster's kubeconfig, with the values of the unit's values file (the same
+// bytes render writes to helm/). helm's --wait as in the plan.
+func (r *gitopsWriter) fluxHelmRelease(u *GitOpsUnit, valuesFile []byte) (obj, error) {
+	a := u.Chart
+	var values obj
+	if err := yaml.Unmarshal(valuesFile, &values); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", a.Path(u.Cluster.Name), err)
+	}
+	spec := obj{
+		"interval":         "10m",
+		"releaseName":      a.Release,
+		"targetNamespace":  IstioNamespace,
+		"storageNamespace": IstioNamespace,
+		"kubeConfig":       r.kubeConfig(u.Cluster),
+		"chart": obj{"spec": obj{"chart": a.Chart, "version": r.m.Spec.Istio.Version,
+			"sourceRef": obj{"kind": "HelmRepository", "name": HelmRepositoryObject}}},
+		"install": obj{"disableWait": !a.Wait, "remediation": obj{"retries": 3}},
+		"upgrade": obj{"disableWait": !a.Wait, "remediation": obj{"retries": 3}},
+	}
+	if len(values) > 0 {
+		spec["values"] = values
+	}
+	if rewritesWebhook(a) {
+		spec["driftDetection"] = obj{"mode": "enabled", "ignore": []obj{{
+			"paths": []string{"/webhooks/0/failurePolicy"}, "target": obj{"kind": "ValidatingWebhookConfiguration"}}}}
+	}
+	return obj{
+		"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+		"metadata":   obj{"name": u.Object(), "namespace": FluxNamespace, "labels": r.labels(u)},
+		"spec":       spec,
+	}, nil
+}
+
+func fluxHelmRepository() obj {
+	return obj{
+		"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
+		"metadata":   obj{"name": HelmRepositoryObject, "namespace": FluxNamespace},
+		"spec":       obj{"interval": "1h", "url": HelmRepoURL},
+	}
+}
+
+// fluxRoot is what bootstraps Flux on the management cluster: the Git
+// repository and the Kustomization that applies fleet/.
+func (r *gitopsWriter) fluxRoot() []obj {
+	name := r.m.Metadata.Name
+	meta := obj{"name": name, "namespace": FluxNamespace, "labels": obj{"app.kubernetes.io/managed-by": "meshc", "meshc.dev/mesh": name}}
+	return []obj{
+		{"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository", "metadata": meta,
+			"spec": obj{"interval": "5m", "url": r.g.RepoURL, "ref": obj{"branch": r.g.Revision}}},
+		{"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": meta,
+			"spec": obj{"interval": "10m", "path": "./" + r.repoPath(path.Join(GitOpsDir, GitOpsFleetDir)), "prune": true,
+				"sourceRef": obj{"kind": "GitRepository", "name": name}}},
+	}
+}
