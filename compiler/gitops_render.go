@@ -255,7 +255,7 @@ func (r *gitopsWriter) argoApplication(u *GitOpsUnit) obj {
 func (r *gitopsWriter) argoRoot() obj {
 	return obj{
 		"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-		"metadata":   obj{"name": r.m.Metadata.Name, "namespace": ArgoCDNamespace, "labels": obj{"app.kubernetes.io/managed-by": "meshc", "meshc.dev/mesh": r.m.Metadata.Name}},
+		"metadata": obj{"name": r.m.Metadata.Name, "namespace": ArgoCDNamespace, "labels": obj{"app.kubernetes.io/managed-by": "meshc", "meshc.dev/mesh": r.m.Metadata.Name}},
 		"spec": obj{
 			"project":     "default",
 			"source":      obj{"repoURL": r.g.RepoURL, "targetRevision": r.g.Revision, "path": r.repoPath(path.Join(GitOpsDir, GitOpsFleetDir))},
@@ -299,8 +299,8 @@ func (r *gitopsWriter) fluxKustomization(u *GitOpsUnit) obj {
 	}
 	return obj{
 		"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-		"metadata":   obj{"name": u.Object(), "namespace": FluxNamespace, "labels": r.labels(u)},
-		"spec":       spec,
+		"metadata": obj{"name": u.Object(), "namespace": FluxNamespace, "labels": r.labels(u)},
+		"spec":     spec,
 	}
 }
 
@@ -333,16 +333,16 @@ func (r *gitopsWriter) fluxHelmRelease(u *GitOpsUnit, valuesFile []byte) (obj, e
 	}
 	return obj{
 		"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
-		"metadata":   obj{"name": u.Object(), "namespace": FluxNamespace, "labels": r.labels(u)},
-		"spec":       spec,
+		"metadata": obj{"name": u.Object(), "namespace": FluxNamespace, "labels": r.labels(u)},
+		"spec":     spec,
 	}, nil
 }
 
 func fluxHelmRepository() obj {
 	return obj{
 		"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
-		"metadata":   obj{"name": HelmRepositoryObject, "namespace": FluxNamespace},
-		"spec":       obj{"interval": "1h", "url": HelmRepoURL},
+		"metadata": obj{"name": HelmRepositoryObject, "namespace": FluxNamespace},
+		"spec":     obj{"interval": "1h", "url": HelmRepoURL},
 	}
 }
 

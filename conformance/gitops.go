@@ -17,8 +17,8 @@ import (
 	"sync"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
-	fluxmeta "github.com/fluxcd/pkg/apis/meta"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	fluxmeta "github.com/fluxcd/pkg/apis/meta"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
@@ -563,7 +563,9 @@ func (g *gitopsCheck) checkFluxUnit(rel string, k *kustomizev1.Kustomization, c 
 		if hr.Spec.KubeConfig == nil || hr.Spec.KubeConfig.SecretRef == nil || hr.Spec.KubeConfig.SecretRef.Name != kubeconfig {
 			g.failf(rel, "HelmRelease %s: does not install into %s through Secret %s", hr.Name, c.Name, kubeconfig)
 		}
-		if !slices.ContainsFunc(k.Spec.HealthChecks, func(h fluxmeta.NamespacedObjectKindReference) bool { return h.Kind == helmv2.HelmReleaseKind && h.Name == hr.Name }) {
+		if !slices.ContainsFunc(k.Spec.HealthChecks, func(h fluxmeta.NamespacedObjectKindReference) bool {
+			return h.Kind == helmv2.HelmReleaseKind && h.Name == hr.Name
+		}) {
 			g.failf(rel, "Kustomization %s: does not wait for HelmRelease %s", k.Name, hr.Name)
 		}
 		cs := hr.Spec.Chart
@@ -591,7 +593,6 @@ func (g *gitopsCheck) checkFluxUnit(rel string, k *kustomizev1.Kustomization, c 
 		}
 	}
 }
-
 
 func decodeObjects(data []byte) ([]*unstructured.Unstructured, error) {
 	d := kubeyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
