@@ -1,8 +1,11 @@
 package compiler
 
 import (
+	"fmt"
 	"path"
 	"slices"
+
+	"meshc.dev/meshc/templates"
 )
 
 // Names of the GitOps tree, spec.gitops's output. gitops/ sits next to the
@@ -145,3 +148,79 @@ func latestBefore(units []*GitOpsUnit, wave int) []string {
 // ready): base's istiod-default-validator and istiod's own. Engines must
 // not call that drift.
 func rewritesWebhook(a *Artifact) bool { return a.Chart == ChartBase || a.Chart == ChartIstiod }
+
+// GitOpsBootstrap is, in the plan of a Mesh with spec.gitops, how to hand
+// the mesh to the engine instead of running the phases: register every
+// cluster with the engine, commit the output, apply the root.
+type GitOpsBootstrap struct {
+	Engine   string `json:"engine"`
+	RepoURL  string `json:"repoURL"`
+	Path     string `json:"path"`
+	Revision string `json:"revision"`
+	// Secrets is spec.gitops.secrets; SecretStore its store.
+	Secrets     string `json:"secrets"`
+	SecretStore string `json:"secretStore,omitempty"`
+	// Register gives the engine each cluster, on the management cluster.
+	Register []Step `json:"register"`
+	// Root is the file that, applied to the management cluster, installs
+	// the mesh: the root Application or Flux's GitRepository and
+	// Kustomization.
+	Root string `json:"root"`
+	// Namespace is where the engine runs on the management cluster.
+	Namespace string `json:"namespace"`
+	// Keys are the secret store's entries the ExternalSecrets read.
+	Keys []string `json:"keys,omitempty"`
+}
+
+// ManagementContextVar is the kubeconfig context of the cluster the
+// GitOps engine runs on, in the bootstrap commands.
+const ManagementContextVar = "MANAGEMENT_CONTEXT"
+
+// gitopsBootstrap is m's bootstrap; nil without spec.gitops.
+func gitopsBootstrap(m *Mesh) *GitOpsBootstrap {
+	g := m.Spec.GitOps
+	if g == nil {
+		return nil
+	}
+	b := &GitOpsBootstrap{Engine: g.Engine, RepoURL: g.RepoURL, Path: g.Path, Revision: g.Revision, Secrets: g.Secrets,
+		Root: path.Join(GitOpsDir, GitOpsRootFile), Namespace: ArgoCDNamespace}
+	if g.Engine == EngineFlux {
+		b.Namespace = FluxNamespace
+	}
+	for _, c := range m.Spec.Clusters {
+		ctx := templates.Shell(c.Context)
+		var cmd string
+		switch {
+		case g.Engine == EngineFlux:
+			cmd = fmt.Sprintf(`kubectl --context="${%s}" -n %s create secret generic %s-kubeconfig --from-file=value=%s.kubeconfig`,
+				ManagementContextVar, FluxNamespace, c.Name, templates.Shell(c.Name))
+		case g.Destination == DestinationAPIServer:
+			cmd = fmt.Sprintf("argocd cluster add %s --yes   # must register %s", ctx, templates.Shell(c.APIServer))
+		default:
+			cmd = fmt.Sprintf("argocd cluster add %s --name %s --yes", ctx, templates.Shell(c.Name))
+		}
+		b.Register = append(b.Register, Step{Cluster: c.Name, Context: c.Context, Command: cmd})
+	}
+	if g.Secrets == SecretsExternal {
+		b.SecretStore = g.SecretStore
+		for _, c := range m.Spec.Clusters {
+			b.Keys = append(b.Keys, CACertsKey(m, c.Name))
+		}
+		seen := map[string]bool{}
+		for _, s := range RemoteSecrets(m) {
+			if !seen[s.Source.Name] {
+				seen[s.Source.Name] = true
+				b.Keys = append(b.Keys, RemoteSecretKey(m, s.Source.Name))
+			}
+		}
+	}
+	return b
+}
+
+// RegisterScript is the register commands, one per line.
+func (b *GitOpsBootstrap) RegisterScript() string { return Phase{Steps: b.Register}.Script() }
+
+// ApplyRoot is the command that hands the mesh to the engine.
+func (b *GitOpsBootstrap) ApplyRoot() string {
+	return fmt.Sprintf(`kubectl --context="${%s}" apply -f %s`, ManagementContextVar, b.Root)
+}

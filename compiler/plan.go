@@ -66,6 +66,9 @@ type Plan struct {
 	HelmRepository *HelmRepository `json:"helmRepository,omitempty"`
 	Variables      []Variable      `json:"variables"`
 	Phases         []Phase         `json:"phases"`
+	// GitOps is, with spec.gitops, how to let the engine install the mesh
+	// instead of running the phases; nil otherwise and in change plans.
+	GitOps *GitOpsBootstrap `json:"gitops,omitempty"`
 	// Diagram is the mesh's picture, which PLAN.md opens with as Mermaid.
 	Diagram *diagram.Graph `json:"-"`
 	// NeedsGatewayAPI: the primaries' manifests hold istio-remote Gateways
@@ -78,6 +81,10 @@ type HelmRepository struct {
 	Name string `json:"name"`
 	URL  string `json:"url"`
 }
+
+// ManagementContextVar is, for PLAN.md, the variable of the GitOps
+// bootstrap commands.
+func (*Plan) ManagementContextVar() string { return ManagementContextVar }
 
 // DiagramFile is where PLAN.md points for the picture as SVG.
 func (*Plan) DiagramFile() string { return DiagramFile }
@@ -191,6 +198,7 @@ func BuildPlan(m *Mesh) *Plan {
 	if m.UsesHelm() {
 		p.HelmRepository = &HelmRepository{Name: HelmRepoName, URL: HelmRepoURL}
 	}
+	p.GitOps = gitopsBootstrap(m)
 	for _, ph := range planPhases {
 		var steps []Step
 		switch ph.id {

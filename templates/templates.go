@@ -17,7 +17,7 @@ var files embed.FS
 // build defect, caught by any test, never a user error.
 var Set = template.Must(template.New("meshc").
 	Option("missingkey=error").
-	Funcs(template.FuncMap{"str": String, "sh": Shell, "code": MarkdownCode, "inc": func(i int) int { return i + 1 }, "lower": strings.ToLower,
+	Funcs(template.FuncMap{"str": String, "sh": Shell, "code": MarkdownCode, "inc": func(i int) int { return i + 1 }, "lower": strings.ToLower, "indent": indent,
 		"mermaid": diagram.Mermaid, "isIP": isIP}).
 	ParseFS(files, "*.tmpl"))
 
@@ -90,4 +90,10 @@ func isAlnum(r rune) bool {
 func isIP(s string) bool {
 	_, err := netip.ParseAddr(s)
 	return err == nil
+}
+
+// indent prefixes every line of s with n spaces.
+func indent(n int, s string) string {
+	pad := strings.Repeat(" ", n)
+	return pad + strings.ReplaceAll(s, "\n", "\n"+pad)
 }
