@@ -214,6 +214,24 @@ var Rules = []Rule{
 		Symptom:  "Each file is valid alone, yet the peer's gateway refuses the host (connection reset), the sidecar dials an address no gateway answers, or the peer rejects this mesh's certificates: the failures surface only when the two meshes talk.",
 		// VetPeers checks it across files; no single file can break it.
 	},
+	{
+		ID: "MC060", Name: "gitops-needs-helm",
+		Protects: "spec.gitops without installer: helm. A GitOps engine installs Istio's Helm charts; an IstioOperator is only istioctl's input, which no engine applies.",
+		Symptom:  "The engine would have nothing to install Istio from: Argo CD and Flux cannot run istioctl install, so the tree would apply manifests to clusters with no control plane and no CRDs, and every sync would fail.",
+		check:    checkGitOpsNeedsHelm,
+	},
+	{
+		ID: "MC061", Name: "gitops-destination-without-api-server",
+		Protects: "spec.gitops.destination: apiServer with a cluster that gives no apiServer.",
+		Symptom:  "The cluster's Applications name no server: Argo CD rejects them (\"application destination spec is invalid\") and nothing is installed in that cluster, while the rest of the mesh syncs and waits for it.",
+		check:    checkGitOpsDestination,
+	},
+	{
+		ID: "MC062", Name: "flux-by-api-server",
+		Protects: "spec.gitops.destination: apiServer with engine flux. Flux reaches another cluster only through a kubeconfig Secret (spec.kubeConfig.secretRef), never by URL alone.",
+		Symptom:  "Flux would need credentials the tree cannot name: with destination name, each cluster's objects read the Secret <cluster>-kubeconfig (the Cluster API convention) that the management cluster holds.",
+		check:    checkFluxByAPIServer,
+	},
 }
 
 // Validate applies every rule in Rules to a loaded mesh and returns all
