@@ -99,7 +99,7 @@ func TestGitOpsTreeHoldsNoSecret(t *testing.T) {
 		t.Run(ex, func(t *testing.T) {
 			repo := t.TempDir()
 			certDir := filepath.Join(repo, "certs")
-			if _, err := certs.Generate(certs.Options{Dir: certDir, Clusters: m.ClusterNames(), KeyBits: 2048}); err != nil {
+			if _, err := certs.Generate(certs.Options{Dir: certDir, Mesh: m.Metadata.Name, Clusters: m.ClusterNames(), KeyBits: 2048}); err != nil {
 				t.Fatal(err)
 			}
 			known := keyMaterial(t, certDir)
