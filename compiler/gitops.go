@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strings"
 
 	"meshc.dev/meshc/templates"
 )
@@ -162,6 +163,10 @@ type GitOpsBootstrap struct {
 	SecretStore string `json:"secretStore,omitempty"`
 	// Register gives the engine each cluster, on the management cluster.
 	Register []Step `json:"register"`
+	// RepositoryCredentials is, for Flux and an ssh:// repository, the
+	// command that stores the deploy key the GitRepository clones with.
+	RepositoryCredentials string `json:"repositoryCredentials,omitempty"`
+	RepositorySecret      string `json:"repositorySecret,omitempty"`
 	// Root is the file that, applied to the management cluster, installs
 	// the mesh: the root Application or Flux's GitRepository and
 	// Kustomization.
@@ -200,6 +205,12 @@ func gitopsBootstrap(m *Mesh) *GitOpsBootstrap {
 			cmd = fmt.Sprintf("argocd cluster add %s --name %s --yes", ctx, templates.Shell(c.Name))
 		}
 		b.Register = append(b.Register, Step{Cluster: c.Name, Context: c.Context, Command: cmd})
+	}
+	if g.Engine == EngineFlux && strings.HasPrefix(g.RepoURL, "ssh://") {
+		b.RepositorySecret = GitCredentialsSecret(m)
+		b.RepositoryCredentials = fmt.Sprintf(
+			`flux create secret git %s --context="${%s}" --namespace=%s --url=%s --private-key-file=deploy-key`,
+			GitCredentialsSecret(m), ManagementContextVar, FluxNamespace, templates.Shell(g.RepoURL))
 	}
 	if g.Secrets == SecretsExternal {
 		b.SecretStore = g.SecretStore

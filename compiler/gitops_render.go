@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strconv"
+	"strings"
 
 	"sigs.k8s.io/yaml"
 
@@ -351,11 +352,20 @@ func fluxHelmRepository() obj {
 func (r *gitopsWriter) fluxRoot() []obj {
 	name := r.m.Metadata.Name
 	meta := obj{"name": name, "namespace": FluxNamespace, "labels": obj{"app.kubernetes.io/managed-by": "meshc", "meshc.dev/mesh": name}}
+	repo := obj{"interval": "5m", "url": r.g.RepoURL, "ref": obj{"branch": r.g.Revision}}
+	if strings.HasPrefix(r.g.RepoURL, "ssh://") {
+		// Flux clones over SSH only with a key and known hosts: the
+		// bootstrap creates this Secret (flux create secret git).
+		repo["secretRef"] = obj{"name": GitCredentialsSecret(r.m)}
+	}
 	return []obj{
-		{"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository", "metadata": meta,
-			"spec": obj{"interval": "5m", "url": r.g.RepoURL, "ref": obj{"branch": r.g.Revision}}},
+		{"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository", "metadata": meta, "spec": repo},
 		{"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": meta,
 			"spec": obj{"interval": "10m", "path": "./" + r.repoPath(path.Join(GitOpsDir, GitOpsFleetDir)), "prune": true,
 				"sourceRef": obj{"kind": "GitRepository", "name": name}}},
 	}
 }
+
+// GitCredentialsSecret names, for Flux and an ssh:// repository, the Secret
+// with the deploy key the GitRepository clones with.
+func GitCredentialsSecret(m *Mesh) string { return m.Metadata.Name + "-git" }

@@ -28,6 +28,11 @@
 // requires every sidecar and east-west gateway to be sent the endpoints the
 // Mesh promises. README.md says what each check reads and how long it takes.
 //
+// VerifyGitOps checks, for a Mesh with spec.gitops, the gitops/ tree: that
+// it builds with kustomize, that every object decodes against its engine's
+// API (Flux's Go types, Argo CD's and External Secrets' CRD schemas), and
+// that its references and order are the plan's.
+//
 // istio.io/istio is a very heavy dependency, so this package lives in its own
 // Go module (conformance/go.mod); the meshc module never imports it.
 package conformance
