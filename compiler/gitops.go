@@ -105,7 +105,11 @@ func GitOpsUnits(m *Mesh) []*GitOpsUnit {
 			case Helm:
 				units = append(units, &GitOpsUnit{Cluster: c, Name: a.Release, Phase: a.Phase, Chart: a})
 			case Kustomize:
-				units = append(units, &GitOpsUnit{Cluster: c, Name: UnitManifests, Phase: a.Phase})
+				// Without its namespace (the istio-system unit's), a
+				// manifests/ of nothing else is no unit.
+				if len(p.Resources()) > 1 {
+					units = append(units, &GitOpsUnit{Cluster: c, Name: UnitManifests, Phase: a.Phase})
+				}
 			}
 		}
 		if external && c.IsPrimary() && len(m.Spec.Clusters) > 1 {

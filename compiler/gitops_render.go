@@ -25,7 +25,10 @@ type obj = map[string]any
 // file of the cluster tree by path (Flux's HelmReleases carry the values).
 func gitopsRender(m *Mesh, values func(string) []byte) ([]File, error) {
 	g := m.Spec.GitOps
-	r := &gitopsWriter{m: m, g: g}
+	r := &gitopsWriter{m: m, g: g, watches: map[*Cluster][]*Cluster{}}
+	for _, s := range RemoteSecrets(m) {
+		r.watches[s.Reader] = append(r.watches[s.Reader], s.Source)
+	}
 	if err := r.header(); err != nil {
 		return nil, err
 	}
@@ -67,11 +70,13 @@ func gitopsRender(m *Mesh, values func(string) []byte) ([]File, error) {
 }
 
 type gitopsWriter struct {
-	m     *Mesh
-	g     *GitOps
-	head  []byte
-	files []File
-	err   error
+	m *Mesh
+	g *GitOps
+	// watches lists, per primary, the clusters it reads (RemoteSecrets).
+	watches map[*Cluster][]*Cluster
+	head    []byte
+	files   []File
+	err     error
 }
 
 func (r *gitopsWriter) header() error {
@@ -128,12 +133,10 @@ func (r *gitopsWriter) unitDir(u *GitOpsUnit, values func(string) []byte) error 
 		r.add(path.Join(dir, KustomizationFile), k)
 	case u.Name == UnitRemoteSecrets:
 		var res []string
-		for _, s := range RemoteSecrets(r.m) {
-			if s.Reader == u.Cluster {
-				name := RemoteSecretFile(s.Source.Name)
-				res = append(res, name)
-				r.add(path.Join(dir, name), r.remoteSecret(s.Source))
-			}
+		for _, source := range r.watches[u.Cluster] {
+			name := RemoteSecretFile(source.Name)
+			res = append(res, name)
+			r.add(path.Join(dir, name), r.remoteSecret(source))
 		}
 		r.add(path.Join(dir, KustomizationFile), kustomization(res))
 	case u.Chart != nil && r.g.Engine == EngineFlux:

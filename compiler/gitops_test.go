@@ -182,6 +182,9 @@ func TestGitOpsOrder(t *testing.T) {
 				if ph.ID == compiler.PhaseLearnAddresses {
 					continue
 				}
+				if c := m.Cluster(s.Cluster); strings.Contains(s.Command, " apply -k ") && len(m.Place(c).Resources()) == 1 {
+					continue // manifests/ holds only istio-system: the istio-system unit applies it
+				}
 				if !have[[2]string{s.Cluster, ph.ID}] && !(ph.ID == compiler.PhaseCACerts && have[[2]string{s.Cluster, compiler.PhaseNamespaces}]) {
 					t.Errorf("%s: plan step %q in phase %s has no GitOps unit", ex, s.Command, ph.ID)
 				}

@@ -400,7 +400,7 @@ func (g *gitopsCheck) checkArgoSources(rel string, a *unstructured.Unstructured)
 	if src, ok, _ := unstructured.NestedMap(a.Object, "spec", "source"); ok {
 		p, _ := src["path"].(string)
 		dir, ok := g.repoDir(p)
-		if !ok || g.built[dir] == nil {
+		if _, built := g.built[dir]; !ok || !built {
 			g.failf(rel, "Application %s: path %q is no kustomization of the tree", name, p)
 		}
 		if src["repoURL"] != gs.RepoURL || src["targetRevision"] != gs.Revision {
@@ -487,7 +487,7 @@ func (g *gitopsCheck) checkFlux() {
 			g.failf(rel, "Kustomization %s: source %s/%s is not in the tree", k.Name, k.Spec.SourceRef.Kind, k.Spec.SourceRef.Name)
 		}
 		dir, ok := g.repoDir(k.Spec.Path)
-		if !ok || g.built[dir] == nil {
+		if _, built := g.built[dir]; !ok || !built {
 			g.failf(rel, "Kustomization %s: path %q is no kustomization of the tree", k.Name, k.Spec.Path)
 			continue
 		}

@@ -11,14 +11,21 @@ var gitopsExamples = map[string]string{
 	"flux":   "../examples/gitops-flux/mesh.yaml",
 }
 
-// TestGitOpsExamples checks the GitOps tree of every example that has one.
+// TestGitOpsExamples checks the GitOps tree of every example that has one
+// and of testdata/gitops-*.yaml.
 func TestGitOpsExamples(t *testing.T) {
 	paths, err := filepath.Glob("../examples/gitops-*/mesh.yaml")
 	if err != nil || len(paths) < 2 {
 		t.Fatalf("want the gitops examples (%v)", err)
 	}
-	for _, p := range paths {
-		t.Run(filepath.Base(filepath.Dir(p)), func(t *testing.T) {
+	// What the examples leave out: secrets out of band, the repository's root.
+	extra, _ := filepath.Glob("testdata/gitops-*.yaml")
+	for _, p := range append(paths, extra...) {
+		name := strings.TrimSuffix(filepath.Base(p), ".yaml")
+		if name == "mesh" {
+			name = filepath.Base(filepath.Dir(p))
+		}
+		t.Run(name, func(t *testing.T) {
 			m, dir := renderExample(t, p)
 			if err := VerifyGitOps(m, dir); err != nil {
 				t.Errorf("the GitOps tree of %s:\n%v", p, err)
