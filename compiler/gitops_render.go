@@ -12,8 +12,8 @@ import (
 	"meshc.dev/meshc/templates"
 )
 
-// The GitOps tree's objects are built in Go and marshalled with
-// sigs.k8s.io/yaml (keys sorted, so the bytes are stable), not templated:
+// The GitOps tree's objects are built in Go and marshalled as
+// sigs.k8s.io/yaml does (keys sorted, so the bytes are stable), not templated:
 // they are mostly references between objects, which Go builds from one
 // GitOpsUnit list and yaml quotes correctly. Only the namespace, a file the
 // artifact table already renders, comes from its template.
@@ -25,7 +25,7 @@ type obj = map[string]any
 // file of the cluster tree by path (Flux's HelmReleases carry the values).
 func gitopsRender(m *Mesh, values func(string) []byte) ([]File, error) {
 	g := m.Spec.GitOps
-	r := &gitopsWriter{m: m, g: g, watches: map[*Cluster][]*Cluster{}}
+	r := &gitopsWriter{m: m, g: g, watches: map[*Cluster][]*Cluster{}, remoteSecrets: map[*Cluster][]byte{}}
 	for _, s := range RemoteSecrets(m) {
 		r.watches[s.Reader] = append(r.watches[s.Reader], s.Source)
 	}
@@ -74,6 +74,8 @@ type gitopsWriter struct {
 	g *GitOps
 	// watches lists, per primary, the clusters it reads (RemoteSecrets).
 	watches map[*Cluster][]*Cluster
+	// remoteSecrets holds the bytes of each source cluster's remote secret.
+	remoteSecrets map[*Cluster][]byte
 	head    []byte
 	files   []File
 	err     error
@@ -96,7 +98,7 @@ func (r *gitopsWriter) add(p string, objs ...obj) {
 		if i > 0 {
 			b.WriteString("---\n")
 		}
-		y, err := yaml.Marshal(o)
+		y, err := marshalYAML(o)
 		if err != nil && r.err == nil {
 			r.err = fmt.Errorf("%s: %w", p, err)
 		}
@@ -136,7 +138,16 @@ func (r *gitopsWriter) unitDir(u *GitOpsUnit, values func(string) []byte) error 
 		for _, source := range r.watches[u.Cluster] {
 			name := RemoteSecretFile(source.Name)
 			res = append(res, name)
-			r.add(path.Join(dir, name), r.remoteSecret(source))
+			// The same file in every primary that reads source: P×(N−1)
+			// files, marshalled N times.
+			data, ok := r.remoteSecrets[source]
+			if !ok {
+				r.add(path.Join(dir, name), r.remoteSecret(source))
+				data = r.files[len(r.files)-1].Data
+				r.remoteSecrets[source] = data
+			} else {
+				r.files = append(r.files, File{Path: path.Join(dir, name), Data: data})
+			}
 		}
 		r.add(path.Join(dir, KustomizationFile), kustomization(res))
 	case u.Chart != nil && r.g.Engine == EngineFlux:
