@@ -76,9 +76,9 @@ type gitopsWriter struct {
 	watches map[*Cluster][]*Cluster
 	// remoteSecrets holds the bytes of each source cluster's remote secret.
 	remoteSecrets map[*Cluster][]byte
-	head    []byte
-	files   []File
-	err     error
+	head          []byte
+	files         []File
+	err           error
 }
 
 func (r *gitopsWriter) header() error {

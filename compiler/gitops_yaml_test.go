@@ -17,7 +17,7 @@ func TestGitOpsMarshalLikeSigsYAML(t *testing.T) {
 	objs := []obj{{
 		"ints": []any{0, 1, -1, 15443, int64(1) << 40}, "floats": []any{1.5, 1e6, -2.0, 1e21, 0.1},
 		"strings": []string{"true", "no", "0", "", "1.28.0", "a: b", "$values/x", "- x", "null", "~"},
-		"bools": []any{true, false}, "nil": nil, "empty": obj{}, "emptyList": []any{}, "nested": []obj{{"a": obj{"b": []string{"c"}}}},
+		"bools":   []any{true, false}, "nil": nil, "empty": obj{}, "emptyList": []any{}, "nested": []obj{{"a": obj{"b": []string{"c"}}}},
 	}}
 	examples, _ := filepath.Glob("../examples/gitops-*/mesh.yaml")
 	for _, ex := range examples {
