@@ -26,6 +26,9 @@ const (
 	GitOpsClustersDir = "clusters"
 	// GitOpsSourcesFile is, for Flux, Istio's HelmRepository.
 	GitOpsSourcesFile = "sources.yaml"
+	// ArgoProjectFile is, for Argo CD, the AppProject of the mesh's
+	// Applications.
+	ArgoProjectFile = "project.yaml"
 	// CACertsFile is, in a cluster's istio-system unit, the ExternalSecret
 	// of its cacerts.
 	CACertsFile = "cacerts.yaml"

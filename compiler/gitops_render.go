@@ -42,6 +42,9 @@ func gitopsRender(m *Mesh, values func(string) []byte) ([]File, error) {
 	if g.Engine == EngineFlux {
 		fleet = append(fleet, GitOpsSourcesFile)
 		r.add(path.Join(GitOpsDir, GitOpsFleetDir, GitOpsSourcesFile), fluxHelmRepository())
+	} else {
+		fleet = append(fleet, ArgoProjectFile)
+		r.add(path.Join(GitOpsDir, GitOpsFleetDir, ArgoProjectFile), r.argoProject())
 	}
 	for i := range m.Spec.Clusters {
 		c := &m.Spec.Clusters[i]
@@ -237,7 +240,7 @@ func (r *gitopsWriter) argoApplication(u *GitOpsUnit) obj {
 		dest["name"] = u.Cluster.Name
 	}
 	spec := obj{
-		"project":     "default",
+		"project":     r.m.Metadata.Name,
 		"destination": dest,
 		"syncPolicy": obj{
 			"automated":   obj{"prune": true, "selfHeal": true},
@@ -263,6 +266,36 @@ func (r *gitopsWriter) argoApplication(u *GitOpsUnit) obj {
 		"metadata": obj{"name": u.Object(), "namespace": ArgoCDNamespace, "labels": r.labels(u),
 			"annotations": obj{"argocd.argoproj.io/sync-wave": strconv.Itoa(u.Wave())}},
 		"spec": spec,
+	}
+}
+
+// argoProject is the AppProject of the mesh's Applications: they may read
+// only the fleet repository and Istio's charts and deploy only to the
+// mesh's clusters. Cluster-scoped kinds are allowed (base installs CRDs,
+// webhooks and ClusterRoles; manifests/ shared namespaces). Its wave puts it
+// before every Application that names it.
+func (r *gitopsWriter) argoProject() obj {
+	var dests []obj
+	for _, c := range r.m.Spec.Clusters {
+		d := obj{"namespace": "*"}
+		if r.g.Destination == DestinationAPIServer {
+			d["server"] = c.APIServer
+		} else {
+			d["name"] = c.Name
+		}
+		dests = append(dests, d)
+	}
+	return obj{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
+		"metadata": obj{"name": r.m.Metadata.Name, "namespace": ArgoCDNamespace,
+			"labels":      obj{"app.kubernetes.io/managed-by": "meshc", "meshc.dev/mesh": r.m.Metadata.Name},
+			"annotations": obj{"argocd.argoproj.io/sync-wave": strconv.Itoa(PhaseOrder(planPhases[0].id) - 1)}},
+		"spec": obj{
+			"description":              "Istio mesh " + r.m.Spec.MeshID + ", rendered by meshc from Mesh " + r.m.Metadata.Name,
+			"sourceRepos":              []string{r.g.RepoURL, HelmRepoURL},
+			"destinations":             dests,
+			"clusterResourceWhitelist": []obj{{"group": "*", "kind": "*"}},
+		},
 	}
 }
 

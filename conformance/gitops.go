@@ -327,10 +327,23 @@ func (g *gitopsCheck) checkArgoCD() {
 	rank[compiler.PhaseNamespaces] = -1 // before any phase of the plan that has steps
 	fleet := path.Join(compiler.GitOpsDir, compiler.GitOpsFleetDir)
 	var apps []*unstructured.Unstructured
-	for _, o := range append(g.fleet(), g.rootObjs...) {
-		if o.GetKind() == "Application" {
+	var project *unstructured.Unstructured
+	for _, o := range g.fleet() {
+		switch o.GetKind() {
+		case "Application":
 			apps = append(apps, o)
+		case "AppProject":
+			if project != nil {
+				g.failf(fleet, "two AppProjects")
+			}
+			project = o
+		default:
+			g.failf(fleet, "%s %s: not an Argo CD object", o.GetKind(), o.GetName())
 		}
+	}
+	if project == nil {
+		g.failf(fleet, "no AppProject")
+		return
 	}
 	if len(g.rootObjs) != 1 {
 		g.failf(path.Join(compiler.GitOpsDir, compiler.GitOpsRootFile), "want one root Application, have %d objects", len(g.rootObjs))
@@ -342,7 +355,8 @@ func (g *gitopsCheck) checkArgoCD() {
 		phase string
 	}
 	byCluster := map[string][]placed{}
-	for _, a := range g.fleet() {
+	projectWave, _ := strconv.Atoi(project.GetAnnotations()["argocd.argoproj.io/sync-wave"])
+	for _, a := range apps {
 		name := a.GetName()
 		rel := fleet + "/" + a.GetLabels()["meshc.dev/cluster"] + ".yaml"
 		c := g.mesh.Cluster(a.GetLabels()["meshc.dev/cluster"])
@@ -364,6 +378,7 @@ func (g *gitopsCheck) checkArgoCD() {
 		if err != nil {
 			g.failf(rel, "Application %s: sync wave: %v", name, err)
 		}
+		g.checkArgoProject(rel, a, project, projectWave, wave)
 		phase := a.GetLabels()["meshc.dev/phase"]
 		if _, ok := rank[phase]; !ok {
 			g.failf(rel, "Application %s: phase %q is not one of the plan's", name, phase)
@@ -384,6 +399,48 @@ func (g *gitopsCheck) checkArgoCD() {
 			}
 		}
 	}
+}
+
+// checkArgoProject: an Application is in the mesh's AppProject, which
+// exists before it (an earlier wave) and allows its destination and
+// sources.
+func (g *gitopsCheck) checkArgoProject(rel string, a, project *unstructured.Unstructured, projectWave, wave int) {
+	name := a.GetName()
+	if p, _, _ := unstructured.NestedString(a.Object, "spec", "project"); p != project.GetName() {
+		g.failf(rel, "Application %s: project %q, not the mesh's AppProject %q", name, p, project.GetName())
+	}
+	if projectWave >= wave {
+		g.failf(rel, "Application %s (wave %d) is synced before its AppProject (wave %d)", name, wave, projectWave)
+	}
+	dest, _, _ := unstructured.NestedStringMap(a.Object, "spec", "destination")
+	dests, _, _ := unstructured.NestedSlice(project.Object, "spec", "destinations")
+	if !slices.ContainsFunc(dests, func(d any) bool {
+		dm, _ := d.(map[string]any)
+		return dm["name"] == nonEmpty(dest["name"]) && dm["server"] == nonEmpty(dest["server"]) &&
+			(dm["namespace"] == "*" || dm["namespace"] == dest["namespace"])
+	}) {
+		g.failf(rel, "Application %s: destination %v is not allowed by AppProject %s", name, dest, project.GetName())
+	}
+	repos, _, _ := unstructured.NestedStringSlice(project.Object, "spec", "sourceRepos")
+	var srcs []any
+	if s, ok, _ := unstructured.NestedMap(a.Object, "spec", "source"); ok {
+		srcs = append(srcs, s)
+	}
+	more, _, _ := unstructured.NestedSlice(a.Object, "spec", "sources")
+	for _, s := range append(srcs, more...) {
+		sm, _ := s.(map[string]any)
+		if u, _ := sm["repoURL"].(string); !slices.Contains(repos, u) {
+			g.failf(rel, "Application %s: source %s is not allowed by AppProject %s", name, u, project.GetName())
+		}
+	}
+}
+
+// nonEmpty is s, or nil for "" (an absent field of an unstructured object).
+func nonEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func (g *gitopsCheck) sameDir(repoPath, outPath string) bool {
