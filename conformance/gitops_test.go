@@ -12,14 +12,16 @@ var gitopsExamples = map[string]string{
 }
 
 // TestGitOpsExamples checks the GitOps tree of every example that has one
-// and of testdata/gitops-*.yaml.
+// and of testdata/gitops/*.yaml.
 func TestGitOpsExamples(t *testing.T) {
 	paths, err := filepath.Glob("../examples/gitops-*/mesh.yaml")
 	if err != nil || len(paths) < 2 {
 		t.Fatalf("want the gitops examples (%v)", err)
 	}
-	// What the examples leave out: secrets out of band, the repository's root.
-	extra, _ := filepath.Glob("testdata/gitops-*.yaml")
+	// What the examples leave out: secrets out of band, the repository's
+	// root. Kept apart from testdata/*.yaml, which other tests also render
+	// with installer: istioctl.
+	extra, _ := filepath.Glob("testdata/gitops/*.yaml")
 	for _, p := range append(paths, extra...) {
 		name := strings.TrimSuffix(filepath.Base(p), ".yaml")
 		if name == "mesh" {
@@ -27,6 +29,9 @@ func TestGitOpsExamples(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			m, dir := renderExample(t, p)
+			if err := Verify(m, dir); err != nil {
+				t.Errorf("Istio does not accept the output of %s:\n%v", p, err)
+			}
 			if err := VerifyGitOps(m, dir); err != nil {
 				t.Errorf("the GitOps tree of %s:\n%v", p, err)
 			}
