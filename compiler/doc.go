@@ -14,4 +14,8 @@
 // A federated mesh's Mesh file names its peers; VetPeers checks the files of
 // peers given together against each other, and PeerEntry writes a mesh as
 // the peer entry another mesh lists.
+//
+// With spec.gitops, Render also writes gitops/: the mesh as Argo CD or Flux
+// objects. GitOpsUnits derives what the engine applies, and in which order,
+// from the artifact table and the plan's phases.
 package compiler
