@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -51,5 +52,25 @@ func TestMedian(t *testing.T) {
 	}
 	if got := median([]time.Duration{3, 1, 2}); got != 2 {
 		t.Errorf("median of durations = %v, want 2", got)
+	}
+}
+
+// TestDimensions parses the dimension benchmarks' lines in order, keeps
+// repetitions together and checks each dimension's largest size.
+func TestDimensions(t *testing.T) {
+	out := []byte(`goos: linux
+BenchmarkCompileServices/primary-remote/N=300/S=200-2  	       2	 450000000 ns/op	116568307 B/op	 1070392 allocs/op
+BenchmarkCompilePeers/multi-primary/N=100/S=200/peers=0-2  	10	  96000000 ns/op	64000000 B/op	  500000 allocs/op
+BenchmarkCompilePeers/multi-primary/N=100/S=200/peers=50-2 	 2	1383000000 ns/op	286000000 B/op	 3000000 allocs/op
+BenchmarkCompileServices/primary-remote/N=300/S=200-2  	       2	 470000000 ns/op	116568307 B/op	 1070392 allocs/op
+BenchmarkCompile/primary-remote/N=3-2  	 1000	   1000000 ns/op	 1000 B/op	 10 allocs/op
+`)
+	rows := parseDimensions(out)
+	if len(rows) != 3 || rows[0].dimension != "Services" || len(rows[0].ns) != 2 || rows[2].size != "multi-primary/N=100/S=200/peers=50" {
+		t.Fatalf("parsed %+v", rows)
+	}
+	var b strings.Builder
+	if missed := printDimensions(&b, rows, 2); missed != 1 || !strings.Contains(b.String(), "MISS  Peers multi-primary/N=100/S=200/peers=50") {
+		t.Errorf("missed %d:\n%s", missed, b.String())
 	}
 }
