@@ -169,6 +169,9 @@ var Artifacts = []*Artifact{
 		For: (*Placement).ExposesIstiod, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: "service-stubs.yaml", Template: "service-stubs.yaml.tmpl",
 		For: (*Placement).HasServiceStubs, Apply: WithDirectory},
+	// After the control plane: WorkloadGroup is an Istio kind.
+	{Dir: ManifestsDir, Name: WorkloadGroupsFile, Template: "vm-workload-groups.yaml.tmpl",
+		For: (*Placement).ServesVMs, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
 		For: (*Placement).IsPrimary, Phase: PhaseExpose, Apply: Kustomize},
 	// A remote applies its manifests/ after its install when they hold more

@@ -58,6 +58,8 @@ type Spec struct {
 	Peers []Peer `json:"peers,omitempty"`
 	// GitOps is nil unless the Mesh asks for a GitOps tree.
 	GitOps *GitOps `json:"gitops,omitempty"`
+	// WorkloadGroups are the virtual machines that join the mesh (vm.go).
+	WorkloadGroups []WorkloadGroup `json:"workloadGroups,omitempty"`
 }
 
 // GitOps is spec.gitops: the engine and the Git repository the rendered

@@ -158,6 +158,11 @@ func renderCluster(m *Mesh, c *Cluster) (renderedCluster, error) {
 		}
 		rc.files = append(rc.files, File{Path: a.Path(c.Name), Data: bytes.Clone(buf.Bytes())})
 	}
+	vm, err := renderVMFiles(p)
+	if err != nil {
+		return renderedCluster{}, err
+	}
+	rc.files = append(rc.files, vm...)
 	for _, name := range kustomizationResources(arts) {
 		rc.manifests = append(rc.manifests, path.Join(c.Name, ManifestsDir, name))
 	}

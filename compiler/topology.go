@@ -18,6 +18,7 @@ type topology struct {
 	remotes      map[string][]*Cluster
 	sharing      *sharing
 	federation   *federation
+	vmGroups     map[string][]*WorkloadGroup
 }
 
 func newTopology(m *Mesh) *topology {
@@ -33,9 +34,15 @@ func newTopology(m *Mesh) *topology {
 			t.remotes[c.ControlPlane] = append(t.remotes[c.ControlPlane], c)
 		}
 	}
+	// VMs sit on networks too: a mesh of one cluster network and one VM
+	// network routes through east-west gateways like any other.
+	for _, g := range m.Spec.WorkloadGroups {
+		networks[g.Network] = true
+	}
 	t.multiNetwork = len(networks) > 1
 	t.sharing = newSharing(m, t)
 	t.federation = newFederation(m)
+	t.vmGroups = newVMGroups(m)
 	return t
 }
 
@@ -48,10 +55,10 @@ func (m *Mesh) topo() *topology {
 	return m.topology
 }
 
-// MultiNetwork reports whether the mesh's clusters span more than one
-// network, which is what makes Istio route through east-west gateways. A
-// declared network no cluster sits on is an error (MC013), so this is also
-// "more than one network is declared" for every valid mesh.
+// MultiNetwork reports whether the mesh's clusters and VMs span more than
+// one network, which is what makes Istio route through east-west gateways.
+// A declared network no cluster or VM sits on is an error (MC013), so this
+// is also "more than one network is declared" for every valid mesh.
 func (m *Mesh) MultiNetwork() bool { return m.topo().multiNetwork }
 
 // Cluster returns the cluster named name (the first, if the name is
@@ -160,9 +167,10 @@ func (p *Placement) CustomHost() string {
 }
 
 // ExposesIstiod reports whether the primary exposes istiod through its
-// east-west gateway, as the Istio guides do for primaries with remotes.
+// east-west gateway, as the Istio guides do for primaries with remotes or
+// VMs.
 func (p *Placement) ExposesIstiod() bool {
-	return len(p.Remotes) > 0 && p.Cluster.EastWestGateway != nil &&
+	return (len(p.Remotes) > 0 || p.ServesVMs()) && p.Cluster.EastWestGateway != nil &&
 		(p.Cluster.Istiod == nil || p.Cluster.Istiod.Address == "")
 }
 

@@ -90,13 +90,13 @@ var Rules = []Rule{
 	},
 	{
 		ID: "MC012", Name: "unused-istiod-address",
-		Protects: "An istiod.address on a cluster no remote reaches istiod through: a remote (it runs no istiod) or a primary that serves no remotes.",
+		Protects: "An istiod.address on a cluster no remote or VM reaches istiod through: a remote (it runs no istiod) or a primary that serves no remotes or VMs.",
 		Symptom:  "Nothing at install time: the address is silently unused, so the exposure the user believes is configured (and firewalls or DNS set up for it) does not exist, and remotes added later are pointed elsewhere than planned.",
 		check:    checkUnusedIstiodAddress,
 	},
 	{
 		ID: "MC013", Name: "unused-network",
-		Protects: "A declared network that no cluster sits on: usually a leftover or a typo for the network a cluster names.",
+		Protects: "A declared network that no cluster or VM sits on: usually a leftover or a typo for the network a cluster or workload group names.",
 		Symptom:  "Nothing is installed for it, yet it reads as part of the mesh: a reviewer assumes a gateway serves it, and whether the mesh counts as multi-network (network labels, the cross-network Gateway) would depend on a name no workload uses.",
 		check:    checkUnusedNetwork,
 	},
@@ -332,8 +332,19 @@ func checkUnusedNetwork(m *Mesh, report func(string, string, ...any)) {
 			return // MC003 names the typo; the unused network is likely the one meant
 		}
 	}
+	// A network of VMs only is used (MC055 names a VM group's typo).
+	for _, g := range m.Spec.WorkloadGroups {
+		used[g.Network] = true
+		if !declared[g.Network] {
+			return
+		}
+	}
 	for i, n := range m.Spec.Networks {
 		if !used[n.Name] {
+			if len(m.Spec.WorkloadGroups) > 0 {
+				report(fmt.Sprintf("spec.networks[%d].name", i), "network %q is declared but no cluster or VM sits on it (remove it, or set it as a cluster's or workload group's network)", n.Name)
+				continue
+			}
 			report(fmt.Sprintf("spec.networks[%d].name", i), "network %q is declared but no cluster sits on it (remove it, or set it as a cluster's network)", n.Name)
 		}
 	}
@@ -512,7 +523,7 @@ func checkUnusedIstiodAddress(m *Mesh, report func(string, string, ...any)) {
 		case c.Istiod == nil:
 		case !c.IsPrimary():
 			report(clusterPath(i, "istiod.address"), "remote cluster %q runs no istiod, so istiod.address is unused; remotes reach their primary's istiod at the primary's address (remove it here)", c.Name)
-		case len(m.Remotes(c.Name)) == 0 && !orphans:
+		case len(m.Remotes(c.Name)) == 0 && len(m.WorkloadGroups(c.Name)) == 0 && !orphans: // VMs dial it too
 			report(clusterPath(i, "istiod.address"), "primary %q serves no remotes, so istiod.address is unused (only remotes dial a primary's istiod; remove it, or name %q as a remote's controlPlane)", c.Name, c.Name)
 		}
 	}

@@ -18,6 +18,7 @@ var files embed.FS
 var Set = template.Must(template.New("meshc").
 	Option("missingkey=error").
 	Funcs(template.FuncMap{"str": String, "sh": Shell, "code": MarkdownCode, "inc": func(i int) int { return i + 1 }, "lower": strings.ToLower, "indent": indent,
+		"quote":   strconv.Quote,
 		"mermaid": diagram.Mermaid, "isIP": isIP}).
 	ParseFS(files, "*.tmpl"))
 
