@@ -40,6 +40,9 @@ const (
 	PhaseRemoteSecrets   = "remote-secrets"
 	PhaseRemotes         = "remotes"
 	PhaseRemoteGateways  = "remote-gateways"
+	// PhaseVMFiles gathers each workload group's files for its VMs, with
+	// the root certificate and a bootstrap token (vm.go).
+	PhaseVMFiles = "vm-files"
 	// PhaseLearnAddresses reads the east-west gateway addresses the Mesh
 	// marks learnAddress, which the remotes' installs wait for.
 	PhaseLearnAddresses = "learn-addresses"
@@ -173,6 +176,7 @@ var planPhases = []struct{ id, title string }{
 	{PhaseRemoteSecrets, "Give every primary read access to every other cluster's API server"},
 	{PhaseRemotes, "Install each remote, pointed at its primary's istiod"},
 	{PhaseRemoteGateways, "Install the east-west gateways of the remotes"},
+	{PhaseVMFiles, "Gather each workload group's files for its virtual machines"},
 	{PhaseLearnAddresses, "Read the east-west gateway addresses the remotes wait for"},
 }
 
@@ -208,6 +212,8 @@ func BuildPlan(m *Mesh) *Plan {
 			steps = remoteSecretSteps(m)
 		case PhaseLearnAddresses:
 			steps = learnAddressSteps(placements)
+		case PhaseVMFiles:
+			steps = vmFileSteps(placements)
 		default:
 			steps = artifactSteps(placements, ph.id)
 		}

@@ -71,6 +71,7 @@ func Render(m *Mesh) (*Output, error) {
 			return nil, errs[i]
 		}
 		out.add(perCluster[i])
+		out.Files = append(out.Files, perCluster[i].vm...)
 	}
 	if m.Declarative() {
 		access, err := renderRemoteAccess(m)
@@ -135,6 +136,9 @@ type renderedCluster struct {
 	name      string
 	files     []File
 	manifests []string
+	// vm is the files of the VM groups that register with the cluster:
+	// for the VMs, not the cluster, so RenderCluster leaves them out.
+	vm []File
 }
 
 func (o *Output) add(rc renderedCluster) {
@@ -162,7 +166,7 @@ func renderCluster(m *Mesh, c *Cluster) (renderedCluster, error) {
 	if err != nil {
 		return renderedCluster{}, err
 	}
-	rc.files = append(rc.files, vm...)
+	rc.vm = vm
 	for _, name := range kustomizationResources(arts) {
 		rc.manifests = append(rc.manifests, path.Join(c.Name, ManifestsDir, name))
 	}

@@ -101,8 +101,12 @@ func checkVMIstiodHostname(m *Mesh, report func(string, string, ...any)) {
 		for k, g := range groups {
 			names[k] = g.Namespace + "/" + g.Name
 		}
-		report(clusterPath(i, field), "%s register with %q, whose istiod is reached at hostname %q; VMs reach istiod through a hosts file entry, which needs an IP: give the IP here",
-			plural("workload group", names), c.Name, c.IstiodAddress())
+		verb := "registers"
+		if len(names) > 1 {
+			verb = "register"
+		}
+		report(clusterPath(i, field), "%s %s with %q, whose istiod is reached at hostname %q; VMs reach istiod through a hosts file entry, which needs an IP: give the IP here",
+			plural("workload group", names), verb, c.Name, c.IstiodAddress())
 	}
 }
 
