@@ -45,6 +45,10 @@ const secretsExample = "../examples/multi-primary-multi-network/mesh.yaml"
 // fullExample on the Helm path: values for every chart meshc installs.
 const helmExample = "../examples/helm-primary-remote-multi-network/mesh.yaml"
 
+// The example with virtual machines: an auto-registering group on a network
+// of its own, and a group with a static instance on the cluster's network.
+const vmExample = "../examples/vm/mesh.yaml"
+
 // TestVerifyRejectsBrokenIstioOperator shows the suite can fail: a
 // misspelled IstioOperator field, which istioctl would refuse to install, is
 // a finding that names the file.
@@ -198,10 +202,50 @@ func TestVerifyFindings(t *testing.T) {
 		name: "helm: remote with its own istiod", example: helmExample, file: "cluster2/helm/istiod.values.yaml",
 		old: "profile: remote\n", new: "",
 		wantError: "remote runs its own control plane: Deployment istiod",
+	}, {
+		name: "VM hosts pointing elsewhere", example: vmExample, file: "cluster1/vm/vm-apps/cloud-vm/hosts",
+		old: "192.0.2.10", new: "192.0.2.99",
+		wantError: `differs from Istio's generator: got "192.0.2.99 istiod.istio-system.svc\n", want "192.0.2.10 istiod.istio-system.svc\n"`,
+	}, {
+		name: "VM on the wrong network", example: vmExample, file: "cluster1/vm/vm-apps/cloud-vm/cluster.env",
+		old: "ISTIO_META_NETWORK='vm-network'", new: "ISTIO_META_NETWORK='network1'",
+		wantError: "differs from Istio's generator: ISTIO_META_NETWORK: got 'network1', want 'vm-network'",
+	}, {
+		name: "VM inbound ports lost", example: vmExample, file: "cluster1/vm/vm-apps/database/cluster.env",
+		old: "ISTIO_INBOUND_PORTS='3306'", new: "ISTIO_INBOUND_PORTS='*'",
+		wantError: "ISTIO_INBOUND_PORTS: got *, want 3306",
+	}, {
+		name: "VM not auto-registering", example: vmExample, file: "cluster1/vm/vm-apps/cloud-vm/mesh.yaml",
+		old: "    ISTIO_META_AUTO_REGISTER_GROUP: \"cloud-vm\"\n", new: "",
+		wantError: "differs from Istio's generator",
+	}, {
+		name: "VM probe lost in the sidecar config", example: vmExample, file: "cluster1/vm/vm-apps/cloud-vm/mesh.yaml",
+		old: "      path: \"/ready\"\n", new: "      path: \"/\"\n",
+		wantError: "differs from Istio's generator",
+	}, {
+		name: "WorkloadGroup on the wrong network", example: vmExample, file: "cluster1/manifests/workload-groups.yaml",
+		old: "    network: vm-network", new: "    network: network1",
+		wantError: `WorkloadGroup cloud-vm network: got "network1", want "vm-network"`,
+	}, {
+		name: "WorkloadEntry at the wrong address", example: vmExample, file: "cluster1/manifests/workload-groups.yaml",
+		old: `address: "10.128.0.21"`, new: `address: "10.128.0.22"`,
+		wantError: `WorkloadEntry vm-apps/database-1: address "10.128.0.22"`,
+	}, {
+		name: "WorkloadGroup with a service account that does not exist", example: vmExample, file: "cluster1/manifests/workload-groups.yaml",
+		old: "  name: database-vm\n", new: "  name: database\n",
+		wantError: "no ServiceAccount vm-apps/database-vm",
+	}, {
+		name: "istiod not exposed to VMs", example: vmExample, file: "cluster1/manifests/expose-istiod.yaml",
+		old: "name: tls-istiod\n        number: 15012", new: "name: tls-istiod\n        number: 15013",
+		wantError: "no Gateway exposes istiod's 15012",
+	}, {
+		name: "VM token for the wrong audience", example: vmExample, file: "plan.sh",
+		old: "create token cloud-vm --audience=istio-ca", new: "create token cloud-vm --audience=api",
+		wantError: "no step gathers cluster1/vm/vm-apps/cloud-vm's files",
 	}}
 	clean := map[string]string{}
 	meshes := map[string]*compiler.Mesh{}
-	for _, ex := range []string{fullExample, secretsExample, helmExample} {
+	for _, ex := range []string{fullExample, secretsExample, helmExample, vmExample} {
 		meshes[ex], clean[ex] = renderExample(t, ex)
 	}
 	for _, tt := range tests {

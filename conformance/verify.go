@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"meshc.dev/meshc/compiler"
 )
@@ -128,6 +129,7 @@ func (v *clusterCheck) run() {
 		v.fail(".", err)
 		return
 	}
+	var manifests []runtime.Object
 	for _, e := range entries {
 		if !e.IsDir() || e.Name() == compiler.InstallDir || e.Name() == compiler.HelmDir {
 			continue
@@ -150,8 +152,12 @@ func (v *clusterCheck) run() {
 				v.checkManifest(rel, o)
 				fed.add(o)
 			}
+			if e.Name() == compiler.ManifestsDir {
+				manifests = append(manifests, objs...)
+			}
 		}
 	}
+	v.checkVMs(manifests)
 }
 
 // checkArtifacts compares the cluster's install/ and manifests/ with the rows
