@@ -48,6 +48,7 @@ func Diagram(m *Mesh) *diagram.Graph {
 					n.Details = append(n.Details, "remotes reach istiod at its gateway")
 				}
 			}
+			n.Details = append(n.Details, vmDetails(m, c)...)
 		} else {
 			n.Details = append(n.Details, "remote of "+c.ControlPlane)
 			label := "istiod, address learned after install"

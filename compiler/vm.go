@@ -360,3 +360,14 @@ func vmFileSteps(placements []*Placement) []Step {
 	}
 	return steps
 }
+
+// vmDetails are the lines the mesh's picture gives a primary for the VM
+// groups that register with it: the picture has no VM nodes, so a network
+// of VMs only would otherwise look empty for no reason.
+func vmDetails(m *Mesh, c *Cluster) []string {
+	var out []string
+	for _, g := range m.WorkloadGroups(c.Name) {
+		out = append(out, fmt.Sprintf("VMs %s/%s on %s", g.Namespace, g.Name, g.Network))
+	}
+	return out
+}
