@@ -128,3 +128,22 @@ func BenchmarkCompileServices(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCompileVMs is Load, Validate and Render of a mesh with virtual
+// machines: 300 clusters, 200 shared services and 500 workload groups (half
+// auto-registering on a network of VMs only, half with three static
+// instances each), in both topologies.
+func BenchmarkCompileVMs(b *testing.B) {
+	for _, topo := range meshgen.Topologies {
+		s := meshgen.Shape{Topology: topo, Clusters: 300, Services: 200, VMGroups: 500}
+		data := meshgen.Generate(s)
+		b.Run(s.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := compiler.Compile("mesh.yaml", data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

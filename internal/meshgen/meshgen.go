@@ -32,13 +32,20 @@ type Shape struct {
 	// Services, when positive, adds shared namespaces and that many shared
 	// services (see Generate).
 	Services int
+	// VMGroups, when positive, adds that many workload groups of virtual
+	// machines (see writeVMGroups).
+	VMGroups int
 }
 
 func (s Shape) String() string {
+	name := fmt.Sprintf("%s/N=%d", s.Topology, s.Clusters)
 	if s.Services > 0 {
-		return fmt.Sprintf("%s/N=%d/S=%d", s.Topology, s.Clusters, s.Services)
+		name += fmt.Sprintf("/S=%d", s.Services)
 	}
-	return fmt.Sprintf("%s/N=%d", s.Topology, s.Clusters)
+	if s.VMGroups > 0 {
+		name += fmt.Sprintf("/VM=%d", s.VMGroups)
+	}
+	return name
 }
 
 // Namespaces is how many shared namespaces hold the services.
@@ -93,13 +100,21 @@ func Generate(s Shape) []byte {
 	for n := range s.Networks() {
 		fmt.Fprintf(&b, "    - name: %s\n", NetworkName(n))
 	}
+	if s.VMGroups > 0 {
+		b.WriteString("    - name: " + VMNetwork + "\n")
+	}
 	b.WriteString("  clusters:\n")
 	if s.Topology == MultiPrimary {
 		for i := range s.Clusters {
-			fmt.Fprintf(&b, "    - name: %s\n      network: %s\n      role: primary\n      eastWestGateway: {}\n",
-				ClusterName(i), NetworkName(i%s.Networks()))
+			gw := "{}"
+			if i < s.vmPrimaries() {
+				gw = "\n        address: " + primaryAddress(i) // VMs' hosts files need it
+			}
+			fmt.Fprintf(&b, "    - name: %s\n      network: %s\n      role: primary\n      eastWestGateway: %s\n",
+				ClusterName(i), NetworkName(i%s.Networks()), gw)
 		}
 		writeServices(&b, s)
+		writeVMGroups(&b, s)
 		return b.Bytes()
 	}
 	// Primaries first, then the remotes dealt out to them round-robin, so
@@ -114,6 +129,7 @@ func Generate(s Shape) []byte {
 			ClusterName(i), NetworkName(i%p), ClusterName(i%p))
 	}
 	writeServices(&b, s)
+	writeVMGroups(&b, s)
 	return b.Bytes()
 }
 
@@ -141,6 +157,47 @@ func writeServices(b *bytes.Buffer, s Shape) {
 		b.WriteString("      clusters:\n")
 		for i := k % 3; i < s.Clusters; i += 3 {
 			fmt.Fprintf(b, "        - %s\n", ClusterName(i))
+		}
+	}
+}
+
+// VMNetwork is the network of VMs only that half of the VM groups sit on.
+const VMNetwork = "vm-network"
+
+// vmPrimaries is how many primaries the VM groups register with: the first
+// ten at most.
+func (s Shape) vmPrimaries() int {
+	if s.VMGroups == 0 {
+		return 0
+	}
+	return min(s.Primaries(), 10)
+}
+
+// writeVMGroups adds s.VMGroups workload groups dealt out to the first
+// primaries round-robin, in the shared namespaces when there are any. Even
+// groups sit on VMNetwork and auto-register; odd ones sit on their
+// primary's network with three static instances each.
+func writeVMGroups(b *bytes.Buffer, s Shape) {
+	if s.VMGroups == 0 {
+		return
+	}
+	b.WriteString("  workloadGroups:\n")
+	for k := range s.VMGroups {
+		p := k % s.vmPrimaries()
+		ns, network := "vm-apps", VMNetwork
+		if s.Services > 0 {
+			ns = fmt.Sprintf("app-%02d", k%s.Namespaces())
+		}
+		if k%2 == 1 {
+			network = NetworkName(p % s.Networks())
+		}
+		fmt.Fprintf(b, "    - name: vm-%04d\n      namespace: %s\n      network: %s\n      cluster: %s\n      ports:\n        - {name: http, port: 8080}\n        - {name: grpc, port: 9090}\n      labels:\n        app: vm-%04d\n      probe:\n        httpGet: {path: /ready, port: 8080}\n",
+			k, ns, network, ClusterName(p), k)
+		if k%2 == 1 {
+			b.WriteString("      instances:\n")
+			for j := range 3 {
+				fmt.Fprintf(b, "        - {name: vm-%04d-%d, address: 10.%d.%d.%d}\n", k, j, k/250, k%250, 10+j)
+			}
 		}
 	}
 }
