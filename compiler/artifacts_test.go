@@ -32,6 +32,12 @@ func tableMeshes(t *testing.T) map[string]*compiler.Mesh {
 			}
 			meshes[s.String()] = m
 		}
+		s := meshgen.Shape{Topology: topo, Clusters: 12, Services: 4, VMGroups: 6}
+		m, err := compiler.Vet("mesh.yaml", meshgen.Generate(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		meshes[s.String()] = m
 	}
 	return meshes
 }

@@ -1,0 +1,150 @@
+package compiler_test
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"testing"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// vmMesh is a one-primary mesh on network1 with one workload group on
+// network; gateway is the primary's fields after its role, and more is
+// appended to spec.
+func vmMesh(t *testing.T, gateway, network, more string) *compiler.Mesh {
+	t.Helper()
+	networks := "    - name: network1\n"
+	if network != "network1" {
+		networks += "    - name: " + network + "\n"
+	}
+	doc := fmt.Sprintf(`apiVersion: meshc.dev/v1alpha1
+kind: Mesh
+metadata:
+  name: t
+spec:
+  meshID: mesh1
+  topology: multi-primary
+  istio:
+    version: "1.28.0"
+  networks:
+%s  clusters:
+    - name: cluster1
+      network: network1
+      role: primary
+%s
+  workloadGroups:
+    - name: web
+      namespace: web-vms
+      cluster: cluster1
+      network: %s
+%s`, networks, gateway, network, more)
+	m, err := compiler.Vet("mesh.yaml", []byte(doc))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, doc)
+	}
+	return m
+}
+
+const vmGateway = "      eastWestGateway:\n        address: 192.0.2.10"
+
+// TestVMPlacement checks what a primary serving VMs gets, by where the VMs
+// sit and how istiod is reached: a network of VMs makes the mesh
+// multi-network (and so brings the cross-network Gateway), and istiod is
+// exposed on the gateway unless it has an address of its own.
+func TestVMPlacement(t *testing.T) {
+	for _, tt := range []struct {
+		name, gateway, network          string
+		multiNetwork, exposes, crossNet bool
+	}{
+		{"VMs on the cluster's network", vmGateway, "network1", false, true, false},
+		{"VMs on a network of their own", vmGateway, "vm-network", true, true, true},
+		{"istiod at an address of its own", vmGateway + "\n      istiod:\n        address: 192.0.2.50", "vm-network", true, false, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := vmMesh(t, tt.gateway, tt.network, "")
+			p := m.Place(&m.Spec.Clusters[0])
+			if got := m.MultiNetwork(); got != tt.multiNetwork {
+				t.Errorf("MultiNetwork = %v, want %v", got, tt.multiNetwork)
+			}
+			if got := p.ExposesIstiod(); got != tt.exposes {
+				t.Errorf("ExposesIstiod = %v, want %v", got, tt.exposes)
+			}
+			if got := p.ServesCrossNetwork(); got != tt.crossNet {
+				t.Errorf("ServesCrossNetwork = %v, want %v", got, tt.crossNet)
+			}
+		})
+	}
+}
+
+// TestVMOutput checks where a group's files go: the namespace is created
+// with the group unless the mesh shares it; the VM files are in Render's
+// output, each gathered by the plan, and not in RenderCluster's (the
+// kustomize function emits only what the cluster applies).
+func TestVMOutput(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		more := ""
+		if shared {
+			more = "  namespaces:\n    - name: web-vms\n"
+		}
+		m := vmMesh(t, vmGateway, "network1", more)
+		out, err := compiler.Render(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg := out.Lookup("cluster1/manifests/" + compiler.WorkloadGroupsFile)
+		if wg == nil {
+			t.Fatal("no workload-groups.yaml")
+		}
+		if got := strings.Contains(string(wg.Data), "kind: Namespace"); got == shared {
+			t.Errorf("shared namespace %v: workload-groups.yaml creates the namespace: %v", shared, got)
+		}
+		var gathered []string
+		for _, ph := range compiler.BuildPlan(m).Phases {
+			if ph.ID == compiler.PhaseVMFiles {
+				gathered = append(gathered, ph.Script())
+			}
+		}
+		for _, f := range compiler.VMRenderedFiles {
+			p := path.Join("cluster1", compiler.VMDir, "web-vms", "web", f.Name)
+			if out.Lookup(p) == nil {
+				t.Errorf("Render wrote no %s", p)
+			}
+			if !strings.Contains(strings.Join(gathered, "\n"), p+" ") {
+				t.Errorf("no %s step gathers %s", compiler.PhaseVMFiles, p)
+			}
+		}
+		one, err := compiler.RenderCluster(m, "cluster1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := slices.IndexFunc(one.Files, func(f compiler.File) bool { return strings.Contains(f.Path, "/"+compiler.VMDir+"/") }); i >= 0 {
+			t.Errorf("RenderCluster wrote VM file %s", one.Files[i].Path)
+		}
+	}
+}
+
+// TestVMClusterEnvQuoting pins cluster.env's quoting to Istio's
+// shellescape, whose character class lets only a backslash, the letter w
+// and @%+=:,./- through unquoted.
+func TestVMClusterEnvQuoting(t *testing.T) {
+	m := vmMesh(t, vmGateway, "network1", `      serviceAccount: w
+      labels:
+        app: it's
+        version: "@%+=:,./-"
+`)
+	env := m.Place(&m.Spec.Clusters[0]).VMView(&m.Spec.WorkloadGroups[0]).ClusterEnv()
+	for _, want := range []string{
+		"SERVICE_ACCOUNT=w\n",
+		`CANONICAL_SERVICE='it'"'"'s'` + "\n",
+		"CANONICAL_REVISION=@%+=:,./-\n",
+		"ISTIO_INBOUND_PORTS='*'\n",
+		"ISTIO_SERVICE_CIDR='*'\n",
+		"ISTIO_META_NETWORK='network1'\n",
+	} {
+		if !strings.Contains(env, want) {
+			t.Errorf("cluster.env lacks %q:\n%s", want, env)
+		}
+	}
+}
