@@ -113,7 +113,7 @@ func (g *WorkloadGroup) Dir() string { return path.Join(g.Cluster, VMDir, g.Name
 // instances, so no VM is registered twice.
 func (g *WorkloadGroup) AutoRegister() bool { return len(g.Instances) == 0 }
 
-// vmGroups is, by cluster name, the groups that register with it.
+// newVMGroups maps cluster names to the groups that register with them.
 func newVMGroups(m *Mesh) map[string][]*WorkloadGroup {
 	out := map[string][]*WorkloadGroup{}
 	for i := range m.Spec.WorkloadGroups {

@@ -26,10 +26,9 @@ import (
 	"meshc.dev/meshc/compiler"
 )
 
-// The files Istio's generator (`istioctl x workload entry configure`)
-// writes for a VM. meshc renders three of them; the plan supplies the
-// root certificate and the token.
-var vmGenerated = []string{"cluster.env", "mesh.yaml", "hosts", compiler.VMRootCertFile, compiler.VMTokenFile}
+// The generator's files that meshc does not render: the plan supplies them
+// (checkVMPlan).
+var vmFromPlan = []string{compiler.VMRootCertFile, compiler.VMTokenFile}
 
 // generatorMu serializes runs of the generator: istioctl's workload
 // package keeps its flags in package variables.
@@ -164,12 +163,18 @@ func (v *clusterCheck) compareVMFiles(g *compiler.WorkloadGroup, wg *networkingv
 		v.failf(rel, "Istio's generator (istioctl x workload entry configure): %v", err)
 		return
 	}
-	for _, name := range vmGenerated {
-		if _, ok := gen[name]; !ok {
-			v.failf(rel, "Istio's generator wrote no %s", name)
-		}
+	rendered := map[string]bool{}
+	for _, f := range compiler.VMRenderedFiles {
+		rendered[f.Name] = true
 	}
-	for _, name := range []string{"cluster.env", "mesh.yaml", "hosts"} {
+	for _, name := range slices.Sorted(maps.Keys(gen)) {
+		if slices.Contains(vmFromPlan, name) {
+			continue
+		}
+		if !rendered[name] {
+			v.failf(rel, "Istio's generator writes %s, which meshc does not render", name)
+			continue
+		}
 		got, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			v.fail(rel+"/"+name, err)
@@ -177,6 +182,11 @@ func (v *clusterCheck) compareVMFiles(g *compiler.WorkloadGroup, wg *networkingv
 		}
 		if msg := vmFileDiff(name, got, gen[name]); msg != "" {
 			v.failf(rel+"/"+name, "differs from Istio's generator: %s", msg)
+		}
+	}
+	for _, name := range vmFromPlan {
+		if _, ok := gen[name]; !ok {
+			v.failf(rel, "Istio's generator wrote no %s, which the plan supplies", name)
 		}
 	}
 }
