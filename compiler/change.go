@@ -242,9 +242,17 @@ func pruneSteps(old *Mesh, oldOut, newOut *Output, left []*Cluster) []Step {
 			continue
 		}
 		ctx := templates.Shell(c.Context)
+		// What the new mesh still applies to the cluster, in any file: an
+		// object that only moved between files stays.
+		kept := map[object]bool{}
+		for _, p := range newOut.Manifests[c.Name] {
+			for _, obj := range objectsOf(newOut.Lookup(p)) {
+				kept[obj] = true
+			}
+		}
 		for _, a := range ArtifactsFor(old.Place(c)) {
 			p := a.Path(c.Name)
-			if newOut.Lookup(p) != nil || a.Name == KustomizationFile {
+			if a.Name == KustomizationFile || newOut.Lookup(p) != nil && a.Dir != ManifestsDir {
 				continue
 			}
 			switch {
@@ -254,9 +262,11 @@ func pruneSteps(old *Mesh, oldOut, newOut *Output, left []*Cluster) []Step {
 				steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true, applies: []string{p}, Command: fmt.Sprintf(
 					"kubectl --context=%s -n istio-system delete deployment,service,serviceaccount,role,rolebinding,poddisruptionbudget,horizontalpodautoscaler -l app=istio-eastwestgateway --ignore-not-found", ctx)})
 			case a.Dir == ManifestsDir:
+				// Object by object: a file that stays may have lost some
+				// (a workload group, a service stub).
 				for _, obj := range objectsOf(oldOut.Lookup(p)) {
-					if obj.kind == "namespace" {
-						continue // never: the namespace holds the user's workloads
+					if obj.kind == "namespace" || kept[obj] {
+						continue // never a namespace: it holds the user's workloads
 					}
 					steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true, applies: []string{p}, Command: fmt.Sprintf(
 						"kubectl --context=%s%s delete %s %s --ignore-not-found", ctx, obj.nsFlag(), templates.Shell(obj.kind), templates.Shell(obj.name))})
