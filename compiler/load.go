@@ -211,6 +211,13 @@ func structural(filename string, doc cue.Value, def *schemaNode, path cue.Path, 
 					ps.more++ // counted, not worded
 					continue
 				}
+				if len(known) == 0 {
+					// A map whose keys the schema constrains: the only
+					// such maps are labels (#LabelKey).
+					ps.add(Problem{Pos: keyPos(fields), Path: pathString(sub),
+						Message: "label key " + Quote(name) + " is not a Kubernetes label key (an optional DNS subdomain and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)"})
+					continue
+				}
 				names := make([]string, 0, len(known))
 				for k := range known {
 					names = append(names, k)

