@@ -2,7 +2,10 @@ package compiler_test
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -145,6 +148,78 @@ func TestVMClusterEnvQuoting(t *testing.T) {
 	} {
 		if !strings.Contains(env, want) {
 			t.Errorf("cluster.env lacks %q:\n%s", want, env)
+		}
+	}
+}
+
+// TestVMFilesStepRuns runs the plan's vm-files steps with bash in the
+// rendered output, with a kubectl that prints a token: each group's
+// directory under CERTS_DIR must end up with the five files the sidecar
+// reads, plus install.sh, private to its owner.
+func TestVMFilesStepRuns(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	m, out, err := compiler.Compile("mesh.yaml", mustRead(t, "../examples/vm/mesh.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, certs, bin := t.TempDir(), t.TempDir(), t.TempDir()
+	if err := compiler.Write(out, filepath.Join(rendered, "out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(certs, compiler.VMRootCertFile), []byte("root\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// kubectl create token prints the token; this one also names its
+	// arguments, so the test sees what was asked for.
+	if err := os.WriteFile(filepath.Join(bin, "kubectl"), []byte("#!/bin/sh\necho \"token for $*\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	for _, ph := range compiler.BuildPlan(m).Phases {
+		if ph.ID == compiler.PhaseVMFiles {
+			steps = append(steps, ph.Script())
+		}
+	}
+	if len(steps) == 0 {
+		t.Fatal("no vm-files phase")
+	}
+	cmd := exec.Command(bash, "-euo", "pipefail", "-c", strings.Join(steps, "\n"))
+	cmd.Dir = filepath.Join(rendered, "out")
+	cmd.Env = append(os.Environ(), "CERTS_DIR="+certs, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("vm-files steps: %v\n%s", err, b)
+	}
+	for _, g := range m.Spec.WorkloadGroups {
+		dir := filepath.Join(certs, filepath.FromSlash(path.Join(g.Cluster, compiler.VMDir, g.Namespace, g.Name)))
+		want := []string{compiler.VMRootCertFile, compiler.VMTokenFile}
+		for _, f := range compiler.VMRenderedFiles {
+			want = append(want, f.Name)
+		}
+		slices.Sort(want)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.Name())
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s holds %v, want %v", dir, got, want)
+		}
+		token, _ := os.ReadFile(filepath.Join(dir, compiler.VMTokenFile))
+		wantToken := fmt.Sprintf("token for --context=cluster1 -n %s create token %s --audience=istio-ca --duration=1h\n", g.Namespace, g.ServiceAccount)
+		if string(token) != wantToken {
+			t.Errorf("%s: %q, want %q", compiler.VMTokenFile, token, wantToken)
+		}
+		if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: mode %v (%v), want 0700: it holds a credential", dir, fi.Mode().Perm(), err)
+		}
+		if fi, err := os.Stat(filepath.Join(dir, compiler.VMInstallScript)); err != nil || fi.Mode().Perm()&0o100 == 0 {
+			t.Errorf("%s is not executable (%v)", compiler.VMInstallScript, err)
 		}
 	}
 }
