@@ -49,6 +49,10 @@ const helmExample = "../examples/helm-primary-remote-multi-network/mesh.yaml"
 // of its own, and a group with a static instance on the cluster's network.
 const vmExample = "../examples/vm/mesh.yaml"
 
+// vmExample on the Helm path: the generator reads the istiod chart's mesh
+// config.
+const helmVMExample = "testdata/helm-vm.yaml"
+
 // TestVerifyRejectsBrokenIstioOperator shows the suite can fail: a
 // misspelled IstioOperator field, which istioctl would refuse to install, is
 // a finding that names the file.
@@ -239,13 +243,17 @@ func TestVerifyFindings(t *testing.T) {
 		old: "name: tls-istiod\n        number: 15012", new: "name: tls-istiod\n        number: 15013",
 		wantError: "no Gateway exposes istiod's 15012",
 	}, {
+		name: "helm: VM mesh ID lost", example: helmVMExample, file: "cluster1/vm/vm-apps/cloud-vm/mesh.yaml",
+		old: "  meshId: mesh1\n", new: "",
+		wantError: "differs from Istio's generator",
+	}, {
 		name: "VM token for the wrong audience", example: vmExample, file: "plan.sh",
 		old: "create token cloud-vm --audience=istio-ca", new: "create token cloud-vm --audience=api",
 		wantError: "no step gathers cluster1/vm/vm-apps/cloud-vm's files",
 	}}
 	clean := map[string]string{}
 	meshes := map[string]*compiler.Mesh{}
-	for _, ex := range []string{fullExample, secretsExample, helmExample, vmExample} {
+	for _, ex := range []string{fullExample, secretsExample, helmExample, vmExample, helmVMExample} {
 		meshes[ex], clean[ex] = renderExample(t, ex)
 	}
 	for _, tt := range tests {

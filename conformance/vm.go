@@ -106,15 +106,16 @@ func (v *clusterCheck) checkVMs(manifests []runtime.Object) {
 	}
 	// Both features the VM guide turns on are on by default in the Istio
 	// compiled in here, and the install must not turn them off.
+	dir, controlPlane, _, _, _ := v.installFiles()
 	for name, on := range map[string]bool{
 		"PILOT_ENABLE_WORKLOAD_ENTRY_AUTOREGISTRATION": features.WorkloadEntryAutoRegistration,
 		"PILOT_ENABLE_WORKLOAD_ENTRY_HEALTHCHECKS":     features.WorkloadEntryHealthChecks,
 	} {
 		if !on {
-			v.failf(compiler.InstallDir, "%s is off by default in this Istio; the VM guide needs it", name)
+			v.failf(dir, "%s is off by default in this Istio; the VM guide needs it", name)
 		}
 		if got := v.istiodEnv()[name]; got != "" && got != "true" {
-			v.failf(compiler.InstallDir+"/"+compiler.ControlPlaneFile, "istiod env %s=%q turns off what VM groups need", name, got)
+			v.failf(dir+"/"+controlPlane, "istiod env %s=%q turns off what VM groups need", name, got)
 		}
 	}
 }
