@@ -363,10 +363,21 @@ func vmFileSteps(placements []*Placement) []Step {
 
 // vmDetails are the lines the mesh's picture gives a primary for the VM
 // groups that register with it: the picture has no VM nodes, so a network
-// of VMs only would otherwise look empty for no reason.
+// of VMs only would otherwise look empty for no reason. Past two groups,
+// one line counts them, so the picture stays readable at any size.
 func vmDetails(m *Mesh, c *Cluster) []string {
+	groups := m.WorkloadGroups(c.Name)
+	if len(groups) > 2 {
+		var networks []string
+		for _, g := range groups {
+			if !slices.Contains(networks, g.Network) {
+				networks = append(networks, g.Network)
+			}
+		}
+		return []string{fmt.Sprintf("%d VM groups on %s", len(groups), strings.Join(networks, ", "))}
+	}
 	var out []string
-	for _, g := range m.WorkloadGroups(c.Name) {
+	for _, g := range groups {
 		out = append(out, fmt.Sprintf("VMs %s/%s on %s", g.Namespace, g.Name, g.Network))
 	}
 	return out
