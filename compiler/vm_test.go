@@ -223,3 +223,30 @@ func TestVMFilesStepRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestVMDiagramDetails: the picture names up to two groups on their
+// primary and counts more, so boxes stay small at any number of groups.
+func TestVMDiagramDetails(t *testing.T) {
+	more := ""
+	for _, name := range []string{"api", "db"} {
+		more += fmt.Sprintf("    - name: %s\n      namespace: web-vms\n      cluster: cluster1\n      network: network1\n", name)
+	}
+	for _, tt := range []struct {
+		more string
+		want []string
+	}{
+		{"", []string{"VMs web-vms/web on vm-network"}},
+		{more, []string{"3 VM groups on vm-network, network1"}},
+	} {
+		m := vmMesh(t, vmGateway, "vm-network", tt.more)
+		var got []string
+		for _, d := range compiler.Diagram(m).Nodes[0].Details {
+			if strings.Contains(d, "VM") {
+				got = append(got, d)
+			}
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("VM details %q, want %q", got, tt.want)
+		}
+	}
+}
