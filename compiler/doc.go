@@ -1,5 +1,6 @@
 // Package compiler turns one Mesh document into every file each cluster of a
-// multicluster Istio mesh needs.
+// multicluster Istio mesh needs, and each group of virtual machines joining
+// it (all but the bootstrap token, which the install plan mints).
 //
 // The pipeline is four separate steps, each usable on its own:
 //
