@@ -144,6 +144,34 @@ func (p *Placement) SharesNamespace(g *WorkloadGroup) bool {
 	return slices.ContainsFunc(p.SharedNamespaces(), func(n *SharedNamespace) bool { return n.Name == g.Namespace })
 }
 
+// VMNamespaces are the namespaces workload-groups.yaml creates: those of the
+// cluster's groups that the mesh's shared namespaces do not, each once.
+func (p *Placement) VMNamespaces() []string {
+	var out []string
+	for _, g := range p.WorkloadGroups() {
+		if !p.SharesNamespace(g) && !slices.Contains(out, g.Namespace) {
+			out = append(out, g.Namespace)
+		}
+	}
+	return out
+}
+
+// VMServiceAccount is a service account the cluster's groups take their
+// identity from.
+type VMServiceAccount struct{ Name, Namespace string }
+
+// VMServiceAccounts are the service accounts of the cluster's groups, each
+// once: groups may share one.
+func (p *Placement) VMServiceAccounts() []VMServiceAccount {
+	var out []VMServiceAccount
+	for _, g := range p.WorkloadGroups() {
+		if sa := (VMServiceAccount{g.ServiceAccount, g.Namespace}); !slices.Contains(out, sa) {
+			out = append(out, sa)
+		}
+	}
+	return out
+}
+
 // VMView is what a group's templates see.
 type VMView struct {
 	Mesh    *Mesh

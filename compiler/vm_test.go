@@ -1,7 +1,10 @@
 package compiler_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -9,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"meshc.dev/meshc/compiler"
 )
@@ -248,5 +253,35 @@ func TestVMDiagramDetails(t *testing.T) {
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("VM details %q, want %q", got, tt.want)
 		}
+	}
+}
+
+// TestVMObjectsOnce: groups that share a namespace and a service account
+// get each once, or kustomize refuses the cluster's manifests/ (an object
+// registered twice).
+func TestVMObjectsOnce(t *testing.T) {
+	m := vmMesh(t, vmGateway, "network1", "      serviceAccount: shared\n    - name: api\n      namespace: web-vms\n      serviceAccount: shared\n      cluster: cluster1\n      network: network1\n")
+	out, err := compiler.Render(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := out.Lookup("cluster1/manifests/" + compiler.WorkloadGroupsFile)
+	seen := map[string]int{}
+	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
+	for {
+		var obj struct {
+			Kind     string
+			Metadata struct{ Name, Namespace string }
+		}
+		if err := dec.Decode(&obj); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		seen[obj.Kind+" "+obj.Metadata.Namespace+"/"+obj.Metadata.Name]++
+	}
+	want := map[string]int{"Namespace /web-vms": 1, "ServiceAccount web-vms/shared": 1, "WorkloadGroup web-vms/web": 1, "WorkloadGroup web-vms/api": 1}
+	if !maps.Equal(seen, want) {
+		t.Errorf("objects %v, want %v", seen, want)
 	}
 }
