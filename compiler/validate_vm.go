@@ -9,7 +9,7 @@ import (
 
 func init() { Rules = append(Rules, vmRules...) }
 
-// The cross-cluster rules of virtual machines (MC050–MC058), appended to
+// The cross-cluster rules of virtual machines (MC050–MC059), appended to
 // Rules: their IDs follow every other rule's.
 var vmRules = []Rule{
 	{
@@ -65,6 +65,12 @@ var vmRules = []Rule{
 		Protects: "A workload group probe with neither or both of httpGet and tcpSocket.",
 		Symptom:  "istiod rejects or ignores the probe: auto-registered VMs are never marked healthy (no traffic), or a VM is marked healthy by the check that was not meant.",
 		check:    checkVMProbe,
+	},
+	{
+		ID: "MC059", Name: "vm-service-not-run",
+		Protects: "A workload group named like a shared service registering with a cluster that, by spec.services, does not run it: the cluster gets a stub Service without a selector, or none.",
+		Symptom:  "No Service in the cluster holding the WorkloadEntries selects the VMs: they are endpoints of no service, and requests to it never reach them (503 no healthy upstream where only VMs run it).",
+		check:    checkVMServiceNotRun,
 	},
 }
 
@@ -282,6 +288,31 @@ func checkVMProbe(m *Mesh, report func(string, string, ...any)) {
 			report(groupPath(i, "probe"), "probe of workload group %q checks nothing: give httpGet or tcpSocket", g.Name)
 		case p.HTTPGet != nil && p.TCPSocket != nil:
 			report(groupPath(i, "probe.tcpSocket"), "probe of workload group %q gives both httpGet and tcpSocket; Istio runs one check, so keep one", g.Name)
+		}
+	}
+}
+
+func checkVMServiceNotRun(m *Mesh, report func(string, string, ...any)) {
+	nsByName := map[string]*SharedNamespace{}
+	for i := range m.Spec.Namespaces {
+		if _, dup := nsByName[m.Spec.Namespaces[i].Name]; !dup {
+			nsByName[m.Spec.Namespaces[i].Name] = &m.Spec.Namespaces[i]
+		}
+	}
+	all := m.ClusterNames()
+	for i, g := range m.Spec.WorkloadGroups {
+		var runs []string
+		found := false
+		for k := range m.Spec.Services {
+			s := &m.Spec.Services[k]
+			if s.Name == g.Name && s.Namespace == g.Namespace {
+				found = true
+				runs = append(runs, serviceClusters(s, nsByName[s.Namespace], all)...)
+			}
+		}
+		if found && m.Cluster(g.Cluster) != nil && nsByName[g.Namespace] != nil && !slices.Contains(runs, g.Cluster) {
+			report(groupPath(i, "cluster"), "workload group %q backs service %s/%s, which spec.services does not run in %q, where the group registers (runs in: %s); add %q to the service's clusters",
+				g.Name, g.Namespace, g.Name, g.Cluster, strings.Join(runs, ", "), g.Cluster)
 		}
 	}
 }
