@@ -12,10 +12,21 @@ for f in cluster.env mesh.yaml hosts root-cert.pem istio-token; do
   [[ -s "$f" ]] || { echo "install.sh: $f is missing or empty; gather the files with the install plan" >&2; exit 1; }
 done
 
-# The Istio sidecar package, unless this release is installed.
-if ! dpkg-query -W -f='${Version}' istio-sidecar 2>/dev/null | grep -qx 1.28.0; then
-  curl -fsSLo /tmp/istio-sidecar.deb https://storage.googleapis.com/istio-release/releases/1.28.0/deb/istio-sidecar.deb
-  dpkg -i /tmp/istio-sidecar.deb
+# The Istio sidecar package of this release, as a .deb or an .rpm, unless it is installed.
+release=https://storage.googleapis.com/istio-release/releases/1.28.0
+if command -v dpkg-query >/dev/null; then
+  if ! dpkg-query -W -f='${Version}' istio-sidecar 2>/dev/null | grep -qx 1.28.0; then
+    curl -fsSLo /tmp/istio-sidecar.deb "$release/deb/istio-sidecar.deb"
+    dpkg -i /tmp/istio-sidecar.deb
+  fi
+elif command -v rpm >/dev/null; then
+  if ! rpm -q --qf '%{VERSION}' istio-sidecar 2>/dev/null | grep -qx 1.28.0; then
+    curl -fsSLo /tmp/istio-sidecar.rpm "$release/rpm/istio-sidecar.rpm"
+    rpm -Uvh --force /tmp/istio-sidecar.rpm
+  fi
+else
+  echo "install.sh: neither dpkg nor rpm found; install Istio's sidecar package for 1.28.0 by hand" >&2
+  exit 1
 fi
 
 install -d /etc/certs /var/run/secrets/tokens /etc/istio/config /etc/istio/proxy /var/lib/istio/envoy
