@@ -1,0 +1,46 @@
+package compiler
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"meshc.dev/meshc/templates"
+)
+
+// VMBundleDir is where the plan gathers a group's files, under CERTS_DIR:
+// the token is a credential, so it stays with the CA keys, out of the
+// rendered tree (which is often committed).
+func (g *WorkloadGroup) VMBundleDir() string {
+	return "${" + CertsDirVar + "}/" + path.Join(g.Cluster, VMDir, g.Namespace, g.Name)
+}
+
+// vmFileSteps gathers, per group, what its VMs need in one directory: the
+// rendered files, the mesh's root certificate from `meshc certs`, and a
+// token for the group's service account, the one file only the cluster
+// can give (audience istio-ca, one hour: it only bootstraps the sidecar,
+// which then renews its certificate itself). Names are DNS labels, safe
+// inside double quotes.
+func vmFileSteps(placements []*Placement) []Step {
+	var steps []Step
+	for _, p := range placements {
+		if p == nil || !p.ServesVMs() {
+			continue
+		}
+		c := p.Cluster
+		for _, g := range p.WorkloadGroups() {
+			dir := g.VMBundleDir()
+			var files, applies []string
+			for _, f := range VMRenderedFiles {
+				rel := path.Join(g.Dir(), f.Name)
+				files = append(files, templates.Shell(rel))
+				applies = append(applies, rel)
+			}
+			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, applies: applies, Command: fmt.Sprintf(
+				`install -d -m 0700 "%[1]s" && cp %[2]s "${%[3]s}/%[4]s" "%[1]s/" && kubectl --context=%[5]s -n %[6]s create token %[7]s --audience=%[8]s --duration=1h > "%[1]s/%[9]s"`,
+				dir, strings.Join(files, " "), CertsDirVar, VMRootCertFile, templates.Shell(c.Context),
+				templates.Shell(g.Namespace), templates.Shell(g.ServiceAccount), TokenAudience, VMTokenFile)})
+		}
+	}
+	return steps
+}
