@@ -18,7 +18,7 @@ import (
 
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	"istio.io/istio/istioctl/pkg/cli"
-	"istio.io/istio/istioctl/pkg/workload"
+	istioworkload "istio.io/istio/istioctl/pkg/workload"
 
 	"meshc.dev/meshc/compiler"
 )
@@ -98,7 +98,7 @@ func (v *clusterCheck) generateVMFiles(g *compiler.WorkloadGroup, wg *networking
 		os.Stdout = null
 		defer func() { os.Stdout = stdout; null.Close() }()
 	}
-	cmd := workload.Cmd(ctx)
+	cmd := istioworkload.Cmd(ctx)
 	var log bytes.Buffer
 	cmd.SetArgs(args)
 	cmd.SetOut(&log)
@@ -135,7 +135,7 @@ func vmFileDiff(name string, got, want []byte) string {
 		var diffs []string
 		for _, k := range slices.Sorted(maps.Keys(w)) {
 			if g[k] != w[k] {
-				diffs = append(diffs, fmt.Sprintf("%s: got %s, want %s", k, orNone(g[k]), w[k]))
+				diffs = append(diffs, fmt.Sprintf("%s: got %s, want %s", k, envOrNone(g[k]), w[k]))
 			}
 		}
 		for _, k := range slices.Sorted(maps.Keys(g)) {
@@ -192,7 +192,7 @@ func stripInbound(data []byte) []byte {
 	return []byte(strings.Join(out, "\n"))
 }
 
-func orNone(s string) string {
+func envOrNone(s string) string {
 	if s == "" {
 		return "none"
 	}
