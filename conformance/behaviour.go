@@ -325,6 +325,7 @@ func sortedKeysOf[V any](m map[string]V) []string {
 func VerifyBehaviour(m *compiler.Mesh, dir string) error {
 	s, err := installedWorld(m, dir)
 	s.deploySharedServices(m)
+	s.deployVMServices(m)
 	s.expect(m)
 	return errors.Join(err, s.Check())
 }
@@ -342,4 +343,5 @@ func (s *Scenario) expect(m *compiler.Mesh) {
 	}
 	s.expectSharedServices(m)
 	s.expectFederation(m)
+	s.expectVMs(m)
 }

@@ -11,6 +11,7 @@ import (
 	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"istio.io/istio/pilot/pkg/features"
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/pkg/networking/core"
 	"istio.io/istio/pilot/pkg/serviceregistry"
@@ -53,6 +54,7 @@ func startIstiod(t test.Failer, s *Scenario, c *ClusterState) *istiodView {
 	v := &istiodView{index: index}
 
 	var registries []serviceregistry.Instance
+	var configRegistry *kubecontroller.FakeController
 	addRegistry := func(id string, source *ClusterState) {
 		objs, _ := split(source.Objects)
 		client := kubelib.NewFakeClient(objs...)
@@ -71,6 +73,9 @@ func startIstiod(t test.Failer, s *Scenario, c *ClusterState) *istiodView {
 		})
 		registries = append(registries, reg)
 		v.clusterIDs = append(v.clusterIDs, id)
+		if source == c {
+			configRegistry = reg
+		}
 	}
 	addRegistry(c.Istiod.ClusterID, c)
 	for _, r := range c.Istiod.Reads {
@@ -85,7 +90,18 @@ func startIstiod(t test.Failer, s *Scenario, c *ClusterState) *istiodView {
 		ServiceRegistries: registries,
 		ClusterID:         cluster.ID(c.Istiod.ClusterID),
 		XDSUpdater:        updater,
+		SkipRun:           true, // run below, once WorkloadEntries reach the Services
 	})
+	// As istiod's multicluster controller does: the config cluster's
+	// Services select its WorkloadEntries (VMs).
+	if features.EnableK8SServiceSelectWorkloadEntries {
+		v.cg.ServiceEntryRegistry.AppendWorkloadHandler(configRegistry.WorkloadInstanceHandler)
+	}
+	v.cg.Run()
+	if err := v.cg.Env().InitNetworksManager(updater); err != nil {
+		t.Fatal(err)
+	}
+	v.cg.Env().PushContext().InitContext(v.cg.Env(), nil, nil)
 	return v
 }
 

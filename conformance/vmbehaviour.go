@@ -1,0 +1,117 @@
+package conformance
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// Virtual machines in the behavioural check. Each static instance of a
+// workload group is the WorkloadEntry meshc renders into its cluster's
+// manifests/, read as that cluster's Istio config; the harness adds the
+// Service that makes the group's application callable (the user's, as
+// docs/vm.md says): the group's name, namespace, ports and labels as its
+// selector. What proxies must be sent comes from the Mesh alone: a sidecar
+// on the VM's network, or in a one-network mesh, reaches each VM at its
+// address; a sidecar on another network through the east-west gateways of
+// the VM's network (its own cluster's, if it has one there), which send
+// what comes in to the VMs directly; with no gateway on the VM's network,
+// istiod hands out the VMs' addresses as if the networks were one.
+
+// vmHost is the group's service host.
+func vmHost(g *compiler.WorkloadGroup) string {
+	return g.Name + "." + g.Namespace + ".svc.cluster.local"
+}
+
+// deployVMServices adds to each group's cluster the Service selecting its
+// VMs, unless the cluster already holds one of that name.
+func (s *Scenario) deployVMServices(m *compiler.Mesh) {
+	for i := range m.Spec.WorkloadGroups {
+		g := &m.Spec.WorkloadGroups[i]
+		cs := s.cluster(g.Cluster)
+		if len(g.Instances) == 0 || len(g.Labels) == 0 || cs == nil || cs.holdsService(g.Namespace, g.Name) {
+			continue
+		}
+		svc := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: g.Name, Namespace: g.Namespace},
+			Spec: corev1.ServiceSpec{
+				ClusterIP: fmt.Sprintf("10.97.%d.%d", i/250, 10+i%250),
+				Selector:  g.Labels,
+			},
+		}
+		for _, p := range g.Ports {
+			svc.Spec.Ports = append(svc.Spec.Ports, corev1.ServicePort{
+				Name: p.Name, Port: int32(p.Port), TargetPort: intstr.FromInt32(int32(p.Port)), Protocol: corev1.ProtocolTCP,
+			})
+		}
+		cs.Objects = append(cs.Objects, Object{Object: svc})
+	}
+}
+
+// expectVMs adds what every proxy must be sent for each group's service:
+// sidecars by network, east-west gateways of the VMs' network the VMs
+// themselves.
+func (s *Scenario) expectVMs(m *compiler.Mesh) {
+	clusters := m.Spec.Clusters
+	const L = 720720
+	for i := range m.Spec.WorkloadGroups {
+		g := &m.Spec.WorkloadGroups[i]
+		if len(g.Instances) == 0 || len(g.Labels) == 0 {
+			continue
+		}
+		// The gateways standing for the VMs on other networks.
+		var gws []int
+		for y := range clusters {
+			if clusters[y].Network == g.Network && clusters[y].EastWestGateway != nil && clusters[y].Name == g.Cluster {
+				gws = []int{y}
+			}
+		}
+		if gws == nil {
+			for y := range clusters {
+				if clusters[y].Network == g.Network && clusters[y].EastWestGateway != nil {
+					gws = append(gws, y)
+				}
+			}
+		}
+		for _, port := range g.Ports {
+			direct := func(weight uint32) []Endpoint {
+				var eps []Endpoint
+				for _, in := range g.Instances {
+					eps = append(eps, Endpoint{Address: net.JoinHostPort(in.Address, strconv.Itoa(port.Port)), Cluster: g.Cluster, Weight: weight})
+				}
+				return eps
+			}
+			for _, p := range s.Proxies {
+				if p.Want == nil {
+					p.Want = map[string][]Endpoint{}
+				}
+				here := m.Cluster(p.Cluster).Network
+				if p.Gateway {
+					if m.MultiNetwork() && here == g.Network {
+						p.Want[fmt.Sprintf("outbound_.%d_._.%s", port.Port, vmHost(g))] = direct(1)
+					}
+					continue
+				}
+				ec := fmt.Sprintf("outbound|%d||%s", port.Port, vmHost(g))
+				if !m.MultiNetwork() || here == g.Network || len(gws) == 0 {
+					p.Want[ec] = direct(L)
+					continue
+				}
+				var eps []Endpoint
+				for _, y := range gws {
+					eps = append(eps, Endpoint{
+						Address: net.JoinHostPort(loadBalancerAddress(&clusters[y], y), "15443"),
+						Cluster: clusters[y].Name, Weight: uint32(len(g.Instances)) * L / uint32(len(gws)),
+					})
+				}
+				p.Want[ec] = eps
+			}
+		}
+	}
+}
