@@ -215,6 +215,66 @@ var Rules = []Rule{
 		// VetPeers checks it across files; no single file can break it.
 	},
 	{
+		ID: "MC050", Name: "vm-istiod-hostname",
+		Protects: "A primary that VMs register with whose istiod is reached at a hostname (eastWestGateway.address or istiod.address): the VMs' hosts file maps istiod's name to an IP.",
+		Symptom:  "/etc/hosts cannot alias one name to another: the VM's sidecar resolves istiod.istio-system.svc to nothing, never gets certificates or configuration, and istio.log repeats connection errors to istiod.",
+		check:    checkVMIstiodHostname,
+	},
+	{
+		ID: "MC051", Name: "vm-istiod-unreachable",
+		Protects: "A workload group whose primary has no address VMs reach istiod at: no east-west gateway with an address, no istiod.address (learnAddress is not enough: the VMs' hosts file is rendered with the address).",
+		Symptom:  "The VMs cannot reach istiod on 15012: the sidecar never bootstraps, and the WorkloadGroup's VMs never appear as WorkloadEntries.",
+		check:    checkVMIstiodUnreachable,
+	},
+	{
+		ID: "MC052", Name: "vm-namespace-not-shared",
+		Protects: "A workload group in a namespace the mesh does not share (when spec.namespaces lists any), in a shared namespace that does not exist in its cluster, or in a namespace Kubernetes or Istio owns.",
+		Symptom:  "Namespace sameness breaks for the VMs: their identity (spiffe://.../ns/<namespace>/sa/<account>) names a namespace that means something else elsewhere, so authorization policies and the services they join do not match across clusters.",
+		check:    checkVMNamespace,
+	},
+	{
+		ID: "MC053", Name: "vm-port-conflict",
+		Protects: "A workload group port named differently from every port of the shared Service of the group's name and namespace: WorkloadEntry ports are keyed by Service port name.",
+		Symptom:  "Traffic to the Service's port goes to the port of the same number on the VM, not the one declared, or the declared port is never used: requests fail with connection refused or reach the wrong listener.",
+		check:    checkVMPortConflict,
+	},
+	{
+		ID: "MC054", Name: "vm-cluster-not-primary",
+		Protects: "A workload group whose cluster is not a primary of the mesh: an unknown name, or a remote (it runs no istiod, and its API server's WorkloadGroups are not read as config).",
+		Symptom:  "No istiod reads the WorkloadGroup: the VMs connect, are not auto-registered, and get no workload identity or configuration.",
+		check:    checkVMClusterNotPrimary,
+	},
+	{
+		ID: "MC055", Name: "vm-undeclared-network",
+		Protects: "A workload group on a network that is not declared, usually a typo.",
+		Symptom:  "Istio believes the label: the VMs' endpoints are put on a network of their own that no gateway serves, so other networks drop them and requests to the VMs fail with 503 no healthy upstream.",
+		check:    checkVMUndeclaredNetwork,
+	},
+	{
+		ID: "MC056", Name: "duplicate-workload-group",
+		Protects: "A workload group declared twice (name and namespace), a port name or VM instance name used twice, or two instances with one address on one network.",
+		Symptom:  "The later object replaces the earlier one when applied: a VM or port silently disappears from the mesh, or two WorkloadEntries send one service's traffic to the same VM twice.",
+		check:    checkDuplicateWorkloadGroup,
+	},
+	{
+		ID: "MC057", Name: "vm-instance-address",
+		Protects: "A VM instance address that is not an IP, or one no other machine can reach (loopback, unspecified, link-local, multicast).",
+		Symptom:  "A WorkloadEntry with a hostname needs DNS resolution Services do not do, and an unroutable address works nowhere: requests to the VM time out.",
+		check:    checkVMInstanceAddress,
+	},
+	{
+		ID: "MC058", Name: "vm-probe",
+		Protects: "A workload group probe with neither or both of httpGet and tcpSocket.",
+		Symptom:  "istiod rejects or ignores the probe: auto-registered VMs are never marked healthy (no traffic), or a VM is marked healthy by the check that was not meant.",
+		check:    checkVMProbe,
+	},
+	{
+		ID: "MC059", Name: "vm-service-not-run",
+		Protects: "A workload group named like a shared service registering with a cluster that, by spec.services, does not run it: the cluster gets a stub Service without a selector, or none.",
+		Symptom:  "No Service in the cluster holding the WorkloadEntries selects the VMs: they are endpoints of no service, and requests to it never reach them (503 no healthy upstream where only VMs run it).",
+		check:    checkVMServiceNotRun,
+	},
+	{
 		ID: "MC060", Name: "gitops-needs-helm",
 		Protects: "spec.gitops without installer: helm. A GitOps engine installs Istio's Helm charts; an IstioOperator is only istioctl's input, which no engine applies.",
 		Symptom:  "The engine would have nothing to install Istio from: Argo CD and Flux cannot run istioctl install, so the tree would apply manifests to clusters with no control plane and no CRDs, and every sync would fail.",
