@@ -3,6 +3,7 @@ package compiler
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sync"
 
 	"meshc.dev/meshc/templates"
@@ -45,6 +46,10 @@ type sharing struct {
 	// holds and the services it consumes without running them.
 	namespaces map[string][]*SharedNamespace
 	stubs      map[string][]*SharedService
+	// nsByName is each shared namespace by name (the first, if declared
+	// twice: MC026 reports the second).
+	nsByName map[string]*SharedNamespace
+	nsNames  []string // the shared namespaces' names, in input order, once each
 	// clusterLocalHosts are the hosts of cluster-local services, in input
 	// order, without repeats.
 	clusterLocalHosts []string
@@ -58,15 +63,16 @@ type sharing struct {
 }
 
 func newSharing(m *Mesh, t *topology) *sharing {
-	sh := &sharing{namespaces: map[string][]*SharedNamespace{}, stubs: map[string][]*SharedService{}}
-	all := m.ClusterNames()
-	nsByName := map[string]*SharedNamespace{}
+	sh := &sharing{namespaces: map[string][]*SharedNamespace{}, stubs: map[string][]*SharedService{}, nsByName: map[string]*SharedNamespace{}}
+	all := t.names
+	nsByName := sh.nsByName
 	for i := range m.Spec.Namespaces {
 		n := &m.Spec.Namespaces[i]
 		if _, dup := nsByName[n.Name]; dup {
 			continue
 		}
 		nsByName[n.Name] = n
+		sh.nsNames = append(sh.nsNames, n.Name)
 		for _, c := range orAll(n.Clusters, all) {
 			sh.namespaces[c] = append(sh.namespaces[c], n)
 		}
@@ -136,6 +142,26 @@ func serviceConsumers(s *SharedService, ns *SharedNamespace, all []string) []str
 		return nil
 	}
 	return orAll(ns.Clusters, all)
+}
+
+// SharedNamespace returns the shared namespace called name, or nil.
+func (m *Mesh) SharedNamespace(name string) *SharedNamespace {
+	return m.topo().sharing.nsByName[name]
+}
+
+// SharedNamespaceNames lists the shared namespaces' names in input order,
+// each once, for messages.
+func (m *Mesh) SharedNamespaceNames() []string { return slices.Clone(m.topo().sharing.nsNames) }
+
+// ServiceClusters is where s runs: its clusters, else every cluster of its
+// namespace (none when the namespace is not shared, which MC023 reports).
+func (m *Mesh) ServiceClusters(s *SharedService) []string {
+	return serviceClusters(s, m.SharedNamespace(s.Namespace), m.topo().names)
+}
+
+// NamespaceClusters is where n exists: its clusters, else every cluster.
+func (m *Mesh) NamespaceClusters(n *SharedNamespace) []string {
+	return orAll(n.Clusters, m.topo().names)
 }
 
 // ClusterLocalHosts are the hosts of the mesh's cluster-local services, in

@@ -3,6 +3,7 @@ package compiler
 import (
 	"net"
 	"net/netip"
+	"slices"
 )
 
 // topology is what meshc derives from the clusters of a Mesh as a whole:
@@ -14,6 +15,7 @@ import (
 // the first cluster of a duplicated name wins.
 type topology struct {
 	multiNetwork bool
+	names        []string // cluster names, in input order
 	byName       map[string]*Cluster
 	remotes      map[string][]*Cluster
 	sharing      *sharing
@@ -26,6 +28,7 @@ func newTopology(m *Mesh) *topology {
 	networks := map[string]bool{}
 	for i := range m.Spec.Clusters {
 		c := &m.Spec.Clusters[i]
+		t.names = append(t.names, c.Name)
 		networks[c.Network] = true
 		if _, dup := t.byName[c.Name]; !dup {
 			t.byName[c.Name] = c
@@ -70,13 +73,7 @@ func (m *Mesh) Cluster(name string) *Cluster { return m.topo().byName[name] }
 func (m *Mesh) Remotes(primary string) []*Cluster { return m.topo().remotes[primary] }
 
 // ClusterNames lists the clusters' names in input order, for messages.
-func (m *Mesh) ClusterNames() []string {
-	names := make([]string, len(m.Spec.Clusters))
-	for i, c := range m.Spec.Clusters {
-		names[i] = c.Name
-	}
-	return names
-}
+func (m *Mesh) ClusterNames() []string { return slices.Clone(m.topo().names) }
 
 // Placement is one cluster's place in its mesh: the cluster and everything
 // derived about it that render, the plan, the artifact table and the

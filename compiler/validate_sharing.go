@@ -74,19 +74,10 @@ func checkUnknownCluster(m *Mesh, report func(string, string, ...any)) {
 }
 
 func checkNamespaceNotShared(m *Mesh, report func(string, string, ...any)) {
-	nsByName := map[string]*SharedNamespace{}
-	var declared []string
-	for i := range m.Spec.Namespaces {
-		n := &m.Spec.Namespaces[i]
-		if _, dup := nsByName[n.Name]; !dup {
-			nsByName[n.Name] = n
-			declared = append(declared, n.Name)
-		}
-	}
-	all := m.ClusterNames()
+	declared := m.SharedNamespaceNames()
 	present := map[string]map[string]bool{} // namespace → clusters, built once per namespace
 	for i, s := range m.Spec.Services {
-		ns := nsByName[s.Namespace]
+		ns := m.SharedNamespace(s.Namespace)
 		if ns == nil {
 			msg := fmt.Sprintf("service %q is in namespace %q, which spec.namespaces does not share", s.Name, s.Namespace)
 			if len(declared) > 0 {
@@ -100,7 +91,7 @@ func checkNamespaceNotShared(m *Mesh, report func(string, string, ...any)) {
 			report(servicePath(i, "namespace"), "%s", msg)
 			continue
 		}
-		in := orAll(ns.Clusters, all)
+		in := m.NamespaceClusters(ns)
 		if present[ns.Name] == nil {
 			present[ns.Name] = make(map[string]bool, len(in))
 			for _, c := range in {
@@ -167,18 +158,11 @@ func portDiff(a, b []ServicePort) string {
 }
 
 func checkClusterLocalConsumed(m *Mesh, report func(string, string, ...any)) {
-	nsByName := map[string]*SharedNamespace{}
-	for i := range m.Spec.Namespaces {
-		if _, dup := nsByName[m.Spec.Namespaces[i].Name]; !dup {
-			nsByName[m.Spec.Namespaces[i].Name] = &m.Spec.Namespaces[i]
-		}
-	}
-	all := m.ClusterNames()
 	for i, s := range m.Spec.Services {
 		if !s.ClusterLocal {
 			continue
 		}
-		runs := serviceClusters(&s, nsByName[s.Namespace], all)
+		runs := m.ServiceClusters(&s)
 		for j, c := range s.Consumers {
 			if m.Cluster(c) != nil && !slices.Contains(runs, c) {
 				report(fmt.Sprintf("%s[%d]", servicePath(i, "consumers"), j), "service %q is cluster-local, so cluster %q, which does not run it, cannot reach it (runs in: %s); drop clusterLocal or the consumer",
@@ -197,13 +181,6 @@ func checkDuplicateShared(m *Mesh, report func(string, string, ...any)) {
 		}
 		firstNS[n.Name] = i
 	}
-	nsByName := map[string]*SharedNamespace{}
-	for i := range m.Spec.Namespaces {
-		if _, dup := nsByName[m.Spec.Namespaces[i].Name]; !dup {
-			nsByName[m.Spec.Namespaces[i].Name] = &m.Spec.Namespaces[i]
-		}
-	}
-	all := m.ClusterNames()
 	firstSvc := map[string]int{}
 	where := map[string]int{} // namespace/name@cluster → entry
 	for i, s := range m.Spec.Services {
@@ -213,7 +190,7 @@ func checkDuplicateShared(m *Mesh, report func(string, string, ...any)) {
 		} else if !ok {
 			firstSvc[key] = i
 		}
-		for _, c := range serviceClusters(&s, nsByName[s.Namespace], all) {
+		for _, c := range m.ServiceClusters(&s) {
 			if j, ok := where[key+"@"+c]; ok {
 				report(servicePath(i, ""), "service %s is already declared for cluster %q in %s; list each cluster in one entry", key, c, servicePath(j, ""))
 				break

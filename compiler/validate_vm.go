@@ -66,15 +66,7 @@ func checkVMIstiodUnreachable(m *Mesh, report func(string, string, ...any)) {
 }
 
 func checkVMNamespace(m *Mesh, report func(string, string, ...any)) {
-	var declared []string
-	nsByName := map[string]*SharedNamespace{}
-	for i := range m.Spec.Namespaces {
-		n := &m.Spec.Namespaces[i]
-		if _, dup := nsByName[n.Name]; !dup {
-			nsByName[n.Name] = n
-			declared = append(declared, n.Name)
-		}
-	}
+	declared := m.SharedNamespaceNames()
 	for i, g := range m.Spec.WorkloadGroups {
 		path := groupPath(i, "namespace")
 		if slices.Contains(reservedNamespaces, g.Namespace) {
@@ -84,7 +76,7 @@ func checkVMNamespace(m *Mesh, report func(string, string, ...any)) {
 		if len(declared) == 0 {
 			continue // the mesh shares no namespace; workload-groups.yaml creates it
 		}
-		ns := nsByName[g.Namespace]
+		ns := m.SharedNamespace(g.Namespace)
 		if ns == nil {
 			msg := fmt.Sprintf("workload group %q is in namespace %q, which spec.namespaces does not share (shared: %s)", g.Name, g.Namespace, strings.Join(declared, ", "))
 			if s := suggest(g.Namespace, declared); s != "" {
@@ -93,7 +85,7 @@ func checkVMNamespace(m *Mesh, report func(string, string, ...any)) {
 			report(path, "%s", msg)
 			continue
 		}
-		if in := orAll(ns.Clusters, m.ClusterNames()); m.Cluster(g.Cluster) != nil && !slices.Contains(in, g.Cluster) {
+		if in := m.NamespaceClusters(ns); m.Cluster(g.Cluster) != nil && !slices.Contains(in, g.Cluster) {
 			report(path, "workload group %q registers with cluster %q, but its namespace %q does not exist there (namespace clusters: %s)", g.Name, g.Cluster, g.Namespace, strings.Join(in, ", "))
 		}
 	}
@@ -228,13 +220,6 @@ func checkVMProbe(m *Mesh, report func(string, string, ...any)) {
 }
 
 func checkVMServiceNotRun(m *Mesh, report func(string, string, ...any)) {
-	nsByName := map[string]*SharedNamespace{}
-	for i := range m.Spec.Namespaces {
-		if _, dup := nsByName[m.Spec.Namespaces[i].Name]; !dup {
-			nsByName[m.Spec.Namespaces[i].Name] = &m.Spec.Namespaces[i]
-		}
-	}
-	all := m.ClusterNames()
 	for i, g := range m.Spec.WorkloadGroups {
 		var runs []string
 		found := false
@@ -242,10 +227,10 @@ func checkVMServiceNotRun(m *Mesh, report func(string, string, ...any)) {
 			s := &m.Spec.Services[k]
 			if s.Name == g.Name && s.Namespace == g.Namespace {
 				found = true
-				runs = append(runs, serviceClusters(s, nsByName[s.Namespace], all)...)
+				runs = append(runs, m.ServiceClusters(s)...)
 			}
 		}
-		if found && m.Cluster(g.Cluster) != nil && nsByName[g.Namespace] != nil && !slices.Contains(runs, g.Cluster) {
+		if found && m.Cluster(g.Cluster) != nil && m.SharedNamespace(g.Namespace) != nil && !slices.Contains(runs, g.Cluster) {
 			report(groupPath(i, "cluster"), "workload group %q backs service %s/%s, which spec.services does not run in %q, where the group registers (runs in: %s); add %q to the service's clusters",
 				g.Name, g.Namespace, g.Name, g.Cluster, strings.Join(runs, ", "), g.Cluster)
 		}

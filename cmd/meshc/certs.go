@@ -31,13 +31,9 @@ func newCertsCmd(e *env) *command {
 		var clusters []string
 		var mesh string
 		if *file != "" {
-			name, data, code := e.read(*file)
+			m, code := e.vet("certs", *file)
 			if code != exitOK {
 				return code
-			}
-			m, err := compiler.Vet(name, data)
-			if err != nil {
-				return e.fail("certs", err)
 			}
 			if *export {
 				return e.exportPeer(m, *dir)

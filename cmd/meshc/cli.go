@@ -274,6 +274,20 @@ func (e *env) read(arg string) (string, []byte, int) {
 	return name, data, exitOK
 }
 
+// vet reads and vets the Mesh file arg for command cmd: the mesh, or the
+// exit code after printing why not.
+func (e *env) vet(cmd, arg string) (*compiler.Mesh, int) {
+	name, data, code := e.read(arg)
+	if code != exitOK {
+		return nil, code
+	}
+	m, err := compiler.Vet(name, data)
+	if err != nil {
+		return nil, e.fail(cmd, err)
+	}
+	return m, exitOK
+}
+
 // readFile is read without the printing: the error says which file.
 func readFile(arg string) (string, []byte, error) {
 	f, err := os.Open(arg)

@@ -25,13 +25,9 @@ func newGraphCmd(e *env) *command {
 		if !e.oneOf("graph", "--format", *format, graphFormats) {
 			return exitError
 		}
-		name, data, code := e.read(args[0])
+		m, code := e.vet("graph", args[0])
 		if code != exitOK {
 			return code
-		}
-		m, err := compiler.Vet(name, data)
-		if err != nil {
-			return e.fail("graph", err)
 		}
 		g := compiler.Diagram(m)
 		var out []byte
@@ -43,7 +39,7 @@ func newGraphCmd(e *env) *command {
 		default:
 			out = diagram.SVG(g)
 		}
-		_, err = e.stdout.Write(out)
+		_, err := e.stdout.Write(out)
 		return e.fail("graph", err)
 	}
 	return c

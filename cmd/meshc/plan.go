@@ -26,13 +26,9 @@ func newPlanCmd(e *env) *command {
 		if !e.oneOf("plan", "--format", *format, compiler.PlanFormats) {
 			return exitError
 		}
-		name, data, code := e.read(args[0])
+		m, code := e.vet("plan", args[0])
 		if code != exitOK {
 			return code
-		}
-		m, err := compiler.Vet(name, data)
-		if err != nil {
-			return e.fail("plan", err)
 		}
 		if *reissued != "" && *from == "" {
 			fmt.Fprintln(e.stderr, "meshc plan: --reissued needs --from: it changes a running mesh")
@@ -40,18 +36,15 @@ func newPlanCmd(e *env) *command {
 		}
 		p := compiler.BuildPlan(m)
 		if *from != "" {
-			oldName, oldData, code := e.read(*from)
+			old, code := e.vet("plan", *from)
 			if code != exitOK {
 				return code
-			}
-			old, err := compiler.Vet(oldName, oldData)
-			if err != nil {
-				return e.fail("plan", err)
 			}
 			var opts compiler.ChangeOptions
 			if *reissued != "" {
 				opts.Reissued = strings.Split(*reissued, ",")
 			}
+			var err error
 			if p, err = compiler.BuildChangePlan(old, m, opts); err != nil {
 				var refused *compiler.RefusedChange
 				if errors.As(err, &refused) {
