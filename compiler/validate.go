@@ -104,7 +104,7 @@ var Rules = []Rule{
 		ID: "MC014", Name: "ipv6-istiod-address-before-1-30",
 		Protects: "A primary serving remotes at an IPv6 istiod address (istiod.address or eastWestGateway.address) when the Mesh targets Istio before 1.30, whose istiod chart (used by istioctl and Helm alike) recognises only IPv4 remotePilotAddress literals. docs/helm.md lists what else differs between releases.",
 		Symptom:  "The remote's istiod Service becomes an ExternalName for the IPv6 literal and gets no endpoints: the injection webhook and xDS cannot reach the primary, pod creation fails or sidecars never become ready.",
-		check:    checkIPv6PilotAddress,
+		check:    checkIPv6IstiodAddressBefore130,
 	},
 	{
 		ID: "MC020", Name: "reserved-namespace",
@@ -230,7 +230,7 @@ var Rules = []Rule{
 		ID: "MC052", Name: "vm-namespace-not-shared",
 		Protects: "A workload group in a namespace the mesh does not share (when spec.namespaces lists any), in a shared namespace that does not exist in its cluster, or in a namespace Kubernetes or Istio owns.",
 		Symptom:  "Namespace sameness breaks for the VMs: their identity (spiffe://.../ns/<namespace>/sa/<account>) names a namespace that means something else elsewhere, so authorization policies and the services they join do not match across clusters.",
-		check:    checkVMNamespace,
+		check:    checkVMNamespaceNotShared,
 	},
 	{
 		ID: "MC053", Name: "vm-port-conflict",
@@ -284,7 +284,7 @@ var Rules = []Rule{
 		ID: "MC061", Name: "gitops-destination-without-api-server",
 		Protects: "spec.gitops.destination: apiServer with a cluster that gives no apiServer.",
 		Symptom:  "The cluster's Applications name no server: Argo CD rejects them (\"application destination spec is invalid\") and nothing is installed in that cluster, while the rest of the mesh syncs and waits for it.",
-		check:    checkGitOpsDestination,
+		check:    checkGitOpsDestinationWithoutAPIServer,
 	},
 	{
 		ID: "MC062", Name: "flux-by-api-server",

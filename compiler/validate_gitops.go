@@ -8,7 +8,7 @@ func checkGitOpsNeedsHelm(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkGitOpsDestination(m *Mesh, report func(string, string, ...any)) {
+func checkGitOpsDestinationWithoutAPIServer(m *Mesh, report func(string, string, ...any)) {
 	g := m.Spec.GitOps
 	if g == nil || g.Destination != DestinationAPIServer || g.Engine != EngineArgoCD {
 		return

@@ -65,7 +65,7 @@ func checkVMIstiodUnreachable(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkVMNamespace(m *Mesh, report func(string, string, ...any)) {
+func checkVMNamespaceNotShared(m *Mesh, report func(string, string, ...any)) {
 	declared := m.SharedNamespaceNames()
 	for i, g := range m.Spec.WorkloadGroups {
 		path := groupPath(i, "namespace")

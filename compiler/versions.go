@@ -89,7 +89,7 @@ func (c IstioChange) Releases() string {
 	return "all"
 }
 
-func checkIPv6PilotAddress(m *Mesh, report func(string, string, ...any)) {
+func checkIPv6IstiodAddressBefore130(m *Mesh, report func(string, string, ...any)) {
 	minor := m.IstioMinor()
 	if minor == 0 || minor >= FirstIPv6RemotePilotAddress {
 		return
