@@ -330,7 +330,7 @@ type procRow struct {
 
 func measureShape(s meshgen.Shape, meshc, self, tmp, out string, o options) (procRow, error) {
 	row := procRow{shape: s}
-	in := filepath.Join(tmp, strings.ReplaceAll(s.String(), "/", "-")+".yaml")
+	in := inputFile(tmp, s)
 	if err := os.WriteFile(in, meshgen.Generate(s), 0o644); err != nil {
 		return row, err
 	}
@@ -366,6 +366,12 @@ func measureShape(s meshgen.Shape, meshc, self, tmp, out string, o options) (pro
 	return row, os.RemoveAll(dir)
 }
 
+// inputFile is where measureShape writes the Mesh file of s, which
+// renderToDisk reads again.
+func inputFile(tmp string, s meshgen.Shape) string {
+	return filepath.Join(tmp, strings.ReplaceAll(s.String(), "/", "-")+".yaml")
+}
+
 // serviceShapes are meshes that share services: 300 clusters × 200 services.
 var serviceShapes = []meshgen.Shape{
 	{Topology: meshgen.PrimaryRemote, Clusters: 300, Services: 200},
@@ -388,7 +394,7 @@ var targetShapes = []meshgen.Shape{
 }
 
 func renderToDisk(s meshgen.Shape, meshc, tmp string, o options) (time.Duration, error) {
-	in := filepath.Join(tmp, fmt.Sprintf("%s-%d.yaml", s.Topology, s.Clusters))
+	in := inputFile(tmp, s) // written by measureShape
 	dir, err := os.MkdirTemp(o.diskDir, "meshc-bench-disk-")
 	if err != nil {
 		return 0, err
