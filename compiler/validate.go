@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -310,13 +311,21 @@ func Validate(m *Mesh) Problems {
 	return ps.limit()
 }
 
-func clusterPath(i int, field string) string {
-	p := fmt.Sprintf("spec.clusters[%d]", i)
+// specPath is the path of item i of a spec list ("clusters", "peers", ...),
+// and of field inside it when field is not "": spec.clusters[1].network.
+func specPath(list string, i int, field string) string {
+	p := "spec." + list + "[" + strconv.Itoa(i) + "]"
 	if field != "" {
 		p += "." + field
 	}
 	return p
 }
+
+func clusterPath(i int, field string) string   { return specPath("clusters", i, field) }
+func namespacePath(i int, field string) string { return specPath("namespaces", i, field) }
+func servicePath(i int, field string) string   { return specPath("services", i, field) }
+func peerPath(i int, field string) string      { return specPath("peers", i, field) }
+func groupPath(i int, field string) string     { return specPath("workloadGroups", i, field) }
 
 func checkDuplicateCluster(m *Mesh, report func(string, string, ...any)) {
 	first := map[string]int{}
@@ -332,7 +341,7 @@ func checkDuplicateCluster(m *Mesh, report func(string, string, ...any)) {
 func checkDuplicateNetwork(m *Mesh, report func(string, string, ...any)) {
 	first := map[string]int{}
 	for i, n := range m.Spec.Networks {
-		p := fmt.Sprintf("spec.networks[%d].name", i)
+		p := specPath("networks", i, "name")
 		if j, ok := first[n.Name]; ok {
 			report(p, "network %q is already declared as spec.networks[%d]; network names must be unique", n.Name, j)
 			continue
@@ -402,10 +411,10 @@ func checkUnusedNetwork(m *Mesh, report func(string, string, ...any)) {
 	for i, n := range m.Spec.Networks {
 		if !used[n.Name] {
 			if len(m.Spec.WorkloadGroups) > 0 {
-				report(fmt.Sprintf("spec.networks[%d].name", i), "network %q is declared but no cluster or VM sits on it (remove it, or set it as a cluster's or workload group's network)", n.Name)
+				report(specPath("networks", i, "name"), "network %q is declared but no cluster or VM sits on it (remove it, or set it as a cluster's or workload group's network)", n.Name)
 				continue
 			}
-			report(fmt.Sprintf("spec.networks[%d].name", i), "network %q is declared but no cluster sits on it (remove it, or set it as a cluster's network)", n.Name)
+			report(specPath("networks", i, "name"), "network %q is declared but no cluster sits on it (remove it, or set it as a cluster's network)", n.Name)
 		}
 	}
 }
@@ -483,7 +492,7 @@ func checkMissingEastWestGateway(m *Mesh, report func(string, string, ...any)) {
 			continue
 		}
 		seen[n.Name] = true
-		report(fmt.Sprintf("spec.networks[%d].name", i),
+		report(specPath("networks", i, "name"),
 			"network %q hosts %s but none has an eastWestGateway; other networks reach its workloads only through one (add eastWestGateway: {} to one of them)",
 			n.Name, plural("cluster", hosts[n.Name]))
 	}

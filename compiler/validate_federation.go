@@ -9,14 +9,6 @@ import (
 // The rules of mesh federation (MC040–MC049); MC049 compares the Mesh files
 // of peers given together (VetPeers).
 
-func peerPath(i int, field string) string {
-	p := fmt.Sprintf("spec.peers[%d]", i)
-	if field != "" {
-		p += "." + field
-	}
-	return p
-}
-
 func checkPeerIsSelf(m *Mesh, report func(string, string, ...any)) {
 	for i, p := range m.Spec.Peers {
 		if p.MeshID == m.Spec.MeshID {

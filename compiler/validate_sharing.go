@@ -11,22 +11,6 @@ import (
 // reservedNamespaces are owned by Kubernetes or Istio in every cluster.
 var reservedNamespaces = []string{"istio-system", "kube-node-lease", "kube-public", "kube-system"}
 
-func namespacePath(i int, field string) string {
-	p := fmt.Sprintf("spec.namespaces[%d]", i)
-	if field != "" {
-		p += "." + field
-	}
-	return p
-}
-
-func servicePath(i int, field string) string {
-	p := fmt.Sprintf("spec.services[%d]", i)
-	if field != "" {
-		p += "." + field
-	}
-	return p
-}
-
 func checkReservedNamespace(m *Mesh, report func(string, string, ...any)) {
 	for i, n := range m.Spec.Namespaces {
 		if slices.Contains(reservedNamespaces, n.Name) {

@@ -9,14 +9,6 @@ import (
 
 // The checks of workload groups: rules MC050–MC059 of Rules.
 
-func groupPath(i int, field string) string {
-	p := fmt.Sprintf("spec.workloadGroups[%d]", i)
-	if field != "" {
-		p += "." + field
-	}
-	return p
-}
-
 // vmPrimary returns the primary group i registers with, or nil (MC054).
 func vmPrimary(m *Mesh, g *WorkloadGroup) *Cluster {
 	if c := m.Cluster(g.Cluster); c != nil && c.IsPrimary() {
