@@ -122,7 +122,7 @@ func changeAllowed(old, new *Mesh) error {
 	if old.Spec.Installer != new.Spec.Installer {
 		return refuse("the installer changes from %s to %s: Helm does not adopt what istioctl installed, nor the reverse; migrate each cluster by hand (Istio's guide to moving from istioctl to Helm) and plan from a Mesh that names the installer in use", old.Spec.Installer, new.Spec.Installer)
 	}
-	om, on := minor(old.Spec.Istio.Version), minor(new.Spec.Istio.Version)
+	om, on := old.IstioMinor(), new.IstioMinor()
 	switch {
 	case on < om:
 		return refuse("Istio %s is older than the running %s: meshc plans upgrades only; downgrade by reinstalling the older version", new.Spec.Istio.Version, old.Spec.Istio.Version)
@@ -134,13 +134,6 @@ func changeAllowed(old, new *Mesh) error {
 
 func refuse(format string, args ...any) error {
 	return &RefusedChange{Reason: fmt.Sprintf(format, args...)}
-}
-
-// minor is the minor release of a schema-checked version "1.M.P".
-func minor(version string) int {
-	parts := strings.Split(version, ".")
-	n, _ := strconv.Atoi(parts[1])
-	return n
 }
 
 // stepKey identifies what a step does: where, how, and the content of the

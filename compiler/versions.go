@@ -70,6 +70,16 @@ func (m *Mesh) IstioMinor() int {
 	return n
 }
 
+// istioChangeOf returns the entry of IstioChanges that rule checks.
+func istioChangeOf(rule string) IstioChange {
+	for _, c := range IstioChanges {
+		if c.Rule == rule {
+			return c
+		}
+	}
+	panic("no IstioChanges entry for rule " + rule)
+}
+
 // Affects reports whether the change applies to Istio 1.minor.
 func (c IstioChange) Affects(minor int) bool {
 	return (c.Since == 0 || minor >= c.Since) && (c.Until == 0 || minor < c.Until)
@@ -90,8 +100,10 @@ func (c IstioChange) Releases() string {
 }
 
 func checkIPv6IstiodAddressBefore130(m *Mesh, report func(string, string, ...any)) {
+	// The releases come from the table entry that names this rule, so the
+	// docs' version table and the check cannot disagree.
 	minor := m.IstioMinor()
-	if minor == 0 || minor >= FirstIPv6RemotePilotAddress {
+	if minor == 0 || !istioChangeOf("MC014").Affects(minor) {
 		return
 	}
 	for i, c := range m.Spec.Clusters {
