@@ -13,8 +13,11 @@ import (
 )
 
 // FuzzCheck feeds arbitrary bytes through Load, Validate and Render. Input
-// can be wrong in any way, but meshc must never panic, and every error it
-// returns about the input must be a Problem positioned in the input file.
+// can be wrong in any way, but meshc must never panic, every error it
+// returns about the input must be a Problem positioned in the input file,
+// and what it renders from input it accepts must parse: every YAML
+// document, the SVG as XML (checkWellFormed; TestRenderedOutputWellFormed
+// adds bash -n for the scripts).
 // The seeds are every example, every negative test input and every Mesh in
 // the CLI scripts; crashers found
 // by `make fuzz` land in testdata/fuzz/FuzzCheck and run with go test.
@@ -51,6 +54,7 @@ func FuzzCheck(f *testing.F) {
 			if m == nil || out == nil || out.Lookup(compiler.PlanFile) == nil {
 				t.Fatalf("valid input, but no mesh or no plan: %v %v", m, out)
 			}
+			checkWellFormed(t, out)
 			return
 		}
 		var ps compiler.Problems

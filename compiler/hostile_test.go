@@ -162,3 +162,18 @@ func TestTotalKeysLimit(t *testing.T) {
 		t.Errorf("err = %v, want one positioned problem saying %q", err, want)
 	}
 }
+
+// TestPEMWithCRLFLineEnds: a Mesh file saved with CRLF line ends is
+// accepted: YAML reads each as one line break, so a PEM in a block scalar
+// holds line feeds only. Only a carriage return written as an escape
+// reaches a PEM, and is refused (testdata/invalid/text-pem-control.txtar).
+func TestPEMWithCRLFLineEnds(t *testing.T) {
+	data := strings.ReplaceAll(string(mustRead(t, "../examples/federation-east/mesh.yaml")), "\n", "\r\n")
+	m, err := compiler.Vet("crlf.yaml", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.Spec.Peers[0].TrustAnchor.PEM, "\r") {
+		t.Errorf("the PEM holds a carriage return: %q", m.Spec.Peers[0].TrustAnchor.PEM)
+	}
+}

@@ -141,7 +141,9 @@ func decodeMesh(js []byte, m *Mesh) error {
 
 // checkBytes rejects input that is not worth parsing, with a position: too
 // large, empty, not UTF-8, or holding a raw control character (which the
-// YAML parser rejects without saying where) or another UnsafeRune.
+// YAML parser rejects without saying where) or another character no part
+// of a Mesh file may hold (unsafeInSource). Values get the wider check of
+// UnsafeRune in checkYAML.
 func checkBytes(filename string, data []byte) Problems {
 	at := func(off int, msg string) Problems {
 		return Problems{{Pos: bytePos(filename, data, off), Message: msg}}
@@ -166,7 +168,7 @@ func checkBytes(filename string, data []byte) Problems {
 		case r == utf8.RuneError && n <= 1:
 			return at(off, "input is not valid UTF-8")
 		case r == '\ufeff' && off == 0: // a byte-order mark may start the file
-		case UnsafeRune(r):
+		case unsafeInSource(r):
 			return at(off, fmt.Sprintf("input holds %s; only printable characters are allowed", runeName(r)))
 		}
 		off += n

@@ -3,11 +3,14 @@ package compiler
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 )
 
 // checkPlanText refuses a plan holding an UnsafeRune anywhere the shell
 // script or the Markdown shows it: comments and headings included, where
-// quoting does not help (a newline ends a comment and starts a command).
+// quoting does not help (a newline ends a comment and starts a command);
+// and a context starting with '-', which argocd cluster add would read as
+// an option.
 // Load already rejects such input; this guards plans built or changed by
 // hand (SetDefault, a library caller) and the output directory.
 func checkPlanText(p *Plan, so ShellOptions) error {
@@ -34,6 +37,9 @@ func checkPlanText(p *Plan, so ShellOptions) error {
 	}
 	for _, ph := range p.Phases {
 		for _, s := range ph.Steps {
+			if strings.HasPrefix(s.Context, "-") {
+				return fmt.Errorf("rendering plan: step of cluster %s: context %s starts with '-', which a tool reads as an option", Quote(s.Cluster), Quote(s.Context))
+			}
 			for _, v := range [...]string{s.Cluster, s.Context, s.Source, s.Command} {
 				if !asciiPrintable(v) {
 					if err := planText("step of cluster "+Quote(s.Cluster), v); err != nil {

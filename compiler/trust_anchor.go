@@ -7,15 +7,26 @@ import (
 	"strings"
 )
 
-// PEMBlock is the trust anchor as a YAML block scalar body: every line
-// indented by indent spaces, trailing newline dropped.
+// PEMBlock is the trust anchor as a YAML block scalar body, every line
+// indented by indent spaces, trailing newline dropped: its certificates,
+// PEM-encoded afresh. Only the BEGIN and END lines and base64 reach the
+// output; the headers, blank lines and spaces a trust anchor may hold around
+// its certificates (MC048 allows them) stay behind, so no text of the input
+// is written into the YAML.
 func (a TrustAnchor) PEMBlock(indent int) string {
 	pad := strings.Repeat(" ", indent)
-	lines := strings.Split(strings.TrimRight(a.PEM, "\n"), "\n")
-	for i, l := range lines {
-		lines[i] = pad + strings.TrimSpace(l)
+	var b strings.Builder
+	rest := []byte(a.PEM)
+	for {
+		var blk *pem.Block
+		if blk, rest = pem.Decode(rest); blk == nil {
+			break
+		}
+		for line := range strings.Lines(string(pem.EncodeToMemory(&pem.Block{Type: blk.Type, Bytes: blk.Bytes}))) {
+			b.WriteString(pad + line)
+		}
 	}
-	return strings.Join(lines, "\n")
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // trustAnchorProblem explains why pemText is not a usable root of trust, or

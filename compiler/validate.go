@@ -293,6 +293,12 @@ var Rules = []Rule{
 		Symptom:  "Flux would need credentials the tree cannot name: with destination name, each cluster's objects read the Secret <cluster>-kubeconfig (the Cluster API convention) that the management cluster holds.",
 		check:    checkFluxByAPIServer,
 	},
+	{
+		ID: "MC063", Name: "argocd-glob",
+		Protects: "A value Argo CD reads as a glob pattern in the mesh's AppProject: the repository URL (sourceRepos) and, with destination: apiServer, each cluster's API server (destinations). The schema keeps *, ?, {, } and \\ out of URLs; the brackets of an IPv6 literal host remain.",
+		Symptom:  "Argo CD matches sourceRepos and destinations as globs (*, ?, [...], {a,b}; a leading ! denies): https://* lets the project read any repository, https://*:6443 deploy to any cluster, and a bracketed IPv6 host is a character class that matches other servers and never the cluster itself.",
+		check:    checkArgocdGlob,
+	},
 }
 
 // Validate applies every rule in Rules to a loaded mesh and returns all

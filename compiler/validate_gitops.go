@@ -1,6 +1,8 @@
 package compiler
 
-// The checks of spec.gitops: rules MC060-MC062 of Rules.
+import "strings"
+
+// The checks of spec.gitops: rules MC060-MC063 of Rules.
 
 func checkGitOpsNeedsHelm(m *Mesh, report func(string, string, ...any)) {
 	if m.Spec.GitOps != nil && !m.UsesHelm() {
@@ -23,5 +25,28 @@ func checkGitOpsDestinationWithoutAPIServer(m *Mesh, report func(string, string,
 func checkFluxByAPIServer(m *Mesh, report func(string, string, ...any)) {
 	if g := m.Spec.GitOps; g != nil && g.Engine == EngineFlux && g.Destination == DestinationAPIServer {
 		report("spec.gitops.destination", "Flux reaches a cluster through its kubeconfig Secret, not its API server URL; use destination: name (Secret <cluster>-kubeconfig)")
+	}
+}
+
+// argoGlob are the characters Argo CD's glob matching (gobwas/glob) reads
+// as syntax. A leading '!' (deny) cannot occur: both values start with a
+// scheme.
+const argoGlob = "*?[]{}\\"
+
+func checkArgocdGlob(m *Mesh, report func(string, string, ...any)) {
+	g := m.Spec.GitOps
+	if g == nil || g.Engine != EngineArgoCD {
+		return
+	}
+	if i := strings.IndexAny(g.RepoURL, argoGlob); i >= 0 {
+		report("spec.gitops.repoURL", "Argo CD reads the AppProject's sourceRepos as glob patterns, where %q is syntax: %s would let the project read other repositories, and not this one; give the repository by host name", g.RepoURL[i], Quote(g.RepoURL))
+	}
+	if g.Destination != DestinationAPIServer {
+		return
+	}
+	for i, c := range m.Spec.Clusters {
+		if j := strings.IndexAny(c.APIServer, argoGlob); j >= 0 {
+			report(clusterPath(i, "apiServer"), "Argo CD reads the AppProject's destinations as glob patterns, where %q is syntax: %s would let the project deploy to other clusters, and not to %q; give the API server by host name, or use destination: name", c.APIServer[j], Quote(c.APIServer), c.Name)
+		}
 	}
 }

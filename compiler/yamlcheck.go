@@ -188,9 +188,38 @@ func isPEMPath(path string) bool {
 	return strings.HasPrefix(path, "spec.peers[") && strings.HasSuffix(path, "].trustAnchor.pem")
 }
 
-// pemText is text for a PEM value: line breaks allowed, nothing else unsafe.
+// pemText checks a PEM value: printable lines, separated by line feeds and
+// nothing else. A carriage return, or any other control character, is a
+// line break (or worse) to a reader of the YAML meshc writes the PEM into:
+// what follows it would land outside the block scalar, as keys of its own.
+// The message names the line of the PEM (not as "line N", which would read
+// as a line of the file), where a quoted excerpt of a certificate would
+// show nothing useful.
 func (w *yamlWalker) pemText(n *yaml.Node, path string) {
-	if err := CheckText(strings.NewReplacer("\n", "", "\r", "").Replace(n.Value)); err != nil {
-		w.ps.add(Problem{Pos: w.at(n), Path: path, Message: err.Error()})
+	for i, line := range strings.Split(n.Value, "\n") {
+		col := 0
+		for _, r := range line {
+			col++
+			if UnsafeRune(r) {
+				w.ps.add(Problem{Pos: w.at(n), Path: path,
+					Message: fmt.Sprintf("the PEM holds %s at character %d of its %s line; a PEM holds printable lines separated by line feeds only", runeName(r), col, ordinal(i+1))})
+				return
+			}
+		}
 	}
+}
+
+// ordinal spells n as 1st, 2nd, 3rd, 4th, 11th, 21st...
+func ordinal(n int) string {
+	suffix := "th"
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+	case n%10 == 1:
+		suffix = "st"
+	case n%10 == 2:
+		suffix = "nd"
+	case n%10 == 3:
+		suffix = "rd"
+	}
+	return strconv.Itoa(n) + suffix
 }

@@ -102,11 +102,16 @@ func networkOrder(g *Graph) []string {
 	return out
 }
 
-// mesc escapes text for inside a quoted Mermaid label, where quotes end the
-// label and angle brackets are read as HTML.
+// mesc escapes text for inside a quoted Mermaid label, as Mermaid entity
+// codes (#35; for '#'): a quote ends the label; Mermaid turns #name; into
+// an entity and the label is HTML, where < starts a tag and & an entity;
+// %% starts a directive that can reconfigure the diagram; a backslash
+// escapes and a backtick starts Markdown. One pass, so the '#' of an
+// entity it writes is never escaped again.
 func mesc(s string) string { return mermaidEscaper.Replace(s) }
 
-var mermaidEscaper = strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;")
+var mermaidEscaper = strings.NewReplacer("#", "#35;", `"`, "#quot;", "<", "#lt;", ">", "#gt;", "&", "#amp;",
+	"%", "#37;", `\`, "#92;", "`", "#96;")
 
 // mq is s as a quoted Mermaid label.
 func mq(s string) string { return `"` + mesc(s) + `"` }
