@@ -560,6 +560,9 @@ func secretManifest(cluster string, caCert, caKey, rootCert, chain []byte) []byt
 	b.WriteString("# kubectl apply --server-side so the key is not copied into an annotation.\n")
 	b.WriteString("apiVersion: v1\nkind: Secret\nmetadata:\n")
 	fmt.Fprintf(&b, "  name: %s\n  namespace: %s\n", SecretName, Namespace)
+	// A change plan deletes the Secret of a cluster that leaves the mesh
+	// only if it carries meshc's label.
+	b.WriteString("  labels:\n    app.kubernetes.io/managed-by: meshc\n")
 	b.WriteString("type: Opaque\ndata:\n")
 	for _, kv := range []struct {
 		k string

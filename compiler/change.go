@@ -14,17 +14,20 @@ import (
 
 // Phases only change plans have: removals, which delete from clusters.
 const (
-	// PhaseRemoveRemoteSecrets deletes, from every primary, the remote
-	// secrets of clusters that leave the mesh: first, so no istiod keeps
-	// watching a cluster that is being torn down.
+	// PhaseRemoveRemoteSecrets deletes the remote secrets the new mesh
+	// does not have (of clusters that leave, held by primaries that leave
+	// or become remotes): first, so no istiod keeps watching a cluster that
+	// is being torn down, and no cluster that leaves keeps credentials for
+	// the others.
 	PhaseRemoveRemoteSecrets = "remove-remote-secrets"
 	// PhaseRestartIstiod restarts the istiod of primaries whose
 	// intermediate CA was re-issued, so it signs with the new one.
 	PhaseRestartIstiod = "restart-istiod"
-	// PhasePrune deletes what the old mesh rendered for a cluster that stays
-	// and the new one does not.
+	// PhasePrune deletes what the old mesh put into a cluster and the new
+	// one does not (removals.go): objects, east-west gateways.
 	PhasePrune = "prune"
-	// PhaseUninstall removes Istio from clusters that leave the mesh: last.
+	// PhaseUninstall removes Istio, and then the intermediate CA, from
+	// clusters that leave the mesh: last.
 	PhaseUninstall = "uninstall"
 )
 
@@ -91,8 +94,9 @@ func BuildChangePlan(old, new *Mesh, opts ChangeOptions) (*Plan, error) {
 			p.Phases = append(p.Phases, Phase{ID: id, Title: title, Steps: steps})
 		}
 	}
-	left := leaving(old, new)
-	add(PhaseRemoveRemoteSecrets, "Stop every primary watching the clusters that leave the mesh", removeSecretSteps(old, new, left))
+	rm := planRemovals(old, new, oldPlan, full, oldOut, newOut)
+	p.Kept = rm.kept
+	add(PhaseRemoveRemoteSecrets, "Delete the remote secrets the new mesh no longer needs", rm.remoteSecrets)
 	for _, ph := range full.Phases {
 		var steps []Step
 		for _, s := range ph.Steps {
@@ -105,14 +109,18 @@ func BuildChangePlan(old, new *Mesh, opts ChangeOptions) (*Plan, error) {
 			add(PhaseRestartIstiod, "Restart istiod where the intermediate CA was re-issued", restartSteps(new, opts.Reissued))
 		}
 	}
-	add(PhasePrune, "Delete what the new mesh no longer renders", pruneSteps(old, oldOut, newOut, left))
-	add(PhaseUninstall, "Uninstall Istio from the clusters that leave the mesh", uninstallSteps(old, left))
+	add(PhasePrune, "Delete what the new mesh no longer renders", rm.prune)
+	add(PhaseUninstall, "Uninstall Istio from the clusters that leave the mesh", rm.uninstall)
 	return p, nil
 }
 
 // changeAllowed refuses the changes that are not one step: a new mesh
-// identity, a new trust domain, a downgrade or a jump of several minors.
+// identity, a new trust domain, a downgrade or a jump of several minors, and
+// a kube context that changes hands.
 func changeAllowed(old, new *Mesh) error {
+	if err := contextsKept(old, new); err != nil {
+		return err
+	}
 	if old.Spec.MeshID != new.Spec.MeshID {
 		return refuse("the mesh ID changes from %q to %q: every sidecar's identity and every cluster's configuration carry it, so this is a new mesh, not a change; install it alongside and move workloads over", old.Spec.MeshID, new.Spec.MeshID)
 	}
@@ -128,6 +136,41 @@ func changeAllowed(old, new *Mesh) error {
 		return refuse("Istio %s is older than the running %s: meshc plans upgrades only; downgrade by reinstalling the older version", new.Spec.Istio.Version, old.Spec.Istio.Version)
 	case on > om+1:
 		return refuse("Istio %s is more than one minor release after the running %s: Istio supports in-place upgrades one minor at a time; plan through 1.%d first", new.Spec.Istio.Version, old.Spec.Istio.Version, om+1)
+	}
+	return nil
+}
+
+// contextsKept refuses a change in which a kube context changes hands: a
+// cluster of new in a context old gave another cluster (a rename, or a new
+// cluster where one leaves), or a cluster that moves to another context.
+// The plan removes what the old mesh put into a context by the old
+// cluster's name, and uninstalls Istio from a cluster that leaves: in a
+// context the new mesh uses, that would take out what the plan just
+// installed. meshc cannot tell a context renamed in a kubeconfig from a
+// move to another cluster either.
+func contextsKept(old, new *Mesh) error {
+	var reasons []string
+	for i := range new.Spec.Clusters {
+		c := &new.Spec.Clusters[i]
+		if was := old.Cluster(c.Name); was != nil && was.Context != c.Context {
+			reasons = append(reasons, fmt.Sprintf("cluster %q moves from kube context %s to %s: meshc cannot tell a context renamed in your kubeconfig from a move to another Kubernetes cluster; if only the name changed, plan from a copy of the old Mesh file with the new context; to move the cluster, take it out of the mesh with one change plan and add it back with the next",
+				c.Name, Quote(was.Context), Quote(c.Context)))
+		}
+		for j := range old.Spec.Clusters {
+			was := &old.Spec.Clusters[j]
+			if was.Context != c.Context || was.Name == c.Name {
+				continue
+			}
+			then := "then uninstall Istio from it"
+			if new.Cluster(was.Name) != nil {
+				then = "then delete from it what " + was.Name + " no longer has there"
+			}
+			reasons = append(reasons, fmt.Sprintf("cluster %q takes kube context %s from cluster %q: the plan would install %s there and %s. A cluster's name is its Istio cluster ID, so renaming one is not a change in place: keep the name %q, or take %q out of the mesh with one change plan and add %q with the next",
+				c.Name, Quote(c.Context), was.Name, c.Name, then, was.Name, was.Name, c.Name))
+		}
+	}
+	if len(reasons) > 0 {
+		return refuse("%s", strings.Join(reasons, "; "))
 	}
 	return nil
 }
@@ -160,33 +203,6 @@ func stepKey(s Step, m *Mesh, out *Output) string {
 	return string(h.Sum(nil))
 }
 
-// leaving lists the clusters of old that new does not have, in old's order.
-func leaving(old, new *Mesh) []*Cluster {
-	var out []*Cluster
-	for i := range old.Spec.Clusters {
-		if c := &old.Spec.Clusters[i]; new.Cluster(c.Name) == nil {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func removeSecretSteps(old, new *Mesh, left []*Cluster) []Step {
-	var steps []Step
-	for i := range new.Spec.Clusters {
-		r := &new.Spec.Clusters[i]
-		if was := old.Cluster(r.Name); was == nil || !was.IsPrimary() {
-			continue // it never read the leaving clusters
-		}
-		for _, c := range left {
-			steps = append(steps, Step{Cluster: r.Name, Context: r.Context, Source: c.Name, Destructive: true,
-				Command: fmt.Sprintf("kubectl --context=%s -n istio-system delete secret %s --ignore-not-found",
-					templates.Shell(r.Context), templates.Shell("istio-remote-secret-"+c.Name))})
-		}
-	}
-	return steps
-}
-
 func restartSteps(m *Mesh, reissued []string) []Step {
 	var steps []Step
 	for i := range m.Spec.Clusters {
@@ -194,77 +210,6 @@ func restartSteps(m *Mesh, reissued []string) []Step {
 		if c.IsPrimary() && slices.Contains(reissued, c.Name) {
 			steps = append(steps, Step{Cluster: c.Name, Context: c.Context,
 				Command: fmt.Sprintf("kubectl --context=%s -n istio-system rollout restart deployment/istiod", templates.Shell(c.Context))})
-		}
-	}
-	return steps
-}
-
-func uninstallSteps(old *Mesh, left []*Cluster) []Step {
-	var steps []Step
-	for _, c := range left {
-		if !old.UsesHelm() {
-			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true,
-				Command: fmt.Sprintf("istioctl uninstall --purge -y --context=%s", templates.Shell(c.Context))})
-			continue
-		}
-		// The Helm releases, last installed first (base, with the CRDs, last).
-		arts := ArtifactsFor(old.Place(c))
-		for i := len(arts) - 1; i >= 0; i-- {
-			if a := arts[i]; a.Apply == Helm {
-				steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true, Command: helmUninstall(a, c)})
-			}
-		}
-	}
-	return steps
-}
-
-// helmUninstall is the command that removes the release of a Helm row.
-func helmUninstall(a *Artifact, c *Cluster) string {
-	return fmt.Sprintf("helm uninstall %s --namespace %s --kube-context %s --ignore-not-found",
-		a.Release, IstioNamespace, templates.Shell(c.Context))
-}
-
-// pruneSteps deletes, in clusters that stay, the objects of files old
-// rendered and new does not: a manifest's objects by kind and name, an east-
-// west gateway's workload by its labels.
-func pruneSteps(old *Mesh, oldOut, newOut *Output, left []*Cluster) []Step {
-	var steps []Step
-	for i := range old.Spec.Clusters {
-		c := &old.Spec.Clusters[i]
-		if slices.Contains(left, c) {
-			continue
-		}
-		ctx := templates.Shell(c.Context)
-		// What the new mesh still applies to the cluster, in any file: an
-		// object that only moved between files stays.
-		kept := map[object]bool{}
-		for _, p := range newOut.Manifests[c.Name] {
-			for _, obj := range objectsOf(newOut.Lookup(p)) {
-				kept[obj] = true
-			}
-		}
-		for _, a := range ArtifactsFor(old.Place(c)) {
-			p := a.Path(c.Name)
-			if a.Name == KustomizationFile || newOut.Lookup(p) != nil && a.Dir != ManifestsDir {
-				continue
-			}
-			switch {
-			case a.Apply == Helm:
-				steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true, applies: []string{p}, Command: helmUninstall(a, c)})
-			case a.Dir == InstallDir && a.Name == EastWestGatewayFile:
-				steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true, applies: []string{p}, Command: fmt.Sprintf(
-					"kubectl --context=%s -n istio-system delete deployment,service,serviceaccount,role,rolebinding,poddisruptionbudget,horizontalpodautoscaler -l app=istio-eastwestgateway --ignore-not-found", ctx)})
-			case a.Dir == ManifestsDir:
-				// Object by object: a file that stays may have lost some
-				// (a workload group, a service stub).
-				for _, obj := range objectsOf(oldOut.Lookup(p)) {
-					if obj.kind == "namespace" || kept[obj] {
-						continue // never a namespace: it holds the user's workloads
-					}
-					steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true, applies: []string{p}, Command: fmt.Sprintf(
-						"kubectl --context=%s%s delete %s %s --ignore-not-found", ctx, obj.nsFlag(), templates.Shell(obj.kind), templates.Shell(obj.name))})
-				}
-			}
 		}
 	}
 	return steps

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -117,13 +118,13 @@ func TestChangePlanProperty(t *testing.T) {
 		state := clusters{}
 		state.run(BuildPlan(old), oldOut)
 		state.run(p, newOut)
+		// What the plan says it keeps stays; nothing else may.
+		for _, k := range p.Kept {
+			delete(state[k.Cluster], k.What)
+		}
+		state.dropEmpty()
 		want := clusters{}
 		want.run(BuildPlan(new), newOut)
-		// Namespaces are never deleted (they hold users' workloads): a
-		// shared-namespaces file the new mesh dropped may stay applied.
-		for c := range state {
-			delete(state[c], filePath(c, ManifestsDir, "shared-namespaces.yaml"))
-		}
 		if diff := cmp.Diff(want, state); diff != "" {
 			t.Errorf("%s: old plan + change plan differs from the new plan (-new +old+change):\n%s", name, diff)
 		}
@@ -183,10 +184,11 @@ func dropUnusedNetworks(y string) []byte {
 	return []byte(y)
 }
 
-// clusters models what each cluster holds: for each applied file, what the
-// tools take from it (kubectl and istioctl ignore comments; istioctl
-// installs its own version, the Istio version of the plan); for each remote
-// secret, the command that made it.
+// clusters models what each cluster holds, by what it is (holding keys):
+// for each object and install a plan applies, what the tools take from it
+// (kubectl and istioctl ignore comments; istioctl installs its own version,
+// the Istio version of the plan); for each remote secret, the command that
+// made it. A change plan's removals take out what they say they remove.
 type clusters map[string]map[string]string
 
 func effective(f string, data []byte, version string) string {
@@ -210,24 +212,36 @@ func (cs clusters) run(p *Plan, out *Output) {
 				cs[s.Cluster] = map[string]string{}
 			}
 			held := cs[s.Cluster]
-			switch ph.ID {
-			case PhaseRemoteSecrets:
-				held["secret/"+s.Source] = s.Command
-			case PhaseRemoveRemoteSecrets:
-				delete(held, "secret/"+s.Source)
-			case PhaseUninstall:
-				delete(cs, s.Cluster)
-			case PhasePrune:
-				for _, f := range s.applies {
-					delete(held, f)
+			switch {
+			case ph.ID == PhaseRemoteSecrets:
+				held["secret "+IstioNamespace+"/"+RemoteSecretName(s.Source)] = s.Command
+			case ph.ID == PhaseCACerts:
+				held["secret "+IstioNamespace+"/"+CACertsSecret] = "cacerts"
+			case s.Destructive:
+				for _, k := range s.removes {
+					delete(held, k)
 				}
+			case ph.ID == PhaseVMFiles:
 			default:
 				for _, f := range s.applies {
-					held[f] = effective(f, out.Lookup(f).Data, p.IstioVersion)
+					data := out.Lookup(f).Data
+					if dir := strings.Split(f, "/")[1]; dir == InstallDir || dir == HelmDir {
+						held["install "+strings.SplitN(f, "/", 2)[1]] = effective(f, data, p.IstioVersion)
+						continue
+					}
+					for _, doc := range bytes.Split(data, []byte("\n---\n")) {
+						for _, obj := range objectsOf(&File{Data: doc}) {
+							held[holding{obj: obj}.key()] = effective(f, doc, p.IstioVersion)
+						}
+					}
 				}
 			}
 		}
 	}
+	cs.dropEmpty()
+}
+
+func (cs clusters) dropEmpty() {
 	for c, held := range cs {
 		if len(held) == 0 {
 			delete(cs, c)

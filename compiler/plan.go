@@ -74,6 +74,9 @@ type Plan struct {
 	GitOps *GitOpsBootstrap `json:"gitops,omitempty"`
 	// Diagram is the mesh's picture, which PLAN.md opens with as Mermaid.
 	Diagram *diagram.Graph `json:"-"`
+	// Kept lists, in a change plan, what the old mesh put into the clusters
+	// and the new one does not, which the plan leaves in place, and why.
+	Kept []Kept `json:"kept,omitempty"`
 	// NeedsGatewayAPI: the primaries' manifests hold istio-remote Gateways
 	// (federation), which need the Gateway API CRDs in their clusters.
 	NeedsGatewayAPI bool `json:"needsGatewayAPI,omitempty"`
@@ -124,6 +127,9 @@ type Step struct {
 	// applies lists the rendered files the step applies, by path: what a
 	// change plan compares to decide whether the step must run again.
 	applies []string
+	// removes lists, for a change plan's removal, what it takes out of the
+	// cluster (holding keys, removals.go).
+	removes []string
 }
 
 // RemoteSecret is one `istioctl create-remote-secret` pair: the primary
@@ -305,6 +311,11 @@ func caCertSteps(m *Mesh) []Step {
 	return steps
 }
 
+// labelOwned is the part of a remote-secret command that gives the Secret
+// istioctl prints meshc's label before it is applied: a change plan deletes
+// only Secrets that carry it.
+const labelOwned = " | kubectl label --local -f - -o yaml " + ManagedByLabel + "=" + ManagedByValue
+
 // remoteSecretSteps is one step per primary and other cluster: P×(N−1) of
 // them, 89,700 in a 300-primary mesh, so each cluster's part of the command
 // is quoted and formatted once, and each step is one concatenation.
@@ -319,7 +330,7 @@ func remoteSecretSteps(m *Mesh) []Step {
 			server = " --server=" + templates.Shell(c.APIServer)
 		}
 		source[c] = "istioctl create-remote-secret --context=" + templates.Shell(c.Context) +
-			" --name=" + templates.Shell(c.Name) + server + " | kubectl apply -f - --context="
+			" --name=" + templates.Shell(c.Name) + server + labelOwned + " | kubectl apply -f - --context="
 	}
 	for _, s := range pairs {
 		secrets = append(secrets, Step{

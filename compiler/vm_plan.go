@@ -20,7 +20,9 @@ func (g *WorkloadGroup) VMBundleDir() string {
 // token for the group's service account, the one file only the cluster
 // can give (audience istio-ca, one hour: it only bootstraps the sidecar,
 // which then renews its certificate itself). Names are DNS labels, safe
-// inside double quotes.
+// inside double quotes. The three commands are one step in a subshell: bash's
+// set -e ignores a failure inside an && list, but not a subshell that
+// fails, so in plan.sh a failing cp stops the script.
 func vmFileSteps(placements []*Placement) []Step {
 	var steps []Step
 	for _, p := range placements {
@@ -37,7 +39,7 @@ func vmFileSteps(placements []*Placement) []Step {
 				applies = append(applies, rel)
 			}
 			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, applies: applies, Command: fmt.Sprintf(
-				`install -d -m 0700 "%[1]s" && cp %[2]s "${%[3]s}/%[4]s" "%[1]s/" && kubectl --context=%[5]s -n %[6]s create token %[7]s --audience=%[8]s --duration=1h > "%[1]s/%[9]s"`,
+				`(install -d -m 0700 "%[1]s" && cp %[2]s "${%[3]s}/%[4]s" "%[1]s/" && kubectl --context=%[5]s -n %[6]s create token %[7]s --audience=%[8]s --duration=1h > "%[1]s/%[9]s")`,
 				dir, strings.Join(files, " "), CertsDirVar, VMRootCertFile, templates.Shell(c.Context),
 				templates.Shell(g.Namespace), templates.Shell(g.ServiceAccount), TokenAudience, VMTokenFile)})
 		}

@@ -61,6 +61,10 @@ functionConfig:
 	//   kind: Namespace
 	//   metadata:
 	//     name: istio-system
+	//     labels:
+	//       # Which cluster of the Mesh meshc installed into this kube context: a
+	//       # change plan removes an install only where this names its cluster.
+	//       meshc.dev/cluster: cluster2
 }
 
 // An invalid Mesh comes back as results, one per problem, and as the error.

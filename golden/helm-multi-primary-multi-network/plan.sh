@@ -15,7 +15,8 @@ if [[ -z "${CERTS_DIR:-}" ]]; then CERTS_DIR=certs; fi
 dir=$(cd -- "$CERTS_DIR" 2>/dev/null && pwd) || { echo "plan: CERTS_DIR=$CERTS_DIR is not a directory" >&2; exit 1; }
 export CERTS_DIR="$dir"
 # Commands name files of the rendered output: this script's directory.
-cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
+here=$(dirname -- "${BASH_SOURCE[0]}")
+cd -- "$here"
 helm repo add --force-update istio https://istio-release.storage.googleapis.com/charts
 
 echo '==> 1. Create istio-system with its topology label or annotation'
@@ -43,7 +44,7 @@ kubectl --context=cluster1 apply -k cluster1/manifests
 kubectl --context=cluster2 apply -k cluster2/manifests
 
 echo '==> 7. Give every primary read access to every other cluster'\''s API server'
-istioctl create-remote-secret --context=cluster2 --name=cluster2 | kubectl apply -f - --context=cluster1
-istioctl create-remote-secret --context=cluster1 --name=cluster1 --server=https://198.51.100.1:6443 | kubectl apply -f - --context=cluster2
+istioctl create-remote-secret --context=cluster2 --name=cluster2 | kubectl label --local -f - -o yaml app.kubernetes.io/managed-by=meshc | kubectl apply -f - --context=cluster1
+istioctl create-remote-secret --context=cluster1 --name=cluster1 --server=https://198.51.100.1:6443 | kubectl label --local -f - -o yaml app.kubernetes.io/managed-by=meshc | kubectl apply -f - --context=cluster2
 
 echo '==> done'

@@ -14,7 +14,8 @@ if [[ -z "${CERTS_DIR:-}" ]]; then CERTS_DIR=certs; fi
 dir=$(cd -- "$CERTS_DIR" 2>/dev/null && pwd) || { echo "plan: CERTS_DIR=$CERTS_DIR is not a directory" >&2; exit 1; }
 export CERTS_DIR="$dir"
 # Commands name files of the rendered output: this script's directory.
-cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
+here=$(dirname -- "${BASH_SOURCE[0]}")
+cd -- "$here"
 
 echo '==> 1. Create istio-system with its topology label or annotation'
 kubectl --context=cluster1 apply -f cluster1/manifests/namespace.yaml
@@ -32,7 +33,7 @@ echo '==> 5. Expose services and istiod through the east-west gateways'
 kubectl --context=cluster1 apply -k cluster1/manifests
 
 echo '==> 6. Gather each workload group'\''s files for its virtual machines'
-install -d -m 0700 "${CERTS_DIR}/cluster1/vm/vm-apps/cloud-vm" && cp cluster1/vm/vm-apps/cloud-vm/cluster.env cluster1/vm/vm-apps/cloud-vm/mesh.yaml cluster1/vm/vm-apps/cloud-vm/hosts cluster1/vm/vm-apps/cloud-vm/install.sh "${CERTS_DIR}/root-cert.pem" "${CERTS_DIR}/cluster1/vm/vm-apps/cloud-vm/" && kubectl --context=cluster1 -n vm-apps create token cloud-vm --audience=istio-ca --duration=1h > "${CERTS_DIR}/cluster1/vm/vm-apps/cloud-vm/istio-token"
-install -d -m 0700 "${CERTS_DIR}/cluster1/vm/vm-apps/database" && cp cluster1/vm/vm-apps/database/cluster.env cluster1/vm/vm-apps/database/mesh.yaml cluster1/vm/vm-apps/database/hosts cluster1/vm/vm-apps/database/install.sh "${CERTS_DIR}/root-cert.pem" "${CERTS_DIR}/cluster1/vm/vm-apps/database/" && kubectl --context=cluster1 -n vm-apps create token database-vm --audience=istio-ca --duration=1h > "${CERTS_DIR}/cluster1/vm/vm-apps/database/istio-token"
+(install -d -m 0700 "${CERTS_DIR}/cluster1/vm/vm-apps/cloud-vm" && cp cluster1/vm/vm-apps/cloud-vm/cluster.env cluster1/vm/vm-apps/cloud-vm/mesh.yaml cluster1/vm/vm-apps/cloud-vm/hosts cluster1/vm/vm-apps/cloud-vm/install.sh "${CERTS_DIR}/root-cert.pem" "${CERTS_DIR}/cluster1/vm/vm-apps/cloud-vm/" && kubectl --context=cluster1 -n vm-apps create token cloud-vm --audience=istio-ca --duration=1h > "${CERTS_DIR}/cluster1/vm/vm-apps/cloud-vm/istio-token")
+(install -d -m 0700 "${CERTS_DIR}/cluster1/vm/vm-apps/database" && cp cluster1/vm/vm-apps/database/cluster.env cluster1/vm/vm-apps/database/mesh.yaml cluster1/vm/vm-apps/database/hosts cluster1/vm/vm-apps/database/install.sh "${CERTS_DIR}/root-cert.pem" "${CERTS_DIR}/cluster1/vm/vm-apps/database/" && kubectl --context=cluster1 -n vm-apps create token database-vm --audience=istio-ca --duration=1h > "${CERTS_DIR}/cluster1/vm/vm-apps/database/istio-token")
 
 echo '==> done'

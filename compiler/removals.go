@@ -1,0 +1,230 @@
+package compiler
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"meshc.dev/meshc/templates"
+)
+
+// Ownership marks. A change plan deletes an object only through a selector
+// on ManagedByLabel, so an object meshc did not make (or that its user took
+// over, dropping the label) survives even when it has the name meshc gave
+// its own; it removes an install (istioctl's or a Helm release) only after
+// checking that istio-system carries ClusterLabel with the name of the
+// cluster meshc installed there.
+const (
+	// ManagedByLabel and ManagedByValue: every object of a cluster's
+	// manifests/ that a change plan may delete carries the label, and so do
+	// the remote secrets the plan applies and the cacerts Secret of meshc
+	// certs.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedByValue = "meshc"
+	// ClusterLabel, on istio-system, names the cluster of the Mesh meshc
+	// installed into the kube context.
+	ClusterLabel = "meshc.dev/cluster"
+	// CACertsSecret is the Secret of the cluster's intermediate CA, from
+	// meshc certs.
+	CACertsSecret = "cacerts"
+)
+
+// RemoteSecretName is the Secret, in a primary's istio-system, that lets it
+// read cluster source: the name istioctl create-remote-secret gives it.
+func RemoteSecretName(source string) string { return "istio-remote-secret-" + source }
+
+// holding is one thing a plan puts into a cluster, which a change plan takes
+// out again when the new mesh no longer puts it there: an object, or an
+// install (the istioctl or Helm row that installs a control plane or a
+// gateway).
+type holding struct {
+	obj     object
+	install *Artifact
+}
+
+// key identifies what the holding is in its cluster: an install by its file
+// (a primary's and a remote's control plane are one install, replaced in
+// place), an object by kind, namespace and name.
+func (h holding) key() string {
+	if h.install != nil {
+		return "install " + path.Join(h.install.Dir, h.install.Name)
+	}
+	if h.obj.namespace == "" {
+		return h.obj.kind + " " + h.obj.name
+	}
+	return h.obj.kind + " " + h.obj.namespace + "/" + h.obj.name
+}
+
+// holdings lists, per cluster, what the mesh's full plan p puts into it, in
+// the plan's order, each once: the objects of the manifests its steps apply,
+// the cacerts and remote Secrets, and its installs. The files a vm-files
+// step gathers stay outside the cluster.
+func holdings(m *Mesh, p *Plan, out *Output) map[string][]holding {
+	held := map[string][]holding{}
+	seen := map[string]bool{}
+	add := func(cluster string, h holding) {
+		if k := cluster + "\x00" + h.key(); !seen[k] {
+			seen[k] = true
+			held[cluster] = append(held[cluster], h)
+		}
+	}
+	installs := map[string]*Artifact{}
+	for i := range m.Spec.Clusters {
+		c := &m.Spec.Clusters[i]
+		for _, a := range ArtifactsFor(m.Place(c)) {
+			if a.Apply == Istioctl || a.Apply == Helm {
+				installs[a.Path(c.Name)] = a
+			}
+		}
+	}
+	for _, ph := range p.Phases {
+		for _, s := range ph.Steps {
+			switch ph.ID {
+			case PhaseCACerts:
+				add(s.Cluster, holding{obj: object{kind: "secret", name: CACertsSecret, namespace: IstioNamespace}})
+			case PhaseRemoteSecrets:
+				add(s.Cluster, holding{obj: object{kind: "secret", name: RemoteSecretName(s.Source), namespace: IstioNamespace}})
+			case PhaseVMFiles:
+			default:
+				for _, f := range s.applies {
+					if a := installs[f]; a != nil {
+						add(s.Cluster, holding{install: a})
+						continue
+					}
+					for _, obj := range objectsOf(out.Lookup(f)) {
+						add(s.Cluster, holding{obj: obj})
+					}
+				}
+			}
+		}
+	}
+	return held
+}
+
+// Kept is something the old mesh put into a cluster and the new one does
+// not, which a change plan leaves in place, and why.
+type Kept struct {
+	Cluster string `json:"cluster"`
+	Context string `json:"context"`
+	// What names it: "namespace vm-apps", "serviceaccount vm-apps/db",
+	// "install helm/istiod.values.yaml".
+	What   string `json:"what"`
+	Reason string `json:"reason"`
+}
+
+// Why a change plan keeps what it keeps.
+const (
+	keptNamespace      = "a namespace holds your workloads; delete it yourself once it is empty"
+	keptServiceAccount = "pods may run as this service account too (it is an identity); delete it yourself once nothing does"
+	keptControlPlane   = "the cluster's control plane is replaced, not removed, once its install can be rendered again (its primary's address is known)"
+)
+
+// removals are the destructive steps of a change plan, by phase, and what it
+// keeps.
+type removals struct {
+	remoteSecrets, prune, uninstall []Step
+	kept                            []Kept
+}
+
+// planRemovals compares, cluster by cluster, what old's full plan put into
+// the clusters with what new's puts there, and takes out the difference:
+// remote secrets first, then objects and gateways, and last the installs of
+// clusters that leave. changeAllowed has made sure each kube context keeps
+// its cluster, so comparing by cluster is comparing by context.
+func planRemovals(old, new *Mesh, oldPlan, newPlan *Plan, oldOut, newOut *Output) removals {
+	was, now := holdings(old, oldPlan, oldOut), holdings(new, newPlan, newOut)
+	var r removals
+	for i := range old.Spec.Clusters {
+		c := &old.Spec.Clusters[i]
+		stays := map[string]bool{}
+		for _, h := range now[c.Name] {
+			stays[h.key()] = true
+		}
+		leaves := new.Cluster(c.Name) == nil
+		var uninstall []holding
+		var cacerts []Step
+		step := func(cmd string, removes ...holding) Step {
+			s := Step{Cluster: c.Name, Context: c.Context, Destructive: true, Command: cmd}
+			for _, h := range removes {
+				s.removes = append(s.removes, h.key())
+			}
+			return s
+		}
+		for _, h := range was[c.Name] {
+			if stays[h.key()] {
+				continue
+			}
+			o := h.obj
+			reason := ""
+			switch {
+			case h.install != nil && leaves:
+				uninstall = append(uninstall, h)
+			case h.install != nil && h.install.isGateway():
+				r.prune = append(r.prune, step(removeInstall(c, h.install), h))
+			case h.install != nil:
+				reason = keptControlPlane
+			case o.kind == "namespace":
+				reason = keptNamespace
+			case o.kind == "serviceaccount":
+				reason = keptServiceAccount
+			case o.kind == "secret" && o.name == CACertsSecret:
+				cacerts = append(cacerts, step(deleteOwned(c, o), h))
+			case o.kind == "secret" && strings.HasPrefix(o.name, RemoteSecretName("")):
+				r.remoteSecrets = append(r.remoteSecrets, step(deleteOwned(c, o), h))
+			default:
+				r.prune = append(r.prune, step(deleteOwned(c, o), h))
+			}
+			if reason != "" {
+				r.kept = append(r.kept, Kept{Cluster: c.Name, Context: c.Context, What: h.key(), Reason: reason})
+			}
+		}
+		if len(uninstall) > 0 && !old.UsesHelm() {
+			// --purge removes every istioctl install of the cluster at once.
+			r.uninstall = append(r.uninstall, step(guarded(c, "istioctl uninstall --purge -y --context="+templates.Shell(c.Context)), uninstall...))
+		} else {
+			// The Helm releases, last installed first (base, with the CRDs,
+			// last).
+			for _, h := range slices.Backward(uninstall) {
+				r.uninstall = append(r.uninstall, step(removeInstall(c, h.install), h))
+			}
+		}
+		// The intermediate CA's key goes once istiod no longer signs with it.
+		r.uninstall = append(r.uninstall, cacerts...)
+	}
+	return r
+}
+
+// isGateway reports whether the row installs an east-west gateway (as
+// opposed to a control plane or Istio's base).
+func (a *Artifact) isGateway() bool {
+	return a.Name == EastWestGatewayFile || a.Name == EastWestGatewayValuesFile
+}
+
+// deleteOwned is the command that deletes object o of cluster c only if it
+// carries meshc's label: selected by the label and, server-side, by name. An
+// object without it is left alone (kubectl prints "No resources found").
+func deleteOwned(c *Cluster, o object) string {
+	return fmt.Sprintf("kubectl --context=%s%s delete %s -l %s --field-selector %s",
+		templates.Shell(c.Context), o.nsFlag(), templates.Shell(o.kind),
+		templates.Shell(ManagedByLabel+"="+ManagedByValue), templates.Shell("metadata.name="+o.name))
+}
+
+// removeInstall is the command that removes a Helm release, or an istioctl
+// east-west gateway, from cluster c.
+func removeInstall(c *Cluster, a *Artifact) string {
+	ctx := templates.Shell(c.Context)
+	if a.Apply == Helm {
+		return guarded(c, fmt.Sprintf("helm uninstall %s --namespace %s --kube-context %s --ignore-not-found", a.Release, IstioNamespace, ctx))
+	}
+	return guarded(c, fmt.Sprintf("kubectl --context=%s -n %s delete deployment,service,serviceaccount,role,rolebinding,poddisruptionbudget,horizontalpodautoscaler -l app=istio-eastwestgateway --ignore-not-found", ctx, IstioNamespace))
+}
+
+// guarded runs remove only once istio-system proves that meshc installed
+// cluster c into its context: its ClusterLabel names c (kubectl wait checks
+// once and fails otherwise). In a subshell, so that in plan.sh a failing
+// check stops the script like any failing step.
+func guarded(c *Cluster, remove string) string {
+	return fmt.Sprintf("(kubectl --context=%s wait namespace/%s %s --timeout=0s && %s)", templates.Shell(c.Context), IstioNamespace,
+		templates.Shell(`--for=jsonpath={.metadata.labels.`+strings.ReplaceAll(ClusterLabel, ".", `\.`)+`}=`+c.Name), remove)
+}
