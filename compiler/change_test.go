@@ -120,7 +120,7 @@ func TestChangePlanProperty(t *testing.T) {
 		state.run(p, newOut)
 		// What the plan says it keeps stays; nothing else may.
 		for _, k := range p.Kept {
-			delete(state[k.Cluster], k.What)
+			delete(state[k.Cluster], k.key)
 		}
 		state.dropEmpty()
 		want := clusters{}

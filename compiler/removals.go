@@ -56,6 +56,18 @@ func (h holding) key() string {
 	return h.obj.kind + " " + h.obj.namespace + "/" + h.obj.name
 }
 
+// what names the holding for people: an object as key does, an install by
+// its Helm release or istioctl's input.
+func (h holding) what() string {
+	switch {
+	case h.install == nil:
+		return h.key()
+	case h.install.Apply == Helm:
+		return "helm release " + h.install.Release
+	}
+	return "istioctl install " + path.Join(h.install.Dir, h.install.Name)
+}
+
 // holdings lists, per cluster, what the mesh's full plan p puts into it, in
 // the plan's order, each once: the objects of the manifests its steps apply,
 // the cacerts and remote Secrets, and its installs. The files a vm-files
@@ -108,16 +120,18 @@ type Kept struct {
 	Cluster string `json:"cluster"`
 	Context string `json:"context"`
 	// What names it: "namespace vm-apps", "serviceaccount vm-apps/db",
-	// "install helm/istiod.values.yaml".
+	// "helm release istiod", "istioctl install install/istio.yaml".
 	What   string `json:"what"`
 	Reason string `json:"reason"`
+
+	key string // the holding's key
 }
 
 // Why a change plan keeps what it keeps.
 const (
 	keptNamespace      = "a namespace holds your workloads; delete it yourself once it is empty"
 	keptServiceAccount = "pods may run as this service account too (it is an identity); delete it yourself once nothing does"
-	keptControlPlane   = "the cluster's control plane is replaced, not removed, once its install can be rendered again (its primary's address is known)"
+	keptAwaiting       = "the cluster's installs wait for its primary's address; what runs stays until the plan can install it again"
 )
 
 // removals are the destructive steps of a change plan, by phase, and what it
@@ -142,6 +156,7 @@ func planRemovals(old, new *Mesh, oldPlan, newPlan *Plan, oldOut, newOut *Output
 			stays[h.key()] = true
 		}
 		leaves := new.Cluster(c.Name) == nil
+		awaits := !leaves && new.Place(new.Cluster(c.Name)).AwaitsAddress()
 		var uninstall []holding
 		var cacerts []Step
 		step := func(cmd string, removes ...holding) Step {
@@ -160,10 +175,11 @@ func planRemovals(old, new *Mesh, oldPlan, newPlan *Plan, oldOut, newOut *Output
 			switch {
 			case h.install != nil && leaves:
 				uninstall = append(uninstall, h)
-			case h.install != nil && h.install.isGateway():
-				r.prune = append(r.prune, step(removeInstall(c, h.install), h))
+			case h.install != nil && awaits:
+				reason = keptAwaiting
 			case h.install != nil:
-				reason = keptControlPlane
+				// Every cluster has a control plane; only a gateway goes.
+				r.prune = append(r.prune, step(removeInstall(c, h.install), h))
 			case o.kind == "namespace":
 				reason = keptNamespace
 			case o.kind == "serviceaccount":
@@ -176,7 +192,7 @@ func planRemovals(old, new *Mesh, oldPlan, newPlan *Plan, oldOut, newOut *Output
 				r.prune = append(r.prune, step(deleteOwned(c, o), h))
 			}
 			if reason != "" {
-				r.kept = append(r.kept, Kept{Cluster: c.Name, Context: c.Context, What: h.key(), Reason: reason})
+				r.kept = append(r.kept, Kept{Cluster: c.Name, Context: c.Context, What: h.what(), Reason: reason, key: h.key()})
 			}
 		}
 		if len(uninstall) > 0 && !old.UsesHelm() {

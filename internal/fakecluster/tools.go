@@ -1,0 +1,513 @@
+package fakecluster
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Main runs tool (kubectl, istioctl or helm) with args as a plan calls it,
+// against the state in the directory $MESHC_FAKE_STATE, and returns its exit
+// code.
+func Main(tool string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cl, err := parse(args)
+	if err == nil {
+		t := &run{cmd: cl, stdin: stdin, stdout: stdout, dir: os.Getenv(StateVar)}
+		switch tool {
+		case "kubectl":
+			err = t.kubectl()
+		case "istioctl":
+			err = t.istioctl()
+		case "helm":
+			err = t.helm()
+		default:
+			err = fmt.Errorf("fakecluster: no tool %q", tool)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// cmdline is a command's words and flags.
+type cmdline struct {
+	words []string
+	flags map[string]string
+}
+
+// Flags that take a value; every other flag is a switch. A flag not in
+// either list is an error.
+var (
+	valued = map[string]bool{"--context": true, "-n": true, "--namespace": true, "-f": true, "-k": true,
+		"-l": true, "--field-selector": true, "-o": true, "--for": true, "--timeout": true, "--audience": true,
+		"--duration": true, "--name": true, "--server": true, "--version": true, "--kube-context": true,
+		"--field-manager": true}
+	switches = map[string]bool{"--server-side": true, "--local": true, "--ignore-not-found": true, "-y": true,
+		"--purge": true, "--install": true, "--wait": true, "--force-update": true}
+)
+
+func parse(args []string) (cmdline, error) {
+	c := cmdline{flags: map[string]string{}}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if len(a) < 2 || a[0] != '-' {
+			c.words = append(c.words, a)
+			continue
+		}
+		name, value, hasValue := strings.Cut(a, "=")
+		switch {
+		case valued[name] && hasValue:
+			c.flags[name] = value
+		case valued[name] && i+1 < len(args):
+			i++
+			c.flags[name] = args[i]
+		case switches[name] && !hasValue:
+			c.flags[name] = "true"
+		default:
+			return c, fmt.Errorf("error: unknown flag: %s", a)
+		}
+	}
+	return c, nil
+}
+
+// only fails when the command has a flag outside allowed.
+func (c cmdline) only(allowed ...string) error {
+	for f := range c.flags {
+		if !slices.Contains(allowed, f) {
+			return fmt.Errorf("error: %s does not take %s here", strings.Join(c.words, " "), f)
+		}
+	}
+	return nil
+}
+
+type run struct {
+	cmd    cmdline
+	stdin  io.Reader
+	stdout io.Writer
+	dir    string
+}
+
+// change loads the state, lets f change the cluster of context, and saves
+// it.
+func (r *run) change(context string, f func(*Cluster) error) error {
+	if context == "" {
+		return errors.New("error: no --context: a plan names the context of every command")
+	}
+	if r.dir == "" {
+		return errors.New("fakecluster: " + StateVar + " is not set")
+	}
+	s, err := Load(r.dir)
+	if err != nil {
+		return err
+	}
+	if err := f(s.Cluster(context)); err != nil {
+		return err
+	}
+	return s.Save(r.dir)
+}
+
+func (r *run) kubectl() error {
+	c := r.cmd
+	if len(c.words) == 0 {
+		return errors.New("error: no command")
+	}
+	ns := c.flags["-n"]
+	switch c.words[0] {
+	case "apply":
+		if err := c.only("--context", "-n", "-f", "-k", "--server-side", "--field-manager"); err != nil {
+			return err
+		}
+		docs, err := r.read()
+		if err != nil {
+			return err
+		}
+		return r.change(c.flags["--context"], func(cl *Cluster) error {
+			for _, d := range docs {
+				k, err := keyOf(d, cmp.Or(ns, "default"))
+				if err != nil {
+					return err
+				}
+				cl.Objects[k] = Object{Doc: d}
+				fmt.Fprintf(r.stdout, "%s configured\n", k)
+			}
+			return nil
+		})
+	case "label":
+		if err := c.only("--local", "-f", "-o"); err != nil {
+			return err
+		}
+		if c.flags["--local"] == "" || c.flags["-f"] != "-" || c.flags["-o"] != "yaml" || len(c.words) != 2 {
+			return errors.New("error: the plans label only with --local -f - -o yaml KEY=VALUE")
+		}
+		key, value, ok := strings.Cut(c.words[1], "=")
+		if !ok {
+			return errors.New("error: label needs KEY=VALUE")
+		}
+		docs, err := decode(r.stdin)
+		if err != nil {
+			return err
+		}
+		if len(docs) == 0 {
+			return errors.New("error: no objects passed to label")
+		}
+		for _, d := range docs {
+			Object{Doc: d}.SetLabel(key, value)
+		}
+		return encode(r.stdout, docs)
+	case "create":
+		if err := c.only("--context", "-n", "--audience", "--duration"); err != nil {
+			return err
+		}
+		if len(c.words) != 3 || c.words[1] != "token" {
+			return errors.New("error: the plans create only tokens")
+		}
+		fmt.Fprintf(r.stdout, "token of %s/%s\n", ns, c.words[2])
+		return nil
+	case "get":
+		if err := c.only("--context", "-n", "-o"); err != nil {
+			return err
+		}
+		fmt.Fprintln(r.stdout, "192.0.2.99")
+		return nil
+	case "rollout":
+		if err := c.only("--context", "-n"); err != nil {
+			return err
+		}
+		return nil
+	case "delete":
+		return r.delete()
+	case "wait":
+		return r.wait()
+	}
+	return fmt.Errorf("error: unknown command %q", c.words[0])
+}
+
+// read returns the documents of -f FILE, -f - or -k DIR.
+func (r *run) read() ([]map[string]any, error) {
+	c := r.cmd
+	if dir := c.flags["-k"]; dir != "" {
+		f, err := os.Open(filepath.Join(dir, "kustomization.yaml"))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		k, err := decode(f)
+		if err != nil || len(k) != 1 {
+			return nil, fmt.Errorf("error: %s: not one kustomization", dir)
+		}
+		var docs []map[string]any
+		res, _ := k[0]["resources"].([]any)
+		for _, p := range res {
+			data, err := os.ReadFile(filepath.Join(dir, fmt.Sprint(p)))
+			if err != nil {
+				return nil, err
+			}
+			d, err := decode(bytes.NewReader(data))
+			if err != nil {
+				return nil, err
+			}
+			docs = append(docs, d...)
+		}
+		return docs, nil
+	}
+	in := r.stdin
+	if p := c.flags["-f"]; p != "-" {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("error: the path %q does not exist", p)
+		}
+		defer f.Close()
+		in = f
+	}
+	docs, err := decode(in)
+	if err == nil && len(docs) == 0 {
+		err = errors.New("error: no objects passed to apply")
+	}
+	return docs, err
+}
+
+// delete is kubectl delete RESOURCE[,RESOURCE...] [NAME] with selectors.
+func (r *run) delete() error {
+	c := r.cmd
+	if err := c.only("--context", "-n", "-l", "--field-selector", "--ignore-not-found"); err != nil {
+		return err
+	}
+	if len(c.words) < 2 || len(c.words) > 3 {
+		return errors.New("error: delete RESOURCE [NAME]")
+	}
+	var resources []string
+	for _, a := range strings.Split(c.words[1], ",") {
+		res, err := resolve(a)
+		if err != nil {
+			return err
+		}
+		resources = append(resources, res)
+	}
+	name := ""
+	if len(c.words) == 3 {
+		name = c.words[2]
+	}
+	labels, err := selector(c.flags["-l"])
+	if err != nil {
+		return err
+	}
+	if f := c.flags["--field-selector"]; f != "" {
+		n, ok := strings.CutPrefix(f, "metadata.name=")
+		if !ok || strings.Contains(n, ",") {
+			return fmt.Errorf("error: field selector %q: the model knows metadata.name= only", f)
+		}
+		name = n
+	}
+	if name == "" && len(labels) == 0 {
+		return errors.New("error: resource(s) were provided, but no name or selector")
+	}
+	ns := cmp.Or(c.flags["-n"], "default")
+	return r.change(c.flags["--context"], func(cl *Cluster) error {
+		var gone []string
+		for k, o := range cl.Objects {
+			res, rest, _ := strings.Cut(k, " ")
+			if !slices.Contains(resources, res) {
+				continue
+			}
+			objNS, objName, namespaced := strings.Cut(rest, "/")
+			if !namespaced {
+				objName, objNS = objNS, ""
+			}
+			if namespaced && objNS != ns || name != "" && objName != name || !matches(o.Labels(), labels) {
+				continue
+			}
+			gone = append(gone, k)
+		}
+		sort.Strings(gone)
+		for _, k := range gone {
+			delete(cl.Objects, k)
+			fmt.Fprintf(r.stdout, "%s deleted\n", k)
+		}
+		switch {
+		case len(gone) > 0:
+		case len(labels) > 0:
+			fmt.Fprintln(r.stdout, "No resources found")
+		case c.flags["--ignore-not-found"] == "":
+			return fmt.Errorf("Error from server (NotFound): %s %q not found", c.words[1], name)
+		}
+		return nil
+	})
+}
+
+func selector(s string) (map[string]string, error) {
+	out := map[string]string{}
+	if s == "" {
+		return out, nil
+	}
+	for _, term := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(term, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("error: label selector %q: the model knows key=value terms only", s)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func matches(labels, want map[string]string) bool {
+	for k, v := range want {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// wait is kubectl wait KIND/NAME --for=jsonpath={.metadata.labels.KEY}=VALUE
+// --timeout=0s: checked once.
+func (r *run) wait() error {
+	c := r.cmd
+	if err := c.only("--context", "-n", "--for", "--timeout"); err != nil {
+		return err
+	}
+	if c.flags["--timeout"] != "0s" || len(c.words) != 2 {
+		return errors.New("error: the plans wait once (--timeout=0s) on one object")
+	}
+	cond, ok := strings.CutPrefix(c.flags["--for"], "jsonpath={.metadata.labels.")
+	expr, want, ok2 := strings.Cut(cond, "}=")
+	if !ok || !ok2 {
+		return fmt.Errorf("error: --for %q: the model knows jsonpath={.metadata.labels.KEY}=VALUE only", c.flags["--for"])
+	}
+	key := strings.ReplaceAll(expr, `\.`, ".")
+	kind, name, _ := strings.Cut(c.words[1], "/")
+	res, err := resolve(kind)
+	if err != nil {
+		return err
+	}
+	k := Key(res, cmp.Or(c.flags["-n"], "default"), name)
+	if clusterScoped[res] {
+		k = Key(res, "", name)
+	}
+	return r.change(c.flags["--context"], func(cl *Cluster) error {
+		o, ok := cl.Objects[k]
+		if !ok {
+			return fmt.Errorf("Error from server (NotFound): %s not found", c.words[1])
+		}
+		if got := o.Labels()[key]; got != want {
+			return fmt.Errorf("error: timed out waiting for the condition on %s", c.words[1])
+		}
+		fmt.Fprintf(r.stdout, "%s condition met\n", c.words[1])
+		return nil
+	})
+}
+
+func (r *run) istioctl() error {
+	c := r.cmd
+	if len(c.words) != 1 {
+		return errors.New("error: istioctl COMMAND")
+	}
+	switch c.words[0] {
+	case "install":
+		if err := c.only("-y", "--context", "-f"); err != nil {
+			return err
+		}
+		docs, err := r.read()
+		if err != nil {
+			return err
+		}
+		if len(docs) != 1 || docs[0]["kind"] != "IstioOperator" {
+			return errors.New("error: install takes one IstioOperator")
+		}
+		return r.change(c.flags["--context"], func(cl *Cluster) error {
+			return installIOP(cl, docs[0])
+		})
+	case "uninstall":
+		if err := c.only("-y", "--context", "--purge"); err != nil {
+			return err
+		}
+		if c.flags["--purge"] == "" {
+			return errors.New("error: the plans uninstall with --purge")
+		}
+		return r.change(c.flags["--context"], func(cl *Cluster) error {
+			for k, o := range cl.Objects {
+				if strings.HasPrefix(o.InstalledBy, "istioctl ") {
+					delete(cl.Objects, k)
+				}
+			}
+			return nil
+		})
+	case "create-remote-secret":
+		if err := c.only("--context", "--name", "--server"); err != nil {
+			return err
+		}
+		name := c.flags["--name"]
+		if c.flags["--context"] == "" || name == "" {
+			return errors.New("error: create-remote-secret needs --context and --name")
+		}
+		fmt.Fprintf(r.stdout, "# This file is autogenerated, do not edit.\n")
+		return encode(r.stdout, []map[string]any{{
+			"apiVersion": "v1", "kind": "Secret",
+			"metadata": map[string]any{"name": "istio-remote-secret-" + name, "namespace": "istio-system",
+				"labels":      map[string]any{"istio/multiCluster": "true"},
+				"annotations": map[string]any{"networking.istio.io/cluster": name}},
+			"stringData": map[string]any{name: "kubeconfig of context " + c.flags["--context"] + " " + c.flags["--server"]},
+		}})
+	}
+	return fmt.Errorf("error: unknown command %q", c.words[0])
+}
+
+// installIOP creates what an IstioOperator installs: istiod for a control
+// plane, each enabled gateway's deployment, service and service account
+// (labelled as its IstioOperator says). Like istioctl since 1.24 it keeps no
+// record of the IstioOperator itself: the install is its objects, which
+// carry what was installed (the spec) and the IstioOperator's name. It
+// replaces what an earlier install of the same name created, as istioctl
+// prunes.
+func installIOP(cl *Cluster, iop map[string]any) error {
+	meta, _ := iop["metadata"].(map[string]any)
+	name := fmt.Sprint(meta["name"])
+	by := "istioctl " + name
+	for k, o := range cl.Objects {
+		if o.InstalledBy == by {
+			delete(cl.Objects, k)
+		}
+	}
+	spec, _ := iop["spec"].(map[string]any)
+	create := func(resource, obj string, labels map[string]any) {
+		all := map[string]any{"install.operator.istio.io/owning-resource": name}
+		for k, v := range labels {
+			all[k] = v
+		}
+		doc := map[string]any{"metadata": map[string]any{"name": obj, "namespace": "istio-system", "labels": all,
+			"annotations": map[string]any{"installed": canonical(spec)}}}
+		cl.Objects[Key(resource, "istio-system", obj)] = Object{Doc: normalize(doc).(map[string]any), InstalledBy: by}
+	}
+	if spec["profile"] != "empty" {
+		create("deployment.apps", "istiod", map[string]any{"app": "istiod"})
+	}
+	comps, _ := spec["components"].(map[string]any)
+	gws, _ := comps["ingressGateways"].([]any)
+	for _, g := range gws {
+		gw, _ := g.(map[string]any)
+		if gw["enabled"] != true {
+			continue
+		}
+		labels, _ := gw["label"].(map[string]any)
+		for _, res := range []string{"deployment.apps", "service", "serviceaccount"} {
+			create(res, fmt.Sprint(gw["name"]), labels)
+		}
+	}
+	return nil
+}
+
+func (r *run) helm() error {
+	c := r.cmd
+	if len(c.words) == 0 {
+		return errors.New("error: helm COMMAND")
+	}
+	switch c.words[0] {
+	case "repo":
+		if err := c.only("--force-update"); err != nil {
+			return err
+		}
+		if len(c.words) != 4 || c.words[1] != "add" {
+			return errors.New("error: the plans only add repositories")
+		}
+		return nil
+	case "upgrade":
+		if err := c.only("--install", "--version", "--namespace", "--kube-context", "--wait", "-f"); err != nil {
+			return err
+		}
+		if len(c.words) != 3 || c.flags["--install"] == "" || c.flags["--version"] == "" {
+			return errors.New("error: the plans run upgrade --install RELEASE CHART --version V")
+		}
+		docs, err := r.read()
+		if err != nil && !strings.Contains(err.Error(), "no objects") {
+			return err
+		}
+		return r.change(c.flags["--kube-context"], func(cl *Cluster) error {
+			cl.Installs["helm "+c.words[1]] = c.words[2] + "@" + c.flags["--version"] + " in " + c.flags["--namespace"] + ": " + canonical(docs)
+			return nil
+		})
+	case "uninstall":
+		if err := c.only("--namespace", "--kube-context", "--ignore-not-found"); err != nil {
+			return err
+		}
+		if len(c.words) != 2 {
+			return errors.New("error: uninstall RELEASE")
+		}
+		return r.change(c.flags["--kube-context"], func(cl *Cluster) error {
+			k := "helm " + c.words[1]
+			if _, ok := cl.Installs[k]; !ok && c.flags["--ignore-not-found"] == "" {
+				return fmt.Errorf("Error: uninstall: Release not loaded: %s: release: not found", c.words[1])
+			}
+			delete(cl.Installs, k)
+			return nil
+		})
+	}
+	return fmt.Errorf("error: unknown command %q", c.words[0])
+}
