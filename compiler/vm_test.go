@@ -2,8 +2,12 @@ package compiler_test
 
 import (
 	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -284,4 +288,92 @@ func TestVMObjectsOnce(t *testing.T) {
 	if !maps.Equal(seen, want) {
 		t.Errorf("objects %v, want %v", seen, want)
 	}
+}
+
+// vmInstall is a group's directory as the plan gathers it (rendered files,
+// a root certificate, a token), and stand-ins for what install.sh calls:
+// curl serves a package and, for PATH.sha256, the digest
+// $PUBLISHED_DIGEST; dpkg-query finds no package installed; mktemp,
+// sha256sum, rm and dirname are the real ones; everything that would change
+// the machine (dpkg, install, sed, tee, chown, systemctl) only logs.
+func vmInstall(t *testing.T) (dir string, s *standIns) {
+	t.Helper()
+	m, out, err := compiler.Compile("mesh.yaml", mustRead(t, "../examples/vm/mesh.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	g := m.Spec.WorkloadGroups[0]
+	for _, f := range compiler.VMRenderedFiles {
+		rendered := out.Lookup(path.Join(g.Dir(), f.Name))
+		if err := os.WriteFile(filepath.Join(dir, f.Name), rendered.Data, cmp.Or(rendered.Mode, 0o644)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{compiler.VMRootCertFile, compiler.VMTokenFile} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(f+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	curl := `out= url=
+while (($#)); do case $1 in -fsSLo) out=$2; shift ;; -*) ;; *) url=$1 ;; esac; shift; done
+name=${url##*/}
+case $url in
+*.sha256) printf '%s %s\n' "$PUBLISHED_DIGEST" "${name%.sha256}" > "$out" ;;
+*) printf 'the package\n' > "$out" ;;
+esac`
+	s = newStandIns(t, map[string]string{"curl": curl, "sha256sum": passThrough, "mktemp": passThrough, "dirname": passThrough,
+		"dpkg": succeed, "install": succeed, "sed": succeed, "tee": succeed, "chown": succeed, "systemctl": succeed},
+		map[string]string{"dpkg-query": "exit 1", "rm": passThrough})
+	return dir, s
+}
+
+// TestVMInstallScript runs a VM's install.sh with stand-ins (vmInstall):
+// it stops at whatever fails, downloads into a private directory it removes,
+// and installs only a package whose SHA-256 is the one Istio publishes.
+func TestVMInstallScript(t *testing.T) {
+	dir, s := vmInstall(t)
+	digest := fmt.Sprintf("%x", sha256.Sum256([]byte("the package\n")))
+	tmp := t.TempDir()
+	env := []string{"PUBLISHED_DIGEST=" + digest, "TMPDIR=" + tmp}
+	script := filepath.Join(dir, compiler.VMInstallScript)
+	const done = "install.sh: the sidecar runs"
+
+	t.Run("stops at each failure", func(t *testing.T) {
+		s.stopsAtEachFailure(t, script, dir, done, env...)
+	})
+
+	// The package goes into a directory of its own under $TMPDIR, which
+	// is gone afterwards: never a fixed path another user can plant.
+	t.Run("private download", func(t *testing.T) {
+		calls, out, err := s.run(t, script, dir, 0, env...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		var pkg string
+		for _, c := range calls {
+			if p, ok := strings.CutPrefix(c, "dpkg -i "); ok {
+				pkg = p
+			}
+		}
+		if filepath.Base(pkg) != "istio-sidecar.deb" || !strings.HasPrefix(filepath.Dir(pkg), tmp+"/") {
+			t.Errorf("dpkg installs %q, want istio-sidecar.deb in a new directory of $TMPDIR (%s); calls:\n%s", pkg, tmp, strings.Join(calls, "\n"))
+		}
+		if _, err := os.Stat(filepath.Dir(pkg)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the download directory %s is still there (%v)", filepath.Dir(pkg), err)
+		}
+	})
+
+	// A package whose digest is not the one published is not installed.
+	t.Run("digest differs", func(t *testing.T) {
+		calls, out, err := s.run(t, script, dir, 0, "PUBLISHED_DIGEST="+strings.Repeat("0", 64), "TMPDIR="+tmp)
+		if err == nil || !strings.Contains(out, "istio-sidecar.deb has SHA-256 "+digest+"; Istio publishes "+strings.Repeat("0", 64)) {
+			t.Errorf("a package with another digest: %v\n%s", err, out)
+		}
+		for _, c := range calls {
+			if strings.HasPrefix(c, "dpkg ") || strings.HasPrefix(c, "install ") {
+				t.Errorf("went on to %s", c)
+			}
+		}
+	})
 }

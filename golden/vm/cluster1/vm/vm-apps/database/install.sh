@@ -7,22 +7,46 @@
 # (minted by the plan; valid for an hour, only to bootstrap). These are the steps of Istio's virtual
 # machine guide. Re-running is safe.
 set -euo pipefail
-cd -- "$(dirname -- "${BASH_SOURCE[0]}")"
+here=$(dirname -- "${BASH_SOURCE[0]}")
+cd -- "$here"
 for f in cluster.env mesh.yaml hosts root-cert.pem istio-token; do
   [[ -s "$f" ]] || { echo "install.sh: $f is missing or empty; gather the files with the install plan" >&2; exit 1; }
 done
 
-# The Istio sidecar package of this release, as a .deb or an .rpm, unless it is installed.
+# Downloads go into a directory of our own, removed on exit: any local user could plant or link a
+# fixed path under /tmp before root writes to it.
+tmp=$(mktemp -d)
+trap 'rm -rf -- "$tmp"' EXIT
+
+# fetch PATH downloads PATH of the release, and the SHA-256 digest Istio publishes next to it
+# (PATH.sha256), into $tmp, and stops unless they agree.
 release=https://storage.googleapis.com/istio-release/releases/1.28.0
+fetch() {
+  local file=${1##*/} want=""
+  curl -fsSLo "$tmp/$file" "$release/$1"
+  curl -fsSLo "$tmp/$file.sha256" "$release/$1.sha256"
+  read -r want _ < "$tmp/$file.sha256" || true
+  local got
+  got=$(sha256sum "$tmp/$file")
+  got=${got%% *}
+  if [[ ! $want =~ ^[0-9a-f]{64}$ || $got != "$want" ]]; then
+    echo "install.sh: $file has SHA-256 $got; Istio publishes ${want:-no digest} ($release/$1.sha256); not installing it" >&2
+    exit 1
+  fi
+}
+
+# The Istio sidecar package of this release, as a .deb or an .rpm, unless it is installed.
 if command -v dpkg-query >/dev/null; then
-  if ! dpkg-query -W -f='${Version}' istio-sidecar 2>/dev/null | grep -qx 1.28.0; then
-    curl -fsSLo /tmp/istio-sidecar.deb "$release/deb/istio-sidecar.deb"
-    dpkg -i /tmp/istio-sidecar.deb
+  installed=$(dpkg-query -W -f='${Version}' istio-sidecar 2>/dev/null || true)
+  if [[ $installed != 1.28.0 ]]; then
+    fetch deb/istio-sidecar.deb
+    dpkg -i "$tmp/istio-sidecar.deb"
   fi
 elif command -v rpm >/dev/null; then
-  if ! rpm -q --qf '%{VERSION}' istio-sidecar 2>/dev/null | grep -qx 1.28.0; then
-    curl -fsSLo /tmp/istio-sidecar.rpm "$release/rpm/istio-sidecar.rpm"
-    rpm -Uvh --force /tmp/istio-sidecar.rpm
+  installed=$(rpm -q --qf '%{VERSION}' istio-sidecar 2>/dev/null || true)
+  if [[ $installed != 1.28.0 ]]; then
+    fetch rpm/istio-sidecar.rpm
+    rpm -Uvh --force "$tmp/istio-sidecar.rpm"
   fi
 else
   echo "install.sh: neither dpkg nor rpm found; install Istio's sidecar package for 1.28.0 by hand" >&2
@@ -37,8 +61,9 @@ install -m 0644 mesh.yaml /etc/istio/config/mesh
 
 # istiod's name resolves to the address it is exposed at; replace an earlier entry.
 sed -i '/ istiod.istio-system.svc$/d' /etc/hosts
-cat hosts >> /etc/hosts
+tee -a /etc/hosts < hosts > /dev/null
 
 chown -R istio-proxy /var/lib/istio /etc/certs /etc/istio/proxy /etc/istio/config /var/run/secrets
 systemctl enable istio
 systemctl restart istio
+echo "install.sh: the sidecar runs (systemctl status istio)"
