@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
 
 	"meshc.dev/meshc/certs"
 	"meshc.dev/meshc/internal/ownership"
@@ -175,6 +176,24 @@ func TestChain(t *testing.T) {
 	findings, err := certs.Verify(certs.VerifyOptions{Dir: dir, Clusters: []string{"cluster1", "cluster2"}})
 	if err != nil || len(findings) != 0 {
 		t.Errorf("Check of a fresh directory: %v %v", findings, err)
+	}
+}
+
+// TestSecretCarriesMeshcLabel: the cacerts Secret carries meshc's
+// managed-by label, which a change plan requires before it deletes the
+// Secret from a cluster that leaves the mesh.
+func TestSecretCarriesMeshcLabel(t *testing.T) {
+	var s struct {
+		Metadata struct {
+			Name, Namespace string
+			Labels          map[string]string
+		}
+	}
+	if err := yaml.Unmarshal(read(t, filepath.Join(base(t), "cluster1", certs.SecretFile)), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Metadata.Name != certs.SecretName || s.Metadata.Labels["app.kubernetes.io/managed-by"] != "meshc" {
+		t.Errorf("cacerts metadata %+v, want name %s and app.kubernetes.io/managed-by: meshc", s.Metadata, certs.SecretName)
 	}
 }
 
