@@ -82,12 +82,14 @@ func TestChangePlans(t *testing.T) {
 }
 
 // TestChangePlanProperty checks change plans on generated revision pairs
-// against a model of what the clusters hold: each cluster's applied files
-// (by path, with their bytes) and remote secrets. Running the old mesh's
-// full plan and then the change plan must leave every cluster exactly as
-// running the new mesh's full plan does, and leave nothing in clusters that
-// left. The model reads what each step applies, not its command, so it is
-// independent of how commands are spelled.
+// against a model of what the clusters hold: each cluster's objects and
+// installs (with what the tools take from their files), remote secrets and
+// cacerts. Running the old mesh's full plan and then the change plan must
+// leave every cluster exactly as running the new mesh's full plan does, but
+// for what the plan says it keeps, and nothing in clusters that left. The
+// model reads what each step applies and removes, not its command, so it is
+// independent of how commands are spelled (TestChangePlansOnClusters runs
+// the commands).
 func TestChangePlanProperty(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ran := map[string]int{}
@@ -137,8 +139,6 @@ func TestChangePlanProperty(t *testing.T) {
 		}
 	}
 }
-
-func filePath(c, dir, name string) string { return c + "/" + dir + "/" + name }
 
 func mustVet(t *testing.T, data []byte) *Mesh {
 	t.Helper()
