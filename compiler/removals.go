@@ -41,6 +41,8 @@ func RemoteSecretName(source string) string { return "istio-remote-secret-" + so
 type holding struct {
 	obj     object
 	install *Artifact
+	// via is the phase that put it into the cluster.
+	via string
 }
 
 // key identifies what the holding is in its cluster: an install by its file
@@ -94,18 +96,18 @@ func holdings(m *Mesh, p *Plan, out *Output) map[string][]holding {
 		for _, s := range ph.Steps {
 			switch ph.ID {
 			case PhaseCACerts:
-				add(s.Cluster, holding{obj: object{kind: "secret", name: CACertsSecret, namespace: IstioNamespace}})
+				add(s.Cluster, holding{obj: object{kind: "secret", name: CACertsSecret, namespace: IstioNamespace}, via: ph.ID})
 			case PhaseRemoteSecrets:
-				add(s.Cluster, holding{obj: object{kind: "secret", name: RemoteSecretName(s.Source), namespace: IstioNamespace}})
+				add(s.Cluster, holding{obj: object{kind: "secret", name: RemoteSecretName(s.Source), namespace: IstioNamespace}, via: ph.ID})
 			case PhaseVMFiles:
 			default:
 				for _, f := range s.applies {
 					if a := installs[f]; a != nil {
-						add(s.Cluster, holding{install: a})
+						add(s.Cluster, holding{install: a, via: ph.ID})
 						continue
 					}
 					for _, obj := range objectsOf(out.Lookup(f)) {
-						add(s.Cluster, holding{obj: obj})
+						add(s.Cluster, holding{obj: obj, via: ph.ID})
 					}
 				}
 			}
@@ -155,60 +157,67 @@ func planRemovals(old, new *Mesh, oldPlan, newPlan *Plan, oldOut, newOut *Output
 		for _, h := range now[c.Name] {
 			stays[h.key()] = true
 		}
-		leaves := new.Cluster(c.Name) == nil
-		awaits := !leaves && new.Place(new.Cluster(c.Name)).AwaitsAddress()
-		var uninstall []holding
-		var cacerts []Step
-		step := func(cmd string, removes ...holding) Step {
-			s := Step{Cluster: c.Name, Context: c.Context, Destructive: true, Command: cmd}
-			for _, h := range removes {
-				s.removes = append(s.removes, h.key())
-			}
-			return s
-		}
+		var gone []holding
 		for _, h := range was[c.Name] {
-			if stays[h.key()] {
-				continue
-			}
-			o := h.obj
-			reason := ""
-			switch {
-			case h.install != nil && leaves:
-				uninstall = append(uninstall, h)
-			case h.install != nil && awaits:
-				reason = keptAwaiting
-			case h.install != nil:
-				// Every cluster has a control plane; only a gateway goes.
-				r.prune = append(r.prune, step(removeInstall(c, h.install), h))
-			case o.kind == "namespace":
-				reason = keptNamespace
-			case o.kind == "serviceaccount":
-				reason = keptServiceAccount
-			case o.kind == "secret" && o.name == CACertsSecret:
-				cacerts = append(cacerts, step(deleteOwned(c, o), h))
-			case o.kind == "secret" && strings.HasPrefix(o.name, RemoteSecretName("")):
-				r.remoteSecrets = append(r.remoteSecrets, step(deleteOwned(c, o), h))
-			default:
-				r.prune = append(r.prune, step(deleteOwned(c, o), h))
-			}
-			if reason != "" {
-				r.kept = append(r.kept, Kept{Cluster: c.Name, Context: c.Context, What: h.what(), Reason: reason, key: h.key()})
+			if !stays[h.key()] {
+				gone = append(gone, h)
 			}
 		}
-		if len(uninstall) > 0 && !old.UsesHelm() {
-			// --purge removes every istioctl install of the cluster at once.
-			r.uninstall = append(r.uninstall, step(guarded(c, "istioctl uninstall --purge -y --context="+templates.Shell(c.Context)), uninstall...))
-		} else {
-			// The Helm releases, last installed first (base, with the CRDs,
-			// last).
-			for _, h := range slices.Backward(uninstall) {
-				r.uninstall = append(r.uninstall, step(removeInstall(c, h.install), h))
-			}
-		}
-		// The intermediate CA's key goes once istiod no longer signs with it.
-		r.uninstall = append(r.uninstall, cacerts...)
+		r.remove(c, gone, new)
 	}
 	return r
+}
+
+// remove plans the removal of what is gone from cluster c of the old mesh.
+func (r *removals) remove(c *Cluster, gone []holding, new *Mesh) {
+	leaves := new.Cluster(c.Name) == nil
+	awaits := !leaves && new.Place(new.Cluster(c.Name)).AwaitsAddress()
+	step := func(cmd string, removes ...holding) Step {
+		s := Step{Cluster: c.Name, Context: c.Context, Destructive: true, Command: cmd}
+		for _, h := range removes {
+			s.removes = append(s.removes, h.key())
+		}
+		return s
+	}
+	var uninstall []holding
+	var cacerts []Step
+	for _, h := range gone {
+		reason := ""
+		switch {
+		case h.install != nil && leaves:
+			uninstall = append(uninstall, h)
+		case h.install != nil && awaits:
+			reason = keptAwaiting
+		case h.install != nil:
+			// Every cluster has a control plane; only a gateway goes.
+			r.prune = append(r.prune, step(removeInstall(c, h.install), h))
+		case h.obj.kind == "namespace":
+			reason = keptNamespace
+		case h.obj.kind == "serviceaccount":
+			reason = keptServiceAccount
+		case h.via == PhaseCACerts:
+			cacerts = append(cacerts, step(deleteOwned(c, h.obj), h))
+		case h.via == PhaseRemoteSecrets:
+			r.remoteSecrets = append(r.remoteSecrets, step(deleteOwned(c, h.obj), h))
+		default:
+			r.prune = append(r.prune, step(deleteOwned(c, h.obj), h))
+		}
+		if reason != "" {
+			r.kept = append(r.kept, Kept{Cluster: c.Name, Context: c.Context, What: h.what(), Reason: reason, key: h.key()})
+		}
+	}
+	if len(uninstall) > 0 && uninstall[0].install.Apply == Istioctl {
+		// --purge removes every istioctl install of the cluster at once.
+		r.uninstall = append(r.uninstall, step(guarded(c, "istioctl uninstall --purge -y --context="+templates.Shell(c.Context)), uninstall...))
+	} else {
+		// The Helm releases, last installed first (base, with the CRDs,
+		// last).
+		for _, h := range slices.Backward(uninstall) {
+			r.uninstall = append(r.uninstall, step(removeInstall(c, h.install), h))
+		}
+	}
+	// The intermediate CA's key goes once istiod no longer signs with it.
+	r.uninstall = append(r.uninstall, cacerts...)
 }
 
 // isGateway reports whether the row installs an east-west gateway (as
