@@ -133,7 +133,7 @@ func TestPlanStopsAtEachFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := []string{"CERTS_DIR=" + certsDir, "MESHC_ALLOW_DESTRUCTIVE=1"}
-	for _, example := range []string{"vm", "helm-primary-remote-multi-network", "federation-east"} {
+	for _, example := range []string{"vm", "helm-primary-remote-multi-network"} {
 		t.Run(example, func(t *testing.T) {
 			p := filepath.Join("..", "examples", example, "mesh.yaml")
 			_, out, err := compiler.Compile(p, mustRead(t, p))
@@ -149,7 +149,7 @@ func TestPlanStopsAtEachFailure(t *testing.T) {
 	}
 	for _, c := range changeCases(t) {
 		switch c.name {
-		case "cluster-removed", "helm-cluster-removed", "gateway-removed", "intermediate-reissued", "address-forgotten", "peer-removed":
+		case "cluster-removed", "helm-cluster-removed", "gateway-removed", "intermediate-reissued", "address-forgotten":
 		default:
 			continue
 		}

@@ -98,7 +98,7 @@ func TestBehaviourFindings(t *testing.T) {
 		wantError: "istiod of cluster1: no single file explains the difference: the sidecar in cluster1 gets [10.200.0.5:8080(cluster1)×1] for outbound|8080||inventory.shop.svc.cluster.local, want [203.0.113.2:15443(cluster2)×1]",
 	}, {
 		name: "network label dropped from a primary's istio-system", example: secretsExample,
-		file: "cluster2/manifests/namespace.yaml", old: "  labels:\n    topology.istio.io/network: network2\n", new: "",
+		file: "cluster2/manifests/namespace.yaml", old: "    topology.istio.io/network: network2\n", new: "",
 		wantError: `istiod of cluster1 puts the workloads of cluster2 on network "", want "network2"`,
 	}, {
 		name: "east-west gateway on another network", example: secretsExample,
@@ -115,7 +115,7 @@ func TestBehaviourFindings(t *testing.T) {
 		wantError: `istiod of cluster1 reads the API server of cluster2 as cluster "cluster9", want "cluster2"`,
 	}, {
 		name: "plan creates no remote secret for a cluster", example: fullExample,
-		file: "plan.sh", old: "istioctl create-remote-secret --context=cluster2 --name=cluster2 | kubectl apply -f - --context=cluster1\n", new: "",
+		file: "plan.sh", old: "istioctl create-remote-secret --context=cluster2 --name=cluster2 | kubectl label --local -f - -o yaml app.kubernetes.io/managed-by=meshc | kubectl apply -f - --context=cluster1\n", new: "",
 		wantError: "istiod of cluster1 has no remote secret for cluster2, so it does not read that cluster",
 	}, {
 		name: "plan names a remote secret after another cluster", example: fullExample,
@@ -147,7 +147,7 @@ func TestBehaviourFindings(t *testing.T) {
 		wantError: "istiod of cluster1 sends the sidecar in cluster1 endpoints of cluster2: its mesh config does not keep the service in the proxy's cluster",
 	}, {
 		name: "Helm path: network label dropped from a primary's istio-system", example: helmExample,
-		file: "cluster1/manifests/namespace.yaml", old: "  labels:\n    topology.istio.io/network: network1\n", new: "",
+		file: "cluster1/manifests/namespace.yaml", old: "    topology.istio.io/network: network1\n", new: "",
 		wantError: `istiod of cluster1 puts the workloads of cluster1 on network "", want "network1"`,
 	}, {
 		name: "Helm path: remote's pods injected for the wrong network", example: helmExample,
