@@ -28,38 +28,28 @@ const ClusterAnnotation = "meshc.dev/cluster"
 // written carries the problems as results and Run returns them as Results;
 // any other error means nothing useful was written.
 func Run(r io.Reader, w io.Writer) error {
-	data, err := readInput(r)
+	rl, err := readInput(r)
 	if err != nil {
 		return err
 	}
-	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(data), Writer: w, KeepReaderAnnotations: true}
-	items, err := rw.Read()
+	annos, err := kio.PreprocessResourcesForInternalAnnotationMigration(rl.items)
 	if err != nil {
 		return fmt.Errorf("reading ResourceList: %w", err)
 	}
-	if rw.WrappingKind != kio.ResourceListKind {
-		return fmt.Errorf("reading ResourceList: input is not a %s (found %q)", kio.ResourceListKind, rw.WrappingKind)
-	}
-	annos, err := kio.PreprocessResourcesForInternalAnnotationMigration(items)
-	if err != nil {
-		return fmt.Errorf("reading ResourceList: %w", err)
-	}
-	out, results, err := Process(items, rw.FunctionConfig)
+	out, results, err := Process(rl.items, rl.functionConfig)
 	if err != nil {
 		return err
 	}
 	if err := kio.ReconcileInternalAnnotations(out, annos); err != nil {
 		return fmt.Errorf("writing ResourceList: %w", err)
 	}
-	rw.Results = nil
+	var resultsNode *yaml.RNode
 	if len(results) > 0 {
-		node, err := results.node()
-		if err != nil {
+		if resultsNode, err = results.node(); err != nil {
 			return fmt.Errorf("writing ResourceList results: %w", err)
 		}
-		rw.Results = node
 	}
-	if err := rw.Write(out); err != nil {
+	if err := rl.write(w, out, resultsNode); err != nil {
 		return fmt.Errorf("writing ResourceList: %w", err)
 	}
 	return results.Err()

@@ -147,11 +147,63 @@ var worstCases = []worstCase{
 		},
 		args: []string{"fn"}, stdin: true, exit: 2, time: time.Second, rss: 150e6,
 	},
+	{
+		name: "meshc fn, 200,000 one-key items (1.8 MB)", before: "6.4 s, 1.7 GB (issue #22)",
+		input: resourceList(func(b *bytes.Buffer) {
+			b.Write(bytes.Repeat([]byte("- {a: 1}\n"), 200000))
+		}),
+		args: []string{"fn"}, stdin: true, exit: 2, time: time.Second, rss: 150e6,
+	},
+	{
+		name: "meshc fn, 10,000 one-key items (MaxResources)", before: "—",
+		input: resourceList(func(b *bytes.Buffer) {
+			b.Write(bytes.Repeat([]byte("- {a: 1}\n"), krm.MaxResources))
+		}),
+		args: []string{"fn"}, stdin: true, exit: 0, time: 2 * time.Second, rss: 300e6,
+	},
+	{
+		name: "meshc fn, one item of 65,000 one-byte keys (MaxNodes)", before: "—",
+		input: resourceList(func(b *bytes.Buffer) {
+			b.WriteString("- {a: {k")
+			b.Write(bytes.Repeat([]byte(",k"), krm.MaxNodes/2-400))
+			b.WriteString("}}\n")
+		}),
+		args: []string{"fn"}, stdin: true, exit: 0, time: 2 * time.Second, rss: 300e6,
+	},
+	{
+		name: "meshc fn, a 16 MB string and 65,000 keys (MaxInputSize, MaxNodes)", before: "—",
+		input: resourceList(func(b *bytes.Buffer) {
+			b.WriteString("- {a: ")
+			b.Write(bytes.Repeat([]byte("x"), krm.MaxInputSize-krm.MaxNodes-4000))
+			b.WriteString("}\n- {a: {k")
+			b.Write(bytes.Repeat([]byte(",k"), krm.MaxNodes/2-400))
+			b.WriteString("}}\n")
+		}),
+		args: []string{"fn"}, stdin: true, exit: 0, time: 2 * time.Second, rss: 300e6,
+	},
+}
+
+// resourceList is a ResourceList for meshc fn: a small Mesh as its
+// functionConfig, then the items items writes.
+func resourceList(items func(b *bytes.Buffer)) func() []byte {
+	return func() []byte {
+		var b bytes.Buffer
+		b.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nfunctionConfig:\n")
+		for line := range strings.Lines(fmt.Sprintf(meshHead, "multi-primary")) {
+			b.WriteString("  " + line)
+			if line == "  name: worst\n" {
+				b.WriteString("    annotations: {meshc.dev/cluster: cluster1}\n")
+			}
+		}
+		b.WriteString("items:\n")
+		items(&b)
+		return b.Bytes()
+	}
 }
 
 // Limits names the caps the worst cases run into, for the report.
-var limits = fmt.Sprintf("MaxInputSize %d MiB, MaxKeys %d, MaxKeysTotal %d, MaxItems %d, MaxProblems %d, MaxRemoteSecrets %d; meshc fn %d MiB",
-	compiler.MaxInputSize>>20, compiler.MaxKeys, compiler.MaxKeysTotal, compiler.MaxItems, compiler.MaxProblems, compiler.MaxRemoteSecrets, krm.MaxInputSize>>20)
+var limits = fmt.Sprintf("MaxInputSize %d MiB, MaxKeys %d, MaxKeysTotal %d, MaxItems %d, MaxProblems %d, MaxRemoteSecrets %d; meshc fn %d MiB, MaxNodes %d, MaxResources %d",
+	compiler.MaxInputSize>>20, compiler.MaxKeys, compiler.MaxKeysTotal, compiler.MaxItems, compiler.MaxProblems, compiler.MaxRemoteSecrets, krm.MaxInputSize>>20, krm.MaxNodes, krm.MaxResources)
 
 type worstRow struct {
 	c  worstCase
