@@ -6,6 +6,8 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/golden"
+	"meshc.dev/meshc/internal/meshgen"
+	"meshc.dev/meshc/internal/yamlbound"
 )
 
 // invalidDir holds one txtar case per invalid input: the input and the exact
@@ -57,8 +59,9 @@ func TestEveryRuleHasANegativeCase(t *testing.T) {
 	}
 }
 
-// TestLimits covers input too big to keep under testdata: the size bound and
-// nesting beyond what the YAML parser itself accepts.
+// TestLimits covers input too big to keep under testdata: the size bound,
+// nesting beyond what the YAML parser itself accepts, and the bounds on the
+// document as a whole.
 func TestLimits(t *testing.T) {
 	tests := []struct {
 		name string
@@ -69,6 +72,12 @@ func TestLimits(t *testing.T) {
 			"large.yaml:1:1: input exceeds 4194304 bytes (4 MiB), the most meshc reads; a Mesh document is far smaller"},
 		{"flow.yaml", []byte(strings.Repeat("[", 20000) + strings.Repeat("]", 20000)),
 			"flow.yaml:1:1: input nests more than 32 levels deep; no Mesh document nests that deep"},
+		// One byte a node: four megabytes would be a gigabyte of tree.
+		{"dense.yaml", []byte("{" + strings.Repeat("a,", compiler.MaxNodes/2) + "a}"),
+			"dense.yaml:1:1: input may hold up to 524295 YAML nodes (keys, values and list items, counted before parsing); meshc reads at most 524288 (MaxNodes)"},
+		// Lists of lists, each under MaxItems: CUE took minutes on 800,000 items.
+		{"lists.yaml", []byte("kind: Mesh\nspec:\n  x: [" + strings.Repeat("["+strings.Repeat("1,", compiler.MaxItems-1)+"1],", 20) + "[1]]\n"),
+			"lists.yaml:3:190045: spec.x[19]: document has more than 100000 list items (MaxItemsTotal); each list may hold 5000, but not all together"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,5 +86,19 @@ func TestLimits(t *testing.T) {
 				t.Errorf("got  %v\nwant %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestLargestMeshesFitTheLimits: the limits on the document as a whole leave
+// room for the largest meshes the benchmarks build, four times over.
+func TestLargestMeshesFitTheLimits(t *testing.T) {
+	for _, s := range []meshgen.Shape{
+		{Topology: meshgen.PrimaryRemote, Clusters: compiler.MaxItems - 1},
+		{Topology: meshgen.MultiPrimary, Clusters: 1000},
+		{Topology: meshgen.MultiPrimary, Clusters: 300, Services: 200, VMGroups: 500},
+	} {
+		if n := yamlbound.Nodes(meshgen.Generate(s)); n > compiler.MaxNodes/4 {
+			t.Errorf("%v counts %d YAML nodes, more than a quarter of MaxNodes (%d)", s, n, compiler.MaxNodes)
+		}
 	}
 }

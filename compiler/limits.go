@@ -22,6 +22,15 @@ const (
 	// cluster of the largest mesh, twice over. CUE spends about a
 	// kilobyte and several microseconds on each.
 	MaxKeysTotal = 20 * MaxItems
+	// MaxItemsTotal is the most items all the document's lists may hold
+	// together: each list is cut at MaxItems, but a list of lists is not.
+	MaxItemsTotal = 20 * MaxItems
+	// MaxNodes bounds the YAML tree, as yamlbound.Nodes counts it before
+	// the document is parsed: a node can take one byte of input and costs
+	// about 200 bytes parsed, so MaxInputSize alone would admit a
+	// gigabyte of tree. A Mesh of MaxItems clusters counts about 85,000
+	// (TestLargestMeshesFitTheLimits).
+	MaxNodes = 1 << 19
 	// MaxProblems is how many problems one input reports; a last line
 	// says how many more there are.
 	MaxProblems = 100

@@ -18,6 +18,8 @@ func TestGuaranteesDocLimits(t *testing.T) {
 		"compiler.MaxKeys":          fmt.Sprintf("%d keys in one mapping", compiler.MaxKeys),
 		"compiler.MaxKeysTotal":     fmt.Sprintf("%d keys in the document", compiler.MaxKeysTotal),
 		"compiler.MaxItems":         fmt.Sprintf("%d items in one list", compiler.MaxItems),
+		"compiler.MaxItemsTotal":    fmt.Sprintf("%d items in all lists", compiler.MaxItemsTotal),
+		"compiler.MaxNodes":         fmt.Sprintf("%d YAML nodes, counted before parsing", compiler.MaxNodes),
 		"compiler.MaxRemoteSecrets": fmt.Sprintf("%d remote secrets", compiler.MaxRemoteSecrets),
 	} {
 		if row := fmt.Sprintf("| `%s` | %s |", name, want); !strings.Contains(doc, row) {

@@ -11,6 +11,8 @@ import (
 
 	"cuelang.org/go/cue/token"
 	"go.yaml.in/yaml/v3"
+
+	"meshc.dev/meshc/internal/yamlbound"
 )
 
 // MaxDepth bounds how deeply the input may nest. A Mesh document nests six
@@ -26,6 +28,10 @@ const MaxDepth = 32
 func checkYAML(filename string, data []byte) Problems {
 	at := func(n *yaml.Node) token.Position {
 		return token.Position{Filename: filename, Line: max(n.Line, 1), Column: max(n.Column, 1)}
+	}
+	if n := yamlbound.Nodes(data); n > MaxNodes {
+		return Problems{{Pos: token.Position{Filename: filename, Line: 1, Column: 1},
+			Message: fmt.Sprintf("input may hold up to %d YAML nodes (keys, values and list items, counted before parsing); meshc reads at most %d (MaxNodes)", n, MaxNodes)}}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var (
@@ -90,10 +96,11 @@ func depthError(filename string, err error) (Problem, bool) {
 var depthMessage = fmt.Sprintf("input nests more than %d levels deep; no Mesh document nests that deep", MaxDepth)
 
 type yamlWalker struct {
-	at   func(*yaml.Node) token.Position
-	ps   problemList
-	deep bool
-	keys int
+	at    func(*yaml.Node) token.Position
+	ps    problemList
+	deep  bool
+	keys  int
+	items int
 }
 
 // walk reports duplicate keys and the first value nested deeper than
@@ -127,6 +134,12 @@ func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) {
 			w.deep = true
 			w.ps.add(Problem{Pos: w.at(n.Content[MaxItems]), Path: fmt.Sprintf("%s[%d]", path, MaxItems),
 				Message: fmt.Sprintf("list has %d items; meshc reads at most %d (MaxItems) in one list", len(n.Content), MaxItems)})
+			return
+		}
+		if w.items += len(n.Content); w.items > MaxItemsTotal {
+			w.deep = true
+			w.ps.add(Problem{Pos: w.at(n), Path: path,
+				Message: fmt.Sprintf("document has more than %d list items (MaxItemsTotal); each list may hold %d, but not all together", MaxItemsTotal, MaxItems)})
 			return
 		}
 		for i, c := range n.Content {

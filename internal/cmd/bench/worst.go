@@ -70,7 +70,7 @@ var worstCases = []worstCase{
 		args: []string{"vet", "IN"}, exit: 1, time: time.Second, rss: 150e6,
 	},
 	{
-		name: "3,500 clusters × 100 unknown keys (3.1 MB; MaxKeysTotal is 100,000)", before: "801 s (285 s CPU), 785 MB",
+		name: "3,500 clusters × 100 unknown keys (3.1 MB; MaxNodes)", before: "801 s (285 s CPU), 785 MB",
 		input: meshOf("multi-primary", func(b *bytes.Buffer) {
 			for i := range 3500 {
 				fmt.Fprintf(b, "    - {name: c%d, network: network1, role: primary", i)
@@ -112,6 +112,29 @@ var worstCases = []worstCase{
 			}
 		}),
 		args: []string{"vet", "IN"}, exit: 1, time: 4 * time.Second, rss: 300e6,
+	},
+	{
+		name: "4 MiB of lists of lists (800 × 5,000 items)", before: "over 10 min, 2.2 GB when killed (issue #22)",
+		input: meshOf("multi-primary", func(b *bytes.Buffer) {
+			inner := "[1" + strings.Repeat(",1", compiler.MaxItems-1) + "]"
+			b.WriteString("  x: [" + inner + strings.Repeat(","+inner, compiler.MaxInputSize/len(inner)-2) + "]\n")
+		}),
+		args: []string{"vet", "IN"}, exit: 1, time: time.Second, rss: 150e6,
+	},
+	{
+		name: "50 lists of 5,000 items (MaxItemsTotal, under MaxNodes)", before: "—",
+		input: meshOf("multi-primary", func(b *bytes.Buffer) {
+			inner := "[1" + strings.Repeat(",1", compiler.MaxItems-1) + "]"
+			b.WriteString("  x: [" + inner + strings.Repeat(","+inner, 49) + "]\n")
+		}),
+		args: []string{"vet", "IN"}, exit: 1, time: time.Second, rss: 300e6,
+	},
+	{
+		name: "260,000 one-byte keys in one mapping (under MaxNodes)", before: "—",
+		input: meshOf("multi-primary", func(b *bytes.Buffer) {
+			b.WriteString("  x: {k" + strings.Repeat(",k", compiler.MaxNodes/2-1000) + "}\n")
+		}),
+		args: []string{"vet", "IN"}, exit: 1, time: time.Second, rss: 300e6,
 	},
 	{
 		name: "5,000-cluster primary-remote (MaxItems): render", before: "same",
@@ -202,8 +225,9 @@ func resourceList(items func(b *bytes.Buffer)) func() []byte {
 }
 
 // Limits names the caps the worst cases run into, for the report.
-var limits = fmt.Sprintf("MaxInputSize %d MiB, MaxKeys %d, MaxKeysTotal %d, MaxItems %d, MaxProblems %d, MaxRemoteSecrets %d; meshc fn %d MiB, MaxNodes %d, MaxResources %d",
-	compiler.MaxInputSize>>20, compiler.MaxKeys, compiler.MaxKeysTotal, compiler.MaxItems, compiler.MaxProblems, compiler.MaxRemoteSecrets, krm.MaxInputSize>>20, krm.MaxNodes, krm.MaxResources)
+var limits = fmt.Sprintf("MaxInputSize %d MiB, MaxNodes %d, MaxKeys %d, MaxKeysTotal %d, MaxItems %d, MaxItemsTotal %d, MaxProblems %d, MaxRemoteSecrets %d; meshc fn %d MiB, MaxNodes %d, MaxResources %d",
+	compiler.MaxInputSize>>20, compiler.MaxNodes, compiler.MaxKeys, compiler.MaxKeysTotal, compiler.MaxItems, compiler.MaxItemsTotal, compiler.MaxProblems, compiler.MaxRemoteSecrets,
+	krm.MaxInputSize>>20, krm.MaxNodes, krm.MaxResources)
 
 type worstRow struct {
 	c  worstCase
