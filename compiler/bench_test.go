@@ -1,6 +1,7 @@
 package compiler_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -145,5 +146,27 @@ func BenchmarkCompileVMs(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkVetDimensions is Load and Validate of each input dimension of
+// meshgen.Dimensions at each of its sizes, the rest of the mesh fixed, with
+// the input's size as the metric B/input: `make bench` checks that the time
+// grows no faster than the input (a rule comparing every service with
+// every cluster would grow with their product).
+func BenchmarkVetDimensions(b *testing.B) {
+	for _, d := range meshgen.Dimensions {
+		for _, n := range d.Sizes {
+			data := d.Generate(n)
+			b.Run(fmt.Sprintf("%s/n=%d", d.Name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := compiler.Vet("mesh.yaml", data); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(len(data)), "B/input")
+			})
+		}
 	}
 }

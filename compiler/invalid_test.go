@@ -90,7 +90,8 @@ func TestLimits(t *testing.T) {
 }
 
 // TestLargestMeshesFitTheLimits: the limits on the document as a whole leave
-// room for the largest meshes the benchmarks build, four times over.
+// room for the largest meshes the benchmarks build, four times over, and
+// for every input dimension they grow.
 func TestLargestMeshesFitTheLimits(t *testing.T) {
 	for _, s := range []meshgen.Shape{
 		{Topology: meshgen.PrimaryRemote, Clusters: compiler.MaxItems - 1},
@@ -99,6 +100,13 @@ func TestLargestMeshesFitTheLimits(t *testing.T) {
 	} {
 		if n := yamlbound.Nodes(meshgen.Generate(s)); n > compiler.MaxNodes/4 {
 			t.Errorf("%v counts %d YAML nodes, more than a quarter of MaxNodes (%d)", s, n, compiler.MaxNodes)
+		}
+	}
+	// The benchmarks' input dimensions at their largest stay under them too.
+	for _, d := range meshgen.Dimensions {
+		n := d.Sizes[len(d.Sizes)-1]
+		if got := yamlbound.Nodes(d.Generate(n)); got > compiler.MaxNodes {
+			t.Errorf("dimension %s at %d counts %d YAML nodes, more than MaxNodes (%d)", d.Name, n, got, compiler.MaxNodes)
 		}
 	}
 }

@@ -39,20 +39,34 @@ func (n *SharedNamespace) InjectionValue() string {
 	return "enabled"
 }
 
-// sharing is what the mesh's shared namespaces and services mean per
-// cluster, derived once with the rest of the topology.
+// sharing is what the mesh's shared namespaces and services mean, derived
+// once with the rest of the topology. What Validate reads is derived when
+// the mesh loads, at a cost linear in the input; what each cluster holds
+// (a product of clusters and namespaces or services, the size of the
+// output) only when a renderer first asks.
 type sharing struct {
-	// namespaces and stubs are, by cluster name, the shared namespaces it
-	// holds and the services it consumes without running them.
-	namespaces map[string][]*SharedNamespace
-	stubs      map[string][]*SharedService
 	// nsByName is each shared namespace by name (the first, if declared
 	// twice: MC026 reports the second).
 	nsByName map[string]*SharedNamespace
 	nsNames  []string // the shared namespaces' names, in input order, once each
+	// entries are the entries of spec.services by namespace/name, in input
+	// order (MC026 reports more than one for a cluster).
+	entries map[string][]*SharedService
+	// nsListed and svcListed are the clusters an explicit clusters list
+	// names, by the namespace or service entry holding it: membership in
+	// a list of thousands costs a lookup.
+	nsListed  map[*SharedNamespace]map[string]bool
+	svcListed map[*SharedService]map[string]bool
 	// clusterLocalHosts are the hosts of cluster-local services, in input
 	// order, without repeats.
 	clusterLocalHosts []string
+
+	// perCluster derives namespaces and stubs on first use.
+	perCluster sync.Once
+	// namespaces and stubs are, by cluster name, the shared namespaces it
+	// holds and the services it consumes without running them.
+	namespaces map[string][]*SharedNamespace
+	stubs      map[string][]*SharedService
 
 	// stubDocs holds each stubbed service's Service document, rendered once
 	// per mesh: every consuming cluster gets the same bytes, and a mesh of
@@ -62,53 +76,123 @@ type sharing struct {
 	stubErr  error
 }
 
-func newSharing(m *Mesh, t *topology) *sharing {
-	sh := &sharing{namespaces: map[string][]*SharedNamespace{}, stubs: map[string][]*SharedService{}, nsByName: map[string]*SharedNamespace{}}
-	all := t.names
-	nsByName := sh.nsByName
+func newSharing(m *Mesh) *sharing {
+	sh := &sharing{nsByName: map[string]*SharedNamespace{}, entries: map[string][]*SharedService{},
+		nsListed: map[*SharedNamespace]map[string]bool{}, svcListed: map[*SharedService]map[string]bool{}}
 	for i := range m.Spec.Namespaces {
 		n := &m.Spec.Namespaces[i]
-		if _, dup := nsByName[n.Name]; dup {
+		if _, dup := sh.nsByName[n.Name]; dup {
 			continue
 		}
-		nsByName[n.Name] = n
+		sh.nsByName[n.Name] = n
 		sh.nsNames = append(sh.nsNames, n.Name)
-		for _, c := range orAll(n.Clusters, all) {
-			sh.namespaces[c] = append(sh.namespaces[c], n)
+		if n.Clusters != nil {
+			sh.nsListed[n] = setOf(n.Clusters)
 		}
 	}
 	seenLocal := map[string]bool{}
 	for i := range m.Spec.Services {
 		s := &m.Spec.Services[i]
+		key := s.Namespace + "/" + s.Name
+		sh.entries[key] = append(sh.entries[key], s)
+		if s.Clusters != nil {
+			sh.svcListed[s] = setOf(s.Clusters)
+		}
 		if s.ClusterLocal && !seenLocal[s.Host()] {
 			seenLocal[s.Host()] = true
 			sh.clusterLocalHosts = append(sh.clusterLocalHosts, s.Host())
-		}
-		if s.ClusterLocal || m.Spec.ServiceResolution == ResolveByDNSProxy {
-			continue
-		}
-		runs := map[string]bool{}
-		for _, c := range serviceClusters(s, nsByName[s.Namespace], all) {
-			runs[c] = true
-		}
-		for _, c := range serviceConsumers(s, nsByName[s.Namespace], all) {
-			if !runs[c] && t.byName[c] != nil && !stubbed(sh.stubs[c], s) {
-				sh.stubs[c] = append(sh.stubs[c], s)
-			}
 		}
 	}
 	return sh
 }
 
-// stubbed reports whether stubs already holds a service of s's host (a
-// service declared in several entries gets one stub).
-func stubbed(stubs []*SharedService, s *SharedService) bool {
-	for _, o := range stubs {
-		if o.Name == s.Name && o.Namespace == s.Namespace {
-			return true
+func setOf(names []string) map[string]bool {
+	set := make(map[string]bool, len(names))
+	for _, n := range names {
+		set[n] = true
+	}
+	return set
+}
+
+// nsHas reports whether shared namespace n exists in cluster c, a cluster
+// of t.
+func (sh *sharing) nsHas(t *topology, n *SharedNamespace, c string) bool {
+	if n.Clusters == nil {
+		return t.byName[c] != nil
+	}
+	return sh.nsListed[n][c]
+}
+
+// runsIn reports whether entry s runs in cluster c: serviceClusters, as a
+// lookup.
+func (sh *sharing) runsIn(t *topology, s *SharedService, c string) bool {
+	if s.Clusters != nil {
+		return sh.svcListed[s][c]
+	}
+	ns := sh.nsByName[s.Namespace]
+	return ns != nil && sh.nsHas(t, ns, c)
+}
+
+// derivePerCluster fills namespaces and stubs. A service's stubs are the
+// clusters that consume it by one of its entries and run it by none. Each
+// service is worked out once, from its entries' lists; the clusters of its
+// namespace are walked only when some entry consumes it there and none
+// runs it there, when each is a stub or named in a list: the cost is that
+// of the input and the output.
+func (sh *sharing) derivePerCluster(m *Mesh, t *topology) {
+	sh.namespaces, sh.stubs = map[string][]*SharedNamespace{}, map[string][]*SharedService{}
+	for _, name := range sh.nsNames {
+		n := sh.nsByName[name]
+		for _, c := range orAll(n.Clusters, t.names) {
+			sh.namespaces[c] = append(sh.namespaces[c], n)
 		}
 	}
-	return false
+	if m.Spec.ServiceResolution == ResolveByDNSProxy {
+		return
+	}
+	done := map[string]bool{}
+	for i := range m.Spec.Services {
+		s := &m.Spec.Services[i]
+		key := s.Namespace + "/" + s.Name
+		if s.ClusterLocal || done[key] {
+			continue
+		}
+		done[key] = true
+		ns := sh.nsByName[s.Namespace]
+		var everywhere, consumedEverywhere bool // where ns exists
+		listed := map[string]bool{}
+		var consumers [][]string
+		for _, e := range sh.entries[key] {
+			if e.ClusterLocal {
+				continue
+			}
+			if e.Clusters == nil {
+				everywhere = true
+			}
+			for _, c := range e.Clusters {
+				listed[c] = true
+			}
+			if e.Consumers == nil {
+				consumedEverywhere = true
+			} else {
+				consumers = append(consumers, e.Consumers)
+			}
+		}
+		if consumedEverywhere && !everywhere && ns != nil {
+			consumers = append(consumers, orAll(ns.Clusters, t.names))
+		}
+		runs := func(c string) bool { return listed[c] || everywhere && ns != nil && sh.nsHas(t, ns, c) }
+		stubbed := map[string]bool{}
+		for _, list := range consumers {
+			for _, c := range list {
+				if t.byName[c] == nil || stubbed[c] || runs(c) {
+					continue
+				}
+				stubbed[c] = true
+				sh.stubs[c] = append(sh.stubs[c], s)
+			}
+		}
+	}
 }
 
 func orAll(names, all []string) []string {
@@ -159,6 +243,24 @@ func (m *Mesh) ServiceClusters(s *SharedService) []string {
 	return serviceClusters(s, m.SharedNamespace(s.Namespace), m.topo().names)
 }
 
+// RunsIn reports whether entry s runs in cluster c: whether c is one of
+// ServiceClusters(s), at the cost of a lookup.
+func (m *Mesh) RunsIn(s *SharedService, c string) bool {
+	return m.topo().sharing.runsIn(m.topo(), s, c)
+}
+
+// NamespaceHas reports whether shared namespace n exists in cluster c:
+// whether c is one of NamespaceClusters(n), at the cost of a lookup.
+func (m *Mesh) NamespaceHas(n *SharedNamespace, c string) bool {
+	return m.topo().sharing.nsHas(m.topo(), n, c)
+}
+
+// ServiceEntries are the entries of spec.services for the service name in
+// namespace ns, in input order.
+func (m *Mesh) ServiceEntries(ns, name string) []*SharedService {
+	return m.topo().sharing.entries[ns+"/"+name]
+}
+
 // NamespaceClusters is where n exists: its clusters, else every cluster.
 func (m *Mesh) NamespaceClusters(n *SharedNamespace) []string {
 	return orAll(n.Clusters, m.topo().names)
@@ -177,19 +279,19 @@ func (m *Mesh) DNSProxy() bool {
 // SharedNamespaces are the shared namespaces the cluster holds, in input
 // order.
 func (p *Placement) SharedNamespaces() []*SharedNamespace {
-	return p.Mesh.topo().sharing.namespaces[p.Cluster.Name]
+	return p.Mesh.topo().perCluster().namespaces[p.Cluster.Name]
 }
 
 // ServiceStubs are the services the cluster consumes without running them
 // and resolves through a stub Service, in input order.
 func (p *Placement) ServiceStubs() []*SharedService {
-	return p.Mesh.topo().sharing.stubs[p.Cluster.Name]
+	return p.Mesh.topo().perCluster().stubs[p.Cluster.Name]
 }
 
 // ServiceStubDocs are the cluster's stub Services as YAML documents, in the
 // order of ServiceStubs.
 func (p *Placement) ServiceStubDocs() ([]string, error) {
-	sh := p.Mesh.topo().sharing
+	sh := p.Mesh.topo().perCluster()
 	sh.stubOnce.Do(func() {
 		sh.stubDocs = map[*SharedService]string{}
 		var buf bytes.Buffer

@@ -14,9 +14,11 @@ import (
 // differently. It tolerates an invalid mesh (Validate reads it too):
 // the first cluster of a duplicated name wins.
 type topology struct {
+	mesh         *Mesh
 	multiNetwork bool
 	names        []string // cluster names, in input order
 	byName       map[string]*Cluster
+	index        map[string]int // position of each name in names (its first)
 	remotes      map[string][]*Cluster
 	sharing      *sharing
 	federation   *federation
@@ -24,7 +26,8 @@ type topology struct {
 }
 
 func newTopology(m *Mesh) *topology {
-	t := &topology{byName: make(map[string]*Cluster, len(m.Spec.Clusters)), remotes: map[string][]*Cluster{}}
+	t := &topology{mesh: m, byName: make(map[string]*Cluster, len(m.Spec.Clusters)), index: make(map[string]int, len(m.Spec.Clusters)),
+		remotes: map[string][]*Cluster{}}
 	networks := map[string]bool{}
 	for i := range m.Spec.Clusters {
 		c := &m.Spec.Clusters[i]
@@ -32,6 +35,7 @@ func newTopology(m *Mesh) *topology {
 		networks[c.Network] = true
 		if _, dup := t.byName[c.Name]; !dup {
 			t.byName[c.Name] = c
+			t.index[c.Name] = i
 		}
 		if c.Role == RoleRemote && c.ControlPlane != "" {
 			t.remotes[c.ControlPlane] = append(t.remotes[c.ControlPlane], c)
@@ -43,10 +47,16 @@ func newTopology(m *Mesh) *topology {
 		networks[g.Network] = true
 	}
 	t.multiNetwork = len(networks) > 1
-	t.sharing = newSharing(m, t)
+	t.sharing = newSharing(m)
 	t.federation = newFederation(m)
 	t.vmGroups = newVMGroups(m)
 	return t
+}
+
+// perCluster returns the sharing facts with what each cluster holds.
+func (t *topology) perCluster() *sharing {
+	t.sharing.perCluster.Do(func() { t.sharing.derivePerCluster(t.mesh, t) })
+	return t.sharing
 }
 
 // topo returns the mesh's derived facts; Load computes them, so reads from

@@ -2,7 +2,6 @@ package compiler
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -93,14 +92,15 @@ func checkImportCollision(m *Mesh, report func(string, string, ...any)) {
 
 func checkUnknownExport(m *Mesh, report func(string, string, ...any)) {
 	byHost := map[string]*SharedService{}
-	var hosts []string
+	var list []string
 	for k := range m.Spec.Services {
 		s := &m.Spec.Services[k]
 		if _, ok := byHost[s.Host()]; !ok {
 			byHost[s.Host()] = s
-			hosts = append(hosts, s.Host())
+			list = append(list, s.Host())
 		}
 	}
+	hosts := newNameSet(list)
 	for i, p := range m.Spec.Peers {
 		seen := map[string]bool{}
 		for j, e := range p.Exports {
@@ -115,8 +115,8 @@ func checkUnknownExport(m *Mesh, report func(string, string, ...any)) {
 			}
 			s := byHost[e.Host]
 			if s == nil {
-				msg := fmt.Sprintf("%q is not a service of this mesh (spec.services declares %s)", e.Host, strings.Join(hosts, ", "))
-				if sug := suggest(e.Host, hosts); sug != "" {
+				msg := fmt.Sprintf("%q is not a service of this mesh (spec.services declares %s)", e.Host, hosts)
+				if sug := hosts.Suggest(e.Host); sug != "" {
 					msg += fmt.Sprintf("; did you mean %q?", sug)
 				}
 				report(path+".host", "%s", msg)
@@ -132,19 +132,23 @@ func checkUnknownExport(m *Mesh, report func(string, string, ...any)) {
 // subsetDiff describes the ports of sub that have does not have as they are,
 // or returns "": an export may leave some of a service's ports out.
 func subsetDiff(have, sub []ServicePort) string {
+	byPort := make(map[int]ServicePort, len(have))
+	for i := len(have) - 1; i >= 0; i-- { // the first of a repeated port
+		byPort[have[i].Port] = have[i]
+	}
 	var diffs []string
 	for _, q := range sub {
-		i := slices.IndexFunc(have, func(p ServicePort) bool { return p.Port == q.Port })
+		p, ok := byPort[q.Port]
 		switch {
-		case i < 0:
+		case !ok:
 			diffs = append(diffs, fmt.Sprintf("port %d is not one of its ports", q.Port))
-		case have[i].Name != q.Name:
-			diffs = append(diffs, fmt.Sprintf("port %d named %q, not %q", q.Port, q.Name, have[i].Name))
-		case have[i].Protocol != q.Protocol:
-			diffs = append(diffs, fmt.Sprintf("port %d is %s, not %s", q.Port, q.Protocol, have[i].Protocol))
+		case p.Name != q.Name:
+			diffs = append(diffs, fmt.Sprintf("port %d named %q, not %q", q.Port, q.Name, p.Name))
+		case p.Protocol != q.Protocol:
+			diffs = append(diffs, fmt.Sprintf("port %d is %s, not %s", q.Port, q.Protocol, p.Protocol))
 		}
 	}
-	return strings.Join(diffs, ", ")
+	return listNames(diffs)
 }
 
 func checkExportsWithoutGateway(m *Mesh, report func(string, string, ...any)) {

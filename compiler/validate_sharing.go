@@ -3,7 +3,6 @@ package compiler
 import (
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // The cross-cluster rules of shared namespaces and services (MC020–MC026).
@@ -35,14 +34,14 @@ func checkConflictingInjection(m *Mesh, report func(string, string, ...any)) {
 }
 
 func checkUnknownCluster(m *Mesh, report func(string, string, ...any)) {
-	names := m.ClusterNames()
+	names := newNameSet(m.ClusterNames())
 	check := func(path string, list []string) {
 		for j, c := range list {
 			if m.Cluster(c) != nil {
 				continue
 			}
-			msg := fmt.Sprintf("cluster %q is not in the mesh (clusters: %s)", c, strings.Join(names, ", "))
-			if s := suggest(c, names); s != "" {
+			msg := fmt.Sprintf("cluster %q is not in the mesh (clusters: %s)", c, names)
+			if s := names.Suggest(c); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			report(fmt.Sprintf("%s[%d]", path, j), "%s", msg)
@@ -58,15 +57,15 @@ func checkUnknownCluster(m *Mesh, report func(string, string, ...any)) {
 }
 
 func checkNamespaceNotShared(m *Mesh, report func(string, string, ...any)) {
-	declared := m.SharedNamespaceNames()
-	present := map[string]map[string]bool{} // namespace → clusters, built once per namespace
-	for i, s := range m.Spec.Services {
+	declared := newNameSet(m.SharedNamespaceNames())
+	for i := range m.Spec.Services {
+		s := &m.Spec.Services[i]
 		ns := m.SharedNamespace(s.Namespace)
 		if ns == nil {
 			msg := fmt.Sprintf("service %q is in namespace %q, which spec.namespaces does not share", s.Name, s.Namespace)
-			if len(declared) > 0 {
-				msg += fmt.Sprintf(" (shared: %s)", strings.Join(declared, ", "))
-				if sug := suggest(s.Namespace, declared); sug != "" {
+			if declared.Len() > 0 {
+				msg += fmt.Sprintf(" (shared: %s)", declared)
+				if sug := declared.Suggest(s.Namespace); sug != "" {
 					msg += fmt.Sprintf("; did you mean %q?", sug)
 				}
 			} else {
@@ -75,21 +74,14 @@ func checkNamespaceNotShared(m *Mesh, report func(string, string, ...any)) {
 			report(servicePath(i, "namespace"), "%s", msg)
 			continue
 		}
-		in := m.NamespaceClusters(ns)
-		if present[ns.Name] == nil {
-			present[ns.Name] = make(map[string]bool, len(in))
-			for _, c := range in {
-				present[ns.Name][c] = true
-			}
-		}
 		for _, f := range []struct {
 			field, verb string
 			list        []string
 		}{{"clusters", "runs", s.Clusters}, {"consumers", "is consumed", s.Consumers}} {
 			for j, c := range f.list {
-				if m.Cluster(c) != nil && !present[ns.Name][c] {
+				if m.Cluster(c) != nil && !m.NamespaceHas(ns, c) {
 					report(fmt.Sprintf("%s[%d]", servicePath(i, f.field), j), "service %q %s in cluster %q, but its namespace %q does not exist there (namespace clusters: %s)",
-						s.Name, f.verb, c, s.Namespace, strings.Join(in, ", "))
+						s.Name, f.verb, c, s.Namespace, listNames(m.NamespaceClusters(ns)))
 				}
 			}
 		}
@@ -138,19 +130,19 @@ func portDiff(a, b []ServicePort) string {
 			diffs = append(diffs, fmt.Sprintf("port %d added", q.Port))
 		}
 	}
-	return strings.Join(diffs, ", ")
+	return listNames(diffs)
 }
 
 func checkClusterLocalConsumed(m *Mesh, report func(string, string, ...any)) {
-	for i, s := range m.Spec.Services {
+	for i := range m.Spec.Services {
+		s := &m.Spec.Services[i]
 		if !s.ClusterLocal {
 			continue
 		}
-		runs := m.ServiceClusters(&s)
 		for j, c := range s.Consumers {
-			if m.Cluster(c) != nil && !slices.Contains(runs, c) {
+			if m.Cluster(c) != nil && !m.RunsIn(s, c) {
 				report(fmt.Sprintf("%s[%d]", servicePath(i, "consumers"), j), "service %q is cluster-local, so cluster %q, which does not run it, cannot reach it (runs in: %s); drop clusterLocal or the consumer",
-					s.Name, c, strings.Join(runs, ", "))
+					s.Name, c, listNames(m.ServiceClusters(s)))
 			}
 		}
 	}
@@ -166,7 +158,6 @@ func checkDuplicateShared(m *Mesh, report func(string, string, ...any)) {
 		firstNS[n.Name] = i
 	}
 	firstSvc := map[string]int{}
-	where := map[string]int{} // namespace/name@cluster → entry
 	for i, s := range m.Spec.Services {
 		key := s.Namespace + "/" + s.Name
 		if j, ok := firstSvc[key]; ok && m.Spec.Services[j].ClusterLocal != s.ClusterLocal {
@@ -174,12 +165,92 @@ func checkDuplicateShared(m *Mesh, report func(string, string, ...any)) {
 		} else if !ok {
 			firstSvc[key] = i
 		}
-		for _, c := range m.ServiceClusters(&s) {
-			if j, ok := where[key+"@"+c]; ok {
-				report(servicePath(i, ""), "service %s is already declared for cluster %q in %s; list each cluster in one entry", key, c, servicePath(j, ""))
-				break
+	}
+	checkServiceClaims(m, report)
+}
+
+// checkServiceClaims is MC026 for the clusters of a service's entries: an
+// entry that runs the service in a cluster an earlier entry already runs
+// it in is reported once, at the first such cluster in its own order,
+// naming the earliest entry there. An entry without clusters runs in every
+// cluster of its namespace; it is compared as a whole, never cluster by
+// cluster, so the cost is that of the input's lists.
+func checkServiceClaims(m *Mesh, report func(string, string, ...any)) {
+	type claims struct {
+		by  map[string]int // cluster → first entry listing it
+		all int            // first entry without clusters, or -1
+	}
+	byKey := map[string]*claims{}
+	order := map[*SharedNamespace]map[string]int{} // a namespace's clusters → position
+	pos := func(ns *SharedNamespace, c string) (int, bool) {
+		if ns.Clusters == nil {
+			i, ok := m.topo().index[c]
+			return i, ok
+		}
+		if order[ns] == nil {
+			order[ns] = map[string]int{}
+			for i, n := range ns.Clusters {
+				if _, dup := order[ns][n]; !dup {
+					order[ns][n] = i
+				}
 			}
-			where[key+"@"+c] = i
+		}
+		i, ok := order[ns][c]
+		return i, ok
+	}
+	dup := func(i int, key, c string, j int) {
+		report(servicePath(i, ""), "service %s is already declared for cluster %q in %s; list each cluster in one entry", key, c, servicePath(j, ""))
+	}
+	for i := range m.Spec.Services {
+		s := &m.Spec.Services[i]
+		key := s.Namespace + "/" + s.Name
+		cl := byKey[key]
+		if cl == nil {
+			cl = &claims{by: map[string]int{}, all: -1}
+			byKey[key] = cl
+		}
+		ns := m.SharedNamespace(s.Namespace)
+		if s.Clusters != nil {
+			reported := false
+			for _, c := range s.Clusters {
+				j, ok := cl.by[c]
+				if !reported && cl.all >= 0 && ns != nil && m.NamespaceHas(ns, c) && (!ok || cl.all < j) {
+					j, ok = cl.all, true
+				}
+				if ok && !reported {
+					dup(i, key, c, j)
+					reported = true
+				}
+				if _, seen := cl.by[c]; !seen {
+					cl.by[c] = i
+				}
+			}
+			continue
+		}
+		if ns == nil {
+			continue // runs nowhere (MC023)
+		}
+		// The first cluster of the namespace another entry holds.
+		first, firstPos, firstBy := "", -1, -1
+		if cl.all >= 0 {
+			if in := m.NamespaceClusters(ns); len(in) > 0 {
+				first, firstPos, firstBy = in[0], 0, cl.all
+				if j, ok := cl.by[first]; ok && j < firstBy {
+					firstBy = j
+				}
+			}
+		} else {
+			for c, j := range cl.by {
+				if p, ok := pos(ns, c); ok && (firstPos < 0 || p < firstPos) {
+					first, firstPos, firstBy = c, p, j
+				}
+			}
+		}
+		if firstPos >= 0 {
+			dup(i, key, first, firstBy)
+		}
+		if cl.all < 0 {
+			cl.all = i
 		}
 	}
 }

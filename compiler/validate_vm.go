@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 )
 
 // The checks of workload groups: rules MC050–MC059 of Rules.
@@ -58,53 +57,54 @@ func checkVMIstiodUnreachable(m *Mesh, report func(string, string, ...any)) {
 }
 
 func checkVMNamespaceNotShared(m *Mesh, report func(string, string, ...any)) {
-	declared := m.SharedNamespaceNames()
+	declared := newNameSet(m.SharedNamespaceNames())
 	for i, g := range m.Spec.WorkloadGroups {
 		path := groupPath(i, "namespace")
 		if slices.Contains(reservedNamespaces, g.Namespace) {
 			report(path, "namespace %q belongs to %s in every cluster; put VMs in an application namespace", g.Namespace, owner(g.Namespace))
 			continue
 		}
-		if len(declared) == 0 {
+		if declared.Len() == 0 {
 			continue // the mesh shares no namespace; workload-groups.yaml creates it
 		}
 		ns := m.SharedNamespace(g.Namespace)
 		if ns == nil {
-			msg := fmt.Sprintf("workload group %q is in namespace %q, which spec.namespaces does not share (shared: %s)", g.Name, g.Namespace, strings.Join(declared, ", "))
-			if s := suggest(g.Namespace, declared); s != "" {
+			msg := fmt.Sprintf("workload group %q is in namespace %q, which spec.namespaces does not share (shared: %s)", g.Name, g.Namespace, declared)
+			if s := declared.Suggest(g.Namespace); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			report(path, "%s", msg)
 			continue
 		}
-		if in := m.NamespaceClusters(ns); m.Cluster(g.Cluster) != nil && !slices.Contains(in, g.Cluster) {
-			report(path, "workload group %q registers with cluster %q, but its namespace %q does not exist there (namespace clusters: %s)", g.Name, g.Cluster, g.Namespace, strings.Join(in, ", "))
+		if m.Cluster(g.Cluster) != nil && !m.NamespaceHas(ns, g.Cluster) {
+			report(path, "workload group %q registers with cluster %q, but its namespace %q does not exist there (namespace clusters: %s)", g.Name, g.Cluster, g.Namespace, listNames(m.NamespaceClusters(ns)))
 		}
 	}
 }
 
 func checkVMPortConflict(m *Mesh, report func(string, string, ...any)) {
+	portNames := map[*SharedService]*nameSet{} // each service's, built once
 	for i, g := range m.Spec.WorkloadGroups {
-		var svc *SharedService
-		for k := range m.Spec.Services {
-			if s := &m.Spec.Services[k]; s.Name == g.Name && s.Namespace == g.Namespace {
-				svc = s
-				break
-			}
-		}
-		if svc == nil {
+		entries := m.ServiceEntries(g.Namespace, g.Name)
+		if len(entries) == 0 {
 			continue
 		}
-		names := make([]string, len(svc.Ports))
-		for k, p := range svc.Ports {
-			names[k] = p.Name
+		svc := entries[0]
+		names := portNames[svc]
+		if names == nil {
+			list := make([]string, len(svc.Ports))
+			for k, p := range svc.Ports {
+				list[k] = p.Name
+			}
+			names = newNameSet(list)
+			portNames[svc] = names
 		}
 		for j, p := range g.Ports {
-			if slices.Contains(names, p.Name) {
+			if names.Has(p.Name) {
 				continue
 			}
-			msg := fmt.Sprintf("port %q of workload group %q backs the port of that name of Service %s/%s, which has none (ports: %s)", p.Name, g.Name, g.Namespace, g.Name, strings.Join(names, ", "))
-			if s := suggest(p.Name, names); s != "" {
+			msg := fmt.Sprintf("port %q of workload group %q backs the port of that name of Service %s/%s, which has none (ports: %s)", p.Name, g.Name, g.Namespace, g.Name, names)
+			if s := names.Suggest(p.Name); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			report(fmt.Sprintf("%s[%d].name", groupPath(i, "ports"), j), "%s", msg)
@@ -113,38 +113,40 @@ func checkVMPortConflict(m *Mesh, report func(string, string, ...any)) {
 }
 
 func checkVMClusterNotPrimary(m *Mesh, report func(string, string, ...any)) {
-	var primaries []string
+	var list []string
 	for _, c := range m.Spec.Clusters {
 		if c.IsPrimary() {
-			primaries = append(primaries, c.Name)
+			list = append(list, c.Name)
 		}
 	}
+	primaries := newNameSet(list)
 	for i, g := range m.Spec.WorkloadGroups {
 		c := m.Cluster(g.Cluster)
 		switch {
 		case c == nil:
-			msg := fmt.Sprintf("cluster %q is not in the mesh (primaries: %s)", g.Cluster, strings.Join(primaries, ", "))
-			if s := suggest(g.Cluster, primaries); s != "" {
+			msg := fmt.Sprintf("cluster %q is not in the mesh (primaries: %s)", g.Cluster, primaries)
+			if s := primaries.Suggest(g.Cluster); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			report(groupPath(i, "cluster"), "%s", msg)
 		case !c.IsPrimary():
-			report(groupPath(i, "cluster"), "workload group %q registers with remote cluster %q, which runs no istiod; register it with a primary (%s), such as its control plane %q", g.Name, c.Name, strings.Join(primaries, ", "), c.ControlPlane)
+			report(groupPath(i, "cluster"), "workload group %q registers with remote cluster %q, which runs no istiod; register it with a primary (%s), such as its control plane %q", g.Name, c.Name, primaries, c.ControlPlane)
 		}
 	}
 }
 
 func checkVMUndeclaredNetwork(m *Mesh, report func(string, string, ...any)) {
-	var names []string
+	var list []string
 	for _, n := range m.Spec.Networks {
-		names = append(names, n.Name)
+		list = append(list, n.Name)
 	}
+	names := newNameSet(list)
 	for i, g := range m.Spec.WorkloadGroups {
-		if slices.Contains(names, g.Network) {
+		if names.Has(g.Network) {
 			continue
 		}
-		msg := fmt.Sprintf("network %q is not declared (declared: %s)", g.Network, strings.Join(names, ", "))
-		if s := suggest(g.Network, names); s != "" {
+		msg := fmt.Sprintf("network %q is not declared (declared: %s)", g.Network, names)
+		if s := names.Suggest(g.Network); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		report(groupPath(i, "network"), "%s", msg)
@@ -212,19 +214,36 @@ func checkVMProbe(m *Mesh, report func(string, string, ...any)) {
 }
 
 func checkVMServiceNotRun(m *Mesh, report func(string, string, ...any)) {
+	type service struct {
+		runs func(string) bool
+		list string // where it runs, for the message
+	}
+	services := map[string]*service{} // by namespace/name, built once each
 	for i, g := range m.Spec.WorkloadGroups {
-		var runs []string
-		found := false
-		for k := range m.Spec.Services {
-			s := &m.Spec.Services[k]
-			if s.Name == g.Name && s.Namespace == g.Namespace {
-				found = true
-				runs = append(runs, m.ServiceClusters(s)...)
-			}
+		entries := m.ServiceEntries(g.Namespace, g.Name)
+		if len(entries) == 0 || m.Cluster(g.Cluster) == nil || m.SharedNamespace(g.Namespace) == nil {
+			continue
 		}
-		if found && m.Cluster(g.Cluster) != nil && m.SharedNamespace(g.Namespace) != nil && !slices.Contains(runs, g.Cluster) {
+		svc := services[g.Namespace+"/"+g.Name]
+		if svc == nil {
+			ns := m.SharedNamespace(g.Namespace)
+			var lists [][]string
+			listed, everywhere := map[string]bool{}, false
+			for _, e := range entries {
+				lists = append(lists, m.ServiceClusters(e))
+				everywhere = everywhere || e.Clusters == nil
+				for _, c := range e.Clusters {
+					listed[c] = true
+				}
+			}
+			svc = &service{list: listNamesIn(lists), runs: func(c string) bool {
+				return listed[c] || everywhere && m.NamespaceHas(ns, c)
+			}}
+			services[g.Namespace+"/"+g.Name] = svc
+		}
+		if !svc.runs(g.Cluster) {
 			report(groupPath(i, "cluster"), "workload group %q backs service %s/%s, which spec.services does not run in %q, where the group registers (runs in: %s); add %q to the service's clusters",
-				g.Name, g.Namespace, g.Name, g.Cluster, strings.Join(runs, ", "), g.Cluster)
+				g.Name, g.Namespace, g.Name, g.Cluster, svc.list, g.Cluster)
 		}
 	}
 }

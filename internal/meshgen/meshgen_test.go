@@ -74,3 +74,27 @@ func TestGenerateSizes(t *testing.T) {
 		t.Errorf("%v: %d remote secrets, want 89700", mp, mp.RemoteSecrets())
 	}
 }
+
+// TestDimensionsAreValid: every dimension's smallest size is a mesh meshc
+// accepts (BenchmarkVetDimensions fails on any size that is not), every
+// size gives the same bytes on every call, and the largest is four times
+// the smallest.
+func TestDimensionsAreValid(t *testing.T) {
+	for _, d := range meshgen.Dimensions {
+		if len(d.Sizes) < 2 || d.Sizes[len(d.Sizes)-1] != 4*d.Sizes[0] {
+			t.Errorf("%s: sizes %v, want the largest four times the smallest", d.Name, d.Sizes)
+		}
+		for i, n := range d.Sizes {
+			data := d.Generate(n)
+			if !bytes.Equal(data, d.Generate(n)) {
+				t.Errorf("%s/n=%d: two calls returned different bytes", d.Name, n)
+			}
+			if i > 0 {
+				continue
+			}
+			if _, err := compiler.Vet("mesh.yaml", data); err != nil {
+				t.Errorf("%s/n=%d: %v", d.Name, n, err)
+			}
+		}
+	}
+}

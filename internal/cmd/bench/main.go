@@ -144,6 +144,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	growth, err := growthBenchmarks(testBin, filepath.Join(root, "compiler"), o)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "  %s\n", time.Since(start).Round(time.Second))
 
 	fmt.Fprintf(stderr, "running meshc and the CUE baseline as processes (%d runs each)\n", o.runs)
@@ -187,7 +191,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	r := &report{bench: bench, dims: dims, procs: procs, disk: disk, worst: worst, o: o, load: [2]string{load0, loadAvg()}}
+	r := &report{bench: bench, dims: dims, growth: growth, procs: procs, disk: disk, worst: worst, o: o, load: [2]string{load0, loadAvg()}}
 	if missed := r.print(stdout); missed > 0 && o.strict {
 		return errMissed
 	}
@@ -475,13 +479,14 @@ func cpuModel() string {
 }
 
 type report struct {
-	bench map[benchKey]*benchStat
-	dims  []*dimensionRow
-	procs []procRow
-	disk  map[meshgen.Shape]time.Duration
-	worst []worstRow
-	o     options
-	load  [2]string
+	bench  map[benchKey]*benchStat
+	dims   []*dimensionRow
+	growth []*growthRow
+	procs  []procRow
+	disk   map[meshgen.Shape]time.Duration
+	worst  []worstRow
+	o      options
+	load   [2]string
 }
 
 func (r *report) ns(name string, s meshgen.Shape) (float64, bool) {
@@ -624,6 +629,9 @@ func (r *report) print(w io.Writer) (missed int) {
 	tw.Flush()
 	if len(r.dims) > 0 {
 		missed += printDimensions(w, r.dims, r.o.count)
+	}
+	if len(r.growth) > 0 {
+		missed += printGrowth(w, r.growth, r.o.count)
 	}
 	if len(r.worst) > 0 {
 		var lines []string

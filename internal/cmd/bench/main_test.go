@@ -74,3 +74,27 @@ BenchmarkCompile/primary-remote/N=3-2  	 1000	   1000000 ns/op	 1000 B/op	 10 al
 		t.Errorf("missed %d:\n%s", missed, b.String())
 	}
 }
+
+// TestGrowth parses BenchmarkVetDimensions' lines, pairs each dimension's
+// smallest and largest sizes and misses a dimension whose cost grows with
+// the square of the input.
+func TestGrowth(t *testing.T) {
+	out := []byte(`goos: linux
+BenchmarkVetDimensions/Services/n=1250-2  	       1	1000000000 ns/op	    100000 B/input	80000000 B/op	 1000000 allocs/op
+BenchmarkVetDimensions/Services/n=5000-2  	       1	4400000000 ns/op	    400000 B/input	320000000 B/op	 4200000 allocs/op
+BenchmarkVetDimensions/Peers/n=250-2      	       1	 100000000 ns/op	    100000 B/input	10000000 B/op	  100000 allocs/op
+BenchmarkVetDimensions/Peers/n=1000-2     	       1	1600000000 ns/op	    400000 B/input	160000000 B/op	 1600000 allocs/op
+BenchmarkVetDimensions/Services/n=1250-2  	       1	1200000000 ns/op	    100000 B/input	80000000 B/op	 1000000 allocs/op
+`)
+	rows := parseGrowth(out)
+	if len(rows) != 4 || rows[0].dimension != "Services" || len(rows[0].ns) != 2 || rows[3].n != 1000 || rows[1].input != 400000 {
+		t.Fatalf("parsed %+v", rows)
+	}
+	var b strings.Builder
+	missed := printGrowth(&b, rows, 2)
+	text := strings.Join(strings.Fields(b.String()), " ")
+	if missed != 2 || !strings.Contains(text, "MISS Peers 250 → 1000: meshc vet alloc growth 4.00") ||
+		!strings.Contains(text, "ok Services 1250 → 5000: meshc vet alloc growth 1.05") {
+		t.Errorf("missed %d:\n%s", missed, b.String())
+	}
+}

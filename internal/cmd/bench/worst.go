@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/krm"
 )
 
@@ -137,6 +138,16 @@ var worstCases = []worstCase{
 		args: []string{"vet", "IN"}, exit: 1, time: time.Second, rss: 300e6,
 	},
 	{
+		name: "500 clusters × 5,000 services everywhere: render --check", before: "21 s (4.8 s CPU), 284 MB (issue #22)",
+		input: everywhere(500, 5000),
+		args:  []string{"render", "--check", "IN", "-o", "OUT"}, exit: 1, time: 3 * time.Second, rss: 300e6,
+	},
+	{
+		name: "1,000 clusters × 5,000 services everywhere: render --check", before: "44 s (10 s CPU), 562 MB (issue #22)",
+		input: everywhere(1000, 5000),
+		args:  []string{"render", "--check", "IN", "-o", "OUT"}, exit: 1, time: 3 * time.Second, rss: 300e6,
+	},
+	{
 		name: "5,000-cluster primary-remote (MaxItems): render", before: "same",
 		input: meshOf("primary-remote", func(b *bytes.Buffer) {
 			for i := range 4999 {
@@ -204,6 +215,20 @@ var worstCases = []worstCase{
 		}),
 		args: []string{"fn"}, stdin: true, exit: 0, time: 2 * time.Second, rss: 300e6,
 	},
+}
+
+// everywhere is a primary-remote mesh of clusters clusters sharing services
+// services that run and are consumed in every cluster: its facts are a
+// product, its input and output are not.
+func everywhere(clusters, services int) func() []byte {
+	return func() []byte {
+		b := bytes.NewBuffer(meshgen.Generate(meshgen.Shape{Topology: meshgen.PrimaryRemote, Clusters: clusters}))
+		b.WriteString("  namespaces:\n    - name: app\n  services:\n")
+		for k := range services {
+			fmt.Fprintf(b, "    - {name: svc-%05d, namespace: app, ports: [{name: http, port: 8080}]}\n", k)
+		}
+		return b.Bytes()
+	}
 }
 
 // resourceList is a ResourceList for meshc fn: a small Mesh as its
