@@ -159,26 +159,33 @@ func Generate(opts Options) (*Result, error) {
 	if opts.Mesh == "" {
 		return nil, errors.New("the mesh's name is needed for the directory's ownership marker")
 	}
-	opts.Dir = filepath.Clean(opts.Dir)
-	if err := os.MkdirAll(filepath.Dir(opts.Dir), 0o755); err != nil {
+	// Directories are swapped, locked and checked where the file system
+	// resolves opts.Dir: a symlink is written through, never replaced,
+	// and cannot hide a render output around it.
+	real, err := ownership.Resolve(opts.Dir)
+	opts.Dir = filepath.Clean(opts.Dir) // for messages
+	if err != nil {
+		return nil, fmt.Errorf("certificates directory: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
 		return nil, fmt.Errorf("certificates directory: %w", err)
 	}
 	// One run at a time per directory: concurrent runs on an empty
 	// directory would each make a root and sign with it.
-	unlock, err := ownership.Lock(opts.Dir)
+	unlock, err := ownership.Lock(real)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	fresh, err := prepareDir(opts)
+	fresh, err := prepareDir(opts, real)
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{}
 	if fresh {
-		err = generateFresh(opts, res)
+		err = generateFresh(opts, real, res)
 	} else {
-		err = generateInto(opts, res)
+		err = generateInto(opts, real, res)
 	}
 	if err != nil {
 		return nil, err
@@ -195,13 +202,11 @@ func Generate(opts Options) (*Result, error) {
 // prepareDir cleans up after an interrupted run and decides whether the
 // directory is new (written whole, in one swap) or meshc's from an earlier
 // run (updated cluster by cluster). Anything else is refused.
-func prepareDir(opts Options) (fresh bool, err error) {
-	if wd, err := os.Getwd(); err == nil {
-		if abs, err := filepath.Abs(opts.Dir); err == nil && (abs == wd || strings.HasPrefix(wd, abs+string(filepath.Separator))) {
-			return false, fmt.Errorf("certificates directory %s contains the working directory; choose a directory of its own, such as certs/", opts.Dir)
-		}
+func prepareDir(opts Options, real string) (fresh bool, err error) {
+	if wd, err := ownership.Resolve("."); err == nil && (real == wd || strings.HasPrefix(wd, real+string(filepath.Separator))) {
+		return false, fmt.Errorf("certificates directory %s contains the working directory; choose a directory of its own, such as certs/", opts.Dir)
 	}
-	if _, err := atomicdir.Recover(opts.Dir); err != nil {
+	if _, err := atomicdir.Recover(real); err != nil {
 		return false, fmt.Errorf("cleaning up an interrupted run: %w", err)
 	}
 	state, err := ownership.Check(opts.Dir, ownership.Certs, opts.Mesh, opts.Inputs...)
@@ -223,7 +228,7 @@ func prepareDir(opts Options) (fresh bool, err error) {
 		}
 		for _, e := range entries {
 			if base, ok := atomicdir.LeftoverOf(e.Name()); ok && e.IsDir() {
-				if _, err := atomicdir.Recover(filepath.Join(opts.Dir, base)); err != nil {
+				if _, err := atomicdir.Recover(filepath.Join(real, base)); err != nil {
 					return false, fmt.Errorf("cleaning up an interrupted run: %w", err)
 				}
 			}
@@ -258,7 +263,7 @@ func legacyLayout(dir string) bool {
 // the marker appear in one atomic swap, so a run killed at any point leaves
 // either no certificates or all of them, never a root key without its
 // certificate.
-func generateFresh(opts Options, res *Result) error {
+func generateFresh(opts Options, real string, res *Result) error {
 	var root *rootCA
 	var files []atomicdir.File
 	if opts.RootCert != "" {
@@ -291,7 +296,7 @@ func generateFresh(opts Options, res *Result) error {
 		}
 		res.Events = append(res.Events, Event{Status: Created, Path: filepath.Join(opts.Dir, c), Cluster: c})
 	}
-	if err := atomicdir.Replace(opts.Dir, 0o700, files); err != nil {
+	if err := atomicdir.Replace(real, 0o700, files); err != nil {
 		return fmt.Errorf("writing %s: %w", opts.Dir, err)
 	}
 	return nil
@@ -300,7 +305,7 @@ func generateFresh(opts Options, res *Result) error {
 // generateInto adds to a directory meshc wrote before: clusters without an
 // intermediate get one (each cluster's directory swapped in atomically),
 // the others are kept unless Force.
-func generateInto(opts Options, res *Result) error {
+func generateInto(opts Options, real string, res *Result) error {
 	// Work out which clusters need a new intermediate before touching the
 	// root, so a run that changes nothing needs no root key.
 	var todo []string
@@ -328,7 +333,7 @@ func generateInto(opts Options, res *Result) error {
 		}
 		files, err := intermediateFiles(opts, root, c)
 		if err == nil {
-			err = atomicdir.Replace(d, 0o700, files)
+			err = atomicdir.Replace(filepath.Join(real, c), 0o700, files)
 		}
 		if err != nil {
 			return fmt.Errorf("cluster %s: %w", c, err)

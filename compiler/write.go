@@ -27,26 +27,28 @@ const MarkerFile = ownership.MarkerFile
 // says why it refuses. Concurrent Writes of one dir are serialised by a
 // lock; leftovers of an interrupted Write are cleaned up.
 func Write(out *Output, dir string) error {
-	dir = filepath.Clean(dir)
-	abs, err := filepath.Abs(dir)
+	// Everything below happens to the directory the file system resolves
+	// dir to: a symlink named out is written through, never replaced.
+	real, err := ownership.Resolve(dir)
+	dir = filepath.Clean(dir) // for messages
 	if err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}
-	if wd, err := os.Getwd(); err == nil && (abs == wd || isAncestor(abs, wd)) {
+	if wd, err := ownership.Resolve("."); err == nil && (real == wd || isAncestor(real, wd)) {
 		return fmt.Errorf("output directory %s contains the working directory; choose a directory of its own, such as out/", dir)
 	}
-	if abs == filepath.Dir(abs) {
+	if real == filepath.Dir(real) {
 		return fmt.Errorf("output directory %s is a filesystem root", dir)
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
 		return fmt.Errorf("creating output parent: %w", err)
 	}
-	unlock, err := ownership.Lock(dir)
+	unlock, err := ownership.Lock(real)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if _, err := atomicdir.Recover(dir); err != nil {
+	if _, err := atomicdir.Recover(real); err != nil {
 		return fmt.Errorf("cleaning up an interrupted render: %w", err)
 	}
 	var inputs []string
@@ -61,7 +63,7 @@ func Write(out *Output, dir string) error {
 	for i, f := range owned.Files {
 		files[i] = atomicdir.File{Path: f.Path, Data: f.Data, Mode: cmp.Or(f.Mode, 0o644)}
 	}
-	if err := atomicdir.Replace(dir, 0o755, files); err != nil {
+	if err := atomicdir.Replace(real, 0o755, files); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
 	return nil
@@ -80,7 +82,11 @@ func (o *Output) Owned() *Output {
 // Leftovers lists what an interrupted Write of dir left next to it; the next
 // Write removes them.
 func Leftovers(dir string) ([]string, error) {
-	return atomicdir.Leftovers(filepath.Clean(dir))
+	real, err := ownership.Resolve(dir)
+	if err != nil {
+		return nil, err
+	}
+	return atomicdir.Leftovers(real)
 }
 
 func isAncestor(dir, p string) bool {

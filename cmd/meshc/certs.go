@@ -64,9 +64,11 @@ func newCertsCmd(e *env) *command {
 			c.flags.Usage()
 			return exitError
 		}
-		if out := renderOutputAround(*dir); out != "" {
+		if out, err := ownership.Enclosing(*dir, ownership.Render, compiler.PlanFile); err != nil {
+			return e.fail("certs", err)
+		} else if out != "" {
 			fmt.Fprintf(e.stderr, "meshc certs: %s is inside %s, a meshc render output that the next render replaces as a whole; keep certificates elsewhere\n",
-				displayName(*dir), displayName(out))
+				displayName(*dir), ownership.Shown(out))
 			return exitError
 		}
 		// Zero days would mean the library's default; as a flag value it is
@@ -103,29 +105,6 @@ func newCertsCmd(e *env) *command {
 		return exitOK
 	}
 	return c
-}
-
-// renderOutputAround returns dir or the nearest directory above it that is
-// a meshc render output (it holds the plan), or "". Keys written there
-// would be deleted by the next render.
-func renderOutputAround(dir string) string {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(abs, compiler.PlanFile)); err == nil {
-			return abs
-		}
-		if kind, _, _ := ownership.ReadMarker(abs); kind == ownership.Render {
-			return abs
-		}
-		parent := filepath.Dir(abs)
-		if parent == abs {
-			return ""
-		}
-		abs = parent
-	}
 }
 
 // checkCerts prints each finding as "path: message" on stderr and exits 1

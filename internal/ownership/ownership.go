@@ -8,9 +8,12 @@
 //
 // Proof is a marker file meshc writes at the top of every directory it
 // owns, naming what the directory holds and the mesh. A file called PLAN.md
-// proves nothing: users write those too. A directory that holds a
-// version-control checkout or one of the input files is never meshc's,
-// whatever marker it holds.
+// proves nothing: users write those too. A directory that holds, anywhere
+// below its top, a version-control checkout, one of the input files or a
+// meshc directory of the other kind is never meshc's, whatever marker it
+// holds; nor is one inside a directory of the other kind. Every check is
+// made on the directory as the file system resolves it (Resolve): a
+// symlink or ".." cannot make one directory pass for another.
 package ownership
 
 import (
@@ -20,8 +23,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 )
 
 // MarkerFile is the ownership marker, at the top of every directory meshc
@@ -97,13 +103,35 @@ const (
 	Owned
 )
 
+// other is the kind a directory of kind must neither hold nor lie in: keys
+// in a render output are deleted by the next render, and a render output
+// in a certificates directory mixes files meshc replaces with keys it
+// never does.
+func (k Kind) other() Kind {
+	if k == Certs {
+		return Render
+	}
+	return Certs
+}
+
 // Check returns whether meshc may write dir as kind for mesh: it may when
 // dir is absent or empty, or holds meshc's marker for kind and mesh, and
-// holds neither a version-control directory nor one of inputs (files meshc
-// read, such as the Mesh file). Any other directory is a *Refusal.
-// Callers hold the Lock of dir, so the answer stays true while they write.
+// holds, nowhere below its top, a version-control directory, one of inputs
+// (files meshc read, such as the Mesh file) or a meshc directory of the
+// other kind, and lies in no directory of the other kind. Any other
+// directory is a *Refusal. Callers hold the Lock of dir, so the answer
+// stays true while they write.
 func Check(dir string, kind Kind, mesh string, inputs ...string) (State, error) {
-	fi, err := os.Stat(dir)
+	real, err := Resolve(dir)
+	if err != nil {
+		return 0, err
+	}
+	if above, err := Enclosing(filepath.Dir(real), kind.other()); err != nil {
+		return 0, err
+	} else if above != "" {
+		return 0, &Refusal{Dir: dir, Reason: fmt.Sprintf("it is inside %s, %s, which %s; choose a directory of its own, such as %s", Shown(above), kind.other(), kind.other().replaces(), kind.hint())}
+	}
+	fi, err := os.Stat(real)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return Absent, nil
@@ -112,26 +140,24 @@ func Check(dir string, kind Kind, mesh string, inputs ...string) (State, error) 
 	case !fi.IsDir():
 		return 0, &Refusal{Dir: dir, Reason: "it is not a directory"}
 	}
-	entries, err := os.ReadDir(dir)
+	entries, err := os.ReadDir(real)
 	if err != nil {
 		return 0, err
 	}
 	if len(entries) == 0 {
 		return Empty, nil
 	}
-	for _, e := range entries {
-		for _, v := range vcsDirs {
-			if e.Name() == v {
-				return 0, &Refusal{Dir: dir, Reason: fmt.Sprintf("it holds %s, a version-control directory; meshc never writes into a checkout, choose a directory of its own, such as %s", v, kind.hint())}
-			}
-		}
+	if r, err := checkBelow(dir, real, kind); r != nil {
+		return 0, r
+	} else if err != nil {
+		return 0, err
 	}
 	for _, in := range inputs {
-		if inside(dir, in) {
+		if inside(real, in) {
 			return 0, &Refusal{Dir: dir, Reason: fmt.Sprintf("it holds %s, which meshc reads; choose a directory of its own, such as %s", in, kind.hint())}
 		}
 	}
-	got, gotMesh, err := ReadMarker(dir)
+	got, gotMesh, err := ReadMarker(real)
 	if err != nil {
 		return 0, &Refusal{Dir: dir, Reason: fmt.Sprintf("it is not empty and its %s cannot be read (%v), so meshc cannot prove it wrote it", MarkerFile, err)}
 	}
@@ -144,6 +170,127 @@ func Check(dir string, kind Kind, mesh string, inputs ...string) (State, error) 
 		return 0, &Refusal{Dir: dir, Reason: fmt.Sprintf("its %s says meshc wrote it for mesh %q, not %q; choose another directory", MarkerFile, gotMesh, mesh)}
 	}
 	return Owned, nil
+}
+
+// checkBelow walks the tree under real (dir, resolved), symlinks not
+// followed, for what a directory of kind must not hold: a version-control
+// directory (or a .git file: a worktree) and a marker of the other kind.
+func checkBelow(dir, real string, kind Kind) (*Refusal, error) {
+	var found *Refusal
+	err := filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(real, p)
+		rel = filepath.ToSlash(rel)
+		if slices.Contains(vcsDirs, d.Name()) {
+			found = &Refusal{Dir: dir, Reason: fmt.Sprintf("it holds %s, a version-control directory; meshc never writes into a checkout, choose a directory of its own, such as %s", rel, kind.hint())}
+			return fs.SkipAll
+		}
+		if d.Name() == MarkerFile && p != filepath.Join(real, MarkerFile) {
+			if k, _, _ := ReadMarker(filepath.Dir(p)); k == kind.other() {
+				found = &Refusal{Dir: dir, Reason: fmt.Sprintf("it holds %s, %s, which %s; move it away or choose another directory", path.Dir(rel), kind.other(), kind.other().replaces())}
+				return fs.SkipAll
+			}
+		}
+		return nil
+	})
+	if found != nil {
+		return found, nil
+	}
+	return nil, err
+}
+
+// replaces says what becomes of what a directory of kind holds.
+func (k Kind) replaces() string {
+	if k == Certs {
+		return "holds private keys meshc never replaces"
+	}
+	return "the next render replaces as a whole"
+}
+
+// Resolve returns the directory dir names as the file system resolves it:
+// absolute, every symlink resolved, also when dir or its last elements do
+// not exist yet (the deepest existing ancestor is resolved and the rest
+// appended). meshc swaps, locks and checks the directory Resolve returns.
+//
+// A ".." after a symlink means the parent of the symlink's target to the
+// kernel but the directory holding the symlink to filepath.Clean, and
+// meshc both cleans paths and hands them to the kernel: such a path is an
+// error, so that no spelling of a path can make a check and a write
+// disagree.
+func Resolve(dir string) (string, error) {
+	real, err := resolve(dir)
+	if err != nil || !slices.Contains(strings.Split(filepath.ToSlash(dir), "/"), "..") {
+		return real, err
+	}
+	if lexical, err := resolve(filepath.Clean(dir)); err != nil || lexical != real {
+		return "", fmt.Errorf("%s: its \"..\" climbs out of a symlinked directory, so it names %s to the file system but %s to meshc; give the directory without \"..\"",
+			dir, Shown(real), Shown(lexical))
+	}
+	return real, nil
+}
+
+// resolve is Resolve with ".." as the kernel takes it.
+func resolve(dir string) (string, error) {
+	if !filepath.IsAbs(dir) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		dir = wd + string(filepath.Separator) + dir
+	}
+	parts := strings.Split(dir, string(filepath.Separator))
+	for i := len(parts); i > 0; i-- {
+		prefix := strings.Join(parts[:i], string(filepath.Separator))
+		if prefix == "" {
+			prefix = string(filepath.Separator)
+		}
+		real, err := filepath.EvalSymlinks(prefix)
+		if err == nil {
+			return filepath.Join(append([]string{real}, parts[i:]...)...), nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return "", err
+		}
+	}
+	return filepath.Clean(dir), nil
+}
+
+// Shown is p as messages show it: relative to the working directory when
+// it lies below it, with forward slashes.
+func Shown(p string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if real, err := filepath.EvalSymlinks(wd); err == nil {
+			wd = real
+		}
+		if rel, err := filepath.Rel(wd, p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			p = rel
+		}
+	}
+	return filepath.ToSlash(p)
+}
+
+// Enclosing returns the nearest of dir and its ancestors, resolved, that
+// holds a marker of kind, or one of files, or "" when none does.
+func Enclosing(dir string, kind Kind, files ...string) (string, error) {
+	real, err := Resolve(dir)
+	if err != nil {
+		return "", err
+	}
+	for p := real; ; p = filepath.Dir(p) {
+		if k, _, _ := ReadMarker(p); k == kind {
+			return p, nil
+		}
+		for _, f := range files {
+			if fi, err := os.Lstat(filepath.Join(p, f)); err == nil && fi.Mode().IsRegular() {
+				return p, nil
+			}
+		}
+		if filepath.Dir(p) == p {
+			return "", nil
+		}
+	}
 }
 
 // ReadMarker returns the kind and mesh named by dir's marker, or "" when

@@ -44,6 +44,17 @@ func TestCheck(t *testing.T) {
 	must(os.Symlink(filepath.Join(dir("owned"), MarkerFile), filepath.Join(dir("linked"), MarkerFile)))
 	write(t, dir("file"), "x")
 	write(t, filepath.Join(dir("garbled"), MarkerFile), "hello\n")
+	// Below the top: a checkout deep inside, a worktree's .git file, a
+	// certificates directory in an output, an output in a certificates
+	// directory, and outputs inside certificates directories.
+	write(t, filepath.Join(dir("deepgit"), MarkerFile), string(Marker(Render, "demo")))
+	must(os.MkdirAll(filepath.Join(dir("deepgit"), "cluster1", "app", ".hg"), 0o755))
+	write(t, filepath.Join(dir("worktree"), MarkerFile), string(Marker(Render, "demo")))
+	write(t, filepath.Join(dir("worktree"), "sub", ".git"), "gitdir: /elsewhere\n")
+	write(t, filepath.Join(dir("keysin"), MarkerFile), string(Marker(Render, "demo")))
+	write(t, filepath.Join(dir("keysin"), "cluster1", "certs", MarkerFile), string(Marker(Certs, "demo")))
+	write(t, filepath.Join(dir("outin"), "out", MarkerFile), string(Marker(Render, "demo")))
+	must(os.Symlink(dir("certs"), dir("certlink")))
 
 	for _, c := range []struct {
 		dir, mesh, input string
@@ -63,6 +74,14 @@ func TestCheck(t *testing.T) {
 		{dir: "linked", refusal: "cannot be read (not a marker meshc wrote)"},
 		{dir: "garbled", refusal: "cannot be read (not a marker meshc wrote)"},
 		{dir: "file", refusal: "it is not a directory"},
+		{dir: "deepgit", refusal: "holds cluster1/app/.hg, a version-control directory"},
+		{dir: "worktree", refusal: "holds sub/.git, a version-control directory"},
+		{dir: "keysin", refusal: "holds cluster1/certs, a meshc certificates directory, which holds private keys meshc never replaces"},
+		{dir: "outin", kind: Certs, refusal: "holds out, a meshc render output, which the next render replaces as a whole"},
+		{dir: "certs/out", refusal: "certs, a meshc certificates directory, which holds private keys"},
+		{dir: "certlink/a/b", refusal: "certs, a meshc certificates directory, which holds private keys"},
+		{dir: "owned/certs", kind: Certs, refusal: "owned, a meshc render output, which the next render"},
+		{dir: "certlink", kind: Certs, want: Owned},
 	} {
 		kind, mesh := c.kind, c.mesh
 		if kind == "" {
@@ -86,6 +105,38 @@ func TestCheck(t *testing.T) {
 	}
 	if _, err := Check(dir("notes"), Render, "demo"); err == nil || !err.(*Refusal).Unmarked {
 		t.Errorf("a directory without a marker is not marked Unmarked: %v", err)
+	}
+}
+
+// TestResolve: symlinks are resolved in the part of the path that exists
+// and the rest is appended; a ".." that climbs out of a symlink is an error
+// rather than two answers.
+func TestResolve(t *testing.T) {
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "a", "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "a", "b"), filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ in, want, err string }{
+		{in: "a/b", want: "a/b"},
+		{in: "link", want: "a/b"},
+		{in: "link/new/deeper", want: "a/b/new/deeper"},
+		{in: "a/b/../b/new", want: "a/b/new"},
+		{in: "new/../a", want: "a"},
+		{in: "link/../x", err: `its ".." climbs out of a symlinked directory`},
+	} {
+		got, err := Resolve(root + "/" + c.in) // not Join, which cleans ".." away
+		switch {
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("Resolve(%s) = %q, %v; want an error containing %q", c.in, got, err, c.err)
+		case c.err == "" && (err != nil || got != filepath.Join(root, c.want)):
+			t.Errorf("Resolve(%s) = %q, %v; want %s", c.in, got, err, filepath.Join(root, c.want))
+		}
 	}
 }
 
