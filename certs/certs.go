@@ -58,6 +58,11 @@ const (
 // whose clock runs a little behind the machine that made them accepts them.
 const backdate = 5 * time.Minute
 
+// MaxValidity is the longest validity Generate gives a certificate: a
+// hundred years, far past any CA's life and far within what X.509 dates and
+// time.Duration hold (a longer one, counted in days, overflowed to minutes).
+const MaxValidity = 36500 * 24 * time.Hour
+
 // Options says what Generate creates.
 type Options struct {
 	// Dir is the certificates directory; created 0700 if missing.
@@ -143,8 +148,10 @@ func Generate(opts Options) (*Result, error) {
 	default:
 		return nil, fmt.Errorf("RSA key size must be 2048, 3072 or 4096 bits, got %d", opts.KeyBits)
 	}
-	if opts.Validity < 0 || opts.RootValidity < 0 {
-		return nil, errors.New("certificate validity must be positive")
+	for _, v := range []time.Duration{opts.RootValidity, opts.Validity} {
+		if v < 0 || v > MaxValidity {
+			return nil, fmt.Errorf("certificate validity must be positive and at most %d days (MaxValidity), got %v", MaxValidity/(24*time.Hour), v)
+		}
 	}
 	seen := map[string]bool{}
 	for _, c := range opts.Clusters {
@@ -487,11 +494,27 @@ func newRoot(opts Options) (*rootCA, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkValidity(cert, tmpl.NotBefore, tmpl.NotAfter); err != nil {
+		return nil, nil, fmt.Errorf("signing root: %w", err)
+	}
 	keyPEM, err := encodeKey(key)
 	if err != nil {
 		return nil, nil, err
 	}
 	return &rootCA{cert: cert, pem: encodeCert(der), key: key}, keyPEM, nil
+}
+
+// checkValidity reports a signed certificate whose dates are not the ones
+// asked for (X.509 keeps whole seconds): what is signed is read back, so a
+// date mangled on the way (an overflow, an encoding limit) is refused
+// before anything is written.
+func checkValidity(cert *x509.Certificate, notBefore, notAfter time.Time) error {
+	if !cert.NotBefore.Equal(notBefore.Truncate(time.Second)) || !cert.NotAfter.Equal(notAfter.Truncate(time.Second)) {
+		return fmt.Errorf("the certificate came out valid from %s to %s, not from %s to %s as asked; nothing was written",
+			cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339),
+			notBefore.UTC().Format(time.RFC3339), notAfter.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // caKeyUsage is tools/certs' keyUsage: digitalSignature, nonRepudiation,
@@ -528,6 +551,13 @@ func intermediateFiles(opts Options, root *rootCA, cluster string) ([]atomicdir.
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, root.cert, key.Public(), root.key)
 	if err != nil {
+		return nil, fmt.Errorf("signing intermediate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkValidity(cert, tmpl.NotBefore, tmpl.NotAfter); err != nil {
 		return nil, fmt.Errorf("signing intermediate: %w", err)
 	}
 	keyPEM, err := encodeKey(key)

@@ -445,11 +445,13 @@ func TestCheckExpiry(t *testing.T) {
 }
 
 // TestGenerateRejectsBadOptions: the library, not only the CLI, refuses key
-// sizes Istio's conventions do not allow and negative validity.
+// sizes Istio's conventions do not allow and validity that is negative or
+// longer than MaxValidity.
 func TestGenerateRejectsBadOptions(t *testing.T) {
 	for _, opts := range []certs.Options{
 		{Dir: t.TempDir(), Clusters: []string{"c1"}, KeyBits: 1024},
 		{Dir: t.TempDir(), Clusters: []string{"c1"}, KeyBits: 2048, Validity: -time.Hour},
+		{Dir: t.TempDir(), Clusters: []string{"c1"}, KeyBits: 2048, RootValidity: certs.MaxValidity + time.Hour},
 	} {
 		if _, err := certs.Generate(opts); err == nil {
 			t.Errorf("Generate(%+v) succeeded", opts)
@@ -471,5 +473,38 @@ func TestGenerateReportsBrokenKept(t *testing.T) {
 	}
 	if len(res.Findings) != 1 || res.Findings[0].Path != key {
 		t.Errorf("findings %v, want one for %s", res.Findings, key)
+	}
+}
+
+// TestValidityAsAsked: the certificates Generate signs are valid from five
+// minutes before now to now plus the validity asked for, to the second,
+// up to MaxValidity; an intermediate never outlives its root.
+func TestValidityAsAsked(t *testing.T) {
+	now := time.Date(2026, 12, 7, 10, 30, 15, 999, time.UTC)
+	dir := filepath.Join(t.TempDir(), "certs")
+	_, err := certs.Generate(certs.Options{Mesh: "demo", Dir: dir, Clusters: []string{"c1"}, KeyBits: testBits,
+		RootValidity: certs.MaxValidity, Validity: certs.MaxValidity, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(p string) *x509.Certificate {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := pem.Decode(data)
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	wantFrom := now.Add(-5 * time.Minute).Truncate(time.Second)
+	wantTo := now.Add(certs.MaxValidity).Truncate(time.Second)
+	for _, p := range []string{filepath.Join(dir, certs.RootCertFile), filepath.Join(dir, "c1", certs.CACertFile)} {
+		c := read(p)
+		if !c.NotBefore.Equal(wantFrom) || !c.NotAfter.Equal(wantTo) {
+			t.Errorf("%s: valid %v to %v, want %v to %v", p, c.NotBefore, c.NotAfter, wantFrom, wantTo)
+		}
 	}
 }

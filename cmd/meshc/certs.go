@@ -43,6 +43,10 @@ func newCertsCmd(e *env) *command {
 				clusters = append(clusters, cl.Name)
 			}
 		}
+		if *window <= 0 || *window > certs.MaxValidity {
+			fmt.Fprintf(e.stderr, "meshc certs: --expiry-window must be positive and at most %s (100 years), got %s\n", certs.MaxValidity, *window)
+			return exitError
+		}
 		if *check {
 			d := *dir
 			switch len(args) {
@@ -72,10 +76,18 @@ func newCertsCmd(e *env) *command {
 			return exitError
 		}
 		// Zero days would mean the library's default; as a flag value it is
-		// a mistake. Key size and the rest are checked by certs.Generate.
-		if *days <= 0 || *rootDays <= 0 {
-			fmt.Fprintln(e.stderr, "meshc certs: --days and --root-days must be positive")
-			return exitError
+		// a mistake. Days are checked before they become a Duration, which
+		// past 106,751 days wraps around. Key size and the rest are checked
+		// by certs.Generate.
+		maxDays := int(certs.MaxValidity / (24 * time.Hour))
+		for _, f := range []struct {
+			name string
+			days int
+		}{{"--root-days", *rootDays}, {"--days", *days}} {
+			if f.days < 1 || f.days > maxDays {
+				fmt.Fprintf(e.stderr, "meshc certs: %s must be from 1 to %d days (100 years), got %d\n", f.name, maxDays, f.days)
+				return exitError
+			}
 		}
 		res, err := certs.Generate(certs.Options{
 			Dir: *dir, Clusters: clusters, Force: *force, KeyBits: *keySize,
