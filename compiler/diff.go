@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,16 +27,20 @@ const (
 	Extra DiffKind = "extra"
 )
 
-// Difference is one file whose committed copy does not match the render.
+// Difference is one file or directory whose committed copy does not match
+// the render.
 type Difference struct {
-	// Path is relative to the compared directory, with forward slashes.
+	// Path is relative to the compared directory, with forward slashes; a
+	// directory's ends in "/".
 	Path string
 	Kind DiffKind
 	// Line is the first line that differs, for stale regular files; 0
 	// otherwise.
 	Line int
 	// Mode is the rendered permission bits when the contents match but the
-	// executable bit does not (git records it); 0 otherwise.
+	// mode does not: the executable bit (git records it) differs, or
+	// others may write the file or directory, which meshc never lets them;
+	// 0 otherwise.
 	Mode fs.FileMode
 }
 
@@ -56,11 +61,19 @@ func (d Difference) String() string {
 
 // Diff compares a rendered Output with the files under dir and returns every
 // difference, sorted by path; none means dir is exactly what Write would
-// produce. It only reads: this is the "forgot to re-render" check of
+// produce: every file rendered, with the rendered bytes and executable bit,
+// none writable by others, and nothing else, not even an empty directory
+// or a symlink. It only reads: this is the "forgot to re-render" check of
 // `meshc render --check`, usable by any front end. A dir that does not exist
 // is an empty directory (every file missing).
 func Diff(out *Output, dir string) ([]Difference, error) {
 	out = out.Owned()
+	dirs := map[string]bool{} // the directories Write creates
+	for _, f := range out.Files {
+		for d := path.Dir(f.Path); d != "."; d = path.Dir(d) {
+			dirs[d] = true
+		}
+	}
 	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
 		// WalkDir does not follow a symlinked root; out/ may be one.
 		if real, err := filepath.EvalSymlinks(dir); err == nil {
@@ -76,17 +89,28 @@ func Diff(out *Output, dir string) ([]Difference, error) {
 			}
 			return err
 		}
-		if d.IsDir() {
-			return nil
-		}
 		if p == dir {
-			return fmt.Errorf("%s is not a directory", dir)
+			if !d.IsDir() {
+				return fmt.Errorf("%s is not a directory", dir)
+			}
+			return nil
 		}
 		rel, err := filepath.Rel(dir, p)
 		if err != nil {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if !dirs[rel] {
+				// Write would delete it with all it holds: one line says so.
+				diffs = append(diffs, Difference{Path: rel + "/", Kind: Extra})
+				return filepath.SkipDir
+			}
+			if info, err := d.Info(); err == nil && info.Mode().Perm()&0o002 != 0 {
+				diffs = append(diffs, Difference{Path: rel + "/", Kind: Stale, Mode: 0o755})
+			}
+			return nil
+		}
 		f := out.Lookup(rel)
 		if f == nil {
 			diffs = append(diffs, Difference{Path: rel, Kind: Extra})
@@ -110,7 +134,7 @@ func Diff(out *Output, dir string) ([]Difference, error) {
 			return err
 		}
 		want := cmp.Or(f.Mode, 0o644)
-		if info.Mode().Perm()&0o111 != want&0o111 {
+		if got := info.Mode().Perm(); got&0o111 != want&0o111 || got&0o002 != 0 {
 			diffs = append(diffs, Difference{Path: rel, Kind: Stale, Mode: want})
 		}
 		return nil

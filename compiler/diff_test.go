@@ -3,6 +3,7 @@ package compiler_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,6 +78,95 @@ func TestDiff(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("differences (-want +got):\n%s", diff)
+	}
+}
+
+// TestDiffReportsEveryLeftover: whatever is on disk that Write would not
+// leave there is a difference, each kind of leftover on its own: render
+// --check passes only on exactly what render writes.
+func TestDiffReportsEveryLeftover(t *testing.T) {
+	_, out, err := compiler.Compile("mesh.yaml", mustRead(t, "../examples/primary-remote-multi-network/mesh.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		change func(dir string)
+		want   []string
+	}{
+		{"an extra file at the top", func(d string) { write(t, filepath.Join(d, "notes.txt"), "x") },
+			[]string{"notes.txt: extra: meshc does not render it"}},
+		{"an extra hidden file deep down", func(d string) { write(t, filepath.Join(d, "cluster1/manifests/.keep"), "") },
+			[]string{"cluster1/manifests/.keep: extra: meshc does not render it"}},
+		{"an empty directory", func(d string) { must(os.Mkdir(filepath.Join(d, "cluster1/old"), 0o755)) },
+			[]string{"cluster1/old/: extra: meshc does not render it"}},
+		{"a directory of files, once", func(d string) {
+			must(os.MkdirAll(filepath.Join(d, "old/a/b"), 0o755))
+			write(t, filepath.Join(d, "old/a/b/x.yaml"), "x")
+			write(t, filepath.Join(d, "old/y.yaml"), "y")
+		}, []string{"old/: extra: meshc does not render it"}},
+		{"a symlink where nothing is rendered", func(d string) { must(os.Symlink("PLAN.md", filepath.Join(d, "README.md"))) },
+			[]string{"README.md: extra: meshc does not render it"}},
+		{"a symlink to the rendered file", func(d string) {
+			must(os.Rename(filepath.Join(d, "PLAN.md"), filepath.Join(d, "cluster1/PLAN.md")))
+			must(os.Symlink("cluster1/PLAN.md", filepath.Join(d, "PLAN.md")))
+		}, []string{"PLAN.md: stale: not a regular file", "cluster1/PLAN.md: extra: meshc does not render it"}},
+		{"a symlinked directory", func(d string) {
+			must(os.Rename(filepath.Join(d, "cluster2"), filepath.Join(d, "..", "elsewhere")))
+			must(os.Symlink(filepath.Join(d, "..", "elsewhere"), filepath.Join(d, "cluster2")))
+		}, nil}, // filled in below: cluster2 extra, its files missing
+		{"a directory where a file is rendered", func(d string) {
+			must(os.Remove(filepath.Join(d, "PLAN.md")))
+			must(os.Mkdir(filepath.Join(d, "PLAN.md"), 0o755))
+		}, []string{"PLAN.md/: extra: meshc does not render it", "PLAN.md: missing"}},
+		{"a stale file in a nested directory", func(d string) { write(t, filepath.Join(d, "cluster2/install/istio.yaml"), "x\n") },
+			[]string{"cluster2/install/istio.yaml: stale: differs from the rendered file at line 1"}},
+		{"the executable bit", func(d string) { must(os.Chmod(filepath.Join(d, compiler.PlanScript), 0o644)) },
+			[]string{"plan.sh: stale: mode differs from the rendered 0755"}},
+		{"a file others may write", func(d string) { must(os.Chmod(filepath.Join(d, compiler.PlanFile), 0o666)) },
+			[]string{"PLAN.md: stale: mode differs from the rendered 0644"}},
+		{"a directory others may write", func(d string) { must(os.Chmod(filepath.Join(d, "cluster1"), 0o777)) },
+			[]string{"cluster1/: stale: mode differs from the rendered 0755"}},
+		{"the marker missing", func(d string) { must(os.Remove(filepath.Join(d, compiler.MarkerFile))) },
+			[]string{".meshc: missing"}},
+		{"the marker of another mesh", func(d string) { write(t, filepath.Join(d, compiler.MarkerFile), "kind: render\nmesh: other\n") },
+			[]string{".meshc: stale: differs from the rendered file at line 1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			if err := compiler.Write(out, dir); err != nil {
+				t.Fatal(err)
+			}
+			c.change(dir)
+			want := c.want
+			if want == nil {
+				want = []string{"cluster2: extra: meshc does not render it"}
+				for _, f := range out.Files {
+					if strings.HasPrefix(f.Path, "cluster2/") {
+						want = append(want, f.Path+": missing")
+					}
+				}
+			}
+			diffs, err := compiler.Diff(out, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, d := range diffs {
+				got = append(got, d.String())
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("differences (-want +got):\n%s", d)
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path"
+	"strings"
 
 	"meshc.dev/meshc/compiler"
 )
@@ -28,7 +29,11 @@ func (e *env) checkOutput(input string, out *compiler.Output, dir string) int {
 	shown := displayName(dir)
 	count := map[compiler.DiffKind]int{}
 	for _, d := range diffs {
+		dirSlash := strings.HasSuffix(d.Path, "/")
 		d.Path = path.Join(shown, d.Path)
+		if dirSlash {
+			d.Path += "/"
+		}
 		fmt.Fprintln(e.stderr, d.String())
 		count[d.Kind]++
 	}
