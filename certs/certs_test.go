@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -506,5 +507,31 @@ func TestValidityAsAsked(t *testing.T) {
 		if !c.NotBefore.Equal(wantFrom) || !c.NotAfter.Equal(wantTo) {
 			t.Errorf("%s: valid %v to %v, want %v to %v", p, c.NotBefore, c.NotAfter, wantFrom, wantTo)
 		}
+	}
+}
+
+// TestVerifyReportsStrayFiles: a file meshc certs does not write, at the top
+// or in a cluster's directory (a copy of a key, a half-written one), is a
+// finding: no other check would look at it.
+func TestVerifyReportsStrayFiles(t *testing.T) {
+	dir := base(t)
+	for _, p := range []string{"root-key.pem.bak", ".root-key.pem.new-123", "cluster1/ca-key.pem.old"} {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := certs.Verify(certs.VerifyOptions{Dir: dir, Clusters: []string{"cluster1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, f := range got {
+		if strings.Contains(f.Message, "not a file meshc certs writes") {
+			rel, _ := filepath.Rel(dir, f.Path)
+			paths = append(paths, filepath.ToSlash(rel))
+		}
+	}
+	if want := []string{".root-key.pem.new-123", "cluster1/ca-key.pem.old", "root-key.pem.bak"}; !slices.Equal(paths, want) {
+		t.Errorf("stray files reported: %v, want %v (all findings: %v)", paths, want, got)
 	}
 }

@@ -71,11 +71,14 @@ func Verify(opts VerifyOptions) ([]Finding, error) {
 
 	dirs := map[string]bool{}
 	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-			dirs[e.Name()] = true
-		}
-		if _, ok := atomicdir.LeftoverOf(e.Name()); ok && e.IsDir() {
+		_, leftover := atomicdir.LeftoverOf(e.Name())
+		switch {
+		case leftover && e.IsDir():
 			c.add(filepath.Join(opts.Dir, e.Name()), "left by an interrupted meshc certs run (it may hold private keys); the next meshc certs removes it")
+		case e.IsDir() && !strings.HasPrefix(e.Name(), "."):
+			dirs[e.Name()] = true
+		case e.Name() != RootCertFile && e.Name() != RootKeyFile && e.Name() != ".meshc":
+			c.unknown(filepath.Join(opts.Dir, e.Name()))
 		}
 	}
 	if left, err := atomicdir.Leftovers(opts.Dir); err == nil {
@@ -107,6 +110,12 @@ type checker struct {
 
 func (c *checker) add(path, format string, args ...any) {
 	c.found = append(c.found, Finding{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// unknown reports a file meshc certs does not write: a copy of a key, say,
+// which no other check looks at.
+func (c *checker) unknown(p string) {
+	c.add(p, "not a file meshc certs writes; it may hold key material: remove it, or keep it elsewhere")
 }
 
 func (c *checker) checkDirMode(dir string) {
@@ -192,6 +201,13 @@ func (c *checker) checkCluster(name string, root *x509.Certificate) {
 	dir := filepath.Join(c.opts.Dir, name)
 	rootPath := filepath.ToSlash(filepath.Join(c.opts.Dir, RootCertFile))
 	c.checkDirMode(dir)
+	if entries, err := os.ReadDir(dir); err == nil {
+		for _, e := range entries {
+			if !slices.Contains([]string{CAKeyFile, CACertFile, RootCertFile, CertChainFile, SecretFile}, e.Name()) {
+				c.unknown(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
 
 	certPath := filepath.Join(dir, CACertFile)
 	var ca *x509.Certificate
