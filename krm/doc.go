@@ -22,4 +22,9 @@
 // Results carry no line or column: the function sees the Mesh as the
 // runner re-serialised it, so positions in that text would not point into
 // the user's file. `meshc vet` on the file gives line and column.
+//
+// Memory stays bounded for any input: the ResourceList is read up to
+// MaxInputSize, refused before it is parsed when its YAML tree may pass
+// MaxNodes, parsed once, and refused past MaxResources items; the items
+// are written back without a copy.
 package krm
