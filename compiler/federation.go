@@ -188,13 +188,14 @@ func (p *Peer) Networks() []PeerNetwork {
 }
 
 // RemoteGatewayName names the istio-remote Gateway of the peer's network:
-// peer-<meshID> for the peer's own network, peer-<meshID>-<network> for the
-// networks of its gateways that name one.
+// peer-<meshID> for the peer's own network, peer-<meshID>.<network> for the
+// networks of its gateways that name one (both are DNS labels, so the dot
+// keeps every name apart).
 func (p *Peer) RemoteGatewayName(network string) string {
 	if network == p.Network {
 		return "peer-" + p.MeshID
 	}
-	return "peer-" + p.MeshID + "-" + network
+	return "peer-" + p.MeshID + "." + network
 }
 
 // ImportGateways are the gateways an imported service's endpoints are:

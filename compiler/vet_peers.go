@@ -120,7 +120,7 @@ func checkPeerGateways(m *Mesh, i int, o *Mesh, report func(path, format string,
 			continue
 		}
 		if other := p.Gateways[k]; theirNet[other.Address] != on {
-			report(path, "%s is on network %s of peer %q in %s, and %s on its network %s, yet this entry places both on network %q: istiod sends every gateway of a network in place of its endpoints, so each would receive the other network's traffic, which it cannot forward; give each network of the peer a network of its own here (gateways[].network)",
+			report(path, "%s is on network %s of peer %q in %s, and %s on its network %s, yet this entry places both on network %q: istiod sends every gateway of a network in place of each of its endpoints, so a service the peer runs on one of the two networks is also sent to the other's gateway, which cannot forward it; give each network of the peer a network of its own here (gateways[].network)",
 				g.Address, on, p.MeshID, o.File, other.Address, theirNet[other.Address], local)
 		}
 	}
