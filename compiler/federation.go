@@ -239,7 +239,7 @@ func federationNotes(m *Mesh) []string {
 			parts = append(parts, "exports "+strings.Join(hosts, ", ")+" to it through the east-west gateways")
 		}
 		if len(p.Imports) > 0 {
-			parts = append(parts, "imports "+strings.Join(importHosts(p.Imports), ", ")+" from its gateways on network "+p.Network)
+			parts = append(parts, "imports "+importNotes(&p))
 		}
 		if len(parts) > 0 {
 			n += ": " + strings.Join(parts, "; ")
@@ -247,6 +247,31 @@ func federationNotes(m *Mesh) []string {
 		notes = append(notes, n+".")
 	}
 	return notes
+}
+
+// importNotes says which of the peer's networks each import comes from:
+// imports from the same networks together, in input order.
+func importNotes(p *Peer) string {
+	var order []string
+	hosts := map[string][]string{}
+	for _, im := range p.Imports {
+		var nets []string
+		for _, g := range p.ImportGateways(im) {
+			if n := p.NetworkOf(g); !slices.Contains(nets, n) {
+				nets = append(nets, n)
+			}
+		}
+		key := plural("network", nets)
+		if _, ok := hosts[key]; !ok {
+			order = append(order, key)
+		}
+		hosts[key] = append(hosts[key], im.Host)
+	}
+	parts := make([]string, len(order))
+	for i, key := range order {
+		parts[i] = strings.Join(hosts[key], ", ") + " from its gateways on " + key
+	}
+	return strings.Join(parts, ", and ")
 }
 
 // LabelsNetwork reports whether istio-system carries the cluster's network
