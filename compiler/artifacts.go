@@ -191,6 +191,11 @@ var Artifacts = []*Artifact{
 
 func always(*Placement) bool { return true }
 
+// AppliesGatewayAPI reports whether the cluster's manifests hold Gateway
+// API objects: federation-peers.yaml's istio-remote Gateways. It is the
+// only file that does.
+func (p *Placement) AppliesGatewayAPI() bool { return p.ImportsFromPeers() }
+
 // ReadyRemote reports a remote whose install can be rendered: its primary's
 // istiod address is known.
 func (p *Placement) ReadyRemote() bool { return p.IsRemote() && !p.AwaitsAddress() }

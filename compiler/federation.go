@@ -2,10 +2,12 @@ package compiler
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 
@@ -27,9 +29,11 @@ type Peer struct {
 	Imports []ImportedService `json:"imports,omitempty"`
 }
 
-// PeerGateway is one east-west gateway address of a peer.
+// PeerGateway is one east-west gateway address of a peer, and the network
+// this mesh places the endpoints behind it on ("" for the peer's network).
 type PeerGateway struct {
 	Address string `json:"address"`
+	Network string `json:"network,omitempty"`
 }
 
 // TrustAnchor is a peer's root CA certificates, PEM-encoded.
@@ -50,6 +54,9 @@ type ImportedService struct {
 	Host       string        `json:"host"`
 	Ports      []ServicePort `json:"ports"`
 	Identities []string      `json:"identities"`
+	// Networks are the networks of the peer's gateways behind which the
+	// peer runs the service; nil for all of them.
+	Networks []string `json:"networks,omitempty"`
 }
 
 // federation is what the mesh's peers mean for rendering, derived once with
@@ -102,7 +109,37 @@ func (m *Mesh) Federated() bool { return len(m.Spec.Peers) > 0 }
 // ExportsToPeers reports whether the primary's istiod configures the
 // federation Gateway: like the cross-network Gateway, it is read by the
 // istiod of the cluster it lives in and drives its remotes' gateways too.
-func (p *Placement) ExportsToPeers() bool { return p.IsPrimary() && len(p.Mesh.ExportedHosts()) > 0 }
+// Where the primary has the cross-network Gateway, that one server passes
+// the exports (PassthroughHosts): two AUTO_PASSTHROUGH servers on 15443
+// whose hosts overlap give the gateway two filter chains with one SNI
+// match, and Envoy rejects the whole listener, cross-network traffic and
+// federation alike (pilot/pkg/networking/core/gateway.go drops only
+// identical hosts).
+func (p *Placement) ExportsToPeers() bool {
+	return p.IsPrimary() && len(p.Mesh.ExportedHosts()) > 0 && !p.ServesCrossNetwork()
+}
+
+// crossNetworkHosts is what the cross-network Gateway passes: every host
+// of the mesh's own services (the Istio guides' *.local).
+const crossNetworkHosts = "*.local"
+
+// PassthroughHosts are the hosts of the one AUTO_PASSTHROUGH server on port
+// 15443 of the east-west gateways the primary's istiod configures: on a
+// primary with the cross-network Gateway, *.local and any export it does not
+// cover; otherwise the exports. Every host is listed once, and none is
+// covered by another, so no two filter chains share a match.
+func (p *Placement) PassthroughHosts() []string {
+	if !p.ServesCrossNetwork() {
+		return p.Mesh.ExportedHosts()
+	}
+	hosts := []string{crossNetworkHosts}
+	for _, h := range p.Mesh.ExportedHosts() {
+		if !strings.HasSuffix(h, crossNetworkHosts[1:]) {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
+}
 
 // ImportsFromPeers reports whether the primary's istiod needs the peers'
 // network gateways and service entries.
@@ -121,8 +158,60 @@ func (p *Peer) ServiceEntryName(host string) string {
 	return strings.TrimRight(name[:236], ".-") + "-" + hex.EncodeToString(sum[:8])
 }
 
-// RemoteGatewayName names the istio-remote Gateway of a peer.
-func (p *Peer) RemoteGatewayName() string { return "peer-" + p.MeshID }
+// NetworkOf is the network this mesh places the endpoints behind the
+// peer's gateway g on: its own, or the peer's.
+func (p *Peer) NetworkOf(g PeerGateway) string { return cmp.Or(g.Network, p.Network) }
+
+// PeerNetwork is a network this mesh places a peer's endpoints on, with the
+// peer's gateways that lead to it: one network of the peer.
+type PeerNetwork struct {
+	Name     string
+	Gateways []PeerGateway
+}
+
+// Networks groups the peer's gateways by the network this mesh places them
+// on, in input order. istiod sends a sidecar every gateway of an endpoint's
+// network in its place, so each network of the peer must be one here: a
+// gateway forwards only to endpoints on its own network.
+func (p *Peer) Networks() []PeerNetwork {
+	var out []PeerNetwork
+	for _, g := range p.Gateways {
+		n := p.NetworkOf(g)
+		i := slices.IndexFunc(out, func(pn PeerNetwork) bool { return pn.Name == n })
+		if i < 0 {
+			out = append(out, PeerNetwork{Name: n})
+			i = len(out) - 1
+		}
+		out[i].Gateways = append(out[i].Gateways, g)
+	}
+	return out
+}
+
+// RemoteGatewayName names the istio-remote Gateway of the peer's network:
+// peer-<meshID> for the peer's own network, peer-<meshID>.<network> for the
+// networks of its gateways that name one (both are DNS labels, so the dot
+// keeps every name apart).
+func (p *Peer) RemoteGatewayName(network string) string {
+	if network == p.Network {
+		return "peer-" + p.MeshID
+	}
+	return "peer-" + p.MeshID + "." + network
+}
+
+// ImportGateways are the gateways an imported service's endpoints are:
+// those on the networks where the peer runs it.
+func (p *Peer) ImportGateways(s ImportedService) []PeerGateway {
+	if s.Networks == nil {
+		return p.Gateways
+	}
+	var out []PeerGateway
+	for _, g := range p.Gateways {
+		if slices.Contains(s.Networks, p.NetworkOf(g)) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
 
 // GatewaysAreIPs reports whether every gateway of the peer is an IP address:
 // its service entries then resolve STATIC, otherwise DNS.
@@ -150,7 +239,7 @@ func federationNotes(m *Mesh) []string {
 			parts = append(parts, "exports "+strings.Join(hosts, ", ")+" to it through the east-west gateways")
 		}
 		if len(p.Imports) > 0 {
-			parts = append(parts, "imports "+strings.Join(importHosts(p.Imports), ", ")+" from its gateways on network "+p.Network)
+			parts = append(parts, "imports "+importNotes(&p))
 		}
 		if len(parts) > 0 {
 			n += ": " + strings.Join(parts, "; ")
@@ -158,6 +247,31 @@ func federationNotes(m *Mesh) []string {
 		notes = append(notes, n+".")
 	}
 	return notes
+}
+
+// importNotes says which of the peer's networks each import comes from:
+// imports from the same networks together, in input order.
+func importNotes(p *Peer) string {
+	var order []string
+	hosts := map[string][]string{}
+	for _, im := range p.Imports {
+		var nets []string
+		for _, g := range p.ImportGateways(im) {
+			if n := p.NetworkOf(g); !slices.Contains(nets, n) {
+				nets = append(nets, n)
+			}
+		}
+		key := plural("network", nets)
+		if _, ok := hosts[key]; !ok {
+			order = append(order, key)
+		}
+		hosts[key] = append(hosts[key], im.Host)
+	}
+	parts := make([]string, len(order))
+	for i, key := range order {
+		parts[i] = strings.Join(hosts[key], ", ") + " from its gateways on " + key
+	}
+	return strings.Join(parts, ", and ")
 }
 
 // LabelsNetwork reports whether istio-system carries the cluster's network

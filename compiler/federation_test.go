@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
 
 	"meshc.dev/meshc/compiler"
 )
@@ -124,5 +125,33 @@ func TestTrustAnchorText(t *testing.T) {
 				t.Errorf("Vet: %v, want a problem containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestPeerEntryMultiNetwork: certs --export of a mesh whose gateways sit on
+// two networks gives each network a name of its own, and is the entry
+// federation-north pasted for south (exports and imports aside).
+func TestPeerEntryMultiNetwork(t *testing.T) {
+	south, err := compiler.Vet("south.yaml", mustRead(t, "../examples/federation-south/mesh.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := rootOfPeer(t, "../examples/federation-north/mesh.yaml", "south")
+	entry, err := compiler.PeerEntry(south, []byte(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []compiler.Peer
+	if err := yaml.Unmarshal(entry, &got); err != nil {
+		t.Fatalf("%v\n%s", err, entry)
+	}
+	north, err := compiler.Vet("north.yaml", mustRead(t, "../examples/federation-north/mesh.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := north.Spec.Peers[0]
+	want.Exports, want.Imports = nil, nil
+	if diff := cmp.Diff([]compiler.Peer{want}, got); diff != "" {
+		t.Errorf("exported entry of south (-north's +exported):\n%s", diff)
 	}
 }

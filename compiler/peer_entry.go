@@ -12,22 +12,52 @@ import (
 type peerEntryView struct {
 	Mesh     *Mesh
 	Network  string
-	Gateways []string
+	Gateways []PeerGateway
 	Anchor   TrustAnchor
+}
+
+// SpansNetworks reports whether the mesh's gateways sit on several networks.
+func (v *peerEntryView) SpansNetworks() bool {
+	return slices.ContainsFunc(v.Gateways, func(g PeerGateway) bool { return g.Network != "" })
 }
 
 // PeerEntry is m as another mesh lists it under spec.peers: its mesh ID,
 // trust domain, east-west gateway addresses and root of trust (rootPEM,
 // the root-cert.pem of meshc certs), for the peer's team to paste and add
-// exports and imports to. The mesh must have passed Validate.
+// exports and imports to. When the gateways sit on several networks, each
+// network gets a name of its own in the entry (<meshID>-<network>; the
+// first is the peer's network), since a gateway forwards only to its own
+// network's endpoints. The mesh must have passed Validate.
 func PeerEntry(m *Mesh, rootPEM []byte) ([]byte, error) {
 	if msg := trustAnchorProblem(string(rootPEM)); msg != "" {
 		return nil, fmt.Errorf("the root certificate %s", msg)
 	}
-	v := &peerEntryView{Mesh: m, Network: m.Spec.MeshID + "-network", Anchor: TrustAnchor{PEM: string(rootPEM)}}
+	v := &peerEntryView{Mesh: m, Anchor: TrustAnchor{PEM: string(rootPEM)}}
+	var networks []string
 	for _, c := range m.Spec.Clusters {
-		if g := c.EastWestGateway; g != nil && g.Address != "" && !slices.Contains(v.Gateways, g.Address) {
-			v.Gateways = append(v.Gateways, g.Address)
+		g := c.EastWestGateway
+		if g == nil || g.Address == "" || slices.ContainsFunc(v.Gateways, func(pg PeerGateway) bool { return pg.Address == g.Address }) {
+			continue
+		}
+		if !slices.Contains(networks, c.Network) {
+			networks = append(networks, c.Network)
+		}
+		v.Gateways = append(v.Gateways, PeerGateway{Address: g.Address, Network: c.Network})
+	}
+	switch len(networks) {
+	case 0, 1:
+		v.Network = m.Spec.MeshID + "-network"
+		for i := range v.Gateways {
+			v.Gateways[i].Network = ""
+		}
+	default:
+		v.Network = m.Spec.MeshID + "-" + networks[0]
+		for i, g := range v.Gateways {
+			if g.Network == networks[0] {
+				v.Gateways[i].Network = ""
+			} else {
+				v.Gateways[i].Network = m.Spec.MeshID + "-" + g.Network
+			}
 		}
 	}
 	var buf bytes.Buffer

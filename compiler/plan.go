@@ -31,6 +31,13 @@ const (
 
 // Phase IDs, in the order BuildPlan emits them. Automation keys on them.
 const (
+	// PhaseGatewayAPI checks, first, that the clusters whose manifests hold
+	// Gateway API objects (a peer's istio-remote Gateway) have the Gateway
+	// API CRDs. meshc checks and does not install them: they are
+	// cluster-wide, often installed and upgraded by the platform (GKE
+	// manages them) or another gateway controller, and their version
+	// follows the Istio release and every other user of the cluster.
+	PhaseGatewayAPI      = "gateway-api"
 	PhaseNamespaces      = "namespaces"
 	PhaseCACerts         = "cacerts"
 	PhaseBase            = "base"
@@ -80,6 +87,47 @@ type Plan struct {
 	// NeedsGatewayAPI: the primaries' manifests hold istio-remote Gateways
 	// (federation), which need the Gateway API CRDs in their clusters.
 	NeedsGatewayAPI bool `json:"needsGatewayAPI,omitempty"`
+	// OwnIstiodAddresses are the primaries whose remotes or VMs reach
+	// istiod at an istiod.address: meshc routes nothing there, so the plan
+	// says what must.
+	OwnIstiodAddresses []OwnIstiodAddress `json:"ownIstiodAddresses,omitempty"`
+}
+
+// OwnIstiodAddress is a primary's istiod.address and who dials it.
+type OwnIstiodAddress struct {
+	Cluster string `json:"cluster"`
+	Address string `json:"address"`
+	// Remotes are the remotes that reach istiod there (xDS on 15012, the
+	// injection webhook on 15017); VMGroups the workload groups, as
+	// namespace/name, whose VMs do (15012 only).
+	Remotes  []string `json:"remotes,omitempty"`
+	VMGroups []string `json:"vmGroups,omitempty"`
+}
+
+// ownIstiodAddresses lists the primaries that give istiod.address, with
+// the remotes and VM groups that dial it.
+func ownIstiodAddresses(placements []*Placement) []OwnIstiodAddress {
+	var out []OwnIstiodAddress
+	for _, p := range placements {
+		if p == nil {
+			continue
+		}
+		c := p.Cluster
+		if !p.IsPrimary() || c.Istiod == nil || c.Istiod.Address == "" {
+			continue
+		}
+		a := OwnIstiodAddress{Cluster: c.Name, Address: c.Istiod.Address}
+		for _, r := range p.Remotes {
+			a.Remotes = append(a.Remotes, r.Name)
+		}
+		for _, g := range p.WorkloadGroups() {
+			a.VMGroups = append(a.VMGroups, g.Namespace+"/"+g.Name)
+		}
+		if len(a.Remotes)+len(a.VMGroups) > 0 {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // HelmRepository is a Helm chart repository: helm repo add Name URL.
@@ -173,6 +221,7 @@ func RemoteSecrets(m *Mesh) []RemoteSecret {
 // Every phase but cacerts and remote-secrets applies the artifacts whose
 // Phase it is.
 var planPhases = []struct{ id, title string }{
+	{PhaseGatewayAPI, "Check that the clusters holding the peers' Gateways have the Gateway API CRDs"},
 	{PhaseNamespaces, "Create istio-system with its topology label or annotation"},
 	{PhaseCACerts, "Give every cluster its intermediate CA, signed by the mesh's shared root"},
 	{PhaseBase, "Install Istio's CRDs and cluster-wide resources (the base chart)"},
@@ -209,6 +258,7 @@ func BuildPlan(m *Mesh) *Plan {
 		p.HelmRepository = &HelmRepository{Name: HelmRepoName, URL: HelmRepoURL}
 	}
 	p.GitOps = gitopsBootstrap(m)
+	p.OwnIstiodAddresses = ownIstiodAddresses(placements)
 	for _, ph := range planPhases {
 		var steps []Step
 		switch ph.id {
@@ -220,6 +270,8 @@ func BuildPlan(m *Mesh) *Plan {
 			steps = learnAddressSteps(placements)
 		case PhaseVMFiles:
 			steps = vmFileSteps(placements)
+		case PhaseGatewayAPI:
+			steps = gatewayAPISteps(placements)
 		default:
 			steps = artifactSteps(placements, ph.id)
 		}
@@ -281,6 +333,28 @@ func applyCommand(a *Artifact, p *Placement) string {
 		return fmt.Sprintf("kubectl --context=%s apply -k %s", ctx, templates.Shell(path.Join(c.Name, a.Dir)))
 	}
 	panic(fmt.Sprintf("artifact %s/%s: no command applies it", a.Dir, a.Name))
+}
+
+// GatewayAPICRD is the CRD of the Gateway API kind meshc renders (Gateway,
+// class istio-remote): the one the gateway-api phase looks for.
+const GatewayAPICRD = "gateways.gateway.networking.k8s.io"
+
+// gatewayAPISteps check, in each cluster whose manifests hold Gateway API
+// objects, that the CRDs are there, and stop the plan with what to do when
+// they are not.
+func gatewayAPISteps(placements []*Placement) []Step {
+	var steps []Step
+	for _, p := range placements {
+		if p == nil || !p.AppliesGatewayAPI() {
+			continue
+		}
+		c := p.Cluster
+		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
+			"kubectl --context=%s get crd %s >/dev/null || { echo %s >&2; exit 1; }",
+			templates.Shell(c.Context), GatewayAPICRD,
+			templates.Shell(fmt.Sprintf("plan: cluster %s has no Gateway API CRDs, which the peers' istio-remote Gateways need: install them (PLAN.md, phase %s) and run the plan again", c.Name, PhaseGatewayAPI)))})
+	}
+	return steps
 }
 
 // learnAddressSteps print, for each primary whose remotes wait for its

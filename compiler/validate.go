@@ -163,19 +163,19 @@ var Rules = []Rule{
 	},
 	{
 		ID: "MC041", Name: "duplicate-peer",
-		Protects: "Two peers with the same mesh ID, trust domain or network.",
+		Protects: "Two peers with the same mesh ID, trust domain or network (the peer's network, or one of its gateways').",
 		Symptom:  "Two entries for one peer split its imports and exports; two peers on one network share its gateways, so requests for one peer's services go to the other's gateways and fail with 503 or a certificate error.",
 		check:    checkDuplicatePeer,
 	},
 	{
 		ID: "MC042", Name: "peer-network-overlap",
-		Protects: "A peer placed on one of this mesh's own networks.",
+		Protects: "A peer, or one of its gateways, placed on one of this mesh's own networks.",
 		Symptom:  "istiod sends endpoints on the proxy's own network as they are, and ignores that network's remote gateway: sidecars dial the peer's gateway without the passthrough port mapping it expects, or the peer's endpoints mix with local ones.",
 		check:    checkPeerNetworkOverlap,
 	},
 	{
 		ID: "MC043", Name: "peer-without-gateway",
-		Protects: "A peer this mesh imports services from without a gateway address.",
+		Protects: "A peer this mesh imports services from without a gateway address, or an import whose networks name no network of the peer's gateways.",
 		Symptom:  "The imported services have no endpoint: requests to them fail with 503 no healthy upstream.",
 		check:    checkPeerWithoutGateway,
 	},
@@ -211,8 +211,8 @@ var Rules = []Rule{
 	},
 	{
 		ID: "MC049", Name: "peer-mismatch",
-		Protects: "Mesh files of peers, given together to meshc vet, that disagree: an import the peer does not export or exports on other ports, a peer's trust domain or gateway addresses other than its own file gives, two files with one mesh ID or trust domain, a peer that does not name this mesh back.",
-		Symptom:  "Each file is valid alone, yet the peer's gateway refuses the host (connection reset), the sidecar dials an address no gateway answers, or the peer rejects this mesh's certificates: the failures surface only when the two meshes talk.",
+		Protects: "Mesh files of peers, given together to meshc vet, that disagree: an import the peer does not export or exports on other ports, a peer's trust domain or gateway addresses other than its own file gives, gateways of different networks of the peer placed on one network (or the reverse), an import whose endpoints include a gateway of a network where the peer does not run it or leave out one where it does, two files with one mesh ID or trust domain, a peer that does not name this mesh back.",
+		Symptom:  "Each file is valid alone, yet the peer's gateway refuses the host (connection reset) or forwards it to a network where nothing runs it (a peer's east-west gateway sends only to endpoints on its own network: 503 no healthy upstream), the sidecar dials an address no gateway answers, or the peer rejects this mesh's certificates: the failures surface only when the two meshes talk.",
 		// VetPeers checks it across files; no single file can break it.
 	},
 	{

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -26,7 +27,6 @@ func checkDuplicatePeer(m *Mesh, report func(string, string, ...any)) {
 	}{
 		{"meshID", func(p *Peer) string { return p.MeshID }},
 		{"trustDomain", func(p *Peer) string { return p.TrustDomain }},
-		{"network", func(p *Peer) string { return p.Network }},
 	} {
 		first := map[string]int{}
 		for i := range m.Spec.Peers {
@@ -38,6 +38,39 @@ func checkDuplicatePeer(m *Mesh, report func(string, string, ...any)) {
 			first[k] = i
 		}
 	}
+	// A network is one peer's, whether it names it as the peer's network or
+	// a gateway's: istiod sends every gateway of a network in place of its
+	// endpoints.
+	type use struct {
+		peer int
+		path string
+	}
+	first := map[string]use{}
+	for i := range m.Spec.Peers {
+		for _, n := range peerNetworkPaths(m, i) {
+			if u, ok := first[n.name]; ok && u.peer != i {
+				report(n.path, "network %q is already the network of %s; each peer has its own", n.name, strings.TrimSuffix(u.path, ".network"))
+				continue
+			}
+			if _, ok := first[n.name]; !ok {
+				first[n.name] = use{i, n.path}
+			}
+		}
+	}
+}
+
+// peerNetworkPaths lists, for peer i, each network this mesh places its
+// endpoints on, with the path of the field that names it: the peer's
+// network, then each gateway's own.
+func peerNetworkPaths(m *Mesh, i int) []struct{ name, path string } {
+	p := &m.Spec.Peers[i]
+	out := []struct{ name, path string }{{p.Network, peerPath(i, "network")}}
+	for j, g := range p.Gateways {
+		if g.Network != "" {
+			out = append(out, struct{ name, path string }{g.Network, fmt.Sprintf("%s[%d].network", peerPath(i, "gateways"), j)})
+		}
+	}
+	return out
 }
 
 func checkPeerNetworkOverlap(m *Mesh, report func(string, string, ...any)) {
@@ -46,17 +79,40 @@ func checkPeerNetworkOverlap(m *Mesh, report func(string, string, ...any)) {
 		local[n.Name] = true
 	}
 	for i, p := range m.Spec.Peers {
-		if local[p.Network] {
-			report(peerPath(i, "network"), "peer %q is placed on network %q, which is one of this mesh's networks: istiod would send its endpoints as local ones, bypassing its gateways; name a network of its own", p.MeshID, p.Network)
+		for _, n := range peerNetworkPaths(m, i) {
+			if local[n.name] {
+				report(n.path, "peer %q is placed on network %q, which is one of this mesh's networks: istiod would send its endpoints as local ones, bypassing its gateways; name a network of its own", p.MeshID, n.name)
+			}
 		}
 	}
 }
 
 func checkPeerWithoutGateway(m *Mesh, report func(string, string, ...any)) {
-	for i, p := range m.Spec.Peers {
+	for i := range m.Spec.Peers {
+		p := &m.Spec.Peers[i]
 		if len(p.Imports) > 0 && len(p.Gateways) == 0 {
 			report(peerPath(i, ""), "this mesh imports %s from peer %q, which has no gateway address to reach it at; add gateways with the addresses of its east-west gateways",
 				plural("service", importHosts(p.Imports)), p.MeshID)
+			continue
+		}
+		var names []string
+		for _, n := range p.Networks() {
+			names = append(names, n.Name)
+		}
+		for j, s := range p.Imports {
+			path := fmt.Sprintf("%s[%d].networks", peerPath(i, "imports"), j)
+			if s.Networks != nil && len(s.Networks) == 0 {
+				report(path, "%s is imported from no network of peer %q: list the networks of its gateways where the peer runs it (%s), or leave networks out for all", s.Host, p.MeshID, strings.Join(names, ", "))
+			}
+			for k, n := range s.Networks {
+				if !slices.Contains(names, n) {
+					msg := fmt.Sprintf("no gateway of peer %q is on network %q, so %s would have no endpoint there (its gateways are on %s)", p.MeshID, n, s.Host, strings.Join(names, ", "))
+					if sug := suggest(n, names); sug != "" {
+						msg += fmt.Sprintf("; did you mean %q?", sug)
+					}
+					report(fmt.Sprintf("%s[%d]", path, k), "%s", msg)
+				}
+			}
 		}
 	}
 }

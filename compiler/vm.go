@@ -106,6 +106,14 @@ func (g *WorkloadGroup) Dir() string { return path.Join(g.Cluster, VMDir, g.Name
 // instances, so no VM is registered twice.
 func (g *WorkloadGroup) AutoRegister() bool { return len(g.Instances) == 0 }
 
+// HealthChecked reports whether istiod gates the group's WorkloadEntries on
+// their VMs' probe: a group with instances and a probe. Istio checks only
+// auto-registered entries and those annotated
+// proxy.istio.io/health-checks-enabled, whose VM names its entry
+// (ISTIO_META_WORKLOAD_ENTRY); without both the probe is never run against
+// traffic, and a failing VM keeps receiving it.
+func (g *WorkloadGroup) HealthChecked() bool { return len(g.Instances) > 0 && g.Probe != nil }
+
 // newVMGroups maps cluster names to the groups that register with them.
 func newVMGroups(m *Mesh) map[string][]*WorkloadGroup {
 	out := map[string][]*WorkloadGroup{}

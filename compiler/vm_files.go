@@ -67,6 +67,9 @@ func (g *WorkloadGroup) Canonical() (service, revision string) {
 func (v *VMView) ProxyMetadata() map[string]string {
 	g, m := v.Group, v.Mesh
 	md := map[string]string{}
+	for _, e := range m.ProxyMetadata() {
+		md[e.Name] = e.Value
+	}
 	svc, rev := g.Canonical()
 	labels := maps.Clone(g.Labels)
 	if labels == nil {

@@ -377,3 +377,101 @@ func TestVMInstallScript(t *testing.T) {
 		}
 	})
 }
+
+// staticGroup is a group with one instance, and a probe when probe is set.
+func staticGroup(probe bool) string {
+	more := "      instances:\n        - name: web-1\n          address: 10.0.0.7\n        - name: web-2\n          address: 10.0.0.8\n"
+	if probe {
+		more += "      probe:\n        tcpSocket:\n          port: 8080\n"
+	}
+	return more
+}
+
+// TestStaticVMsHealthChecked: istiod runs a static group's probe against
+// traffic only for WorkloadEntries annotated
+// proxy.istio.io/health-checks-enabled, so the entries of a group with a
+// probe carry it, and those of a group without one do not (nothing would
+// report their health, and istiod would keep them out).
+func TestStaticVMsHealthChecked(t *testing.T) {
+	for _, probe := range []bool{true, false} {
+		m := vmMesh(t, vmGateway, "network1", staticGroup(probe))
+		out, err := compiler.Render(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries := 0
+		for _, doc := range yamlDocs(t, out.Lookup("cluster1/manifests/"+compiler.WorkloadGroupsFile)) {
+			if doc["kind"] != "WorkloadEntry" {
+				continue
+			}
+			entries++
+			got, ok := get(doc, "metadata", "annotations", "proxy.istio.io/health-checks-enabled").(string)
+			if want := map[bool]string{true: "true"}[probe]; got != want || ok != probe {
+				t.Errorf("probe %v: WorkloadEntry %v: health-checks-enabled %q (set %v), want %q", probe, get(doc, "metadata", "name"), got, ok, want)
+			}
+		}
+		if entries != 2 {
+			t.Errorf("probe %v: %d WorkloadEntries, want 2", probe, entries)
+		}
+	}
+}
+
+// TestVMInstallNamesItsEntry runs install.sh of a health-checked group up
+// to its first change to the machine (a stub install that stops the
+// script): it picks the VM's WorkloadEntry by the name given or by an
+// address of the machine, and refuses, before changing anything, when it
+// can tell neither.
+func TestVMInstallNamesItsEntry(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	m := vmMesh(t, vmGateway, "network1", staticGroup(true))
+	out, err := compiler.Render(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := out.Lookup(path.Join("cluster1", compiler.VMDir, "web-vms", "web", compiler.VMInstallScript))
+	for _, tt := range []struct {
+		name, ips string
+		args      []string
+		want      string // the stub install's output, or the refusal
+	}{
+		{"address of the machine", "192.168.1.5 10.0.0.8", nil, "reached install as web-2"},
+		{"name given", "192.168.1.5", []string{"web-1"}, "reached install as web-1"},
+		{"neither", "192.168.1.5", nil, "install.sh: no WorkloadEntry of group web has an address of this machine; name it: sudo ./install.sh <web-1|web-2>"},
+		{"unknown name", "10.0.0.7", []string{"web-9"}, "name it: sudo ./install.sh <web-1|web-2>"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, bin := t.TempDir(), t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, compiler.VMInstallScript), script.Data, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []string{"cluster.env", "mesh.yaml", "hosts", compiler.VMRootCertFile, compiler.VMTokenFile} {
+				if err := os.WriteFile(filepath.Join(dir, f), []byte("x\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stubs := map[string]string{
+				// The package of this release is installed.
+				"dpkg-query": "echo " + m.Spec.Istio.Version,
+				"hostname":   "echo " + tt.ips,
+				// The first change to the machine: stop here.
+				"install": "echo \"reached install as $entry\"; exit 42",
+			}
+			for name, body := range stubs {
+				if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/bash\n"+body+"\n"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The stub install reads entry from the environment: export it.
+			cmd := exec.Command(bash, append([]string{"-c", "set -a; source ./" + compiler.VMInstallScript + " \"$@\"", "install.sh"}, tt.args...)...)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+			b, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(b), tt.want) {
+				t.Errorf("install.sh %v: %v\n%s\nwant output containing %q", tt.args, err, b, tt.want)
+			}
+		})
+	}
+}

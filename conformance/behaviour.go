@@ -326,6 +326,7 @@ func VerifyBehaviour(m *compiler.Mesh, dir string) error {
 	s, err := installedWorld(m, dir)
 	s.deploySharedServices(m)
 	s.deployVMServices(m)
+	s.reportVMHealth(m)
 	s.expect(m)
 	return errors.Join(err, s.Check())
 }

@@ -1,8 +1,10 @@
 package conformance
 
 import (
+	"cmp"
 	"fmt"
 	"net"
+	"slices"
 
 	"meshc.dev/meshc/compiler"
 )
@@ -10,8 +12,8 @@ import (
 // Federation, from the Mesh's spec.peers alone:
 //
 //   - a sidecar's endpoints for a host the mesh imports are the peer's
-//     gateways on 15443, one per address the Mesh gives for the peer, of
-//     equal weight, and nothing else (gateways given as IPs: istiod
+//     gateways on 15443 of the networks the import names (all, without
+//     any), one per address the Mesh gives there, of equal weight, and nothing else (gateways given as IPs: istiod
 //     resolves hostnames with DNS, which the harness does not have);
 //   - in a mesh on one network, an east-west gateway has an SNI cluster
 //     (AUTO_PASSTHROUGH) for every port of every exported service, with the
@@ -34,7 +36,9 @@ func (s *Scenario) expectFederation(m *compiler.Mesh) {
 				for _, im := range peer.Imports {
 					var eps []Endpoint
 					for _, g := range peer.Gateways {
-						eps = append(eps, Endpoint{Address: net.JoinHostPort(g.Address, "15443"), Cluster: p.Istiod, Weight: 1})
+						if im.Networks == nil || slices.Contains(im.Networks, cmp.Or(g.Network, peer.Network)) {
+							eps = append(eps, Endpoint{Address: net.JoinHostPort(g.Address, "15443"), Cluster: p.Istiod, Weight: 1})
+						}
 					}
 					for _, port := range im.Ports {
 						p.Want[fmt.Sprintf("outbound|%d||%s", port.Port, im.Host)] = eps

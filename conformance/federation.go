@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -43,7 +44,9 @@ func (f *federationObjects) add(obj runtime.Object) {
 }
 
 // checkFederationMeshConfig: a primary of a federated mesh trusts each
-// peer's root for the peer's trust domain and accepts its identities.
+// peer's root for the peer's trust domain, and keeps the peer's identities
+// apart from its own: no trust domain alias names a peer, since istiod
+// would then rewrite every AuthorizationPolicy principal to match both.
 func (v *clusterCheck) checkFederationMeshConfig(rel string, mc *meshconfig.MeshConfig, istiodEnv, sidecar map[string]string) {
 	peers := v.mesh.Spec.Peers
 	want := map[bool]string{true: "true", false: ""}
@@ -53,11 +56,14 @@ func (v *clusterCheck) checkFederationMeshConfig(rel string, mc *meshconfig.Mesh
 		imports := slices.ContainsFunc(peers, func(p compiler.Peer) bool { return len(p.Imports) > 0 })
 		if imports {
 			v.expect(rel, "injected sidecar env ISTIO_META_DNS_CAPTURE", sidecar["ISTIO_META_DNS_CAPTURE"], "true")
+			// Before 1.25 istiod allocates no addresses for the imported
+			// hosts, and the proxies must (compiler.IstioChanges).
+			v.expect(rel, "injected sidecar env ISTIO_META_DNS_AUTO_ALLOCATE", sidecar["ISTIO_META_DNS_AUTO_ALLOCATE"], want[proxiesAllocate(v.mesh)])
 		}
 	}
 	for _, p := range peers {
-		if !slices.Contains(mc.GetTrustDomainAliases(), p.TrustDomain) {
-			v.failf(rel, "mesh config trustDomainAliases %v: peer %s's trust domain %s is missing", mc.GetTrustDomainAliases(), p.MeshID, p.TrustDomain)
+		if slices.Contains(mc.GetTrustDomainAliases(), p.TrustDomain) {
+			v.failf(rel, "mesh config trustDomainAliases %v: peer %s's trust domain %s is an alias of this mesh's, so its identities pass for this mesh's own", mc.GetTrustDomainAliases(), p.MeshID, p.TrustDomain)
 		}
 		anchor := certificates(p.TrustAnchor.PEM)
 		if !slices.ContainsFunc(mc.GetCaCertificates(), func(c *meshconfig.MeshConfig_CertificateData) bool {
@@ -66,6 +72,17 @@ func (v *clusterCheck) checkFederationMeshConfig(rel string, mc *meshconfig.Mesh
 			v.failf(rel, "mesh config caCertificates: no entry with peer %s's trust anchor for trust domain %s", p.MeshID, p.TrustDomain)
 		}
 	}
+}
+
+// proxiesAllocate reports whether the Mesh's Istio release gives imported
+// hosts no address from istiod, by its entry in compiler.IstioChanges.
+func proxiesAllocate(m *compiler.Mesh) bool {
+	for _, c := range compiler.IstioChanges {
+		if c.Name == compiler.ChangeIPAutoallocate {
+			return c.Affects(m.IstioMinor())
+		}
+	}
+	panic("compiler.IstioChanges has no entry " + compiler.ChangeIPAutoallocate)
 }
 
 // certificates returns the DER of every certificate in pemText, so two
@@ -86,9 +103,9 @@ func certificates(pemText string) []string {
 }
 
 // checkFederation compares the cluster's federation objects with the Mesh:
-// on a primary, one remote Gateway per peer imported from, one ServiceEntry
-// per imported host, and east-west gateway servers that pass exactly the
-// exported hosts of the mesh's services to other meshes.
+// on a primary, one remote Gateway per network of a peer imported from, one
+// ServiceEntry per imported host, and east-west gateway servers that pass
+// exactly the exported hosts of the mesh's services to other meshes.
 func (v *clusterCheck) checkFederation(f *federationObjects) {
 	const rel = compiler.ManifestsDir
 	if v.cluster.Role != compiler.RolePrimary {
@@ -102,7 +119,9 @@ func (v *clusterCheck) checkFederation(f *federationObjects) {
 		if len(p.Imports) == 0 {
 			continue
 		}
-		v.checkRemoteGateway(rel, p, f.remoteGateways)
+		for _, n := range peerNetworks(p) {
+			v.checkRemoteGateway(rel, p, n, f.remoteGateways)
+		}
 		for _, s := range p.Imports {
 			v.checkImport(rel, p, s, f.serviceEntries)
 		}
@@ -110,12 +129,13 @@ func (v *clusterCheck) checkFederation(f *federationObjects) {
 	v.checkExposure(rel, f.gateways)
 }
 
-// checkRemoteGateway: istiod learns the peer's network gateways from a
-// Gateway of class istio-remote labelled with the peer's network, at the
-// peer's addresses, with a listener Istio takes for auto-passthrough on 15443.
-func (v *clusterCheck) checkRemoteGateway(rel string, p *compiler.Peer, gws []*gatewayv1.Gateway) {
+// checkRemoteGateway: istiod learns the gateways of each network of a peer
+// from a Gateway of class istio-remote labelled with the network, at the
+// addresses of the peer's gateways the Mesh places on it, with a listener
+// Istio takes for auto-passthrough on 15443.
+func (v *clusterCheck) checkRemoteGateway(rel string, p *compiler.Peer, n peerNetwork, gws []*gatewayv1.Gateway) {
 	for _, g := range gws {
-		if g.Labels[networkLabel] != p.Network {
+		if g.Labels[networkLabel] != n.name {
 			continue
 		}
 		if g.Spec.GatewayClassName != "istio-remote" {
@@ -125,13 +145,11 @@ func (v *clusterCheck) checkRemoteGateway(rel string, p *compiler.Peer, gws []*g
 		for _, a := range g.Spec.Addresses {
 			got = append(got, a.Value)
 		}
-		for _, a := range p.Gateways {
-			want = append(want, a.Address)
-		}
+		want = append(want, n.addresses...)
 		slices.Sort(got)
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
-			v.failf(rel, "Gateway %s for peer %s: addresses %v, want the peer's gateways %v", g.Name, p.MeshID, got, want)
+			v.failf(rel, "Gateway %s for peer %s: addresses %v, want the peer's gateways on network %s %v", g.Name, p.MeshID, got, n.name, want)
 		}
 		if !slices.ContainsFunc(g.Spec.Listeners, func(l gatewayv1.Listener) bool {
 			return l.Port == 15443 && kube.IsAutoPassthrough(g.Labels, l)
@@ -140,12 +158,13 @@ func (v *clusterCheck) checkRemoteGateway(rel string, p *compiler.Peer, gws []*g
 		}
 		return
 	}
-	v.failf(rel, "no Gateway labelled %s=%s: istiod does not know peer %s's gateways", networkLabel, p.Network, p.MeshID)
+	v.failf(rel, "no Gateway labelled %s=%s: istiod does not know peer %s's gateways there", networkLabel, n.name, p.MeshID)
 }
 
 // checkImport: the imported host is a mesh-internal ServiceEntry on the
 // Mesh's ports, accepting only the peer's identities, whose endpoints are the
-// peer's gateways on 15443, on the peer's network.
+// peer's gateways on 15443 of the networks the import names (all, without
+// any), each on the network the Mesh places it on.
 func (v *clusterCheck) checkImport(rel string, p *compiler.Peer, s compiler.ImportedService, ses []*networkingv1.ServiceEntry) {
 	i := slices.IndexFunc(ses, func(se *networkingv1.ServiceEntry) bool { return slices.Contains(se.Spec.GetHosts(), s.Host) })
 	if i < 0 {
@@ -164,18 +183,23 @@ func (v *clusterCheck) checkImport(rel string, p *compiler.Peer, s compiler.Impo
 		wantPorts = append(wantPorts, fmt.Sprintf("%s/%d/%s", sp.Name, sp.Port, sp.Protocol))
 	}
 	v.expect(rel, what+" ports", strings.Join(gotPorts, ","), strings.Join(wantPorts, ","))
-	var addrs, want []string
+	network := map[string]string{}
+	var want []string
+	for _, g := range p.Gateways {
+		if s.Networks == nil || slices.Contains(s.Networks, cmp.Or(g.Network, p.Network)) {
+			want = append(want, g.Address)
+			network[g.Address] = cmp.Or(g.Network, p.Network)
+		}
+	}
+	var addrs []string
 	for _, ep := range se.GetEndpoints() {
 		addrs = append(addrs, ep.GetAddress())
-		v.expect(rel, what+" endpoint "+ep.GetAddress()+" network", ep.GetNetwork(), p.Network)
+		v.expect(rel, what+" endpoint "+ep.GetAddress()+" network", ep.GetNetwork(), network[ep.GetAddress()])
 		for _, sp := range s.Ports {
 			if got := ep.GetPorts()[sp.Name]; got != 15443 {
 				v.failf(rel, "%s endpoint %s: port %s goes to %d, want the peer gateway's 15443", what, ep.GetAddress(), sp.Name, got)
 			}
 		}
-	}
-	for _, g := range p.Gateways {
-		want = append(want, g.Address)
 	}
 	slices.Sort(addrs)
 	slices.Sort(want)
@@ -224,4 +248,27 @@ func (v *clusterCheck) checkExposure(rel string, gws []*networkingv1.Gateway) {
 			v.failf(rel, "%s is not exported, but a 15443 AUTO_PASSTHROUGH server of the east-west gateways passes it to peers", h)
 		}
 	}
+}
+
+// peerNetwork is a network the Mesh places a peer's endpoints on, with the
+// addresses of the peer's gateways there.
+type peerNetwork struct {
+	name      string
+	addresses []string
+}
+
+// peerNetworks groups a peer's gateways by network, read from the Mesh's
+// fields: a gateway's own network, or the peer's.
+func peerNetworks(p *compiler.Peer) []peerNetwork {
+	var out []peerNetwork
+	for _, g := range p.Gateways {
+		n := cmp.Or(g.Network, p.Network)
+		i := slices.IndexFunc(out, func(pn peerNetwork) bool { return pn.name == n })
+		if i < 0 {
+			out = append(out, peerNetwork{name: n})
+			i = len(out) - 1
+		}
+		out[i].addresses = append(out[i].addresses, g.Address)
+	}
+	return out
 }

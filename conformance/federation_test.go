@@ -8,6 +8,8 @@ import (
 const (
 	federationEast = "../examples/federation-east/mesh.yaml"
 	federationWest = "../examples/federation-west/mesh.yaml"
+	// Federation across two networks on each side.
+	federationNorth = "../examples/federation-north/mesh.yaml"
 	// Federation on the Helm path, with remotes and a peer gateway by name.
 	federationHelm = "testdata/federation-primary-remote.yaml"
 )
@@ -35,16 +37,23 @@ func TestVerifyFederationFindings(t *testing.T) {
 			"east1/manifests: Gateway peer-west for peer west: no listener Istio takes for auto-passthrough on 15443"},
 		{"remote gateway at a wrong address", federationEast, "east1/manifests/federation-peers.yaml",
 			"      value: \"198.51.100.21\"", "      value: \"198.51.100.22\"",
-			"east1/manifests: Gateway peer-west for peer west: addresses [198.51.100.20 198.51.100.22], want the peer's gateways [198.51.100.20 198.51.100.21]"},
+			"east1/manifests: Gateway peer-west for peer west: addresses [198.51.100.20 198.51.100.22], want the peer's gateways on network west-network [198.51.100.20 198.51.100.21]"},
 		{"a host that is not exported passes the gateway", federationEast, "east1/manifests/federation-gateway.yaml",
 			"        - ratings.bookinfo.svc.cluster.local", "        - \"*.local\"",
 			"east1/manifests: productpage.bookinfo.svc.cluster.local is not exported, but a 15443 AUTO_PASSTHROUGH server of the east-west gateways passes it to peers"},
 		{"an exported host does not pass", federationWest, "west2/manifests/federation-gateway.yaml",
 			"        - reviews.bookinfo.svc.cluster.local", "        - details.bookinfo.svc.cluster.local",
 			"west2/manifests: reviews.bookinfo.svc.cluster.local is exported to peers, but no 15443 AUTO_PASSTHROUGH server of the east-west gateways passes it"},
-		{"peer trust domain not aliased", federationWest, "west1/install/istio.yaml",
-			"    trustDomainAliases:\n      # Workloads of peer meshes call with identities of their own trust\n      # domains.\n      - east.example.com\n", "",
-			"west1/install/istio.yaml: mesh config trustDomainAliases []: peer east's trust domain east.example.com is missing"},
+		{"peer trust domain aliased", federationWest, "west1/install/istio.yaml",
+			"    caCertificates:\n", "    trustDomainAliases:\n      - east.example.com\n    caCertificates:\n",
+			"west1/install/istio.yaml: mesh config trustDomainAliases [east.example.com]: peer east's trust domain east.example.com is an alias of this mesh's, so its identities pass for this mesh's own"},
+		{"two networks of the peer on one remote gateway", federationNorth, "north1/manifests/federation-peers.yaml",
+			"      value: \"198.51.100.30\"", "      value: \"198.51.100.30\"\n    - type: IPAddress\n      value: \"198.51.100.40\"",
+			"north1/manifests: Gateway peer-south for peer south: addresses [198.51.100.30 198.51.100.40], want the peer's gateways on network south-net1 [198.51.100.30]"},
+		{"import endpoint on a network that does not run it", federationNorth, "north2/manifests/federation-peers.yaml",
+			"  endpoints:\n    - address: \"198.51.100.40\"\n      network: south-net2\n      labels:\n        security.istio.io/tlsMode: istio\n      ports:\n        http: 15443\n---",
+			"  endpoints:\n    - address: \"198.51.100.30\"\n      network: south-net1\n      labels:\n        security.istio.io/tlsMode: istio\n      ports:\n        http: 15443\n    - address: \"198.51.100.40\"\n      network: south-net2\n      labels:\n        security.istio.io/tlsMode: istio\n      ports:\n        http: 15443\n---",
+			`north2/manifests: ServiceEntry south.reviews.bookinfo.svc.cluster.local endpoint addresses: got "198.51.100.30,198.51.100.40", want "198.51.100.40"`},
 		{"peer root for another trust domain", federationEast, "east2/install/istio.yaml",
 			"        trustDomains:\n          - west.example.com", "        trustDomains:\n          - east.example.com",
 			"east2/install/istio.yaml: mesh config caCertificates: no entry with peer west's trust anchor for trust domain west.example.com"},

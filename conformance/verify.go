@@ -200,7 +200,7 @@ func (v *clusterCheck) checkArtifacts() {
 func (v *clusterCheck) install(dir, name string) ([]*unstructured.Unstructured, error) {
 	path := filepath.Join(v.root, v.file(dir+"/"+name))
 	if dir == compiler.InstallDir {
-		return Generate(path)
+		return Generate(path, releaseWarnings(v.mesh)...)
 	}
 	for _, a := range compiler.Artifacts {
 		if a.Dir == dir && a.Name == name && a.Apply == compiler.Helm {

@@ -14,6 +14,7 @@ import (
 
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	"istio.io/istio/pilot/pkg/features"
+	"istio.io/istio/pilot/pkg/model/status"
 
 	"meshc.dev/meshc/compiler"
 )
@@ -87,6 +88,16 @@ func (v *clusterCheck) checkVMs(manifests []runtime.Object) {
 			case we.Spec.GetAddress() != in.Address || we.Spec.GetNetwork() != g.Network || we.Spec.GetServiceAccount() != g.ServiceAccount:
 				v.failf(rel, "WorkloadEntry %s/%s: address %q, network %q, service account %q; want %q, %q, %q",
 					g.Namespace, in.Name, we.Spec.GetAddress(), we.Spec.GetNetwork(), we.Spec.GetServiceAccount(), in.Address, g.Network, g.ServiceAccount)
+			}
+			// istiod runs a static entry's probe against traffic only when
+			// the entry asks for health checks; without a probe nothing
+			// would report, and the annotation would keep the VM out.
+			if we != nil {
+				_, checked := we.Annotations[status.WorkloadEntryHealthCheckAnnotation]
+				if want := g.Probe != nil; checked != want || checked && we.Annotations[status.WorkloadEntryHealthCheckAnnotation] != "true" {
+					v.failf(rel, "WorkloadEntry %s/%s: annotation %s=%q; want it \"true\" exactly when group %s has a probe (it has: %v)",
+						g.Namespace, in.Name, status.WorkloadEntryHealthCheckAnnotation, we.Annotations[status.WorkloadEntryHealthCheckAnnotation], key, want)
+				}
 			}
 		}
 		v.compareVMFiles(g, wg, sas[g.Namespace+"/"+g.ServiceAccount])

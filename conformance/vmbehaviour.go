@@ -9,6 +9,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"istio.io/api/meta/v1alpha1"
+	"istio.io/istio/pilot/pkg/model/status"
+
 	"meshc.dev/meshc/compiler"
 )
 
@@ -23,6 +26,31 @@ import (
 // the VM's network (its own cluster's, if it has one there), which send
 // what comes in to the VMs directly; with no gateway on the VM's network,
 // istiod hands out the VMs' addresses as if the networks were one.
+
+// reportVMHealth does, for each WorkloadEntry istiod health-checks
+// (annotated proxy.istio.io/health-checks-enabled) of a group whose Mesh
+// gives it a probe, what istiod does once that VM's sidecar, naming the
+// entry, reports the probe passing: it marks the entry Healthy. istiod sends
+// no traffic to a health-checked entry before that. An annotated entry of a
+// group without a probe stays as rendered, so no one would report it.
+func (s *Scenario) reportVMHealth(m *compiler.Mesh) {
+	probed := map[string]bool{} // namespace/instance of groups with a probe
+	for _, g := range m.Spec.WorkloadGroups {
+		for _, in := range g.Instances {
+			probed[g.Namespace+"/"+in.Name] = g.Probe != nil
+		}
+	}
+	for _, cs := range s.Clusters {
+		for _, o := range cs.Objects {
+			c := o.Config
+			if c == nil || c.GroupVersionKind.Kind != "WorkloadEntry" || c.Annotations[status.WorkloadEntryHealthCheckAnnotation] == "" ||
+				!probed[c.Namespace+"/"+c.Name] {
+				continue
+			}
+			c.Status = &v1alpha1.IstioStatus{Conditions: []*v1alpha1.IstioCondition{{Type: status.ConditionHealthy, Status: status.StatusTrue}}}
+		}
+	}
+}
 
 // vmHost is the group's service host.
 func vmHost(g *compiler.WorkloadGroup) string {

@@ -17,27 +17,31 @@ export CERTS_DIR="$dir"
 here=$(dirname -- "${BASH_SOURCE[0]}")
 cd -- "$here"
 
-echo '==> 1. Create istio-system with its topology label or annotation'
+echo '==> 1. Check that the clusters holding the peers'\'' Gateways have the Gateway API CRDs'
+kubectl --context=west1 get crd gateways.gateway.networking.k8s.io >/dev/null || { echo 'plan: cluster west1 has no Gateway API CRDs, which the peers'\'' istio-remote Gateways need: install them (PLAN.md, phase gateway-api) and run the plan again' >&2; exit 1; }
+kubectl --context=west2 get crd gateways.gateway.networking.k8s.io >/dev/null || { echo 'plan: cluster west2 has no Gateway API CRDs, which the peers'\'' istio-remote Gateways need: install them (PLAN.md, phase gateway-api) and run the plan again' >&2; exit 1; }
+
+echo '==> 2. Create istio-system with its topology label or annotation'
 kubectl --context=west1 apply -f west1/manifests/namespace.yaml
 kubectl --context=west2 apply -f west2/manifests/namespace.yaml
 
-echo '==> 2. Give every cluster its intermediate CA, signed by the mesh'\''s shared root'
+echo '==> 3. Give every cluster its intermediate CA, signed by the mesh'\''s shared root'
 kubectl --context=west1 apply --server-side --field-manager=meshc -f "${CERTS_DIR}/west1/cacerts.yaml"
 kubectl --context=west2 apply --server-side --field-manager=meshc -f "${CERTS_DIR}/west2/cacerts.yaml"
 
-echo '==> 3. Install the control plane of each primary'
+echo '==> 4. Install the control plane of each primary'
 istioctl install -y --context=west1 -f west1/install/istio.yaml
 istioctl install -y --context=west2 -f west2/install/istio.yaml
 
-echo '==> 4. Install the east-west gateways of the primaries'
+echo '==> 5. Install the east-west gateways of the primaries'
 istioctl install -y --context=west1 -f west1/install/eastwest-gateway.yaml
 istioctl install -y --context=west2 -f west2/install/eastwest-gateway.yaml
 
-echo '==> 5. Expose services and istiod through the east-west gateways'
+echo '==> 6. Expose services and istiod through the east-west gateways'
 kubectl --context=west1 apply -k west1/manifests
 kubectl --context=west2 apply -k west2/manifests
 
-echo '==> 6. Give every primary read access to every other cluster'\''s API server'
+echo '==> 7. Give every primary read access to every other cluster'\''s API server'
 istioctl create-remote-secret --context=west2 --name=west2 | kubectl label --local -f - -o yaml app.kubernetes.io/managed-by=meshc | kubectl apply -f - --context=west1
 istioctl create-remote-secret --context=west1 --name=west1 | kubectl label --local -f - -o yaml app.kubernetes.io/managed-by=meshc | kubectl apply -f - --context=west2
 
