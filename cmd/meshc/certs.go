@@ -22,9 +22,9 @@ func newCertsCmd(e *env) *command {
 	force := c.flags.Bool("force", false, "re-issue the intermediates (new keys) of clusters that already have one; the root is never replaced")
 	rootCert := c.flags.String("root-cert", "", "sign with this existing root CA certificate `file` (with --root-key)")
 	rootKey := c.flags.String("root-key", "", "the root CA's private key `file` (never copied)")
-	keySize := c.flags.Int("key-size", certs.DefaultKeyBits, "RSA key size in `bits` of new keys: 2048, 3072 or 4096 (Istio's tools/certs use 4096)")
-	rootDays := c.flags.Int("root-days", 3650, "validity of a new root CA, in `days`")
-	days := c.flags.Int("days", 3650, "validity of new intermediate CAs, in `days` (never beyond the root's)")
+	keySize := decimalFlag(c.flags, "key-size", certs.DefaultKeyBits, "RSA key size in `bits` of new keys: 2048, 3072 or 4096 (Istio's tools/certs use 4096)")
+	rootDays := decimalFlag(c.flags, "root-days", 3650, "validity of a new root CA, in `days`")
+	days := decimalFlag(c.flags, "days", 3650, "validity of new intermediate CAs, in `days` (never beyond the root's)")
 	export := c.flags.Bool("export", false, "write nothing; print the mesh as a peer entry, with the root CA of DIR (-o) as its trust anchor, for a federated mesh's spec.peers")
 
 	c.run = func(args []string) int {

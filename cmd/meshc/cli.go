@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 
 	"cuelang.org/go/cue/token"
@@ -112,6 +113,29 @@ func newFlagSet(e *env, name, usage string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// decimal is an int flag read in base 10 only. The flag package's Int reads
+// a leading 0 as octal and 0x as hex, so --days 0365 would silently mean 245.
+type decimal int
+
+func (d *decimal) String() string { return strconv.Itoa(int(*d)) }
+
+func (d *decimal) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, strconv.IntSize)
+	if err != nil {
+		return errors.New("not a decimal whole number")
+	}
+	*d = decimal(n)
+	return nil
+}
+
+// decimalFlag defines an int flag read in base 10 only (see decimal).
+func decimalFlag(fs *flag.FlagSet, name string, value int, usage string) *int {
+	p := new(int)
+	*p = value
+	fs.Var((*decimal)(p), name, usage)
+	return p
 }
 
 // parseInterspersed lets flags follow arguments (`meshc render mesh.yaml -o
