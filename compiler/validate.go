@@ -299,6 +299,12 @@ var Rules = []Rule{
 		Symptom:  "Argo CD matches sourceRepos and destinations as globs (*, ?, [...], {a,b}; a leading ! denies): https://* lets the project read any repository, https://*:6443 deploy to any cluster, and a bracketed IPv6 host is a character class that matches other servers and never the cluster itself.",
 		check:    checkArgocdGlob,
 	},
+	{
+		ID: "MC064", Name: "duplicate-api-server",
+		Protects: "Two clusters given the same API server (apiServer), compared as https://host:port/path with the host in lower case, port 443 when absent and no trailing slash.",
+		Symptom:  "The two are one Kubernetes cluster to everything that dials the URL: a primary's remote secret for the other reads its own cluster, and with GitOps destination apiServer both clusters' Applications install into the same istio-system, where the primary's and the remote's istiod releases overwrite each other.",
+		check:    checkDuplicateAPIServer,
+	},
 }
 
 // Validate applies every rule in Rules to a loaded mesh and returns all
@@ -618,6 +624,35 @@ func checkDuplicateContext(m *Mesh, report func(string, string, ...any)) {
 		}
 		first[c.Context] = c.Name
 	}
+}
+
+func checkDuplicateAPIServer(m *Mesh, report func(string, string, ...any)) {
+	first := map[string]string{}
+	for i, c := range m.Spec.Clusters {
+		if c.APIServer == "" {
+			continue
+		}
+		key := apiServerKey(c.APIServer)
+		if other, ok := first[key]; ok && other != c.Name {
+			report(clusterPath(i, "apiServer"), "cluster %q has API server %s, already the API server of cluster %q; each cluster is its own Kubernetes cluster", c.Name, Quote(c.APIServer), other)
+			continue
+		}
+		first[key] = c.Name
+	}
+}
+
+// apiServerKey is the form two API server URLs are compared in: the URLs
+// name one server when their keys are equal.
+func apiServerKey(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	return strings.ToLower(u.Hostname()) + ":" + port + strings.TrimRight(u.EscapedPath(), "/")
 }
 
 func plural(noun string, names []string) string {
