@@ -121,8 +121,9 @@ func (s *standIns) stopsAtEachFailure(t *testing.T, script, dir, success string,
 // TestPlanStopsAtEachFailure: every step of a plan stops plan.sh when it
 // fails, whatever its shape (a pipeline, an && list in a subshell, a
 // guarded removal), and so does each command of a step. The plans are the
-// examples' whose steps have every shape an install plan has, and change
-// plans with every kind of removal, run with MESHC_ALLOW_DESTRUCTIVE=1;
+// examples' whose steps have every shape an install plan has
+// (federation-east's for the gateway-api check, a guarded command), and
+// change plans with every kind of removal, run with MESHC_ALLOW_DESTRUCTIVE=1;
 // kubectl, istioctl and helm are stand-ins, install, cp and dirname the real
 // ones (the vm-files step writes into CERTS_DIR).
 func TestPlanStopsAtEachFailure(t *testing.T) {
@@ -133,7 +134,7 @@ func TestPlanStopsAtEachFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := []string{"CERTS_DIR=" + certsDir, "MESHC_ALLOW_DESTRUCTIVE=1"}
-	for _, example := range []string{"vm", "helm-primary-remote-multi-network"} {
+	for _, example := range []string{"vm", "helm-primary-remote-multi-network", "federation-east"} {
 		t.Run(example, func(t *testing.T) {
 			p := filepath.Join("..", "examples", example, "mesh.yaml")
 			_, out, err := compiler.Compile(p, mustRead(t, p))

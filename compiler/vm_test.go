@@ -416,62 +416,70 @@ func TestStaticVMsHealthChecked(t *testing.T) {
 	}
 }
 
-// TestVMInstallNamesItsEntry runs install.sh of a health-checked group up
-// to its first change to the machine (a stub install that stops the
-// script): it picks the VM's WorkloadEntry by the name given or by an
-// address of the machine, and refuses, before changing anything, when it
-// can tell neither.
+// TestVMInstallNamesItsEntry runs install.sh of a health-checked group with
+// stand-ins (as TestVMInstallScript does): it picks the VM's WorkloadEntry
+// by the name given or by an address of the machine, writes it to the
+// sidecar's settings file, refuses before changing anything when it can tell
+// neither, and stops at whatever fails.
 func TestVMInstallNamesItsEntry(t *testing.T) {
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash")
-	}
 	m := vmMesh(t, vmGateway, "network1", staticGroup(true))
 	out, err := compiler.Render(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	script := out.Lookup(path.Join("cluster1", compiler.VMDir, "web-vms", "web", compiler.VMInstallScript))
+	dir := t.TempDir()
+	g := m.Spec.WorkloadGroups[0]
+	for _, f := range compiler.VMRenderedFiles {
+		rendered := out.Lookup(path.Join(g.Dir(), f.Name))
+		if err := os.WriteFile(filepath.Join(dir, f.Name), rendered.Data, cmp.Or(rendered.Mode, 0o644)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{compiler.VMRootCertFile, compiler.VMTokenFile} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(f+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The package of this release is installed; hostname prints $IPS.
+	s := newStandIns(t, map[string]string{"hostname": `echo "$IPS"`, "dirname": passThrough,
+		"mktemp": passThrough, "install": succeed, "sed": succeed, "tee": succeed, "chown": succeed, "systemctl": succeed},
+		map[string]string{"dpkg-query": "echo " + m.Spec.Istio.Version, "rm": passThrough})
+	// With a name: a script that runs install.sh with it.
+	withName := func(name string) string {
+		p := filepath.Join(dir, "with-"+name+".sh")
+		if err := os.WriteFile(p, []byte("set -- "+name+"\nsource ./"+compiler.VMInstallScript+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	script := filepath.Join(dir, compiler.VMInstallScript)
+	const done = "install.sh: the sidecar runs"
 	for _, tt := range []struct {
-		name, ips string
-		args      []string
-		want      string // the stub install's output, or the refusal
+		name, script, ips, want string
+		ok                      bool
 	}{
-		{"address of the machine", "192.168.1.5 10.0.0.8", nil, "reached install as web-2"},
-		{"name given", "192.168.1.5", []string{"web-1"}, "reached install as web-1"},
-		{"neither", "192.168.1.5", nil, "install.sh: no WorkloadEntry of group web has an address of this machine; name it: sudo ./install.sh <web-1|web-2>"},
-		{"unknown name", "10.0.0.7", []string{"web-9"}, "name it: sudo ./install.sh <web-1|web-2>"},
+		{"address of the machine", script, "192.168.1.5 10.0.0.8", "install.sh: this VM is WorkloadEntry web-2 of group web", true},
+		{"name given", withName("web-1"), "192.168.1.5", "install.sh: this VM is WorkloadEntry web-1 of group web", true},
+		{"neither", script, "192.168.1.5", "install.sh: no WorkloadEntry of group web has an address of this machine; name it: sudo ./install.sh <web-1|web-2>", false},
+		{"unknown name", withName("web-9"), "10.0.0.7", "name it: sudo ./install.sh <web-1|web-2>", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			dir, bin := t.TempDir(), t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, compiler.VMInstallScript), script.Data, 0o755); err != nil {
-				t.Fatal(err)
+			calls, out, err := s.run(t, tt.script, dir, 0, "IPS="+tt.ips, "TMPDIR="+t.TempDir())
+			if (err == nil) != tt.ok || !strings.Contains(out, tt.want) || strings.Contains(out, done) != tt.ok {
+				t.Fatalf("%v\n%s\nwant success %v and output containing %q", err, out, tt.ok, tt.want)
 			}
-			for _, f := range []string{"cluster.env", "mesh.yaml", "hosts", compiler.VMRootCertFile, compiler.VMTokenFile} {
-				if err := os.WriteFile(filepath.Join(dir, f), []byte("x\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
+			changed := slices.ContainsFunc(calls, func(c string) bool {
+				return c == "tee -a /var/lib/istio/envoy/sidecar.env"
+			})
+			if changed != tt.ok {
+				t.Errorf("sidecar.env written: %v, want %v; calls:\n%s", changed, tt.ok, strings.Join(calls, "\n"))
 			}
-			stubs := map[string]string{
-				// The package of this release is installed.
-				"dpkg-query": "echo " + m.Spec.Istio.Version,
-				"hostname":   "echo " + tt.ips,
-				// The first change to the machine: stop here.
-				"install": "echo \"reached install as $entry\"; exit 42",
-			}
-			for name, body := range stubs {
-				if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/bash\n"+body+"\n"), 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			// The stub install reads entry from the environment: export it.
-			cmd := exec.Command(bash, append([]string{"-c", "set -a; source ./" + compiler.VMInstallScript + " \"$@\"", "install.sh"}, tt.args...)...)
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-			b, err := cmd.CombinedOutput()
-			if err == nil || !strings.Contains(string(b), tt.want) {
-				t.Errorf("install.sh %v: %v\n%s\nwant output containing %q", tt.args, err, b, tt.want)
+			if !tt.ok && slices.ContainsFunc(calls, func(c string) bool { return !strings.HasPrefix(c, "hostname") && !strings.HasPrefix(c, "dirname") }) {
+				t.Errorf("refused after changing the machine; calls:\n%s", strings.Join(calls, "\n"))
 			}
 		})
 	}
+	t.Run("stops at each failure", func(t *testing.T) {
+		s.stopsAtEachFailure(t, script, dir, done, "IPS=10.0.0.7", "TMPDIR="+t.TempDir())
+	})
 }

@@ -13,6 +13,24 @@ for f in cluster.env mesh.yaml hosts root-cert.pem istio-token; do
   [[ -s "$f" ]] || { echo "install.sh: $f is missing or empty; gather the files with the install plan" >&2; exit 1; }
 done
 
+# istiod runs the group's probe against traffic only for a sidecar that names its WorkloadEntry: the name
+# given (sudo ./install.sh <entry>), or the entry whose address is one of this machine's. Decided before
+# anything changes.
+entry=${1:-}
+if [[ -z $entry ]]; then
+  ips=$(hostname --all-ip-addresses)
+  for ip in $ips; do
+    case $ip in
+      10.40.0.21) entry=ledger-1 ;;
+    esac
+  done
+fi
+case $entry in
+  ledger-1) ;;
+  *) echo "install.sh: no WorkloadEntry of group ledger has an address of this machine; name it: sudo ./install.sh <ledger-1>" >&2; exit 1 ;;
+esac
+echo "install.sh: this VM is WorkloadEntry $entry of group ledger"
+
 # Downloads go into a directory of our own, removed on exit: any local user could plant or link a
 # fixed path under /tmp before root writes to it.
 tmp=$(mktemp -d)
@@ -53,30 +71,17 @@ else
   exit 1
 fi
 
-# istiod runs the group's probe against traffic only for a sidecar that names its WorkloadEntry: the name
-# given (sudo ./install.sh <entry>), or the entry whose address is one of this machine's.
-entry=${1:-}
-if [[ -z "$entry" ]]; then
-  for ip in $(hostname --all-ip-addresses); do
-    case "$ip" in
-      10.40.0.21) entry=ledger-1 ;;
-    esac
-  done
-fi
-case "$entry" in
-  ledger-1) ;;
-  *) echo "install.sh: no WorkloadEntry of group ledger has an address of this machine; name it: sudo ./install.sh <ledger-1>" >&2; exit 1 ;;
-esac
-
 install -d /etc/certs /var/run/secrets/tokens /etc/istio/config /etc/istio/proxy /var/lib/istio/envoy
 install -m 0644 root-cert.pem /etc/certs/root-cert.pem
 install -m 0600 istio-token /var/run/secrets/tokens/istio-token
 install -m 0644 cluster.env /var/lib/istio/envoy/cluster.env
 install -m 0644 mesh.yaml /etc/istio/config/mesh
 # sidecar.env is the sidecar's own settings file: replace only this entry.
-touch /var/lib/istio/envoy/sidecar.env
-sed -i '/^ISTIO_META_WORKLOAD_ENTRY=/d' /var/lib/istio/envoy/sidecar.env
-echo "ISTIO_META_WORKLOAD_ENTRY=$entry" >> /var/lib/istio/envoy/sidecar.env
+printf 'ISTIO_META_WORKLOAD_ENTRY=%s\n' "$entry" > "$tmp/sidecar.env"
+if [[ -e /var/lib/istio/envoy/sidecar.env ]]; then
+  sed -i '/^ISTIO_META_WORKLOAD_ENTRY=/d' /var/lib/istio/envoy/sidecar.env
+fi
+tee -a /var/lib/istio/envoy/sidecar.env < "$tmp/sidecar.env" > /dev/null
 
 # istiod's name resolves to the address it is exposed at; replace an earlier entry.
 sed -i '/ istiod.istio-system.svc$/d' /etc/hosts
