@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -74,8 +73,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	flags.BoolVar(&o.strict, "strict", false, "exit 1 when a target is missed")
 	flags.BoolVar(&o.worstOnly, "worst", false, "run only the worst cases (hostile and extreme input)")
 	route := flags.String("cuebaseline", "", "evaluate the CUE baseline on `FILE` and exit (used by bench itself)")
+	helper := flags.Bool("spawn", false, "run the command that follows and print its time and rusage (used by bench itself; see spawn.go)")
 	if err := flags.Parse(args); err != nil {
 		return err
+	}
+	if *helper {
+		return spawnMain(flags.Args())
 	}
 	if *route != "" {
 		data, err := os.ReadFile(*route)
@@ -313,16 +316,10 @@ type procStat struct {
 	maxRSS    int64 // bytes, the largest of the runs
 }
 
-func (p *procStat) add(wall time.Duration, ps *os.ProcessState) {
-	p.wall = append(p.wall, wall)
-	p.cpu = append(p.cpu, ps.UserTime()+ps.SystemTime())
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		rss := int64(ru.Maxrss)
-		if runtime.GOOS != "darwin" {
-			rss *= 1024 // Linux reports KiB, macOS bytes
-		}
-		p.maxRSS = max(p.maxRSS, rss)
-	}
+func (p *procStat) add(s spawned) {
+	p.wall = append(p.wall, s.Wall)
+	p.cpu = append(p.cpu, s.CPU)
+	p.maxRSS = max(p.maxRSS, s.MaxRSS)
 }
 
 type procRow struct {
@@ -428,16 +425,14 @@ func repeat(st *procStat, runs int, name string, args ...string) error {
 }
 
 func timeProcess(st *procStat, name string, args ...string) error {
-	cmd := exec.Command(name, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, stderr.Bytes())
+	s, stderr, err := spawn("", name, args...)
+	if err == nil && s.Exit != 0 {
+		err = fmt.Errorf("%s %s: exit status %d\n%s", filepath.Base(name), strings.Join(args, " "), s.Exit, stderr)
 	}
-	st.add(wall, cmd.ProcessState)
+	if err != nil {
+		return err
+	}
+	st.add(s)
 	return nil
 }
 

@@ -2,11 +2,9 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -298,30 +296,20 @@ func measureWorst(meshc, tmp string, o options) ([]worstRow, error) {
 	return rows, nil
 }
 
-// timeExit is timeProcess for a process that must exit with code.
+// timeExit is timeProcess for a process that must exit with code, its
+// stdin the input file when stdin is set.
 func timeExit(st *procStat, code int, stdin bool, in, name string, args ...string) error {
-	cmd := exec.Command(name, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr, cmd.Stdout = &stderr, io.Discard
-	if stdin {
-		f, err := os.Open(in)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		cmd.Stdin = f
+	if !stdin {
+		in = ""
 	}
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
-	var ee *exec.ExitError
-	switch {
-	case err == nil && code == 0:
-	case errors.As(err, &ee) && ee.ExitCode() == code:
-	default:
-		return fmt.Errorf("%s %s: %v, want exit %d\n%s", filepath.Base(name), strings.Join(args, " "), err, code, stderr.Bytes())
+	s, stderr, err := spawn(in, name, args...)
+	if err != nil {
+		return err
 	}
-	st.add(wall, cmd.ProcessState)
+	if s.Exit != code {
+		return fmt.Errorf("%s %s: exit %d, want exit %d\n%s", filepath.Base(name), strings.Join(args, " "), s.Exit, code, stderr)
+	}
+	st.add(s)
 	return nil
 }
 
