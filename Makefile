@@ -69,5 +69,5 @@ screenshots: ## open each example's mesh.svg in headless Chromium, check what it
 	MESHC_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestScreenshots$$' -v ./diagram
 
 .PHONY: bench
-bench: ## measure meshc at 3 to 1000 clusters against the CUE baseline; print the table and the targets (~3 min)
+bench: ## measure meshc at 3 to 1000 clusters against the CUE baseline; print the tables and the targets (~5 min)
 	$(GO) run ./internal/cmd/bench
