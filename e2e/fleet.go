@@ -185,10 +185,19 @@ func (f *Fleet) kwokStages() (string, error) {
 		return path, nil
 	}
 	var b bytes.Buffer
-	for _, s := range []string{"node-initialize", "node-heartbeat", "pod-ready", "pod-complete", "pod-delete"} {
-		data, err := os.ReadFile(filepath.Join(f.Tools["kwok"], "stage", "fast", s+".yaml"))
+	for _, s := range []string{"node/fast/node-initialize", "node/heartbeat/node-heartbeat", "pod/fast/pod-ready", "pod/fast/pod-complete", "pod/fast/pod-delete"} {
+		data, err := os.ReadFile(filepath.Join(f.Tools["kwok"], "stage", s+".yaml"))
 		if err != nil {
 			return "", err
+		}
+		if s == "pod/fast/pod-ready" {
+			// istiod's pods are made ready by the istiod stand-in, once the
+			// istiod it runs answers /ready, as its readiness probe would.
+			const anchor = "    matchExpressions:\n"
+			if !bytes.Contains(data, []byte(anchor)) {
+				return "", fmt.Errorf("kwok's pod-ready stage has no %q", anchor)
+			}
+			data = bytes.Replace(data, []byte(anchor), []byte(anchor+"    - key: '.metadata.labels.app'\n      operator: 'NotIn'\n      values:\n      - 'istiod'\n"), 1)
 		}
 		b.WriteString("---\n")
 		b.Write(data)

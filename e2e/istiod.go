@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -17,6 +16,7 @@ import (
 type pod struct {
 	Object
 	Spec struct {
+		NodeName           string      `json:"nodeName"`
 		ServiceAccountName string      `json:"serviceAccountName"`
 		Containers         []container `json:"containers"`
 		Volumes            []volume    `json:"volumes"`
@@ -238,17 +238,39 @@ func (f *Fleet) containerEnv(c *Cluster, p *pod, ctr *container) ([]string, erro
 	return env, nil
 }
 
-// istiodPod returns the running pod of Deployment istiod in istio-system,
-// or an error saying what is missing yet.
+// istiodPod returns the pod of Deployment istiod in istio-system once it
+// is bound to the node and not being deleted, or an error saying what is
+// missing yet.
 func istiodPod(k *Kube) (*pod, error) {
 	var l podList
 	if err := k.Get("/api/v1/namespaces/istio-system/pods?labelSelector="+url.QueryEscape("app=istiod"), &l); err != nil {
 		return nil, err
 	}
 	for i := range l.Items {
-		if l.Items[i].Status.Phase == "Running" && strings.HasPrefix(l.Items[i].Metadata.Name, "istiod-") {
-			return &l.Items[i], nil
+		p := &l.Items[i]
+		if p.Metadata.DeletionTimestamp == "" && p.Spec.NodeName != "" {
+			return p, nil
 		}
 	}
-	return nil, fmt.Errorf("no running istiod pod yet")
+	return nil, fmt.Errorf("no istiod pod on a node yet")
+}
+
+// markReady is the kubelet's report for istiod's pod once istiod answers
+// /ready: running, ready, with an address of the cluster's pod range.
+func markReady(c *Cluster, p *pod) error {
+	now := time.Now().UTC().Format(time.RFC3339)
+	ip := fmt.Sprintf("10.%d.255.2", 100+c.Index)
+	var conds []map[string]string
+	for _, t := range []string{"Initialized", "PodScheduled", "ContainersReady", "Ready"} {
+		conds = append(conds, map[string]string{"type": t, "status": "True", "lastTransitionTime": now})
+	}
+	var statuses []map[string]any
+	for _, ctr := range p.Spec.Containers {
+		statuses = append(statuses, map[string]any{"name": ctr.Name, "ready": true, "started": true, "restartCount": 0,
+			"image": "e2e", "imageID": "", "state": map[string]any{"running": map[string]string{"startedAt": now}}})
+	}
+	patch := map[string]any{"status": map[string]any{"phase": "Running", "podIP": ip, "podIPs": []map[string]string{{"ip": ip}},
+		"hostIP": "127.0.0.1", "startTime": now, "conditions": conds, "containerStatuses": statuses}}
+	path := fmt.Sprintf("/api/v1/namespaces/%s/pods/%s/status", p.Metadata.Namespace, p.Metadata.Name)
+	return c.Kube.Do("PATCH", path, "application/strategic-merge-patch+json", patch, nil)
 }

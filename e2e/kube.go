@@ -112,5 +112,7 @@ type Object struct {
 		Annotations     map[string]string `json:"annotations,omitempty"`
 		UID             string            `json:"uid,omitempty"`
 		ResourceVersion string            `json:"resourceVersion,omitempty"`
+		// DeletionTimestamp is set on an object being deleted.
+		DeletionTimestamp string `json:"deletionTimestamp,omitempty"`
 	} `json:"metadata"`
 }

@@ -130,6 +130,9 @@ func (s *StandIns) reconcileIstiod(ctx context.Context, name string, c *Cluster,
 	s.mu.Unlock()
 	go func() {
 		i, err := s.fleet.startIstiod(ctx, c, p, svc.Spec.ClusterIP)
+		if err == nil {
+			err = markReady(c, p)
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.starting[name] = false
