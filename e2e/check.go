@@ -86,7 +86,7 @@ func CheckSynced(ctx context.Context, e *Expectations, istiod func(string) *Isti
 			errs = append(errs, p+": istiod is not running")
 			continue
 		}
-		if err := converge(ctx, 90*time.Second, p+"'s istiod /debug/clusterz", e.Synced(p), func() ([]string, error) { return SyncedClusters(i) }); err != nil {
+		if err := converge(ctx, 3*time.Minute, p+"'s istiod /debug/clusterz", e.Synced(p), func() ([]string, error) { return SyncedClusters(i) }); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}
@@ -133,7 +133,7 @@ func CheckEndpoints(ctx context.Context, f *Fleet, e *Expectations, istiod func(
 			proxy := Proxy{Cluster: from, Network: e.Network[from], Namespace: s.Namespace,
 				IP: fmt.Sprintf("10.%d.255.1", 100+f.Clusters[from].Index), IstioVersion: e.Mesh.Spec.Istio.Version}
 			what := fmt.Sprintf("endpoints of %s for a proxy of %s (network %s) from %s's istiod", envoyCluster, from, e.Network[from], i.Cluster)
-			if err := converge(ctx, 90*time.Second, what, want, func() ([]string, error) {
+			if err := converge(ctx, 3*time.Minute, what, want, func() ([]string, error) {
 				return Endpoints(ctx, i.XDS(), proxy, envoyCluster)
 			}); err != nil {
 				errs = append(errs, err.Error())

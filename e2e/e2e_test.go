@@ -129,7 +129,7 @@ func TestRehearsal(t *testing.T) {
 // The rehearsal's directory (logs of every server, the rendered output, the
 // plans' output) is kept when it fails.
 func rehearse(t *testing.T, c Case) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
 	dir, err := os.MkdirTemp("", "meshc-e2e-"+c.Name+"-")
 	if err != nil {

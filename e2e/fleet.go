@@ -101,7 +101,7 @@ func (f *Fleet) AddCluster(ctx context.Context, name, kubeContext string) (*Clus
 		"--endpoint-reconciler-type=none", "--profiling=false"); err != nil {
 		return nil, err
 	}
-	if err := waitFor(ctx, 2*time.Minute, name+" API server certificate", func() error {
+	if err := waitFor(ctx, 5*time.Minute, name+" API server certificate", func() error {
 		_, err := os.Stat(c.CAFile)
 		return err
 	}); err != nil {
@@ -112,7 +112,7 @@ func (f *Fleet) AddCluster(ctx context.Context, name, kubeContext string) (*Clus
 		return nil, err
 	}
 	c.Kube = kube
-	if err := waitFor(ctx, 2*time.Minute, name+" API server /readyz", func() error {
+	if err := waitFor(ctx, 5*time.Minute, name+" API server /readyz", func() error {
 		return kube.Get("/readyz", nil)
 	}); err != nil {
 		return nil, fmt.Errorf("%w (log: %s)", err, filepath.Join(f.Dir, name+"-kube-apiserver.log"))
@@ -162,7 +162,7 @@ func (f *Fleet) AddCluster(ctx context.Context, name, kubeContext string) (*Clus
 	if err := kube.Do("POST", "/api/v1/nodes", "application/json", []byte(nodeJSON), nil); err != nil {
 		return nil, err
 	}
-	if err := waitFor(ctx, 2*time.Minute, name+" default ServiceAccount (kube-controller-manager)", func() error {
+	if err := waitFor(ctx, 5*time.Minute, name+" default ServiceAccount (kube-controller-manager)", func() error {
 		return kube.Get("/api/v1/namespaces/default/serviceaccounts/default", nil)
 	}); err != nil {
 		return nil, err

@@ -152,7 +152,7 @@ func (f *Fleet) startIstiod(ctx context.Context, c *Cluster, p *pod, serviceIP s
 		return nil, err
 	}
 	i := &Istiod{Cluster: c.Name, ServiceIP: serviceIP, Debug: "http://127.0.0.1:" + debug, Proc: proc}
-	if err := waitFor(ctx, 2*time.Minute, c.Name+" istiod ready", func() error {
+	if err := waitFor(ctx, 5*time.Minute, c.Name+" istiod ready", func() error {
 		if done, err := proc.Exited(); done {
 			return fmt.Errorf("istiod exited: %v (log: %s)", err, proc.Log)
 		}

@@ -51,7 +51,7 @@ func DeploySamples(ctx context.Context, f *Fleet, e *Expectations, replicas map[
 			if want == 0 {
 				want = 1
 			}
-			err := waitFor(ctx, 2*time.Minute, fmt.Sprintf("%s: %d injected, running pod(s) of %s/%s", cl, want, s.Namespace, s.Name), func() error {
+			err := waitFor(ctx, 5*time.Minute, fmt.Sprintf("%s: %d injected, running pod(s) of %s/%s", cl, want, s.Namespace, s.Name), func() error {
 				var l podList
 				if err := k.Get(fmt.Sprintf("/api/v1/namespaces/%s/pods?labelSelector=app%%3D%s", s.Namespace, s.Name), &l); err != nil {
 					return err
