@@ -107,16 +107,22 @@ func (f *Fleet) AddCluster(ctx context.Context, name, kubeContext string) (*Clus
 	}); err != nil {
 		return nil, err
 	}
-	kube, err := NewKube(c.Server, c.Token, c.CAFile)
-	if err != nil {
-		return nil, err
-	}
-	c.Kube = kube
+	var kube *Kube
 	if err := waitFor(ctx, 5*time.Minute, name+" API server /readyz", func() error {
-		return kube.Get("/readyz", nil)
+		// The certificate file may still be being written: read it again.
+		k, err := NewKube(c.Server, c.Token, c.CAFile)
+		if err != nil {
+			return err
+		}
+		if err := k.Get("/readyz", nil); err != nil {
+			return err
+		}
+		kube = k
+		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("%w (log: %s)", err, filepath.Join(f.Dir, name+"-kube-apiserver.log"))
 	}
+	c.Kube = kube
 	f.Clusters[name] = c
 	if err := f.writeKubeconfig(); err != nil {
 		return nil, err

@@ -108,6 +108,9 @@ func (f *Fleet) startIstiod(ctx context.Context, c *Cluster, p *pod, serviceIP s
 	if err := os.RemoveAll(root); err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, err
+	}
 	ns := p.Metadata.Namespace
 	for _, m := range ctr.VolumeMounts {
 		for _, v := range p.Spec.Volumes {
@@ -134,6 +137,19 @@ func (f *Fleet) startIstiod(ctx context.Context, c *Cluster, p *pod, serviceIP s
 	if err := c.Kube.Do("POST", sa, "application/json", req, &tok); err != nil {
 		return nil, fmt.Errorf("%s: token for istiod's ServiceAccount: %w", c.Name, err)
 	}
+	// The service-account volume every container gets.
+	saDir := filepath.Join(root, "var", "run", "secrets", "kubernetes.io", "serviceaccount")
+	if err := os.MkdirAll(saDir, 0o700); err != nil {
+		return nil, err
+	}
+	for name, val := range map[string]string{"token": tok.Status.Token, "namespace": ns} {
+		if err := os.WriteFile(filepath.Join(saDir, name), []byte(val), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	if err := copyFile(filepath.Join(f.Dir, c.Name, "ca.crt"), filepath.Join(saDir, "ca.crt")); err != nil {
+		return nil, err
+	}
 	kc := filepath.Join(root, "kubeconfig")
 	kcData := fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: %q, certificate-authority: %q}\nusers:\n- name: istiod\n  user: {token: %q}\ncontexts:\n- name: c\n  context: {cluster: c, user: istiod}\ncurrent-context: c\n",
 		c.Server, c.CAFile, tok.Status.Token)
@@ -147,6 +163,9 @@ func (f *Fleet) startIstiod(ctx context.Context, c *Cluster, p *pod, serviceIP s
 		"--grpcAddr", serviceIP+":15010", "--secureGRPCAddr", serviceIP+":15012",
 		"--monitoringAddr", "127.0.0.1:"+freePort(), "--ctrlz_address", "127.0.0.1", "--ctrlz_port", freePort(),
 		"--meshConfig", "./etc/istio/config/mesh", "--networksConfig", "./etc/istio/config/meshNetworks")
+	// The pod's KUBECONFIG names a remote cluster's secret this istiod does
+	// not have; it reads its own cluster through the token above.
+	env = append(env, "KUBECONFIG="+kc)
 	proc, err := f.Procs.Start(c.Name+"-istiod", env, root, args...)
 	if err != nil {
 		return nil, err
@@ -210,6 +229,9 @@ func (f *Fleet) mountVolume(c *Cluster, ns string, v volume, dir string) error {
 func (f *Fleet) containerEnv(c *Cluster, p *pod, ctr *container) ([]string, error) {
 	var env []string
 	for _, e := range ctr.Env {
+		if e.Name == "KUBECONFIG" {
+			continue
+		}
 		val := e.Value
 		if vf := e.ValueFrom; vf != nil {
 			switch {
@@ -226,8 +248,10 @@ func (f *Fleet) containerEnv(c *Cluster, p *pod, ctr *container) ([]string, erro
 				default:
 					return nil, fmt.Errorf("%s: env %s: fieldRef %s not supported by the stand-in kubelet", c.Name, e.Name, vf.FieldRef.FieldPath)
 				}
-			case vf.ResourceFieldRef != nil:
+			case vf.ResourceFieldRef != nil && vf.ResourceFieldRef.Resource == "limits.cpu":
 				val = "1"
+			case vf.ResourceFieldRef != nil:
+				continue // no limit on the host
 			case vf.ConfigMapKeyRef != nil, vf.SecretKeyRef != nil:
 				return nil, fmt.Errorf("%s: env %s: configMap and secret references not supported by the stand-in kubelet", c.Name, e.Name)
 			}
@@ -273,4 +297,12 @@ func markReady(c *Cluster, p *pod) error {
 		"hostIP": "127.0.0.1", "startTime": now, "conditions": conds, "containerStatuses": statuses}}
 	path := fmt.Sprintf("/api/v1/namespaces/%s/pods/%s/status", p.Metadata.Namespace, p.Metadata.Name)
 	return c.Kube.Do("PATCH", path, "application/strategic-merge-patch+json", patch, nil)
+}
+
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o600)
 }
