@@ -59,7 +59,7 @@ func converge[T any](ctx context.Context, timeout time.Duration, what string, wa
 func SyncedClusters(i *Istiod) ([]string, error) {
 	var cs []struct {
 		ID         string `json:"id"`
-		SyncStatus string `json:"sync_status"`
+		SyncStatus string `json:"syncStatus"`
 	}
 	if err := httpGet(i.Debug+"/debug/clusterz", &cs); err != nil {
 		return nil, err
