@@ -17,7 +17,8 @@ import (
 // It never changes an object the plan applied, only Service status.
 type StandIns struct {
 	fleet *Fleet
-	// Primary is each remote's primary; primaries map to "".
+	// Primary is each cluster's primary: its own name for a primary (or
+	// ""), the cluster it leaves when it has left the mesh.
 	Primary map[string]string
 	// Address is the load balancer's address for a cluster's Services.
 	Address func(cluster, ns, name string) string
@@ -30,8 +31,8 @@ type StandIns struct {
 	errs     []error
 }
 
-// NewStandIns returns the stand-ins for a mesh whose remotes' primaries are
-// primary (primaries map to "").
+// NewStandIns returns the stand-ins for a mesh whose clusters' primaries
+// are primary (as Expectations.Primary).
 func NewStandIns(f *Fleet, primary map[string]string, address func(cluster, ns, name string) string) *StandIns {
 	return &StandIns{fleet: f, Primary: primary, Address: address, istiods: map[string]*Istiod{},
 		starting: map[string]bool{}, pods: map[string]string{}, forwards: map[string][]net.Listener{}}
@@ -90,7 +91,7 @@ func (s *StandIns) reconcile(ctx context.Context, name string, c *Cluster) {
 	}
 	var svc service
 	err := c.Kube.Get("/api/v1/namespaces/istio-system/services/istiod", &svc)
-	if primary == "" {
+	if primary == "" || primary == name {
 		s.reconcileIstiod(ctx, name, c, svc, err)
 		return
 	}
