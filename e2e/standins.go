@@ -17,8 +17,8 @@ import (
 // It never changes an object the plan applied, only Service status.
 type StandIns struct {
 	fleet *Fleet
-	// Primary is each cluster's primary: its own name for a primary (or
-	// ""), the cluster it leaves when it has left the mesh.
+	// Primary is each cluster's primary: its own name (or "") for a
+	// primary; a cluster missing from it has left the mesh.
 	Primary map[string]string
 	// Address is the load balancer's address for a cluster's Services.
 	Address func(cluster, ns, name string) string
