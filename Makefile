@@ -37,6 +37,10 @@ kustomize: build ## build examples/kustomize overlays with kustomize from PATH (
 conformance: ## check meshes' output with Istio's own installer, validation and discovery (own module; slow first run)
 	cd conformance && $(GO) vet ./... && $(GO) test ./...
 
+.PHONY: e2e
+e2e: ## rehearse rendered plans on real API servers with kubectl, istioctl, helm and istiod (own module; first run builds them, ~30 min)
+	cd e2e && $(GO) vet ./... && MESHC_E2E=1 $(GO) test -count=1 -timeout 90m .
+
 .PHONY: golden
 golden: ## regenerate golden files and CLI script output (review with git diff)
 	MESHC_UPDATE=1 $(GO) test ./...

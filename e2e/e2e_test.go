@@ -1,0 +1,236 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cases are the rehearsals `make e2e` runs. A new feature adds a row: an
+// upgrade is a case whose next mesh has a newer istio.version; an external
+// CA or ambient a mesh of its own under testdata/.
+var cases = []Case{
+	{
+		Name:   "primary-remote-multi-network",
+		Why:    "the istioctl path; a remote on its own network served through its primary's east-west gateway; day two adds a remote on a third network, then removes it",
+		Meshes: []string{"examples/primary-remote-multi-network/mesh.yaml", "e2e/testdata/primary-remote-grown.yaml", "examples/primary-remote-multi-network/mesh.yaml"},
+	},
+	{
+		Name:   "helm-multi-primary-multi-network",
+		Why:    "the Helm path with declarative remote secrets: two primaries on two networks, each reading the other",
+		Meshes: []string{"e2e/testdata/helm-multi-primary-multi-network.yaml"},
+	},
+	{
+		Name:   "shared-services",
+		Why:    "shared namespaces and services: a service in one cluster only (a stub elsewhere) and a cluster-local one",
+		Meshes: []string{"examples/shared-services/mesh.yaml"},
+	},
+}
+
+var (
+	tools Tools
+	meshc string
+	root  string
+	// live are the rehearsals running, stopped on SIGINT or SIGTERM.
+	live sync.Map
+)
+
+// TestMain builds (or finds cached) the servers and clients, builds meshc,
+// and stops every server on an interrupt before exiting.
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	flag.Parse()
+	var err error
+	if root, err = filepath.Abs(".."); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if testing.Short() || os.Getenv("MESHC_E2E") == "" {
+		// Unit tests of the harness only (go test -short, or without
+		// MESHC_E2E=1): no builds, no servers.
+		return m.Run()
+	}
+	start := time.Now()
+	if tools, err = build(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "e2e: tools ready in %.0fs\n", time.Since(start).Seconds())
+	bin, err := os.MkdirTemp("", "meshc-e2e-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(bin)
+	meshc = filepath.Join(bin, "meshc")
+	if out, err := exec.Command("go", "build", "-o", meshc, "meshc.dev/meshc/cmd/meshc").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: go build meshc: %v\n%s", err, out)
+		return 1
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		fmt.Fprintf(os.Stderr, "e2e: %v: stopping every server\n", s)
+		live.Range(func(k, _ any) bool { _ = k.(*Rehearsal).Stop(); return true })
+		os.Exit(130)
+	}()
+	return m.Run()
+}
+
+// build runs build.sh, which builds each tool once into its cache.
+func build() (Tools, error) {
+	cmd := exec.Command("./build.sh")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("build.sh: %w", err)
+	}
+	t := Tools{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			t[k] = v
+		}
+	}
+	for _, k := range []string{"etcd", "kubernetes", "kwok", "helm", "istio"} {
+		if t[k] == "" {
+			return nil, fmt.Errorf("build.sh printed no %s", k)
+		}
+	}
+	return t, nil
+}
+
+func TestRehearsal(t *testing.T) {
+	if tools == nil {
+		t.Skip("the rehearsal runs with MESHC_E2E=1 (make e2e)")
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) { rehearse(t, c) })
+	}
+}
+
+// rehearse runs one case: install with plan.sh, check, rotate, day two.
+// The rehearsal's directory (logs of every server, the rendered output, the
+// plans' output) is kept when it fails.
+func rehearse(t *testing.T, c Case) {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	defer cancel()
+	dir, err := os.MkdirTemp("", "meshc-e2e-"+c.Name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logFile, err := os.Create(filepath.Join(dir, "rehearsal.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	log := io.MultiWriter(logFile, testWriter{t})
+	t.Logf("%s: %s (directory %s)", c.Name, c.Why, dir)
+	step := func(what string, f func() error) {
+		t.Helper()
+		start := time.Now()
+		if err := f(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		fmt.Fprintf(log, "e2e: %s: %s in %.1fs\n", c.Name, what, time.Since(start).Seconds())
+	}
+	var r *Rehearsal
+	t.Cleanup(func() {
+		if r != nil {
+			live.Delete(r)
+			if err := r.Stop(); err != nil {
+				t.Errorf("stop: %v", err)
+			}
+			for _, err := range r.StandIns.Errors() {
+				t.Errorf("stand-in: %v", err)
+			}
+		}
+		if t.Failed() {
+			t.Logf("kept %s (logs of every server, the rendered output, the plans)", dir)
+		} else {
+			os.RemoveAll(dir)
+		}
+	})
+	step("start the fleet", func() error {
+		var err error
+		r, err = Start(ctx, c, dir, root, meshc, tools, log)
+		if r != nil {
+			live.Store(r, true)
+		}
+		return err
+	})
+	e, err := r.Expect(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("plan.sh", r.Install)
+	if e.Mesh.Spec.RemoteSecrets == "declarative" {
+		step("declarative remote secrets", func() error { return ApplyDeclarativeRemoteSecrets(ctx, r, "out0", e) })
+	}
+	verify(t, ctx, r, e, nil, step)
+	// Rotate the first primary's secret for the first other cluster.
+	p, src := e.Primaries()[0], ""
+	for _, cl := range e.Clusters() {
+		if cl != p && src == "" {
+			src = cl
+		}
+	}
+	step(fmt.Sprintf("rotate %s's remote secret for %s", p, src), func() error { return RotateRemoteSecret(r, p, src) })
+	verify(t, ctx, r, e, map[string]int{src: 2}, step)
+
+	before, err := CreateUserObjects(r.Fleet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(c.Meshes); i++ {
+		e, err := r.Expect(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step(fmt.Sprintf("change plan to %s", c.Meshes[i]), func() error { return r.Change(ctx, i) })
+		step("the servers hold the new mesh", func() error {
+			return CheckServersHold(r, e, fmt.Sprintf("out%d", i-1), fmt.Sprintf("out%d", i))
+		})
+		step("user objects untouched", func() error { return CheckUserObjects(r.Fleet, before) })
+		verify(t, ctx, r, e, map[string]int{src: 2}, step)
+	}
+}
+
+// verify checks what a running mesh promises: samples deployed and
+// injected, every primary synced with exactly its clusters, endpoints per
+// network over xDS, remotes' webhooks at their primary.
+func verify(t *testing.T, ctx context.Context, r *Rehearsal, e *Expectations, replicas map[string]int, step func(string, func() error)) {
+	t.Helper()
+	for _, err := range r.StandIns.Errors() {
+		t.Fatalf("stand-in: %v", err)
+	}
+	step("sample services deployed and injected", func() error { return DeploySamples(ctx, r.Fleet, e, replicas) })
+	step("primaries synced (/debug/clusterz)", func() error { return CheckSynced(ctx, e, r.StandIns.Istiod) })
+	step("endpoints per network over xDS", func() error { return CheckEndpoints(ctx, r.Fleet, e, r.StandIns.Istiod) })
+	step("remotes' webhooks at their primary", func() error { return CheckRemoteWebhooks(r.Fleet, e) })
+}
+
+// testWriter sends the rehearsal's log to the test's, line by line.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}

@@ -1,0 +1,153 @@
+package e2e
+
+import (
+	"fmt"
+	"sort"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// Expectations are what a mesh promises, computed from the Mesh alone:
+// which clusters each primary reads, which primary serves each cluster,
+// each network's gateway addresses, and the services that run where.
+type Expectations struct {
+	Mesh *compiler.Mesh
+	// Primary is each cluster's control plane: itself for a primary.
+	Primary map[string]string
+	// Network is each cluster's network.
+	Network map[string]string
+	// Gateways are each network's east-west gateway addresses.
+	Gateways map[string][]string
+	Services []Service
+}
+
+// Service is a service the harness deploys to check endpoints: where it
+// runs and whether it is cluster-local.
+type Service struct {
+	Name, Namespace string
+	Port            int
+	Clusters        []string // where its pods run
+	Consumers       []string // where its callers run: the proxies asked
+	ClusterLocal    bool
+}
+
+// gatewayAddress is the east-west gateway's address: the Mesh's if it
+// gives one (the user knows the load balancer's address), else the one the
+// stand-in load balancer assigns to cluster number index.
+func gatewayAddress(c compiler.Cluster, index int) string {
+	if c.EastWestGateway != nil && c.EastWestGateway.Address != "" {
+		return c.EastWestGateway.Address
+	}
+	return lbAddress(index, "istio-system", "istio-eastwestgateway")
+}
+
+// lbAddress is the stand-in load balancer's address for a Service of the
+// cluster with that index (TEST-NET-2, unreachable by design): the
+// east-west gateway gets .10, any other LoadBalancer Service .20.
+func lbAddress(index int, ns, name string) string {
+	if ns == "istio-system" && name == "istio-eastwestgateway" {
+		return fmt.Sprintf("198.51.%d.10", 100+index)
+	}
+	return fmt.Sprintf("198.51.%d.20", 100+index)
+}
+
+// Expect computes a mesh's promises. index gives each cluster's fleet index
+// (for the stand-in load balancer's addresses).
+func Expect(m *compiler.Mesh, index func(cluster string) int) *Expectations {
+	e := &Expectations{Mesh: m, Primary: map[string]string{}, Network: map[string]string{}, Gateways: map[string][]string{}}
+	var all []string
+	for _, c := range m.Spec.Clusters {
+		all = append(all, c.Name)
+		e.Network[c.Name] = c.Network
+		e.Primary[c.Name] = c.Name
+		if c.Role == "remote" {
+			e.Primary[c.Name] = c.ControlPlane
+		}
+		if c.EastWestGateway != nil {
+			e.Gateways[c.Network] = append(e.Gateways[c.Network], gatewayAddress(c, index(c.Name)))
+		}
+	}
+	if len(m.Spec.Services) == 0 {
+		e.Services = []Service{{Name: "sample", Namespace: "sample", Port: 80, Clusters: all, Consumers: all}}
+	}
+	nsClusters := map[string][]string{}
+	for _, n := range m.Spec.Namespaces {
+		nsClusters[n.Name] = n.Clusters
+	}
+	for _, s := range m.Spec.Services {
+		inNS := nsClusters[s.Namespace]
+		if len(inNS) == 0 {
+			inNS = all
+		}
+		where, callers := or(s.Clusters, inNS), or(s.Consumers, inNS)
+		if s.ClusterLocal && len(s.Consumers) == 0 {
+			callers = where
+		}
+		e.Services = append(e.Services, Service{Name: s.Name, Namespace: s.Namespace, Port: s.Ports[0].Port,
+			Clusters: where, Consumers: callers, ClusterLocal: s.ClusterLocal})
+	}
+	return e
+}
+
+// Primaries are the mesh's primaries, in Mesh order.
+func (e *Expectations) Primaries() []string {
+	var ps []string
+	for _, c := range e.Mesh.Spec.Clusters {
+		if c.Role == "primary" {
+			ps = append(ps, c.Name)
+		}
+	}
+	return ps
+}
+
+// Clusters are the mesh's clusters, in Mesh order.
+func (e *Expectations) Clusters() []string {
+	var cs []string
+	for _, c := range e.Mesh.Spec.Clusters {
+		cs = append(cs, c.Name)
+	}
+	return cs
+}
+
+// Synced is what a primary's /debug/clusterz must list: every cluster of
+// the mesh (its own and each one it reads through a remote secret), as
+// every primary watches every other cluster's API server.
+func (e *Expectations) Synced(primary string) []string {
+	cs := e.Clusters()
+	sort.Strings(cs)
+	return cs
+}
+
+// Endpoints is what a proxy in cluster `from` must be sent for s: the pods'
+// addresses in clusters of its own network, and for each other network
+// where s runs, that network's gateways on 15443; a cluster-local service
+// only its own cluster's pods. podIPs gives a cluster's pod addresses of s.
+func (e *Expectations) Endpoints(from string, s Service, podIPs func(cluster string) []string) []string {
+	set := map[string]bool{}
+	for _, c := range s.Clusters {
+		switch {
+		case s.ClusterLocal && c != from:
+		case e.Network[c] == e.Network[from]:
+			for _, ip := range podIPs(c) {
+				set[fmt.Sprintf("%s:%d", ip, s.Port)] = true
+			}
+		default:
+			for _, gw := range e.Gateways[e.Network[c]] {
+				set[gw+":15443"] = true
+			}
+		}
+	}
+	var out []string
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func or(a, b []string) []string {
+	if len(a) > 0 {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,71 @@
+package e2e
+
+import (
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"meshc.dev/meshc/compiler"
+)
+
+func loadExample(t *testing.T, name string) *compiler.Mesh {
+	t.Helper()
+	m, err := compiler.LoadFile(filepath.Join("..", "examples", name, "mesh.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// The expected endpoints follow the Mesh: the proxy's own network gets pod
+// addresses, another network its gateway's address on 15443 (the Mesh's
+// address where it gives one, the stand-in load balancer's otherwise).
+func TestExpectedEndpointsPerNetwork(t *testing.T) {
+	e := Expect(loadExample(t, "primary-remote-multi-network"), func(c string) int { return map[string]int{"cluster1": 0, "cluster2": 1}[c] })
+	pods := func(c string) []string {
+		return map[string][]string{"cluster1": {"10.100.0.5"}, "cluster2": {"10.101.0.7"}}[c]
+	}
+	s := e.Services[0]
+	for from, want := range map[string][]string{
+		"cluster1": {"10.100.0.5:80", "198.51.101.10:15443"},
+		"cluster2": {"10.101.0.7:80", "192.0.2.10:15443"},
+	} {
+		if got := e.Endpoints(from, s, pods); !reflect.DeepEqual(got, want) {
+			t.Errorf("from %s: %v, want %v", from, got, want)
+		}
+	}
+	if got, want := e.Primary, map[string]string{"cluster1": "cluster1", "cluster2": "cluster1"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("primaries %v, want %v", got, want)
+	}
+	if got, want := e.Synced("cluster1"), []string{"cluster1", "cluster2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("synced %v, want %v", got, want)
+	}
+}
+
+// Shared services: a service in one cluster reaches the other's callers
+// through its network's gateway; a cluster-local one only its own cluster's.
+func TestExpectedEndpointsSharedServices(t *testing.T) {
+	e := Expect(loadExample(t, "shared-services"), func(c string) int { return map[string]int{"cluster1": 0, "cluster2": 1}[c] })
+	pods := func(c string) []string {
+		return map[string][]string{"cluster1": {"10.100.0.5"}, "cluster2": {"10.101.0.7"}}[c]
+	}
+	got := map[string][]string{}
+	for _, s := range e.Services {
+		for _, from := range s.Consumers {
+			got[s.Name+" from "+from] = e.Endpoints(from, s, pods)
+		}
+	}
+	want := map[string][]string{
+		"helloworld from cluster1":    {"10.100.0.5:5000", "198.51.101.10:15443"},
+		"helloworld from cluster2":    {"10.101.0.7:5000", "198.51.100.10:15443"},
+		"curl from cluster1":          {"10.100.0.5:80", "198.51.101.10:15443"},
+		"curl from cluster2":          {"10.101.0.7:80", "198.51.100.10:15443"},
+		"reviews from cluster1":       {"198.51.101.10:15443"},
+		"reviews from cluster2":       {"10.101.0.7:9080"},
+		"ratings-cache from cluster1": {"10.100.0.5:6379"},
+		"ratings-cache from cluster2": {"10.101.0.7:6379"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("endpoints:\n%v\nwant:\n%v", got, want)
+	}
+}
