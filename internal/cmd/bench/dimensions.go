@@ -34,20 +34,30 @@ type dimensionRow struct {
 // dimensionBenchmarks runs every dimension's benchmark in the compiler's
 // test binary.
 func dimensionBenchmarks(testBin, dir string, o options) ([]*dimensionRow, error) {
-	cmd := exec.Command(testBin, "-test.run", "^$", "-test.bench", dimensionBench,
-		"-test.benchmem", "-test.count", strconv.Itoa(o.count), "-test.benchtime", o.benchtime)
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	outp, err := cmd.Output()
+	outp, err := testBenchmarks(testBin, dir, dimensionBench, o.count, o.benchtime)
 	if err != nil {
-		return nil, fmt.Errorf("dimension benchmarks: %w\n%s%s", err, outp, stderr.Bytes())
+		return nil, fmt.Errorf("dimension benchmarks: %w", err)
 	}
 	rows := parseDimensions(outp)
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("dimension benchmarks printed no results:\n%s", outp)
 	}
 	return rows, nil
+}
+
+// testBenchmarks runs the benchmarks matching pattern in a compiled test
+// binary, with memory statistics, and returns what they print.
+func testBenchmarks(testBin, dir, pattern string, count int, benchtime string) ([]byte, error) {
+	cmd := exec.Command(testBin, "-test.run", "^$", "-test.bench", pattern,
+		"-test.benchmem", "-test.count", strconv.Itoa(count), "-test.benchtime", benchtime)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	outp, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%w\n%s%s", err, outp, stderr.Bytes())
+	}
+	return outp, nil
 }
 
 // parseDimensions reads the benchmarks' lines, keeping their order.

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"text/tabwriter"
@@ -37,14 +36,9 @@ type growthRow struct {
 // growthBenchmarks runs BenchmarkVetDimensions in the compiler's test
 // binary, one iteration a repetition: its large sizes take a second.
 func growthBenchmarks(testBin, dir string, o options) ([]*growthRow, error) {
-	cmd := exec.Command(testBin, "-test.run", "^$", "-test.bench", growthBench,
-		"-test.benchmem", "-test.count", strconv.Itoa(o.count), "-test.benchtime", "1x")
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	outp, err := cmd.Output()
+	outp, err := testBenchmarks(testBin, dir, growthBench, o.count, "1x")
 	if err != nil {
-		return nil, fmt.Errorf("growth benchmarks: %w\n%s%s", err, outp, stderr.Bytes())
+		return nil, fmt.Errorf("growth benchmarks: %w", err)
 	}
 	rows := parseGrowth(outp)
 	if len(rows) == 0 {
