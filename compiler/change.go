@@ -151,29 +151,58 @@ func changeAllowed(old, new *Mesh) error {
 // move to another cluster either.
 func contextsKept(old, new *Mesh) error {
 	var reasons []string
+	byContext := map[string]string{} // old kube context → its cluster
+	byServer := map[string]string{}  // old API server (apiServerKey) → its cluster
+	for i := range old.Spec.Clusters {
+		c := &old.Spec.Clusters[i]
+		byContext[c.Context] = c.Name
+		if c.APIServer != "" {
+			byServer[apiServerKey(c.APIServer)] = c.Name
+		}
+	}
 	for i := range new.Spec.Clusters {
 		c := &new.Spec.Clusters[i]
 		if was := old.Cluster(c.Name); was != nil && was.Context != c.Context {
 			reasons = append(reasons, fmt.Sprintf("cluster %q moves from kube context %s to %s: meshc cannot tell a context renamed in your kubeconfig from a move to another Kubernetes cluster; if only the name changed, plan from a copy of the old Mesh file with the new context; to move the cluster, take it out of the mesh with one change plan and add it back with the next",
 				c.Name, Quote(was.Context), Quote(c.Context)))
 		}
-		for j := range old.Spec.Clusters {
-			was := &old.Spec.Clusters[j]
-			if was.Context != c.Context || was.Name == c.Name {
-				continue
-			}
-			then := "then uninstall Istio from it"
-			if new.Cluster(was.Name) != nil {
-				then = "then delete from it what " + was.Name + " no longer has there"
-			}
+		if other, ok := byContext[c.Context]; ok && other != c.Name {
 			reasons = append(reasons, fmt.Sprintf("cluster %q takes kube context %s from cluster %q: the plan would install %s there and %s. A cluster's name is its Istio cluster ID, so renaming one is not a change in place: keep the name %q, or take %q out of the mesh with one change plan and add %q with the next",
-				c.Name, Quote(c.Context), was.Name, c.Name, then, was.Name, was.Name, c.Name))
+				c.Name, Quote(c.Context), other, c.Name, thenFor(new, other), other, other, c.Name))
+		}
+		// The API server is the cluster to remote secrets and to Argo CD
+		// destinations, as the context is to the plan.
+		if c.APIServer == "" {
+			continue
+		}
+		if other, ok := byServer[apiServerKey(c.APIServer)]; ok && other != c.Name {
+			reasons = append(reasons, fmt.Sprintf("cluster %q takes API server %s from cluster %q: remote secrets and GitOps destinations would send %s's configuration to the Kubernetes cluster %q ran on; swap or reuse API servers only by taking the clusters out of the mesh with one change plan and adding them with the next",
+				c.Name, Quote(c.APIServer), other, c.Name, other))
 		}
 	}
 	if len(reasons) > 0 {
-		return refuse("%s", strings.Join(reasons, "; "))
+		return refuse("%s", joinCapped(reasons))
 	}
 	return nil
+}
+
+// thenFor says what the plan would do next in the context of old cluster
+// name: uninstall Istio if it leaves, else delete what it no longer has.
+func thenFor(new *Mesh, name string) string {
+	if new.Cluster(name) != nil {
+		return "then delete from it what " + name + " no longer has there"
+	}
+	return "then uninstall Istio from it"
+}
+
+// joinCapped joins a refusal's reasons, the first ten of them, so the
+// message stays bounded however many clusters a change touches.
+func joinCapped(reasons []string) string {
+	const most = 10
+	if len(reasons) <= most {
+		return strings.Join(reasons, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more alike", strings.Join(reasons[:most], "; "), len(reasons)-most)
 }
 
 func refuse(format string, args ...any) error {

@@ -248,3 +248,29 @@ func (cs clusters) dropEmpty() {
 		}
 	}
 }
+
+// TestRefusalBounded: a refused change names ten reasons and counts the
+// rest, so 300 clusters rotating their contexts give one short line, not
+// 200 KB (found by the adversarial review).
+func TestRefusalBounded(t *testing.T) {
+	mesh := func(shift int) *Mesh {
+		var b strings.Builder
+		b.WriteString("apiVersion: meshc.dev/v1alpha1\nkind: Mesh\nmetadata: {name: big}\nspec:\n  meshID: mesh1\n  topology: multi-primary\n  istio: {version: \"1.28.0\"}\n  networks: [{name: network1}]\n  clusters:\n")
+		for i := range 300 {
+			fmt.Fprintf(&b, "    - {name: c%d, network: network1, role: primary, context: ctx%d}\n", i, (i+shift)%300)
+		}
+		m, err := Load("big.yaml", []byte(b.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	err := changeAllowed(mesh(0), mesh(1))
+	if err == nil {
+		t.Fatal("rotating every cluster's context was not refused")
+	}
+	msg := err.Error()
+	if got := strings.Count(msg, " takes kube context "); got != 5 || !strings.HasSuffix(msg, "; and 590 more alike") || len(msg) > 5000 {
+		t.Errorf("refusal of %d bytes names %d context takeovers and ends %q; want ten reasons (5 takeovers, 5 moves), then \"; and 590 more alike\"", len(msg), got, msg[max(0, len(msg)-40):])
+	}
+}
