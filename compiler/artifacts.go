@@ -162,7 +162,7 @@ var Artifacts = []*Artifact{
 	{Dir: ManifestsDir, Name: "cross-network-gateway.yaml", Template: "cross-network-gateway.yaml.tmpl",
 		For: (*Placement).ServesCrossNetwork, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: FederationGatewayFile, Template: "federation-gateway.yaml.tmpl",
-		For: (*Placement).ExportsToPeers, Apply: WithDirectory},
+		For: (*Placement).ServesFederationGateway, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: FederationPeersFile, Template: "federation-peers.yaml.tmpl",
 		For: (*Placement).ImportsFromPeers, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: "expose-istiod.yaml", Template: "expose-istiod.yaml.tmpl",

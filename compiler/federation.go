@@ -106,7 +106,7 @@ func (m *Mesh) ImportingPeers() []*Peer { return m.topo().federation.importers }
 // trust their roots and accept their trust domains.
 func (m *Mesh) Federated() bool { return len(m.Spec.Peers) > 0 }
 
-// ExportsToPeers reports whether the primary's istiod configures the
+// ServesFederationGateway reports whether the primary's istiod configures the
 // federation Gateway: like the cross-network Gateway, it is read by the
 // istiod of the cluster it lives in and drives its remotes' gateways too.
 // Where the primary has the cross-network Gateway, that one server passes
@@ -115,7 +115,7 @@ func (m *Mesh) Federated() bool { return len(m.Spec.Peers) > 0 }
 // match, and Envoy rejects the whole listener, cross-network traffic and
 // federation alike (pilot/pkg/networking/core/gateway.go drops only
 // identical hosts).
-func (p *Placement) ExportsToPeers() bool {
+func (p *Placement) ServesFederationGateway() bool {
 	return p.IsPrimary() && len(p.Mesh.ExportedHosts()) > 0 && !p.ServesCrossNetwork()
 }
 
