@@ -30,6 +30,10 @@ type Scenario struct {
 	// Facts are what the mesh should look like to istiod, used only to say
 	// which file is at fault when a proxy gets the wrong endpoints.
 	Facts Facts
+	// DualStack gives every proxy an IPv6 address besides its IPv4 one: in
+	// a mesh whose gateways have IPv6 addresses the clusters run both
+	// families (istiod sends a proxy only gateways of a family it has).
+	DualStack bool
 }
 
 // ClusterState is what one cluster's API server holds.
@@ -111,12 +115,18 @@ type Proxy struct {
 	// ConfigFile names, for findings, the Istio config that must give the
 	// proxy its clusters (a gateway's Gateway resource); "" for sidecars.
 	ConfigFile string
+	// VM names a virtual machine's sidecar, and VMGroup its workload group
+	// (namespace/name); both "" for pods.
+	VM, VMGroup string
 }
 
 func (p *Proxy) String() string {
 	kind := "sidecar"
 	if p.Gateway {
 		kind = "east-west gateway"
+	}
+	if p.VM != "" {
+		return "VM " + p.VM + " of " + p.VMGroup + " (served by " + p.Istiod + ")"
 	}
 	if p.Cluster == p.Istiod {
 		return kind + " in " + p.Cluster
@@ -141,18 +151,42 @@ func (e Endpoint) String() string { return fmt.Sprintf("%s(%s)×%d", e.Address, 
 type Facts struct {
 	Networks map[string]string
 	Gateways map[string]string
+	// VMNetworks is the network of each workload group's VMs, by
+	// namespace/name.
+	VMNetworks map[string]string
+}
+
+// network is the network p must say it is on.
+func (f Facts) network(p *Proxy) string {
+	if p.VMGroup != "" {
+		return f.VMNetworks[p.VMGroup]
+	}
+	return f.Networks[p.Cluster]
 }
 
 // Check asks, for every proxy of s, Istio's discovery code what it sends the
-// proxy, and returns a finding for each proxy whose endpoints differ from
-// what it wants, prefixed with the file at fault. Each istiod runs on its
-// own; a few run at a time, since most of their start-up is waiting for
-// informers.
+// proxy, and returns a finding for each thing Envoy would refuse in it
+// (envoy.go) and for each proxy whose endpoints differ from what it wants,
+// prefixed with the file at fault. A proxy that no istiod of s serves is a
+// finding too: nothing is left unchecked.
 func (s *Scenario) Check() error {
+	return s.run(s.checkProxy)
+}
+
+// run starts every istiod of s and calls check for each proxy it serves,
+// once connected. Each istiod runs on its own; a few run at a time, since
+// most of their start-up is waiting for informers.
+func (s *Scenario) run(check func(v *istiodView, c *ClusterState, p *Proxy, conn connected) []finding) error {
 	var istiods []*ClusterState
+	var f findings
 	for _, c := range s.Clusters {
 		if c.Istiod != nil {
 			istiods = append(istiods, c)
+		}
+	}
+	for _, p := range s.Proxies {
+		if c := s.cluster(p.Istiod); c == nil || c.Istiod == nil {
+			f.add(p.MetadataFile, fmt.Sprintf("no istiod serves the %s: %s runs none", p, p.Istiod), "")
 		}
 	}
 	results := make([][]finding, len(istiods))
@@ -162,11 +196,10 @@ func (s *Scenario) Check() error {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = s.checkIstiod(c)
+			results[i] = s.runIstiod(c, check)
 		})
 	}
 	wg.Wait()
-	var f findings
 	for _, r := range results {
 		for _, x := range r {
 			f.add(x.file, x.why, x.example)
@@ -177,51 +210,55 @@ func (s *Scenario) Check() error {
 
 type finding struct{ file, why, example string }
 
-// checkIstiod starts the istiod of c and checks every proxy it serves.
-func (s *Scenario) checkIstiod(c *ClusterState) []finding {
+// runIstiod starts the istiod of c and checks every proxy it serves.
+func (s *Scenario) runIstiod(c *ClusterState, check func(v *istiodView, c *ClusterState, p *Proxy, conn connected) []finding) []finding {
 	var out []finding
 	err := test.Wrap(func(t test.Failer) {
 		v := startIstiod(t, s, c)
 		for _, p := range s.Proxies {
-			if p.Istiod != c.Name {
-				continue
-			}
-			if len(p.Want) == 0 && len(p.Passes)+len(p.Blocks) == 0 {
-				continue
-			}
-			conn := v.connect(p)
-			if len(p.Passes)+len(p.Blocks) > 0 {
-				names := v.passthroughNames(conn)
-				file := cmp.Or(p.ConfigFile, c.Name)
-				for _, n := range p.Passes {
-					if !slices.Contains(names, n) {
-						out = append(out, finding{file, fmt.Sprintf("istiod of %s gives the %s no 15443 filter chain for SNI %s", c.Name, p, n), ""})
-					}
-				}
-				for _, n := range p.Blocks {
-					if slices.Contains(names, n) {
-						out = append(out, finding{file, fmt.Sprintf("istiod of %s lets SNI %s pass the %s on 15443", c.Name, n, p), ""})
-					}
-				}
-			}
-			for _, ec := range sortedKeysOf(p.Want) {
-				got, err := v.endpoints(p, conn, ec)
-				if err != nil {
-					file := cmp.Or(p.ConfigFile, c.Name)
-					out = append(out, finding{file, fmt.Sprintf("istiod of %s: %v", c.Name, err), ""})
-					continue
-				}
-				want := p.Want[ec]
-				if sameEndpoints(got, want) {
-					continue
-				}
-				file, why := s.blame(v, c, p, got, want)
-				out = append(out, finding{file, why, fmt.Sprintf("the %s gets %s for %s, want %s", p, describe(got), ec, describe(want))})
+			if p.Istiod == c.Name {
+				out = append(out, check(v, c, p, v.connect(p))...)
 			}
 		}
 	})
 	if err != nil {
 		out = append(out, finding{c.Name, fmt.Sprintf("istiod of %s does not start: %v", c.Name, err), ""})
+	}
+	return out
+}
+
+// checkProxy checks what the istiod of c sends the connected proxy p: all
+// of it as Envoy would, then the SNI names its 15443 listener passes and
+// the endpoints it wants.
+func (s *Scenario) checkProxy(v *istiodView, c *ClusterState, p *Proxy, conn connected) []finding {
+	out := s.checkEnvoy(v, c, p, conn)
+	if len(p.Passes)+len(p.Blocks) > 0 {
+		names := v.passthroughNames(conn)
+		file := cmp.Or(p.ConfigFile, c.Name)
+		for _, n := range p.Passes {
+			if !slices.Contains(names, n) {
+				out = append(out, finding{file, fmt.Sprintf("istiod of %s gives the %s no 15443 filter chain for SNI %s", c.Name, p, n), ""})
+			}
+		}
+		for _, n := range p.Blocks {
+			if slices.Contains(names, n) {
+				out = append(out, finding{file, fmt.Sprintf("istiod of %s lets SNI %s pass the %s on 15443", c.Name, n, p), ""})
+			}
+		}
+	}
+	for _, ec := range sortedKeysOf(p.Want) {
+		got, err := v.endpoints(p, conn, ec)
+		if err != nil {
+			file := cmp.Or(p.ConfigFile, c.Name)
+			out = append(out, finding{file, fmt.Sprintf("istiod of %s: %v", c.Name, err), ""})
+			continue
+		}
+		want := p.Want[ec]
+		if sameEndpoints(got, want) {
+			continue
+		}
+		file, why := s.blame(v, c, p, got, want)
+		out = append(out, finding{file, why, fmt.Sprintf("the %s gets %s for %s, want %s", p, describe(got), ec, describe(want))})
 	}
 	return out
 }
@@ -318,17 +355,57 @@ func sortedKeysOf[V any](m map[string]V) []string {
 
 // VerifyBehaviour checks that the mesh meshc rendered for m into dir works:
 // with every cluster holding what the plan installs and a sample service,
-// it asks Istio's discovery code, as each primary's istiod, what the
-// sidecar of every cluster is sent for the sample service, and compares
-// that with what the Mesh promises (see expect.go). It returns every
-// finding, joined, each prefixed with the file at fault relative to dir.
+// it asks Istio's discovery code, as each primary's istiod, what every
+// proxy of the mesh is sent (a sidecar in every cluster, every east-west
+// gateway, every VM), checks all of it as Envoy would (envoy.go), and
+// compares the endpoints with what the Mesh promises (see expect.go). It
+// returns every finding, joined, each prefixed with the file at fault
+// relative to dir.
 func VerifyBehaviour(m *compiler.Mesh, dir string) error {
+	s, err := behaviourWorld(m, dir)
+	return errors.Join(err, s.missingProxies(m), s.Check())
+}
+
+// behaviourWorld is the scenario VerifyBehaviour checks for m: the installed
+// world, the services the harness deploys and the Mesh's expectations.
+func behaviourWorld(m *compiler.Mesh, dir string) (*Scenario, error) {
 	s, err := installedWorld(m, dir)
 	s.deploySharedServices(m)
 	s.deployVMServices(m)
 	s.reportVMHealth(m)
 	s.expect(m)
-	return errors.Join(err, s.Check())
+	return s, err
+}
+
+// missingProxies returns a finding for every proxy the Mesh implies that
+// the rendered output gives the check none of: a sidecar in every cluster,
+// an east-west gateway where the Mesh asks for one, each VM.
+func (s *Scenario) missingProxies(m *compiler.Mesh) error {
+	var f findings
+	has := func(match func(p *Proxy) bool) bool { return slices.ContainsFunc(s.Proxies, match) }
+	for _, c := range m.Spec.Clusters {
+		if !has(func(p *Proxy) bool { return !p.Gateway && p.VM == "" && p.Cluster == c.Name }) {
+			f.add(c.Name, "no sidecar of "+c.Name+" to check", "")
+		}
+		if cs := s.cluster(c.Name); c.EastWestGateway != nil && !has(func(p *Proxy) bool { return p.Gateway && p.Cluster == c.Name }) {
+			f.add(cmp.Or(cs.GatewayFile, c.Name), "no east-west gateway of "+c.Name+" to check", "")
+		}
+	}
+	for _, g := range m.Spec.WorkloadGroups {
+		names := []string{g.Name}
+		if !g.AutoRegister() {
+			names = nil
+			for _, in := range g.Instances {
+				names = append(names, in.Name)
+			}
+		}
+		for _, n := range names {
+			if !has(func(p *Proxy) bool { return p.VMGroup == g.Namespace+"/"+g.Name && p.VM == n }) {
+				f.add(g.Dir(), "no VM "+n+" of "+g.Namespace+"/"+g.Name+" to check", "")
+			}
+		}
+	}
+	return f.err()
 }
 
 // expect fills in what the Mesh promises: its facts, and every proxy's
@@ -337,7 +414,7 @@ func (s *Scenario) expect(m *compiler.Mesh) {
 	s.Facts = meshFacts(m)
 	for _, p := range s.Proxies {
 		if !p.Gateway {
-			p.Want = map[string][]Endpoint{sampleEnvoyCluster: wantEndpoints(m, p.Cluster)}
+			p.Want = map[string][]Endpoint{sampleEnvoyCluster: wantEndpoints(m, proxyNetwork(m, p))}
 		} else if eps, ok := wantGatewayEndpoints(m, p.Cluster); ok {
 			p.Want = map[string][]Endpoint{gatewaySNICluster: eps}
 		}

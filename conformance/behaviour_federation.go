@@ -13,12 +13,17 @@ import (
 //
 //   - a sidecar's endpoints for a host the mesh imports are the peer's
 //     gateways on 15443 of the networks the import names (all, without
-//     any), one per address the Mesh gives there, of equal weight, and nothing else (gateways given as IPs: istiod
-//     resolves hostnames with DNS, which the harness does not have);
-//   - in a mesh on one network, an east-west gateway has an SNI cluster
-//     (AUTO_PASSTHROUGH) for every port of every exported service, with the
-//     service's pods, and none for any other service of the mesh: only
-//     exported hosts pass it.
+//     any), one per address the Mesh gives there, of equal weight, and
+//     nothing else (a gateway given by hostname stays a hostname: the
+//     ServiceEntry resolves by DNS, in Envoy);
+//   - an east-west gateway's 15443 listener passes the SNI of every port
+//     of every exported service (AUTO_PASSTHROUGH), and sends what comes in
+//     to the service's pods on the gateway's network (every pod, in a mesh
+//     on one network);
+//   - in a mesh on one network, it passes no other service of the mesh: only
+//     exported hosts reach it. In a mesh of several networks the
+//     cross-network Gateway passes every host of the mesh to its own other
+//     networks, so nothing is required to be blocked there.
 
 // expectFederation adds what m's peers promise to the proxies of s.
 func (s *Scenario) expectFederation(m *compiler.Mesh) {
@@ -28,11 +33,6 @@ func (s *Scenario) expectFederation(m *compiler.Mesh) {
 		}
 		if !p.Gateway {
 			for _, peer := range m.Spec.Peers {
-				if !peer.GatewaysAreIPs() {
-					// istiod resolves gateways given by hostname with DNS,
-					// which this harness has none of.
-					continue
-				}
 				for _, im := range peer.Imports {
 					var eps []Endpoint
 					for _, g := range peer.Gateways {
@@ -47,27 +47,36 @@ func (s *Scenario) expectFederation(m *compiler.Mesh) {
 			}
 			continue
 		}
-		if m.MultiNetwork() || len(m.Spec.Peers) == 0 {
+		if len(m.Spec.Peers) == 0 {
 			continue
 		}
 		exported := map[string]bool{}
-		for _, peer := range m.Spec.Peers {
-			for _, e := range peer.Exports {
-				exported[e.Host] = true
-			}
+		for _, h := range m.ExportedHosts() {
+			exported[h] = true
 		}
+		here := proxyNetwork(m, p)
 		for si := range m.Spec.Services {
 			svc := &m.Spec.Services[si]
 			host := svc.Name + "." + svc.Namespace + ".svc.cluster.local"
+			runs := runsIn(m, svc)
+			if m.MultiNetwork() {
+				// The gateway sends what comes in to its own network's pods.
+				runs = slices.DeleteFunc(runs, func(x int) bool { return m.Spec.Clusters[x].Network != here })
+			}
 			for _, port := range svc.Ports {
 				sni := fmt.Sprintf("outbound_.%d_._.%s", port.Port, host)
 				if !exported[host] {
-					p.Blocks = append(p.Blocks, sni)
+					if !m.MultiNetwork() {
+						p.Blocks = append(p.Blocks, sni)
+					}
 					continue
 				}
 				p.Passes = append(p.Passes, sni)
-				p.Want[sni] = wantEndpointsOf(m, p.Cluster, runsIn(m, svc), func(x, k int) string { return servicePodIP(si, x, k) }, port.Port)
+				p.Want[sni] = wantEndpointsOf(m, here, runs, func(x, k int) string { return servicePodIP(si, x, k) }, port.Port)
 			}
+		}
+		if m.MultiNetwork() {
+			continue
 		}
 		p.Blocks = append(p.Blocks, gatewaySNICluster)
 	}

@@ -1,8 +1,11 @@
 package conformance
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,22 +24,87 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestBehaviourExamples runs every example's mesh through Istio's discovery
-// code: each cluster's sidecar must be sent the sample service's endpoints
-// the Mesh promises.
-func TestBehaviourExamples(t *testing.T) {
-	paths, err := filepath.Glob("../examples/*/mesh.yaml")
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no examples found (%v)", err)
-	}
-	for _, p := range paths {
-		t.Run(filepath.Base(filepath.Dir(p)), func(t *testing.T) {
+// TestBehaviourMeshes runs every Mesh file of the repository, the examples
+// and the suite's testdata, through Istio's discovery code: every proxy must
+// be sent what Envoy accepts and the endpoints the Mesh promises.
+func TestBehaviourMeshes(t *testing.T) {
+	for _, p := range meshFiles(t) {
+		t.Run(meshName(p), func(t *testing.T) {
 			m, dir := renderExample(t, p)
 			if err := VerifyBehaviour(m, dir); err != nil {
 				t.Errorf("the mesh of %s does not work:\n%v", p, err)
 			}
 		})
 	}
+}
+
+// TestBehaviourPeers runs every two Mesh files of the repository that name
+// each other as peers together; the federation examples must be one such
+// pair.
+func TestBehaviourPeers(t *testing.T) {
+	type rendered struct {
+		path string
+		m    *compiler.Mesh
+		dir  string
+	}
+	var federated []rendered
+	for _, p := range meshFiles(t) {
+		m, dir := renderExample(t, p)
+		if m.Federated() {
+			federated = append(federated, rendered{p, m, dir})
+		}
+	}
+	var pairs []string
+	for i, a := range federated {
+		for _, b := range federated[i+1:] {
+			if peerOf(a.m, b.m) == nil || peerOf(b.m, a.m) == nil {
+				continue
+			}
+			name := meshName(a.path) + "+" + meshName(b.path)
+			pairs = append(pairs, name)
+			t.Run(name, func(t *testing.T) {
+				if err := VerifyPeers(a.m, a.dir, b.m, b.dir); err != nil {
+					t.Errorf("%s and %s do not work together:\n%v", a.path, b.path, err)
+				}
+			})
+		}
+	}
+	if !slices.Contains(pairs, "federation-east+federation-west") {
+		t.Errorf("pairs found: %v, want federation-east+federation-west among them", pairs)
+	}
+}
+
+// meshFiles lists every Mesh file of the repository: the examples, and each
+// YAML file of testdata (at any depth) whose kind is Mesh.
+func meshFiles(t *testing.T) []string {
+	t.Helper()
+	paths, err := filepath.Glob("../examples/*/mesh.yaml")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no examples found (%v)", err)
+	}
+	err = filepath.WalkDir("testdata", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(p) != ".yaml" {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err == nil && regexp.MustCompile(`(?m)^kind: Mesh$`).Match(data) {
+			paths = append(paths, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return paths
+}
+
+// meshName names a Mesh file in test names: the example's directory, or
+// the testdata file's name.
+func meshName(p string) string {
+	if filepath.Base(p) == "mesh.yaml" {
+		return filepath.Base(filepath.Dir(p))
+	}
+	return strings.TrimSuffix(filepath.Base(p), ".yaml")
 }
 
 // TestBehaviourGenerated runs generated meshes of 3 and 30 clusters of both

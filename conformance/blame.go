@@ -5,6 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	networking "istio.io/api/networking/v1alpha3"
+	"istio.io/istio/pkg/config"
+	"istio.io/istio/pkg/config/host"
+	istiolabels "istio.io/istio/pkg/config/labels"
 )
 
 // blame explains why proxy p, served by the istiod of c, got the wrong
@@ -13,19 +20,22 @@ import (
 // request flows: the proxy's own metadata, the clusters istiod reads, the
 // networks of their workloads, their east-west gateways.
 func (s *Scenario) blame(v *istiodView, c *ClusterState, p *Proxy, got, want []Endpoint) (file, why string) {
-	kind := "sidecars"
+	kind, where := "sidecars", "in "+p.Cluster
 	if p.Gateway {
 		kind = "east-west gateways"
 	}
-	if w := s.Facts.Networks[p.Cluster]; p.Network != w {
-		return p.MetadataFile, fmt.Sprintf("%s in %s start with ISTIO_META_NETWORK %q, want %q", kind, p.Cluster, p.Network, w)
+	if p.VMGroup != "" {
+		kind, where = "VMs", "of "+p.VMGroup
+	}
+	if w := s.Facts.network(p); p.Network != w {
+		return p.MetadataFile, fmt.Sprintf("%s %s start with ISTIO_META_NETWORK %q, want %q", kind, where, p.Network, w)
 	}
 	if w := s.Facts.Networks[p.Cluster]; p.Gateway && !slices.Equal(p.NetworkView, []string{w}) {
 		return p.MetadataFile, fmt.Sprintf("%s in %s start with ISTIO_META_REQUESTED_NETWORK_VIEW %q, want %q",
 			kind, p.Cluster, strings.Join(p.NetworkView, ","), w)
 	}
 	if p.ClusterID != p.Cluster {
-		return cmp.Or(p.ClusterIDFile, p.MetadataFile), fmt.Sprintf("%s in %s start with ISTIO_META_CLUSTER_ID %q, want %q", kind, p.Cluster, p.ClusterID, p.Cluster)
+		return cmp.Or(p.ClusterIDFile, p.MetadataFile), fmt.Sprintf("%s %s start with ISTIO_META_CLUSTER_ID %q, want %q", kind, where, p.ClusterID, p.Cluster)
 	}
 
 	// Clusters istiod should read but does not, under their Mesh names.
@@ -120,4 +130,77 @@ func orNone(s []string) string {
 		return "none"
 	}
 	return strings.Join(s, ", ")
+}
+
+// gatewayServesHosts reports whether cfg is a Gateway selecting a proxy
+// with labels that has a server on port passing one of hosts (any host, if
+// hosts is empty), by Istio's host matching.
+func gatewayServesHosts(cfg *config.Config, labels map[string]string, port uint32, hosts []string) bool {
+	gw, ok := cfg.Spec.(*networking.Gateway)
+	if !ok || !istiolabels.Instance(gw.GetSelector()).SubsetOf(labels) {
+		return false
+	}
+	for _, srv := range gw.GetServers() {
+		if srv.GetPort().GetNumber() != port {
+			continue
+		}
+		if len(hosts) == 0 {
+			return true
+		}
+		for _, sh := range srv.GetHosts() {
+			if _, h, ok := strings.Cut(sh, "/"); ok {
+				sh = h
+			}
+			for _, h := range hosts {
+				if host.Name(h).SubsetOf(host.Name(sh)) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// filesNamingHost lists the rendered files that give istiod of c the
+// service host h: its Istio config naming h (ServiceEntries,
+// VirtualServices, DestinationRules) and the Services of that name in the
+// clusters it reads.
+func (s *Scenario) filesNamingHost(c *ClusterState, h string) []string {
+	var files []string
+	matches := func(hosts ...string) bool {
+		return slices.ContainsFunc(hosts, func(x string) bool { return host.Name(h).SubsetOf(host.Name(x)) })
+	}
+	for _, o := range c.Objects {
+		if o.Config == nil || o.File == "" {
+			continue
+		}
+		switch spec := o.Config.Spec.(type) {
+		case *networking.ServiceEntry:
+			if matches(spec.GetHosts()...) {
+				files = appendNew(files, o.File)
+			}
+		case *networking.VirtualService:
+			if matches(spec.GetHosts()...) {
+				files = appendNew(files, o.File)
+			}
+		case *networking.DestinationRule:
+			if matches(spec.GetHost()) {
+				files = appendNew(files, o.File)
+			}
+		}
+	}
+	read := []*ClusterState{c}
+	for _, r := range c.Istiod.Reads {
+		if src := s.cluster(r.Source); src != nil {
+			read = append(read, src)
+		}
+	}
+	for _, cs := range read {
+		for _, o := range cs.Objects {
+			if svc, ok := o.Object.(*corev1.Service); ok && o.File != "" && svc.Name+"."+svc.Namespace+".svc.cluster.local" == h {
+				files = appendNew(files, o.File)
+			}
+		}
+	}
+	return files
 }

@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,16 +43,20 @@ type istiodView struct {
 	index *model.EndpointIndex
 	// clusterIDs are the registries istiod has, by cluster ID.
 	clusterIDs []string
+	dualStack  bool
 }
 
 // startIstiod builds the istiod of cluster c from what s says the clusters
 // hold. It stops when t's cleanups run.
 func startIstiod(t test.Failer, s *Scenario, c *ClusterState) *istiodView {
+	if err := startDNS(); err != nil {
+		t.Fatal(err)
+	}
 	index := model.NewEndpointIndex(model.DisabledCache{})
 	updater := model.NewEndpointIndexUpdater(index)
 	mc := c.Istiod.MeshConfig
 	watcher := meshwatcher.NewTestWatcher(mc)
-	v := &istiodView{index: index}
+	v := &istiodView{index: index, dualStack: s.DualStack}
 
 	var registries []serviceregistry.Instance
 	var configRegistry *kubecontroller.FakeController
@@ -118,10 +123,11 @@ func split(objs []Object) (kube []runtime.Object, istio []config.Config) {
 	return kube, istio
 }
 
-// connected is a proxy as istiod sees it once connected, with the names of
-// the EDS clusters istiod sends it (CDS).
+// connected is a proxy as istiod sees it once connected, with the clusters
+// istiod sends it (CDS) and the names of those whose endpoints come from EDS.
 type connected struct {
 	proxy    *model.Proxy
+	all      []*clusterv3.Cluster
 	clusters []string
 }
 
@@ -132,10 +138,15 @@ func (v *istiodView) connect(p *Proxy) connected {
 	if p.Gateway {
 		typ = model.Router
 	}
+	ips := []string{p.IP}
+	if a, err := netip.ParseAddr(p.IP); err == nil && a.Is4() && v.dualStack {
+		b := a.As4()
+		ips = append(ips, netip.AddrFrom16([16]byte{0xfd, 12: b[0], 13: b[1], 14: b[2], 15: b[3]}).String())
+	}
 	proxy := v.cg.SetupProxy(&model.Proxy{
 		Type:            typ,
 		ID:              p.Labels["app"] + "." + p.Cluster,
-		IPAddresses:     []string{p.IP},
+		IPAddresses:     ips,
 		Labels:          p.Labels,
 		ConfigNamespace: p.Namespace,
 		Metadata: &model.NodeMetadata{
@@ -146,7 +157,8 @@ func (v *istiodView) connect(p *Proxy) connected {
 			RequestedNetworkView: p.NetworkView,
 		},
 	})
-	return connected{proxy, edsClusters(v.cg.Clusters(proxy))}
+	all := v.cg.Clusters(proxy)
+	return connected{proxy, all, edsClusters(all)}
 }
 
 // endpoints returns what istiod's EDS sends the connected proxy p for the

@@ -30,35 +30,53 @@ import (
 // meshFacts is what istiod should hold for m: each cluster's network and
 // east-west gateway.
 func meshFacts(m *compiler.Mesh) Facts {
-	f := Facts{Networks: map[string]string{}, Gateways: map[string]string{}}
+	f := Facts{Networks: map[string]string{}, Gateways: map[string]string{}, VMNetworks: map[string]string{}}
+	for _, g := range m.Spec.WorkloadGroups {
+		f.VMNetworks[g.Namespace+"/"+g.Name] = g.Network
+	}
 	for i := range m.Spec.Clusters {
 		c := &m.Spec.Clusters[i]
 		f.Networks[c.Name] = c.Network
 		if c.EastWestGateway != nil {
-			f.Gateways[c.Name] = net.JoinHostPort(loadBalancerAddress(c, i), "15443")
+			f.Gateways[c.Name] = net.JoinHostPort(gatewayAddress(c, i), "15443")
 		}
 	}
 	return f
 }
 
-// wantEndpoints is what a sidecar in cluster `from` must be sent for the
+// proxyNetwork is the network the Mesh puts p on: its workload group's for
+// a VM's sidecar, its cluster's otherwise.
+func proxyNetwork(m *compiler.Mesh, p *Proxy) string {
+	for _, g := range m.Spec.WorkloadGroups {
+		if p.VMGroup != "" && p.VMGroup == g.Namespace+"/"+g.Name {
+			return g.Network
+		}
+	}
+	return m.Cluster(p.Cluster).Network
+}
+
+// gatewayAddress is the IP istiod finds the i-th cluster's east-west
+// gateway at: its load balancer's, resolved by the harness's DNS when the
+// Mesh gives a hostname.
+func gatewayAddress(c *compiler.Cluster, i int) string { return hostAddress(loadBalancerAddress(c, i)) }
+
+// wantEndpoints is what a sidecar on network here must be sent for the
 // sample service, which runs in every cluster.
-func wantEndpoints(m *compiler.Mesh, from string) []Endpoint {
+func wantEndpoints(m *compiler.Mesh, here string) []Endpoint {
 	var runs []int
 	for x := range m.Spec.Clusters {
 		runs = append(runs, x)
 	}
-	return wantEndpointsOf(m, from, runs, func(x, k int) string { return samplePodIP(x, k) }, samplePort)
+	return wantEndpointsOf(m, here, runs, func(x, k int) string { return samplePodIP(x, k) }, samplePort)
 }
 
-// wantEndpointsOf is what a sidecar in cluster `from` must be sent for a
+// wantEndpointsOf is what a sidecar on network here must be sent for a
 // service on port that runs in the clusters runs (indices), with
 // samplePods(x) pods at podIP(x, k). Weights are relative: a pod counts L, a
 // gateway L times the pods it stands for divided by the gateways sharing
 // them.
-func wantEndpointsOf(m *compiler.Mesh, from string, runs []int, podIP func(x, k int) string, port int) []Endpoint {
+func wantEndpointsOf(m *compiler.Mesh, here string, runs []int, podIP func(x, k int) string, port int) []Endpoint {
 	clusters := m.Spec.Clusters
-	here := m.Cluster(from).Network
 	multiNetwork := m.MultiNetwork()
 
 	// The gateways standing for cluster x's pods, when a sidecar cannot
@@ -100,7 +118,7 @@ func wantEndpointsOf(m *compiler.Mesh, from string, runs []int, podIP func(x, k 
 	}
 	for _, y := range gatewayOrder {
 		out = append(out, Endpoint{
-			Address: net.JoinHostPort(loadBalancerAddress(&clusters[y], y), "15443"),
+			Address: net.JoinHostPort(gatewayAddress(&clusters[y], y), "15443"),
 			Cluster: clusters[y].Name, Weight: gatewayWeight[y],
 		})
 	}

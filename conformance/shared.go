@@ -108,7 +108,7 @@ func (s *Scenario) expectSharedServices(m *compiler.Mesh) {
 			}
 			for _, port := range svc.Ports {
 				ec := fmt.Sprintf("outbound|%d||%s.%s.svc.cluster.local", port.Port, svc.Name, svc.Namespace)
-				p.Want[ec] = wantEndpointsOf(m, p.Cluster, runs, func(x, k int) string { return servicePodIP(si, x, k) }, port.Port)
+				p.Want[ec] = wantEndpointsOf(m, proxyNetwork(m, p), runs, func(x, k int) string { return servicePodIP(si, x, k) }, port.Port)
 			}
 		}
 	}

@@ -1,9 +1,14 @@
 package conformance
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"path"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -119,7 +124,7 @@ func (s *Scenario) expectVMs(m *compiler.Mesh) {
 				if p.Want == nil {
 					p.Want = map[string][]Endpoint{}
 				}
-				here := m.Cluster(p.Cluster).Network
+				here := proxyNetwork(m, p)
 				if p.Gateway {
 					if m.MultiNetwork() && here == g.Network {
 						p.Want[fmt.Sprintf("outbound_.%d_._.%s", port.Port, vmHost(g))] = direct(1)
@@ -134,7 +139,7 @@ func (s *Scenario) expectVMs(m *compiler.Mesh) {
 				var eps []Endpoint
 				for _, y := range gws {
 					eps = append(eps, Endpoint{
-						Address: net.JoinHostPort(loadBalancerAddress(&clusters[y], y), "15443"),
+						Address: net.JoinHostPort(gatewayAddress(&clusters[y], y), "15443"),
 						Cluster: clusters[y].Name, Weight: uint32(len(g.Instances)) * L / uint32(len(gws)),
 					})
 				}
@@ -142,4 +147,59 @@ func (s *Scenario) expectVMs(m *compiler.Mesh) {
 			}
 		}
 	}
+}
+
+// vmProxies are the sidecars of m's VMs, each started as its group's
+// rendered cluster.env says (cluster ID, network, labels, namespace), and
+// served by the istiod of the group's cluster: one per instance with a
+// known address, and one for a group whose VMs register themselves, at an
+// address the harness gives it.
+func vmProxies(m *compiler.Mesh, dir string) ([]*Proxy, []finding) {
+	var proxies []*Proxy
+	var found []finding
+	for i := range m.Spec.WorkloadGroups {
+		g := &m.Spec.WorkloadGroups[i]
+		rel := path.Join(g.Dir(), "cluster.env")
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			found = append(found, finding{file: rel, why: err.Error()})
+			continue
+		}
+		env := clusterEnv(data)
+		var labels map[string]string
+		if err := json.Unmarshal([]byte(env["ISTIO_METAJSON_LABELS"]), &labels); err != nil {
+			found = append(found, finding{file: rel, why: fmt.Sprintf("ISTIO_METAJSON_LABELS: %v", err)})
+		}
+		vm := func(name, ip string) *Proxy {
+			return &Proxy{
+				Cluster: g.Cluster, Istiod: g.Cluster, VM: name, VMGroup: g.Namespace + "/" + g.Name,
+				Namespace: env["POD_NAMESPACE"], IP: ip, Labels: labels,
+				ClusterID: env["ISTIO_META_CLUSTER_ID"], Network: env["ISTIO_META_NETWORK"],
+				MetadataFile: rel,
+			}
+		}
+		if g.AutoRegister() {
+			proxies = append(proxies, vm(g.Name, fmt.Sprintf("10.255.%d.%d", i/250, 10+i%250)))
+		}
+		for _, in := range g.Instances {
+			proxies = append(proxies, vm(in.Name, in.Address))
+		}
+	}
+	return proxies, found
+}
+
+// clusterEnv reads cluster.env's KEY='value' lines, as the VM's shell does.
+func clusterEnv(data []byte) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+			v = strings.ReplaceAll(v[1:len(v)-1], `'\''`, `'`)
+		}
+		out[k] = v
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path"
@@ -41,6 +42,16 @@ func installedWorld(m *compiler.Mesh, dir string) (*Scenario, error) {
 		for _, x := range r.found {
 			f.add(x.file, x.why, "")
 		}
+	}
+	for i := range m.Spec.Clusters {
+		if ip, err := netip.ParseAddr(gatewayAddress(&m.Spec.Clusters[i], i)); err == nil && ip.Is6() {
+			s.DualStack = true
+		}
+	}
+	vms, found := vmProxies(m, dir)
+	s.Proxies = append(s.Proxies, vms...)
+	for _, x := range found {
+		f.add(x.file, x.why, "")
 	}
 	for _, p := range s.Proxies {
 		if istiod := s.cluster(p.Istiod); p.Gateway && istiod != nil {

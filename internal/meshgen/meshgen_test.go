@@ -2,6 +2,7 @@ package meshgen_test
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -97,4 +98,60 @@ func TestDimensionsAreValid(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPeersAreValid checks that generated pairs are meshes meshc accepts,
+// each on its own and together (VetPeers), the same for the same seed, and
+// that the seeds tried cover what the generator promises: both
+// topologies, VMs of both kinds, services missing from some network.
+func TestPeersAreValid(t *testing.T) {
+	seen := map[string]bool{}
+	for seed := range uint64(64) {
+		a, b := meshgen.Peers(seed)
+		if a2, b2 := meshgen.Peers(seed); !bytes.Equal(a, a2) || !bytes.Equal(b, b2) {
+			t.Fatalf("seed %d: two calls returned different bytes", seed)
+		}
+		ma, err := compiler.Vet("a.yaml", a)
+		if err != nil {
+			t.Fatalf("seed %d: side a:\n%s\n%v", seed, a, err)
+		}
+		mb, err := compiler.Vet("b.yaml", b)
+		if err != nil {
+			t.Fatalf("seed %d: side b:\n%s\n%v", seed, b, err)
+		}
+		if ps := compiler.VetPeers([]*compiler.Mesh{ma, mb}); len(ps) > 0 {
+			t.Fatalf("seed %d: the pair:\n%v", seed, ps)
+		}
+		for _, m := range []*compiler.Mesh{ma, mb} {
+			seen[string(m.Spec.Topology)] = true
+			if len(m.Spec.Networks) < 2 || len(m.Spec.Peers) != 1 {
+				t.Errorf("seed %d: %s has %d networks and %d peers, want 2 or more and 1", seed, m.Metadata.Name, len(m.Spec.Networks), len(m.Spec.Peers))
+			}
+			for _, g := range m.Spec.WorkloadGroups {
+				seen[fmt.Sprintf("VMs registering themselves: %v", g.AutoRegister())] = true
+			}
+			for _, s := range m.Spec.Services {
+				nets := map[string]bool{}
+				for _, c := range s.Clusters {
+					nets[m.Cluster(c).Network] = true
+				}
+				seen[fmt.Sprintf("service on every network: %v", len(nets) == countNetworks(m))] = true
+			}
+		}
+	}
+	for _, want := range []string{"multi-primary", "primary-remote", "VMs registering themselves: true", "VMs registering themselves: false",
+		"service on every network: true", "service on every network: false"} {
+		if !seen[want] {
+			t.Errorf("no seed of 64 gives %s", want)
+		}
+	}
+}
+
+// countNetworks counts the networks of m's clusters.
+func countNetworks(m *compiler.Mesh) int {
+	nets := map[string]bool{}
+	for _, c := range m.Spec.Clusters {
+		nets[c.Network] = true
+	}
+	return len(nets)
 }

@@ -1,0 +1,236 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+
+	"meshc.dev/meshc/compiler"
+)
+
+// Two federated meshes together. Each mesh's own check (VerifyBehaviour)
+// proves its sidecars are sent what its Mesh file says about the peer and
+// its gateways pass what it exports; neither can see whether the two
+// halves meet. VerifyPeers asks istiod of one mesh where its sidecars send
+// each imported host (the endpoints and the SNI Istio gives them), then asks
+// istiod of the other mesh what the gateway at each of those addresses does
+// with that SNI: it must pass it, to the host's pods on the gateway's own
+// network, as the other Mesh file says where the host runs. A gateway on a
+// network where the host does not run passes the SNI to nothing, and the
+// calls sent there fail.
+
+// VerifyPeers checks meshes a and b, federated with each other and rendered
+// into dirA and dirB, in both directions. Findings name the mesh and the
+// file at fault. Meshes that do not name each other as peers are an error.
+func VerifyPeers(a *compiler.Mesh, dirA string, b *compiler.Mesh, dirB string) error {
+	if peerOf(a, b) == nil || peerOf(b, a) == nil {
+		return fmt.Errorf("%s and %s do not name each other as peers", a.Metadata.Name, b.Metadata.Name)
+	}
+	return errors.Join(verifyDialing(a, dirA, b, dirB), verifyDialing(b, dirB, a, dirA))
+}
+
+// peerOf is m's peer entry for mesh o, or nil.
+func peerOf(m, o *compiler.Mesh) *compiler.Peer {
+	for i := range m.Spec.Peers {
+		if m.Spec.Peers[i].MeshID == o.Spec.MeshID {
+			return &m.Spec.Peers[i]
+		}
+	}
+	return nil
+}
+
+// dial is where sidecars of one mesh send an imported host: an address and
+// port, with the SNI the peer's gateway routes by.
+type dial struct {
+	address, sni, host string
+	// port is the one dialed; servicePort the host's, which the peer's
+	// pods serve.
+	port, servicePort int
+	from              string // a proxy that dials it, for findings
+	file              string // the file of the calling mesh that makes it
+}
+
+// verifyDialing checks that what from's sidecars dial for each host they
+// import from to is a gateway of to that passes it to the host's pods.
+func verifyDialing(from *compiler.Mesh, fromDir string, to *compiler.Mesh, toDir string) error {
+	peer := peerOf(from, to)
+	if len(peer.Imports) == 0 {
+		return nil
+	}
+	dials, err := dialsOf(from, fromDir, peer)
+	if err != nil {
+		return prefixed(from.Metadata.Name, err)
+	}
+	t, err := behaviourWorld(to, toDir)
+	if err != nil {
+		return prefixed(to.Metadata.Name, err)
+	}
+	var refused findings
+	gateways := map[*Proxy]bool{}
+	for _, d := range dials {
+		file, why := expectDialed(t, to, d, gateways)
+		if why != "" {
+			refused.add(file, why, fmt.Sprintf("the %s dials %s with SNI %s", d.from, net.JoinHostPort(d.address, strconv.Itoa(d.port)), d.sni))
+		}
+	}
+	// Only the gateways dialed, and only for what is dialed.
+	t.Proxies = slices.DeleteFunc(t.Proxies, func(p *Proxy) bool { return !gateways[p] })
+	return errors.Join(prefixed(from.Metadata.Name, refused.err()), prefixed(to.Metadata.Name, t.Check()))
+}
+
+// dialsOf runs the istiods of from and returns where their sidecars (pods'
+// and VMs') send each port of each host imported from peer.
+func dialsOf(from *compiler.Mesh, dir string, peer *compiler.Peer) ([]dial, error) {
+	s, err := behaviourWorld(from, dir)
+	if err != nil {
+		return nil, err
+	}
+	s.Proxies = slices.DeleteFunc(s.Proxies, func(p *Proxy) bool { return p.Gateway })
+	var mu sync.Mutex
+	var out []dial
+	seen := map[string]bool{}
+	err = s.run(func(v *istiodView, c *ClusterState, p *Proxy, conn connected) []finding {
+		var found []finding
+		for _, im := range peer.Imports {
+			files := s.filesNamingHost(c, im.Host)
+			file := c.Name
+			if len(files) > 0 {
+				file = files[0]
+			}
+			for _, port := range im.Ports {
+				ec := fmt.Sprintf("outbound|%d||%s", port.Port, im.Host)
+				i := slices.IndexFunc(conn.all, func(x *clusterv3.Cluster) bool { return x.GetName() == ec })
+				if i < 0 {
+					found = append(found, finding{file, fmt.Sprintf("istiod of %s sends the %s no cluster %s", c.Name, p, ec), ""})
+					continue
+				}
+				sni := clusterSNI(conn.all[i])
+				if sni == "" {
+					found = append(found, finding{file, fmt.Sprintf("istiod of %s sends the %s cluster %s without the SNI a peer's gateway routes by", c.Name, p, ec), ""})
+					continue
+				}
+				addrs, err := dialedAddresses(v, p, conn, conn.all[i])
+				if err != nil {
+					found = append(found, finding{file, fmt.Sprintf("istiod of %s: %v", c.Name, err), ""})
+					continue
+				}
+				mu.Lock()
+				for _, a := range addrs {
+					host, portStr, _ := net.SplitHostPort(a)
+					n, _ := strconv.Atoi(portStr)
+					d := dial{address: host, port: n, servicePort: port.Port, sni: sni, host: im.Host, from: p.String(), file: file}
+					if key := a + " " + sni; !seen[key] {
+						seen[key] = true
+						out = append(out, d)
+					}
+				}
+				mu.Unlock()
+			}
+		}
+		return found
+	})
+	slices.SortFunc(out, func(a, b dial) int {
+		return strings.Compare(a.address+" "+a.sni, b.address+" "+b.sni)
+	})
+	return out, err
+}
+
+// dialedAddresses are the host:port endpoints of cluster c: from EDS, or the
+// cluster's own load assignment when Envoy resolves them itself (DNS).
+func dialedAddresses(v *istiodView, p *Proxy, conn connected, c *clusterv3.Cluster) ([]string, error) {
+	if c.GetType() == clusterv3.Cluster_EDS {
+		eps, err := v.endpoints(p, conn, c.GetName())
+		var out []string
+		for _, e := range eps {
+			out = append(out, e.Address)
+		}
+		return out, err
+	}
+	var out []string
+	for _, l := range c.GetLoadAssignment().GetEndpoints() {
+		for _, e := range l.GetLbEndpoints() {
+			out = append(out, address(e))
+		}
+	}
+	return out, nil
+}
+
+// clusterSNI is the SNI Envoy sends upstream for cluster c, in Istio mTLS.
+func clusterSNI(c *clusterv3.Cluster) string {
+	sockets := []*clusterv3.Cluster_TransportSocketMatch{{TransportSocket: c.GetTransportSocket()}}
+	sockets = append(sockets, c.GetTransportSocketMatches()...)
+	for _, m := range sockets {
+		var tls tlsv3.UpstreamTlsContext
+		if ts := m.GetTransportSocket(); ts != nil && ts.GetTypedConfig().UnmarshalTo(&tls) == nil && tls.GetSni() != "" {
+			return tls.GetSni()
+		}
+	}
+	return ""
+}
+
+// expectDialed adds to t what the gateway of to at d's address must do with
+// d's SNI, from to's Mesh file: pass it, to the pods of d's host on the
+// gateway's network. It returns a finding against the calling mesh's file
+// when the address is no gateway of to, or the host does not run on its
+// network, and marks the gateway proxies to check in gateways.
+func expectDialed(t *Scenario, to *compiler.Mesh, d dial, gateways map[*Proxy]bool) (file, why string) {
+	x := slices.IndexFunc(to.Spec.Clusters, func(c compiler.Cluster) bool {
+		return c.EastWestGateway != nil && c.EastWestGateway.Address != "" && hostAddress(c.EastWestGateway.Address) == hostAddress(d.address)
+	})
+	if x < 0 || d.port != 15443 {
+		return d.file, fmt.Sprintf("sidecars send %s to %s, which is no east-west gateway's 15443 in %s", d.host, net.JoinHostPort(d.address, strconv.Itoa(d.port)), to.File)
+	}
+	c := &to.Spec.Clusters[x]
+	si := slices.IndexFunc(to.Spec.Services, func(s compiler.SharedService) bool {
+		return s.Name+"."+s.Namespace+".svc.cluster.local" == d.host
+	})
+	if si < 0 {
+		return d.file, fmt.Sprintf("cannot check: %s does not declare %s in spec.services, so where it runs is unknown", to.File, d.host)
+	}
+	svc := &to.Spec.Services[si]
+	var runs []int
+	for _, y := range runsIn(to, svc) {
+		if to.Spec.Clusters[y].Network == c.Network {
+			runs = append(runs, y)
+		}
+	}
+	if len(runs) == 0 {
+		var where []string
+		for _, y := range runsIn(to, svc) {
+			where = appendNew(where, to.Spec.Clusters[y].Network)
+		}
+		return d.file, fmt.Sprintf("sidecars send %s to %s's gateway %s (%s, network %s), but %s runs it only on %s: the gateway passes it to no endpoint",
+			d.host, to.Metadata.Name, d.address, c.Name, c.Network, to.File, strings.Join(where, ", "))
+	}
+	for _, p := range t.Proxies {
+		if !p.Gateway || p.Cluster != c.Name {
+			continue
+		}
+		if !gateways[p] {
+			gateways[p] = true
+			p.Want, p.Passes, p.Blocks = map[string][]Endpoint{}, nil, nil
+		}
+		p.Passes = appendNew(p.Passes, d.sni)
+		p.Want[d.sni] = wantEndpointsOf(to, c.Network, runs, func(x, k int) string { return servicePodIP(si, x, k) }, d.servicePort)
+	}
+	return "", ""
+}
+
+// prefixed puts the mesh's name before each finding of err.
+func prefixed(mesh string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var errs []error
+	for _, line := range strings.Split(err.Error(), "\n") {
+		errs = append(errs, errors.New(mesh+": "+line))
+	}
+	return errors.Join(errs...)
+}
