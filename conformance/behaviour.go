@@ -52,6 +52,9 @@ type ClusterState struct {
 	GatewayFile string
 	// PodLabels are labels the injector adds to the cluster's pods.
 	PodLabels map[string]string
+	// ServesGatewayAPI is set when the API server has the Gateway API's
+	// CRDs (the plan installs them), so istiod reads its Gateways.
+	ServesGatewayAPI bool
 }
 
 // Object is one object in a cluster and the rendered file it comes from,
@@ -118,6 +121,10 @@ type Proxy struct {
 	// VM names a virtual machine's sidecar, and VMGroup its workload group
 	// (namespace/name); both "" for pods.
 	VM, VMGroup string
+	// ProxyMetadata is the environment the sidecar starts with (from
+	// MetadataFile); nil where the harness does not know it (gateways, a
+	// remote's pods).
+	ProxyMetadata map[string]string
 }
 
 func (p *Proxy) String() string {
@@ -154,6 +161,12 @@ type Facts struct {
 	// VMNetworks is the network of each workload group's VMs, by
 	// namespace/name.
 	VMNetworks map[string]string
+	// PeerNetworks are the networks the mesh puts its peers' gateways on,
+	// PeerTrustDomains their trust domains; TrustDomain is the mesh's own.
+	PeerNetworks, PeerTrustDomains []string
+	TrustDomain                    string
+	// Federated is set for a mesh with peers.
+	Federated bool
 }
 
 // network is the network p must say it is on.
@@ -231,7 +244,7 @@ func (s *Scenario) runIstiod(c *ClusterState, check func(v *istiodView, c *Clust
 // of it as Envoy would, then the SNI names its 15443 listener passes and
 // the endpoints it wants.
 func (s *Scenario) checkProxy(v *istiodView, c *ClusterState, p *Proxy, conn connected) []finding {
-	out := s.checkEnvoy(v, c, p, conn)
+	out := append(s.checkEnvoy(v, c, p, conn), s.checkIdentity(v, c, p, conn)...)
 	if len(p.Passes)+len(p.Blocks) > 0 {
 		names := v.passthroughNames(conn)
 		file := cmp.Or(p.ConfigFile, c.Name)
@@ -373,6 +386,7 @@ func behaviourWorld(m *compiler.Mesh, dir string) (*Scenario, error) {
 	s.deploySharedServices(m)
 	s.deployVMServices(m)
 	s.reportVMHealth(m)
+	s.deployPolicies(m)
 	s.expect(m)
 	return s, err
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -82,12 +83,19 @@ func (s *Scenario) blame(v *istiodView, c *ClusterState, p *Proxy, got, want []E
 				c.Name, id, quoteAll(got), want)
 		}
 	}
+	// A peer's gateways (federation) are found in the primary holding its
+	// istio-remote Gateway; the federation expectations check them.
+	peers := func(fact string) bool {
+		return slices.ContainsFunc(s.Facts.PeerNetworks, func(n string) bool {
+			return strings.HasSuffix(fact, " on network "+strconv.Quote(n))
+		})
+	}
 	for _, id := range sortedKeysOf(s.Facts.Networks) {
 		var want []string
 		if addr := s.Facts.Gateways[id]; addr != "" {
 			want = []string{gatewayFact(addr, s.Facts.Networks[id])}
 		}
-		if got := gws[id]; !slices.Equal(got, want) {
+		if got := slices.DeleteFunc(gws[id], peers); !slices.Equal(got, want) {
 			file := s.cluster(id).GatewayFile
 			if file == "" {
 				file = id + "/install"
@@ -166,10 +174,19 @@ func gatewayServesHosts(cfg *config.Config, labels map[string]string, port uint3
 // VirtualServices, DestinationRules) and the Services of that name in the
 // clusters it reads.
 func (s *Scenario) filesNamingHost(c *ClusterState, h string) []string {
-	var files []string
-	matches := func(hosts ...string) bool {
-		return slices.ContainsFunc(hosts, func(x string) bool { return host.Name(h).SubsetOf(host.Name(x)) })
+	// Files naming h itself come before those whose wildcards match it
+	// (a VirtualService for "*" names every host).
+	if files := s.filesMatchingHost(c, func(x string) bool { return x == h }); len(files) > 0 {
+		return files
 	}
+	return s.filesMatchingHost(c, func(x string) bool { return host.Name(h).SubsetOf(host.Name(x)) })
+}
+
+// filesMatchingHost lists the files of filesNamingHost with a host match
+// accepts.
+func (s *Scenario) filesMatchingHost(c *ClusterState, match func(string) bool) []string {
+	var files []string
+	matches := func(hosts ...string) bool { return slices.ContainsFunc(hosts, match) }
 	for _, o := range c.Objects {
 		if o.Config == nil || o.File == "" {
 			continue
@@ -197,7 +214,7 @@ func (s *Scenario) filesNamingHost(c *ClusterState, h string) []string {
 	}
 	for _, cs := range read {
 		for _, o := range cs.Objects {
-			if svc, ok := o.Object.(*corev1.Service); ok && o.File != "" && svc.Name+"."+svc.Namespace+".svc.cluster.local" == h {
+			if svc, ok := o.Object.(*corev1.Service); ok && o.File != "" && matches(svc.Name+"."+svc.Namespace+".svc.cluster.local") {
 				files = appendNew(files, o.File)
 			}
 		}

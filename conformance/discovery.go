@@ -12,15 +12,20 @@ import (
 	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"istio.io/istio/pilot/pkg/config/memory"
 	"istio.io/istio/pilot/pkg/features"
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/pkg/networking/core"
 	"istio.io/istio/pilot/pkg/serviceregistry"
 	kubecontroller "istio.io/istio/pilot/pkg/serviceregistry/kube/controller"
+	"istio.io/istio/pilot/pkg/serviceregistry/serviceentry"
 	"istio.io/istio/pilot/pkg/xds/endpoints"
 	"istio.io/istio/pkg/cluster"
 	"istio.io/istio/pkg/config"
 	"istio.io/istio/pkg/config/mesh/meshwatcher"
+	"istio.io/istio/pkg/config/schema/collection"
+	"istio.io/istio/pkg/config/schema/collections"
+	"istio.io/istio/pkg/config/schema/gvk"
 	"istio.io/istio/pkg/config/schema/gvr"
 	kubelib "istio.io/istio/pkg/kube"
 	"istio.io/istio/pkg/kube/kclient/clienttest"
@@ -60,12 +65,16 @@ func startIstiod(t test.Failer, s *Scenario, c *ClusterState) *istiodView {
 
 	var registries []serviceregistry.Instance
 	var configRegistry *kubecontroller.FakeController
+	var crossCluster []*serviceentry.Controller
+	stop := test.NewStop(t)
 	addRegistry := func(id string, source *ClusterState) {
 		objs, _ := split(source.Objects)
 		client := kubelib.NewFakeClient(objs...)
-		// The API server serves the Gateway API: istiod then reads Gateways
+		// Where the API server serves the Gateway API, istiod reads Gateways
 		// labelled with a network (class istio-remote) as network gateways.
-		clienttest.MakeCRD(t, client, gvr.KubernetesGateway)
+		if source.ServesGatewayAPI {
+			clienttest.MakeCRD(t, client, gvr.KubernetesGateway)
+		}
 		reg, _ := kubecontroller.NewFakeControllerWithOptions(t, kubecontroller.FakeControllerOptions{
 			Client:          client,
 			ClusterID:       cluster.ID(id),
@@ -80,6 +89,18 @@ func startIstiod(t test.Failer, s *Scenario, c *ClusterState) *istiodView {
 		v.clusterIDs = append(v.clusterIDs, id)
 		if source == c {
 			configRegistry = reg
+			return
+		}
+		// As istiod's multicluster controller does (on by default,
+		// PILOT_ENABLE_CROSS_CLUSTER_WORKLOAD_ENTRY): the WorkloadEntries
+		// of another cluster it reads are selected by that cluster's
+		// Services, so a VM registered with one primary reaches the
+		// sidecars of every primary that reads its cluster.
+		if features.EnableK8SServiceSelectWorkloadEntries && features.WorkloadEntryCrossCluster {
+			if wle := workloadEntryController(t, source, id, reg, updater, watcher, stop); wle != nil {
+				registries = append(registries, wle)
+				crossCluster = append(crossCluster, wle)
+			}
 		}
 	}
 	addRegistry(c.Istiod.ClusterID, c)
@@ -97,10 +118,16 @@ func startIstiod(t test.Failer, s *Scenario, c *ClusterState) *istiodView {
 		XDSUpdater:        updater,
 		SkipRun:           true, // run below, once WorkloadEntries reach the Services
 	})
+	// One endpoint index, as in istiod: the registries write to it (EDS
+	// reads it) and the push context builds Envoy's DNS clusters from it.
+	v.cg.Env().EndpointIndex = index
 	// As istiod's multicluster controller does: the config cluster's
 	// Services select its WorkloadEntries (VMs).
 	if features.EnableK8SServiceSelectWorkloadEntries {
 		v.cg.ServiceEntryRegistry.AppendWorkloadHandler(configRegistry.WorkloadInstanceHandler)
+	}
+	for _, wle := range crossCluster {
+		wle.AppendWorkloadHandler(v.cg.ServiceEntryRegistry.WorkloadInstanceHandler)
 	}
 	v.cg.Run()
 	if err := v.cg.Env().InitNetworksManager(updater); err != nil {
@@ -108,6 +135,33 @@ func startIstiod(t test.Failer, s *Scenario, c *ClusterState) *istiodView {
 	}
 	v.cg.Env().PushContext().InitContext(v.cg.Env(), nil, nil)
 	return v
+}
+
+// workloadEntryController is the controller istiod runs for the
+// WorkloadEntries of a cluster it reads but takes no other config from
+// (the remote cluster id, whose Kubernetes registry is reg), or nil if the
+// cluster holds none.
+func workloadEntryController(t test.Failer, source *ClusterState, id string, reg *kubecontroller.FakeController,
+	updater model.XDSUpdater, watcher meshwatcher.WatcherCollection, stop chan struct{},
+) *serviceentry.Controller {
+	store := memory.NewController(memory.MakeSkipValidation(collection.NewSchemasBuilder().MustAdd(collections.WorkloadEntry).Build()))
+	n := 0
+	for _, o := range source.Objects {
+		if o.Config != nil && o.Config.GroupVersionKind == gvk.WorkloadEntry {
+			if _, err := store.Create(*o.Config); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	go store.Run(stop)
+	wle := serviceentry.NewWorkloadEntryController(store, updater, nil, watcher,
+		serviceentry.WithClusterID(cluster.ID(id)), serviceentry.WithNetworkIDCb(reg.Network))
+	wle.AppendWorkloadHandler(reg.WorkloadInstanceHandler)
+	return wle
 }
 
 // split separates Kubernetes objects from Istio config.
@@ -164,15 +218,19 @@ func (v *istiodView) connect(p *Proxy) connected {
 // endpoints returns what istiod's EDS sends the connected proxy p for the
 // Envoy cluster ec: every endpoint's address, the cluster ID in its
 // metadata and its weight. Like a connected Envoy, the proxy asks only for
-// clusters istiod sent it.
+// clusters istiod sent it. For a cluster Envoy resolves itself (DNS), they
+// are the cluster's own endpoints, as istiod sends them.
 func (v *istiodView) endpoints(p *Proxy, c connected, ec string) ([]Endpoint, error) {
-	if !slices.Contains(c.clusters, ec) {
+	var cla *endpoint.ClusterLoadAssignment
+	if i := slices.IndexFunc(c.all, func(x *clusterv3.Cluster) bool { return x.GetName() == ec }); i < 0 {
 		return nil, fmt.Errorf("istiod sends the %s no cluster %s", p, ec)
-	}
-	b := endpoints.NewEndpointBuilder(ec, c.proxy, v.cg.PushContext())
-	cla := b.BuildClusterLoadAssignment(v.index)
-	if cla == nil {
-		return nil, fmt.Errorf("istiod builds no load assignment for %s", ec)
+	} else if c.all[i].GetType() != clusterv3.Cluster_EDS {
+		cla = c.all[i].GetLoadAssignment()
+	} else {
+		b := endpoints.NewEndpointBuilder(ec, c.proxy, v.cg.PushContext())
+		if cla = b.BuildClusterLoadAssignment(v.index); cla == nil {
+			return nil, fmt.Errorf("istiod builds no load assignment for %s", ec)
+		}
 	}
 	var out []Endpoint
 	for _, l := range cla.GetEndpoints() {

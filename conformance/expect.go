@@ -34,6 +34,11 @@ func meshFacts(m *compiler.Mesh) Facts {
 	for _, g := range m.Spec.WorkloadGroups {
 		f.VMNetworks[g.Namespace+"/"+g.Name] = g.Network
 	}
+	f.TrustDomain, f.Federated = m.Spec.TrustDomain, m.Federated()
+	for _, p := range m.Spec.Peers {
+		f.PeerNetworks = append(f.PeerNetworks, p.Network)
+		f.PeerTrustDomains = append(f.PeerTrustDomains, p.TrustDomain)
+	}
 	for i := range m.Spec.Clusters {
 		c := &m.Spec.Clusters[i]
 		f.Networks[c.Name] = c.Network

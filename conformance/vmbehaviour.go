@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
 
 	"istio.io/api/meta/v1alpha1"
 	"istio.io/istio/pilot/pkg/model/status"
@@ -150,7 +151,8 @@ func (s *Scenario) expectVMs(m *compiler.Mesh) {
 }
 
 // vmProxies are the sidecars of m's VMs, each started as its group's
-// rendered cluster.env says (cluster ID, network, labels, namespace), and
+// rendered cluster.env (and mesh.yaml's proxyMetadata) says (cluster ID,
+// network, labels, namespace), and
 // served by the istiod of the group's cluster: one per instance with a
 // known address, and one for a group whose VMs register themselves, at an
 // address the harness gives it.
@@ -166,6 +168,24 @@ func vmProxies(m *compiler.Mesh, dir string) ([]*Proxy, []finding) {
 			continue
 		}
 		env := clusterEnv(data)
+		// The agent also takes mesh.yaml's proxyMetadata as its environment,
+		// under cluster.env's.
+		meshRel := path.Join(g.Dir(), "mesh.yaml")
+		if data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(meshRel))); err == nil {
+			var mc struct {
+				DefaultConfig struct {
+					ProxyMetadata map[string]string `json:"proxyMetadata"`
+				} `json:"defaultConfig"`
+			}
+			if err := yaml.Unmarshal(data, &mc); err != nil {
+				found = append(found, finding{file: meshRel, why: err.Error()})
+			}
+			for k, v := range mc.DefaultConfig.ProxyMetadata {
+				if _, ok := env[k]; !ok {
+					env[k] = v
+				}
+			}
+		}
 		var labels map[string]string
 		if err := json.Unmarshal([]byte(env["ISTIO_METAJSON_LABELS"]), &labels); err != nil {
 			found = append(found, finding{file: rel, why: fmt.Sprintf("ISTIO_METAJSON_LABELS: %v", err)})
@@ -175,7 +195,7 @@ func vmProxies(m *compiler.Mesh, dir string) ([]*Proxy, []finding) {
 				Cluster: g.Cluster, Istiod: g.Cluster, VM: name, VMGroup: g.Namespace + "/" + g.Name,
 				Namespace: env["POD_NAMESPACE"], IP: ip, Labels: labels,
 				ClusterID: env["ISTIO_META_CLUSTER_ID"], Network: env["ISTIO_META_NETWORK"],
-				MetadataFile: rel,
+				MetadataFile: rel, ProxyMetadata: env,
 			}
 		}
 		if g.AutoRegister() {

@@ -10,11 +10,13 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	networking "istio.io/api/networking/v1alpha3"
@@ -113,6 +115,7 @@ func (w *worldReader) cluster(i int) (*ClusterState, []*Proxy) {
 		w.istiod(cs, cp, cpObjs)
 		if env, err := sidecarEnv(cpObjs); err == nil {
 			proxy.ClusterID, proxy.Network = env["ISTIO_META_CLUSTER_ID"], env["ISTIO_META_NETWORK"]
+			proxy.ProxyMetadata = env
 		} else if cpObjs != nil {
 			w.fail(cp, err)
 		}
@@ -204,8 +207,22 @@ func (w *worldReader) manifest(cs *ClusterState, rel string) {
 		w.fail(rel, err)
 	}
 	for _, o := range objs {
-		if strings.HasPrefix(o.GetObjectKind().GroupVersionKind().Group, "networking.istio.io") {
+		gk := o.GetObjectKind().GroupVersionKind()
+		if strings.HasPrefix(gk.Group, "networking.istio.io") {
 			continue // below, through Istio's own parser
+		}
+		if gk.Group == gatewayAPIGroup && !w.installsGatewayAPI(cs.Name, rel) {
+			// No CRD, no object: kubectl refuses the kind, and istiod never
+			// sees it.
+			name := ""
+			if mo, ok := o.(metav1.Object); ok {
+				name = " " + mo.GetName()
+			}
+			w.fail(rel, fmt.Errorf("kubectl refuses %s%s: no step of %s installs the Gateway API CRDs in %s before it applies this file", gk.Kind, name, compiler.PlanScript, cs.Name))
+			continue
+		}
+		if gk.Group == gatewayAPIGroup {
+			cs.ServesGatewayAPI = true
 		}
 		cs.Objects = append(cs.Objects, Object{Object: o, File: rel})
 	}
@@ -221,6 +238,35 @@ func (w *worldReader) manifest(cs *ClusterState, rel string) {
 	for i := range configs {
 		cs.Objects = append(cs.Objects, Object{Config: &configs[i], File: rel})
 	}
+}
+
+// gatewayAPIGroup is the API group of the Gateway API, whose CRDs neither
+// Kubernetes nor Istio's installers put in a cluster.
+const gatewayAPIGroup = "gateway.networking.k8s.io"
+
+// installsGatewayAPI reports whether plan.sh, before the step that applies
+// the file rel (alone, or its directory with -k), has a step for cluster
+// that installs or checks the Gateway API CRDs: a command naming the
+// cluster's context and the Gateway API (its group, or its release's
+// gateway-api).
+func (w *worldReader) installsGatewayAPI(cluster, rel string) bool {
+	data, err := os.ReadFile(filepath.Join(w.dir, compiler.PlanScript))
+	if err != nil {
+		return false
+	}
+	ctx := w.mesh.Cluster(cluster).Context
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); strings.HasPrefix(line, "#") || strings.HasPrefix(line, "echo ") {
+			continue
+		}
+		if slices.Contains(strings.Fields(line), rel) || slices.Contains(strings.Fields(line), path.Dir(rel)) {
+			return false
+		}
+		if strings.Contains(line, ctx) && (strings.Contains(line, gatewayAPIGroup) || strings.Contains(line, "gateway-api")) {
+			return true
+		}
+	}
+	return false
 }
 
 // addServices adds the Services an install generates; LoadBalancer ones get
