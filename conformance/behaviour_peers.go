@@ -64,14 +64,10 @@ func verifyDialing(from *compiler.Mesh, fromDir string, to *compiler.Mesh, toDir
 	if len(peer.Imports) == 0 {
 		return nil
 	}
-	dials, err := dialsOf(from, fromDir, peer)
-	if err != nil {
-		return prefixed(from.Metadata.Name, err)
-	}
-	t, err := behaviourWorld(to, toDir)
-	if err != nil {
-		return prefixed(to.Metadata.Name, err)
-	}
+	// Problems reading either world are findings, but what could be read is
+	// still checked: one broken file must not hide another.
+	dials, fromErr := dialsOf(from, fromDir, peer)
+	t, toErr := behaviourWorld(to, toDir)
 	var refused findings
 	gateways := map[*Proxy]bool{}
 	for _, d := range dials {
@@ -82,21 +78,18 @@ func verifyDialing(from *compiler.Mesh, fromDir string, to *compiler.Mesh, toDir
 	}
 	// Only the gateways dialed, and only for what is dialed.
 	t.Proxies = slices.DeleteFunc(t.Proxies, func(p *Proxy) bool { return !gateways[p] })
-	return errors.Join(prefixed(from.Metadata.Name, refused.err()), prefixed(to.Metadata.Name, t.Check()))
+	return errors.Join(prefixed(from.Metadata.Name, errors.Join(fromErr, refused.err())), prefixed(to.Metadata.Name, errors.Join(toErr, t.Check())))
 }
 
 // dialsOf runs the istiods of from and returns where their sidecars (pods'
 // and VMs') send each port of each host imported from peer.
 func dialsOf(from *compiler.Mesh, dir string, peer *compiler.Peer) ([]dial, error) {
-	s, err := behaviourWorld(from, dir)
-	if err != nil {
-		return nil, err
-	}
+	s, worldErr := behaviourWorld(from, dir)
 	s.Proxies = slices.DeleteFunc(s.Proxies, func(p *Proxy) bool { return p.Gateway })
 	var mu sync.Mutex
 	var out []dial
 	seen := map[string]bool{}
-	err = s.run(func(v *istiodView, c *ClusterState, p *Proxy, conn connected) []finding {
+	err := s.run(func(v *istiodView, c *ClusterState, p *Proxy, conn connected) []finding {
 		var found []finding
 		for _, im := range peer.Imports {
 			files := s.filesNamingHost(c, im.Host)
@@ -139,7 +132,7 @@ func dialsOf(from *compiler.Mesh, dir string, peer *compiler.Peer) ([]dial, erro
 	slices.SortFunc(out, func(a, b dial) int {
 		return strings.Compare(a.address+" "+a.sni, b.address+" "+b.sni)
 	})
-	return out, err
+	return out, errors.Join(worldErr, err)
 }
 
 // dialedAddresses are the host:port endpoints of cluster c: from EDS, or the
