@@ -120,3 +120,21 @@ func TestScenarioProxyConfigAgent(t *testing.T) {
 		t.Errorf("no finding contains %q:\n%v", want, err)
 	}
 }
+
+// TestVerifyPeersFindings sends one mesh's imports to a gateway of the
+// peer on a network where the peer does not run the host (what meshc
+// rendered for a multi-network peer before issue 23): the pair check must
+// name the importing mesh's file, the gateway and where the host runs.
+func TestVerifyPeersFindings(t *testing.T) {
+	mn, dirN := renderExample(t, "../examples/federation-north/mesh.yaml")
+	ms, dirS := renderExample(t, "../examples/federation-south/mesh.yaml")
+	edit(t, dirN, "north2/manifests/federation-peers.yaml",
+		"  endpoints:\n    - address: \"198.51.100.40\"\n      network: south-net2\n      labels:\n        security.istio.io/tlsMode: istio\n      ports:\n        http: 15443\n---",
+		"  endpoints:\n    - address: \"198.51.100.30\"\n      network: south-net1\n      labels:\n        security.istio.io/tlsMode: istio\n      ports:\n        http: 15443\n    - address: \"198.51.100.40\"\n      network: south-net2\n      labels:\n        security.istio.io/tlsMode: istio\n      ports:\n        http: 15443\n---")
+	err := VerifyPeers(mn, dirN, ms, dirS)
+	t.Logf("findings:\n%v", err)
+	want := "federation-north: north2/manifests/federation-peers.yaml: sidecars send reviews.bookinfo.svc.cluster.local to federation-south's gateway 198.51.100.30"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("no finding contains %q:\n%v", want, err)
+	}
+}
