@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -394,12 +395,24 @@ func fluxHelmRepository() obj {
 	}
 }
 
+// fluxRef is the GitRepository ref that checks out revision: Flux reads
+// ref.branch as a branch name only, so a full commit ID (SHA-1 or SHA-256,
+// which no branch is named by convention) is its ref.commit.
+func fluxRef(revision string) obj {
+	if fullCommit.MatchString(revision) {
+		return obj{"commit": revision}
+	}
+	return obj{"branch": revision}
+}
+
+var fullCommit = regexp.MustCompile(`^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$`)
+
 // fluxRoot is what bootstraps Flux on the management cluster: the Git
 // repository and the Kustomization that applies fleet/.
 func (r *gitopsWriter) fluxRoot() []obj {
 	name := r.m.Metadata.Name
 	meta := obj{"name": name, "namespace": FluxNamespace, "labels": obj{"app.kubernetes.io/managed-by": "meshc", "meshc.dev/mesh": name}}
-	repo := obj{"interval": "5m", "url": r.g.RepoURL, "ref": obj{"branch": r.g.Revision}}
+	repo := obj{"interval": "5m", "url": r.g.RepoURL, "ref": fluxRef(r.g.Revision)}
 	if strings.HasPrefix(r.g.RepoURL, "ssh://") {
 		// Flux clones over SSH only with a key and known hosts: the
 		// bootstrap creates this Secret (flux create secret git).

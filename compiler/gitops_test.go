@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/yaml"
+
 	"meshc.dev/meshc/certs"
 	"meshc.dev/meshc/compiler"
 )
@@ -196,6 +198,42 @@ func TestGitOpsOrder(t *testing.T) {
 				!slices.ContainsFunc(u.DependsOn, func(d string) bool { return byObject[d].Cluster.Name == u.Cluster.ControlPlane }) {
 				t.Errorf("%s: remote %s's istiod does not wait for its primary", ex, u.Cluster.Name)
 			}
+		}
+	}
+}
+
+// TestFluxRef checks the GitRepository follows what revision names: Flux
+// reads ref.branch only as a branch, so a full commit ID becomes ref.commit.
+func TestFluxRef(t *testing.T) {
+	m, err := compiler.LoadFile("../examples/gitops-flux/mesh.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha1 := strings.Repeat("0123456789", 4)
+	for rev, want := range map[string]string{
+		"main": "branch", "release-1.28": "branch", sha1: "commit", strings.Repeat("ab", 32): "commit",
+		sha1[:39]: "branch", sha1 + "a": "branch", strings.Repeat("AB", 20): "commit",
+	} {
+		m.Spec.GitOps.Revision = rev
+		out, err := compiler.Render(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var repo struct {
+			Kind string
+			Spec struct{ Ref map[string]string }
+		}
+		root := out.Lookup("gitops/root.yaml")
+		for doc := range strings.SplitSeq(string(root.Data), "\n---\n") {
+			if err := yaml.Unmarshal([]byte(doc), &repo); err != nil {
+				t.Fatal(err)
+			}
+			if repo.Kind == "GitRepository" {
+				break
+			}
+		}
+		if repo.Kind != "GitRepository" || len(repo.Spec.Ref) != 1 || repo.Spec.Ref[want] != rev {
+			t.Errorf("revision %q: GitRepository %s ref %v, want %s: %s", rev, repo.Kind, repo.Spec.Ref, want, rev)
 		}
 	}
 }

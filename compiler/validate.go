@@ -305,6 +305,12 @@ var Rules = []Rule{
 		Symptom:  "The two are one Kubernetes cluster to everything that dials the URL: a primary's remote secret for the other reads its own cluster, and with GitOps destination apiServer both clusters' Applications install into the same istio-system, where the primary's and the remote's istiod releases overwrite each other.",
 		check:    checkDuplicateAPIServer,
 	},
+	{
+		ID: "MC065", Name: "argocd-revision-range",
+		Protects: "A gitops.revision that Argo CD reads as a semantic version range (>=1.0, 1.x, !=1.2, 1.0||2.0) rather than one branch, tag or commit.",
+		Symptom:  "Argo CD resolves such a revision against the repository's tags before it looks for a branch: a branch named 1.x silently follows the newest 1.y.z tag, and a range follows whatever tag is pushed next, so the fleet changes without a commit to the branch the mesh names.",
+		check:    checkArgocdRevisionRange,
+	},
 }
 
 // Validate applies every rule in Rules to a loaded mesh and returns all

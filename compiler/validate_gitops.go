@@ -1,8 +1,11 @@
 package compiler
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
-// The checks of spec.gitops: rules MC060-MC063 of Rules.
+// The checks of spec.gitops: rules MC060-MC063 and MC065 of Rules.
 
 func checkGitOpsNeedsHelm(m *Mesh, report func(string, string, ...any)) {
 	if m.Spec.GitOps != nil && !m.UsesHelm() {
@@ -48,5 +51,38 @@ func checkArgocdGlob(m *Mesh, report func(string, string, ...any)) {
 		if j := strings.IndexAny(c.APIServer, argoGlob); j >= 0 {
 			report(clusterPath(i, "apiServer"), "Argo CD reads the AppProject's destinations as glob patterns, where %q is syntax: %s would let the project deploy to other clusters, and not to %q; give the API server by host name, or use destination: name", c.APIServer[j], Quote(c.APIServer), c.Name)
 		}
+	}
+}
+
+// Argo CD's Git client resolves a revision that parses as a semantic version
+// range (and not as one version) against the repository's tags before it
+// looks for a branch of that name (resolveSemverRevision, Masterminds'
+// constraint grammar). These match that grammar less what the schema keeps
+// out of a revision already: whitespace, ~, ^ and *.
+var (
+	semverPart     = `v?([0-9]+|[xX])(\.([0-9]+|[xX])){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?`
+	semverRangeAnd = regexp.MustCompile(`^(=|!=|>|<|>=|=>|<=|=<)?` + semverPart + `$`)
+	semverVersion  = regexp.MustCompile(`^v?[0-9]+(\.[0-9]+){0,2}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$`)
+)
+
+// argoReadsAsRange reports whether Argo CD would follow the highest tag in
+// a range instead of the branch, tag or commit rev names.
+func argoReadsAsRange(rev string) bool {
+	if semverVersion.MatchString(rev) {
+		return false
+	}
+	for _, alt := range strings.Split(rev, "||") {
+		for _, part := range strings.Split(alt, ",") {
+			if !semverRangeAnd.MatchString(part) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func checkArgocdRevisionRange(m *Mesh, report func(string, string, ...any)) {
+	if g := m.Spec.GitOps; g != nil && g.Engine == EngineArgoCD && argoReadsAsRange(g.Revision) {
+		report("spec.gitops.revision", "Argo CD reads %s as a semantic version range and follows the highest tag in it, not a branch of that name; give one branch, tag or commit", Quote(g.Revision))
 	}
 }
