@@ -205,28 +205,57 @@ func CheckRemoteWebhooks(f *Fleet, e *Expectations) error {
 		if p == nil || p.addr == "" {
 			continue // the primary's address is learned, not in the Mesh
 		}
-		var eps struct {
-			Subsets []struct {
-				Addresses []struct {
-					IP string `json:"ip"`
-				} `json:"addresses"`
-			} `json:"subsets"`
-		}
-		if err := k.Get("/api/v1/namespaces/istio-system/endpoints/istiod", &eps); err != nil {
-			errs = append(errs, fmt.Sprintf("%s: istiod's Endpoints: %v", c.Name, err))
+		ips, err := istiodAddresses(k)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", c.Name, err))
 			continue
 		}
-		var ips []string
-		for _, s := range eps.Subsets {
-			for _, a := range s.Addresses {
-				ips = append(ips, a.IP)
-			}
-		}
 		if !reflect.DeepEqual(ips, []string{p.addr}) {
-			errs = append(errs, fmt.Sprintf("%s: istiod's Endpoints are %v, want its primary %s at %s", c.Name, ips, c.ControlPlane, p.addr))
+			errs = append(errs, fmt.Sprintf("%s: istiod's endpoints are %v, want its primary %s at %s", c.Name, ips, c.ControlPlane, p.addr))
 		}
 	}
 	return joinErrs(errs)
+}
+
+// istiodAddresses are the addresses behind a remote's istiod Service: Istio's
+// charts write them as an EndpointSlice (the pinned commit's charts) or as
+// Endpoints (older releases' charts), so both are read.
+func istiodAddresses(k *Kube) ([]string, error) {
+	var slices struct {
+		Items []struct {
+			Endpoints []struct {
+				Addresses []string `json:"addresses"`
+			} `json:"endpoints"`
+		} `json:"items"`
+	}
+	if err := k.Get("/apis/discovery.k8s.io/v1/namespaces/istio-system/endpointslices?labelSelector="+url.QueryEscape("kubernetes.io/service-name=istiod"), &slices); err != nil {
+		return nil, fmt.Errorf("istiod's EndpointSlices: %v", err)
+	}
+	var ips []string
+	for _, s := range slices.Items {
+		for _, e := range s.Endpoints {
+			ips = append(ips, e.Addresses...)
+		}
+	}
+	if len(slices.Items) > 0 {
+		return ips, nil
+	}
+	var eps struct {
+		Subsets []struct {
+			Addresses []struct {
+				IP string `json:"ip"`
+			} `json:"addresses"`
+		} `json:"subsets"`
+	}
+	if err := k.Get("/api/v1/namespaces/istio-system/endpoints/istiod", &eps); err != nil {
+		return nil, fmt.Errorf("istiod has neither EndpointSlices nor Endpoints: %v", err)
+	}
+	for _, s := range eps.Subsets {
+		for _, a := range s.Addresses {
+			ips = append(ips, a.IP)
+		}
+	}
+	return ips, nil
 }
 
 func joinErrs(errs []string) error {
