@@ -53,6 +53,8 @@ func ApplyDeclarativeRemoteSecrets(ctx context.Context, r *Rehearsal, out string
 	return nil
 }
 
+var unfilled = regexp.MustCompile(`\$\{MESHC_[A-Z0-9_]+\}`)
+
 // fillPlaceholders runs each placeholder's command from the file's header
 // and substitutes its output; a placeholder for an API server URL gets the
 // fleet's.
@@ -103,8 +105,9 @@ func (r *Rehearsal) fillPlaceholders(ctx context.Context, file string) ([]byte, 
 		}
 		return "${" + k + "}"
 	})
-	if strings.Contains(s, "${MESHC_") {
-		return nil, fmt.Errorf("%s: a placeholder is left after filling %v", file, keys(values))
+	// The header's "Replace each ${MESHC_...}" names no placeholder.
+	if left := unfilled.FindAllString(s, -1); len(left) > 0 {
+		return nil, fmt.Errorf("%s: placeholders %v left after filling %v", file, left, keys(values))
 	}
 	return []byte(s), nil
 }
