@@ -213,6 +213,8 @@ func (k Kind) replaces() string {
 // absolute, every symlink resolved, also when dir or its last elements do
 // not exist yet (the deepest existing ancestor is resolved and the rest
 // appended). meshc swaps, locks and checks the directory Resolve returns.
+// A symlink on the way whose target does not exist is an error: meshc
+// neither replaces it nor guesses where it was meant to lead.
 //
 // A ".." after a symlink means the parent of the symlink's target to the
 // kernel but the directory holding the symlink to filepath.Clean, and
@@ -252,6 +254,13 @@ func resolve(dir string) (string, error) {
 		}
 		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 			return "", err
+		}
+		// A symlink whose target does not exist: the kernel would create
+		// the target (or fail), where appending to the symlink's own path
+		// would replace the symlink with a directory.
+		if fi, lerr := os.Lstat(prefix); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(prefix)
+			return "", fmt.Errorf("%s is a symlink to %s, which does not exist; create it or give another directory", Shown(prefix), target)
 		}
 	}
 	return filepath.Clean(dir), nil

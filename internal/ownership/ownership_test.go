@@ -110,7 +110,7 @@ func TestCheck(t *testing.T) {
 
 // TestResolve: symlinks are resolved in the part of the path that exists
 // and the rest is appended; a ".." that climbs out of a symlink is an error
-// rather than two answers.
+// rather than two answers, and so is a symlink to nothing.
 func TestResolve(t *testing.T) {
 	root, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
@@ -122,7 +122,13 @@ func TestResolve(t *testing.T) {
 	if err := os.Symlink(filepath.Join(root, "a", "b"), filepath.Join(root, "link")); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink(filepath.Join(root, "gone"), filepath.Join(root, "dangling")); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct{ in, want, err string }{
+		{in: "dangling", err: "dangling is a symlink to " + filepath.Join(root, "gone") + ", which does not exist"},
+		{in: "dangling/new", err: "which does not exist"},
+		{in: "dangling/../a", err: "which does not exist"},
 		{in: "a/b", want: "a/b"},
 		{in: "link", want: "a/b"},
 		{in: "link/new/deeper", want: "a/b/new/deeper"},
