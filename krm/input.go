@@ -97,10 +97,37 @@ func readInput(r io.Reader) (*resourceList, error) {
 	default:
 		rl.items = make([]*kyaml.RNode, len(items.Content))
 		for i, n := range items.Content {
+			if a := foreignAlias(n); a != nil {
+				return nil, fmt.Errorf("reading ResourceList: items[%d] (line %d) uses the alias *%s, whose anchor is not in the same item; the function passes items on one by one, where that alias would name nothing: expand it", i, a.Line, a.Value)
+			}
 			rl.items[i] = kyaml.NewRNode(n)
 		}
 	}
 	return rl, nil
+}
+
+// foreignAlias returns the first alias in the item whose anchor lies
+// outside it (elsewhere in the ResourceList), or nil. An item's own anchors
+// travel with it; another's would leave the output's alias dangling.
+func foreignAlias(item *yaml.Node) *yaml.Node {
+	own := map[*yaml.Node]bool{}
+	var walk func(n *yaml.Node) *yaml.Node
+	walk = func(n *yaml.Node) *yaml.Node {
+		own[n] = true
+		if n.Kind == yaml.AliasNode {
+			if !own[n.Alias] {
+				return n
+			}
+			return nil // its anchor was walked already; never follow it
+		}
+		for _, c := range n.Content {
+			if a := walk(c); a != nil {
+				return a
+			}
+		}
+		return nil
+	}
+	return walk(item)
 }
 
 // shape names a YAML node's kind for a message.
