@@ -23,6 +23,13 @@ const (
 	// PhaseRestartIstiod restarts the istiod of primaries whose
 	// intermediate CA was re-issued, so it signs with the new one.
 	PhaseRestartIstiod = "restart-istiod"
+	// PhaseReplaceGateways deletes the Istio Gateways the new mesh no
+	// longer renders just before the expose phase applies the new ones:
+	// two Gateways passing a host on one port give Envoy two identical
+	// filter chains, and it rejects the east-west gateway's whole listener
+	// (a gateway pod that starts meanwhile gets none). A moment without
+	// the old Gateway's hosts is the lesser harm.
+	PhaseReplaceGateways = "replace-gateways"
 	// PhasePrune deletes what the old mesh put into a cluster and the new
 	// one does not (removals.go): objects, east-west gateways.
 	PhasePrune = "prune"
@@ -98,7 +105,12 @@ func BuildChangePlan(old, new *Mesh, opts ChangeOptions) (*Plan, error) {
 	rm := planRemovals(old, new, oldPlan, full, oldOut, newOut)
 	p.Kept = rm.kept
 	add(PhaseRemoveRemoteSecrets, "Delete the remote secrets the new mesh no longer needs", rm.remoteSecrets)
+	gatewaysGone := false
 	for _, ph := range full.Phases {
+		if ph.ID == PhaseExpose {
+			add(PhaseReplaceGateways, "Delete the Istio Gateways the new mesh no longer renders, before it applies its own", rm.gateways)
+			gatewaysGone = true
+		}
 		var steps []Step
 		for _, s := range ph.Steps {
 			if !ran[stepKey(s, new, newOut)] || ph.ID == PhaseCACerts && slices.Contains(opts.Reissued, s.Cluster) {
@@ -109,6 +121,9 @@ func BuildChangePlan(old, new *Mesh, opts ChangeOptions) (*Plan, error) {
 		if ph.ID == PhasePrimaries {
 			add(PhaseRestartIstiod, "Restart istiod where the intermediate CA was re-issued", restartSteps(new, opts.Reissued))
 		}
+	}
+	if !gatewaysGone {
+		rm.prune = append(rm.gateways, rm.prune...)
 	}
 	add(PhasePrune, "Delete what the new mesh no longer renders", rm.prune)
 	add(PhaseUninstall, "Uninstall Istio from the clusters that leave the mesh", rm.uninstall)

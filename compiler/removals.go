@@ -139,8 +139,8 @@ const (
 // removals are the destructive steps of a change plan, by phase, and what it
 // keeps.
 type removals struct {
-	remoteSecrets, prune, uninstall []Step
-	kept                            []Kept
+	remoteSecrets, gateways, prune, uninstall []Step
+	kept                                      []Kept
 }
 
 // planRemovals compares, cluster by cluster, what old's full plan put into
@@ -199,6 +199,8 @@ func (r *removals) remove(c *Cluster, gone []holding, new *Mesh) {
 			cacerts = append(cacerts, step(deleteOwned(c, h.obj), h))
 		case h.via == PhaseRemoteSecrets:
 			r.remoteSecrets = append(r.remoteSecrets, step(deleteOwned(c, h.obj), h))
+		case h.obj.kind == istioGatewayKind:
+			r.gateways = append(r.gateways, step(deleteOwned(c, h.obj), h))
 		default:
 			r.prune = append(r.prune, step(deleteOwned(c, h.obj), h))
 		}
@@ -219,6 +221,9 @@ func (r *removals) remove(c *Cluster, gone []holding, new *Mesh) {
 	// The intermediate CA's key goes once istiod no longer signs with it.
 	r.uninstall = append(r.uninstall, cacerts...)
 }
+
+// istioGatewayKind is how objectsOf names an Istio Gateway.
+const istioGatewayKind = "gateway.networking.istio.io"
 
 // isGateway reports whether the row installs an east-west gateway (as
 // opposed to a control plane or Istio's base).
