@@ -90,7 +90,8 @@ func testDiagramText(t *testing.T, contexts []string) {
 		for c, lines := range want {
 			for _, l := range lines {
 				if !slices.ContainsFunc(texts, func(s string) bool {
-					return s == l || strings.HasSuffix(s, "…") && strings.HasPrefix(l, strings.TrimSuffix(s, "…"))
+					head, tail, cut := strings.Cut(s, "…")
+					return s == l || cut && len(l) > len(head)+len(tail) && strings.HasPrefix(l, head) && strings.HasSuffix(l, tail)
 				}) {
 					t.Errorf("cluster %s: no text of mesh.svg reads %q", c, l)
 				}

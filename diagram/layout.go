@@ -447,11 +447,14 @@ func wrap(s string, n int) []string {
 	return out
 }
 
-// fit shortens s to n characters, marking the cut with an ellipsis.
+// fit shortens s to n characters by cutting its middle, marked with an
+// ellipsis: names that differ only at the end (EKS ARNs, GKE contexts)
+// stay told apart, and the box's <title> holds the whole text.
 func fit(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n || n < 2 {
 		return s
 	}
-	return string(r[:n-1]) + "…"
+	tail := (n - 1) / 2
+	return string(r[:n-1-tail]) + "…" + string(r[len(r)-tail:])
 }
