@@ -293,7 +293,8 @@ func TestVMObjectsOnce(t *testing.T) {
 // vmInstall is a group's directory as the plan gathers it (rendered files,
 // a root certificate, a token), and stand-ins for what install.sh calls:
 // curl serves a package and, for PATH.sha256, the digest
-// $PUBLISHED_DIGEST; dpkg-query finds no package installed; mktemp,
+// $PUBLISHED_DIGEST; uname -m says $MACHINE (x86_64 by default);
+// dpkg-query finds no package installed; mktemp,
 // sha256sum, rm and dirname are the real ones; everything that would change
 // the machine (dpkg, install, sed, tee, chown, systemctl) only logs.
 func vmInstall(t *testing.T) (dir string, s *standIns) {
@@ -323,7 +324,8 @@ case $url in
 *) printf 'the package\n' > "$out" ;;
 esac`
 	s = newStandIns(t, map[string]string{"curl": curl, "sha256sum": passThrough, "mktemp": passThrough, "dirname": passThrough,
-		"dpkg": succeed, "install": succeed, "sed": succeed, "tee": succeed, "chown": succeed, "systemctl": succeed},
+		"dpkg": succeed, "install": succeed, "sed": succeed, "tee": succeed, "chown": succeed, "systemctl": succeed,
+		"uname": `echo "${MACHINE:-x86_64}"`},
 		map[string]string{"dpkg-query": "exit 1", "rm": passThrough})
 	return dir, s
 }
@@ -361,6 +363,26 @@ func TestVMInstallScript(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Dir(pkg)); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("the download directory %s is still there (%v)", filepath.Dir(pkg), err)
+		}
+	})
+
+	// The package of the machine's architecture: Istio publishes amd64's
+	// and arm64's; on another there is nothing to install.
+	t.Run("architecture", func(t *testing.T) {
+		for machine, want := range map[string]string{"x86_64": "istio-sidecar.deb", "aarch64": "istio-sidecar-arm64.deb", "arm64": "istio-sidecar-arm64.deb", "s390x": ""} {
+			calls, out, err := s.run(t, script, dir, 0, append(env, "MACHINE="+machine)...)
+			var pkg string
+			for _, c := range calls {
+				if p, ok := strings.CutPrefix(c, "dpkg -i "); ok {
+					pkg = filepath.Base(p)
+				}
+			}
+			switch {
+			case want == "" && (err == nil || pkg != "" || !strings.Contains(out, "not for this machine's s390x")):
+				t.Errorf("%s: %v, installed %q\n%s", machine, err, pkg, out)
+			case want != "" && (err != nil || pkg != want):
+				t.Errorf("%s: %v, installed %q, want %s\n%s", machine, err, pkg, want, out)
+			}
 		}
 	})
 

@@ -53,18 +53,35 @@ fetch() {
   fi
 }
 
+# sidecar_package prints the name Istio publishes the sidecar package under for this machine:
+# istio-sidecar for amd64, istio-sidecar-arm64 for arm64; there is none for others.
+sidecar_package() {
+  local arch
+  arch=$(uname -m)
+  case $arch in
+    x86_64 | amd64) echo istio-sidecar ;;
+    aarch64 | arm64) echo istio-sidecar-arm64 ;;
+    *)
+      echo "install.sh: Istio publishes its sidecar package for amd64 and arm64, not for this machine's $arch" >&2
+      return 1
+      ;;
+  esac
+}
+
 # The Istio sidecar package of this release, as a .deb or an .rpm, unless it is installed.
 if command -v dpkg-query >/dev/null; then
   installed=$(dpkg-query -W -f='${Version}' istio-sidecar 2>/dev/null || true)
   if [[ $installed != 1.24.6 ]]; then
-    fetch deb/istio-sidecar.deb
-    dpkg -i "$tmp/istio-sidecar.deb"
+    package=$(sidecar_package)
+    fetch "deb/$package.deb"
+    dpkg -i "$tmp/$package.deb"
   fi
 elif command -v rpm >/dev/null; then
   installed=$(rpm -q --qf '%{VERSION}' istio-sidecar 2>/dev/null || true)
   if [[ $installed != 1.24.6 ]]; then
-    fetch rpm/istio-sidecar.rpm
-    rpm -Uvh --force "$tmp/istio-sidecar.rpm"
+    package=$(sidecar_package)
+    fetch "rpm/$package.rpm"
+    rpm -Uvh --force "$tmp/$package.rpm"
   fi
 else
   echo "install.sh: neither dpkg nor rpm found; install Istio's sidecar package for 1.24.6 by hand" >&2
