@@ -153,6 +153,12 @@ var Artifacts = []*Artifact{
 	{Dir: HelmDir, Name: EastWestGatewayValuesFile, Template: "eastwest-gateway.values.yaml.tmpl",
 		For: allOf((*Placement).UsesHelm, (*Placement).ReadyRemote, (*Placement).HasEastWestGateway), Phase: PhaseRemoteGateways,
 		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway},
+	// With spec.ca.issuer cert-manager, what issues cacerts (applied by the
+	// cacerts phase) and the root the plan compares it with.
+	{Dir: CADir, Name: CAIssuerFile, Template: "cert-manager-ca.yaml.tmpl",
+		For: (*Placement).UsesCertManager, Phase: PhaseCACerts, Apply: Kubectl},
+	{Dir: CADir, Name: RootCertFile, Template: "root-cert.pem.tmpl",
+		For: (*Placement).UsesCertManager, Apply: NotApplied},
 	// Applied on its own first: cacerts go into istio-system before any
 	// istiod starts.
 	{Dir: ManifestsDir, Name: NamespaceFile, Template: "namespace.yaml.tmpl",

@@ -92,7 +92,7 @@ func BuildChangePlan(old, new *Mesh, opts ChangeOptions) (*Plan, error) {
 	p := &Plan{APIVersion: full.APIVersion, Kind: full.Kind, Name: full.Name, MeshID: full.MeshID,
 		IstioVersion: full.IstioVersion, RemoteSecrets: full.RemoteSecrets, Variables: full.Variables,
 		Installer: full.Installer, HelmRepository: full.HelmRepository,
-		NeedsGatewayAPI: full.NeedsGatewayAPI, OwnIstiodAddresses: full.OwnIstiodAddresses,
+		NeedsGatewayAPI: full.NeedsGatewayAPI, OwnIstiodAddresses: full.OwnIstiodAddresses, CertManager: full.CertManager,
 		From: old.File}
 	if p.From == "" {
 		p.From = old.Metadata.Name

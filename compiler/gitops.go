@@ -104,6 +104,9 @@ func GitOpsUnits(m *Mesh) []*GitOpsUnit {
 		for _, a := range ArtifactsFor(p) {
 			switch a.Apply {
 			case Kubectl:
+				if a.Phase == PhaseCACerts {
+					continue // in the istio-system unit (istioSystemResources)
+				}
 				units = append(units, &GitOpsUnit{Cluster: c, Name: UnitIstioSystem, Phase: a.Phase})
 			case Helm:
 				units = append(units, &GitOpsUnit{Cluster: c, Name: a.Release, Phase: a.Phase, Chart: a})
@@ -222,7 +225,9 @@ func gitopsBootstrap(m *Mesh) *GitOpsBootstrap {
 	if g.Secrets == SecretsExternal {
 		b.SecretStore = g.SecretStore
 		for _, c := range m.Spec.Clusters {
-			b.Keys = append(b.Keys, CACertsKey(m, c.Name))
+			if !m.UsesCertManager() {
+				b.Keys = append(b.Keys, CACertsKey(m, c.Name))
+			}
 		}
 		seen := map[string]bool{}
 		for _, s := range RemoteSecrets(m) {

@@ -126,7 +126,11 @@ func (r *gitopsWriter) unitDir(u *GitOpsUnit, values func(string) []byte) error 
 		}
 		r.files = append(r.files, File{Path: path.Join(dir, NamespaceFile), Data: bytes.Clone(buf.Bytes())})
 		res := []string{NamespaceFile}
-		if external {
+		switch {
+		case r.m.UsesCertManager():
+			res = append(res, CAIssuerFile)
+			r.files = append(r.files, File{Path: path.Join(dir, CAIssuerFile), Data: values(path.Join(u.Cluster.Name, CADir, CAIssuerFile))})
+		case external:
 			res = append(res, CACertsFile)
 			r.add(path.Join(dir, CACertsFile), r.cacerts(u.Cluster))
 		}
@@ -322,7 +326,8 @@ func (r *gitopsWriter) kubeConfig(c *Cluster) obj {
 // cluster. A chart unit applies its HelmRelease there and is ready when the
 // release is (a health check); the others apply to the cluster through its
 // kubeconfig, and wait for what they apply where later units need it
-// (ExternalSecrets synced: cacerts before istiod).
+// (ExternalSecrets synced, or cert-manager's Certificate issued: cacerts
+// before istiod).
 func (r *gitopsWriter) fluxKustomization(u *GitOpsUnit) obj {
 	spec := obj{
 		"interval":  "10m",
@@ -342,7 +347,9 @@ func (r *gitopsWriter) fluxKustomization(u *GitOpsUnit) obj {
 		spec["healthChecks"] = []obj{{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": u.Object(), "namespace": FluxNamespace}}
 	} else {
 		spec["kubeConfig"] = r.kubeConfig(u.Cluster)
-		if u.Name != UnitManifests && r.g.Secrets == SecretsExternal {
+		// With cert-manager, the istio-system unit is ready when cacerts is
+		// issued (the Certificate's Ready condition).
+		if u.Name != UnitManifests && (r.g.Secrets == SecretsExternal || u.Name == UnitIstioSystem && r.m.UsesCertManager()) {
 			spec["wait"] = true
 		}
 	}

@@ -60,6 +60,8 @@ type Spec struct {
 	GitOps *GitOps `json:"gitops,omitempty"`
 	// WorkloadGroups are the virtual machines that join the mesh (vm.go).
 	WorkloadGroups []WorkloadGroup `json:"workloadGroups,omitempty"`
+	// CA says where each cluster's intermediate CA comes from (ca.go).
+	CA CA `json:"ca"`
 }
 
 // GitOps is spec.gitops: the engine and the Git repository the rendered

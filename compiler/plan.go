@@ -91,6 +91,9 @@ type Plan struct {
 	// istiod at an istiod.address: meshc routes nothing there, so the plan
 	// says what must.
 	OwnIstiodAddresses []OwnIstiodAddress `json:"ownIstiodAddresses,omitempty"`
+	// CertManager is, with spec.ca.issuer cert-manager, what issues the
+	// clusters' cacerts; nil otherwise.
+	CertManager *PlanCertManager `json:"certManager,omitempty"`
 }
 
 // OwnIstiodAddress is a primary's istiod.address and who dials it.
@@ -222,8 +225,10 @@ func RemoteSecrets(m *Mesh) []RemoteSecret {
 // Phase it is.
 var planPhases = []struct{ id, title string }{
 	{PhaseGatewayAPI, "Check that the clusters holding the peers' Gateways have the Gateway API CRDs"},
+	{PhaseCertManager, "Check that every cluster runs a ready cert-manager"},
 	{PhaseNamespaces, "Create istio-system with its topology label or annotation"},
 	{PhaseCACerts, "Give every cluster its intermediate CA, signed by the mesh's shared root"},
+	{PhaseVerifyRoot, "Check that every cluster's cacerts holds the mesh's root as ca.crt"},
 	{PhaseBase, "Install Istio's CRDs and cluster-wide resources (the base chart)"},
 	{PhasePrimaries, "Install the control plane of each primary"},
 	{PhasePrimaryGateways, "Install the east-west gateways of the primaries"},
@@ -245,10 +250,12 @@ func BuildPlan(m *Mesh) *Plan {
 		RemoteSecrets: m.Spec.RemoteSecrets, Installer: m.Spec.Installer,
 		Diagram:         Diagram(m),
 		NeedsGatewayAPI: len(m.ImportingPeers()) > 0,
-		Variables: []Variable{{
+	}
+	if m.needsCertsDir() {
+		p.Variables = []Variable{{
 			Name: CertsDirVar, Default: DefaultCertsDir,
 			Description: "directory written by meshc certs (one subdirectory per cluster)",
-		}},
+		}}
 	}
 	placements := make([]*Placement, len(m.Spec.Clusters))
 	for i := range m.Spec.Clusters {
@@ -259,11 +266,16 @@ func BuildPlan(m *Mesh) *Plan {
 	}
 	p.GitOps = gitopsBootstrap(m)
 	p.OwnIstiodAddresses = ownIstiodAddresses(placements)
+	p.CertManager = planCertManager(m)
 	for _, ph := range planPhases {
 		var steps []Step
 		switch ph.id {
 		case PhaseCACerts:
-			steps = caCertSteps(m)
+			steps = caCertSteps(m, placements)
+		case PhaseCertManager:
+			steps = certManagerCheckSteps(m)
+		case PhaseVerifyRoot:
+			steps = verifyRootSteps(m)
 		case PhaseRemoteSecrets:
 			steps = remoteSecretSteps(m)
 		case PhaseLearnAddresses:
@@ -375,7 +387,10 @@ func learnAddressSteps(placements []*Placement) []Step {
 // client-side apply would copy the CA's private key into the
 // last-applied-configuration annotation. Cluster names are DNS labels, safe
 // inside double quotes.
-func caCertSteps(m *Mesh) []Step {
+func caCertSteps(m *Mesh, placements []*Placement) []Step {
+	if m.UsesCertManager() {
+		return certManagerIssueSteps(placements)
+	}
 	steps := make([]Step, 0, len(m.Spec.Clusters))
 	for _, c := range m.Spec.Clusters {
 		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(

@@ -22,7 +22,7 @@ type Rule struct {
 }
 
 // Rules is the catalogue of cross-cluster rules, in ID order.
-var Rules = []Rule{
+var Rules = append([]Rule{
 	{
 		ID: "MC001", Name: "duplicate-cluster",
 		Protects: "Two clusters with the same name. The name is the cluster's multiCluster.clusterName, the --name of its remote secret (istio-remote-secret-<name>) and the ID istiod keys the cluster's endpoints by.",
@@ -311,7 +311,7 @@ var Rules = []Rule{
 		Symptom:  "Argo CD resolves such a revision against the repository's tags before it looks for a branch: a branch named 1.x silently follows the newest 1.y.z tag, and a range follows whatever tag is pushed next, so the fleet changes without a commit to the branch the mesh names.",
 		check:    checkArgocdRevisionRange,
 	},
-}
+}, caRules...)
 
 // Validate applies every rule in Rules to a loaded mesh and returns all
 // problems found, in input order. A mesh that passes renders.

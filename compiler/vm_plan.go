@@ -16,7 +16,7 @@ func (g *WorkloadGroup) VMBundleDir() string {
 }
 
 // vmFileSteps gathers, per group, what its VMs need in one directory: the
-// rendered files, the mesh's root certificate from `meshc certs`, and a
+// rendered files, the mesh's root certificate (rootCertSource), and a
 // token for the group's service account, the one file only the cluster
 // can give (audience istio-ca, one hour: it only bootstraps the sidecar,
 // which then renews its certificate itself). Names are DNS labels, safe
@@ -39,8 +39,8 @@ func vmFileSteps(placements []*Placement) []Step {
 				applies = append(applies, rel)
 			}
 			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, applies: applies, Command: fmt.Sprintf(
-				`(install -d -m 0700 "%[1]s" && cp %[2]s "${%[3]s}/%[4]s" "%[1]s/" && kubectl --context=%[5]s -n %[6]s create token %[7]s --audience=%[8]s --duration=1h > "%[1]s/%[9]s")`,
-				dir, strings.Join(files, " "), CertsDirVar, VMRootCertFile, templates.Shell(c.Context),
+				`(install -d -m 0700 "%[1]s" && cp %[2]s %[3]s "%[1]s/" && kubectl --context=%[4]s -n %[5]s create token %[6]s --audience=%[7]s --duration=1h > "%[1]s/%[8]s")`,
+				dir, strings.Join(files, " "), p.rootCertSource(), templates.Shell(c.Context),
 				templates.Shell(g.Namespace), templates.Shell(g.ServiceAccount), TokenAudience, VMTokenFile)})
 		}
 	}

@@ -1,0 +1,116 @@
+package compiler
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+)
+
+// CA is spec.ca: who issues each cluster's intermediate CA, the cacerts
+// Secret istiod signs workload certificates with.
+type CA struct {
+	// Issuer is IssuerMeshc, IssuerCertManager or IssuerIstioCSR.
+	Issuer string `json:"issuer"`
+	// Root is the shared root the clusters' intermediates chain to; nil
+	// when not given (issuer meshc: meshc certs holds it).
+	Root        *TrustAnchor `json:"root,omitempty"`
+	CertManager *CertManager `json:"certManager,omitempty"`
+}
+
+// CA issuers, as spelled in the input.
+const (
+	IssuerMeshc       = "meshc"
+	IssuerCertManager = "cert-manager"
+	IssuerIstioCSR    = "istio-csr"
+)
+
+// CertManager is spec.ca.certManager: the cert-manager every cluster runs
+// and the Issuer render writes into each cluster's istio-system.
+type CertManager struct {
+	Namespace string            `json:"namespace"`
+	Issuer    CertManagerIssuer `json:"issuer"`
+	// Duration is each intermediate's validity, in hours ("8760h").
+	Duration string `json:"duration"`
+}
+
+// CertManagerIssuer is the Issuer meshc renders: a CA Secret or Vault.
+type CertManagerIssuer struct {
+	Name  string         `json:"name"`
+	CA    *CAIssuer      `json:"ca,omitempty"`
+	Vault *VaultIssuer   `json:"vault,omitempty"`
+	ACME  map[string]any `json:"acme,omitempty"`
+}
+
+// CAIssuer signs with the CA in a Secret the user creates in istio-system.
+type CAIssuer struct {
+	SecretName string `json:"secretName"`
+}
+
+// VaultIssuer signs with a Vault PKI path, logging in with the Kubernetes
+// auth method as VaultServiceAccount.
+type VaultIssuer struct {
+	Server    string `json:"server"`
+	Path      string `json:"path"`
+	Role      string `json:"role"`
+	MountPath string `json:"mountPath"`
+}
+
+// Names of what render writes for cert-manager, in every cluster.
+const (
+	// CADir holds, in a cluster's directory, what makes its cacerts when
+	// meshc does not: CAIssuerFile (applied by the cacerts phase) and
+	// RootCertFile (the root the plan compares cacerts' ca.crt with).
+	CADir        = "ca"
+	CAIssuerFile = "cert-manager.yaml"
+	RootCertFile = "root-cert.pem"
+	// VaultServiceAccount is the service account, in istio-system, whose
+	// tokens cert-manager presents to Vault's Kubernetes auth method.
+	VaultServiceAccount = "meshc-vault-issuer"
+	// CertManagerServiceAccount is cert-manager's own service account (the
+	// chart's default), which requests those tokens.
+	CertManagerServiceAccount = "cert-manager"
+	// CertManagerWebhook is the deployment whose readiness means
+	// cert-manager accepts objects (the chart's default name).
+	CertManagerWebhook = "cert-manager-webhook"
+)
+
+// CertManagerCRDs are the kinds the cacerts phase applies: the plan checks
+// they exist before it does.
+var CertManagerCRDs = []string{"certificates.cert-manager.io", "issuers.cert-manager.io"}
+
+// UsesCertManager reports whether cert-manager issues the clusters'
+// cacerts.
+func (m *Mesh) UsesCertManager() bool { return m.Spec.CA.Issuer == IssuerCertManager }
+
+// UsesCertManager reports whether cert-manager issues the cluster's
+// cacerts: the cluster gets CADir's files.
+func (p *Placement) UsesCertManager() bool { return p.Mesh.UsesCertManager() }
+
+// CertManager is the mesh's cert-manager settings, for templates.
+func (p *Placement) CertManager() *CertManager { return p.Mesh.Spec.CA.CertManager }
+
+// RootPEM is the shared root as the rendered root-cert.pem holds it:
+// re-encoded, so no text of the input but the certificate reaches it.
+func (p *Placement) RootPEM() string { return p.Mesh.Spec.CA.Root.PEMBlock(0) + "\n" }
+
+// rootCertificates parses the certificates of a PEM bundle, stopping at
+// the first block that is not one.
+func rootCertificates(pemText string) []*x509.Certificate {
+	var out []*x509.Certificate
+	rest := []byte(pemText)
+	for {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil || b.Type != "CERTIFICATE" {
+			return out
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return out
+		}
+		out = append(out, c)
+	}
+}
+
+// VaultServiceAccount and CertManagerServiceAccount are the constants, for
+// templates.
+func (*Placement) VaultServiceAccount() string       { return VaultServiceAccount }
+func (*Placement) CertManagerServiceAccount() string { return CertManagerServiceAccount }
