@@ -60,11 +60,13 @@ func certManagerIssueSteps(placements []*Placement) []Step {
 	return steps
 }
 
-// certDER is the shell pipeline that reduces PEM on its input to the
-// base64 of its DER: the lines between BEGIN and END, without line
-// breaks, so two encodings of one certificate compare equal however they
-// wrap.
-const certDER = "grep -v -e '^-----' | tr -d ' \\r\\n'"
+// pemLines and joined reduce PEM to the base64 of its DER: the lines
+// between BEGIN and END, without line breaks, so two encodings of one
+// certificate compare equal however they wrap.
+const (
+	pemLines = "grep -v -e '^-----'"
+	joined   = "tr -d ' \\r\\n'"
+)
 
 // verifyRootSteps wait, in every cluster, for cert-manager to issue
 // cacerts, and compare its ca.crt with the mesh's root (the cluster's
@@ -79,10 +81,10 @@ func verifyRootSteps(m *Mesh) []Step {
 		ctx := templates.Shell(c.Context)
 		root := templates.Shell(path.Join(c.Name, CADir, RootCertFile))
 		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
-			`kubectl --context=%[1]s -n %[2]s wait --for=condition=Ready certificate/%[3]s --timeout=300s >/dev/null || { echo %[4]s >&2; exit 1; }; [ "$(kubectl --context=%[1]s -n %[2]s get secret %[3]s -o 'jsonpath={.data.ca\.crt}' | base64 --decode | %[5]s)" = "$(%[5]s < %[6]s)" ] || { echo %[7]s >&2; exit 1; }`,
+			`kubectl --context=%[1]s -n %[2]s wait --for=condition=Ready certificate.cert-manager.io/%[3]s --timeout=300s >/dev/null || { echo %[4]s >&2; exit 1; }; [ "$(kubectl --context=%[1]s -n %[2]s get secret %[3]s -o 'jsonpath={.data.ca\.crt}' | base64 --decode | %[5]s | %[6]s)" = "$(%[5]s %[7]s | %[6]s)" ] || { echo %[8]s >&2; exit 1; }`,
 			ctx, IstioNamespace, CACertsSecret,
 			templates.Shell(fmt.Sprintf("plan: cluster %s: Certificate %s/%s is not Ready: kubectl describe certificate says why", c.Name, IstioNamespace, CACertsSecret)),
-			certDER, root,
+			pemLines, joined, root,
 			templates.Shell(fmt.Sprintf("plan: cluster %s: ca.crt of %s/%s is not the mesh's root (%s): its issuer chains to another root, and the other clusters would not trust its workloads [MC065]",
 				c.Name, IstioNamespace, CACertsSecret, path.Join(c.Name, CADir, RootCertFile))))})
 	}

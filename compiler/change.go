@@ -137,6 +137,9 @@ func changeAllowed(old, new *Mesh) error {
 	if err := contextsKept(old, new); err != nil {
 		return err
 	}
+	if err := caChangeAllowed(old, new); err != nil {
+		return err
+	}
 	if old.Spec.MeshID != new.Spec.MeshID {
 		return refuse("the mesh ID changes from %q to %q: every sidecar's identity and every cluster's configuration carry it, so this is a new mesh, not a change; install it alongside and move workloads over", old.Spec.MeshID, new.Spec.MeshID)
 	}

@@ -96,6 +96,14 @@ func holdings(m *Mesh, p *Plan, out *Output) map[string][]holding {
 		for _, s := range ph.Steps {
 			switch ph.ID {
 			case PhaseCACerts:
+				// What issues cacerts (cert-manager's Certificate and Issuer)
+				// before cacerts itself, so it is removed first and nothing
+				// issues the Secret again.
+				for _, f := range s.applies {
+					for _, obj := range objectsOf(out.Lookup(f)) {
+						add(s.Cluster, holding{obj: obj, via: ph.ID})
+					}
+				}
 				add(s.Cluster, holding{obj: object{kind: "secret", name: CACertsSecret, namespace: IstioNamespace}, via: ph.ID})
 			case PhaseRemoteSecrets:
 				add(s.Cluster, holding{obj: object{kind: "secret", name: RemoteSecretName(s.Source), namespace: IstioNamespace}, via: ph.ID})

@@ -195,10 +195,11 @@ func joinKey(path, key string) string {
 	return path + "." + key
 }
 
-// isPEMPath reports a peer's trust anchor: PEM text, lines by nature, which
-// meshc writes only into YAML block scalars (never a script or a plan).
+// isPEMPath reports a peer's trust anchor or the mesh's root: PEM text,
+// lines by nature, which meshc writes only re-encoded (TrustAnchor.PEMBlock)
+// into YAML block scalars and root-cert.pem (never a script or a plan).
 func isPEMPath(path string) bool {
-	return strings.HasPrefix(path, "spec.peers[") && strings.HasSuffix(path, "].trustAnchor.pem")
+	return path == "spec.ca.root.pem" || strings.HasPrefix(path, "spec.peers[") && strings.HasSuffix(path, "].trustAnchor.pem")
 }
 
 // pemText checks a PEM value: printable lines, separated by line feeds and

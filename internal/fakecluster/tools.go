@@ -138,6 +138,11 @@ func (r *run) kubectl() error {
 				}
 				cl.Objects[k] = Object{Doc: d}
 				fmt.Fprintf(r.stdout, "%s configured\n", k)
+				if resourceOf(d) == certificateResource {
+					if err := r.issue(cl, d, cmp.Or(ns, "default")); err != nil {
+						return err
+					}
+				}
 			}
 			return nil
 		})
@@ -176,10 +181,13 @@ func (r *run) kubectl() error {
 		if err := c.only("--context", "-n", "-o"); err != nil {
 			return err
 		}
+		if len(c.words) == 3 && c.words[1] == "secret" {
+			return r.getSecretData()
+		}
 		fmt.Fprintln(r.stdout, "192.0.2.99")
 		return nil
 	case "rollout":
-		if err := c.only("--context", "-n"); err != nil {
+		if err := c.only("--context", "-n", "--timeout"); err != nil {
 			return err
 		}
 		return nil
@@ -333,6 +341,9 @@ func (r *run) wait() error {
 	c := r.cmd
 	if err := c.only("--context", "-n", "--for", "--timeout"); err != nil {
 		return err
+	}
+	if c.flags["--for"] == "condition=Ready" && strings.HasPrefix(c.words[len(c.words)-1], certificateResource+"/") {
+		return r.waitIssued()
 	}
 	if c.flags["--timeout"] != "0s" || len(c.words) != 2 {
 		return errors.New("error: the plans wait once (--timeout=0s) on one object")

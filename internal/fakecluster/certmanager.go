@@ -1,0 +1,96 @@
+package fakecluster
+
+import (
+	"cmp"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The model's cert-manager: every cluster runs one (its CRDs and webhook
+// are there), and it issues a Certificate as soon as it is applied, into
+// the Secret spec.secretName with spec.secretTemplate's labels, whose
+// ca.crt is the root it issues under. That root is the file $CARootVar
+// names or, without it, the root-cert.pem next to the file the
+// Certificate was applied from (meshc renders the mesh's root there): a
+// test sets CARootVar to play an issuer that chains to another root.
+
+// CARootVar names a PEM file: the root the model's cert-manager issues
+// under.
+const CARootVar = "MESHC_FAKE_CA_ROOT"
+
+const certificateResource = "certificate.cert-manager.io"
+
+// issue has the model's cert-manager issue Certificate doc into its Secret.
+func (r *run) issue(cl *Cluster, doc map[string]any, ns string) error {
+	rootFile := os.Getenv(CARootVar)
+	if rootFile == "" {
+		f := r.cmd.flags["-f"]
+		if f == "" || f == "-" {
+			return errors.New("fakecluster: cert-manager issues only Certificates applied from a file (next to its root-cert.pem) or with " + CARootVar)
+		}
+		rootFile = filepath.Join(filepath.Dir(f), "root-cert.pem")
+	}
+	root, err := os.ReadFile(rootFile)
+	if err != nil {
+		return fmt.Errorf("fakecluster: cert-manager has no root to issue under: %w", err)
+	}
+	spec, _ := doc["spec"].(map[string]any)
+	meta, _ := doc["metadata"].(map[string]any)
+	name, _ := spec["secretName"].(string)
+	if name == "" {
+		return errors.New("error: Certificate without spec.secretName")
+	}
+	secretMeta := map[string]any{"name": name, "namespace": cmp.Or(fmt.Sprint(meta["namespace"]), ns)}
+	if tmpl, ok := spec["secretTemplate"].(map[string]any); ok && tmpl["labels"] != nil {
+		secretMeta["labels"] = tmpl["labels"]
+	}
+	secret := map[string]any{"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls", "metadata": secretMeta,
+		"data": map[string]any{"ca.crt": base64.StdEncoding.EncodeToString(root)}}
+	k, err := keyOf(secret, ns)
+	if err != nil {
+		return err
+	}
+	cl.Objects[k] = Object{Doc: secret}
+	return nil
+}
+
+// waitIssued is kubectl wait --for=condition=Ready on a Certificate: met
+// once it is applied (the model issues at once).
+func (r *run) waitIssued() error {
+	c := r.cmd
+	name := strings.TrimPrefix(c.words[len(c.words)-1], certificateResource+"/")
+	k := Key(certificateResource, cmp.Or(c.flags["-n"], "default"), name)
+	return r.change(c.flags["--context"], func(cl *Cluster) error {
+		if _, ok := cl.Objects[k]; !ok {
+			return fmt.Errorf("Error from server (NotFound): certificates.cert-manager.io %q not found", name)
+		}
+		fmt.Fprintf(r.stdout, "%s/%s condition met\n", certificateResource, name)
+		return nil
+	})
+}
+
+// getSecretData is kubectl get secret NAME -o 'jsonpath={.data.KEY}', KEY
+// with its dots escaped: the value as the API server holds it (base64).
+func (r *run) getSecretData() error {
+	c := r.cmd
+	expr, ok := strings.CutPrefix(c.flags["-o"], "jsonpath={.data.")
+	key, ok2 := strings.CutSuffix(expr, "}")
+	if !ok || !ok2 {
+		return fmt.Errorf("error: -o %q: the model knows jsonpath={.data.KEY} only", c.flags["-o"])
+	}
+	key = strings.ReplaceAll(key, `\.`, ".")
+	k := Key("secret", cmp.Or(c.flags["-n"], "default"), c.words[2])
+	return r.change(c.flags["--context"], func(cl *Cluster) error {
+		o, ok := cl.Objects[k]
+		if !ok {
+			return fmt.Errorf("Error from server (NotFound): secrets %q not found", c.words[2])
+		}
+		data, _ := o.Doc["data"].(map[string]any)
+		fmt.Fprint(r.stdout, data[key])
+		return nil
+	})
+}
