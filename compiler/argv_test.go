@@ -16,6 +16,8 @@ import (
 // so that the test sees the argv the shell built: nothing is re-parsed.
 const standIn = `#!/usr/bin/env bash
 printf '%s\0' "${0##*/}" "$@" > "$ARGV_LOG/$BASHPID.$SRANDOM"
+# The verify-root phase reads cacerts' ca.crt: the mesh's root.
+if [[ "$*" == *'jsonpath={.data.ca\.crt}'* ]]; then base64 < "$ARGV_CA_ROOT"; fi
 `
 
 // planTools are the programs the plan and its GitOps bootstrap call, and
@@ -24,7 +26,7 @@ printf '%s\0' "${0##*/}" "$@" > "$ARGV_LOG/$BASHPID.$SRANDOM"
 // next argument as their value, as pflag does whatever it starts with.
 var (
 	planTools = map[string][]string{
-		"kubectl":  {"--context", "-f", "-k", "-n", "-o", "--server-side", "--field-manager", "--ignore-not-found", "--audience", "--duration", "--from-file", "--local", "-"},
+		"kubectl":  {"--context", "-f", "-k", "-n", "-o", "--for", "--timeout", "--server-side", "--field-manager", "--ignore-not-found", "--audience", "--duration", "--from-file", "--local", "-"},
 		"istioctl": {"-y", "--context", "-f", "--name", "--server"},
 		"helm":     {"--install", "--version", "--namespace", "--kube-context", "--wait", "-f", "--force-update"},
 		"argocd":   {"--yes", "--name"},
@@ -124,6 +126,7 @@ func runPlan(t *testing.T, bash string, m *compiler.Mesh, out *compiler.Output, 
 		write(filepath.Join(bin, tool), []byte(standIn), 0o755)
 	}
 	write(filepath.Join(dir, "-certs", "root-cert.pem"), []byte("root\n"), 0o644)
+	write(filepath.Join(dir, "ca-root.pem"), meshRoot(m), 0o644)
 	for _, f := range out.Files {
 		for _, root := range []string{"out", "-out"} {
 			write(filepath.Join(dir, root, f.Path), f.Data, 0o755)
@@ -135,7 +138,7 @@ func runPlan(t *testing.T, bash string, m *compiler.Mesh, out *compiler.Output, 
 	}
 	write(filepath.Join(dir, "plan-out.sh"), script, 0o755)
 	env := append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"ARGV_LOG="+log, "CERTS_DIR=-certs", "MANAGEMENT_CONTEXT=mgmt")
+		"ARGV_LOG="+log, "ARGV_CA_ROOT="+filepath.Join(dir, "ca-root.pem"), "CERTS_DIR=-certs", "MANAGEMENT_CONTEXT=mgmt")
 	run := func(args ...string) {
 		cmd := exec.Command(bash, args...)
 		cmd.Dir, cmd.Env = dir, env

@@ -119,6 +119,15 @@ func applied(a *compiler.Artifact, c *compiler.Cluster, arts []*compiler.Artifac
 		// the plan, which applies its parts one by one.
 		return a.Name == compiler.KustomizationFile
 	}
+	if a.Apply == compiler.NotApplied && a.Dir == compiler.CADir && a.Name == compiler.RootCertFile {
+		// Read, not applied: the verify-root step compares cacerts with it.
+		for cmd, phase := range steps {
+			if phase == compiler.PhaseVerifyRoot && strings.Contains(cmd, " "+a.Path(c.Name)+" ") && strings.Contains(cmd, "--context="+c.Context+" ") {
+				return true
+			}
+		}
+		return false
+	}
 	if a.Apply == compiler.NotApplied {
 		// Only a remote's kustomization may have no step, and only when its
 		// one resource, the namespace, is applied on its own.
@@ -168,7 +177,7 @@ func inClusterDirs(p, cluster string) bool {
 	if rest, ok := strings.CutPrefix(p, cluster+"/"); ok && !strings.Contains(rest, "/") {
 		return true
 	}
-	for _, d := range []string{compiler.InstallDir, compiler.HelmDir, compiler.ManifestsDir} {
+	for _, d := range []string{compiler.InstallDir, compiler.HelmDir, compiler.ManifestsDir, compiler.CADir} {
 		if strings.HasPrefix(p, cluster+"/"+d+"/") {
 			return true
 		}

@@ -34,11 +34,20 @@ type CertManager struct {
 
 // CertManagerIssuer is the Issuer meshc renders: a CA Secret or Vault.
 type CertManagerIssuer struct {
-	Name  string         `json:"name"`
-	CA    *CAIssuer      `json:"ca,omitempty"`
-	Vault *VaultIssuer   `json:"vault,omitempty"`
-	ACME  map[string]any `json:"acme,omitempty"`
+	Name  string       `json:"name"`
+	CA    *CAIssuer    `json:"ca,omitempty"`
+	Vault *VaultIssuer `json:"vault,omitempty"`
+	// ACME is set when the input gives an ACME issuer, which MC066
+	// refuses.
+	ACME *ACMEIssuer `json:"acme,omitempty"`
 }
+
+// ACMEIssuer is an ACME issuer's settings: only their presence matters
+// (MC066 refuses them), so none is kept and none reaches the output.
+type ACMEIssuer struct{}
+
+// UnmarshalJSON accepts whatever the schema let through (an open struct).
+func (*ACMEIssuer) UnmarshalJSON([]byte) error { return nil }
 
 // CAIssuer signs with the CA in a Secret the user creates in istio-system.
 type CAIssuer struct {

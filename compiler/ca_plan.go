@@ -80,7 +80,8 @@ func verifyRootSteps(m *Mesh) []Step {
 	for _, c := range m.Spec.Clusters {
 		ctx := templates.Shell(c.Context)
 		root := templates.Shell(path.Join(c.Name, CADir, RootCertFile))
-		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
+		// applies: a change plan compares again when the root changes.
+		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, applies: []string{path.Join(c.Name, CADir, RootCertFile)}, Command: fmt.Sprintf(
 			`kubectl --context=%[1]s -n %[2]s wait --for=condition=Ready certificate.cert-manager.io/%[3]s --timeout=300s >/dev/null || { echo %[4]s >&2; exit 1; }; [ "$(kubectl --context=%[1]s -n %[2]s get secret %[3]s -o 'jsonpath={.data.ca\.crt}' | base64 --decode | %[5]s | %[6]s)" = "$(%[5]s %[7]s | %[6]s)" ] || { echo %[8]s >&2; exit 1; }`,
 			ctx, IstioNamespace, CACertsSecret,
 			templates.Shell(fmt.Sprintf("plan: cluster %s: Certificate %s/%s is not Ready: kubectl describe certificate says why", c.Name, IstioNamespace, CACertsSecret)),
@@ -98,7 +99,7 @@ func (p *Placement) rootCertSource() string {
 	if p.UsesCertManager() {
 		return templates.Shell(path.Join(p.Cluster.Name, CADir, RootCertFile))
 	}
-	return `"${` + CertsDirVar + `}/` + p.Cluster.Name + `/` + VMRootCertFile + `"`
+	return `"${` + CertsDirVar + `}/` + VMRootCertFile + `"`
 }
 
 // needsCertsDir reports whether the plan reads or writes CERTS_DIR: for

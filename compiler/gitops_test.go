@@ -65,6 +65,16 @@ func secretsIn(data []byte, known [][]byte) []string {
 	return found
 }
 
+// meshRoot is spec.ca.root as render writes it (PEM, afresh), from the
+// Mesh; nil without one.
+func meshRoot(m *compiler.Mesh) []byte {
+	if m.Spec.CA.Root == nil {
+		return nil
+	}
+	b, _ := pem.Decode([]byte(m.Spec.CA.Root.PEM))
+	return pem.EncodeToMemory(&pem.Block{Type: b.Type, Bytes: b.Bytes})
+}
+
 // keyMaterial returns fragments of every certificate and key under dir:
 // a 48-byte slice of each PEM body and of its base64 as a Secret holds it.
 func keyMaterial(t *testing.T, dir string) [][]byte {
@@ -140,6 +150,9 @@ func TestGitOpsTreeHoldsNoSecret(t *testing.T) {
 				if strings.HasSuffix(p, ".svg") {
 					return nil // drawing paths, not text
 				}
+				// The mesh's root is public and the Mesh's own: everything
+				// else is still scanned.
+				data = bytes.ReplaceAll(data, meshRoot(m), nil)
 				for _, f := range secretsIn(data, known) {
 					t.Errorf("%s: %s", rel, f)
 				}
@@ -181,8 +194,8 @@ func TestGitOpsOrder(t *testing.T) {
 		}
 		for _, ph := range compiler.BuildPlan(m).Phases {
 			for _, s := range ph.Steps {
-				if ph.ID == compiler.PhaseLearnAddresses {
-					continue
+				if ph.ID == compiler.PhaseLearnAddresses || ph.ID == compiler.PhaseCertManager || ph.ID == compiler.PhaseVerifyRoot {
+					continue // checks no engine runs: PLAN.md's GitOps section has them run by hand
 				}
 				if c := m.Cluster(s.Cluster); strings.Contains(s.Command, " apply -k ") && len(m.Place(c).Resources()) == 1 {
 					continue // manifests/ holds only istio-system: the istio-system unit applies it
