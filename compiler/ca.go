@@ -37,13 +37,13 @@ type CertManagerIssuer struct {
 	Name  string       `json:"name"`
 	CA    *CAIssuer    `json:"ca,omitempty"`
 	Vault *VaultIssuer `json:"vault,omitempty"`
-	// ACME is set when the input gives an ACME issuer, which MC066
+	// ACME is set when the input gives an ACME issuer, which MC067
 	// refuses.
 	ACME *ACMEIssuer `json:"acme,omitempty"`
 }
 
 // ACMEIssuer is an ACME issuer's settings: only their presence matters
-// (MC066 refuses them), so none is kept and none reaches the output.
+// (MC067 refuses them), so none is kept and none reaches the output.
 type ACMEIssuer struct{}
 
 // UnmarshalJSON accepts whatever the schema let through (an open struct).

@@ -86,7 +86,7 @@ func verifyRootSteps(m *Mesh) []Step {
 			ctx, IstioNamespace, CACertsSecret,
 			templates.Shell(fmt.Sprintf("plan: cluster %s: Certificate %s/%s is not Ready: kubectl describe certificate says why", c.Name, IstioNamespace, CACertsSecret)),
 			pemLines, joined, root,
-			templates.Shell(fmt.Sprintf("plan: cluster %s: ca.crt of %s/%s is not the mesh's root (%s): its issuer chains to another root, and the other clusters would not trust its workloads [MC065]",
+			templates.Shell(fmt.Sprintf("plan: cluster %s: ca.crt of %s/%s is not the mesh's root (%s): its issuer chains to another root, and the other clusters would not trust its workloads [MC066]",
 				c.Name, IstioNamespace, CACertsSecret, path.Join(c.Name, CADir, RootCertFile))))})
 	}
 	return steps

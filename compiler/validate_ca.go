@@ -2,32 +2,32 @@ package compiler
 
 import "bytes"
 
-// The rules of spec.ca (MC065–MC068): an issuer other than meshc's files
+// The rules of spec.ca (MC066–MC069): an issuer other than meshc's files
 // must give every cluster an intermediate of one root, which meshc can
 // name and the plan can compare.
 
 // caRules are spec.ca's rows of the rule table.
 var caRules = []Rule{
 	{
-		ID: "MC065", Name: "shared-root",
+		ID: "MC066", Name: "shared-root",
 		Protects: "issuer: cert-manager without ca.root, or a ca.root that is not exactly one self-signed CA certificate: the one root every cluster's cacerts must hold as ca.crt. A bundle of several roots would let clusters chain to different ones.",
 		Symptom:  "Each istiod signs with an intermediate of whatever root its issuer has: where two clusters' roots differ, every cross-cluster mTLS handshake fails (certificate verify failed, 503 with upstream connect error), while each cluster works alone (istio-csr issue 155).",
 		check:    checkSharedRoot,
 	},
 	{
-		ID: "MC066", Name: "acme-issuer",
+		ID: "MC067", Name: "acme-issuer",
 		Protects: "A cert-manager ACME issuer for the clusters' intermediates.",
 		Symptom:  "ACME CAs (Let's Encrypt and the like) issue only leaf certificates for domain names, never a CA: the cacerts Certificate never becomes Ready, and an istiod started without cacerts makes a self-signed root of its own, which no other cluster trusts.",
 		check:    checkACMEIssuer,
 	},
 	{
-		ID: "MC067", Name: "ca-settings",
+		ID: "MC068", Name: "ca-settings",
 		Protects: "spec.ca settings that do not go with its issuer: cert-manager without certManager, a certManager issuer with neither or both of ca and vault, certManager or root with issuer meshc.",
 		Symptom:  "meshc would have to guess which CA signs the intermediates: settings for another issuer are silently unused, and a cluster's cacerts is signed by a CA the user did not mean.",
 		check:    checkCASettings,
 	},
 	{
-		ID: "MC068", Name: "istio-csr-not-rendered",
+		ID: "MC069", Name: "istio-csr-not-rendered",
 		Protects: "issuer: istio-csr, which meshc does not render yet (istio-csr's chart and its values, istiod's CA server off, global.caAddress).",
 		Symptom:  "Rendering half of it would install istiod as a CA while the workloads expect istio-csr, or the reverse: sidecars never get certificates and stay unready. Use issuer: cert-manager (cert-manager writes cacerts; istiod stays the CA) until meshc renders istio-csr.",
 		check:    checkIstioCSRNotRendered,

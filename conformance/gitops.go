@@ -151,6 +151,9 @@ func validateObject(o *unstructured.Unstructured) (ok bool, err error) {
 	case "v1 Namespace":
 		return true, strictInto(o, &corev1.Namespace{})
 	}
+	if ok, err := validateCertManagerObject(o); ok {
+		return true, err
+	}
 	crds, err := loadCRDs()
 	if err != nil {
 		return true, err

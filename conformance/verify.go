@@ -31,6 +31,10 @@ func Verify(m *compiler.Mesh, dir string) error {
 		v.run()
 		errs = append(errs, v.errs...)
 	}
+	// With cert-manager, what issues each cluster's cacerts (certmanager.go).
+	if err := VerifyCertManager(m, dir); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

@@ -1,0 +1,44 @@
+package conformance
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestVerifyCertManagerFindings shows the cert-manager check can fail: each
+// mutation of a rendered ca/cert-manager.yaml or root-cert.pem is a finding
+// that names what is wrong.
+func TestVerifyCertManagerFindings(t *testing.T) {
+	for _, tc := range []struct {
+		example, file, old, new, want string
+	}{
+		{"cert-manager-vault", "cert-manager.yaml", "path: pki/root/sign-intermediate", "path: pki/other/sign", "the Mesh says"},
+		{"cert-manager-vault", "cert-manager.yaml", "  isCA: true", "  isCA: false", "want a CA into cacerts"},
+		{"cert-manager-vault", "cert-manager.yaml", `verbs: ["create"]`, `verbs: ["get"]`, "create tokens"},
+		{"cert-manager-vault", "cert-manager.yaml", "    rotationPolicy: Always", "    rotationPolicy: Sometimes", "rotationPolicy"},
+		{"cert-manager-vault", "cert-manager.yaml", "  secretName: cacerts", "  secretName: cacerts\n  unknownField: 1", "unknownField"},
+		{"cert-manager-ca", "cert-manager.yaml", "secretName: mesh-intermediate", "secretName: other", "CA Secret mesh-intermediate"},
+		{"cert-manager-ca", "root-cert.pem", "-----BEGIN CERTIFICATE-----\nM", "-----BEGIN CERTIFICATE-----\nN", "root"},
+	} {
+		t.Run(tc.example+"/"+tc.want, func(t *testing.T) {
+			m, dir := renderExample(t, filepath.Join("..", "examples", tc.example, "mesh.yaml"))
+			if err := VerifyCertManager(m, dir); err != nil {
+				t.Fatalf("unmutated: %v", err)
+			}
+			p := filepath.Join(dir, m.Spec.Clusters[0].Name, "ca", tc.file)
+			data, err := os.ReadFile(p)
+			if err != nil || !strings.Contains(string(data), tc.old) {
+				t.Fatalf("%s does not hold %q (%v)", p, tc.old, err)
+			}
+			if err := os.WriteFile(p, []byte(strings.Replace(string(data), tc.old, tc.new, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err = VerifyCertManager(m, dir)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("mutated %q → %q: %v, want a finding with %q", tc.old, tc.new, err, tc.want)
+			}
+		})
+	}
+}
