@@ -5,7 +5,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -13,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	kubeyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"meshc.dev/meshc/compiler"
 )
@@ -225,22 +223,6 @@ func hasString(list []string, s string) bool {
 
 // durationOf is the Mesh's duration ("8760h") as Go prints it.
 func durationOf(hours string) string { return hours + "0m0s" }
-
-func decodeObjects(data []byte) ([]*unstructured.Unstructured, error) {
-	d := kubeyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var out []*unstructured.Unstructured
-	for {
-		var o map[string]any
-		if err := d.Decode(&o); errors.Is(err, io.EOF) {
-			return out, nil
-		} else if err != nil {
-			return nil, err
-		}
-		if len(o) > 0 {
-			out = append(out, &unstructured.Unstructured{Object: o})
-		}
-	}
-}
 
 // pemCerts is the DER of the certificates in PEM text, concatenated, so
 // two encodings of one root compare equal.

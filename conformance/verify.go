@@ -135,8 +135,8 @@ func (v *clusterCheck) run() {
 	}
 	var manifests []runtime.Object
 	for _, e := range entries {
-		if !e.IsDir() || e.Name() == compiler.InstallDir || e.Name() == compiler.HelmDir {
-			continue
+		if !e.IsDir() || e.Name() == compiler.InstallDir || e.Name() == compiler.HelmDir || e.Name() == compiler.CADir {
+			continue // ca/: cert-manager's, checked by VerifyCertManager
 		}
 		names, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, e.Name()))
 		if err != nil {
@@ -177,8 +177,12 @@ func (v *clusterCheck) checkArtifacts() {
 	for _, a := range compiler.ArtifactsFor(place) {
 		want[a.Dir+"/"+a.Name] = true
 	}
-	for _, dir := range []string{".", compiler.InstallDir, compiler.HelmDir, compiler.ManifestsDir} {
-		names, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, dir))
+	for _, dir := range []string{".", compiler.InstallDir, compiler.HelmDir, compiler.ManifestsDir, compiler.CADir} {
+		list := yamlFiles
+		if dir == compiler.CADir {
+			list = allFiles // root-cert.pem too
+		}
+		names, err := list(filepath.Join(v.root, v.cluster.Name, dir))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // each file it should hold is reported missing below
 		}
@@ -212,6 +216,21 @@ func (v *clusterCheck) install(dir, name string) ([]*unstructured.Unstructured, 
 		}
 	}
 	return nil, fmt.Errorf("no artifact of meshc's table says which chart %s holds values for", name)
+}
+
+// allFiles lists the files in dir, sorted.
+func allFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
 }
 
 // yamlFiles lists the .yaml files in dir, sorted.
