@@ -4,19 +4,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/rogpeppe/go-internal/txtar"
+
+	"meshc.dev/meshc/internal/cases"
 )
 
-// WantSection is the txtar section that holds a case's expected problems,
-// one per line.
-const WantSection = "want"
+// WantSection is the txtar section that holds a case's expected output.
+const WantSection = cases.Want
 
 // Case is one invalid input and the problems meshc must report for it, kept
-// side by side in a txtar archive:
+// side by side in a txtar archive (internal/cases reads it):
 //
 //	What the case checks, in a sentence or two.
 //	-- mc003-undeclared-network.yaml --
@@ -24,46 +23,29 @@ const WantSection = "want"
 //	-- want --
 //	mc003-undeclared-network.yaml:14:16: spec.clusters[0].network: ... [MC003]
 type Case struct {
-	// Path is the archive's path.
-	Path string
+	*cases.Case
 	// Name is the input's file name, as problems name it.
 	Name  string
 	Input []byte
 	// Want is the expected problems, one per element.
 	Want []string
-	arch *txtar.Archive
 }
 
-// ReadCases reads every *.txtar case in dir, sorted by file name.
+// ReadCases reads every *.txtar invalid-input case in dir, sorted by file
+// name; each holds exactly one input.
 func ReadCases(dir string) ([]*Case, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.txtar"))
+	all, err := cases.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	var cases []*Case
-	for _, p := range paths {
-		c, err := readCase(p)
-		if err != nil {
-			return nil, err
+	out := make([]*Case, len(all))
+	for i, c := range all {
+		if len(c.Inputs) != 1 {
+			return nil, fmt.Errorf("%s: want two sections, the input and %q", c.Path, WantSection)
 		}
-		cases = append(cases, c)
+		out[i] = &Case{Case: c, Name: c.Inputs[0].Name, Input: c.Inputs[0].Data, Want: c.WantLines()}
 	}
-	return cases, nil
-}
-
-func readCase(path string) (*Case, error) {
-	a, err := txtar.ParseFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(a.Files) != 2 || a.Files[1].Name != WantSection {
-		return nil, fmt.Errorf("%s: want two sections, the input and %q", path, WantSection)
-	}
-	c := &Case{Path: path, Name: a.Files[0].Name, Input: a.Files[0].Data, arch: a}
-	if w := strings.TrimSuffix(string(a.Files[1].Data), "\n"); w != "" {
-		c.Want = strings.Split(w, "\n")
-	}
-	return c, nil
+	return out, nil
 }
 
 // Check compares got with the case's expected problems, or rewrites the
@@ -71,12 +53,7 @@ func readCase(path string) (*Case, error) {
 func (c *Case) Check(t testing.TB, got []string) {
 	t.Helper()
 	if Update {
-		want := strings.Join(got, "\n")
-		if want != "" {
-			want += "\n"
-		}
-		c.arch.Files[1].Data = []byte(want)
-		if err := os.WriteFile(c.Path, txtar.Format(c.arch), 0o644); err != nil {
+		if err := c.Rewrite(cases.Lines(got)); err != nil {
 			t.Fatal(err)
 		}
 		c.Want = got
@@ -86,14 +63,28 @@ func (c *Case) Check(t testing.TB, got []string) {
 	}
 }
 
+// Want compares got with the want section of any case, or rewrites it when
+// Update: change plans, peer findings, whatever the case's test produces.
+func Want(t testing.TB, c *cases.Case, got []byte) {
+	t.Helper()
+	if Update {
+		if err := c.Rewrite(got); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff(string(c.Want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got); %s:\n%s", c.Path, hint, diff)
+	}
+}
+
 // ExtractInputs writes every case's input in dir to to, under its own name,
 // for tests that need the inputs as files (CLI scripts, hooks).
 func ExtractInputs(dir, to string) error {
-	cases, err := ReadCases(dir)
+	cs, err := ReadCases(dir)
 	if err != nil {
 		return err
 	}
-	for _, c := range cases {
+	for _, c := range cs {
 		if err := os.WriteFile(filepath.Join(to, c.Name), c.Input, 0o644); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@
 //
 //	MESHC_UPDATE=1 go test ./...
 //
-// Invalid-input cases are txtar archives (see ReadCases) that keep the input
-// and the problems meshc must report for it side by side.
+// Cases are txtar archives read by internal/cases, which imports no testing
+// so programs (the doc generator) can read them too; Case.Check and Want
+// compare a case's want section with what a test produced, or rewrite it.
 package golden

@@ -15,18 +15,18 @@ import (
 	"strings"
 
 	"meshc.dev/meshc/compiler"
-	"meshc.dev/meshc/internal/golden"
+	"meshc.dev/meshc/internal/cases"
 	"meshc.dev/meshc/schema"
 )
 
 // generated is every file gendocs writes, by path from the module root.
 var generated = map[string]func(root string) ([]byte, error){
 	"docs/rules.md": func(root string) ([]byte, error) {
-		cases, err := golden.ReadCases(filepath.Join(root, "compiler/testdata/invalid"))
+		invalid, err := cases.ReadDir(filepath.Join(root, "compiler/testdata/invalid"))
 		if err != nil {
 			return nil, err
 		}
-		return rulesDoc(cases), nil
+		return rulesDoc(invalid), nil
 	},
 	"schema/mesh.schema.json": func(string) ([]byte, error) { return schema.JSONSchema() },
 	"docs/input.md":           inputDoc,
@@ -72,7 +72,7 @@ func moduleRoot() (string, error) {
 
 // rulesDoc is docs/rules.md: the rule catalogue from compiler.Rules, an
 // example message per rule from the invalid cases, and compiler.Guarantees.
-func rulesDoc(cases []*golden.Case) []byte {
+func rulesDoc(invalid []*cases.Case) []byte {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("<!-- Generated from compiler.Rules and compiler.Guarantees by internal/cmd/gendocs. Do not edit; run go generate ./... (or MESHC_UPDATE=1 go test ./...) -->\n\n")
@@ -92,7 +92,7 @@ func rulesDoc(cases []*golden.Case) []byte {
 		p("\n## %s %s\n\n", r.ID, r.Name)
 		p("**Protects against:** %s\n\n", md(r.Protects))
 		p("**Istio symptom without it:** %s\n", md(r.Symptom))
-		if file, line := ruleExample(cases, r.ID); file != "" {
+		if file, line := ruleExample(invalid, r.ID); file != "" {
 			p("\nExample, for [compiler/testdata/invalid/%s](../compiler/testdata/invalid/%s):\n\n```\n%s\n```\n", file, file, line)
 		}
 	}
@@ -108,9 +108,9 @@ func rulesDoc(cases []*golden.Case) []byte {
 }
 
 // ruleExample finds the first message of rule id in the invalid cases.
-func ruleExample(cases []*golden.Case, id string) (file, line string) {
-	for _, c := range cases {
-		for _, l := range c.Want {
+func ruleExample(invalid []*cases.Case, id string) (file, line string) {
+	for _, c := range invalid {
+		for _, l := range c.WantLines() {
 			if strings.HasSuffix(l, "["+id+"]") {
 				return filepath.Base(c.Path), l
 			}
