@@ -239,7 +239,7 @@ func ArtifactsFor(p *Placement) []*Artifact {
 
 // Resources lists the manifests/ files the cluster's kustomization applies,
 // in apply order: what kustomization.yaml.tmpl writes.
-func (p *Placement) Resources() []string { return kustomizationResources(ArtifactsFor(p)) }
+func Resources(p *Placement) []string { return kustomizationResources(ArtifactsFor(p)) }
 
 // HelmChart is one chart of a cluster's whole-install kustomization, as
 // kustomize's helmCharts field spells it.
@@ -255,9 +255,9 @@ type WholeInstall struct {
 	Resources []string
 }
 
-// WholeInstall returns the cluster's charts and resources for its
+// wholeInstall returns the cluster's charts and resources for its
 // whole-install kustomization (cluster-kustomization.yaml.tmpl).
-func (p *Placement) WholeInstall() WholeInstall {
+func wholeInstall(p *Placement) WholeInstall {
 	w := WholeInstall{Resources: []string{ManifestsDir}}
 	for _, a := range ArtifactsFor(p) {
 		if a.Apply == Helm {

@@ -225,7 +225,7 @@ func (cs clusters) run(p *Plan, out *Output, after ...func(step string, held map
 				}
 			case ph.ID == PhaseVMFiles:
 			default:
-				for _, f := range s.applies {
+				for _, f := range s.Applies() {
 					data := out.Lookup(f).Data
 					if dir := strings.Split(f, "/")[1]; dir == InstallDir || dir == HelmDir {
 						held["install "+strings.SplitN(f, "/", 2)[1]] = effective(f, data, p.IstioVersion)

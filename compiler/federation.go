@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,9 +8,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
-
-	"meshc.dev/meshc/templates"
 )
 
 // Peer is another mesh this one federates with: its identity, where its
@@ -67,13 +63,6 @@ type federation struct {
 	exportedHosts []string
 	// importers are the peers this mesh imports services from.
 	importers []*Peer
-
-	// peersDoc is federation-peers.yaml without its header, rendered once
-	// per mesh: every primary gets the same objects, and 100 primaries with
-	// 50 peers would otherwise render 50,000 ServiceEntries.
-	peersOnce sync.Once
-	peersDoc  string
-	peersErr  error
 }
 
 func newFederation(m *Mesh) *federation {
@@ -280,18 +269,3 @@ func importNotes(p *Peer) string {
 // their own. Without it, a one-network mesh's workloads would have no
 // network, which istiod reads as "on every network".
 func (p *Placement) LabelsNetwork() bool { return p.MultiNetwork || p.Mesh.Federated() }
-
-// FederationPeersDoc is the body of federation-peers.yaml: per peer imported
-// from, its istio-remote Gateway and one ServiceEntry per imported host.
-func (p *Placement) FederationPeersDoc() (string, error) {
-	f := p.Mesh.topo().federation
-	f.peersOnce.Do(func() {
-		var buf bytes.Buffer
-		if err := templates.Set.ExecuteTemplate(&buf, "federation-peers-body.tmpl", p.Mesh); err != nil {
-			f.peersErr = fmt.Errorf("rendering the peers' gateways and services: %w", err)
-			return
-		}
-		f.peersDoc = strings.TrimRight(buf.String(), "\n")
-	})
-	return f.peersDoc, f.peersErr
-}

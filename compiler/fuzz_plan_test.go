@@ -26,7 +26,7 @@ func FuzzPlanWriters(f *testing.F) {
 		f.Add(seed[0], seed[1], seed[2])
 	}
 	f.Fuzz(func(t *testing.T, context, certsDir, outDir string) {
-		render := func(context, certsDir, outDir, format string) ([]byte, error) {
+		renderPlan := func(context, certsDir, outDir, format string) ([]byte, error) {
 			m, err := compiler.Vet("mesh.yaml", []byte(meshWith("", "")))
 			if err != nil {
 				t.Fatal(err)
@@ -44,7 +44,7 @@ func FuzzPlanWriters(f *testing.F) {
 			// The Markdown does not show the shell script's directory.
 			safe := compiler.CheckText(context) == nil && !strings.HasPrefix(context, "-") && compiler.CheckText(certsDir) == nil &&
 				(format == compiler.PlanMarkdown || compiler.CheckText(outDir) == nil)
-			got, err := render(context, certsDir, outDir, format)
+			got, err := renderPlan(context, certsDir, outDir, format)
 			if err != nil {
 				if safe {
 					t.Fatalf("%s: refused printable values: %v", format, err)
@@ -54,7 +54,7 @@ func FuzzPlanWriters(f *testing.F) {
 			if !safe {
 				t.Fatalf("%s: rendered a value with a control character", format)
 			}
-			want, err := render("c", "d", plainOut, format)
+			want, err := renderPlan("c", "d", plainOut, format)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -113,7 +113,7 @@ func GitOpsUnits(m *Mesh) []*GitOpsUnit {
 			case Kustomize:
 				// Without its namespace (the istio-system unit's), a
 				// manifests/ of nothing else is no unit.
-				if len(p.Resources()) > 1 {
+				if len(Resources(p)) > 1 {
 					units = append(units, &GitOpsUnit{Cluster: c, Name: UnitManifests, Phase: a.Phase})
 				}
 			}

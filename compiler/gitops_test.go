@@ -197,7 +197,7 @@ func TestGitOpsOrder(t *testing.T) {
 				if ph.ID == compiler.PhaseLearnAddresses || ph.ID == compiler.PhaseCertManager || ph.ID == compiler.PhaseVerifyRoot {
 					continue // checks no engine runs: PLAN.md's GitOps section has them run by hand
 				}
-				if c := m.Cluster(s.Cluster); strings.Contains(s.Command, " apply -k ") && len(m.Place(c).Resources()) == 1 {
+				if c := m.Cluster(s.Cluster); strings.Contains(s.Command, " apply -k ") && len(compiler.Resources(m.Place(c))) == 1 {
 					continue // manifests/ holds only istio-system: the istio-system unit applies it
 				}
 				if !have[[2]string{s.Cluster, ph.ID}] && !(ph.ID == compiler.PhaseCACerts && have[[2]string{s.Cluster, compiler.PhaseNamespaces}]) {

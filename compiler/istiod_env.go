@@ -10,7 +10,7 @@ type EnvVar struct {
 // IstiodEnv is the env of the primary's istiod, in order: what the
 // IstioOperator sets as values.pilot.env and the istiod chart's values as
 // env, from this one list so the two install paths cannot drift.
-func (p *Placement) IstiodEnv() []EnvVar {
+func istiodEnv(p *Placement) []EnvVar {
 	var env []EnvVar
 	if h := p.CustomHost(); h != "" {
 		env = append(env, EnvVar{Name: "ISTIOD_CUSTOM_HOST", Value: h, Comment: []string{

@@ -79,10 +79,10 @@ func moreProblems(n int, at token.Position) Problem {
 	return Problem{Pos: at, Message: fmt.Sprintf("… and %d more problems (meshc reports the first %d; fix these and run again)", n, MaxProblems)}
 }
 
-// limit cuts a sorted list of problems to MaxProblems and a last one
-// saying how many more there were. A list already cut (MaxProblems and
+// limitProblems cuts a sorted list of problems to MaxProblems and a last
+// one saying how many more there were. A list already cut (MaxProblems and
 // that last one) is left as it is.
-func (ps Problems) limit() Problems {
+func limitProblems(ps Problems) Problems {
 	if len(ps) <= MaxProblems+1 {
 		return ps
 	}
@@ -114,7 +114,7 @@ func checkPlanSize(m *Mesh) Problems {
 func Load(filename string, data []byte) (*Mesh, error) {
 	m, err := load(filename, data)
 	if ps, ok := err.(Problems); ok {
-		return nil, ps.limit()
+		return nil, limitProblems(ps)
 	}
 	if err != nil {
 		return nil, err

@@ -183,6 +183,9 @@ type Step struct {
 	removes []string
 }
 
+// Applies lists the rendered files the step applies, by path.
+func (s Step) Applies() []string { return s.applies }
+
 // RemoteSecret is one `istioctl create-remote-secret` pair: the primary
 // Reader watches the API server of cluster Source.
 type RemoteSecret struct {
@@ -319,7 +322,7 @@ func appliedFiles(a *Artifact, p *Placement) []string {
 		return []string{a.Path(p.Cluster.Name)}
 	}
 	var files []string
-	for _, r := range p.Resources() {
+	for _, r := range Resources(p) {
 		files = append(files, path.Join(p.Cluster.Name, a.Dir, r))
 	}
 	return files

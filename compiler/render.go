@@ -50,12 +50,13 @@ func (o *Output) Lookup(p string) *File {
 func Render(m *Mesh) (*Output, error) {
 	perCluster := make([]renderedCluster, len(m.Spec.Clusters))
 	errs := make([]error, len(m.Spec.Clusters))
+	docs := newMeshDocs(m)
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range min(runtime.GOMAXPROCS(0), len(m.Spec.Clusters)) {
 		wg.Go(func() {
 			for i := range next {
-				perCluster[i], errs[i] = renderCluster(m, &m.Spec.Clusters[i])
+				perCluster[i], errs[i] = renderCluster(m, &m.Spec.Clusters[i], docs)
 			}
 		})
 	}
@@ -70,7 +71,7 @@ func Render(m *Mesh) (*Output, error) {
 		if errs[i] != nil {
 			return nil, errs[i]
 		}
-		out.add(perCluster[i])
+		addCluster(out, perCluster[i])
 		out.Files = append(out.Files, perCluster[i].vm...)
 	}
 	if m.Declarative() {
@@ -121,12 +122,12 @@ func RenderCluster(m *Mesh, name string) (*Output, error) {
 	if c == nil {
 		return nil, fmt.Errorf("cluster %q is not in mesh %q", name, m.Metadata.Name)
 	}
-	rc, err := renderCluster(m, c)
+	rc, err := renderCluster(m, c, newMeshDocs(m))
 	if err != nil {
 		return nil, err
 	}
 	out := &Output{Manifests: map[string][]string{}}
-	out.add(rc)
+	addCluster(out, rc)
 	slices.SortFunc(out.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
 }
@@ -141,23 +142,25 @@ type renderedCluster struct {
 	vm []File
 }
 
-func (o *Output) add(rc renderedCluster) {
+// addCluster adds a cluster's files and manifests to o.
+func addCluster(o *Output, rc renderedCluster) {
 	o.Files = append(o.Files, rc.files...)
 	o.Manifests[rc.name] = rc.manifests
 }
 
 // renderCluster renders every artifact of the table that applies to c.
-func renderCluster(m *Mesh, c *Cluster) (renderedCluster, error) {
+func renderCluster(m *Mesh, c *Cluster, docs *meshDocs) (renderedCluster, error) {
 	p := m.Place(c)
 	if p == nil {
 		return renderedCluster{}, fmt.Errorf("cluster %q: control plane %q not found (validate the mesh before rendering)", c.Name, c.ControlPlane)
 	}
 	arts := ArtifactsFor(p)
+	view := newClusterView(p, docs)
 	rc := renderedCluster{name: c.Name, files: make([]File, 0, len(arts))}
 	var buf bytes.Buffer
 	for _, a := range arts {
 		buf.Reset()
-		if err := templates.Set.ExecuteTemplate(&buf, a.Template, p); err != nil {
+		if err := templates.Set.ExecuteTemplate(&buf, a.Template, view); err != nil {
 			return renderedCluster{}, fmt.Errorf("cluster %q: rendering %s: %w", c.Name, a.Name, err)
 		}
 		rc.files = append(rc.files, File{Path: a.Path(c.Name), Data: bytes.Clone(buf.Bytes())})

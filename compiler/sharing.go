@@ -1,12 +1,8 @@
 package compiler
 
 import (
-	"bytes"
-	"fmt"
 	"slices"
 	"sync"
-
-	"meshc.dev/meshc/templates"
 )
 
 // ClusterDomain is the Kubernetes DNS domain of every cluster's Services, the
@@ -67,13 +63,6 @@ type sharing struct {
 	// holds and the services it consumes without running them.
 	namespaces map[string][]*SharedNamespace
 	stubs      map[string][]*SharedService
-
-	// stubDocs holds each stubbed service's Service document, rendered once
-	// per mesh: every consuming cluster gets the same bytes, and a mesh of
-	// 300 clusters and 200 services has some 40,000 stubs.
-	stubOnce sync.Once
-	stubDocs map[*SharedService]string
-	stubErr  error
 }
 
 func newSharing(m *Mesh) *sharing {
@@ -282,43 +271,14 @@ func (p *Placement) SharedNamespaces() []*SharedNamespace {
 	return p.Mesh.topo().perCluster().namespaces[p.Cluster.Name]
 }
 
-// ServiceStubs are the services the cluster consumes without running them
-// and resolves through a stub Service, in input order.
-func (p *Placement) ServiceStubs() []*SharedService {
-	return p.Mesh.topo().perCluster().stubs[p.Cluster.Name]
+// ServiceStubs are the services the cluster named cluster consumes without
+// running them and resolves through a stub Service, in input order.
+func (m *Mesh) ServiceStubs(cluster string) []*SharedService {
+	return m.topo().perCluster().stubs[cluster]
 }
 
-// ServiceStubDocs are the cluster's stub Services as YAML documents, in the
-// order of ServiceStubs.
-func (p *Placement) ServiceStubDocs() ([]string, error) {
-	sh := p.Mesh.topo().perCluster()
-	sh.stubOnce.Do(func() {
-		sh.stubDocs = map[*SharedService]string{}
-		var buf bytes.Buffer
-		for _, stubs := range sh.stubs {
-			for _, s := range stubs {
-				if _, done := sh.stubDocs[s]; done {
-					continue
-				}
-				buf.Reset()
-				if err := templates.Set.ExecuteTemplate(&buf, "service-stub.yaml.tmpl", s); err != nil {
-					sh.stubErr = fmt.Errorf("service %s/%s: %w", s.Namespace, s.Name, err)
-					return
-				}
-				sh.stubDocs[s] = buf.String()
-			}
-		}
-	})
-	if sh.stubErr != nil {
-		return nil, sh.stubErr
-	}
-	stubs := p.ServiceStubs()
-	docs := make([]string, len(stubs))
-	for i, s := range stubs {
-		docs[i] = sh.stubDocs[s]
-	}
-	return docs, nil
-}
+// ServiceStubs: see Mesh.ServiceStubs.
+func (p *Placement) ServiceStubs() []*SharedService { return p.Mesh.ServiceStubs(p.Cluster.Name) }
 
 // HasSharedNamespaces and HasServiceStubs say whether the cluster gets the
 // files that hold them.

@@ -326,7 +326,7 @@ func Validate(m *Mesh) Problems {
 		})
 	}
 	ps.Sort()
-	return ps.limit()
+	return limitProblems(ps)
 }
 
 // specPath is the path of item i of a spec list ("clusters", "peers", ...),

@@ -62,10 +62,12 @@ type VMInstance struct {
 // (`istioctl x workload entry configure` writes the same set): render writes
 // VMRenderedFiles, the plan adds the root certificate and the token, the one
 // file only a live cluster can give.
+// VMDir holds, in the directory of the cluster a group registers with,
+// one directory per group: vm/<namespace>/<name>/.
+const VMDir = "vm"
+
+// Names of the files a group's VMs are given.
 const (
-	// VMDir holds, in the directory of the cluster a group registers with,
-	// one directory per group: vm/<namespace>/<name>/.
-	VMDir = "vm"
 	// WorkloadGroupsFile, in the cluster's manifests/, holds each group's
 	// namespace (when the mesh shares none), service account, WorkloadGroup
 	// and WorkloadEntries.

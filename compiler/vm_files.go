@@ -24,8 +24,8 @@ type VMView struct {
 	Group   *WorkloadGroup
 }
 
-// VMView returns the view of g, a group of the placement's cluster.
-func (p *Placement) VMView(g *WorkloadGroup) *VMView {
+// NewVMView returns the view of g, a group of the placement's cluster.
+func NewVMView(p *Placement, g *WorkloadGroup) *VMView {
 	return &VMView{Mesh: p.Mesh, Cluster: p.Cluster, Group: g}
 }
 
@@ -188,7 +188,7 @@ func renderVMFiles(p *Placement) ([]File, error) {
 	var files []File
 	var buf bytes.Buffer
 	for _, g := range p.WorkloadGroups() {
-		v := p.VMView(g)
+		v := NewVMView(p, g)
 		for _, f := range VMRenderedFiles {
 			buf.Reset()
 			if err := templates.Set.ExecuteTemplate(&buf, f.Template, v); err != nil {

@@ -8,10 +8,10 @@ import (
 	"meshc.dev/meshc/templates"
 )
 
-// VMBundleDir is where the plan gathers a group's files, under CERTS_DIR:
+// vmBundleDir is where the plan gathers a group's files, under CERTS_DIR:
 // the token is a credential, so it stays with the CA keys, out of the
 // rendered tree (which is often committed).
-func (g *WorkloadGroup) VMBundleDir() string {
+func vmBundleDir(g *WorkloadGroup) string {
 	return "${" + CertsDirVar + "}/" + path.Join(g.Cluster, VMDir, g.Namespace, g.Name)
 }
 
@@ -31,7 +31,7 @@ func vmFileSteps(placements []*Placement) []Step {
 		}
 		c := p.Cluster
 		for _, g := range p.WorkloadGroups() {
-			dir := g.VMBundleDir()
+			dir := vmBundleDir(g)
 			var files, applies []string
 			for _, f := range VMRenderedFiles {
 				rel := path.Join(g.Dir(), f.Name)

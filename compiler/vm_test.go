@@ -146,7 +146,7 @@ func TestVMClusterEnvQuoting(t *testing.T) {
         app: shop
         version: "2.1"
 `)
-	env := m.Place(&m.Spec.Clusters[0]).VMView(&m.Spec.WorkloadGroups[0]).ClusterEnv()
+	env := compiler.NewVMView(m.Place(&m.Spec.Clusters[0]), &m.Spec.WorkloadGroups[0]).ClusterEnv()
 	for _, want := range []string{
 		"SERVICE_ACCOUNT=w\n",
 		"CANONICAL_SERVICE='shop'\n",
