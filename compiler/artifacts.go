@@ -197,10 +197,10 @@ var Artifacts = []*Artifact{
 
 func always(*Placement) bool { return true }
 
-// AppliesGatewayAPI reports whether the cluster's manifests hold Gateway
+// appliesGatewayAPI reports whether the cluster's manifests hold Gateway
 // API objects: federation-peers.yaml's istio-remote Gateways. It is the
 // only file that does.
-func (p *Placement) AppliesGatewayAPI() bool { return p.ImportsFromPeers() }
+func appliesGatewayAPI(p *Placement) bool { return p.ImportsFromPeers() }
 
 // ReadyRemote reports a remote whose install can be rendered: its primary's
 // istiod address is known.

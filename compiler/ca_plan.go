@@ -95,7 +95,7 @@ func verifyRootSteps(m *Mesh) []Step {
 // rootCertSource is, as a shell word, the file holding the mesh's root
 // that the vm-files phase gives the cluster's VMs: meshc certs' copy in
 // CERTS_DIR, or with cert-manager the rendered ca/root-cert.pem.
-func (p *Placement) rootCertSource() string {
+func rootCertSource(p *Placement) string {
 	if p.UsesCertManager() {
 		return templates.Shell(path.Join(p.Cluster.Name, CADir, RootCertFile))
 	}
@@ -105,7 +105,7 @@ func (p *Placement) rootCertSource() string {
 // needsCertsDir reports whether the plan reads or writes CERTS_DIR: for
 // meshc's cacerts files, and for the VMs' files (their token is a
 // credential, kept out of the rendered tree).
-func (m *Mesh) needsCertsDir() bool { return !m.UsesCertManager() || len(m.Spec.WorkloadGroups) > 0 }
+func needsCertsDir(m *Mesh) bool { return !m.UsesCertManager() || len(m.Spec.WorkloadGroups) > 0 }
 
 // PlanCertManager is, in a plan, the cert-manager that issues the
 // clusters' cacerts and its Issuer: what PLAN.md tells the user to prepare.

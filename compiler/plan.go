@@ -254,7 +254,7 @@ func BuildPlan(m *Mesh) *Plan {
 		Diagram:         Diagram(m),
 		NeedsGatewayAPI: len(m.ImportingPeers()) > 0,
 	}
-	if m.needsCertsDir() {
+	if needsCertsDir(m) {
 		p.Variables = []Variable{{
 			Name: CertsDirVar, Default: DefaultCertsDir,
 			Description: "directory written by meshc certs (one subdirectory per cluster)",
@@ -360,7 +360,7 @@ const GatewayAPICRD = "gateways.gateway.networking.k8s.io"
 func gatewayAPISteps(placements []*Placement) []Step {
 	var steps []Step
 	for _, p := range placements {
-		if p == nil || !p.AppliesGatewayAPI() {
+		if p == nil || !appliesGatewayAPI(p) {
 			continue
 		}
 		c := p.Cluster

@@ -78,6 +78,13 @@ func (m *Mesh) MultiNetwork() bool { return m.topo().multiNetwork }
 // duplicated), or nil.
 func (m *Mesh) Cluster(name string) *Cluster { return m.topo().byName[name] }
 
+// ClusterIndex is the position of the first cluster called name in the
+// input, and whether there is one.
+func (m *Mesh) ClusterIndex(name string) (int, bool) {
+	i, ok := m.topo().index[name]
+	return i, ok
+}
+
 // Remotes returns the remotes that name primary as their control plane, in
 // input order.
 func (m *Mesh) Remotes(primary string) []*Cluster { return m.topo().remotes[primary] }

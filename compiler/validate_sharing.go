@@ -184,8 +184,7 @@ func checkServiceClaims(m *Mesh, report func(string, string, ...any)) {
 	order := map[*SharedNamespace]map[string]int{} // a namespace's clusters → position
 	pos := func(ns *SharedNamespace, c string) (int, bool) {
 		if ns.Clusters == nil {
-			i, ok := m.topo().index[c]
-			return i, ok
+			return m.ClusterIndex(c)
 		}
 		if order[ns] == nil {
 			order[ns] = map[string]int{}

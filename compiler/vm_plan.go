@@ -40,7 +40,7 @@ func vmFileSteps(placements []*Placement) []Step {
 			}
 			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, applies: applies, Command: fmt.Sprintf(
 				`(install -d -m 0700 "%[1]s" && cp %[2]s %[3]s "%[1]s/" && kubectl --context=%[4]s -n %[5]s create token %[6]s --audience=%[7]s --duration=1h > "%[1]s/%[8]s")`,
-				dir, strings.Join(files, " "), p.rootCertSource(), templates.Shell(c.Context),
+				dir, strings.Join(files, " "), rootCertSource(p), templates.Shell(c.Context),
 				templates.Shell(g.Namespace), templates.Shell(g.ServiceAccount), TokenAudience, VMTokenFile)})
 		}
 	}
