@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/diag"
 )
 
 // standIn records its name and arguments, one file per call, NUL-separated,
@@ -84,7 +85,7 @@ func TestPlanArgv(t *testing.T) {
 				checkArgv(t, m, runPlan(t, bash, m, out, false))
 				return
 			}
-			ps, _ := err.(compiler.Problems)
+			ps, _ := err.(diag.Problems)
 			var got []string
 			for _, p := range ps {
 				got = append(got, fmt.Sprintf("%s:%d:%d: %s", p.Pos.Filename, p.Pos.Line, p.Pos.Column, p.Path))

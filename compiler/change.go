@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/templates"
 )
 
@@ -182,11 +183,11 @@ func contextsKept(old, new *Mesh) error {
 		c := &new.Spec.Clusters[i]
 		if was := old.Cluster(c.Name); was != nil && was.Context != c.Context {
 			reasons = append(reasons, fmt.Sprintf("cluster %q moves from kube context %s to %s: meshc cannot tell a context renamed in your kubeconfig from a move to another Kubernetes cluster; if only the name changed, plan from a copy of the old Mesh file with the new context; to move the cluster, take it out of the mesh with one change plan and add it back with the next",
-				c.Name, Quote(was.Context), Quote(c.Context)))
+				c.Name, diag.Quote(was.Context), diag.Quote(c.Context)))
 		}
 		if other, ok := byContext[c.Context]; ok && other != c.Name {
 			reasons = append(reasons, fmt.Sprintf("cluster %q takes kube context %s from cluster %q: the plan would install %s there and %s. A cluster's name is its Istio cluster ID, so renaming one is not a change in place: keep the name %q, or take %q out of the mesh with one change plan and add %q with the next",
-				c.Name, Quote(c.Context), other, c.Name, thenFor(new, other), other, other, c.Name))
+				c.Name, diag.Quote(c.Context), other, c.Name, thenFor(new, other), other, other, c.Name))
 		}
 		// The API server is the cluster to remote secrets and to Argo CD
 		// destinations, as the context is to the plan.
@@ -195,7 +196,7 @@ func contextsKept(old, new *Mesh) error {
 		}
 		if other, ok := byServer[apiServerKey(c.APIServer)]; ok && other != c.Name {
 			reasons = append(reasons, fmt.Sprintf("cluster %q takes API server %s from cluster %q: remote secrets and GitOps destinations would send %s's configuration to the Kubernetes cluster %q ran on; swap or reuse API servers only by taking the clusters out of the mesh with one change plan and adding them with the next",
-				c.Name, Quote(c.APIServer), other, c.Name, other))
+				c.Name, diag.Quote(c.APIServer), other, c.Name, other))
 		}
 	}
 	if len(reasons) > 0 {

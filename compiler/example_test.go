@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/diag"
 )
 
 const exampleMesh = `apiVersion: meshc.dev/v1alpha1
@@ -59,7 +60,7 @@ func ExampleCompile() {
 func ExampleProblems() {
 	bad := []byte(exampleMesh[:len(exampleMesh)-len("      controlPlane: cluster1\n")])
 	_, err := compiler.Vet("mesh.yaml", bad)
-	if ps, ok := err.(compiler.Problems); ok {
+	if ps, ok := err.(diag.Problems); ok {
 		for _, p := range ps {
 			fmt.Printf("line %d, rule %s: %s\n", p.Pos.Line, p.Rule, p.Path)
 		}

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"meshc.dev/meshc/diag"
 )
 
 // Peer is another mesh this one federates with: its identity, where its
@@ -250,7 +252,7 @@ func importNotes(p *Peer) string {
 				nets = append(nets, n)
 			}
 		}
-		key := plural("network", nets)
+		key := diag.Plural("network", nets)
 		if _, ok := hosts[key]; !ok {
 			order = append(order, key)
 		}

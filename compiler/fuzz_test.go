@@ -10,6 +10,7 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/diag"
 )
 
 // FuzzCheck feeds arbitrary bytes through Load, Validate and Render. Input
@@ -57,7 +58,7 @@ func FuzzCheck(f *testing.F) {
 			checkWellFormed(t, out)
 			return
 		}
-		var ps compiler.Problems
+		var ps diag.Problems
 		if !errors.As(err, &ps) {
 			t.Fatalf("input caused an error that is not a Problem: %v", err)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/diag"
 )
 
 // meshWith is a valid one-cluster mesh with extra lines appended to the
@@ -85,7 +86,7 @@ func TestHostileInputs(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := compiler.Vet("in.yaml", []byte(c.in))
-			ps, ok := err.(compiler.Problems)
+			ps, ok := err.(diag.Problems)
 			if !ok {
 				t.Fatalf("err = %v, want problems", err)
 			}
@@ -101,7 +102,7 @@ func TestHostileInputs(t *testing.T) {
 
 	// Reports stop at MaxProblems, with a last line saying how many more.
 	_, err := compiler.Vet("in.yaml", []byte(meshWith(manyBad.String(), "")))
-	ps, _ := err.(compiler.Problems)
+	ps, _ := err.(diag.Problems)
 	if len(ps) != compiler.MaxProblems+1 {
 		t.Fatalf("%d problems, want %d", len(ps), compiler.MaxProblems+1)
 	}
@@ -156,7 +157,7 @@ func TestTotalKeysLimit(t *testing.T) {
 	}
 	in := strings.Replace(meshWith("", ""), "    - name: cluster1\n      network: network1\n      role: primary\n", b.String(), 1)
 	_, err := compiler.Vet("in.yaml", []byte(in))
-	ps, _ := err.(compiler.Problems)
+	ps, _ := err.(diag.Problems)
 	want := fmt.Sprintf("document has more than %d keys (MaxKeysTotal)", compiler.MaxKeysTotal)
 	if len(ps) != 1 || !strings.Contains(ps[0].Message, want) || ps[0].Pos.Line < 12 {
 		t.Errorf("err = %v, want one positioned problem saying %q", err, want)

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/diag"
 )
 
 // The hostile-value tests start from richMeshes: valid meshes that between
@@ -104,9 +105,9 @@ func scalars(doc *yaml.Node, maps map[string]bool) []scalar {
 // joinKey is the path of key in the mapping at path, as problems spell it:
 // a key that is not a plain word is quoted.
 func joinKey(path, key string) string {
-	if key == "" || len(key) > compiler.MaxValueLen || strings.ContainsAny(key, ".[]\"") ||
+	if key == "" || len(key) > diag.MaxValueLen || strings.ContainsAny(key, ".[]\"") ||
 		strings.IndexFunc(key, func(r rune) bool { return compiler.UnsafeRune(r) || unicode.IsSpace(r) }) >= 0 {
-		return path + "[" + compiler.Quote(key) + "]"
+		return path + "[" + diag.Quote(key) + "]"
 	}
 	return strings.TrimPrefix(path+"."+key, ".")
 }

@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/diag"
 )
 
 // invisible holds, for every kind of character that shows as nothing, as a
@@ -112,7 +113,7 @@ func TestInvisibleCharacters(t *testing.T) {
 				t.Fatalf("%s with %s: %d values hold the character, want %d", file, c.what, len(want), len(marks))
 			}
 			_, err := compiler.Load("in.yaml", data)
-			var ps compiler.Problems
+			var ps diag.Problems
 			if !errors.As(err, &ps) {
 				t.Errorf("%s with %s (U+%04X) in every field: err = %v, want a problem for each", file, c.what, c.r, err)
 				continue

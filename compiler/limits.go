@@ -6,6 +6,8 @@ import (
 	"cuelang.org/go/cue"
 	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/token"
+
+	"meshc.dev/meshc/diag"
 )
 
 // Limits keep the cost of any input under MaxInputSize linear in its size:
@@ -45,12 +47,12 @@ const (
 // problemList keeps the first MaxProblems problems and counts the rest, so
 // a file of a million bad keys costs a counter, not a million messages.
 type problemList struct {
-	ps      Problems
+	ps      diag.Problems
 	more    int
 	morePos token.Position
 }
 
-func (l *problemList) add(p Problem) {
+func (l *problemList) add(p diag.Problem) {
 	if len(l.ps) < MaxProblems {
 		l.ps = append(l.ps, p)
 		return
@@ -66,7 +68,7 @@ func (l *problemList) full() bool { return l.more > 0 }
 
 // list is the kept problems in input order, then, if any were dropped, one
 // saying how many.
-func (l *problemList) list() Problems {
+func (l *problemList) list() diag.Problems {
 	ps := l.ps
 	ps.Sort()
 	if l.more > 0 {
@@ -75,14 +77,14 @@ func (l *problemList) list() Problems {
 	return ps
 }
 
-func moreProblems(n int, at token.Position) Problem {
-	return Problem{Pos: at, Message: fmt.Sprintf("… and %d more problems (meshc reports the first %d; fix these and run again)", n, MaxProblems)}
+func moreProblems(n int, at token.Position) diag.Problem {
+	return diag.Problem{Pos: at, Message: fmt.Sprintf("… and %d more problems (meshc reports the first %d; fix these and run again)", n, MaxProblems)}
 }
 
 // limitProblems cuts a sorted list of problems to MaxProblems and a last
 // one saying how many more there were. A list already cut (MaxProblems and
 // that last one) is left as it is.
-func limitProblems(ps Problems) Problems {
+func limitProblems(ps diag.Problems) diag.Problems {
 	if len(ps) <= MaxProblems+1 {
 		return ps
 	}
@@ -91,7 +93,7 @@ func limitProblems(ps Problems) Problems {
 
 // checkPlanSize reports a mesh whose plan would exceed MaxRemoteSecrets,
 // before anything quadratic is built.
-func checkPlanSize(m *Mesh) Problems {
+func checkPlanSize(m *Mesh) diag.Problems {
 	primaries := 0
 	for i := range m.Spec.Clusters {
 		if m.Spec.Clusters[i].IsPrimary() {
@@ -102,7 +104,7 @@ func checkPlanSize(m *Mesh) Problems {
 	if primaries*(n-1) <= MaxRemoteSecrets {
 		return nil
 	}
-	return Problems{{Pos: m.Pos("spec.clusters"), Path: "spec.clusters",
+	return diag.Problems{{Pos: m.Pos("spec.clusters"), Path: "spec.clusters",
 		Message: fmt.Sprintf("%d primaries each watching the other %d clusters need %d remote secrets; meshc plans at most %d (MaxRemoteSecrets): use fewer primaries (topology primary-remote) or split the mesh",
 			primaries, n-1, primaries*(n-1), MaxRemoteSecrets)}}
 }
@@ -113,7 +115,7 @@ func checkPlanSize(m *Mesh) Problems {
 // (up to MaxProblems); a mesh whose plan would pass MaxRemoteSecrets is one.
 func Load(filename string, data []byte) (*Mesh, error) {
 	m, err := load(filename, data)
-	if ps, ok := err.(Problems); ok {
+	if ps, ok := err.(diag.Problems); ok {
 		return nil, limitProblems(ps)
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/diag"
 )
 
 // TestGuaranteesDocLimits keeps the limits table of docs/guarantees.md equal
@@ -28,8 +29,8 @@ func TestGuaranteesDocLimits(t *testing.T) {
 	}
 	for _, s := range []string{
 		fmt.Sprintf("at most %d problems are reported (`compiler.MaxProblems`)", compiler.MaxProblems),
-		fmt.Sprintf("cut after %d characters", compiler.MaxValueLen),
-		fmt.Sprintf("stop after %s (\"and N more\")", map[int]string{10: "ten"}[compiler.MaxListed]),
+		fmt.Sprintf("cut after %d characters", diag.MaxValueLen),
+		fmt.Sprintf("stop after %s (\"and N more\")", map[int]string{10: "ten"}[diag.MaxListed]),
 	} {
 		if !strings.Contains(doc, s) {
 			t.Errorf("docs/guarantees.md does not say %q", s)

@@ -19,6 +19,7 @@ import (
 	"cuelang.org/go/cue/token"
 	"cuelang.org/go/encoding/yaml"
 
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/schema"
 )
 
@@ -79,7 +80,7 @@ func load(filename string, data []byte) (*Mesh, error) {
 		if doc.IncompleteKind() != cue.ListKind {
 			what = "a scalar"
 		}
-		return nil, Problems{{
+		return nil, diag.Problems{{
 			Pos:     token.Position{Filename: filename, Line: 1, Column: 1},
 			Message: fmt.Sprintf("expected a single Mesh document (a YAML mapping with apiVersion, kind, metadata and spec), found %s", what),
 		}}
@@ -144,9 +145,9 @@ func decodeMesh(js []byte, m *Mesh) error {
 // YAML parser rejects without saying where) or another character no part
 // of a Mesh file may hold (unsafeInSource). Values get the wider check of
 // UnsafeRune in checkYAML.
-func checkBytes(filename string, data []byte) Problems {
-	at := func(off int, msg string) Problems {
-		return Problems{{Pos: bytePos(filename, data, off), Message: msg}}
+func checkBytes(filename string, data []byte) diag.Problems {
+	at := func(off int, msg string) diag.Problems {
+		return diag.Problems{{Pos: bytePos(filename, data, off), Message: msg}}
 	}
 	switch {
 	case len(data) > MaxInputSize:
@@ -216,8 +217,8 @@ func structural(filename string, doc cue.Value, def *schemaNode, path cue.Path, 
 				if len(known) == 0 {
 					// A map whose keys the schema constrains: the only
 					// such maps are labels (#LabelKey).
-					ps.add(Problem{Pos: keyPos(fields), Path: pathString(sub),
-						Message: "label key " + Quote(name) + " is not a Kubernetes label key (an optional DNS subdomain and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)"})
+					ps.add(diag.Problem{Pos: keyPos(fields), Path: pathString(sub),
+						Message: "label key " + diag.Quote(name) + " is not a Kubernetes label key (an optional DNS subdomain and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)"})
 					continue
 				}
 				names := make([]string, 0, len(known))
@@ -225,13 +226,13 @@ func structural(filename string, doc cue.Value, def *schemaNode, path cue.Path, 
 					names = append(names, k)
 				}
 				slices.Sort(names)
-				msg := "unknown field " + Quote(name)
-				if s := suggest(name, names); s != "" {
+				msg := "unknown field " + diag.Quote(name)
+				if s := diag.Suggest(name, names); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)
 				} else {
 					msg += fmt.Sprintf(" (allowed: %s)", strings.Join(names, ", "))
 				}
-				ps.add(Problem{Pos: keyPos(fields), Path: pathString(sub), Message: msg})
+				ps.add(diag.Problem{Pos: keyPos(fields), Path: pathString(sub), Message: msg})
 				continue
 			}
 			structural(filename, fields.Value(), sdef, sub, ps)
@@ -243,7 +244,7 @@ func structural(filename string, doc cue.Value, def *schemaNode, path cue.Path, 
 					// The document root has no position of its own.
 					pos = token.Position{Filename: filename, Line: 1, Column: 1}
 				}
-				ps.add(Problem{
+				ps.add(diag.Problem{
 					Pos:     pos,
 					Path:    pathString(path),
 					Message: fmt.Sprintf("missing required field %q", name),
@@ -332,7 +333,7 @@ func keyPos(it *cue.Iterator) token.Position {
 
 // translate turns CUE's errors into Problems with meshc's wording: the path,
 // what the schema expects and what the input holds.
-func translate(errs []cueerrors.Error, doc, def cue.Value) Problems {
+func translate(errs []cueerrors.Error, doc, def cue.Value) diag.Problems {
 	type group struct {
 		path cue.Path
 		errs []cueerrors.Error
@@ -360,7 +361,7 @@ func translate(errs []cueerrors.Error, doc, def cue.Value) Problems {
 		}
 		g.errs = append(g.errs, e)
 	}
-	var ps Problems
+	var ps diag.Problems
 	for _, key := range order {
 		g := groups[key]
 		got := doc.LookupPath(g.path)
@@ -372,7 +373,7 @@ func translate(errs []cueerrors.Error, doc, def cue.Value) Problems {
 			format, args := g.errs[0].Msg()
 			msg = fmt.Sprintf(format, args...)
 		}
-		ps = append(ps, Problem{Pos: inputPos(g.errs[0], doc, key), Path: pathString(g.path), Message: msg})
+		ps = append(ps, diag.Problem{Pos: inputPos(g.errs[0], doc, key), Path: pathString(g.path), Message: msg})
 	}
 	return ps
 }
@@ -456,7 +457,7 @@ func literal(v cue.Value) string {
 		return "null (an empty value)"
 	case cue.StringKind:
 		if s, err := v.String(); err == nil {
-			return Quote(s)
+			return diag.Quote(s)
 		}
 	}
 	return fmt.Sprint(v)
@@ -466,8 +467,8 @@ var yamlErr = regexp.MustCompile(`^(?:yaml: )?(?:line (\d+): )?(.*?)$`)
 
 // yamlProblems positions a YAML syntax error. The YAML decoder reports
 // "file:line: message" as plain text, so the line is recovered from it.
-func yamlProblems(filename string, err error) Problems {
-	var ps Problems
+func yamlProblems(filename string, err error) diag.Problems {
+	var ps diag.Problems
 	for _, line := range strings.Split(strings.TrimSpace(err.Error()), "\n") {
 		pos := token.Position{Filename: filename, Line: 1, Column: 1}
 		msg := strings.TrimSpace(line)
@@ -483,14 +484,14 @@ func yamlProblems(filename string, err error) Problems {
 			}
 			msg = m[2]
 		}
-		ps = append(ps, Problem{Pos: pos, Message: "invalid YAML: " + msg})
+		ps = append(ps, diag.Problem{Pos: pos, Message: "invalid YAML: " + msg})
 	}
 	return ps
 }
 
 // fromCUE wraps CUE errors that have no better wording (YAML syntax errors).
-func fromCUE(err error, fallbackFile string) Problems {
-	var ps Problems
+func fromCUE(err error, fallbackFile string) diag.Problems {
+	var ps diag.Problems
 	for _, e := range cueerrors.Errors(err) {
 		pos := e.Position().Position()
 		if pos.Filename == "" || pos.Filename == schema.Filename {
@@ -506,10 +507,10 @@ func fromCUE(err error, fallbackFile string) Problems {
 		}
 		format, args := e.Msg()
 		path := pathString(dataPath(e.Path()))
-		ps = append(ps, Problem{Pos: pos, Path: path, Message: fmt.Sprintf(format, args...)})
+		ps = append(ps, diag.Problem{Pos: pos, Path: path, Message: fmt.Sprintf(format, args...)})
 	}
 	if len(ps) == 0 {
-		ps = Problems{{Pos: token.Position{Filename: fallbackFile}, Message: err.Error()}}
+		ps = diag.Problems{{Pos: token.Position{Filename: fallbackFile}, Message: err.Error()}}
 	}
 	ps.Sort()
 	return ps
@@ -530,65 +531,6 @@ func dataPath(sels []string) cue.Path {
 		}
 	}
 	return cue.MakePath(out...)
-}
-
-// suggest returns the candidate closest to name when it is close enough to
-// be a typo (edit distance at most 2, or equal ignoring case), else "":
-// among equals, the first in sorted order. One pass over the candidates;
-// a check comparing many names with one list uses a nameSet, which
-// remembers its answers.
-func suggest(name string, candidates []string) string {
-	lname := strings.ToLower(name)
-	best, bestD, fold := "", maxTypo+1, ""
-	for _, c := range candidates {
-		if strings.EqualFold(c, name) {
-			if fold == "" || c < fold {
-				fold = c
-			}
-			continue
-		}
-		if d := typoDistance(lname, strings.ToLower(c)); d < bestD || d == bestD && d <= maxTypo && c < best {
-			best, bestD = c, d
-		}
-	}
-	if fold != "" {
-		return fold
-	}
-	return best
-}
-
-// maxTypo is the largest edit distance suggest takes for a typo.
-const maxTypo = 2
-
-// typoDistance is the Levenshtein distance between a and b when it is at
-// most maxTypo, else maxTypo+1: it stops as soon as the answer is known to
-// be larger, so comparing a name with thousands of others costs little.
-func typoDistance(a, b string) int {
-	if len(a)-len(b) > maxTypo || len(b)-len(a) > maxTypo {
-		return maxTypo + 1
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		low := i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			low = min(low, cur[j])
-		}
-		if low > maxTypo {
-			return maxTypo + 1
-		}
-		prev, cur = cur, prev
-	}
-	return min(prev[len(b)], maxTypo+1)
 }
 
 // schemaPath maps a path in the input to the schema: list indices become
@@ -622,7 +564,7 @@ func pathString(p cue.Path) string {
 		if u := s.Unquoted(); !plainKey(u) {
 			// A key with a newline, a dot or a megabyte of text must not
 			// break the one-line message or the path's syntax.
-			fmt.Fprintf(&b, "[%s]", Quote(u))
+			fmt.Fprintf(&b, "[%s]", diag.Quote(u))
 			continue
 		}
 		if b.Len() > 0 {

@@ -1,6 +1,10 @@
 package compiler
 
-import "fmt"
+import (
+	"fmt"
+
+	"meshc.dev/meshc/diag"
+)
 
 // nameSet is a list of names that a check compares the input with
 // (declared networks, primaries, shared namespaces): whether a name is one,
@@ -17,7 +21,7 @@ type nameSet struct {
 }
 
 func newNameSet(names []string) *nameSet {
-	s := &nameSet{names: names, has: make(map[string]bool, len(names)), listed: listNames(names), suggested: map[string]string{}}
+	s := &nameSet{names: names, has: make(map[string]bool, len(names)), listed: diag.ListNames(names), suggested: map[string]string{}}
 	for _, n := range names {
 		s.has[n] = true
 	}
@@ -41,7 +45,7 @@ func (s *nameSet) Suggest(name string) string {
 	if len(s.suggested) >= MaxProblems {
 		return ""
 	}
-	sug := suggest(name, s.names)
+	sug := diag.Suggest(name, s.names)
 	s.suggested[name] = sug
 	return sug
 }
@@ -52,12 +56,12 @@ func listNamesIn(lists [][]string) string {
 	total := 0
 	for _, l := range lists {
 		total += len(l)
-		if len(first) <= MaxListed {
-			first = append(first, l[:min(len(l), MaxListed+1-len(first))]...)
+		if len(first) <= diag.MaxListed {
+			first = append(first, l[:min(len(l), diag.MaxListed+1-len(first))]...)
 		}
 	}
-	if total <= MaxListed {
-		return listNames(first)
+	if total <= diag.MaxListed {
+		return diag.ListNames(first)
 	}
-	return listNames(first[:MaxListed]) + fmt.Sprintf(" and %d more", total-MaxListed)
+	return diag.ListNames(first[:diag.MaxListed]) + fmt.Sprintf(" and %d more", total-diag.MaxListed)
 }

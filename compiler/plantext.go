@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+
+	"meshc.dev/meshc/diag"
 )
 
 // checkPlanText refuses a plan holding an UnsafeRune anywhere the shell
@@ -38,11 +40,11 @@ func checkPlanText(p *Plan, so ShellOptions) error {
 	for _, ph := range p.Phases {
 		for _, s := range ph.Steps {
 			if strings.HasPrefix(s.Context, "-") {
-				return fmt.Errorf("rendering plan: step of cluster %s: context %s starts with '-', which a tool reads as an option", Quote(s.Cluster), Quote(s.Context))
+				return fmt.Errorf("rendering plan: step of cluster %s: context %s starts with '-', which a tool reads as an option", diag.Quote(s.Cluster), diag.Quote(s.Context))
 			}
 			for _, v := range [...]string{s.Cluster, s.Context, s.Source, s.Command} {
 				if !asciiPrintable(v) {
-					if err := planText("step of cluster "+Quote(s.Cluster), v); err != nil {
+					if err := planText("step of cluster "+diag.Quote(s.Cluster), v); err != nil {
 						return err
 					}
 				}

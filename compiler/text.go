@@ -2,10 +2,11 @@ package compiler
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"meshc.dev/meshc/diag"
 )
 
 // UnsafeRune reports a character no value meshc reads or writes may hold,
@@ -53,7 +54,7 @@ func CheckText(s string) error {
 	i := 0
 	for _, r := range s {
 		if UnsafeRune(r) {
-			return fmt.Errorf("%s holds %s at character %d; only printable characters are allowed", Quote(s), runeName(r), i+1)
+			return fmt.Errorf("%s holds %s at character %d; only printable characters are allowed", diag.Quote(s), runeName(r), i+1)
 		}
 		i++
 	}
@@ -84,53 +85,9 @@ func runeName(r rune) string {
 	return fmt.Sprintf("the %s U+%04X", kind, r)
 }
 
-// MaxValueLen is how many characters of a user's value a message shows;
-// the rest is cut, so a megabyte-long key costs a line, not a megabyte.
-const MaxValueLen = 64
-
-// Quote quotes a value of the input for a message: Go-quoted (so a newline
-// or a control character reads as \n or \x00 and the message stays on one
-// line) and cut after MaxValueLen characters.
-func Quote(s string) string {
-	return strconv.Quote(clip(s)) + clipNote(s)
-}
-
-func clip(s string) string {
-	if utf8.RuneCountInString(s) <= MaxValueLen {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == MaxValueLen {
-			return s[:i]
-		}
-		n++
-	}
-	return s
-}
-
-func clipNote(s string) string {
-	if n := utf8.RuneCountInString(s); n > MaxValueLen {
-		return fmt.Sprintf("… (%d characters)", n)
-	}
-	return ""
-}
-
 // plainKey reports whether a mapping key can appear in a field path as it
 // is: printable, short, without path punctuation.
 func plainKey(s string) bool {
-	return s != "" && len(s) <= MaxValueLen && !strings.ContainsAny(s, ".[]\"") &&
+	return s != "" && len(s) <= diag.MaxValueLen && !strings.ContainsAny(s, ".[]\"") &&
 		strings.IndexFunc(s, func(r rune) bool { return UnsafeRune(r) || unicode.IsSpace(r) }) < 0
-}
-
-// MaxListed is how many names a message lists (declared networks, served
-// remotes); longer lists end "and N more".
-const MaxListed = 10
-
-// listNames joins names for a message, at most MaxListed of them.
-func listNames(names []string) string {
-	if len(names) <= MaxListed {
-		return strings.Join(names, ", ")
-	}
-	return strings.Join(names[:MaxListed], ", ") + fmt.Sprintf(" and %d more", len(names)-MaxListed)
 }

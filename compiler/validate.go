@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"meshc.dev/meshc/diag"
 )
 
 // Rule is one cross-cluster check the schema cannot express. IDs are stable:
@@ -315,14 +317,14 @@ var Rules = append([]Rule{
 
 // Validate applies every rule in Rules to a loaded mesh and returns all
 // problems found, in input order. A mesh that passes renders.
-func Validate(m *Mesh) Problems {
-	var ps Problems
+func Validate(m *Mesh) diag.Problems {
+	var ps diag.Problems
 	for _, r := range Rules {
 		if r.check == nil {
 			continue
 		}
 		r.check(m, func(path, format string, args ...any) {
-			ps = append(ps, Problem{Pos: m.Pos(path), Path: path, Rule: r.ID, Message: fmt.Sprintf(format, args...)})
+			ps = append(ps, diag.Problem{Pos: m.Pos(path), Path: path, Rule: r.ID, Message: fmt.Sprintf(format, args...)})
 		})
 	}
 	ps.Sort()
@@ -379,8 +381,8 @@ func checkUndeclaredNetwork(m *Mesh, report func(string, string, ...any)) {
 	}
 	for i, c := range m.Spec.Clusters {
 		if !declared[c.Network] {
-			msg := fmt.Sprintf("network %q is not declared (declared: %s)", c.Network, listNames(names))
-			if s := suggest(c.Network, names); s != "" {
+			msg := fmt.Sprintf("network %q is not declared (declared: %s)", c.Network, diag.ListNames(names))
+			if s := diag.Suggest(c.Network, names); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			report(clusterPath(i, "network"), "%s", msg)
@@ -459,7 +461,7 @@ func checkRemoteWithoutPrimary(m *Mesh, report func(string, string, ...any)) {
 			primaries = append(primaries, c.Name)
 		}
 	}
-	hint := "primaries: " + listNames(primaries)
+	hint := "primaries: " + diag.ListNames(primaries)
 	if len(primaries) == 0 {
 		hint = "the mesh has no primary; make at least one cluster a primary"
 	}
@@ -474,7 +476,7 @@ func checkRemoteWithoutPrimary(m *Mesh, report func(string, string, ...any)) {
 			report(clusterPath(i, "controlPlane"), "remote cluster %q names itself as its control plane; name a primary (%s)", c.Name, hint)
 		case !ok:
 			msg := fmt.Sprintf("control plane %q is not a cluster of this mesh (%s)", c.ControlPlane, hint)
-			if s := suggest(c.ControlPlane, primaries); s != "" {
+			if s := diag.Suggest(c.ControlPlane, primaries); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			report(clusterPath(i, "controlPlane"), "%s", msg)
@@ -512,7 +514,7 @@ func checkMissingEastWestGateway(m *Mesh, report func(string, string, ...any)) {
 		seen[n.Name] = true
 		report(specPath("networks", i, "name"),
 			"network %q hosts %s but none has an eastWestGateway; other networks reach its workloads only through one (add eastWestGateway: {} to one of them)",
-			n.Name, plural("cluster", hosts[n.Name]))
+			n.Name, diag.Plural("cluster", hosts[n.Name]))
 	}
 }
 
@@ -529,10 +531,10 @@ func checkIstiodUnreachable(m *Mesh, report func(string, string, ...any)) {
 		switch {
 		case c.EastWestGateway == nil:
 			report(clusterPath(i, ""), "primary %q serves %s but has no eastWestGateway to expose istiod through; add eastWestGateway with its address, or give istiod.address",
-				c.Name, plural("remote", names))
+				c.Name, diag.Plural("remote", names))
 		case c.EastWestGateway.Address == "" && !c.EastWestGateway.LearnAddress:
 			report(clusterPath(i, "eastWestGateway"), "primary %q serves %s, which reach istiod through this gateway: set eastWestGateway.address to its external IP or hostname (kubectl get svc istio-eastwestgateway -n istio-system), give istiod.address, or set eastWestGateway.learnAddress: true to read it after install",
-				c.Name, plural("remote", names))
+				c.Name, diag.Plural("remote", names))
 		}
 	}
 }
@@ -559,13 +561,13 @@ func addressProblem(addr string) string {
 	looksIP := strings.Contains(addr, ":") || strings.Trim(addr, "0123456789.") == ""
 	if !looksIP {
 		if addr == "localhost" || strings.HasSuffix(addr, ".localhost") {
-			return fmt.Sprintf("%s is a loopback name; other clusters cannot reach it", Quote(addr))
+			return fmt.Sprintf("%s is a loopback name; other clusters cannot reach it", diag.Quote(addr))
 		}
 		return ""
 	}
 	ip, err := netip.ParseAddr(addr)
 	if err != nil {
-		return fmt.Sprintf("%s is not a valid IP address", Quote(addr))
+		return fmt.Sprintf("%s is not a valid IP address", diag.Quote(addr))
 	}
 	switch {
 	case ip.IsLoopback():
@@ -585,11 +587,11 @@ func checkUnreachableAPIServer(m *Mesh, report func(string, string, ...any)) {
 		}
 		u, err := url.Parse(c.APIServer)
 		if err != nil || u.Hostname() == "" {
-			report(clusterPath(i, "apiServer"), "%s is not a URL with a host", Quote(c.APIServer))
+			report(clusterPath(i, "apiServer"), "%s is not a URL with a host", diag.Quote(c.APIServer))
 			continue
 		}
 		if msg := addressProblem(u.Hostname()); msg != "" {
-			report(clusterPath(i, "apiServer"), "%s: %s (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach)", Quote(c.APIServer), msg)
+			report(clusterPath(i, "apiServer"), "%s: %s (kind and minikube kubeconfigs name the local machine; use the API server's address on a network the other clusters reach)", diag.Quote(c.APIServer), msg)
 		}
 	}
 }
@@ -625,7 +627,7 @@ func checkDuplicateContext(m *Mesh, report func(string, string, ...any)) {
 		}
 		names[c.Name] = true
 		if other, ok := first[c.Context]; ok {
-			report(clusterPath(i, "context"), "cluster %q uses kubeconfig context %s, already used by cluster %q; each cluster needs its own context", c.Name, Quote(c.Context), other)
+			report(clusterPath(i, "context"), "cluster %q uses kubeconfig context %s, already used by cluster %q; each cluster needs its own context", c.Name, diag.Quote(c.Context), other)
 			continue
 		}
 		first[c.Context] = c.Name
@@ -640,7 +642,7 @@ func checkDuplicateAPIServer(m *Mesh, report func(string, string, ...any)) {
 		}
 		key := apiServerKey(c.APIServer)
 		if other, ok := first[key]; ok && other != c.Name {
-			report(clusterPath(i, "apiServer"), "cluster %q has API server %s, already the API server of cluster %q; each cluster is its own Kubernetes cluster", c.Name, Quote(c.APIServer), other)
+			report(clusterPath(i, "apiServer"), "cluster %q has API server %s, already the API server of cluster %q; each cluster is its own Kubernetes cluster", c.Name, diag.Quote(c.APIServer), other)
 			continue
 		}
 		first[key] = c.Name
@@ -659,11 +661,4 @@ func apiServerKey(s string) string {
 		port = "443"
 	}
 	return strings.ToLower(u.Hostname()) + ":" + port + strings.TrimRight(u.EscapedPath(), "/")
-}
-
-func plural(noun string, names []string) string {
-	if len(names) == 1 {
-		return fmt.Sprintf("%s %s", noun, names[0])
-	}
-	return fmt.Sprintf("%ss %s", noun, listNames(names))
 }

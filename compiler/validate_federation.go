@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"meshc.dev/meshc/diag"
 )
 
 // The rules of mesh federation (MC040–MC049); MC049 compares the Mesh files
@@ -92,7 +94,7 @@ func checkPeerWithoutGateway(m *Mesh, report func(string, string, ...any)) {
 		p := &m.Spec.Peers[i]
 		if len(p.Imports) > 0 && len(p.Gateways) == 0 {
 			report(peerPath(i, ""), "this mesh imports %s from peer %q, which has no gateway address to reach it at; add gateways with the addresses of its east-west gateways",
-				plural("service", importHosts(p.Imports)), p.MeshID)
+				diag.Plural("service", importHosts(p.Imports)), p.MeshID)
 			continue
 		}
 		var names []string
@@ -107,7 +109,7 @@ func checkPeerWithoutGateway(m *Mesh, report func(string, string, ...any)) {
 			for k, n := range s.Networks {
 				if !slices.Contains(names, n) {
 					msg := fmt.Sprintf("no gateway of peer %q is on network %q, so %s would have no endpoint there (its gateways are on %s)", p.MeshID, n, s.Host, strings.Join(names, ", "))
-					if sug := suggest(n, names); sug != "" {
+					if sug := diag.Suggest(n, names); sug != "" {
 						msg += fmt.Sprintf("; did you mean %q?", sug)
 					}
 					report(fmt.Sprintf("%s[%d]", path, k), "%s", msg)
@@ -204,7 +206,7 @@ func subsetDiff(have, sub []ServicePort) string {
 			diffs = append(diffs, fmt.Sprintf("port %d is %s, not %s", q.Port, q.Protocol, p.Protocol))
 		}
 	}
-	return listNames(diffs)
+	return diag.ListNames(diffs)
 }
 
 func checkExportsWithoutGateway(m *Mesh, report func(string, string, ...any)) {

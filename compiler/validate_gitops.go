@@ -3,6 +3,8 @@ package compiler
 import (
 	"regexp"
 	"strings"
+
+	"meshc.dev/meshc/diag"
 )
 
 // The checks of spec.gitops: rules MC060-MC063 and MC065 of Rules.
@@ -42,14 +44,14 @@ func checkArgocdGlob(m *Mesh, report func(string, string, ...any)) {
 		return
 	}
 	if i := strings.IndexAny(g.RepoURL, argoGlob); i >= 0 {
-		report("spec.gitops.repoURL", "Argo CD reads the AppProject's sourceRepos as glob patterns, where %q is syntax: %s would let the project read other repositories, and not this one; give the repository by host name", g.RepoURL[i], Quote(g.RepoURL))
+		report("spec.gitops.repoURL", "Argo CD reads the AppProject's sourceRepos as glob patterns, where %q is syntax: %s would let the project read other repositories, and not this one; give the repository by host name", g.RepoURL[i], diag.Quote(g.RepoURL))
 	}
 	if g.Destination != DestinationAPIServer {
 		return
 	}
 	for i, c := range m.Spec.Clusters {
 		if j := strings.IndexAny(c.APIServer, argoGlob); j >= 0 {
-			report(clusterPath(i, "apiServer"), "Argo CD reads the AppProject's destinations as glob patterns, where %q is syntax: %s would let the project deploy to other clusters, and not to %q; give the API server by host name, or use destination: name", c.APIServer[j], Quote(c.APIServer), c.Name)
+			report(clusterPath(i, "apiServer"), "Argo CD reads the AppProject's destinations as glob patterns, where %q is syntax: %s would let the project deploy to other clusters, and not to %q; give the API server by host name, or use destination: name", c.APIServer[j], diag.Quote(c.APIServer), c.Name)
 		}
 	}
 }
@@ -83,6 +85,6 @@ func argoReadsAsRange(rev string) bool {
 
 func checkArgocdRevisionRange(m *Mesh, report func(string, string, ...any)) {
 	if g := m.Spec.GitOps; g != nil && g.Engine == EngineArgoCD && argoReadsAsRange(g.Revision) {
-		report("spec.gitops.revision", "Argo CD reads %s as a semantic version range and follows the highest tag in it, not a branch of that name; give one branch, tag or commit", Quote(g.Revision))
+		report("spec.gitops.revision", "Argo CD reads %s as a semantic version range and follows the highest tag in it, not a branch of that name; give one branch, tag or commit", diag.Quote(g.Revision))
 	}
 }

@@ -3,6 +3,8 @@ package compiler
 import (
 	"fmt"
 	"slices"
+
+	"meshc.dev/meshc/diag"
 )
 
 // The cross-cluster rules of shared namespaces and services (MC020–MC026).
@@ -81,7 +83,7 @@ func checkNamespaceNotShared(m *Mesh, report func(string, string, ...any)) {
 			for j, c := range f.list {
 				if m.Cluster(c) != nil && !m.NamespaceHas(ns, c) {
 					report(fmt.Sprintf("%s[%d]", servicePath(i, f.field), j), "service %q %s in cluster %q, but its namespace %q does not exist there (namespace clusters: %s)",
-						s.Name, f.verb, c, s.Namespace, listNames(m.NamespaceClusters(ns)))
+						s.Name, f.verb, c, s.Namespace, diag.ListNames(m.NamespaceClusters(ns)))
 				}
 			}
 		}
@@ -130,7 +132,7 @@ func portDiff(a, b []ServicePort) string {
 			diffs = append(diffs, fmt.Sprintf("port %d added", q.Port))
 		}
 	}
-	return listNames(diffs)
+	return diag.ListNames(diffs)
 }
 
 func checkClusterLocalConsumed(m *Mesh, report func(string, string, ...any)) {
@@ -142,7 +144,7 @@ func checkClusterLocalConsumed(m *Mesh, report func(string, string, ...any)) {
 		for j, c := range s.Consumers {
 			if m.Cluster(c) != nil && !m.RunsIn(s, c) {
 				report(fmt.Sprintf("%s[%d]", servicePath(i, "consumers"), j), "service %q is cluster-local, so cluster %q, which does not run it, cannot reach it (runs in: %s); drop clusterLocal or the consumer",
-					s.Name, c, listNames(m.ServiceClusters(s)))
+					s.Name, c, diag.ListNames(m.ServiceClusters(s)))
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+
+	"meshc.dev/meshc/diag"
 )
 
 // The checks of workload groups: rules MC050–MC059 of Rules.
@@ -38,7 +40,7 @@ func checkVMIstiodHostname(m *Mesh, report func(string, string, ...any)) {
 			verb = "register"
 		}
 		report(clusterPath(i, field), "%s %s with %q, whose istiod is reached at hostname %q; VMs reach istiod through a hosts file entry, which needs an IP: give the IP here",
-			plural("workload group", names), verb, c.Name, c.IstiodAddress())
+			diag.Plural("workload group", names), verb, c.Name, c.IstiodAddress())
 	}
 }
 
@@ -77,7 +79,7 @@ func checkVMNamespaceNotShared(m *Mesh, report func(string, string, ...any)) {
 			continue
 		}
 		if m.Cluster(g.Cluster) != nil && !m.NamespaceHas(ns, g.Cluster) {
-			report(path, "workload group %q registers with cluster %q, but its namespace %q does not exist there (namespace clusters: %s)", g.Name, g.Cluster, g.Namespace, listNames(m.NamespaceClusters(ns)))
+			report(path, "workload group %q registers with cluster %q, but its namespace %q does not exist there (namespace clusters: %s)", g.Name, g.Cluster, g.Namespace, diag.ListNames(m.NamespaceClusters(ns)))
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"meshc.dev/meshc/diag"
 )
 
 // IstioChange is a difference between the Istio minor releases a Mesh may
@@ -158,6 +160,6 @@ func checkIPv6IstiodAddressBefore130(m *Mesh, report func(string, string, ...any
 			names[k] = r.Name
 		}
 		report(clusterPath(i, field), "%s reaches istiod at the IPv6 address %s, which Istio %s's istiod chart does not recognise as an IP (remotePilotAddress becomes an unresolvable externalName); use a hostname or an IPv4 address, or Istio 1.%d or later",
-			plural("remote", names), addr, m.Spec.Istio.Version, FirstIPv6RemotePilotAddress)
+			diag.Plural("remote", names), addr, m.Spec.Istio.Version, FirstIPv6RemotePilotAddress)
 	}
 }

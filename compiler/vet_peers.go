@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"meshc.dev/meshc/diag"
 )
 
 // VetPeers cross-checks the Mesh files of federated meshes given together
@@ -14,10 +16,10 @@ import (
 // file whose entry disagrees (rule MC049). Only a peer entry and the file of
 // the mesh it names are compared: unrelated meshes vetted together (with
 // the same mesh ID, even) are none of its business.
-func VetPeers(meshes []*Mesh) Problems {
-	var ps Problems
+func VetPeers(meshes []*Mesh) diag.Problems {
+	var ps diag.Problems
 	report := func(m *Mesh, path, format string, args ...any) {
-		ps = append(ps, Problem{Pos: m.Pos(path), Path: path, Rule: PeerMismatchRule, Message: fmt.Sprintf(format, args...)})
+		ps = append(ps, diag.Problem{Pos: m.Pos(path), Path: path, Rule: PeerMismatchRule, Message: fmt.Sprintf(format, args...)})
 	}
 	byID := map[string][]*Mesh{}
 	facts := map[*Mesh]*peerFacts{}
@@ -96,7 +98,7 @@ func listOrNone(xs []string) string {
 	if len(xs) == 0 {
 		return "none with an address"
 	}
-	return listNames(xs)
+	return diag.ListNames(xs)
 }
 
 // checkPeerGateways checks the gateways m's entry i dials against peer o's
@@ -152,7 +154,7 @@ func checkPeerGateways(m *Mesh, i int, o *Mesh, report func(path, format string,
 		}
 		if len(wrong) > 0 {
 			report(path, "peer %q runs %s only on %s in %s, but its endpoints here include %s: a peer's east-west gateway forwards only to endpoints on its own network, so calls through %s fail; %s",
-				p.MeshID, s.Host, plural("network", nets), o.File, plural("gateway", wrong), pronoun(len(wrong)), importFix(p, s, nets, theirNet))
+				p.MeshID, s.Host, diag.Plural("network", nets), o.File, diag.Plural("gateway", wrong), pronoun(len(wrong)), importFix(p, s, nets, theirNet))
 		}
 		var missing []string
 		for _, a := range theirs {
@@ -169,7 +171,7 @@ func checkPeerGateways(m *Mesh, i int, o *Mesh, report func(path, format string,
 		}
 		if len(missing) > 0 && len(wrong) == 0 {
 			report(path+".networks", "peer %q also runs %s behind %s in %s, which this import leaves out; %s",
-				p.MeshID, s.Host, plural("gateway", missing), o.File, importFix(p, s, nets, theirNet))
+				p.MeshID, s.Host, diag.Plural("gateway", missing), o.File, importFix(p, s, nets, theirNet))
 		}
 	}
 	var unlisted []string

@@ -10,6 +10,7 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/internal/golden"
 )
 
@@ -122,7 +123,7 @@ func TestVetPeersAcceptsGatewaysOfRunningNetworks(t *testing.T) {
 	north = strings.Replace(north, "          networks: [south-net2]\n", "", 1)
 	south = strings.Replace(south, "        - address: \"192.0.2.30\"\n        - address: \"192.0.2.40\"\n          network: north-net2\n", "        - address: \"192.0.2.40\"\n", 1)
 	south = strings.Replace(south, "          networks: [north-net2]\n", "", 1)
-	vet := func(north, south string) compiler.Problems {
+	vet := func(north, south string) diag.Problems {
 		var meshes []*compiler.Mesh
 		for name, data := range map[string]string{"north.yaml": north, "south.yaml": south} {
 			m, err := compiler.Vet(name, []byte(data))

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/diag"
 )
 
 // checkWellFormed parses what a program reads of out: every document of
@@ -105,7 +106,7 @@ func TestRenderedOutputWellFormed(t *testing.T) {
 	for name, data := range inputs {
 		_, out, err := compiler.Compile("mesh.yaml", data)
 		if err != nil {
-			var ps compiler.Problems
+			var ps diag.Problems
 			if !errors.As(err, &ps) {
 				t.Errorf("%s: %v", name, err)
 			}

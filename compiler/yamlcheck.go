@@ -12,6 +12,7 @@ import (
 	"cuelang.org/go/cue/token"
 	"go.yaml.in/yaml/v3"
 
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/internal/yamlbound"
 )
 
@@ -25,17 +26,17 @@ const MaxDepth = 32
 // documents into a list), duplicate keys (CUE unifies them and complains
 // only when their values differ) and runaway nesting. It uses the same YAML
 // parser CUE does; syntax errors are left to the CUE step, which words them.
-func checkYAML(filename string, data []byte) Problems {
+func checkYAML(filename string, data []byte) diag.Problems {
 	at := func(n *yaml.Node) token.Position {
 		return token.Position{Filename: filename, Line: max(n.Line, 1), Column: max(n.Column, 1)}
 	}
 	if n := yamlbound.Nodes(data); n > MaxNodes {
-		return Problems{{Pos: token.Position{Filename: filename, Line: 1, Column: 1},
+		return diag.Problems{{Pos: token.Position{Filename: filename, Line: 1, Column: 1},
 			Message: fmt.Sprintf("input may hold up to %d YAML nodes (keys, values and list items, counted before parsing); meshc reads at most %d (MaxNodes)", n, MaxNodes)}}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var (
-		ps     Problems
+		ps     diag.Problems
 		count  int
 		second *yaml.Node
 	)
@@ -67,11 +68,11 @@ func checkYAML(filename string, data []byte) Problems {
 		}
 	}
 	if count == 0 {
-		return Problems{{Pos: token.Position{Filename: filename, Line: 1, Column: 1},
+		return diag.Problems{{Pos: token.Position{Filename: filename, Line: 1, Column: 1},
 			Message: "file holds no YAML document, only comments; expected a Mesh document"}}
 	}
 	if count > 1 {
-		ps = append(ps, Problem{Pos: at(second),
+		ps = append(ps, diag.Problem{Pos: at(second),
 			Message: fmt.Sprintf("expected exactly one Mesh document, found %d (each '---' line starts a new document)", count)})
 	}
 	return ps
@@ -81,16 +82,16 @@ var maxDepthErr = regexp.MustCompile(`^yaml: (?:line (\d+): )?exceeded max depth
 
 // depthError turns the YAML parser's own nesting limit (far above
 // MaxDepth) into meshc's message.
-func depthError(filename string, err error) (Problem, bool) {
+func depthError(filename string, err error) (diag.Problem, bool) {
 	m := maxDepthErr.FindStringSubmatch(err.Error())
 	if m == nil {
-		return Problem{}, false
+		return diag.Problem{}, false
 	}
 	pos := token.Position{Filename: filename, Line: 1, Column: 1}
 	if n, err := strconv.Atoi(m[1]); err == nil {
 		pos.Line = n
 	}
-	return Problem{Pos: pos, Message: depthMessage}, true
+	return diag.Problem{Pos: pos, Message: depthMessage}, true
 }
 
 var depthMessage = fmt.Sprintf("input nests more than %d levels deep; no Mesh document nests that deep", MaxDepth)
@@ -111,7 +112,7 @@ func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) {
 	}
 	if depth > MaxDepth {
 		w.deep = true
-		w.ps.add(Problem{Pos: w.at(n), Path: path, Message: depthMessage})
+		w.ps.add(diag.Problem{Pos: w.at(n), Path: path, Message: depthMessage})
 		return
 	}
 	switch n.Kind {
@@ -132,13 +133,13 @@ func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) {
 	case yaml.SequenceNode:
 		if len(n.Content) > MaxItems {
 			w.deep = true
-			w.ps.add(Problem{Pos: w.at(n.Content[MaxItems]), Path: fmt.Sprintf("%s[%d]", path, MaxItems),
+			w.ps.add(diag.Problem{Pos: w.at(n.Content[MaxItems]), Path: fmt.Sprintf("%s[%d]", path, MaxItems),
 				Message: fmt.Sprintf("list has %d items; meshc reads at most %d (MaxItems) in one list", len(n.Content), MaxItems)})
 			return
 		}
 		if w.items += len(n.Content); w.items > MaxItemsTotal {
 			w.deep = true
-			w.ps.add(Problem{Pos: w.at(n), Path: path,
+			w.ps.add(diag.Problem{Pos: w.at(n), Path: path,
 				Message: fmt.Sprintf("document has more than %d list items (MaxItemsTotal); each list may hold %d, but not all together", MaxItemsTotal, MaxItems)})
 			return
 		}
@@ -148,13 +149,13 @@ func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) {
 	case yaml.MappingNode:
 		if len(n.Content)/2 > MaxKeys {
 			w.deep = true
-			w.ps.add(Problem{Pos: w.at(n.Content[2*MaxKeys]), Path: path,
+			w.ps.add(diag.Problem{Pos: w.at(n.Content[2*MaxKeys]), Path: path,
 				Message: fmt.Sprintf("mapping has %d keys; meshc reads at most %d (MaxKeys) in one mapping, and a Mesh needs about ten", len(n.Content)/2, MaxKeys)})
 			return
 		}
 		if w.keys += len(n.Content) / 2; w.keys > MaxKeysTotal {
 			w.deep = true
-			w.ps.add(Problem{Pos: w.at(n), Path: path,
+			w.ps.add(diag.Problem{Pos: w.at(n), Path: path,
 				Message: fmt.Sprintf("document has more than %d keys (MaxKeysTotal); a Mesh of %d clusters has about %d", MaxKeysTotal, MaxItems, 10*MaxItems)})
 			return
 		}
@@ -166,8 +167,8 @@ func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) {
 				w.text(k, path)
 				sub = joinKey(path, k.Value)
 				if prev, ok := first[k.Value]; ok {
-					w.ps.add(Problem{Pos: w.at(k), Path: sub, First: w.at(prev),
-						Message: fmt.Sprintf("duplicate key %s; each key may appear once in a mapping", Quote(k.Value))})
+					w.ps.add(diag.Problem{Pos: w.at(k), Path: sub, First: w.at(prev),
+						Message: fmt.Sprintf("duplicate key %s; each key may appear once in a mapping", diag.Quote(k.Value))})
 				} else {
 					first[k.Value] = k
 				}
@@ -181,13 +182,13 @@ func (w *yamlWalker) walk(n *yaml.Node, path string, depth int) {
 // "\v" or "\u2028" in a quoted scalar, which the byte check cannot see.
 func (w *yamlWalker) text(n *yaml.Node, path string) {
 	if err := CheckText(n.Value); err != nil {
-		w.ps.add(Problem{Pos: w.at(n), Path: path, Message: err.Error()})
+		w.ps.add(diag.Problem{Pos: w.at(n), Path: path, Message: err.Error()})
 	}
 }
 
 func joinKey(path, key string) string {
 	if !plainKey(key) {
-		return path + "[" + Quote(key) + "]"
+		return path + "[" + diag.Quote(key) + "]"
 	}
 	if path == "" {
 		return key
@@ -215,7 +216,7 @@ func (w *yamlWalker) pemText(n *yaml.Node, path string) {
 		for _, r := range line {
 			col++
 			if UnsafeRune(r) {
-				w.ps.add(Problem{Pos: w.at(n), Path: path,
+				w.ps.add(diag.Problem{Pos: w.at(n), Path: path,
 					Message: fmt.Sprintf("the PEM holds %s at character %d of its %s line; a PEM holds printable lines separated by line feeds only", runeName(r), col, ordinal(i+1))})
 				return
 			}

@@ -9,7 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/internal/yamlbound"
 )
 
@@ -144,4 +144,4 @@ func shape(n *yaml.Node) string {
 }
 
 // quote is compiler.Quote: one line, cut after 64 characters.
-func quote(s string) string { return compiler.Quote(s) }
+func quote(s string) string { return diag.Quote(s) }

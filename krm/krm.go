@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/diag"
 )
 
 // ClusterAnnotation on the Mesh document names the cluster whose resources
@@ -74,7 +75,7 @@ func Process(items []*yaml.RNode, fnConfig *yaml.RNode) ([]*yaml.RNode, Results,
 	}
 	m, err := compiler.Vet(src.filename(), []byte(data))
 
-	var ps compiler.Problems
+	var ps diag.Problems
 	if err != nil && !errors.As(err, &ps) {
 		return nil, nil, fmt.Errorf("compiling functionConfig: %w", err)
 	}
@@ -110,18 +111,18 @@ func Process(items []*yaml.RNode, fnConfig *yaml.RNode) ([]*yaml.RNode, Results,
 // selectedCluster reads ClusterAnnotation. It checks the name against the
 // mesh only when the mesh compiled; otherwise the compiler's problems say
 // what is wrong and a missing cluster would be noise.
-func selectedCluster(fnConfig *yaml.RNode, m *compiler.Mesh) (string, *compiler.Problem) {
+func selectedCluster(fnConfig *yaml.RNode, m *compiler.Mesh) (string, *diag.Problem) {
 	path := "metadata.annotations." + ClusterAnnotation
 	name, ok := annotations(fnConfig)[ClusterAnnotation]
 	if !ok || name == "" {
-		return "", &compiler.Problem{Path: path, Message: fmt.Sprintf(
+		return "", &diag.Problem{Path: path, Message: fmt.Sprintf(
 			"missing annotation %s: it names the cluster whose resources meshc emits", ClusterAnnotation)}
 	}
 	if m == nil {
 		return name, nil
 	}
 	if m.Cluster(name) == nil {
-		return "", &compiler.Problem{Path: path, Message: fmt.Sprintf(
+		return "", &diag.Problem{Path: path, Message: fmt.Sprintf(
 			"cluster %q is not in mesh %q (clusters: %s)", name, m.Metadata.Name, strings.Join(m.ClusterNames(), ", "))}
 	}
 	return name, nil
@@ -130,8 +131,8 @@ func selectedCluster(fnConfig *yaml.RNode, m *compiler.Mesh) (string, *compiler.
 // insertBySection puts p, a metadata problem, after the problems with
 // apiVersion, kind and metadata and before those in spec: the order the
 // fields take in a Mesh document.
-func insertBySection(ps compiler.Problems, p compiler.Problem) compiler.Problems {
-	i := slices.IndexFunc(ps, func(q compiler.Problem) bool { return strings.HasPrefix(q.Path, "spec") })
+func insertBySection(ps diag.Problems, p diag.Problem) diag.Problems {
+	i := slices.IndexFunc(ps, func(q diag.Problem) bool { return strings.HasPrefix(q.Path, "spec") })
 	if i < 0 {
 		i = len(ps)
 	}
@@ -227,7 +228,7 @@ func (o origin) dir() string {
 }
 
 // results maps problems to results one to one, in the same order.
-func (o origin) results(ps compiler.Problems) Results {
+func (o origin) results(ps diag.Problems) Results {
 	rs := make(Results, len(ps))
 	for i, p := range ps {
 		r := Result{Severity: SeverityError, Message: p.Message, ResourceRef: o.ref}

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/krm"
 
 	"meshc.dev/meshc/internal/golden"
@@ -43,7 +44,7 @@ func TestResultsMapProblems(t *testing.T) {
 		tested++
 		t.Run(c.Name, func(t *testing.T) {
 			_, err := compiler.Vet("mesh.yaml", []byte(fc.MustString()))
-			ps, ok := err.(compiler.Problems)
+			ps, ok := err.(diag.Problems)
 			if !ok {
 				t.Fatalf("compiler.Vet: want Problems, got %v", err)
 			}

@@ -16,6 +16,7 @@ import (
 	"cuelang.org/go/cue/token"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/diag"
 )
 
 // Exit codes are part of meshc's interface: scripts and hooks rely on them.
@@ -226,7 +227,7 @@ func newVetCmd(e *env) *command {
 			return exitError
 		}
 		code := exitOK
-		all := compiler.Problems{}
+		all := diag.Problems{}
 		var meshes []*compiler.Mesh
 		for _, a := range args {
 			name, data, err := readFile(a)
@@ -236,7 +237,7 @@ func newVetCmd(e *env) *command {
 				rc = exitError
 				if *format == "json" {
 					// In the JSON too: an empty list would say the file is fine.
-					all = append(all, compiler.Problem{
+					all = append(all, diag.Problem{
 						Pos:     token.Position{Filename: displayName(a), Line: 1, Column: 1},
 						Message: fmt.Sprintf("cannot read the file: %v", err),
 					})
@@ -247,7 +248,7 @@ func newVetCmd(e *env) *command {
 				if m != nil {
 					meshes = append(meshes, m)
 				}
-				var ps compiler.Problems
+				var ps diag.Problems
 				if *format == "json" && errors.As(err, &ps) {
 					all, rc = append(all, ps...), exitInvalid
 				} else {
@@ -357,7 +358,7 @@ func (e *env) fail(cmd string, err error) int {
 	if err == nil {
 		return exitOK
 	}
-	var ps compiler.Problems
+	var ps diag.Problems
 	if errors.As(err, &ps) {
 		for _, p := range ps {
 			fmt.Fprintln(e.stderr, p.String())

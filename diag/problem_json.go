@@ -1,6 +1,8 @@
-package compiler
+package diag
 
-import "encoding/json"
+import (
+	"encoding/json"
+)
 
 // jsonProblem is the JSON shape of a Problem. Its field names are part of
 // meshc's interface (`meshc vet --format json`, editor and CI integrations):
