@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"meshc.dev/meshc/certs"
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // TestExamples gives every example mesh's clusters an intermediate under
@@ -23,7 +23,7 @@ func TestExamples(t *testing.T) {
 	for _, f := range files {
 		ex := filepath.Base(filepath.Dir(f))
 		t.Run(ex, func(t *testing.T) {
-			m, err := compiler.LoadFile(f)
+			m, err := mesh.LoadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}

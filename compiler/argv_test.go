@@ -11,6 +11,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 )
 
 // standIn records its name and arguments, one file per call, NUL-separated,
@@ -106,7 +107,7 @@ type call struct {
 // runPlan writes out to a directory, runs its plan.sh, with outDir a plan.sh
 // that changes into "-out" (meshc plan --format shell -o -out), and the
 // GitOps bootstrap, with stand-in tools, and returns every call they made.
-func runPlan(t *testing.T, bash string, m *compiler.Mesh, out *compiler.Output, outDir bool) []call {
+func runPlan(t *testing.T, bash string, m *mesh.Mesh, out *compiler.Output, outDir bool) []call {
 	t.Helper()
 	dir := t.TempDir()
 	bin, log := filepath.Join(dir, "bin"), filepath.Join(dir, "log")
@@ -178,9 +179,9 @@ func runPlan(t *testing.T, bash string, m *compiler.Mesh, out *compiler.Output, 
 }
 
 // checkArgv checks every call against the Mesh (see TestPlanArgv).
-func checkArgv(t *testing.T, m *compiler.Mesh, calls []call) {
+func checkArgv(t *testing.T, m *mesh.Mesh, calls []call) {
 	t.Helper()
-	byContext := map[string]*compiler.Cluster{}
+	byContext := map[string]*mesh.Cluster{}
 	var values []string // the Mesh's free text that reaches the commands
 	for i := range m.Spec.Clusters {
 		c := &m.Spec.Clusters[i]

@@ -1,6 +1,10 @@
 package compiler
 
-import "path"
+import (
+	"path"
+
+	"meshc.dev/meshc/mesh"
+)
 
 // Directory and file names of the rendered tree. install/ holds istioctl
 // inputs (IstioOperator is not a resource kubectl can apply); manifests/ is a
@@ -104,7 +108,7 @@ type Artifact struct {
 	// Template renders the file from the cluster's Placement.
 	Template string
 	// For reports whether a cluster gets the file.
-	For func(*Placement) bool
+	For func(*mesh.Placement) bool
 	// Phase is the plan phase that applies the file, with Apply; "" when
 	// no step of its own applies it (WithDirectory: its kustomization's step
 	// does).
@@ -132,86 +136,82 @@ func (a *Artifact) Path(cluster string) string { return path.Join(cluster, a.Dir
 // an output is a row, a template and its golden files.
 var Artifacts = []*Artifact{
 	{Dir: InstallDir, Name: ControlPlaneFile, Template: "primary.yaml.tmpl",
-		For: both((*Placement).UsesIstioctl, (*Placement).IsPrimary), Phase: PhasePrimaries, Apply: Istioctl},
+		For: both((*mesh.Placement).UsesIstioctl, (*mesh.Placement).IsPrimary), Phase: PhasePrimaries, Apply: Istioctl},
 	{Dir: InstallDir, Name: ControlPlaneFile, Template: "remote.yaml.tmpl",
-		For: both((*Placement).UsesIstioctl, (*Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Istioctl},
+		For: both((*mesh.Placement).UsesIstioctl, (*mesh.Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Istioctl},
 	{Dir: InstallDir, Name: EastWestGatewayFile, Template: "eastwest-gateway.yaml.tmpl",
-		For: allOf((*Placement).UsesIstioctl, (*Placement).IsPrimary, (*Placement).HasEastWestGateway), Phase: PhasePrimaryGateways, Apply: Istioctl},
+		For: allOf((*mesh.Placement).UsesIstioctl, (*mesh.Placement).IsPrimary, (*mesh.Placement).HasEastWestGateway), Phase: PhasePrimaryGateways, Apply: Istioctl},
 	{Dir: InstallDir, Name: EastWestGatewayFile, Template: "eastwest-gateway.yaml.tmpl",
-		For: allOf((*Placement).UsesIstioctl, (*Placement).ReadyRemote, (*Placement).HasEastWestGateway), Phase: PhaseRemoteGateways, Apply: Istioctl},
+		For: allOf((*mesh.Placement).UsesIstioctl, (*mesh.Placement).ReadyRemote, (*mesh.Placement).HasEastWestGateway), Phase: PhaseRemoteGateways, Apply: Istioctl},
 	// The Helm path: the guides' Helm tabs, one values file per chart. base
 	// (CRDs and cluster-wide resources) goes in before any istiod.
 	{Dir: HelmDir, Name: BaseValuesFile, Template: "base.values.yaml.tmpl",
-		For: (*Placement).UsesHelm, Phase: PhaseBase, Apply: Helm, Chart: ChartBase, Release: ReleaseBase, Wait: true},
+		For: (*mesh.Placement).UsesHelm, Phase: PhaseBase, Apply: Helm, Chart: ChartBase, Release: ReleaseBase, Wait: true},
 	{Dir: HelmDir, Name: IstiodValuesFile, Template: "istiod-primary.values.yaml.tmpl",
-		For: both((*Placement).UsesHelm, (*Placement).IsPrimary), Phase: PhasePrimaries, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Wait: true},
+		For: both((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary), Phase: PhasePrimaries, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Wait: true},
 	{Dir: HelmDir, Name: IstiodValuesFile, Template: "istiod-remote.values.yaml.tmpl",
-		For: both((*Placement).UsesHelm, (*Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Wait: true},
+		For: both((*mesh.Placement).UsesHelm, (*mesh.Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Wait: true},
 	{Dir: HelmDir, Name: EastWestGatewayValuesFile, Template: "eastwest-gateway.values.yaml.tmpl",
-		For: allOf((*Placement).UsesHelm, (*Placement).IsPrimary, (*Placement).HasEastWestGateway), Phase: PhasePrimaryGateways,
+		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary, (*mesh.Placement).HasEastWestGateway), Phase: PhasePrimaryGateways,
 		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway},
 	{Dir: HelmDir, Name: EastWestGatewayValuesFile, Template: "eastwest-gateway.values.yaml.tmpl",
-		For: allOf((*Placement).UsesHelm, (*Placement).ReadyRemote, (*Placement).HasEastWestGateway), Phase: PhaseRemoteGateways,
+		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).ReadyRemote, (*mesh.Placement).HasEastWestGateway), Phase: PhaseRemoteGateways,
 		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway},
 	// With spec.ca.issuer cert-manager, what issues cacerts (applied by the
 	// cacerts phase) and the root the plan compares it with.
-	{Dir: CADir, Name: CAIssuerFile, Template: "cert-manager-ca.yaml.tmpl",
-		For: (*Placement).UsesCertManager, Phase: PhaseCACerts, Apply: Kubectl},
-	{Dir: CADir, Name: RootCertFile, Template: "root-cert.pem.tmpl",
-		For: (*Placement).UsesCertManager, Apply: NotApplied},
+	{Dir: mesh.CADir, Name: mesh.CAIssuerFile, Template: "cert-manager-ca.yaml.tmpl",
+		For: (*mesh.Placement).UsesCertManager, Phase: PhaseCACerts, Apply: Kubectl},
+	{Dir: mesh.CADir, Name: mesh.RootCertFile, Template: "root-cert.pem.tmpl",
+		For: (*mesh.Placement).UsesCertManager, Apply: NotApplied},
 	// Applied on its own first: cacerts go into istio-system before any
 	// istiod starts.
 	{Dir: ManifestsDir, Name: NamespaceFile, Template: "namespace.yaml.tmpl",
 		For: always, Phase: PhaseNamespaces, Apply: Kubectl},
 	{Dir: ManifestsDir, Name: "shared-namespaces.yaml", Template: "shared-namespaces.yaml.tmpl",
-		For: (*Placement).HasSharedNamespaces, Apply: WithDirectory},
+		For: (*mesh.Placement).HasSharedNamespaces, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: "cross-network-gateway.yaml", Template: "cross-network-gateway.yaml.tmpl",
-		For: (*Placement).ServesCrossNetwork, Apply: WithDirectory},
+		For: (*mesh.Placement).ServesCrossNetwork, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: FederationGatewayFile, Template: "federation-gateway.yaml.tmpl",
-		For: (*Placement).ServesFederationGateway, Apply: WithDirectory},
+		For: (*mesh.Placement).ServesFederationGateway, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: FederationPeersFile, Template: "federation-peers.yaml.tmpl",
-		For: (*Placement).ImportsFromPeers, Apply: WithDirectory},
+		For: (*mesh.Placement).ImportsFromPeers, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: "expose-istiod.yaml", Template: "expose-istiod.yaml.tmpl",
-		For: (*Placement).ExposesIstiod, Apply: WithDirectory},
+		For: (*mesh.Placement).ExposesIstiod, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: "service-stubs.yaml", Template: "service-stubs.yaml.tmpl",
-		For: (*Placement).HasServiceStubs, Apply: WithDirectory},
+		For: (*mesh.Placement).HasServiceStubs, Apply: WithDirectory},
 	// After the control plane: WorkloadGroup is an Istio kind.
 	{Dir: ManifestsDir, Name: WorkloadGroupsFile, Template: "vm-workload-groups.yaml.tmpl",
-		For: (*Placement).ServesVMs, Apply: WithDirectory},
+		For: (*mesh.Placement).ServesVMs, Apply: WithDirectory},
 	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
-		For: (*Placement).IsPrimary, Phase: PhaseExpose, Apply: Kustomize},
+		For: (*mesh.Placement).IsPrimary, Phase: PhaseExpose, Apply: Kustomize},
 	// A remote applies its manifests/ after its install when they hold more
 	// than its namespace (applied above); otherwise, or while its install
 	// waits for its primary's address, the kustomization is there for
 	// kubectl apply -k and kustomize users.
 	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
-		For: both((*Placement).ReadyRemote, (*Placement).HasAppManifests), Phase: PhaseRemotes, Apply: Kustomize},
+		For: both((*mesh.Placement).ReadyRemote, (*mesh.Placement).HasAppManifests), Phase: PhaseRemotes, Apply: Kustomize},
 	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
-		For: both((*Placement).IsRemote, not(both((*Placement).ReadyRemote, (*Placement).HasAppManifests))), Apply: NotApplied},
+		For: both((*mesh.Placement).IsRemote, not(both((*mesh.Placement).ReadyRemote, (*mesh.Placement).HasAppManifests))), Apply: NotApplied},
 	// On the Helm path, the cluster's whole install (its charts through
 	// kustomize's helmCharts, then manifests/) for GitOps: an alternative
 	// to the plan, which does not apply it.
 	{Dir: ".", Name: KustomizationFile, Template: "cluster-kustomization.yaml.tmpl",
-		For: (*Placement).UsesHelm, Apply: NotApplied},
+		For: (*mesh.Placement).UsesHelm, Apply: NotApplied},
 }
 
-func always(*Placement) bool { return true }
+func always(*mesh.Placement) bool { return true }
 
 // appliesGatewayAPI reports whether the cluster's manifests hold Gateway
 // API objects: federation-peers.yaml's istio-remote Gateways. It is the
 // only file that does.
-func appliesGatewayAPI(p *Placement) bool { return p.ImportsFromPeers() }
+func appliesGatewayAPI(p *mesh.Placement) bool { return p.ImportsFromPeers() }
 
-// ReadyRemote reports a remote whose install can be rendered: its primary's
-// istiod address is known.
-func (p *Placement) ReadyRemote() bool { return p.IsRemote() && !p.AwaitsAddress() }
-
-func both(a, b func(*Placement) bool) func(*Placement) bool {
-	return func(p *Placement) bool { return a(p) && b(p) }
+func both(a, b func(*mesh.Placement) bool) func(*mesh.Placement) bool {
+	return func(p *mesh.Placement) bool { return a(p) && b(p) }
 }
 
-func allOf(conds ...func(*Placement) bool) func(*Placement) bool {
-	return func(p *Placement) bool {
+func allOf(conds ...func(*mesh.Placement) bool) func(*mesh.Placement) bool {
+	return func(p *mesh.Placement) bool {
 		for _, c := range conds {
 			if !c(p) {
 				return false
@@ -221,13 +221,13 @@ func allOf(conds ...func(*Placement) bool) func(*Placement) bool {
 	}
 }
 
-func not(f func(*Placement) bool) func(*Placement) bool {
-	return func(p *Placement) bool { return !f(p) }
+func not(f func(*mesh.Placement) bool) func(*mesh.Placement) bool {
+	return func(p *mesh.Placement) bool { return !f(p) }
 }
 
 // ArtifactsFor returns the rows of Artifacts that apply to a cluster, in
 // table order.
-func ArtifactsFor(p *Placement) []*Artifact {
+func ArtifactsFor(p *mesh.Placement) []*Artifact {
 	out := make([]*Artifact, 0, len(Artifacts))
 	for _, a := range Artifacts {
 		if a.For(p) {
@@ -239,7 +239,7 @@ func ArtifactsFor(p *Placement) []*Artifact {
 
 // Resources lists the manifests/ files the cluster's kustomization applies,
 // in apply order: what kustomization.yaml.tmpl writes.
-func Resources(p *Placement) []string { return kustomizationResources(ArtifactsFor(p)) }
+func Resources(p *mesh.Placement) []string { return kustomizationResources(ArtifactsFor(p)) }
 
 // HelmChart is one chart of a cluster's whole-install kustomization, as
 // kustomize's helmCharts field spells it.
@@ -257,7 +257,7 @@ type WholeInstall struct {
 
 // wholeInstall returns the cluster's charts and resources for its
 // whole-install kustomization (cluster-kustomization.yaml.tmpl).
-func wholeInstall(p *Placement) WholeInstall {
+func wholeInstall(p *mesh.Placement) WholeInstall {
 	w := WholeInstall{Resources: []string{ManifestsDir}}
 	for _, a := range ArtifactsFor(p) {
 		if a.Apply == Helm {

@@ -9,13 +9,14 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/meshgen"
+	"meshc.dev/meshc/mesh"
 )
 
 // tableMeshes are the meshes the artifact-table properties are checked on:
 // every example and generated meshes of both topologies.
-func tableMeshes(t *testing.T) map[string]*compiler.Mesh {
+func tableMeshes(t *testing.T) map[string]*mesh.Mesh {
 	t.Helper()
-	meshes := map[string]*compiler.Mesh{}
+	meshes := map[string]*mesh.Mesh{}
 	for _, ex := range examples(t) {
 		m, err := compiler.Vet(ex+"/mesh.yaml", mustRead(t, filepath.Join("../examples", ex, "mesh.yaml")))
 		if err != nil {
@@ -105,7 +106,7 @@ func TestArtifactsTable(t *testing.T) {
 
 // applied reports whether a plan step applies a: its own step in its phase,
 // or a kubectl apply -k of its directory.
-func applied(a *compiler.Artifact, c *compiler.Cluster, arts []*compiler.Artifact, steps map[string]string) bool {
+func applied(a *compiler.Artifact, c *mesh.Cluster, arts []*compiler.Artifact, steps map[string]string) bool {
 	if a.Apply == compiler.WithDirectory {
 		for _, k := range arts {
 			if k.Dir == a.Dir && k.Apply == compiler.Kustomize {
@@ -119,7 +120,7 @@ func applied(a *compiler.Artifact, c *compiler.Cluster, arts []*compiler.Artifac
 		// the plan, which applies its parts one by one.
 		return a.Name == compiler.KustomizationFile
 	}
-	if a.Apply == compiler.NotApplied && a.Dir == compiler.CADir && a.Name == compiler.RootCertFile {
+	if a.Apply == compiler.NotApplied && a.Dir == mesh.CADir && a.Name == mesh.RootCertFile {
 		// Read, not applied: the verify-root step compares cacerts with it.
 		for cmd, phase := range steps {
 			if phase == compiler.PhaseVerifyRoot && strings.Contains(cmd, " "+a.Path(c.Name)+" ") && strings.Contains(cmd, "--context="+c.Context+" ") {
@@ -177,7 +178,7 @@ func inClusterDirs(p, cluster string) bool {
 	if rest, ok := strings.CutPrefix(p, cluster+"/"); ok && !strings.Contains(rest, "/") {
 		return true
 	}
-	for _, d := range []string{compiler.InstallDir, compiler.HelmDir, compiler.ManifestsDir, compiler.CADir} {
+	for _, d := range []string{compiler.InstallDir, compiler.HelmDir, compiler.ManifestsDir, mesh.CADir} {
 		if strings.HasPrefix(p, cluster+"/"+d+"/") {
 			return true
 		}

@@ -9,6 +9,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/cuebaseline"
 	"meshc.dev/meshc/internal/meshgen"
+	"meshc.dev/meshc/mesh"
 )
 
 // benchSizes are the cluster counts every benchmark runs at.
@@ -35,7 +36,7 @@ func eachShape(b *testing.B, limit func(meshgen.Topology) int, f func(b *testing
 	for _, topo := range meshgen.Topologies {
 		for _, n := range benchSizes {
 			s := meshgen.Shape{Topology: topo, Clusters: n}
-			if limit != nil && n > limit(topo) || s.RemoteSecrets() > compiler.MaxRemoteSecrets {
+			if limit != nil && n > limit(topo) || s.RemoteSecrets() > mesh.MaxRemoteSecrets {
 				continue // a 1000-primary mesh is refused (MaxRemoteSecrets)
 			}
 			data := meshgen.Generate(s)

@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 
+	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/templates"
 )
 
@@ -25,7 +26,7 @@ const (
 // certManagerCheckSteps check, in every cluster, that cert-manager's CRDs
 // are there and its webhook is ready, and stop the plan with what to do
 // when not.
-func certManagerCheckSteps(m *Mesh) []Step {
+func certManagerCheckSteps(m *mesh.Mesh) []Step {
 	if !m.UsesCertManager() {
 		return nil
 	}
@@ -35,16 +36,16 @@ func certManagerCheckSteps(m *Mesh) []Step {
 		ctx := templates.Shell(c.Context)
 		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
 			"{ kubectl --context=%s get crd %s >/dev/null && kubectl --context=%s -n %s rollout status deployment/%s --timeout=120s >/dev/null; } || { echo %s >&2; exit 1; }",
-			ctx, strings.Join(CertManagerCRDs, " "), ctx, templates.Shell(ns), CertManagerWebhook,
+			ctx, strings.Join(mesh.CertManagerCRDs, " "), ctx, templates.Shell(ns), mesh.CertManagerWebhook,
 			templates.Shell(fmt.Sprintf("plan: cluster %s has no ready cert-manager in namespace %s (CRDs %s, deployment %s): install it (PLAN.md, phase %s) and run the plan again",
-				c.Name, ns, strings.Join(CertManagerCRDs, ", "), CertManagerWebhook, PhaseCertManager)))})
+				c.Name, ns, strings.Join(mesh.CertManagerCRDs, ", "), mesh.CertManagerWebhook, PhaseCertManager)))})
 	}
 	return steps
 }
 
 // certManagerIssueSteps apply, in every cluster, the Issuer and the
 // Certificate of its cacerts.
-func certManagerIssueSteps(placements []*Placement) []Step {
+func certManagerIssueSteps(placements []*mesh.Placement) []Step {
 	var steps []Step
 	for _, p := range placements {
 		if p == nil {
@@ -72,22 +73,22 @@ const (
 // cacerts, and compare its ca.crt with the mesh's root (the cluster's
 // ca/root-cert.pem): a cluster whose issuer chains to another root stops
 // the plan before any istiod signs with it.
-func verifyRootSteps(m *Mesh) []Step {
+func verifyRootSteps(m *mesh.Mesh) []Step {
 	if !m.UsesCertManager() {
 		return nil
 	}
 	var steps []Step
 	for _, c := range m.Spec.Clusters {
 		ctx := templates.Shell(c.Context)
-		root := templates.Shell(path.Join(c.Name, CADir, RootCertFile))
+		root := templates.Shell(path.Join(c.Name, mesh.CADir, mesh.RootCertFile))
 		// applies: a change plan compares again when the root changes.
-		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, applies: []string{path.Join(c.Name, CADir, RootCertFile)}, Command: fmt.Sprintf(
+		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, applies: []string{path.Join(c.Name, mesh.CADir, mesh.RootCertFile)}, Command: fmt.Sprintf(
 			`kubectl --context=%[1]s -n %[2]s wait --for=condition=Ready certificate.cert-manager.io/%[3]s --timeout=300s >/dev/null || { echo %[4]s >&2; exit 1; }; [ "$(kubectl --context=%[1]s -n %[2]s get secret %[3]s -o 'jsonpath={.data.ca\.crt}' | base64 --decode | %[5]s | %[6]s)" = "$(%[5]s %[7]s | %[6]s)" ] || { echo %[8]s >&2; exit 1; }`,
 			ctx, IstioNamespace, CACertsSecret,
 			templates.Shell(fmt.Sprintf("plan: cluster %s: Certificate %s/%s is not Ready: kubectl describe certificate says why", c.Name, IstioNamespace, CACertsSecret)),
 			pemLines, joined, root,
 			templates.Shell(fmt.Sprintf("plan: cluster %s: ca.crt of %s/%s is not the mesh's root (%s): its issuer chains to another root, and the other clusters would not trust its workloads [MC066]",
-				c.Name, IstioNamespace, CACertsSecret, path.Join(c.Name, CADir, RootCertFile))))})
+				c.Name, IstioNamespace, CACertsSecret, path.Join(c.Name, mesh.CADir, mesh.RootCertFile))))})
 	}
 	return steps
 }
@@ -95,9 +96,9 @@ func verifyRootSteps(m *Mesh) []Step {
 // rootCertSource is, as a shell word, the file holding the mesh's root
 // that the vm-files phase gives the cluster's VMs: meshc certs' copy in
 // CERTS_DIR, or with cert-manager the rendered ca/root-cert.pem.
-func rootCertSource(p *Placement) string {
+func rootCertSource(p *mesh.Placement) string {
 	if p.UsesCertManager() {
-		return templates.Shell(path.Join(p.Cluster.Name, CADir, RootCertFile))
+		return templates.Shell(path.Join(p.Cluster.Name, mesh.CADir, mesh.RootCertFile))
 	}
 	return `"${` + CertsDirVar + `}/` + VMRootCertFile + `"`
 }
@@ -105,7 +106,7 @@ func rootCertSource(p *Placement) string {
 // needsCertsDir reports whether the plan reads or writes CERTS_DIR: for
 // meshc's cacerts files, and for the VMs' files (their token is a
 // credential, kept out of the rendered tree).
-func needsCertsDir(m *Mesh) bool { return !m.UsesCertManager() || len(m.Spec.WorkloadGroups) > 0 }
+func needsCertsDir(m *mesh.Mesh) bool { return !m.UsesCertManager() || len(m.Spec.WorkloadGroups) > 0 }
 
 // PlanCertManager is, in a plan, the cert-manager that issues the
 // clusters' cacerts and its Issuer: what PLAN.md tells the user to prepare.
@@ -119,7 +120,7 @@ type PlanCertManager struct {
 	Role       string `json:"role,omitempty"`
 }
 
-func planCertManager(m *Mesh) *PlanCertManager {
+func planCertManager(m *mesh.Mesh) *PlanCertManager {
 	if !m.UsesCertManager() {
 		return nil
 	}

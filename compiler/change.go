@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/templates"
 )
 
@@ -65,7 +66,7 @@ type ChangeOptions struct {
 // and, for re-issued intermediates, their cacerts and an istiod restart.
 // Both meshes must have passed Validate. It refuses changes no plan can make
 // safely in place, with the reason.
-func BuildChangePlan(old, new *Mesh, opts ChangeOptions) (*Plan, error) {
+func BuildChangePlan(old, new *mesh.Mesh, opts ChangeOptions) (*Plan, error) {
 	if err := changeAllowed(old, new); err != nil {
 		return nil, err
 	}
@@ -134,7 +135,7 @@ func BuildChangePlan(old, new *Mesh, opts ChangeOptions) (*Plan, error) {
 // changeAllowed refuses the changes that are not one step: a new mesh
 // identity, a new trust domain, a downgrade or a jump of several minors, and
 // a kube context that changes hands.
-func changeAllowed(old, new *Mesh) error {
+func changeAllowed(old, new *mesh.Mesh) error {
 	if err := contextsKept(old, new); err != nil {
 		return err
 	}
@@ -168,7 +169,7 @@ func changeAllowed(old, new *Mesh) error {
 // context the new mesh uses, that would take out what the plan just
 // installed. meshc cannot tell a context renamed in a kubeconfig from a
 // move to another cluster either.
-func contextsKept(old, new *Mesh) error {
+func contextsKept(old, new *mesh.Mesh) error {
 	var reasons []string
 	byContext := map[string]string{} // old kube context → its cluster
 	byServer := map[string]string{}  // old API server (apiServerKey) → its cluster
@@ -176,7 +177,7 @@ func contextsKept(old, new *Mesh) error {
 		c := &old.Spec.Clusters[i]
 		byContext[c.Context] = c.Name
 		if c.APIServer != "" {
-			byServer[apiServerKey(c.APIServer)] = c.Name
+			byServer[mesh.APIServerKey(c.APIServer)] = c.Name
 		}
 	}
 	for i := range new.Spec.Clusters {
@@ -194,7 +195,7 @@ func contextsKept(old, new *Mesh) error {
 		if c.APIServer == "" {
 			continue
 		}
-		if other, ok := byServer[apiServerKey(c.APIServer)]; ok && other != c.Name {
+		if other, ok := byServer[mesh.APIServerKey(c.APIServer)]; ok && other != c.Name {
 			reasons = append(reasons, fmt.Sprintf("cluster %q takes API server %s from cluster %q: remote secrets and GitOps destinations would send %s's configuration to the Kubernetes cluster %q ran on; swap or reuse API servers only by taking the clusters out of the mesh with one change plan and adding them with the next",
 				c.Name, diag.Quote(c.APIServer), other, c.Name, other))
 		}
@@ -207,7 +208,7 @@ func contextsKept(old, new *Mesh) error {
 
 // thenFor says what the plan would do next in the context of old cluster
 // name: uninstall Istio if it leaves, else delete what it no longer has.
-func thenFor(new *Mesh, name string) string {
+func thenFor(new *mesh.Mesh, name string) string {
 	if new.Cluster(name) != nil {
 		return "then delete from it what " + name + " no longer has there"
 	}
@@ -233,7 +234,7 @@ func refuse(format string, args ...any) error {
 // remote is no reason to reinstall its primary), but the Istio version does
 // for istioctl steps: it is what istioctl installs, though the files name
 // it only in their header comment.
-func stepKey(s Step, m *Mesh, out *Output) string {
+func stepKey(s Step, m *mesh.Mesh, out *Output) string {
 	h := sha256.New()
 	io.WriteString(h, s.Context+"\x00"+s.Command)
 	if strings.HasPrefix(s.Command, "istioctl install ") {
@@ -252,7 +253,7 @@ func stepKey(s Step, m *Mesh, out *Output) string {
 	return string(h.Sum(nil))
 }
 
-func restartSteps(m *Mesh, reissued []string) []Step {
+func restartSteps(m *mesh.Mesh, reissued []string) []Step {
 	var steps []Step
 	for i := range m.Spec.Clusters {
 		c := &m.Spec.Clusters[i]

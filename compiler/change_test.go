@@ -17,6 +17,7 @@ import (
 
 	"meshc.dev/meshc/internal/golden"
 	"meshc.dev/meshc/internal/meshgen"
+	"meshc.dev/meshc/mesh"
 )
 
 // TestChangePlans renders the change plan of each revision pair in
@@ -141,7 +142,7 @@ func TestChangePlanProperty(t *testing.T) {
 	}
 }
 
-func mustVet(t *testing.T, data []byte) *Mesh {
+func mustVet(t *testing.T, data []byte) *mesh.Mesh {
 	t.Helper()
 	m, err := Vet("old.yaml", data)
 	if err != nil {
@@ -361,13 +362,13 @@ func (cs clusters) dropEmpty() {
 // rest, so 300 clusters rotating their contexts give one short line, not
 // 200 KB (found by the adversarial review).
 func TestRefusalBounded(t *testing.T) {
-	mesh := func(shift int) *Mesh {
+	mesh := func(shift int) *mesh.Mesh {
 		var b strings.Builder
 		b.WriteString("apiVersion: meshc.dev/v1alpha1\nkind: Mesh\nmetadata: {name: big}\nspec:\n  meshID: mesh1\n  topology: multi-primary\n  istio: {version: \"1.28.0\"}\n  networks: [{name: network1}]\n  clusters:\n")
 		for i := range 300 {
 			fmt.Fprintf(&b, "    - {name: c%d, network: network1, role: primary, context: ctx%d}\n", i, (i+shift)%300)
 		}
-		m, err := Load("big.yaml", []byte(b.String()))
+		m, err := mesh.Load("big.yaml", []byte(b.String()))
 		if err != nil {
 			t.Fatal(err)
 		}

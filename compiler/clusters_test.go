@@ -18,6 +18,7 @@ import (
 	"meshc.dev/meshc/certs"
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/fakecluster"
+	"meshc.dev/meshc/mesh"
 )
 
 // fleet runs plans with bash against fake clusters.
@@ -57,7 +58,7 @@ func (f *fleet) run(script, state string, env ...string) (string, error) {
 // changeCase is a revision pair of testdata/changes that a plan makes.
 type changeCase struct {
 	name     string
-	old, new *compiler.Mesh
+	old, new *mesh.Mesh
 	reissued []string
 }
 
@@ -110,14 +111,14 @@ func TestChangePlansOnClusters(t *testing.T) {
 	cases := changeCases(t)
 	names := map[string]bool{}
 	for _, c := range cases {
-		for _, m := range []*compiler.Mesh{c.old, c.new} {
+		for _, m := range []*mesh.Mesh{c.old, c.new} {
 			for _, n := range m.ClusterNames() {
 				names[n] = true
 			}
 		}
 	}
 	examples, _ := filepath.Glob("../examples/*/mesh.yaml")
-	var exampleMeshes []*compiler.Mesh
+	var exampleMeshes []*mesh.Mesh
 	for _, p := range examples {
 		m, _, err := compiler.Compile(p, mustRead(t, p))
 		if err != nil {
@@ -263,7 +264,7 @@ func (f *fleet) takenOver(t *testing.T, script string, before fakecluster.State,
 }
 
 // render writes m's output into a directory of the fleet.
-func (f *fleet) render(t *testing.T, name string, m *compiler.Mesh) string {
+func (f *fleet) render(t *testing.T, name string, m *mesh.Mesh) string {
 	t.Helper()
 	out, err := compiler.Render(m)
 	if err != nil {

@@ -1,9 +1,13 @@
 package compiler
 
+import (
+	"meshc.dev/meshc/mesh"
+)
+
 // Vet runs Load and Validate: everything `meshc vet` does. It returns the
 // mesh only when it is valid; problems come back as Problems.
-func Vet(filename string, data []byte) (*Mesh, error) {
-	m, err := Load(filename, data)
+func Vet(filename string, data []byte) (*mesh.Mesh, error) {
+	m, err := mesh.Load(filename, data)
 	if err != nil {
 		return nil, err
 	}
@@ -15,7 +19,7 @@ func Vet(filename string, data []byte) (*Mesh, error) {
 
 // Compile runs the pipeline up to Write: Load, Validate and Render. Every
 // front end (CLI, kustomize function, pre-commit hooks) goes through here.
-func Compile(filename string, data []byte) (*Mesh, *Output, error) {
+func Compile(filename string, data []byte) (*mesh.Mesh, *Output, error) {
 	m, err := Vet(filename, data)
 	if err != nil {
 		return nil, nil, err

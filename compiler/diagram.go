@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"meshc.dev/meshc/diagram"
+	"meshc.dev/meshc/mesh"
 )
 
 // Diagram is the mesh as the picture meshc draws: networks, clusters and
@@ -12,7 +13,7 @@ import (
 // server, and the one root of trust. It is simplified with
 // diagram.DefaultLimits, so it stays readable at any size and costs time
 // linear in the number of clusters. The mesh must have passed Validate.
-func Diagram(m *Mesh) *diagram.Graph {
+func Diagram(m *mesh.Mesh) *diagram.Graph {
 	primaries := 0
 	for i := range m.Spec.Clusters {
 		if m.Spec.Clusters[i].IsPrimary() {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // BuildPlan orders the install of a mesh; here two primaries and a remote,
@@ -29,7 +30,7 @@ spec:
 	for _, ph := range compiler.BuildPlan(m).Phases {
 		fmt.Printf("%-16s %d steps\n", ph.ID, len(ph.Steps))
 	}
-	for _, s := range compiler.RemoteSecrets(m) {
+	for _, s := range mesh.RemoteSecrets(m) {
 		fmt.Printf("%s reads %s\n", s.Reader.Name, s.Source.Name)
 	}
 	// Output:

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // The rendered output of federated meshes, read back as YAML: what each
@@ -65,7 +66,7 @@ func asList(v any) []any {
 
 // rendered is a mesh and its output.
 type rendered struct {
-	m *compiler.Mesh
+	m *mesh.Mesh
 	o *compiler.Output
 }
 
@@ -239,7 +240,7 @@ func TestPassthroughServersDoNotOverlap(t *testing.T) {
 // meshConfigs are, by cluster, the meshConfig each control plane is
 // installed with: the IstioOperator's spec.meshConfig or the istiod chart's
 // meshConfig.
-func meshConfigs(t *testing.T, m *compiler.Mesh, o *compiler.Output) map[string]map[string]any {
+func meshConfigs(t *testing.T, m *mesh.Mesh, o *compiler.Output) map[string]map[string]any {
 	t.Helper()
 	out := map[string]map[string]any{}
 	for _, c := range m.Spec.Clusters {
@@ -347,7 +348,7 @@ func TestVMsStartFromMeshProxyMetadata(t *testing.T) {
 				continue
 			}
 			seen++
-			dir := path.Join(g.Cluster, compiler.VMDir, g.Namespace, g.Name)
+			dir := path.Join(g.Cluster, mesh.VMDir, g.Namespace, g.Name)
 			var meshYAML map[string]any
 			if err := yaml.Unmarshal(o.Lookup(path.Join(dir, "mesh.yaml")).Data, &meshYAML); err != nil {
 				t.Fatal(err)
@@ -386,13 +387,13 @@ func meshAt(t *testing.T, p string, minor int) []byte {
 // first with it. An entry without a check here fails the test.
 func TestIstioChangeBoundaries(t *testing.T) {
 	checks := map[string]func(t *testing.T, minor int, affected bool){
-		compiler.ChangeNoOperator: func(t *testing.T, minor int, affected bool) {
+		mesh.ChangeNoOperator: func(t *testing.T, minor int, affected bool) {
 			_, err := compiler.Vet("mesh.yaml", meshAt(t, "../examples/helm-primary-remote/mesh.yaml", minor))
 			if (err == nil) != affected {
 				t.Errorf("1.%d: Vet = %v; meshc targets exactly the releases without the in-cluster operator", minor, err)
 			}
 		},
-		compiler.ChangeRemovedValues: func(t *testing.T, minor int, _ bool) {
+		mesh.ChangeRemovedValues: func(t *testing.T, minor int, _ bool) {
 			_, o, err := compiler.Compile("mesh.yaml", meshAt(t, "../examples/helm-primary-remote-multi-network/mesh.yaml", minor))
 			if err != nil {
 				t.Fatal(err)
@@ -410,7 +411,7 @@ func TestIstioChangeBoundaries(t *testing.T) {
 				}
 			}
 		},
-		compiler.ChangeEndpointSlices: func(t *testing.T, minor int, _ bool) {
+		mesh.ChangeEndpointSlices: func(t *testing.T, minor int, _ bool) {
 			// The same values on both sides: only the version differs.
 			_, a, err := compiler.Compile("mesh.yaml", meshAt(t, "../examples/helm-primary-remote/mesh.yaml", minor))
 			if err != nil {
@@ -429,14 +430,14 @@ func TestIstioChangeBoundaries(t *testing.T) {
 				}
 			}
 		},
-		compiler.ChangeIPv6PilotAddress: func(t *testing.T, minor int, affected bool) {
+		mesh.ChangeIPv6PilotAddress: func(t *testing.T, minor int, affected bool) {
 			data := strings.Replace(string(meshAt(t, "../examples/primary-remote/mesh.yaml", minor)), "address: 192.0.2.10", "address: 2001:db8::10", 1)
 			_, err := compiler.Vet("mesh.yaml", []byte(data))
 			if got := err != nil && strings.Contains(err.Error(), "[MC014]"); got != affected {
 				t.Errorf("1.%d: IPv6 istiod address refused (MC014): %v, want %v (%v)", minor, got, affected, err)
 			}
 		},
-		compiler.ChangeIPAutoallocate: func(t *testing.T, minor int, affected bool) {
+		mesh.ChangeIPAutoallocate: func(t *testing.T, minor int, affected bool) {
 			m, o, err := compiler.Compile("mesh.yaml", meshAt(t, "../examples/federation-south/mesh.yaml", minor))
 			if err != nil {
 				t.Fatal(err)
@@ -448,14 +449,14 @@ func TestIstioChangeBoundaries(t *testing.T) {
 				}
 			}
 			for _, g := range m.Spec.WorkloadGroups {
-				env := clusterEnv(t, o.Lookup(path.Join(g.Cluster, compiler.VMDir, g.Namespace, g.Name, "cluster.env")))
+				env := clusterEnv(t, o.Lookup(path.Join(g.Cluster, mesh.VMDir, g.Namespace, g.Name, "cluster.env")))
 				if got := env["ISTIO_META_DNS_AUTO_ALLOCATE"]; got != want {
 					t.Errorf("1.%d: VMs of %s: cluster.env ISTIO_META_DNS_AUTO_ALLOCATE=%q, want %q", minor, g.Name, got, want)
 				}
 			}
 		},
 	}
-	for _, c := range compiler.IstioChanges {
+	for _, c := range mesh.IstioChanges {
 		check := checks[c.Name]
 		if check == nil {
 			t.Errorf("IstioChanges entry %q (%s) has no boundary check", c.Name, c.Releases())

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // TestPeerEntryRoundTrip: what certs --export prints for west, pasted under
@@ -37,15 +38,15 @@ func TestPeerEntryRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("east with the exported entry: %v\n%s", err, pasted.String())
 	}
-	want := compiler.Peer{MeshID: "west", TrustDomain: "west.example.com", Network: "west-network",
-		Gateways:    []compiler.PeerGateway{{Address: "198.51.100.20"}, {Address: "198.51.100.21"}},
-		TrustAnchor: compiler.TrustAnchor{PEM: root}}
-	if diff := cmp.Diff([]compiler.Peer{want}, m.Spec.Peers); diff != "" {
+	want := mesh.Peer{MeshID: "west", TrustDomain: "west.example.com", Network: "west-network",
+		Gateways:    []mesh.PeerGateway{{Address: "198.51.100.20"}, {Address: "198.51.100.21"}},
+		TrustAnchor: mesh.TrustAnchor{PEM: root}}
+	if diff := cmp.Diff([]mesh.Peer{want}, m.Spec.Peers); diff != "" {
 		t.Errorf("pasted peer entry (-want +got):\n%s", diff)
 	}
 	// West's imports now fail (the pasted entry exports nothing yet); the
 	// entry itself must agree with west's file.
-	for _, p := range compiler.VetPeers([]*compiler.Mesh{m, west}) {
+	for _, p := range compiler.VetPeers([]*mesh.Mesh{m, west}) {
 		if p.Pos.Filename == "east.yaml" {
 			t.Errorf("the pasted entry disagrees with west's file: %v", p)
 		}
@@ -86,7 +87,7 @@ func TestPeerEntryRefusesAKey(t *testing.T) {
 // valid object name (a DNS-1123 subdomain of at most 253 characters), and
 // different hosts different names.
 func TestServiceEntryNameFitsKubernetes(t *testing.T) {
-	p := &compiler.Peer{MeshID: strings.Repeat("m", 63)}
+	p := &mesh.Peer{MeshID: strings.Repeat("m", 63)}
 	label := strings.Repeat("a", 60)
 	long := label + "." + label + "." + label + ".svc.cluster.local"
 	subdomain := regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
@@ -141,7 +142,7 @@ func TestPeerEntryMultiNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []compiler.Peer
+	var got []mesh.Peer
 	if err := yaml.Unmarshal(entry, &got); err != nil {
 		t.Fatalf("%v\n%s", err, entry)
 	}
@@ -151,7 +152,7 @@ func TestPeerEntryMultiNetwork(t *testing.T) {
 	}
 	want := north.Spec.Peers[0]
 	want.Exports, want.Imports = nil, nil
-	if diff := cmp.Diff([]compiler.Peer{want}, got); diff != "" {
+	if diff := cmp.Diff([]mesh.Peer{want}, got); diff != "" {
 		t.Errorf("exported entry of south (-north's +exported):\n%s", diff)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // FuzzPlanWriters puts arbitrary text where the plan writers put values a
@@ -42,8 +43,8 @@ func FuzzPlanWriters(f *testing.F) {
 		}
 		for _, format := range []string{compiler.PlanMarkdown, compiler.PlanShell} {
 			// The Markdown does not show the shell script's directory.
-			safe := compiler.CheckText(context) == nil && !strings.HasPrefix(context, "-") && compiler.CheckText(certsDir) == nil &&
-				(format == compiler.PlanMarkdown || compiler.CheckText(outDir) == nil)
+			safe := mesh.CheckText(context) == nil && !strings.HasPrefix(context, "-") && mesh.CheckText(certsDir) == nil &&
+				(format == compiler.PlanMarkdown || mesh.CheckText(outDir) == nil)
 			got, err := renderPlan(context, certsDir, outDir, format)
 			if err != nil {
 				if safe {

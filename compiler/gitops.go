@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/templates"
 )
 
@@ -60,7 +61,7 @@ const (
 // phases the plan runs without a rendered file: cacerts (in the istio-system
 // unit) and remote secrets. Their order is the plan's.
 type GitOpsUnit struct {
-	Cluster *Cluster
+	Cluster *mesh.Cluster
 	// Name is the unit's name within its cluster: UnitIstioSystem,
 	// UnitManifests, UnitRemoteSecrets or a Helm release.
 	Name  string
@@ -93,8 +94,8 @@ func PhaseOrder(phase string) int {
 
 // GitOpsUnits lists the units of every cluster, cluster by cluster in input
 // order, each cluster's in phase order. The mesh must have passed Validate.
-func GitOpsUnits(m *Mesh) []*GitOpsUnit {
-	external := m.Spec.GitOps != nil && m.Spec.GitOps.Secrets == SecretsExternal
+func GitOpsUnits(m *mesh.Mesh) []*GitOpsUnit {
+	external := m.Spec.GitOps != nil && m.Spec.GitOps.Secrets == mesh.SecretsExternal
 	byCluster := map[string][]*GitOpsUnit{}
 	var all []*GitOpsUnit
 	for i := range m.Spec.Clusters {
@@ -192,37 +193,37 @@ type GitOpsBootstrap struct {
 const ManagementContextVar = "MANAGEMENT_CONTEXT"
 
 // gitopsBootstrap is m's bootstrap; nil without spec.gitops.
-func gitopsBootstrap(m *Mesh) *GitOpsBootstrap {
+func gitopsBootstrap(m *mesh.Mesh) *GitOpsBootstrap {
 	g := m.Spec.GitOps
 	if g == nil {
 		return nil
 	}
 	b := &GitOpsBootstrap{Engine: g.Engine, RepoURL: g.RepoURL, Path: g.Path, Revision: g.Revision, Secrets: g.Secrets,
 		Root: path.Join(GitOpsDir, GitOpsRootFile), Namespace: ArgoCDNamespace}
-	if g.Engine == EngineFlux {
+	if g.Engine == mesh.EngineFlux {
 		b.Namespace = FluxNamespace
 	}
 	for _, c := range m.Spec.Clusters {
 		ctx := templates.Shell(c.Context)
 		var cmd string
 		switch {
-		case g.Engine == EngineFlux:
+		case g.Engine == mesh.EngineFlux:
 			cmd = fmt.Sprintf(`kubectl --context="${%s}" -n %s create secret generic %s-kubeconfig --from-file=value=%s.kubeconfig`,
 				ManagementContextVar, FluxNamespace, c.Name, templates.Shell(c.Name))
-		case g.Destination == DestinationAPIServer:
+		case g.Destination == mesh.DestinationAPIServer:
 			cmd = fmt.Sprintf("argocd cluster add %s --yes   # must register %s", ctx, templates.Shell(c.APIServer))
 		default:
 			cmd = fmt.Sprintf("argocd cluster add %s --name %s --yes", ctx, templates.Shell(c.Name))
 		}
 		b.Register = append(b.Register, Step{Cluster: c.Name, Context: c.Context, Command: cmd})
 	}
-	if g.Engine == EngineFlux && strings.HasPrefix(g.RepoURL, "ssh://") {
+	if g.Engine == mesh.EngineFlux && strings.HasPrefix(g.RepoURL, "ssh://") {
 		b.RepositorySecret = GitCredentialsSecret(m)
 		b.RepositoryCredentials = fmt.Sprintf(
 			`flux create secret git %s --context="${%s}" --namespace=%s --url=%s --private-key-file=deploy-key`,
 			GitCredentialsSecret(m), ManagementContextVar, FluxNamespace, templates.Shell(g.RepoURL))
 	}
-	if g.Secrets == SecretsExternal {
+	if g.Secrets == mesh.SecretsExternal {
 		b.SecretStore = g.SecretStore
 		for _, c := range m.Spec.Clusters {
 			if !m.UsesCertManager() {
@@ -230,7 +231,7 @@ func gitopsBootstrap(m *Mesh) *GitOpsBootstrap {
 			}
 		}
 		seen := map[string]bool{}
-		for _, s := range RemoteSecrets(m) {
+		for _, s := range mesh.RemoteSecrets(m) {
 			if !seen[s.Source.Name] {
 				seen[s.Source.Name] = true
 				b.Keys = append(b.Keys, RemoteSecretKey(m, s.Source.Name))

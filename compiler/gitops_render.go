@@ -10,6 +10,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/templates"
 )
 
@@ -24,10 +25,10 @@ type obj = map[string]any
 
 // gitopsRender writes the tree for m.Spec.GitOps. values returns a rendered
 // file of the cluster tree by path (Flux's HelmReleases carry the values).
-func gitopsRender(m *Mesh, values func(string) []byte) ([]File, error) {
+func gitopsRender(m *mesh.Mesh, values func(string) []byte) ([]File, error) {
 	g := m.Spec.GitOps
-	r := &gitopsWriter{m: m, g: g, watches: map[*Cluster][]*Cluster{}, remoteSecrets: map[*Cluster][]byte{}}
-	for _, s := range RemoteSecrets(m) {
+	r := &gitopsWriter{m: m, g: g, watches: map[*mesh.Cluster][]*mesh.Cluster{}, remoteSecrets: map[*mesh.Cluster][]byte{}}
+	for _, s := range mesh.RemoteSecrets(m) {
 		r.watches[s.Reader] = append(r.watches[s.Reader], s.Source)
 	}
 	if err := r.header(); err != nil {
@@ -40,7 +41,7 @@ func gitopsRender(m *Mesh, values func(string) []byte) ([]File, error) {
 		}
 	}
 	var fleet []string
-	if g.Engine == EngineFlux {
+	if g.Engine == mesh.EngineFlux {
 		fleet = append(fleet, GitOpsSourcesFile)
 		r.add(path.Join(GitOpsDir, GitOpsFleetDir, GitOpsSourcesFile), fluxHelmRepository())
 	} else {
@@ -54,7 +55,7 @@ func gitopsRender(m *Mesh, values func(string) []byte) ([]File, error) {
 			if u.Cluster != c {
 				continue
 			}
-			if g.Engine == EngineFlux {
+			if g.Engine == mesh.EngineFlux {
 				objs = append(objs, r.fluxKustomization(u))
 			} else {
 				objs = append(objs, r.argoApplication(u))
@@ -65,7 +66,7 @@ func gitopsRender(m *Mesh, values func(string) []byte) ([]File, error) {
 		r.add(path.Join(GitOpsDir, GitOpsFleetDir, name), objs...)
 	}
 	r.add(path.Join(GitOpsDir, GitOpsFleetDir, KustomizationFile), kustomization(fleet))
-	if g.Engine == EngineFlux {
+	if g.Engine == mesh.EngineFlux {
 		r.add(path.Join(GitOpsDir, GitOpsRootFile), r.fluxRoot()...)
 	} else {
 		r.add(path.Join(GitOpsDir, GitOpsRootFile), r.argoRoot())
@@ -74,12 +75,12 @@ func gitopsRender(m *Mesh, values func(string) []byte) ([]File, error) {
 }
 
 type gitopsWriter struct {
-	m *Mesh
-	g *GitOps
+	m *mesh.Mesh
+	g *mesh.GitOps
 	// watches lists, per primary, the clusters it reads (RemoteSecrets).
-	watches map[*Cluster][]*Cluster
+	watches map[*mesh.Cluster][]*mesh.Cluster
 	// remoteSecrets holds the bytes of each source cluster's remote secret.
-	remoteSecrets map[*Cluster][]byte
+	remoteSecrets map[*mesh.Cluster][]byte
 	head          []byte
 	files         []File
 	err           error
@@ -87,7 +88,7 @@ type gitopsWriter struct {
 
 func (r *gitopsWriter) header() error {
 	var buf bytes.Buffer
-	if err := templates.Set.ExecuteTemplate(&buf, "header.tmpl", struct{ Mesh *Mesh }{r.m}); err != nil {
+	if err := templates.Set.ExecuteTemplate(&buf, "header.tmpl", struct{ Mesh *mesh.Mesh }{r.m}); err != nil {
 		return fmt.Errorf("rendering gitops header: %w", err)
 	}
 	r.head = bytes.Clone(buf.Bytes())
@@ -117,7 +118,7 @@ func (r *gitopsWriter) repoPath(p string) string { return path.Join(r.g.Path, p)
 // unitDir writes the kustomization a unit applies, and what it lists.
 func (r *gitopsWriter) unitDir(u *GitOpsUnit, values func(string) []byte) error {
 	dir := u.Dir()
-	external := r.g.Secrets == SecretsExternal
+	external := r.g.Secrets == mesh.SecretsExternal
 	switch {
 	case u.Name == UnitIstioSystem:
 		var buf bytes.Buffer
@@ -128,8 +129,8 @@ func (r *gitopsWriter) unitDir(u *GitOpsUnit, values func(string) []byte) error 
 		res := []string{NamespaceFile}
 		switch {
 		case r.m.UsesCertManager():
-			res = append(res, CAIssuerFile)
-			r.files = append(r.files, File{Path: path.Join(dir, CAIssuerFile), Data: values(path.Join(u.Cluster.Name, CADir, CAIssuerFile))})
+			res = append(res, mesh.CAIssuerFile)
+			r.files = append(r.files, File{Path: path.Join(dir, mesh.CAIssuerFile), Data: values(path.Join(u.Cluster.Name, mesh.CADir, mesh.CAIssuerFile))})
 		case external:
 			res = append(res, CACertsFile)
 			r.add(path.Join(dir, CACertsFile), r.cacerts(u.Cluster))
@@ -158,7 +159,7 @@ func (r *gitopsWriter) unitDir(u *GitOpsUnit, values func(string) []byte) error 
 			}
 		}
 		r.add(path.Join(dir, KustomizationFile), kustomization(res))
-	case u.Chart != nil && r.g.Engine == EngineFlux:
+	case u.Chart != nil && r.g.Engine == mesh.EngineFlux:
 		hr, err := r.fluxHelmRelease(u, values(u.Chart.Path(u.Cluster.Name)))
 		if err != nil {
 			return err
@@ -183,11 +184,13 @@ func (r *gitopsWriter) labels(u *GitOpsUnit) obj {
 // SecretStoreKey is where, in the secret store, the ExternalSecrets read a
 // cluster's cacerts (CACertsKey) or the kubeconfig a primary's istiod
 // reads a source cluster with (RemoteSecretKey).
-func CACertsKey(m *Mesh, cluster string) string { return m.Spec.MeshID + "/" + cluster + "/cacerts" }
+func CACertsKey(m *mesh.Mesh, cluster string) string {
+	return m.Spec.MeshID + "/" + cluster + "/cacerts"
+}
 
 // RemoteSecretKey: see CACertsKey. Every primary reads a source cluster
 // with the same kubeconfig, so the key names the source only.
-func RemoteSecretKey(m *Mesh, source string) string {
+func RemoteSecretKey(m *mesh.Mesh, source string) string {
 	return m.Spec.MeshID + "/remote-secrets/" + source
 }
 
@@ -212,7 +215,7 @@ func (r *gitopsWriter) externalSecret(name string, target obj, data []obj) obj {
 
 // cacerts is the ExternalSecret that makes a cluster's cacerts from the
 // secret store: a reference, never the key.
-func (r *gitopsWriter) cacerts(c *Cluster) obj {
+func (r *gitopsWriter) cacerts(c *mesh.Cluster) obj {
 	var data []obj
 	for _, k := range cacertsKeys {
 		data = append(data, obj{"secretKey": k, "remoteRef": obj{"key": CACertsKey(r.m, c.Name), "property": k}})
@@ -223,7 +226,7 @@ func (r *gitopsWriter) cacerts(c *Cluster) obj {
 // remoteSecret is the ExternalSecret that makes, in a primary, the remote
 // secret istioctl create-remote-secret would: labelled for istiod, one key
 // named for the source cluster holding its kubeconfig.
-func (r *gitopsWriter) remoteSecret(source *Cluster) obj {
+func (r *gitopsWriter) remoteSecret(source *mesh.Cluster) obj {
 	return r.externalSecret("istio-remote-secret-"+source.Name, obj{"template": obj{
 		// Merge: the template adds istiod's label and annotation and keeps
 		// the data the store returned.
@@ -239,7 +242,7 @@ func (r *gitopsWriter) remoteSecret(source *Cluster) obj {
 // phase's place in the plan.
 func (r *gitopsWriter) argoApplication(u *GitOpsUnit) obj {
 	dest := obj{"namespace": IstioNamespace}
-	if r.g.Destination == DestinationAPIServer {
+	if r.g.Destination == mesh.DestinationAPIServer {
 		dest["server"] = u.Cluster.APIServer
 	} else {
 		dest["name"] = u.Cluster.Name
@@ -283,7 +286,7 @@ func (r *gitopsWriter) argoProject() obj {
 	var dests []obj
 	for _, c := range r.m.Spec.Clusters {
 		d := obj{"namespace": "*"}
-		if r.g.Destination == DestinationAPIServer {
+		if r.g.Destination == mesh.DestinationAPIServer {
 			d["server"] = c.APIServer
 		} else {
 			d["name"] = c.Name
@@ -318,7 +321,7 @@ func (r *gitopsWriter) argoRoot() obj {
 	}
 }
 
-func (r *gitopsWriter) kubeConfig(c *Cluster) obj {
+func (r *gitopsWriter) kubeConfig(c *mesh.Cluster) obj {
 	return obj{"secretRef": obj{"name": c.Name + "-kubeconfig", "key": "value"}}
 }
 
@@ -349,7 +352,7 @@ func (r *gitopsWriter) fluxKustomization(u *GitOpsUnit) obj {
 		spec["kubeConfig"] = r.kubeConfig(u.Cluster)
 		// With cert-manager, the istio-system unit is ready when cacerts is
 		// issued (the Certificate's Ready condition).
-		if u.Name != UnitManifests && (r.g.Secrets == SecretsExternal || u.Name == UnitIstioSystem && r.m.UsesCertManager()) {
+		if u.Name != UnitManifests && (r.g.Secrets == mesh.SecretsExternal || u.Name == UnitIstioSystem && r.m.UsesCertManager()) {
 			spec["wait"] = true
 		}
 	}
@@ -435,4 +438,4 @@ func (r *gitopsWriter) fluxRoot() []obj {
 
 // GitCredentialsSecret names, for Flux and an ssh:// repository, the Secret
 // with the deploy key the GitRepository clones with.
-func GitCredentialsSecret(m *Mesh) string { return m.Metadata.Name + "-git" }
+func GitCredentialsSecret(m *mesh.Mesh) string { return m.Metadata.Name + "-git" }

@@ -16,14 +16,15 @@ import (
 
 	"meshc.dev/meshc/certs"
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // gitopsExamples are the examples with spec.gitops.
-func gitopsExamples(t *testing.T) map[string]*compiler.Mesh {
+func gitopsExamples(t *testing.T) map[string]*mesh.Mesh {
 	t.Helper()
-	out := map[string]*compiler.Mesh{}
+	out := map[string]*mesh.Mesh{}
 	for _, ex := range examples(t) {
-		m, err := compiler.LoadFile(filepath.Join("../examples", ex, "mesh.yaml"))
+		m, err := mesh.LoadFile(filepath.Join("../examples", ex, "mesh.yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +68,7 @@ func secretsIn(data []byte, known [][]byte) []string {
 
 // meshRoot is spec.ca.root as render writes it (PEM, afresh), from the
 // Mesh; nil without one.
-func meshRoot(m *compiler.Mesh) []byte {
+func meshRoot(m *mesh.Mesh) []byte {
 	if m.Spec.CA.Root == nil {
 		return nil
 	}
@@ -218,7 +219,7 @@ func TestGitOpsOrder(t *testing.T) {
 // TestFluxRef checks the GitRepository follows what revision names: Flux
 // reads ref.branch only as a branch, so a full commit ID becomes ref.commit.
 func TestFluxRef(t *testing.T) {
-	m, err := compiler.LoadFile("../examples/gitops-flux/mesh.yaml")
+	m, err := mesh.LoadFile("../examples/gitops-flux/mesh.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

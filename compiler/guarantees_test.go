@@ -10,12 +10,13 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // guaranteeChecks verifies each entry of compiler.Guarantees on a rendered
 // mesh; the catalogue's "by construction" claims are tested, not just said.
-var guaranteeChecks = map[string]func(t *testing.T, m *compiler.Mesh, out *compiler.Output){
-	compiler.Guarantees[0].Mistake: func(t *testing.T, m *compiler.Mesh, out *compiler.Output) {
+var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *compiler.Output){
+	compiler.Guarantees[0].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
 		for _, c := range m.Spec.Clusters {
 			if got := values(t, m, out, c, "global", "multiCluster", "clusterName"); got != c.Name {
 				t.Errorf("%s: clusterName %q", c.Name, got)
@@ -35,7 +36,7 @@ var guaranteeChecks = map[string]func(t *testing.T, m *compiler.Mesh, out *compi
 			}
 		}
 	},
-	compiler.Guarantees[1].Mistake: func(t *testing.T, m *compiler.Mesh, out *compiler.Output) {
+	compiler.Guarantees[1].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
 		for _, c := range m.Spec.Clusters {
 			value := values(t, m, out, c, "global", "network")
 			label := c.Network // single-network meshes need no label
@@ -47,21 +48,21 @@ var guaranteeChecks = map[string]func(t *testing.T, m *compiler.Mesh, out *compi
 			}
 		}
 	},
-	compiler.Guarantees[2].Mistake: func(t *testing.T, m *compiler.Mesh, out *compiler.Output) {
+	compiler.Guarantees[2].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
 		for _, c := range m.Spec.Clusters {
 			if got := values(t, m, out, c, "global", "meshID"); got != m.Spec.MeshID {
 				t.Errorf("%s: meshID %q, want %q", c.Name, got, m.Spec.MeshID)
 			}
 		}
 	},
-	compiler.Guarantees[3].Mistake: func(t *testing.T, m *compiler.Mesh, out *compiler.Output) {
+	compiler.Guarantees[3].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
 		for _, c := range m.Spec.Clusters {
 			if got := values(t, m, out, c, "meshConfig", "trustDomain"); got != m.Spec.TrustDomain {
 				t.Errorf("%s: trustDomain %q, want %q", c.Name, got, m.Spec.TrustDomain)
 			}
 		}
 	},
-	compiler.Guarantees[4].Mistake: func(t *testing.T, m *compiler.Mesh, out *compiler.Output) {
+	compiler.Guarantees[4].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
 		for _, c := range m.Spec.Clusters {
 			f := out.Lookup(c.Name + "/manifests/" + compiler.FederationPeersFile)
 			if f == nil {
@@ -123,7 +124,7 @@ func TestGuarantees(t *testing.T) {
 // values returns the string at keys in the cluster's control-plane values:
 // the IstioOperator's spec.values (spec.meshConfig for meshConfig), or the
 // istiod chart's values file on the Helm path.
-func values(t *testing.T, m *compiler.Mesh, out *compiler.Output, c compiler.Cluster, keys ...string) string {
+func values(t *testing.T, m *mesh.Mesh, out *compiler.Output, c mesh.Cluster, keys ...string) string {
 	t.Helper()
 	if m.UsesHelm() {
 		return lookup(t, out, c.Name+"/"+compiler.HelmDir+"/"+compiler.IstiodValuesFile, keys...)

@@ -9,6 +9,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/meshgen"
+	"meshc.dev/meshc/mesh"
 )
 
 // TestHelmRows keeps the Helm rows of the artifact table to the charts the
@@ -99,7 +100,7 @@ func has(doc map[string]any, path []string) bool {
 // TestIstioChanges checks the version table's bounds: inside the releases
 // meshc accepts, ordered, and every rule it names exists.
 func TestIstioChanges(t *testing.T) {
-	for _, c := range compiler.IstioChanges {
+	for _, c := range mesh.IstioChanges {
 		if c.Since != 0 && (c.Since < 24 || c.Since > 31) || c.Until != 0 && (c.Until < 25 || c.Until > 32) {
 			t.Errorf("%q: releases %s are outside 1.24–1.31", c.What, c.Releases())
 		}

@@ -9,6 +9,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 )
 
 // meshWith is a valid one-cluster mesh with extra lines appended to the
@@ -37,16 +38,16 @@ spec:
 // one line and short whatever the value; reports stop at MaxProblems.
 func TestHostileInputs(t *testing.T) {
 	manyKeys := strings.Builder{}
-	for i := range compiler.MaxKeys + 1 {
+	for i := range mesh.MaxKeys + 1 {
 		fmt.Fprintf(&manyKeys, "  k%d: 1\n", i)
 	}
 	manyItems := strings.Builder{}
 	manyItems.WriteString("  extra:\n")
-	for range compiler.MaxItems + 1 {
+	for range mesh.MaxItems + 1 {
 		manyItems.WriteString("    - 1\n")
 	}
 	manyBad := strings.Builder{}
-	for i := range compiler.MaxProblems + 5 {
+	for i := range mesh.MaxProblems + 5 {
 		fmt.Fprintf(&manyBad, "      bad%d: 1\n", i)
 	}
 	long := strings.Repeat("x", 1000) // YAML's longest implicit key
@@ -79,9 +80,9 @@ func TestHostileInputs(t *testing.T) {
 		{"long bad value", meshWith("", "  trustDomain: "+strings.Repeat(long, 100)+"\n"), []string{
 			`in.yaml:16:16: spec.trustDomain: must be a DNS-1123 subdomain, as "cluster.local" (the default), got "` + long[:64] + `"… (100000 characters)`}},
 		{"too many keys", meshWith("", manyKeys.String()), []string{
-			fmt.Sprintf(`in.yaml:%d:3: spec: mapping has %d keys; meshc reads at most %d (MaxKeys) in one mapping, and a Mesh needs about ten`, 16+compiler.MaxKeys-5, compiler.MaxKeys+6, compiler.MaxKeys)}},
+			fmt.Sprintf(`in.yaml:%d:3: spec: mapping has %d keys; meshc reads at most %d (MaxKeys) in one mapping, and a Mesh needs about ten`, 16+mesh.MaxKeys-5, mesh.MaxKeys+6, mesh.MaxKeys)}},
 		{"too many items", meshWith("", manyItems.String()), []string{
-			fmt.Sprintf(`in.yaml:%d:7: spec.extra[%d]: list has %d items; meshc reads at most %d (MaxItems) in one list`, 17+compiler.MaxItems, compiler.MaxItems, compiler.MaxItems+1, compiler.MaxItems)}},
+			fmt.Sprintf(`in.yaml:%d:7: spec.extra[%d]: list has %d items; meshc reads at most %d (MaxItems) in one list`, 17+mesh.MaxItems, mesh.MaxItems, mesh.MaxItems+1, mesh.MaxItems)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -103,10 +104,10 @@ func TestHostileInputs(t *testing.T) {
 	// Reports stop at MaxProblems, with a last line saying how many more.
 	_, err := compiler.Vet("in.yaml", []byte(meshWith(manyBad.String(), "")))
 	ps, _ := err.(diag.Problems)
-	if len(ps) != compiler.MaxProblems+1 {
-		t.Fatalf("%d problems, want %d", len(ps), compiler.MaxProblems+1)
+	if len(ps) != mesh.MaxProblems+1 {
+		t.Fatalf("%d problems, want %d", len(ps), mesh.MaxProblems+1)
 	}
-	want := fmt.Sprintf("in.yaml:%d:7: … and 5 more problems (meshc reports the first %d; fix these and run again)", 16+compiler.MaxProblems, compiler.MaxProblems)
+	want := fmt.Sprintf("in.yaml:%d:7: … and 5 more problems (meshc reports the first %d; fix these and run again)", 16+mesh.MaxProblems, mesh.MaxProblems)
 	if got := ps[len(ps)-1].String(); got != want {
 		t.Errorf("last problem:\n got %s\nwant %s", got, want)
 	}
@@ -122,7 +123,7 @@ func TestHostileInputs(t *testing.T) {
 func TestPlanSizeLimit(t *testing.T) {
 	var b strings.Builder
 	n := 0
-	for (n+1)*n <= compiler.MaxRemoteSecrets {
+	for (n+1)*n <= mesh.MaxRemoteSecrets {
 		n++
 	}
 	n++ // n primaries need n×(n−1) > MaxRemoteSecrets remote secrets
@@ -132,7 +133,7 @@ func TestPlanSizeLimit(t *testing.T) {
 	in := strings.Replace(meshWith("", ""), "    - name: cluster1\n      network: network1\n      role: primary\n", b.String(), 1)
 	_, err := compiler.Vet("in.yaml", []byte(in))
 	want := fmt.Sprintf("in.yaml:12:3: spec.clusters: %d primaries each watching the other %d clusters need %d remote secrets; meshc plans at most %d (MaxRemoteSecrets): use fewer primaries (topology primary-remote) or split the mesh",
-		n, n-1, n*(n-1), compiler.MaxRemoteSecrets)
+		n, n-1, n*(n-1), mesh.MaxRemoteSecrets)
 	if err == nil || err.Error() != want {
 		t.Errorf("err =\n%v\nwant\n%s", err, want)
 	}
@@ -147,8 +148,8 @@ func TestPlanSizeLimit(t *testing.T) {
 // are bounded in total too, before CUE sees them.
 func TestTotalKeysLimit(t *testing.T) {
 	var b strings.Builder
-	perCluster := compiler.MaxKeys - 10
-	for i := 0; i*perCluster <= compiler.MaxKeysTotal; i++ {
+	perCluster := mesh.MaxKeys - 10
+	for i := 0; i*perCluster <= mesh.MaxKeysTotal; i++ {
 		fmt.Fprintf(&b, "    - {name: c%d, network: network1, role: primary", i)
 		for k := range perCluster {
 			fmt.Fprintf(&b, ", k%d: 1", k)
@@ -158,7 +159,7 @@ func TestTotalKeysLimit(t *testing.T) {
 	in := strings.Replace(meshWith("", ""), "    - name: cluster1\n      network: network1\n      role: primary\n", b.String(), 1)
 	_, err := compiler.Vet("in.yaml", []byte(in))
 	ps, _ := err.(diag.Problems)
-	want := fmt.Sprintf("document has more than %d keys (MaxKeysTotal)", compiler.MaxKeysTotal)
+	want := fmt.Sprintf("document has more than %d keys (MaxKeysTotal)", mesh.MaxKeysTotal)
 	if len(ps) != 1 || !strings.Contains(ps[0].Message, want) || ps[0].Pos.Line < 12 {
 		t.Errorf("err = %v, want one positioned problem saying %q", err, want)
 	}

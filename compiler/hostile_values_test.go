@@ -12,8 +12,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 )
 
 // The hostile-value tests start from richMeshes: valid meshes that between
@@ -60,7 +60,7 @@ func schemaStrings() (fields, maps map[string]bool) {
 			}
 		}
 	}
-	walk(reflect.TypeFor[compiler.Mesh](), "")
+	walk(reflect.TypeFor[mesh.Mesh](), "")
 	return fields, maps
 }
 
@@ -106,7 +106,7 @@ func scalars(doc *yaml.Node, maps map[string]bool) []scalar {
 // a key that is not a plain word is quoted.
 func joinKey(path, key string) string {
 	if key == "" || len(key) > diag.MaxValueLen || strings.ContainsAny(key, ".[]\"") ||
-		strings.IndexFunc(key, func(r rune) bool { return compiler.UnsafeRune(r) || unicode.IsSpace(r) }) >= 0 {
+		strings.IndexFunc(key, func(r rune) bool { return mesh.UnsafeRune(r) || unicode.IsSpace(r) }) >= 0 {
 		return path + "[" + diag.Quote(key) + "]"
 	}
 	return strings.TrimPrefix(path+"."+key, ".")

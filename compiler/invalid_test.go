@@ -8,6 +8,7 @@ import (
 	"meshc.dev/meshc/internal/golden"
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/internal/yamlbound"
+	"meshc.dev/meshc/mesh"
 )
 
 // invalidDir holds one txtar case per invalid input: the input and the exact
@@ -68,20 +69,20 @@ func TestLimits(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"large.yaml", []byte("# " + strings.Repeat("x", compiler.MaxInputSize)),
+		{"large.yaml", []byte("# " + strings.Repeat("x", mesh.MaxInputSize)),
 			"large.yaml:1:1: input exceeds 4194304 bytes (4 MiB), the most meshc reads; a Mesh document is far smaller"},
 		{"flow.yaml", []byte(strings.Repeat("[", 20000) + strings.Repeat("]", 20000)),
 			"flow.yaml:1:1: input nests more than 32 levels deep; no Mesh document nests that deep"},
 		// One byte a node: four megabytes would be a gigabyte of tree.
-		{"dense.yaml", []byte("{" + strings.Repeat("a,", compiler.MaxNodes/2) + "a}"),
+		{"dense.yaml", []byte("{" + strings.Repeat("a,", mesh.MaxNodes/2) + "a}"),
 			"dense.yaml:1:1: input may hold up to 524295 YAML nodes (keys, values and list items, counted before parsing); meshc reads at most 524288 (MaxNodes)"},
 		// Lists of lists, each under MaxItems: CUE took minutes on 800,000 items.
-		{"lists.yaml", []byte("kind: Mesh\nspec:\n  x: [" + strings.Repeat("["+strings.Repeat("1,", compiler.MaxItems-1)+"1],", 20) + "[1]]\n"),
+		{"lists.yaml", []byte("kind: Mesh\nspec:\n  x: [" + strings.Repeat("["+strings.Repeat("1,", mesh.MaxItems-1)+"1],", 20) + "[1]]\n"),
 			"lists.yaml:3:190045: spec.x[19]: document has more than 100000 list items (MaxItemsTotal); each list may hold 5000, but not all together"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := compiler.Load(tt.name, tt.data)
+			_, err := mesh.Load(tt.name, tt.data)
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("got  %v\nwant %s", err, tt.want)
 			}
@@ -94,19 +95,19 @@ func TestLimits(t *testing.T) {
 // for every input dimension they grow.
 func TestLargestMeshesFitTheLimits(t *testing.T) {
 	for _, s := range []meshgen.Shape{
-		{Topology: meshgen.PrimaryRemote, Clusters: compiler.MaxItems - 1},
+		{Topology: meshgen.PrimaryRemote, Clusters: mesh.MaxItems - 1},
 		{Topology: meshgen.MultiPrimary, Clusters: 1000},
 		{Topology: meshgen.MultiPrimary, Clusters: 300, Services: 200, VMGroups: 500},
 	} {
-		if n := yamlbound.Nodes(meshgen.Generate(s)); n > compiler.MaxNodes/4 {
-			t.Errorf("%v counts %d YAML nodes, more than a quarter of MaxNodes (%d)", s, n, compiler.MaxNodes)
+		if n := yamlbound.Nodes(meshgen.Generate(s)); n > mesh.MaxNodes/4 {
+			t.Errorf("%v counts %d YAML nodes, more than a quarter of MaxNodes (%d)", s, n, mesh.MaxNodes)
 		}
 	}
 	// The benchmarks' input dimensions at their largest stay under them too.
 	for _, d := range meshgen.Dimensions {
 		n := d.Sizes[len(d.Sizes)-1]
-		if got := yamlbound.Nodes(d.Generate(n)); got > compiler.MaxNodes {
-			t.Errorf("dimension %s at %d counts %d YAML nodes, more than MaxNodes (%d)", d.Name, n, got, compiler.MaxNodes)
+		if got := yamlbound.Nodes(d.Generate(n)); got > mesh.MaxNodes {
+			t.Errorf("dimension %s at %d counts %d YAML nodes, more than MaxNodes (%d)", d.Name, n, got, mesh.MaxNodes)
 		}
 	}
 }

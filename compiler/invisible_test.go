@@ -13,6 +13,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 )
 
 // invisible holds, for every kind of character that shows as nothing, as a
@@ -112,7 +113,7 @@ func TestInvisibleCharacters(t *testing.T) {
 			if len(want) != len(marks) {
 				t.Fatalf("%s with %s: %d values hold the character, want %d", file, c.what, len(want), len(marks))
 			}
-			_, err := compiler.Load("in.yaml", data)
+			_, err := mesh.Load("in.yaml", data)
 			var ps diag.Problems
 			if !errors.As(err, &ps) {
 				t.Errorf("%s with %s (U+%04X) in every field: err = %v, want a problem for each", file, c.what, c.r, err)

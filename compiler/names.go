@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 )
 
 // nameSet is a list of names that a check compares the input with
@@ -42,7 +43,7 @@ func (s *nameSet) Suggest(name string) string {
 	if sug, ok := s.suggested[name]; ok {
 		return sug
 	}
-	if len(s.suggested) >= MaxProblems {
+	if len(s.suggested) >= mesh.MaxProblems {
 		return ""
 	}
 	sug := diag.Suggest(name, s.names)

@@ -5,20 +5,21 @@ import (
 	"fmt"
 	"slices"
 
+	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/templates"
 )
 
 // peerEntryView is what federation-peer-entry.yaml.tmpl sees.
 type peerEntryView struct {
-	Mesh     *Mesh
+	Mesh     *mesh.Mesh
 	Network  string
-	Gateways []PeerGateway
-	Anchor   TrustAnchor
+	Gateways []mesh.PeerGateway
+	Anchor   mesh.TrustAnchor
 }
 
 // SpansNetworks reports whether the mesh's gateways sit on several networks.
 func (v *peerEntryView) SpansNetworks() bool {
-	return slices.ContainsFunc(v.Gateways, func(g PeerGateway) bool { return g.Network != "" })
+	return slices.ContainsFunc(v.Gateways, func(g mesh.PeerGateway) bool { return g.Network != "" })
 }
 
 // PeerEntry is m as another mesh lists it under spec.peers: its mesh ID,
@@ -28,21 +29,21 @@ func (v *peerEntryView) SpansNetworks() bool {
 // network gets a name of its own in the entry (<meshID>-<network>; the
 // first is the peer's network), since a gateway forwards only to its own
 // network's endpoints. The mesh must have passed Validate.
-func PeerEntry(m *Mesh, rootPEM []byte) ([]byte, error) {
-	if msg := trustAnchorProblem(string(rootPEM)); msg != "" {
+func PeerEntry(m *mesh.Mesh, rootPEM []byte) ([]byte, error) {
+	if msg := mesh.TrustAnchorProblem(string(rootPEM)); msg != "" {
 		return nil, fmt.Errorf("the root certificate %s", msg)
 	}
-	v := &peerEntryView{Mesh: m, Anchor: TrustAnchor{PEM: string(rootPEM)}}
+	v := &peerEntryView{Mesh: m, Anchor: mesh.TrustAnchor{PEM: string(rootPEM)}}
 	var networks []string
 	for _, c := range m.Spec.Clusters {
 		g := c.EastWestGateway
-		if g == nil || g.Address == "" || slices.ContainsFunc(v.Gateways, func(pg PeerGateway) bool { return pg.Address == g.Address }) {
+		if g == nil || g.Address == "" || slices.ContainsFunc(v.Gateways, func(pg mesh.PeerGateway) bool { return pg.Address == g.Address }) {
 			continue
 		}
 		if !slices.Contains(networks, c.Network) {
 			networks = append(networks, c.Network)
 		}
-		v.Gateways = append(v.Gateways, PeerGateway{Address: g.Address, Network: c.Network})
+		v.Gateways = append(v.Gateways, mesh.PeerGateway{Address: g.Address, Network: c.Network})
 	}
 	switch len(networks) {
 	case 0, 1:

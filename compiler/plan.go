@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"meshc.dev/meshc/diagram"
+	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/templates"
 )
 
@@ -109,7 +110,7 @@ type OwnIstiodAddress struct {
 
 // ownIstiodAddresses lists the primaries that give istiod.address, with
 // the remotes and VM groups that dial it.
-func ownIstiodAddresses(placements []*Placement) []OwnIstiodAddress {
+func ownIstiodAddresses(placements []*mesh.Placement) []OwnIstiodAddress {
 	var out []OwnIstiodAddress
 	for _, p := range placements {
 		if p == nil {
@@ -186,39 +187,6 @@ type Step struct {
 // Applies lists the rendered files the step applies, by path.
 func (s Step) Applies() []string { return s.applies }
 
-// RemoteSecret is one `istioctl create-remote-secret` pair: the primary
-// Reader watches the API server of cluster Source.
-type RemoteSecret struct {
-	Reader *Cluster
-	Source *Cluster
-}
-
-// RemoteSecrets lists every pair the mesh needs. Every primary watches the
-// API server of every other cluster for endpoints, so P primaries in an
-// N-cluster mesh need P×(N−1) secrets. Order: by reader, then by source, in
-// input order.
-func RemoteSecrets(m *Mesh) []RemoteSecret {
-	primaries := 0
-	for i := range m.Spec.Clusters {
-		if m.Spec.Clusters[i].IsPrimary() {
-			primaries++
-		}
-	}
-	out := make([]RemoteSecret, 0, primaries*max(len(m.Spec.Clusters)-1, 0))
-	for i := range m.Spec.Clusters {
-		r := &m.Spec.Clusters[i]
-		if !r.IsPrimary() {
-			continue
-		}
-		for j := range m.Spec.Clusters {
-			if i != j {
-				out = append(out, RemoteSecret{Reader: r, Source: &m.Spec.Clusters[j]})
-			}
-		}
-	}
-	return out
-}
-
 // planPhases are the plan's phases in order. BuildPlan orders the install
 // the way the Istio multicluster guides do: istio-system and the shared root
 // of trust (cacerts) first, since istiod creates its own self-signed CA if it
@@ -246,7 +214,7 @@ var planPhases = []struct{ id, title string }{
 // BuildPlan orders the commands that install a rendered mesh, in
 // planPhases. Every command is idempotent, so the plan can be re-run after a
 // failure. The mesh must have passed Validate.
-func BuildPlan(m *Mesh) *Plan {
+func BuildPlan(m *mesh.Mesh) *Plan {
 	p := &Plan{
 		APIVersion: PlanAPIVersion, Kind: PlanKind,
 		Name: m.Metadata.Name, MeshID: m.Spec.MeshID, IstioVersion: m.Spec.Istio.Version,
@@ -260,7 +228,7 @@ func BuildPlan(m *Mesh) *Plan {
 			Description: "directory written by meshc certs (one subdirectory per cluster)",
 		}}
 	}
-	placements := make([]*Placement, len(m.Spec.Clusters))
+	placements := make([]*mesh.Placement, len(m.Spec.Clusters))
 	for i := range m.Spec.Clusters {
 		placements[i] = m.Place(&m.Spec.Clusters[i])
 	}
@@ -299,7 +267,7 @@ func BuildPlan(m *Mesh) *Plan {
 
 // artifactSteps applies, cluster by cluster in input order, the artifacts
 // whose Phase is phase.
-func artifactSteps(placements []*Placement, phase string) []Step {
+func artifactSteps(placements []*mesh.Placement, phase string) []Step {
 	var steps []Step
 	for _, p := range placements {
 		if p == nil {
@@ -317,7 +285,7 @@ func artifactSteps(placements []*Placement, phase string) []Step {
 }
 
 // appliedFiles lists the files a step applying a puts into the cluster.
-func appliedFiles(a *Artifact, p *Placement) []string {
+func appliedFiles(a *Artifact, p *mesh.Placement) []string {
 	if a.Apply != Kustomize {
 		return []string{a.Path(p.Cluster.Name)}
 	}
@@ -329,7 +297,7 @@ func appliedFiles(a *Artifact, p *Placement) []string {
 }
 
 // applyCommand is the command that applies artifact a of a cluster.
-func applyCommand(a *Artifact, p *Placement) string {
+func applyCommand(a *Artifact, p *mesh.Placement) string {
 	c := p.Cluster
 	ctx := templates.Shell(c.Context)
 	switch a.Apply {
@@ -357,7 +325,7 @@ const GatewayAPICRD = "gateways.gateway.networking.k8s.io"
 // gatewayAPISteps check, in each cluster whose manifests hold Gateway API
 // objects, that the CRDs are there, and stop the plan with what to do when
 // they are not.
-func gatewayAPISteps(placements []*Placement) []Step {
+func gatewayAPISteps(placements []*mesh.Placement) []Step {
 	var steps []Step
 	for _, p := range placements {
 		if p == nil || !appliesGatewayAPI(p) {
@@ -374,7 +342,7 @@ func gatewayAPISteps(placements []*Placement) []Step {
 
 // learnAddressSteps print, for each primary whose remotes wait for its
 // east-west gateway's address, the address its load balancer assigned.
-func learnAddressSteps(placements []*Placement) []Step {
+func learnAddressSteps(placements []*mesh.Placement) []Step {
 	var steps []Step
 	for _, p := range placements {
 		if c := p.Cluster; p.IsPrimary() && len(p.Remotes) > 0 && c.IstiodAddress() == "" {
@@ -390,7 +358,7 @@ func learnAddressSteps(placements []*Placement) []Step {
 // client-side apply would copy the CA's private key into the
 // last-applied-configuration annotation. Cluster names are DNS labels, safe
 // inside double quotes.
-func caCertSteps(m *Mesh, placements []*Placement) []Step {
+func caCertSteps(m *mesh.Mesh, placements []*mesh.Placement) []Step {
 	if m.UsesCertManager() {
 		return certManagerIssueSteps(placements)
 	}
@@ -411,10 +379,10 @@ const labelOwned = " | kubectl label --local -f - -o yaml " + ManagedByLabel + "
 // remoteSecretSteps is one step per primary and other cluster: P×(N−1) of
 // them, 89,700 in a 300-primary mesh, so each cluster's part of the command
 // is quoted and formatted once, and each step is one concatenation.
-func remoteSecretSteps(m *Mesh) []Step {
-	pairs := RemoteSecrets(m)
+func remoteSecretSteps(m *mesh.Mesh) []Step {
+	pairs := mesh.RemoteSecrets(m)
 	secrets := make([]Step, 0, len(pairs))
-	source := make(map[*Cluster]string, len(m.Spec.Clusters))
+	source := make(map[*mesh.Cluster]string, len(m.Spec.Clusters))
 	for i := range m.Spec.Clusters {
 		c := &m.Spec.Clusters[i]
 		server := ""

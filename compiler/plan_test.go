@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // topology is one mesh shape, built as YAML so it goes through the same
@@ -29,9 +30,9 @@ type topology struct {
 
 func (tp topology) yaml() string {
 	var b strings.Builder
-	kind := compiler.PrimaryRemote
+	kind := mesh.PrimaryRemote
 	if tp.primaries == tp.n {
-		kind = compiler.MultiPrimary
+		kind = mesh.MultiPrimary
 	}
 	fmt.Fprintf(&b, "apiVersion: meshc.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: t\nspec:\n  meshID: mesh1\n  topology: %s\n", kind)
 	b.WriteString("  istio:\n    version: \"1.28.0\"\n  networks:\n")
@@ -89,7 +90,7 @@ func TestPlanTopologies(t *testing.T) {
 
 			// Pairs: exactly every (primary, other cluster), nothing else.
 			var pairs, wantPairs []string
-			for _, s := range compiler.RemoteSecrets(m) {
+			for _, s := range mesh.RemoteSecrets(m) {
 				pairs = append(pairs, s.Reader.Name+"<-"+s.Source.Name)
 			}
 			for r := 1; r <= tp.primaries; r++ {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 )
 
 // checkPlanText refuses a plan holding an UnsafeRune anywhere the shell
@@ -59,7 +60,7 @@ func planText(what, s string) error {
 	if asciiPrintable(s) {
 		return nil
 	}
-	if err := CheckText(s); err != nil {
+	if err := mesh.CheckText(s); err != nil {
 		return fmt.Errorf("rendering plan: %s: %w", what, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/templates"
 )
 
@@ -74,7 +75,7 @@ func (h holding) what() string {
 // the plan's order, each once: the objects of the manifests its steps apply,
 // the cacerts and remote Secrets, and its installs. The files a vm-files
 // step gathers stay outside the cluster.
-func holdings(m *Mesh, p *Plan, out *Output) map[string][]holding {
+func holdings(m *mesh.Mesh, p *Plan, out *Output) map[string][]holding {
 	held := map[string][]holding{}
 	seen := map[string]bool{}
 	add := func(cluster string, h holding) {
@@ -156,7 +157,7 @@ type removals struct {
 // remote secrets first, then objects and gateways, and last the installs of
 // clusters that leave. changeAllowed has made sure each kube context keeps
 // its cluster, so comparing by cluster is comparing by context.
-func planRemovals(old, new *Mesh, oldPlan, newPlan *Plan, oldOut, newOut *Output) removals {
+func planRemovals(old, new *mesh.Mesh, oldPlan, newPlan *Plan, oldOut, newOut *Output) removals {
 	was, now := holdings(old, oldPlan, oldOut), holdings(new, newPlan, newOut)
 	var r removals
 	for i := range old.Spec.Clusters {
@@ -177,7 +178,7 @@ func planRemovals(old, new *Mesh, oldPlan, newPlan *Plan, oldOut, newOut *Output
 }
 
 // remove plans the removal of what is gone from cluster c of the old mesh.
-func (r *removals) remove(c *Cluster, gone []holding, new *Mesh) {
+func (r *removals) remove(c *mesh.Cluster, gone []holding, new *mesh.Mesh) {
 	leaves := new.Cluster(c.Name) == nil
 	awaits := !leaves && new.Place(new.Cluster(c.Name)).AwaitsAddress()
 	step := func(cmd string, removes ...holding) Step {
@@ -242,7 +243,7 @@ func (a *Artifact) isGateway() bool {
 // deleteOwned is the command that deletes object o of cluster c only if it
 // carries meshc's label: selected by the label and, server-side, by name. An
 // object without it is left alone (kubectl prints "No resources found").
-func deleteOwned(c *Cluster, o object) string {
+func deleteOwned(c *mesh.Cluster, o object) string {
 	return fmt.Sprintf("kubectl --context=%s%s delete %s -l %s --field-selector %s",
 		templates.Shell(c.Context), o.nsFlag(), templates.Shell(o.kind),
 		templates.Shell(ManagedByLabel+"="+ManagedByValue), templates.Shell("metadata.name="+o.name))
@@ -250,7 +251,7 @@ func deleteOwned(c *Cluster, o object) string {
 
 // removeInstall is the command that removes a Helm release, or an istioctl
 // east-west gateway, from cluster c.
-func removeInstall(c *Cluster, a *Artifact) string {
+func removeInstall(c *mesh.Cluster, a *Artifact) string {
 	ctx := templates.Shell(c.Context)
 	if a.Apply == Helm {
 		return guarded(c, fmt.Sprintf("helm uninstall %s --namespace %s --kube-context %s --ignore-not-found", a.Release, IstioNamespace, ctx))
@@ -262,7 +263,7 @@ func removeInstall(c *Cluster, a *Artifact) string {
 // cluster c into its context: its ClusterLabel names c (kubectl wait checks
 // once and fails otherwise). In a subshell, so that in plan.sh a failing
 // check stops the script like any failing step.
-func guarded(c *Cluster, remove string) string {
+func guarded(c *mesh.Cluster, remove string) string {
 	return fmt.Sprintf("(kubectl --context=%s wait namespace/%s %s --timeout=0s && %s)", templates.Shell(c.Context), IstioNamespace,
 		templates.Shell(`--for=jsonpath={.metadata.labels.`+strings.ReplaceAll(ClusterLabel, ".", `\.`)+`}=`+c.Name), remove)
 }

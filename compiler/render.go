@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"meshc.dev/meshc/diagram"
+	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/templates"
 )
 
@@ -47,7 +48,7 @@ func (o *Output) Lookup(p string) *File {
 // must have passed Validate; Render reports, but does not diagnose, a mesh
 // that did not. Clusters render independently and in parallel; the result is
 // byte-identical from run to run.
-func Render(m *Mesh) (*Output, error) {
+func Render(m *mesh.Mesh) (*Output, error) {
 	perCluster := make([]renderedCluster, len(m.Spec.Clusters))
 	errs := make([]error, len(m.Spec.Clusters))
 	docs := newMeshDocs(m)
@@ -117,7 +118,7 @@ func (o *Output) sort() {
 // and manifests/, without the mesh's plan or remote-secret files): what the
 // kustomize function emits, at the cost of one cluster rather than the mesh.
 // The mesh must have passed Validate.
-func RenderCluster(m *Mesh, name string) (*Output, error) {
+func RenderCluster(m *mesh.Mesh, name string) (*Output, error) {
 	c := m.Cluster(name)
 	if c == nil {
 		return nil, fmt.Errorf("cluster %q is not in mesh %q", name, m.Metadata.Name)
@@ -149,7 +150,7 @@ func addCluster(o *Output, rc renderedCluster) {
 }
 
 // renderCluster renders every artifact of the table that applies to c.
-func renderCluster(m *Mesh, c *Cluster, docs *meshDocs) (renderedCluster, error) {
+func renderCluster(m *mesh.Mesh, c *mesh.Cluster, docs *meshDocs) (renderedCluster, error) {
 	p := m.Place(c)
 	if p == nil {
 		return renderedCluster{}, fmt.Errorf("cluster %q: control plane %q not found (validate the mesh before rendering)", c.Name, c.ControlPlane)
@@ -191,17 +192,17 @@ func (o *Output) ClusterManifests(cluster string) []File {
 // readerView is what istio-reader.yaml.tmpl sees: a cluster other primaries
 // watch, and those primaries.
 type readerView struct {
-	Mesh        *Mesh
-	Cluster     *Cluster
-	Readers     []*Cluster
+	Mesh        *mesh.Mesh
+	Cluster     *mesh.Cluster
+	Readers     []*mesh.Cluster
 	TokenSecret string
 }
 
 // remoteSecretView is what remote-secret.yaml.tmpl sees: one reader/source
 // pair and the placeholder names for the credential it lacks.
 type remoteSecretView struct {
-	Mesh                       *Mesh
-	Reader, Source             *Cluster
+	Mesh                       *mesh.Mesh
+	Reader, Source             *mesh.Cluster
 	TokenSecret                string
 	CAVar, TokenVar, ServerVar string
 }
@@ -209,9 +210,9 @@ type remoteSecretView struct {
 // renderRemoteAccess writes the declarative form of every remote secret:
 // per watched cluster its reader access, per pair the Secret the reading
 // primary needs, in the order RemoteSecrets gives.
-func renderRemoteAccess(m *Mesh) ([]File, error) {
-	pairs := RemoteSecrets(m)
-	readers := map[string][]*Cluster{}
+func renderRemoteAccess(m *mesh.Mesh) ([]File, error) {
+	pairs := mesh.RemoteSecrets(m)
+	readers := map[string][]*mesh.Cluster{}
 	var files []File
 	var buf bytes.Buffer
 	for _, s := range pairs {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // randomSharing is a small mesh whose shared services overlap in every way
@@ -61,7 +62,7 @@ func TestServiceClaimsRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := range 400 {
 		data := randomSharing(r)
-		m, err := compiler.Load("mesh.yaml", data)
+		m, err := mesh.Load("mesh.yaml", data)
 		if err != nil {
 			t.Fatalf("case %d: %v\n%s", n, err, data)
 		}
@@ -110,11 +111,11 @@ func TestServiceStubsRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for n := range 400 {
 		data := randomSharing(r)
-		m, err := compiler.Load("mesh.yaml", data)
+		m, err := mesh.Load("mesh.yaml", data)
 		if err != nil {
 			t.Fatalf("case %d: %v\n%s", n, err, data)
 		}
-		ns := func(s *compiler.SharedService) []string {
+		ns := func(s *mesh.SharedService) []string {
 			if n := m.SharedNamespace(s.Namespace); n != nil {
 				return m.NamespaceClusters(n)
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 )
 
 // Rule is one cross-cluster check the schema cannot express. IDs are stable:
@@ -20,7 +21,7 @@ type Rule struct {
 	Protects string
 	// Symptom is what a user would otherwise see at runtime in Istio.
 	Symptom string
-	check   func(m *Mesh, report func(path, format string, args ...any))
+	check   func(m *mesh.Mesh, report func(path, format string, args ...any))
 }
 
 // Rules is the catalogue of cross-cluster rules, in ID order.
@@ -317,7 +318,7 @@ var Rules = append([]Rule{
 
 // Validate applies every rule in Rules to a loaded mesh and returns all
 // problems found, in input order. A mesh that passes renders.
-func Validate(m *Mesh) diag.Problems {
+func Validate(m *mesh.Mesh) diag.Problems {
 	var ps diag.Problems
 	for _, r := range Rules {
 		if r.check == nil {
@@ -328,7 +329,7 @@ func Validate(m *Mesh) diag.Problems {
 		})
 	}
 	ps.Sort()
-	return limitProblems(ps)
+	return mesh.LimitProblems(ps)
 }
 
 // specPath is the path of item i of a spec list ("clusters", "peers", ...),
@@ -347,7 +348,7 @@ func servicePath(i int, field string) string   { return specPath("services", i, 
 func peerPath(i int, field string) string      { return specPath("peers", i, field) }
 func groupPath(i int, field string) string     { return specPath("workloadGroups", i, field) }
 
-func checkDuplicateCluster(m *Mesh, report func(string, string, ...any)) {
+func checkDuplicateCluster(m *mesh.Mesh, report func(string, string, ...any)) {
 	first := map[string]int{}
 	for i, c := range m.Spec.Clusters {
 		if j, ok := first[c.Name]; ok {
@@ -358,7 +359,7 @@ func checkDuplicateCluster(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkDuplicateNetwork(m *Mesh, report func(string, string, ...any)) {
+func checkDuplicateNetwork(m *mesh.Mesh, report func(string, string, ...any)) {
 	first := map[string]int{}
 	for i, n := range m.Spec.Networks {
 		p := specPath("networks", i, "name")
@@ -370,7 +371,7 @@ func checkDuplicateNetwork(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkUndeclaredNetwork(m *Mesh, report func(string, string, ...any)) {
+func checkUndeclaredNetwork(m *mesh.Mesh, report func(string, string, ...any)) {
 	declared := map[string]bool{}
 	var names []string
 	for _, n := range m.Spec.Networks {
@@ -390,7 +391,7 @@ func checkUndeclaredNetwork(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkUnusedLearnAddress(m *Mesh, report func(string, string, ...any)) {
+func checkUnusedLearnAddress(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, c := range m.Spec.Clusters {
 		g := c.EastWestGateway
 		if g == nil || !g.LearnAddress {
@@ -410,7 +411,7 @@ func checkUnusedLearnAddress(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkUnusedNetwork(m *Mesh, report func(string, string, ...any)) {
+func checkUnusedNetwork(m *mesh.Mesh, report func(string, string, ...any)) {
 	used, declared := map[string]bool{}, map[string]bool{}
 	for _, n := range m.Spec.Networks {
 		declared[n.Name] = true
@@ -439,18 +440,18 @@ func checkUnusedNetwork(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkRoleTopologyMismatch(m *Mesh, report func(string, string, ...any)) {
-	if m.Spec.Topology != MultiPrimary {
+func checkRoleTopologyMismatch(m *mesh.Mesh, report func(string, string, ...any)) {
+	if m.Spec.Topology != mesh.MultiPrimary {
 		return
 	}
 	for i, c := range m.Spec.Clusters {
-		if c.Role != RolePrimary {
-			report(clusterPath(i, "role"), "cluster %q is a %s, but topology %q runs istiod in every cluster; make it a primary or use topology %q", c.Name, c.Role, MultiPrimary, PrimaryRemote)
+		if c.Role != mesh.RolePrimary {
+			report(clusterPath(i, "role"), "cluster %q is a %s, but topology %q runs istiod in every cluster; make it a primary or use topology %q", c.Name, c.Role, mesh.MultiPrimary, mesh.PrimaryRemote)
 		}
 	}
 }
 
-func checkRemoteWithoutPrimary(m *Mesh, report func(string, string, ...any)) {
+func checkRemoteWithoutPrimary(m *mesh.Mesh, report func(string, string, ...any)) {
 	var primaries []string
 	roles := map[string]string{}
 	for _, c := range m.Spec.Clusters {
@@ -466,7 +467,7 @@ func checkRemoteWithoutPrimary(m *Mesh, report func(string, string, ...any)) {
 		hint = "the mesh has no primary; make at least one cluster a primary"
 	}
 	for i, c := range m.Spec.Clusters {
-		if c.Role != RoleRemote {
+		if c.Role != mesh.RoleRemote {
 			continue
 		}
 		switch role, ok := roles[c.ControlPlane]; {
@@ -480,13 +481,13 @@ func checkRemoteWithoutPrimary(m *Mesh, report func(string, string, ...any)) {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			report(clusterPath(i, "controlPlane"), "%s", msg)
-		case role != RolePrimary:
+		case role != mesh.RolePrimary:
 			report(clusterPath(i, "controlPlane"), "control plane %q is a remote, not a primary; a remote must name a primary (%s)", c.ControlPlane, hint)
 		}
 	}
 }
 
-func checkPrimaryWithControlPlane(m *Mesh, report func(string, string, ...any)) {
+func checkPrimaryWithControlPlane(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, c := range m.Spec.Clusters {
 		if c.IsPrimary() && c.ControlPlane != "" {
 			report(clusterPath(i, "controlPlane"), "primary cluster %q runs its own istiod; controlPlane is only for remotes (remove it, or set role: remote)", c.Name)
@@ -494,7 +495,7 @@ func checkPrimaryWithControlPlane(m *Mesh, report func(string, string, ...any)) 
 	}
 }
 
-func checkMissingEastWestGateway(m *Mesh, report func(string, string, ...any)) {
+func checkMissingEastWestGateway(m *mesh.Mesh, report func(string, string, ...any)) {
 	if !m.MultiNetwork() {
 		return
 	}
@@ -518,7 +519,7 @@ func checkMissingEastWestGateway(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkIstiodUnreachable(m *Mesh, report func(string, string, ...any)) {
+func checkIstiodUnreachable(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, c := range m.Spec.Clusters {
 		rs := m.Remotes(c.Name)
 		if !c.IsPrimary() || len(rs) == 0 || c.Istiod != nil {
@@ -539,7 +540,7 @@ func checkIstiodUnreachable(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkInvalidAddress(m *Mesh, report func(string, string, ...any)) {
+func checkInvalidAddress(m *mesh.Mesh, report func(string, string, ...any)) {
 	defer checkPeerGatewayAddresses(m, report)
 	for i, c := range m.Spec.Clusters {
 		if c.EastWestGateway != nil && c.EastWestGateway.Address != "" {
@@ -580,7 +581,7 @@ func addressProblem(addr string) string {
 	return ""
 }
 
-func checkUnreachableAPIServer(m *Mesh, report func(string, string, ...any)) {
+func checkUnreachableAPIServer(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, c := range m.Spec.Clusters {
 		if c.APIServer == "" {
 			continue
@@ -596,7 +597,7 @@ func checkUnreachableAPIServer(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkUnusedIstiodAddress(m *Mesh, report func(string, string, ...any)) {
+func checkUnusedIstiodAddress(m *mesh.Mesh, report func(string, string, ...any)) {
 	// While some remote names no valid primary (MC005), which primary it
 	// was meant for is unknown: do not call any primary's address unused.
 	primaries := map[string]bool{}
@@ -618,7 +619,7 @@ func checkUnusedIstiodAddress(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkDuplicateContext(m *Mesh, report func(string, string, ...any)) {
+func checkDuplicateContext(m *mesh.Mesh, report func(string, string, ...any)) {
 	first := map[string]string{}
 	names := map[string]bool{}
 	for i, c := range m.Spec.Clusters {
@@ -634,31 +635,17 @@ func checkDuplicateContext(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkDuplicateAPIServer(m *Mesh, report func(string, string, ...any)) {
+func checkDuplicateAPIServer(m *mesh.Mesh, report func(string, string, ...any)) {
 	first := map[string]string{}
 	for i, c := range m.Spec.Clusters {
 		if c.APIServer == "" {
 			continue
 		}
-		key := apiServerKey(c.APIServer)
+		key := mesh.APIServerKey(c.APIServer)
 		if other, ok := first[key]; ok && other != c.Name {
 			report(clusterPath(i, "apiServer"), "cluster %q has API server %s, already the API server of cluster %q; each cluster is its own Kubernetes cluster", c.Name, diag.Quote(c.APIServer), other)
 			continue
 		}
 		first[key] = c.Name
 	}
-}
-
-// apiServerKey is the form two API server URLs are compared in: the URLs
-// name one server when their keys are equal.
-func apiServerKey(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return s
-	}
-	port := u.Port()
-	if port == "" {
-		port = "443"
-	}
-	return strings.ToLower(u.Hostname()) + ":" + port + strings.TrimRight(u.EscapedPath(), "/")
 }

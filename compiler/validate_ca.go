@@ -1,6 +1,10 @@
 package compiler
 
-import "bytes"
+import (
+	"bytes"
+
+	"meshc.dev/meshc/mesh"
+)
 
 // The rules of spec.ca (MC066–MC069): an issuer other than meshc's files
 // must give every cluster an intermediate of one root, which meshc can
@@ -34,20 +38,20 @@ var caRules = []Rule{
 	},
 }
 
-func checkSharedRoot(m *Mesh, report func(string, string, ...any)) {
+func checkSharedRoot(m *mesh.Mesh, report func(string, string, ...any)) {
 	ca := m.Spec.CA
-	if ca.Issuer != IssuerCertManager {
+	if ca.Issuer != mesh.IssuerCertManager {
 		return
 	}
 	if ca.Root == nil {
 		report("spec.ca", "issuer %s needs root: the shared root CA certificate (PEM) every cluster's cacerts must hold as ca.crt", ca.Issuer)
 		return
 	}
-	if msg := trustAnchorProblem(ca.Root.PEM); msg != "" {
+	if msg := mesh.TrustAnchorProblem(ca.Root.PEM); msg != "" {
 		report("spec.ca.root.pem", "the root %s", msg)
 		return
 	}
-	certs := rootCertificates(ca.Root.PEM)
+	certs := mesh.RootCertificates(ca.Root.PEM)
 	if len(certs) != 1 {
 		report("spec.ca.root.pem", "the root holds %d certificates; give exactly one, the root every cluster's intermediate chains to (clusters chaining to different roots do not trust each other)", len(certs))
 		return
@@ -57,23 +61,23 @@ func checkSharedRoot(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkACMEIssuer(m *Mesh, report func(string, string, ...any)) {
+func checkACMEIssuer(m *mesh.Mesh, report func(string, string, ...any)) {
 	if cm := m.Spec.CA.CertManager; cm != nil && cm.Issuer.ACME != nil {
 		report("spec.ca.certManager.issuer.acme", "an ACME issuer issues no CA certificates: give ca (a CA Secret) or vault")
 	}
 }
 
-func checkCASettings(m *Mesh, report func(string, string, ...any)) {
+func checkCASettings(m *mesh.Mesh, report func(string, string, ...any)) {
 	ca := m.Spec.CA
 	switch ca.Issuer {
-	case IssuerMeshc:
+	case mesh.IssuerMeshc:
 		if ca.CertManager != nil {
 			report("spec.ca.certManager", "certManager is used only with issuer: cert-manager (issuer is %q)", ca.Issuer)
 		}
 		if ca.Root != nil {
 			report("spec.ca.root", "root is used only with issuer: cert-manager; with issuer meshc the root is meshc certs' root-cert.pem")
 		}
-	case IssuerCertManager:
+	case mesh.IssuerCertManager:
 		if ca.CertManager == nil {
 			report("spec.ca", "issuer cert-manager needs certManager: the Issuer that signs each cluster's intermediate")
 			return
@@ -98,8 +102,8 @@ func countTrue(bs ...bool) int {
 	return n
 }
 
-func checkIstioCSRNotRendered(m *Mesh, report func(string, string, ...any)) {
-	if m.Spec.CA.Issuer == IssuerIstioCSR {
+func checkIstioCSRNotRendered(m *mesh.Mesh, report func(string, string, ...any)) {
+	if m.Spec.CA.Issuer == mesh.IssuerIstioCSR {
 		report("spec.ca.issuer", "meshc does not render istio-csr yet; use issuer: cert-manager, which has cert-manager write each cluster's cacerts (istiod stays the CA)")
 	}
 }

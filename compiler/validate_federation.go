@@ -6,12 +6,13 @@ import (
 	"strings"
 
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 )
 
 // The rules of mesh federation (MC040–MC049); MC049 compares the Mesh files
 // of peers given together (VetPeers).
 
-func checkPeerIsSelf(m *Mesh, report func(string, string, ...any)) {
+func checkPeerIsSelf(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, p := range m.Spec.Peers {
 		if p.MeshID == m.Spec.MeshID {
 			report(peerPath(i, "meshID"), "peer mesh ID %q is this mesh's own; a peer is another mesh, with its own mesh ID", p.MeshID)
@@ -22,13 +23,13 @@ func checkPeerIsSelf(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkDuplicatePeer(m *Mesh, report func(string, string, ...any)) {
+func checkDuplicatePeer(m *mesh.Mesh, report func(string, string, ...any)) {
 	for _, f := range []struct {
 		field string
-		key   func(*Peer) string
+		key   func(*mesh.Peer) string
 	}{
-		{"meshID", func(p *Peer) string { return p.MeshID }},
-		{"trustDomain", func(p *Peer) string { return p.TrustDomain }},
+		{"meshID", func(p *mesh.Peer) string { return p.MeshID }},
+		{"trustDomain", func(p *mesh.Peer) string { return p.TrustDomain }},
 	} {
 		first := map[string]int{}
 		for i := range m.Spec.Peers {
@@ -64,7 +65,7 @@ func checkDuplicatePeer(m *Mesh, report func(string, string, ...any)) {
 // peerNetworkPaths lists, for peer i, each network this mesh places its
 // endpoints on, with the path of the field that names it: the peer's
 // network, then each gateway's own.
-func peerNetworkPaths(m *Mesh, i int) []struct{ name, path string } {
+func peerNetworkPaths(m *mesh.Mesh, i int) []struct{ name, path string } {
 	p := &m.Spec.Peers[i]
 	out := []struct{ name, path string }{{p.Network, peerPath(i, "network")}}
 	for j, g := range p.Gateways {
@@ -75,7 +76,7 @@ func peerNetworkPaths(m *Mesh, i int) []struct{ name, path string } {
 	return out
 }
 
-func checkPeerNetworkOverlap(m *Mesh, report func(string, string, ...any)) {
+func checkPeerNetworkOverlap(m *mesh.Mesh, report func(string, string, ...any)) {
 	local := map[string]bool{}
 	for _, n := range m.Spec.Networks {
 		local[n.Name] = true
@@ -89,12 +90,12 @@ func checkPeerNetworkOverlap(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkPeerWithoutGateway(m *Mesh, report func(string, string, ...any)) {
+func checkPeerWithoutGateway(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i := range m.Spec.Peers {
 		p := &m.Spec.Peers[i]
 		if len(p.Imports) > 0 && len(p.Gateways) == 0 {
 			report(peerPath(i, ""), "this mesh imports %s from peer %q, which has no gateway address to reach it at; add gateways with the addresses of its east-west gateways",
-				diag.Plural("service", importHosts(p.Imports)), p.MeshID)
+				diag.Plural("service", mesh.ImportHosts(p.Imports)), p.MeshID)
 			continue
 		}
 		var names []string
@@ -119,15 +120,7 @@ func checkPeerWithoutGateway(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func importHosts(ims []ImportedService) []string {
-	hosts := make([]string, len(ims))
-	for i, s := range ims {
-		hosts[i] = s.Host
-	}
-	return hosts
-}
-
-func checkImportCollision(m *Mesh, report func(string, string, ...any)) {
+func checkImportCollision(m *mesh.Mesh, report func(string, string, ...any)) {
 	local := map[string]bool{}
 	for _, s := range m.Spec.Services {
 		local[s.Host()] = true
@@ -148,8 +141,8 @@ func checkImportCollision(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkUnknownExport(m *Mesh, report func(string, string, ...any)) {
-	byHost := map[string]*SharedService{}
+func checkUnknownExport(m *mesh.Mesh, report func(string, string, ...any)) {
+	byHost := map[string]*mesh.SharedService{}
 	var list []string
 	for k := range m.Spec.Services {
 		s := &m.Spec.Services[k]
@@ -189,8 +182,8 @@ func checkUnknownExport(m *Mesh, report func(string, string, ...any)) {
 
 // subsetDiff describes the ports of sub that have does not have as they are,
 // or returns "": an export may leave some of a service's ports out.
-func subsetDiff(have, sub []ServicePort) string {
-	byPort := make(map[int]ServicePort, len(have))
+func subsetDiff(have, sub []mesh.ServicePort) string {
+	byPort := make(map[int]mesh.ServicePort, len(have))
 	for i := len(have) - 1; i >= 0; i-- { // the first of a repeated port
 		byPort[have[i].Port] = have[i]
 	}
@@ -209,7 +202,7 @@ func subsetDiff(have, sub []ServicePort) string {
 	return diag.ListNames(diffs)
 }
 
-func checkExportsWithoutGateway(m *Mesh, report func(string, string, ...any)) {
+func checkExportsWithoutGateway(m *mesh.Mesh, report func(string, string, ...any)) {
 	for _, c := range m.Spec.Clusters {
 		if c.EastWestGateway != nil {
 			return
@@ -222,7 +215,7 @@ func checkExportsWithoutGateway(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkForeignIdentity(m *Mesh, report func(string, string, ...any)) {
+func checkForeignIdentity(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, p := range m.Spec.Peers {
 		prefix := "spiffe://" + p.TrustDomain + "/"
 		for j, s := range p.Imports {
@@ -236,16 +229,16 @@ func checkForeignIdentity(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkInvalidTrustAnchor(m *Mesh, report func(string, string, ...any)) {
+func checkInvalidTrustAnchor(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, p := range m.Spec.Peers {
-		if msg := trustAnchorProblem(p.TrustAnchor.PEM); msg != "" {
+		if msg := mesh.TrustAnchorProblem(p.TrustAnchor.PEM); msg != "" {
 			report(peerPath(i, "trustAnchor.pem"), "the trust anchor of peer %q %s", p.MeshID, msg)
 		}
 	}
 }
 
 // checkPeerGatewayAddresses is MC009 for the peers' gateways.
-func checkPeerGatewayAddresses(m *Mesh, report func(string, string, ...any)) {
+func checkPeerGatewayAddresses(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, p := range m.Spec.Peers {
 		for j, g := range p.Gateways {
 			if msg := addressProblem(g.Address); msg != "" {

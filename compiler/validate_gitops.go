@@ -5,19 +5,20 @@ import (
 	"strings"
 
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 )
 
 // The checks of spec.gitops: rules MC060-MC063 and MC065 of Rules.
 
-func checkGitOpsNeedsHelm(m *Mesh, report func(string, string, ...any)) {
+func checkGitOpsNeedsHelm(m *mesh.Mesh, report func(string, string, ...any)) {
 	if m.Spec.GitOps != nil && !m.UsesHelm() {
 		report("spec.gitops", "gitops needs installer: helm (installer is %q); Argo CD and Flux install Istio's charts, not IstioOperator files", m.Spec.Installer)
 	}
 }
 
-func checkGitOpsDestinationWithoutAPIServer(m *Mesh, report func(string, string, ...any)) {
+func checkGitOpsDestinationWithoutAPIServer(m *mesh.Mesh, report func(string, string, ...any)) {
 	g := m.Spec.GitOps
-	if g == nil || g.Destination != DestinationAPIServer || g.Engine != EngineArgoCD {
+	if g == nil || g.Destination != mesh.DestinationAPIServer || g.Engine != mesh.EngineArgoCD {
 		return
 	}
 	for i, c := range m.Spec.Clusters {
@@ -27,8 +28,8 @@ func checkGitOpsDestinationWithoutAPIServer(m *Mesh, report func(string, string,
 	}
 }
 
-func checkFluxByAPIServer(m *Mesh, report func(string, string, ...any)) {
-	if g := m.Spec.GitOps; g != nil && g.Engine == EngineFlux && g.Destination == DestinationAPIServer {
+func checkFluxByAPIServer(m *mesh.Mesh, report func(string, string, ...any)) {
+	if g := m.Spec.GitOps; g != nil && g.Engine == mesh.EngineFlux && g.Destination == mesh.DestinationAPIServer {
 		report("spec.gitops.destination", "Flux reaches a cluster through its kubeconfig Secret, not its API server URL; use destination: name (Secret <cluster>-kubeconfig)")
 	}
 }
@@ -38,15 +39,15 @@ func checkFluxByAPIServer(m *Mesh, report func(string, string, ...any)) {
 // scheme.
 const argoGlob = "*?[]{}\\"
 
-func checkArgocdGlob(m *Mesh, report func(string, string, ...any)) {
+func checkArgocdGlob(m *mesh.Mesh, report func(string, string, ...any)) {
 	g := m.Spec.GitOps
-	if g == nil || g.Engine != EngineArgoCD {
+	if g == nil || g.Engine != mesh.EngineArgoCD {
 		return
 	}
 	if i := strings.IndexAny(g.RepoURL, argoGlob); i >= 0 {
 		report("spec.gitops.repoURL", "Argo CD reads the AppProject's sourceRepos as glob patterns, where %q is syntax: %s would let the project read other repositories, and not this one; give the repository by host name", g.RepoURL[i], diag.Quote(g.RepoURL))
 	}
-	if g.Destination != DestinationAPIServer {
+	if g.Destination != mesh.DestinationAPIServer {
 		return
 	}
 	for i, c := range m.Spec.Clusters {
@@ -83,8 +84,8 @@ func argoReadsAsRange(rev string) bool {
 	return true
 }
 
-func checkArgocdRevisionRange(m *Mesh, report func(string, string, ...any)) {
-	if g := m.Spec.GitOps; g != nil && g.Engine == EngineArgoCD && argoReadsAsRange(g.Revision) {
+func checkArgocdRevisionRange(m *mesh.Mesh, report func(string, string, ...any)) {
+	if g := m.Spec.GitOps; g != nil && g.Engine == mesh.EngineArgoCD && argoReadsAsRange(g.Revision) {
 		report("spec.gitops.revision", "Argo CD reads %s as a semantic version range and follows the highest tag in it, not a branch of that name; give one branch, tag or commit", diag.Quote(g.Revision))
 	}
 }

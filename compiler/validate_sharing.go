@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 )
 
 // The cross-cluster rules of shared namespaces and services (MC020–MC026).
@@ -12,7 +13,7 @@ import (
 // reservedNamespaces are owned by Kubernetes or Istio in every cluster.
 var reservedNamespaces = []string{"istio-system", "kube-node-lease", "kube-public", "kube-system"}
 
-func checkReservedNamespace(m *Mesh, report func(string, string, ...any)) {
+func checkReservedNamespace(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, n := range m.Spec.Namespaces {
 		if slices.Contains(reservedNamespaces, n.Name) {
 			report(namespacePath(i, "name"), "namespace %q belongs to %s in every cluster; share only your applications' namespaces", n.Name, owner(n.Name))
@@ -27,7 +28,7 @@ func owner(ns string) string {
 	return "Kubernetes"
 }
 
-func checkConflictingInjection(m *Mesh, report func(string, string, ...any)) {
+func checkConflictingInjection(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, n := range m.Spec.Namespaces {
 		if n.Revision != "" && n.IstioInjection != "" {
 			report(namespacePath(i, "revision"), "namespace %q sets both istioInjection (%s) and revision (%s); istio-injection overrides istio.io/rev, so keep one", n.Name, n.IstioInjection, n.Revision)
@@ -35,7 +36,7 @@ func checkConflictingInjection(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkUnknownCluster(m *Mesh, report func(string, string, ...any)) {
+func checkUnknownCluster(m *mesh.Mesh, report func(string, string, ...any)) {
 	names := newNameSet(m.ClusterNames())
 	check := func(path string, list []string) {
 		for j, c := range list {
@@ -58,7 +59,7 @@ func checkUnknownCluster(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkNamespaceNotShared(m *Mesh, report func(string, string, ...any)) {
+func checkNamespaceNotShared(m *mesh.Mesh, report func(string, string, ...any)) {
 	declared := newNameSet(m.SharedNamespaceNames())
 	for i := range m.Spec.Services {
 		s := &m.Spec.Services[i]
@@ -90,7 +91,7 @@ func checkNamespaceNotShared(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkServicePortMismatch(m *Mesh, report func(string, string, ...any)) {
+func checkServicePortMismatch(m *mesh.Mesh, report func(string, string, ...any)) {
 	first := map[string]int{}
 	for i, s := range m.Spec.Services {
 		key := s.Namespace + "/" + s.Name
@@ -106,9 +107,9 @@ func checkServicePortMismatch(m *Mesh, report func(string, string, ...any)) {
 }
 
 // portDiff describes how ports b differ from ports a, or returns "".
-func portDiff(a, b []ServicePort) string {
-	byPort := func(ps []ServicePort) map[int]ServicePort {
-		out := map[int]ServicePort{}
+func portDiff(a, b []mesh.ServicePort) string {
+	byPort := func(ps []mesh.ServicePort) map[int]mesh.ServicePort {
+		out := map[int]mesh.ServicePort{}
 		for _, p := range ps {
 			out[p.Port] = p
 		}
@@ -135,7 +136,7 @@ func portDiff(a, b []ServicePort) string {
 	return diag.ListNames(diffs)
 }
 
-func checkClusterLocalConsumed(m *Mesh, report func(string, string, ...any)) {
+func checkClusterLocalConsumed(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i := range m.Spec.Services {
 		s := &m.Spec.Services[i]
 		if !s.ClusterLocal {
@@ -150,7 +151,7 @@ func checkClusterLocalConsumed(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkDuplicateShared(m *Mesh, report func(string, string, ...any)) {
+func checkDuplicateShared(m *mesh.Mesh, report func(string, string, ...any)) {
 	firstNS := map[string]int{}
 	for i, n := range m.Spec.Namespaces {
 		if j, ok := firstNS[n.Name]; ok {
@@ -177,14 +178,14 @@ func checkDuplicateShared(m *Mesh, report func(string, string, ...any)) {
 // naming the earliest entry there. An entry without clusters runs in every
 // cluster of its namespace; it is compared as a whole, never cluster by
 // cluster, so the cost is that of the input's lists.
-func checkServiceClaims(m *Mesh, report func(string, string, ...any)) {
+func checkServiceClaims(m *mesh.Mesh, report func(string, string, ...any)) {
 	type claims struct {
 		by  map[string]int // cluster → first entry listing it
 		all int            // first entry without clusters, or -1
 	}
 	byKey := map[string]*claims{}
-	order := map[*SharedNamespace]map[string]int{} // a namespace's clusters → position
-	pos := func(ns *SharedNamespace, c string) (int, bool) {
+	order := map[*mesh.SharedNamespace]map[string]int{} // a namespace's clusters → position
+	pos := func(ns *mesh.SharedNamespace, c string) (int, bool) {
 		if ns.Clusters == nil {
 			return m.ClusterIndex(c)
 		}

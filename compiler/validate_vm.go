@@ -6,19 +6,20 @@ import (
 	"slices"
 
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 )
 
 // The checks of workload groups: rules MC050–MC059 of Rules.
 
 // vmPrimary returns the primary group i registers with, or nil (MC054).
-func vmPrimary(m *Mesh, g *WorkloadGroup) *Cluster {
+func vmPrimary(m *mesh.Mesh, g *mesh.WorkloadGroup) *mesh.Cluster {
 	if c := m.Cluster(g.Cluster); c != nil && c.IsPrimary() {
 		return c
 	}
 	return nil
 }
 
-func checkVMIstiodHostname(m *Mesh, report func(string, string, ...any)) {
+func checkVMIstiodHostname(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, c := range m.Spec.Clusters {
 		if m.Cluster(c.Name) != &m.Spec.Clusters[i] || !c.IsPrimary() {
 			continue
@@ -44,7 +45,7 @@ func checkVMIstiodHostname(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkVMIstiodUnreachable(m *Mesh, report func(string, string, ...any)) {
+func checkVMIstiodUnreachable(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i := range m.Spec.WorkloadGroups {
 		g := &m.Spec.WorkloadGroups[i]
 		c := vmPrimary(m, g)
@@ -58,7 +59,7 @@ func checkVMIstiodUnreachable(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkVMNamespaceNotShared(m *Mesh, report func(string, string, ...any)) {
+func checkVMNamespaceNotShared(m *mesh.Mesh, report func(string, string, ...any)) {
 	declared := newNameSet(m.SharedNamespaceNames())
 	for i, g := range m.Spec.WorkloadGroups {
 		path := groupPath(i, "namespace")
@@ -84,8 +85,8 @@ func checkVMNamespaceNotShared(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkVMPortConflict(m *Mesh, report func(string, string, ...any)) {
-	portNames := map[*SharedService]*nameSet{} // each service's, built once
+func checkVMPortConflict(m *mesh.Mesh, report func(string, string, ...any)) {
+	portNames := map[*mesh.SharedService]*nameSet{} // each service's, built once
 	for i, g := range m.Spec.WorkloadGroups {
 		entries := m.ServiceEntries(g.Namespace, g.Name)
 		if len(entries) == 0 {
@@ -114,7 +115,7 @@ func checkVMPortConflict(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkVMClusterNotPrimary(m *Mesh, report func(string, string, ...any)) {
+func checkVMClusterNotPrimary(m *mesh.Mesh, report func(string, string, ...any)) {
 	var list []string
 	for _, c := range m.Spec.Clusters {
 		if c.IsPrimary() {
@@ -137,7 +138,7 @@ func checkVMClusterNotPrimary(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkVMUndeclaredNetwork(m *Mesh, report func(string, string, ...any)) {
+func checkVMUndeclaredNetwork(m *mesh.Mesh, report func(string, string, ...any)) {
 	var list []string
 	for _, n := range m.Spec.Networks {
 		list = append(list, n.Name)
@@ -155,7 +156,7 @@ func checkVMUndeclaredNetwork(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkDuplicateWorkloadGroup(m *Mesh, report func(string, string, ...any)) {
+func checkDuplicateWorkloadGroup(m *mesh.Mesh, report func(string, string, ...any)) {
 	groups := map[string]int{}
 	entries := map[string]string{}   // namespace/name → path of the WorkloadEntry
 	addresses := map[string]string{} // network/address → path of the instance
@@ -190,7 +191,7 @@ func checkDuplicateWorkloadGroup(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkVMInstanceAddress(m *Mesh, report func(string, string, ...any)) {
+func checkVMInstanceAddress(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, g := range m.Spec.WorkloadGroups {
 		for j, in := range g.Instances {
 			p := fmt.Sprintf("%s[%d].address", groupPath(i, "instances"), j)
@@ -203,7 +204,7 @@ func checkVMInstanceAddress(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkVMProbe(m *Mesh, report func(string, string, ...any)) {
+func checkVMProbe(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, g := range m.Spec.WorkloadGroups {
 		switch p := g.Probe; {
 		case p == nil:
@@ -215,7 +216,7 @@ func checkVMProbe(m *Mesh, report func(string, string, ...any)) {
 	}
 }
 
-func checkVMServiceNotRun(m *Mesh, report func(string, string, ...any)) {
+func checkVMServiceNotRun(m *mesh.Mesh, report func(string, string, ...any)) {
 	type service struct {
 		runs func(string) bool
 		list string // where it runs, for the message

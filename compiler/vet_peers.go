@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 )
 
 // VetPeers cross-checks the Mesh files of federated meshes given together
@@ -16,13 +17,13 @@ import (
 // file whose entry disagrees (rule MC049). Only a peer entry and the file of
 // the mesh it names are compared: unrelated meshes vetted together (with
 // the same mesh ID, even) are none of its business.
-func VetPeers(meshes []*Mesh) diag.Problems {
+func VetPeers(meshes []*mesh.Mesh) diag.Problems {
 	var ps diag.Problems
-	report := func(m *Mesh, path, format string, args ...any) {
+	report := func(m *mesh.Mesh, path, format string, args ...any) {
 		ps = append(ps, diag.Problem{Pos: m.Pos(path), Path: path, Rule: PeerMismatchRule, Message: fmt.Sprintf(format, args...)})
 	}
-	byID := map[string][]*Mesh{}
-	facts := map[*Mesh]*peerFacts{}
+	byID := map[string][]*mesh.Mesh{}
+	facts := map[*mesh.Mesh]*peerFacts{}
 	for _, m := range meshes {
 		byID[m.Spec.MeshID] = append(byID[m.Spec.MeshID], m)
 		facts[m] = newPeerFacts(m)
@@ -50,7 +51,7 @@ type peerFacts struct {
 	peerByMesh map[string]int // its first peer entry naming each mesh ID
 }
 
-func newPeerFacts(o *Mesh) *peerFacts {
+func newPeerFacts(o *mesh.Mesh) *peerFacts {
 	f := &peerFacts{peerByMesh: map[string]int{}}
 	for j, p := range o.Spec.Peers {
 		if _, ok := f.peerByMesh[p.MeshID]; !ok {
@@ -61,7 +62,7 @@ func newPeerFacts(o *Mesh) *peerFacts {
 }
 
 // comparePeer checks m's entry i for peer o against o's own Mesh file.
-func comparePeer(m *Mesh, i int, o *Mesh, of *peerFacts, report func(path, format string, args ...any)) {
+func comparePeer(m *mesh.Mesh, i int, o *mesh.Mesh, of *peerFacts, report func(path, format string, args ...any)) {
 	p := &m.Spec.Peers[i]
 	if p.TrustDomain != o.Spec.TrustDomain {
 		report(peerPath(i, "trustDomain"), "peer %q has trust domain %q in %s, not %q", p.MeshID, o.Spec.TrustDomain, o.File, p.TrustDomain)
@@ -77,7 +78,7 @@ func comparePeer(m *Mesh, i int, o *Mesh, of *peerFacts, report func(path, forma
 		}
 		return
 	}
-	exported := map[string]PeerService{}
+	exported := map[string]mesh.PeerService{}
 	for _, e := range o.Spec.Peers[back].Exports {
 		exported[e.Host] = e
 	}
@@ -108,7 +109,7 @@ func listOrNone(xs []string) string {
 // are the gateways of exactly the networks where o runs the service, since
 // a peer's east-west gateway forwards only to endpoints on its own network
 // (ISTIO_META_REQUESTED_NETWORK_VIEW).
-func checkPeerGateways(m *Mesh, i int, o *Mesh, report func(path, format string, args ...any)) {
+func checkPeerGateways(m *mesh.Mesh, i int, o *mesh.Mesh, report func(path, format string, args ...any)) {
 	p := &m.Spec.Peers[i]
 	theirNet := map[string]string{} // o's east-west gateway address → its network
 	var theirs []string
@@ -164,8 +165,8 @@ func checkPeerGateways(m *Mesh, i int, o *Mesh, report func(path, format string,
 			if !slices.Contains(needed, a) {
 				needed = append(needed, a)
 			}
-			listed := slices.ContainsFunc(p.Gateways, func(g PeerGateway) bool { return g.Address == a })
-			if listed && !slices.ContainsFunc(endpoints, func(g PeerGateway) bool { return g.Address == a }) {
+			listed := slices.ContainsFunc(p.Gateways, func(g mesh.PeerGateway) bool { return g.Address == a })
+			if listed && !slices.ContainsFunc(endpoints, func(g mesh.PeerGateway) bool { return g.Address == a }) {
 				missing = append(missing, fmt.Sprintf("%s (network %s)", a, theirNet[a]))
 			}
 		}
@@ -176,7 +177,7 @@ func checkPeerGateways(m *Mesh, i int, o *Mesh, report func(path, format string,
 	}
 	var unlisted []string
 	for _, a := range needed {
-		if !slices.ContainsFunc(p.Gateways, func(g PeerGateway) bool { return g.Address == a }) {
+		if !slices.ContainsFunc(p.Gateways, func(g mesh.PeerGateway) bool { return g.Address == a }) {
 			unlisted = append(unlisted, a)
 		}
 	}
@@ -189,7 +190,7 @@ func checkPeerGateways(m *Mesh, i int, o *Mesh, report func(path, format string,
 // servedNetworks maps each host m declares (spec.services, and workload
 // groups named like a service) to the networks it runs on, in input order.
 // A host m does not declare is missing: where it runs is unknown.
-func servedNetworks(m *Mesh) map[string][]string {
+func servedNetworks(m *mesh.Mesh) map[string][]string {
 	out := map[string][]string{}
 	add := func(host, network string) {
 		if !slices.Contains(out[host], network) {
@@ -202,14 +203,14 @@ func servedNetworks(m *Mesh) map[string][]string {
 		if _, ok := out[s.Host()]; !ok {
 			out[s.Host()] = []string{}
 		}
-		for _, name := range serviceClusters(s, m.SharedNamespace(s.Namespace), all) {
+		for _, name := range mesh.ServiceClusters(s, m.SharedNamespace(s.Namespace), all) {
 			if c := m.Cluster(name); c != nil {
 				add(s.Host(), c.Network)
 			}
 		}
 	}
 	for _, g := range m.Spec.WorkloadGroups {
-		add(g.Name+"."+g.Namespace+".svc."+ClusterDomain, g.Network)
+		add(g.Name+"."+g.Namespace+".svc."+mesh.ClusterDomain, g.Network)
 	}
 	return out
 }
@@ -217,7 +218,7 @@ func servedNetworks(m *Mesh) map[string][]string {
 // importFix says how to make an import's endpoints the gateways of the
 // networks nets of the peer: its networks, when the entry gives the peer's
 // networks apart, or the gateways to list.
-func importFix(p *Peer, s ImportedService, nets []string, theirNet map[string]string) string {
+func importFix(p *mesh.Peer, s mesh.ImportedService, nets []string, theirNet map[string]string) string {
 	var locals, addrs []string
 	for _, g := range p.Gateways {
 		if slices.Contains(nets, theirNet[g.Address]) {

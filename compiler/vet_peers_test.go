@@ -12,6 +12,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/internal/golden"
+	"meshc.dev/meshc/mesh"
 )
 
 // peersDir holds the cases of VetPeers: txtar archives of several Mesh
@@ -43,7 +44,7 @@ func peerCases(t testing.TB) map[string]*txtar.Archive {
 func TestVetPeers(t *testing.T) {
 	for path, a := range peerCases(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			var meshes []*compiler.Mesh
+			var meshes []*mesh.Mesh
 			for _, f := range a.Files[:len(a.Files)-1] {
 				m, err := compiler.Vet(f.Name, f.Data)
 				if err != nil {
@@ -84,7 +85,7 @@ func TestFederationExamplesAgree(t *testing.T) {
 
 func vetTogether(t *testing.T, pair []string) {
 	t.Helper()
-	var meshes []*compiler.Mesh
+	var meshes []*mesh.Mesh
 	for _, ex := range pair {
 		p := filepath.Join("../examples", ex, "mesh.yaml")
 		m, err := compiler.Vet(p, mustRead(t, p))
@@ -124,7 +125,7 @@ func TestVetPeersAcceptsGatewaysOfRunningNetworks(t *testing.T) {
 	south = strings.Replace(south, "        - address: \"192.0.2.30\"\n        - address: \"192.0.2.40\"\n          network: north-net2\n", "        - address: \"192.0.2.40\"\n", 1)
 	south = strings.Replace(south, "          networks: [north-net2]\n", "", 1)
 	vet := func(north, south string) diag.Problems {
-		var meshes []*compiler.Mesh
+		var meshes []*mesh.Mesh
 		for name, data := range map[string]string{"north.yaml": north, "south.yaml": south} {
 			m, err := compiler.Vet(name, []byte(data))
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/templates"
 )
 
@@ -15,20 +16,20 @@ import (
 // env, and the documents rendered once per mesh that several clusters
 // share.
 type clusterView struct {
-	*Placement
+	*mesh.Placement
 	// The placement's fields again, at the top: templates read them on
 	// nearly every line, and reflect finds a promoted field only by a
 	// search that allocates (130,000 allocations more in a 1000-cluster
 	// render).
-	Mesh         *Mesh
-	Cluster      *Cluster
-	Primary      *Cluster
-	Remotes      []*Cluster
+	Mesh         *mesh.Mesh
+	Cluster      *mesh.Cluster
+	Primary      *mesh.Cluster
+	Remotes      []*mesh.Cluster
 	MultiNetwork bool
 	docs         *meshDocs
 }
 
-func newClusterView(p *Placement, docs *meshDocs) *clusterView {
+func newClusterView(p *mesh.Placement, docs *meshDocs) *clusterView {
 	return &clusterView{Placement: p, Mesh: p.Mesh, Cluster: p.Cluster, Primary: p.Primary, Remotes: p.Remotes,
 		MultiNetwork: p.MultiNetwork, docs: docs}
 }
@@ -40,7 +41,7 @@ func (v *clusterView) Resources() []string { return Resources(v.Placement) }
 func (v *clusterView) WholeInstall() WholeInstall { return wholeInstall(v.Placement) }
 
 // IstiodEnv is the env of the primary's istiod.
-func (v *clusterView) IstiodEnv() []EnvVar { return istiodEnv(v.Placement) }
+func (v *clusterView) IstiodEnv() []mesh.EnvVar { return istiodEnv(v.Placement) }
 
 // ServiceStubDocs are the cluster's stub Services as YAML documents, in the
 // order of ServiceStubs.
@@ -70,10 +71,10 @@ func (v *clusterView) FederationPeersDoc() (string, error) { return v.docs.feder
 // ServiceEntries). They belong to the render, not the model: the Mesh holds
 // facts and never runs a template.
 type meshDocs struct {
-	m *Mesh
+	m *mesh.Mesh
 
 	stubOnce sync.Once
-	stubDocs map[*SharedService]string
+	stubDocs map[*mesh.SharedService]string
 	stubErr  error
 
 	peersOnce sync.Once
@@ -81,12 +82,12 @@ type meshDocs struct {
 	peersErr  error
 }
 
-func newMeshDocs(m *Mesh) *meshDocs { return &meshDocs{m: m} }
+func newMeshDocs(m *mesh.Mesh) *meshDocs { return &meshDocs{m: m} }
 
 // serviceStubs renders the Service document of every stubbed service.
-func (d *meshDocs) serviceStubs() (map[*SharedService]string, error) {
+func (d *meshDocs) serviceStubs() (map[*mesh.SharedService]string, error) {
 	d.stubOnce.Do(func() {
-		d.stubDocs = map[*SharedService]string{}
+		d.stubDocs = map[*mesh.SharedService]string{}
 		var buf bytes.Buffer
 		for i := range d.m.Spec.Clusters {
 			for _, s := range d.m.ServiceStubs(d.m.Spec.Clusters[i].Name) {

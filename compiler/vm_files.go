@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/templates"
 )
 
@@ -19,13 +20,13 @@ import (
 
 // VMView is what a group's templates see.
 type VMView struct {
-	Mesh    *Mesh
-	Cluster *Cluster
-	Group   *WorkloadGroup
+	Mesh    *mesh.Mesh
+	Cluster *mesh.Cluster
+	Group   *mesh.WorkloadGroup
 }
 
 // NewVMView returns the view of g, a group of the placement's cluster.
-func NewVMView(p *Placement, g *WorkloadGroup) *VMView {
+func NewVMView(p *mesh.Placement, g *mesh.WorkloadGroup) *VMView {
 	return &VMView{Mesh: p.Mesh, Cluster: p.Cluster, Group: g}
 }
 
@@ -41,25 +42,6 @@ func (*VMView) TokenFile() string { return VMTokenFile }
 // IstiodAddress is the IP the VMs reach istiod at: the cluster's istiod
 // address (MC050 makes it an IP).
 func (v *VMView) IstiodAddress() string { return v.Cluster.IstiodAddress() }
-
-// Canonical returns the group's canonical service and revision, as Istio
-// derives them from its labels (pkg/kube/labels.CanonicalService).
-func (g *WorkloadGroup) Canonical() (service, revision string) {
-	service, revision = g.Name, "latest"
-	for _, k := range []string{"service.istio.io/canonical-name", "app.kubernetes.io/name", "app"} {
-		if v, ok := g.Labels[k]; ok {
-			service = v
-			break
-		}
-	}
-	for _, k := range []string{"service.istio.io/canonical-revision", "app.kubernetes.io/version", "version"} {
-		if v, ok := g.Labels[k]; ok {
-			revision = v
-			break
-		}
-	}
-	return service, revision
-}
 
 // ProxyMetadata is the environment of the VM's sidecar: what Istio's
 // generator puts in mesh.yaml's proxyMetadata for a WorkloadGroup of this
@@ -170,18 +152,9 @@ func (v *VMView) MetadataEntries() []struct{ Key, Value string } {
 	return out
 }
 
-// SortedLabels are the group's labels as sorted pairs, for templates.
-func (g *WorkloadGroup) SortedLabels() []struct{ Key, Value string } {
-	out := make([]struct{ Key, Value string }, 0, len(g.Labels))
-	for _, k := range slices.Sorted(maps.Keys(g.Labels)) {
-		out = append(out, struct{ Key, Value string }{k, g.Labels[k]})
-	}
-	return out
-}
-
 // renderVMFiles writes VMRenderedFiles for every group that registers with
 // the placement's cluster.
-func renderVMFiles(p *Placement) ([]File, error) {
+func renderVMFiles(p *mesh.Placement) ([]File, error) {
 	if !p.ServesVMs() {
 		return nil, nil
 	}

@@ -5,14 +5,15 @@ import (
 	"path"
 	"strings"
 
+	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/templates"
 )
 
 // vmBundleDir is where the plan gathers a group's files, under CERTS_DIR:
 // the token is a credential, so it stays with the CA keys, out of the
 // rendered tree (which is often committed).
-func vmBundleDir(g *WorkloadGroup) string {
-	return "${" + CertsDirVar + "}/" + path.Join(g.Cluster, VMDir, g.Namespace, g.Name)
+func vmBundleDir(g *mesh.WorkloadGroup) string {
+	return "${" + CertsDirVar + "}/" + path.Join(g.Cluster, mesh.VMDir, g.Namespace, g.Name)
 }
 
 // vmFileSteps gathers, per group, what its VMs need in one directory: the
@@ -23,7 +24,7 @@ func vmBundleDir(g *WorkloadGroup) string {
 // inside double quotes. The three commands are one step in a subshell: bash's
 // set -e ignores a failure inside an && list, but not a subshell that
 // fails, so in plan.sh a failing cp stops the script.
-func vmFileSteps(placements []*Placement) []Step {
+func vmFileSteps(placements []*mesh.Placement) []Step {
 	var steps []Step
 	for _, p := range placements {
 		if p == nil || !p.ServesVMs() {

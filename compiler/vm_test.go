@@ -20,12 +20,13 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // vmMesh is a one-primary mesh on network1 with one workload group on
 // network; gateway is the primary's fields after its role, and more is
 // appended to spec.
-func vmMesh(t *testing.T, gateway, network, more string) *compiler.Mesh {
+func vmMesh(t *testing.T, gateway, network, more string) *mesh.Mesh {
 	t.Helper()
 	networks := "    - name: network1\n"
 	if network != "network1" {
@@ -119,7 +120,7 @@ func TestVMOutput(t *testing.T) {
 			}
 		}
 		for _, f := range compiler.VMRenderedFiles {
-			p := path.Join("cluster1", compiler.VMDir, "web-vms", "web", f.Name)
+			p := path.Join("cluster1", mesh.VMDir, "web-vms", "web", f.Name)
 			if out.Lookup(p) == nil {
 				t.Errorf("Render wrote no %s", p)
 			}
@@ -131,7 +132,7 @@ func TestVMOutput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i := slices.IndexFunc(one.Files, func(f compiler.File) bool { return strings.Contains(f.Path, "/"+compiler.VMDir+"/") }); i >= 0 {
+		if i := slices.IndexFunc(one.Files, func(f compiler.File) bool { return strings.Contains(f.Path, "/"+mesh.VMDir+"/") }); i >= 0 {
 			t.Errorf("RenderCluster wrote VM file %s", one.Files[i].Path)
 		}
 	}
@@ -202,7 +203,7 @@ func TestVMFilesStepRuns(t *testing.T) {
 		t.Fatalf("vm-files steps: %v\n%s", err, b)
 	}
 	for _, g := range m.Spec.WorkloadGroups {
-		dir := filepath.Join(certs, filepath.FromSlash(path.Join(g.Cluster, compiler.VMDir, g.Namespace, g.Name)))
+		dir := filepath.Join(certs, filepath.FromSlash(path.Join(g.Cluster, mesh.VMDir, g.Namespace, g.Name)))
 		want := []string{compiler.VMRootCertFile, compiler.VMTokenFile}
 		for _, f := range compiler.VMRenderedFiles {
 			want = append(want, f.Name)

@@ -15,7 +15,7 @@ import (
 	"istio.io/istio/pkg/config"
 	"istio.io/istio/pkg/test"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // Scenario is one behavioural case: what every cluster holds once the
@@ -374,14 +374,14 @@ func sortedKeysOf[V any](m map[string]V) []string {
 // compares the endpoints with what the Mesh promises (see expect.go). It
 // returns every finding, joined, each prefixed with the file at fault
 // relative to dir.
-func VerifyBehaviour(m *compiler.Mesh, dir string) error {
+func VerifyBehaviour(m *mesh.Mesh, dir string) error {
 	s, err := behaviourWorld(m, dir)
 	return errors.Join(err, s.missingProxies(m), s.Check())
 }
 
 // behaviourWorld is the scenario VerifyBehaviour checks for m: the installed
 // world, the services the harness deploys and the Mesh's expectations.
-func behaviourWorld(m *compiler.Mesh, dir string) (*Scenario, error) {
+func behaviourWorld(m *mesh.Mesh, dir string) (*Scenario, error) {
 	s, err := installedWorld(m, dir)
 	s.deploySharedServices(m)
 	s.deployVMServices(m)
@@ -394,7 +394,7 @@ func behaviourWorld(m *compiler.Mesh, dir string) (*Scenario, error) {
 // missingProxies returns a finding for every proxy the Mesh implies that
 // the rendered output gives the check none of: a sidecar in every cluster,
 // an east-west gateway where the Mesh asks for one, each VM.
-func (s *Scenario) missingProxies(m *compiler.Mesh) error {
+func (s *Scenario) missingProxies(m *mesh.Mesh) error {
 	var f findings
 	has := func(match func(p *Proxy) bool) bool { return slices.ContainsFunc(s.Proxies, match) }
 	for _, c := range m.Spec.Clusters {
@@ -424,7 +424,7 @@ func (s *Scenario) missingProxies(m *compiler.Mesh) error {
 
 // expect fills in what the Mesh promises: its facts, and every proxy's
 // endpoints (expect.go).
-func (s *Scenario) expect(m *compiler.Mesh) {
+func (s *Scenario) expect(m *mesh.Mesh) {
 	s.Facts = meshFacts(m)
 	for _, p := range s.Proxies {
 		if !p.Gateway {

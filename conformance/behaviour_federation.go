@@ -6,7 +6,7 @@ import (
 	"net"
 	"slices"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // Federation, from the Mesh's spec.peers alone:
@@ -26,7 +26,7 @@ import (
 //     networks, so nothing is required to be blocked there.
 
 // expectFederation adds what m's peers promise to the proxies of s.
-func (s *Scenario) expectFederation(m *compiler.Mesh) {
+func (s *Scenario) expectFederation(m *mesh.Mesh) {
 	for _, p := range s.Proxies {
 		if p.Want == nil {
 			p.Want = map[string][]Endpoint{}

@@ -10,7 +10,7 @@ import (
 	"istio.io/istio/pkg/config"
 	"istio.io/istio/pkg/config/schema/gvk"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // Identities across federated meshes, from the Mesh alone:
@@ -27,7 +27,7 @@ import (
 
 // samplePolicy allows the sample service's own identity in the mesh's trust
 // domain to call the sample pods.
-func samplePolicy(m *compiler.Mesh) Object {
+func samplePolicy(m *mesh.Mesh) Object {
 	return Object{Config: &config.Config{
 		Meta: config.Meta{GroupVersionKind: gvk.AuthorizationPolicy, Name: "meshc-sample", Namespace: sampleNamespace, Domain: "cluster.local"},
 		Spec: &securityapi.AuthorizationPolicy{Rules: []*securityapi.Rule{{
@@ -37,7 +37,7 @@ func samplePolicy(m *compiler.Mesh) Object {
 }
 
 // deployPolicies adds samplePolicy to every primary of a federated mesh.
-func (s *Scenario) deployPolicies(m *compiler.Mesh) {
+func (s *Scenario) deployPolicies(m *mesh.Mesh) {
 	if !m.Federated() {
 		return
 	}

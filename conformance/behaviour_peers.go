@@ -12,7 +12,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // Two federated meshes together. Each mesh's own check (VerifyBehaviour)
@@ -29,7 +29,7 @@ import (
 // VerifyPeers checks meshes a and b, federated with each other and rendered
 // into dirA and dirB, in both directions. Findings name the mesh and the
 // file at fault. Meshes that do not name each other as peers are an error.
-func VerifyPeers(a *compiler.Mesh, dirA string, b *compiler.Mesh, dirB string) error {
+func VerifyPeers(a *mesh.Mesh, dirA string, b *mesh.Mesh, dirB string) error {
 	if peerOf(a, b) == nil || peerOf(b, a) == nil {
 		return fmt.Errorf("%s and %s do not name each other as peers", a.Metadata.Name, b.Metadata.Name)
 	}
@@ -37,7 +37,7 @@ func VerifyPeers(a *compiler.Mesh, dirA string, b *compiler.Mesh, dirB string) e
 }
 
 // peerOf is m's peer entry for mesh o, or nil.
-func peerOf(m, o *compiler.Mesh) *compiler.Peer {
+func peerOf(m, o *mesh.Mesh) *mesh.Peer {
 	for i := range m.Spec.Peers {
 		if m.Spec.Peers[i].MeshID == o.Spec.MeshID {
 			return &m.Spec.Peers[i]
@@ -59,7 +59,7 @@ type dial struct {
 
 // verifyDialing checks that what from's sidecars dial for each host they
 // import from to is a gateway of to that passes it to the host's pods.
-func verifyDialing(from *compiler.Mesh, fromDir string, to *compiler.Mesh, toDir string) error {
+func verifyDialing(from *mesh.Mesh, fromDir string, to *mesh.Mesh, toDir string) error {
 	peer := peerOf(from, to)
 	if len(peer.Imports) == 0 {
 		return nil
@@ -83,7 +83,7 @@ func verifyDialing(from *compiler.Mesh, fromDir string, to *compiler.Mesh, toDir
 
 // dialsOf runs the istiods of from and returns where their sidecars (pods'
 // and VMs') send each port of each host imported from peer.
-func dialsOf(from *compiler.Mesh, dir string, peer *compiler.Peer) ([]dial, error) {
+func dialsOf(from *mesh.Mesh, dir string, peer *mesh.Peer) ([]dial, error) {
 	s, worldErr := behaviourWorld(from, dir)
 	s.Proxies = slices.DeleteFunc(s.Proxies, func(p *Proxy) bool { return p.Gateway })
 	var mu sync.Mutex
@@ -173,15 +173,15 @@ func clusterSNI(c *clusterv3.Cluster) string {
 // gateway's network. It returns a finding against the calling mesh's file
 // when the address is no gateway of to, or the host does not run on its
 // network, and marks the gateway proxies to check in gateways.
-func expectDialed(t *Scenario, to *compiler.Mesh, d dial, gateways map[*Proxy]bool) (file, why string) {
-	x := slices.IndexFunc(to.Spec.Clusters, func(c compiler.Cluster) bool {
+func expectDialed(t *Scenario, to *mesh.Mesh, d dial, gateways map[*Proxy]bool) (file, why string) {
+	x := slices.IndexFunc(to.Spec.Clusters, func(c mesh.Cluster) bool {
 		return c.EastWestGateway != nil && c.EastWestGateway.Address != "" && hostAddress(c.EastWestGateway.Address) == hostAddress(d.address)
 	})
 	if x < 0 || d.port != 15443 {
 		return d.file, fmt.Sprintf("sidecars send %s to %s, which is no east-west gateway's 15443 in %s", d.host, net.JoinHostPort(d.address, strconv.Itoa(d.port)), to.File)
 	}
 	c := &to.Spec.Clusters[x]
-	si := slices.IndexFunc(to.Spec.Services, func(s compiler.SharedService) bool {
+	si := slices.IndexFunc(to.Spec.Services, func(s mesh.SharedService) bool {
 		return s.Name+"."+s.Namespace+".svc.cluster.local" == d.host
 	})
 	if si < 0 {

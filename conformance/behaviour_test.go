@@ -13,6 +13,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/meshgen"
+	"meshc.dev/meshc/mesh"
 )
 
 // TestMain quiets Istio's logs: its controllers log every step at info
@@ -46,7 +47,7 @@ func TestBehaviourMeshes(t *testing.T) {
 func TestBehaviourPeers(t *testing.T) {
 	type rendered struct {
 		path string
-		m    *compiler.Mesh
+		m    *mesh.Mesh
 		dir  string
 	}
 	var federated []rendered
@@ -62,7 +63,7 @@ func TestBehaviourPeers(t *testing.T) {
 			if peerOf(a.m, b.m) == nil || peerOf(b.m, a.m) == nil {
 				continue
 			}
-			if ps := compiler.VetPeers([]*compiler.Mesh{a.m, b.m}); len(ps) > 0 {
+			if ps := compiler.VetPeers([]*mesh.Mesh{a.m, b.m}); len(ps) > 0 {
 				t.Logf("%s and %s name each other but are not peers (%d problems, first: %v)", a.path, b.path, len(ps), ps[0])
 				continue
 			}
@@ -231,7 +232,7 @@ func TestBehaviourFindings(t *testing.T) {
 		wantError: `sidecars in cluster2 start with ISTIO_META_NETWORK "network1", want "network2"`,
 	}}
 	clean := map[string]string{}
-	meshes := map[string]*compiler.Mesh{}
+	meshes := map[string]*mesh.Mesh{}
 	for _, ex := range []string{fullExample, secretsExample, sharedExample, helmExample, vmBehindGateway} {
 		meshes[ex], clean[ex] = renderExample(t, ex)
 	}
@@ -267,7 +268,7 @@ func TestBehaviourFindings(t *testing.T) {
 
 // renderMesh compiles a Mesh document with meshc's library and writes its
 // output into a temporary directory.
-func renderMesh(t *testing.T, name string, data []byte) (*compiler.Mesh, string) {
+func renderMesh(t *testing.T, name string, data []byte) (*mesh.Mesh, string) {
 	t.Helper()
 	m, out, err := compiler.Compile(name, data)
 	if err != nil {

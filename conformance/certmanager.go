@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // validateCertManagerObject checks an object of ca/cert-manager.yaml
@@ -60,8 +61,8 @@ func crdValidate(o *unstructured.Unstructured) error {
 // with that Issuer, for the Mesh's duration, labelled for change plans;
 // and root-cert.pem is the Mesh's root. Findings are joined, each prefixed
 // with its file.
-func VerifyCertManager(m *compiler.Mesh, dir string) error {
-	if m.Spec.CA.Issuer != compiler.IssuerCertManager {
+func VerifyCertManager(m *mesh.Mesh, dir string) error {
+	if m.Spec.CA.Issuer != mesh.IssuerCertManager {
 		return nil
 	}
 	var errs []error
@@ -73,7 +74,7 @@ func VerifyCertManager(m *compiler.Mesh, dir string) error {
 	return errors.Join(errs...)
 }
 
-func verifyClusterCA(m *compiler.Mesh, cluster, dir string) error {
+func verifyClusterCA(m *mesh.Mesh, cluster, dir string) error {
 	cm := m.Spec.CA.CertManager
 	rel := filepath.Join(cluster, "ca", "cert-manager.yaml")
 	var errs []error

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // TestExamples is the conformance suite: every example's rendered output
@@ -252,7 +253,7 @@ func TestVerifyFindings(t *testing.T) {
 		wantError: "no step gathers cluster1/vm/vm-apps/cloud-vm's files",
 	}}
 	clean := map[string]string{}
-	meshes := map[string]*compiler.Mesh{}
+	meshes := map[string]*mesh.Mesh{}
 	for _, ex := range []string{fullExample, secretsExample, helmExample, vmExample, helmVMExample} {
 		meshes[ex], clean[ex] = renderExample(t, ex)
 	}
@@ -305,7 +306,7 @@ func TestVerifyRequiresInstallFiles(t *testing.T) {
 
 // renderExample compiles the Mesh at path with meshc's library and writes its
 // output, as `meshc render` does, into a temporary directory.
-func renderExample(t *testing.T, path string) (*compiler.Mesh, string) {
+func renderExample(t *testing.T, path string) (*mesh.Mesh, string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/docstest"
+	"meshc.dev/meshc/mesh"
 )
 
 // TestDocsPeerAuthorizationPolicy checks the AuthorizationPolicy that
@@ -50,7 +51,7 @@ func TestDocsPeerAuthorizationPolicy(t *testing.T) {
 	}
 
 	m, dir := renderExample(t, federationNorth)
-	var south *compiler.Peer
+	var south *mesh.Peer
 	for i := range m.Spec.Peers {
 		if m.Spec.Peers[i].MeshID == "south" {
 			south = &m.Spec.Peers[i]
@@ -69,7 +70,7 @@ func TestDocsPeerAuthorizationPolicy(t *testing.T) {
 		t.Fatal("the policy names no principal")
 	}
 	for _, pr := range principals {
-		if !slices.ContainsFunc(south.Imports, func(s compiler.ImportedService) bool {
+		if !slices.ContainsFunc(south.Imports, func(s mesh.ImportedService) bool {
 			return slices.Contains(s.Identities, "spiffe://"+pr)
 		}) {
 			t.Errorf("principal %s is no identity north imports from south", pr)
@@ -77,8 +78,8 @@ func TestDocsPeerAuthorizationPolicy(t *testing.T) {
 	}
 	// The sample workloads of a service carry app: <service name>.
 	app := ap.Spec.GetSelector().GetMatchLabels()["app"]
-	if !slices.ContainsFunc(south.Exports, func(e compiler.PeerService) bool {
-		return e.Host == app+"."+ap.Namespace+".svc."+compiler.ClusterDomain
+	if !slices.ContainsFunc(south.Exports, func(e mesh.PeerService) bool {
+		return e.Host == app+"."+ap.Namespace+".svc."+mesh.ClusterDomain
 	}) {
 		t.Errorf("the policy selects app=%s in %s, which north does not export to south", app, ap.Namespace)
 	}

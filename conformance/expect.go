@@ -4,7 +4,7 @@ import (
 	"net"
 	"strconv"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // This file derives what a working mesh sends each sidecar from the Mesh
@@ -29,7 +29,7 @@ import (
 
 // meshFacts is what istiod should hold for m: each cluster's network and
 // east-west gateway.
-func meshFacts(m *compiler.Mesh) Facts {
+func meshFacts(m *mesh.Mesh) Facts {
 	f := Facts{Networks: map[string]string{}, Gateways: map[string]string{}, VMNetworks: map[string]string{}}
 	for _, g := range m.Spec.WorkloadGroups {
 		f.VMNetworks[g.Namespace+"/"+g.Name] = g.Network
@@ -51,7 +51,7 @@ func meshFacts(m *compiler.Mesh) Facts {
 
 // proxyNetwork is the network the Mesh puts p on: its workload group's for
 // a VM's sidecar, its cluster's otherwise.
-func proxyNetwork(m *compiler.Mesh, p *Proxy) string {
+func proxyNetwork(m *mesh.Mesh, p *Proxy) string {
 	for _, g := range m.Spec.WorkloadGroups {
 		if p.VMGroup != "" && p.VMGroup == g.Namespace+"/"+g.Name {
 			return g.Network
@@ -63,11 +63,11 @@ func proxyNetwork(m *compiler.Mesh, p *Proxy) string {
 // gatewayAddress is the IP istiod finds the i-th cluster's east-west
 // gateway at: its load balancer's, resolved by the harness's DNS when the
 // Mesh gives a hostname.
-func gatewayAddress(c *compiler.Cluster, i int) string { return hostAddress(loadBalancerAddress(c, i)) }
+func gatewayAddress(c *mesh.Cluster, i int) string { return hostAddress(loadBalancerAddress(c, i)) }
 
 // wantEndpoints is what a sidecar on network here must be sent for the
 // sample service, which runs in every cluster.
-func wantEndpoints(m *compiler.Mesh, here string) []Endpoint {
+func wantEndpoints(m *mesh.Mesh, here string) []Endpoint {
 	var runs []int
 	for x := range m.Spec.Clusters {
 		runs = append(runs, x)
@@ -80,7 +80,7 @@ func wantEndpoints(m *compiler.Mesh, here string) []Endpoint {
 // samplePods(x) pods at podIP(x, k). Weights are relative: a pod counts L, a
 // gateway L times the pods it stands for divided by the gateways sharing
 // them.
-func wantEndpointsOf(m *compiler.Mesh, here string, runs []int, podIP func(x, k int) string, port int) []Endpoint {
+func wantEndpointsOf(m *mesh.Mesh, here string, runs []int, podIP func(x, k int) string, port int) []Endpoint {
 	clusters := m.Spec.Clusters
 	multiNetwork := m.MultiNetwork()
 
@@ -139,7 +139,7 @@ var gatewaySNICluster = "outbound_." + strconv.Itoa(samplePort) + "_._." + sampl
 // be sent: in a mesh of several networks, the sample pods of every cluster
 // on its network; ok is false in a one-network mesh, where gateways carry no
 // service traffic.
-func wantGatewayEndpoints(m *compiler.Mesh, from string) (eps []Endpoint, ok bool) {
+func wantGatewayEndpoints(m *mesh.Mesh, from string) (eps []Endpoint, ok bool) {
 	if !m.MultiNetwork() {
 		return nil, false
 	}

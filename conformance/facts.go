@@ -18,7 +18,7 @@ import (
 
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // Istio's topology label and annotation (pkg/config/constants, label.*).
@@ -275,7 +275,7 @@ func (v *clusterCheck) checkManifest(rel string, obj runtime.Object) {
 			// federated mesh's peers are on networks of their own).
 			v.expect(rel, "Namespace istio-system label "+networkLabel, o.Labels[networkLabel], c.Network)
 		}
-		if c.Role == compiler.RoleRemote {
+		if c.Role == mesh.RoleRemote {
 			v.expect(rel, "Namespace istio-system annotation "+controlPlaneClustersAnnot, o.Annotations[controlPlaneClustersAnnot], c.ControlPlane)
 		}
 	case *corev1.Secret:
@@ -390,7 +390,7 @@ func (v *clusterCheck) remotes() []string {
 	return names
 }
 
-func (v *clusterCheck) clusterNamed(name string) *compiler.Cluster { return v.mesh.Cluster(name) }
+func (v *clusterCheck) clusterNamed(name string) *mesh.Cluster { return v.mesh.Cluster(name) }
 
 // appendNew appends s to list unless it is already there.
 func appendNew(list []string, s string) []string {

@@ -18,6 +18,7 @@ import (
 	"istio.io/istio/pkg/config/host"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // Federation: what a primary of a mesh with peers must hold, from the Mesh's
@@ -53,7 +54,7 @@ func (v *clusterCheck) checkFederationMeshConfig(rel string, mc *meshconfig.Mesh
 	v.expect(rel, "istiod env ISTIO_MULTIROOT_MESH", istiodEnv["ISTIO_MULTIROOT_MESH"], want[len(peers) > 0])
 	if sidecar != nil {
 		v.expect(rel, "injected sidecar env PROXY_CONFIG_XDS_AGENT", sidecar["PROXY_CONFIG_XDS_AGENT"], want[len(peers) > 0])
-		imports := slices.ContainsFunc(peers, func(p compiler.Peer) bool { return len(p.Imports) > 0 })
+		imports := slices.ContainsFunc(peers, func(p mesh.Peer) bool { return len(p.Imports) > 0 })
 		if imports {
 			v.expect(rel, "injected sidecar env ISTIO_META_DNS_CAPTURE", sidecar["ISTIO_META_DNS_CAPTURE"], "true")
 			// Before 1.25 istiod allocates no addresses for the imported
@@ -76,13 +77,13 @@ func (v *clusterCheck) checkFederationMeshConfig(rel string, mc *meshconfig.Mesh
 
 // proxiesAllocate reports whether the Mesh's Istio release gives imported
 // hosts no address from istiod, by its entry in compiler.IstioChanges.
-func proxiesAllocate(m *compiler.Mesh) bool {
-	for _, c := range compiler.IstioChanges {
-		if c.Name == compiler.ChangeIPAutoallocate {
+func proxiesAllocate(m *mesh.Mesh) bool {
+	for _, c := range mesh.IstioChanges {
+		if c.Name == mesh.ChangeIPAutoallocate {
 			return c.Affects(m.IstioMinor())
 		}
 	}
-	panic("compiler.IstioChanges has no entry " + compiler.ChangeIPAutoallocate)
+	panic("compiler.IstioChanges has no entry " + mesh.ChangeIPAutoallocate)
 }
 
 // certificates returns the DER of every certificate in pemText, so two
@@ -108,7 +109,7 @@ func certificates(pemText string) []string {
 // exactly the exported hosts of the mesh's services to other meshes.
 func (v *clusterCheck) checkFederation(f *federationObjects) {
 	const rel = compiler.ManifestsDir
-	if v.cluster.Role != compiler.RolePrimary {
+	if v.cluster.Role != mesh.RolePrimary {
 		if len(f.serviceEntries)+len(f.remoteGateways) > 0 {
 			v.failf(rel, "remote %s holds federation objects; only a primary's istiod reads them", v.cluster.Name)
 		}
@@ -133,7 +134,7 @@ func (v *clusterCheck) checkFederation(f *federationObjects) {
 // from a Gateway of class istio-remote labelled with the network, at the
 // addresses of the peer's gateways the Mesh places on it, with a listener
 // Istio takes for auto-passthrough on 15443.
-func (v *clusterCheck) checkRemoteGateway(rel string, p *compiler.Peer, n peerNetwork, gws []*gatewayv1.Gateway) {
+func (v *clusterCheck) checkRemoteGateway(rel string, p *mesh.Peer, n peerNetwork, gws []*gatewayv1.Gateway) {
 	for _, g := range gws {
 		if g.Labels[networkLabel] != n.name {
 			continue
@@ -165,7 +166,7 @@ func (v *clusterCheck) checkRemoteGateway(rel string, p *compiler.Peer, n peerNe
 // Mesh's ports, accepting only the peer's identities, whose endpoints are the
 // peer's gateways on 15443 of the networks the import names (all, without
 // any), each on the network the Mesh places it on.
-func (v *clusterCheck) checkImport(rel string, p *compiler.Peer, s compiler.ImportedService, ses []*networkingv1.ServiceEntry) {
+func (v *clusterCheck) checkImport(rel string, p *mesh.Peer, s mesh.ImportedService, ses []*networkingv1.ServiceEntry) {
 	i := slices.IndexFunc(ses, func(se *networkingv1.ServiceEntry) bool { return slices.Contains(se.Spec.GetHosts(), s.Host) })
 	if i < 0 {
 		v.failf(rel, "no ServiceEntry for %s, imported from peer %s", s.Host, p.MeshID)
@@ -215,7 +216,7 @@ func (v *clusterCheck) checkExposure(rel string, gws []*networkingv1.Gateway) {
 	exported := v.mesh.ExportedHosts()
 	var known []string
 	for _, s := range v.mesh.Spec.Services {
-		known = append(known, s.Name+"."+s.Namespace+".svc."+compiler.ClusterDomain)
+		known = append(known, s.Name+"."+s.Namespace+".svc."+mesh.ClusterDomain)
 	}
 	for _, p := range v.mesh.Spec.Peers {
 		for _, e := range p.Exports {
@@ -259,7 +260,7 @@ type peerNetwork struct {
 
 // peerNetworks groups a peer's gateways by network, read from the Mesh's
 // fields: a gateway's own network, or the peer's.
-func peerNetworks(p *compiler.Peer) []peerNetwork {
+func peerNetworks(p *mesh.Peer) []peerNetwork {
 	var out []peerNetwork
 	for _, g := range p.Gateways {
 		n := cmp.Or(g.Network, p.Network)

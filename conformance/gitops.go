@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // The CRDs of the engines' objects that have no Go API module this suite
@@ -166,7 +167,7 @@ func validateObject(o *unstructured.Unstructured) (ok bool, err error) {
 
 // gitopsCheck verifies a rendered GitOps tree and collects findings.
 type gitopsCheck struct {
-	mesh *compiler.Mesh
+	mesh *mesh.Mesh
 	root string // the output directory
 	errs []error
 	// built is, per kustomization directory of gitops/ (relative to root),
@@ -200,13 +201,13 @@ func (g *gitopsCheck) failf(rel, format string, a ...any) {
 //
 // Findings are joined, each prefixed with the file it concerns relative to
 // dir.
-func VerifyGitOps(m *compiler.Mesh, dir string) error {
+func VerifyGitOps(m *mesh.Mesh, dir string) error {
 	if m.Spec.GitOps == nil {
 		return errors.New("the Mesh has no spec.gitops")
 	}
 	g := &gitopsCheck{mesh: m, root: dir, built: map[string][]*unstructured.Unstructured{}}
 	g.build()
-	if m.Spec.GitOps.Engine == compiler.EngineFlux {
+	if m.Spec.GitOps.Engine == mesh.EngineFlux {
 		g.checkFlux()
 	} else {
 		g.checkArgoCD()
@@ -368,7 +369,7 @@ func (g *gitopsCheck) checkArgoCD() {
 			continue
 		}
 		dest, _, _ := unstructured.NestedStringMap(a.Object, "spec", "destination")
-		if want := map[string]string{"namespace": compiler.IstioNamespace, "name": c.Name}; gs.Destination == compiler.DestinationAPIServer {
+		if want := map[string]string{"namespace": compiler.IstioNamespace, "name": c.Name}; gs.Destination == mesh.DestinationAPIServer {
 			delete(want, "name")
 			want["server"] = c.APIServer
 			if !reflect.DeepEqual(dest, want) {
@@ -602,7 +603,7 @@ func reach(ks map[string]*kustomizev1.Kustomization, name string) map[string]boo
 // checkFluxUnit: a unit that applies to the cluster does so through the
 // cluster's kubeconfig; a chart unit's HelmRelease does, is health-checked,
 // and holds its helm/ values.
-func (g *gitopsCheck) checkFluxUnit(rel string, k *kustomizev1.Kustomization, c *compiler.Cluster, objs []*unstructured.Unstructured, sources map[string]bool) {
+func (g *gitopsCheck) checkFluxUnit(rel string, k *kustomizev1.Kustomization, c *mesh.Cluster, objs []*unstructured.Unstructured, sources map[string]bool) {
 	kubeconfig := c.Name + "-kubeconfig"
 	var releases []*helmv2.HelmRelease
 	for _, o := range objs {

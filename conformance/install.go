@@ -9,7 +9,7 @@ import (
 
 	"istio.io/istio/operator/pkg/render"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // Generate runs the IstioOperator file at path through Istio's manifest
@@ -58,9 +58,9 @@ func (w *warningLog) PrintErr(s string)                    { w.add(s) }
 // meshc emits only for older releases, where they are the documented way
 // (compiler.IstioChanges): ISTIO_META_DNS_AUTO_ALLOCATE, deprecated from
 // 1.25, which meshc sets before 1.25 only.
-func releaseWarnings(m *compiler.Mesh) []string {
-	for _, c := range compiler.IstioChanges {
-		if c.Name == compiler.ChangeIPAutoallocate && c.Affects(m.IstioMinor()) {
+func releaseWarnings(m *mesh.Mesh) []string {
+	for _, c := range mesh.IstioChanges {
+		if c.Name == mesh.ChangeIPAutoallocate && c.Affects(m.IstioMinor()) {
 			return []string{"'ISTIO_META_DNS_AUTO_ALLOCATE' is deprecated"}
 		}
 	}

@@ -11,7 +11,7 @@ import (
 
 	"istio.io/istio/pkg/ptr"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // The sample service the behavioural check deploys in every cluster: the
@@ -46,7 +46,7 @@ func samplePodIP(i, k int) string { return fmt.Sprintf("10.%d.%d.%d", 1+i/250, i
 // loadBalancerAddress is the address the i-th cluster's east-west gateway
 // load balancer gets: the one the Mesh declares, else one the harness hands
 // out in place of the cloud (TEST-NET-3, RFC 5737).
-func loadBalancerAddress(c *compiler.Cluster, i int) string {
+func loadBalancerAddress(c *mesh.Cluster, i int) string {
 	if c.EastWestGateway != nil && c.EastWestGateway.Address != "" {
 		return c.EastWestGateway.Address
 	}

@@ -6,7 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // Shared services (spec.services) as the behavioural check runs them: each
@@ -23,7 +23,7 @@ func servicePodIP(s, i, k int) string { return samplePodIP(i, 20*(s+1)+k) }
 
 // runsIn lists the indices of the clusters that run svc: its own list, else
 // every cluster of its namespace.
-func runsIn(m *compiler.Mesh, svc *compiler.SharedService) []int {
+func runsIn(m *mesh.Mesh, svc *mesh.SharedService) []int {
 	names := svc.Clusters
 	if names == nil {
 		for _, ns := range m.Spec.Namespaces {
@@ -43,7 +43,7 @@ func runsIn(m *compiler.Mesh, svc *compiler.SharedService) []int {
 
 // consumers lists the names of the clusters that call svc: its own list,
 // else every cluster of its namespace (of the service, when cluster-local).
-func consumers(m *compiler.Mesh, svc *compiler.SharedService) []string {
+func consumers(m *mesh.Mesh, svc *mesh.SharedService) []string {
 	if svc.Consumers != nil {
 		return svc.Consumers
 	}
@@ -68,7 +68,7 @@ func consumers(m *compiler.Mesh, svc *compiler.SharedService) []string {
 // deploySharedServices runs every shared service of m in the clusters of s
 // that run it: pods and EndpointSlices, and the Service unless the cluster
 // already holds one of that name.
-func (s *Scenario) deploySharedServices(m *compiler.Mesh) {
+func (s *Scenario) deploySharedServices(m *mesh.Mesh) {
 	for si := range m.Spec.Services {
 		svc := &m.Spec.Services[si]
 		for _, x := range runsIn(m, svc) {
@@ -95,7 +95,7 @@ func (c *ClusterState) holdsService(ns, name string) bool {
 
 // expectSharedServices adds to each consumer's sidecar what it must be sent
 // for every port of every shared service.
-func (s *Scenario) expectSharedServices(m *compiler.Mesh) {
+func (s *Scenario) expectSharedServices(m *mesh.Mesh) {
 	for si := range m.Spec.Services {
 		svc := &m.Spec.Services[si]
 		for _, p := range s.Proxies {

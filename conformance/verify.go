@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // Verify checks the output meshc rendered for m into dir (one directory per
@@ -24,7 +25,7 @@ import (
 //
 // Expected values (addresses, names, which primary serves which remote) come
 // from m, not from meshc's renderer, so a rendering bug cannot hide itself.
-func Verify(m *compiler.Mesh, dir string) error {
+func Verify(m *mesh.Mesh, dir string) error {
 	var errs []error
 	for _, c := range m.Spec.Clusters {
 		v := &clusterCheck{mesh: m, cluster: c, root: dir}
@@ -40,8 +41,8 @@ func Verify(m *compiler.Mesh, dir string) error {
 
 // clusterCheck verifies one cluster's directory and collects findings.
 type clusterCheck struct {
-	mesh    *compiler.Mesh
-	cluster compiler.Cluster
+	mesh    *mesh.Mesh
+	cluster mesh.Cluster
 	root    string
 	errs    []error
 
@@ -113,7 +114,7 @@ func (v *clusterCheck) run() {
 		v.installed = append(v.installed, objs...)
 		switch name {
 		case controlPlane:
-			if v.cluster.Role == compiler.RoleRemote {
+			if v.cluster.Role == mesh.RoleRemote {
 				v.checkRemote(rel, objs)
 			} else {
 				v.checkPrimary(rel, objs)
@@ -135,7 +136,7 @@ func (v *clusterCheck) run() {
 	}
 	var manifests []runtime.Object
 	for _, e := range entries {
-		if !e.IsDir() || e.Name() == compiler.InstallDir || e.Name() == compiler.HelmDir || e.Name() == compiler.CADir {
+		if !e.IsDir() || e.Name() == compiler.InstallDir || e.Name() == compiler.HelmDir || e.Name() == mesh.CADir {
 			continue // ca/: cert-manager's, checked by VerifyCertManager
 		}
 		names, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, e.Name()))
@@ -177,9 +178,9 @@ func (v *clusterCheck) checkArtifacts() {
 	for _, a := range compiler.ArtifactsFor(place) {
 		want[a.Dir+"/"+a.Name] = true
 	}
-	for _, dir := range []string{".", compiler.InstallDir, compiler.HelmDir, compiler.ManifestsDir, compiler.CADir} {
+	for _, dir := range []string{".", compiler.InstallDir, compiler.HelmDir, compiler.ManifestsDir, mesh.CADir} {
 		list := yamlFiles
-		if dir == compiler.CADir {
+		if dir == mesh.CADir {
 			list = allFiles // root-cert.pem too
 		}
 		names, err := list(filepath.Join(v.root, v.cluster.Name, dir))

@@ -17,6 +17,7 @@ import (
 	"istio.io/istio/pilot/pkg/model/status"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // The generator's files that meshc does not render: the plan supplies them
@@ -120,7 +121,7 @@ func (v *clusterCheck) checkVMs(manifests []runtime.Object) {
 }
 
 // checkWorkloadGroup compares a rendered WorkloadGroup with the Mesh's group.
-func (v *clusterCheck) checkWorkloadGroup(rel string, g *compiler.WorkloadGroup, wg *networkingv1.WorkloadGroup) {
+func (v *clusterCheck) checkWorkloadGroup(rel string, g *mesh.WorkloadGroup, wg *networkingv1.WorkloadGroup) {
 	t := wg.Spec.GetTemplate()
 	v.expect(rel, "WorkloadGroup "+wg.Name+" serviceAccount", t.GetServiceAccount(), g.ServiceAccount)
 	v.expect(rel, "WorkloadGroup "+wg.Name+" network", t.GetNetwork(), g.Network)
@@ -155,7 +156,7 @@ func (v *clusterCheck) checkWorkloadGroup(rel string, g *compiler.WorkloadGroup,
 // cluster holding the generated control plane's config maps, the east-west
 // gateway's Service with the address the Mesh gives, and the rendered
 // WorkloadGroup and service account, and compares its files with meshc's.
-func (v *clusterCheck) compareVMFiles(g *compiler.WorkloadGroup, wg *networkingv1.WorkloadGroup, haveSA bool) {
+func (v *clusterCheck) compareVMFiles(g *mesh.WorkloadGroup, wg *networkingv1.WorkloadGroup, haveSA bool) {
 	dir := filepath.Join(v.root, filepath.FromSlash(g.Dir()))
 	rel := strings.TrimPrefix(g.Dir(), v.cluster.Name+"/")
 	gen, err := v.generateVMFiles(g, wg, haveSA)
@@ -204,7 +205,7 @@ func (v *clusterCheck) istiodEnv() map[string]string {
 // cluster and `meshc certs` give: the mesh's root certificate (what istiod,
 // signing with the plugged-in intermediate, publishes as istio-ca-root-cert)
 // and a token of the group's service account for istiod's CA.
-func (v *clusterCheck) checkVMPlan(g *compiler.WorkloadGroup) {
+func (v *clusterCheck) checkVMPlan(g *mesh.WorkloadGroup) {
 	script, err := os.ReadFile(filepath.Join(v.root, compiler.PlanScript))
 	if err != nil {
 		v.errs = append(v.errs, err)

@@ -18,7 +18,7 @@ import (
 	"istio.io/api/meta/v1alpha1"
 	"istio.io/istio/pilot/pkg/model/status"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // Virtual machines in the behavioural check. Each static instance of a
@@ -39,7 +39,7 @@ import (
 // entry, reports the probe passing: it marks the entry Healthy. istiod sends
 // no traffic to a health-checked entry before that. An annotated entry of a
 // group without a probe stays as rendered, so no one would report it.
-func (s *Scenario) reportVMHealth(m *compiler.Mesh) {
+func (s *Scenario) reportVMHealth(m *mesh.Mesh) {
 	probed := map[string]bool{} // namespace/instance of groups with a probe
 	for _, g := range m.Spec.WorkloadGroups {
 		for _, in := range g.Instances {
@@ -59,13 +59,13 @@ func (s *Scenario) reportVMHealth(m *compiler.Mesh) {
 }
 
 // vmHost is the group's service host.
-func vmHost(g *compiler.WorkloadGroup) string {
+func vmHost(g *mesh.WorkloadGroup) string {
 	return g.Name + "." + g.Namespace + ".svc.cluster.local"
 }
 
 // deployVMServices adds to each group's cluster the Service selecting its
 // VMs, unless the cluster already holds one of that name.
-func (s *Scenario) deployVMServices(m *compiler.Mesh) {
+func (s *Scenario) deployVMServices(m *mesh.Mesh) {
 	for i := range m.Spec.WorkloadGroups {
 		g := &m.Spec.WorkloadGroups[i]
 		cs := s.cluster(g.Cluster)
@@ -91,7 +91,7 @@ func (s *Scenario) deployVMServices(m *compiler.Mesh) {
 // expectVMs adds what every proxy must be sent for each group's service:
 // sidecars by network, east-west gateways of the VMs' network the VMs
 // themselves.
-func (s *Scenario) expectVMs(m *compiler.Mesh) {
+func (s *Scenario) expectVMs(m *mesh.Mesh) {
 	clusters := m.Spec.Clusters
 	const L = 720720
 	for i := range m.Spec.WorkloadGroups {
@@ -156,7 +156,7 @@ func (s *Scenario) expectVMs(m *compiler.Mesh) {
 // served by the istiod of the group's cluster: one per instance with a
 // known address, and one for a group whose VMs register themselves, at an
 // address the harness gives it.
-func vmProxies(m *compiler.Mesh, dir string) ([]*Proxy, []finding) {
+func vmProxies(m *mesh.Mesh, dir string) ([]*Proxy, []finding) {
 	var proxies []*Proxy
 	var found []finding
 	for i := range m.Spec.WorkloadGroups {

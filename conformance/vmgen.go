@@ -20,7 +20,7 @@ import (
 	"istio.io/istio/istioctl/pkg/cli"
 	istioworkload "istio.io/istio/istioctl/pkg/workload"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // generatorMu serializes runs of the generator: istioctl's workload
@@ -28,7 +28,7 @@ import (
 var generatorMu sync.Mutex
 
 // generateVMFiles runs `istioctl x workload entry configure` in process.
-func (v *clusterCheck) generateVMFiles(g *compiler.WorkloadGroup, wg *networkingv1.WorkloadGroup, haveSA bool) (map[string][]byte, error) {
+func (v *clusterCheck) generateVMFiles(g *mesh.WorkloadGroup, wg *networkingv1.WorkloadGroup, haveSA bool) (map[string][]byte, error) {
 	generatorMu.Lock()
 	defer generatorMu.Unlock()
 	ctx := cli.NewFakeContext(&cli.NewFakeContextOption{IstioNamespace: "istio-system"})

@@ -24,6 +24,7 @@ import (
 	"istio.io/istio/pkg/kube"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // installedWorld is what every cluster of m holds once the plan meshc
@@ -33,7 +34,7 @@ import (
 // its Istio config, and on primaries istiod's cluster ID, mesh config and
 // remote secrets; plus the sample service. Problems reading it are returned
 // as findings; what could be read is still returned.
-func installedWorld(m *compiler.Mesh, dir string) (*Scenario, error) {
+func installedWorld(m *mesh.Mesh, dir string) (*Scenario, error) {
 	s := &Scenario{Name: m.Metadata.Name}
 	var f findings
 	for i := range m.Spec.Clusters {
@@ -65,7 +66,7 @@ func installedWorld(m *compiler.Mesh, dir string) (*Scenario, error) {
 
 // worldReader reads one cluster's part of the rendered output.
 type worldReader struct {
-	mesh  *compiler.Mesh
+	mesh  *mesh.Mesh
 	dir   string
 	found []finding
 }
@@ -377,7 +378,7 @@ func (w *worldReader) fillPlaceholders(kubeconfig string) string {
 
 // apiServer is the URL other clusters reach c's API server at: the Mesh's,
 // else one the harness gives it.
-func apiServer(c *compiler.Cluster) string {
+func apiServer(c *mesh.Cluster) string {
 	if c.APIServer != "" {
 		return c.APIServer
 	}

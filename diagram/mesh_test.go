@@ -11,9 +11,10 @@ import (
 	"meshc.dev/meshc/diagram"
 	"meshc.dev/meshc/internal/golden"
 	"meshc.dev/meshc/internal/meshgen"
+	"meshc.dev/meshc/mesh"
 )
 
-func generated(t testing.TB, s meshgen.Shape) *compiler.Mesh {
+func generated(t testing.TB, s meshgen.Shape) *mesh.Mesh {
 	t.Helper()
 	m, err := compiler.Vet("mesh.yaml", meshgen.Generate(s))
 	if err != nil {

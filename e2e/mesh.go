@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"sort"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // Expectations are what a mesh promises, computed from the Mesh alone:
 // which clusters each primary reads, which primary serves each cluster,
 // each network's gateway addresses, and the services that run where.
 type Expectations struct {
-	Mesh *compiler.Mesh
+	Mesh *mesh.Mesh
 	// Primary is each cluster's control plane: itself for a primary.
 	Primary map[string]string
 	// Network is each cluster's network.
@@ -34,7 +34,7 @@ type Service struct {
 // gatewayAddress is the east-west gateway's address: the Mesh's if it
 // gives one (the user knows the load balancer's address), else the one the
 // stand-in load balancer assigns to cluster number index.
-func gatewayAddress(c compiler.Cluster, index int) string {
+func gatewayAddress(c mesh.Cluster, index int) string {
 	if c.EastWestGateway != nil && c.EastWestGateway.Address != "" {
 		return c.EastWestGateway.Address
 	}
@@ -53,7 +53,7 @@ func lbAddress(index int, ns, name string) string {
 
 // Expect computes a mesh's promises. index gives each cluster's fleet index
 // (for the stand-in load balancer's addresses).
-func Expect(m *compiler.Mesh, index func(cluster string) int) *Expectations {
+func Expect(m *mesh.Mesh, index func(cluster string) int) *Expectations {
 	e := &Expectations{Mesh: m, Primary: map[string]string{}, Network: map[string]string{}, Gateways: map[string][]string{}}
 	var all []string
 	for _, c := range m.Spec.Clusters {

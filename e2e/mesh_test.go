@@ -5,12 +5,12 @@ import (
 	"reflect"
 	"testing"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
-func loadExample(t *testing.T, name string) *compiler.Mesh {
+func loadExample(t *testing.T, name string) *mesh.Mesh {
 	t.Helper()
-	m, err := compiler.LoadFile(filepath.Join("..", "examples", name, "mesh.yaml"))
+	m, err := mesh.LoadFile(filepath.Join("..", "examples", name, "mesh.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // Case is one rehearsal: a mesh installed by its rendered plan.sh, then
@@ -63,7 +63,7 @@ func Start(ctx context.Context, c Case, dir, root, meshc string, tools Tools, lo
 	sctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go r.StandIns.Run(sctx)
-	if m.Spec.Installer == compiler.InstallerHelm {
+	if m.Spec.Installer == mesh.InstallerHelm {
 		if r.Repo, err = StartChartRepo(dir, tools, m.Spec.Istio.Version); err != nil {
 			return r, err
 		}
@@ -108,8 +108,8 @@ func (r *Rehearsal) lbAddress(cluster, ns, name string) string {
 }
 
 // Load reads the case's i-th Mesh.
-func (r *Rehearsal) Load(i int) (*compiler.Mesh, error) {
-	return compiler.LoadFile(filepath.Join(r.Root, r.Case.Meshes[i]))
+func (r *Rehearsal) Load(i int) (*mesh.Mesh, error) {
+	return mesh.LoadFile(filepath.Join(r.Root, r.Case.Meshes[i]))
 }
 
 // Expect is what the i-th mesh promises.

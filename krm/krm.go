@@ -16,6 +16,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 )
 
 // ClusterAnnotation on the Mesh document names the cluster whose resources
@@ -111,7 +112,7 @@ func Process(items []*yaml.RNode, fnConfig *yaml.RNode) ([]*yaml.RNode, Results,
 // selectedCluster reads ClusterAnnotation. It checks the name against the
 // mesh only when the mesh compiled; otherwise the compiler's problems say
 // what is wrong and a missing cluster would be noise.
-func selectedCluster(fnConfig *yaml.RNode, m *compiler.Mesh) (string, *diag.Problem) {
+func selectedCluster(fnConfig *yaml.RNode, m *mesh.Mesh) (string, *diag.Problem) {
 	path := "metadata.annotations." + ClusterAnnotation
 	name, ok := annotations(fnConfig)[ClusterAnnotation]
 	if !ok || name == "" {

@@ -9,6 +9,7 @@ import (
 	"meshc.dev/meshc/certs"
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/ownership"
+	"meshc.dev/meshc/mesh"
 )
 
 func newCertsCmd(e *env) *command {
@@ -145,7 +146,7 @@ func (e *env) printFindings(findings []certs.Finding) bool {
 
 // exportPeer prints m as a peer entry with dir's root CA as its trust
 // anchor: what the team of a federated mesh pastes under its spec.peers.
-func (e *env) exportPeer(m *compiler.Mesh, dir string) int {
+func (e *env) exportPeer(m *mesh.Mesh, dir string) int {
 	root, err := os.ReadFile(filepath.Join(dir, certs.RootCertFile))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "meshc certs --export: %v (create the root with meshc certs -f FILE -o %s first)\n", err, displayName(dir))

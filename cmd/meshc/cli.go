@@ -17,6 +17,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 )
 
 // Exit codes are part of meshc's interface: scripts and hooks rely on them.
@@ -165,7 +166,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 func printableArgs(fs *flag.FlagSet, args []string) error {
 	var err error
 	fs.Visit(func(f *flag.Flag) {
-		if e := compiler.CheckText(f.Value.String()); e != nil && err == nil {
+		if e := mesh.CheckText(f.Value.String()); e != nil && err == nil {
 			dash := "--"
 			if len(f.Name) == 1 {
 				dash = "-"
@@ -174,7 +175,7 @@ func printableArgs(fs *flag.FlagSet, args []string) error {
 		}
 	})
 	for _, a := range args {
-		if e := compiler.CheckText(a); e != nil && err == nil {
+		if e := mesh.CheckText(a); e != nil && err == nil {
 			err = fmt.Errorf("argument %w", e)
 		}
 	}
@@ -228,7 +229,7 @@ func newVetCmd(e *env) *command {
 		}
 		code := exitOK
 		all := diag.Problems{}
-		var meshes []*compiler.Mesh
+		var meshes []*mesh.Mesh
 		for _, a := range args {
 			name, data, err := readFile(a)
 			rc := exitOK
@@ -301,7 +302,7 @@ func (e *env) read(arg string) (string, []byte, int) {
 
 // vet reads and vets the Mesh file arg for command cmd: the mesh, or the
 // exit code after printing why not.
-func (e *env) vet(cmd, arg string) (*compiler.Mesh, int) {
+func (e *env) vet(cmd, arg string) (*mesh.Mesh, int) {
 	name, data, code := e.read(arg)
 	if code != exitOK {
 		return nil, code
@@ -324,7 +325,7 @@ func readFile(arg string) (string, []byte, error) {
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
 		return "", nil, fmt.Errorf("%s is a directory; give the Mesh file (such as %s)", name, path.Join(name, "mesh.yaml"))
 	}
-	data, err := compiler.ReadInput(f)
+	data, err := mesh.ReadInput(f)
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/meshgen"
+	"meshc.dev/meshc/mesh"
 )
 
 // TestGenerateIsValid checks that every benchmarked shape is a mesh meshc
@@ -22,7 +23,7 @@ func TestGenerateIsValid(t *testing.T) {
 					t.Fatal("two calls returned different bytes")
 				}
 				m, err := compiler.Vet("mesh.yaml", data)
-				if s.RemoteSecrets() > compiler.MaxRemoteSecrets {
+				if s.RemoteSecrets() > mesh.MaxRemoteSecrets {
 					if err == nil || !strings.Contains(err.Error(), "MaxRemoteSecrets") {
 						t.Fatalf("a mesh needing %d remote secrets: err = %v, want one naming MaxRemoteSecrets", s.RemoteSecrets(), err)
 					}
@@ -46,7 +47,7 @@ func TestGenerateIsValid(t *testing.T) {
 				if primaries != s.Primaries() {
 					t.Errorf("primaries: got %d, want %d", primaries, s.Primaries())
 				}
-				if got := len(compiler.RemoteSecrets(m)); got != s.RemoteSecrets() {
+				if got := len(mesh.RemoteSecrets(m)); got != s.RemoteSecrets() {
 					t.Errorf("remote secrets: got %d, want %d", got, s.RemoteSecrets())
 				}
 				// Remotes are spread evenly over the primaries.
@@ -119,10 +120,10 @@ func TestPeersAreValid(t *testing.T) {
 		if err != nil {
 			t.Fatalf("seed %d: side b:\n%s\n%v", seed, b, err)
 		}
-		if ps := compiler.VetPeers([]*compiler.Mesh{ma, mb}); len(ps) > 0 {
+		if ps := compiler.VetPeers([]*mesh.Mesh{ma, mb}); len(ps) > 0 {
 			t.Fatalf("seed %d: the pair:\n%v", seed, ps)
 		}
-		for _, m := range []*compiler.Mesh{ma, mb} {
+		for _, m := range []*mesh.Mesh{ma, mb} {
 			seen[string(m.Spec.Topology)] = true
 			if len(m.Spec.Networks) < 2 || len(m.Spec.Peers) != 1 {
 				t.Errorf("seed %d: %s has %d networks and %d peers, want 2 or more and 1", seed, m.Metadata.Name, len(m.Spec.Networks), len(m.Spec.Peers))
@@ -148,7 +149,7 @@ func TestPeersAreValid(t *testing.T) {
 }
 
 // countNetworks counts the networks of m's clusters.
-func countNetworks(m *compiler.Mesh) int {
+func countNetworks(m *mesh.Mesh) int {
 	nets := map[string]bool{}
 	for _, c := range m.Spec.Clusters {
 		nets[c.Network] = true

@@ -19,9 +19,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/cuebaseline"
 	"meshc.dev/meshc/internal/meshgen"
+	"meshc.dev/meshc/mesh"
 )
 
 // sizes are the cluster counts measured, for every topology.
@@ -159,7 +159,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	for _, topo := range meshgen.Topologies {
 		for _, n := range sizes {
 			s := meshgen.Shape{Topology: topo, Clusters: n}
-			if s.RemoteSecrets() > compiler.MaxRemoteSecrets {
+			if s.RemoteSecrets() > mesh.MaxRemoteSecrets {
 				continue // refused: a 1000-primary mesh needs 999,000 remote secrets
 			}
 			row, err := measureShape(s, meshc, self, tmp, out, o)

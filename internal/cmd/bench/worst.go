@@ -10,9 +10,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/krm"
+	"meshc.dev/meshc/mesh"
 )
 
 // worstCase is hostile or extreme input: under meshc's caps its time and
@@ -115,15 +115,15 @@ var worstCases = []worstCase{
 	{
 		name: "4 MiB of lists of lists (800 × 5,000 items)", before: "over 10 min, 2.2 GB when killed (issue #22)",
 		input: meshOf("multi-primary", func(b *bytes.Buffer) {
-			inner := "[1" + strings.Repeat(",1", compiler.MaxItems-1) + "]"
-			b.WriteString("  x: [" + inner + strings.Repeat(","+inner, compiler.MaxInputSize/len(inner)-2) + "]\n")
+			inner := "[1" + strings.Repeat(",1", mesh.MaxItems-1) + "]"
+			b.WriteString("  x: [" + inner + strings.Repeat(","+inner, mesh.MaxInputSize/len(inner)-2) + "]\n")
 		}),
 		args: []string{"vet", "IN"}, exit: 1, time: time.Second, rss: 150e6,
 	},
 	{
 		name: "50 lists of 5,000 items (MaxItemsTotal, under MaxNodes)", before: "—",
 		input: meshOf("multi-primary", func(b *bytes.Buffer) {
-			inner := "[1" + strings.Repeat(",1", compiler.MaxItems-1) + "]"
+			inner := "[1" + strings.Repeat(",1", mesh.MaxItems-1) + "]"
 			b.WriteString("  x: [" + inner + strings.Repeat(","+inner, 49) + "]\n")
 		}),
 		args: []string{"vet", "IN"}, exit: 1, time: time.Second, rss: 300e6,
@@ -131,7 +131,7 @@ var worstCases = []worstCase{
 	{
 		name: "260,000 one-byte keys in one mapping (under MaxNodes)", before: "—",
 		input: meshOf("multi-primary", func(b *bytes.Buffer) {
-			b.WriteString("  x: {k" + strings.Repeat(",k", compiler.MaxNodes/2-1000) + "}\n")
+			b.WriteString("  x: {k" + strings.Repeat(",k", mesh.MaxNodes/2-1000) + "}\n")
 		}),
 		args: []string{"vet", "IN"}, exit: 1, time: time.Second, rss: 300e6,
 	},
@@ -262,7 +262,7 @@ func resourceList(items func(b *bytes.Buffer)) func() []byte {
 
 // Limits names the caps the worst cases run into, for the report.
 var limits = fmt.Sprintf("MaxInputSize %d MiB, MaxNodes %d, MaxKeys %d, MaxKeysTotal %d, MaxItems %d, MaxItemsTotal %d, MaxProblems %d, MaxRemoteSecrets %d; meshc fn %d MiB, MaxNodes %d, MaxResources %d",
-	compiler.MaxInputSize>>20, compiler.MaxNodes, compiler.MaxKeys, compiler.MaxKeysTotal, compiler.MaxItems, compiler.MaxItemsTotal, compiler.MaxProblems, compiler.MaxRemoteSecrets,
+	mesh.MaxInputSize>>20, mesh.MaxNodes, mesh.MaxKeys, mesh.MaxKeysTotal, mesh.MaxItems, mesh.MaxItemsTotal, mesh.MaxProblems, mesh.MaxRemoteSecrets,
 	krm.MaxInputSize>>20, krm.MaxNodes, krm.MaxResources)
 
 type worstRow struct {

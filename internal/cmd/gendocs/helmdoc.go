@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // The generated section of docs/helm.md lies between these lines; the rest
@@ -34,7 +35,7 @@ func helmDoc(root string) ([]byte, error) {
 func versionTable() string {
 	var b strings.Builder
 	b.WriteString("| Istio | what changed | what meshc does | rule |\n| --- | --- | --- | --- |\n")
-	for _, c := range compiler.IstioChanges {
+	for _, c := range mesh.IstioChanges {
 		rule := "—"
 		for _, r := range compiler.Rules {
 			if r.ID == c.Rule {

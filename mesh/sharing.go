@@ -1,4 +1,4 @@
-package compiler
+package mesh
 
 import (
 	"slices"
@@ -193,7 +193,7 @@ func orAll(names, all []string) []string {
 
 // serviceClusters is where s runs: its clusters, else every cluster of its
 // namespace (none when the namespace is not shared, which MC023 reports).
-func serviceClusters(s *SharedService, ns *SharedNamespace, all []string) []string {
+func ServiceClusters(s *SharedService, ns *SharedNamespace, all []string) []string {
 	if s.Clusters != nil {
 		return s.Clusters
 	}
@@ -210,7 +210,7 @@ func serviceConsumers(s *SharedService, ns *SharedNamespace, all []string) []str
 	case s.Consumers != nil:
 		return s.Consumers
 	case s.ClusterLocal:
-		return serviceClusters(s, ns, all)
+		return ServiceClusters(s, ns, all)
 	case ns == nil:
 		return nil
 	}
@@ -229,7 +229,7 @@ func (m *Mesh) SharedNamespaceNames() []string { return slices.Clone(m.topo().sh
 // ServiceClusters is where s runs: its clusters, else every cluster of its
 // namespace (none when the namespace is not shared, which MC023 reports).
 func (m *Mesh) ServiceClusters(s *SharedService) []string {
-	return serviceClusters(s, m.SharedNamespace(s.Namespace), m.topo().names)
+	return ServiceClusters(s, m.SharedNamespace(s.Namespace), m.topo().names)
 }
 
 // RunsIn reports whether entry s runs in cluster c: whether c is one of

@@ -1,4 +1,4 @@
-package compiler
+package mesh
 
 import (
 	"bytes"
@@ -32,7 +32,7 @@ func (a TrustAnchor) PEMBlock(indent int) string {
 // trustAnchorProblem explains why pemText is not a usable root of trust, or
 // returns "". Istio accepts any parseable CA certificate: a leaf or a key
 // would fail every handshake with the peer, at runtime.
-func trustAnchorProblem(pemText string) string {
+func TrustAnchorProblem(pemText string) string {
 	rest := []byte(pemText)
 	n := 0
 	for {

@@ -1,4 +1,4 @@
-package compiler
+package mesh
 
 import (
 	"crypto/x509"
@@ -103,7 +103,7 @@ func (p *Placement) RootPEM() string { return p.Mesh.Spec.CA.Root.PEMBlock(0) + 
 
 // rootCertificates parses the certificates of a PEM bundle, stopping at
 // the first block that is not one.
-func rootCertificates(pemText string) []*x509.Certificate {
+func RootCertificates(pemText string) []*x509.Certificate {
 	var out []*x509.Certificate
 	rest := []byte(pemText)
 	for {

@@ -1,4 +1,11 @@
-package compiler
+package mesh
+
+// EnvVar is one environment variable meshc sets on a primary's istiod, with
+// the comment that says why.
+type EnvVar struct {
+	Name, Value string
+	Comment     []string
+}
 
 // ProxyMetadata is meshConfig.defaultConfig.proxyMetadata of every control
 // plane, in order: the environment every sidecar, gateway and VM of the

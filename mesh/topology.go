@@ -1,10 +1,49 @@
-package compiler
+package mesh
 
 import (
 	"net"
 	"net/netip"
+	"net/url"
 	"slices"
+	"strings"
 )
+
+// ReadyRemote reports a remote whose install can be rendered: its primary's
+// istiod address is known.
+func (p *Placement) ReadyRemote() bool { return p.IsRemote() && !p.AwaitsAddress() }
+
+// RemoteSecret is one `istioctl create-remote-secret` pair: the primary
+// Reader watches the API server of cluster Source.
+type RemoteSecret struct {
+	Reader *Cluster
+	Source *Cluster
+}
+
+// RemoteSecrets lists every pair the mesh needs. Every primary watches the
+// API server of every other cluster for endpoints, so P primaries in an
+// N-cluster mesh need P×(N−1) secrets. Order: by reader, then by source, in
+// input order.
+func RemoteSecrets(m *Mesh) []RemoteSecret {
+	primaries := 0
+	for i := range m.Spec.Clusters {
+		if m.Spec.Clusters[i].IsPrimary() {
+			primaries++
+		}
+	}
+	out := make([]RemoteSecret, 0, primaries*max(len(m.Spec.Clusters)-1, 0))
+	for i := range m.Spec.Clusters {
+		r := &m.Spec.Clusters[i]
+		if !r.IsPrimary() {
+			continue
+		}
+		for j := range m.Spec.Clusters {
+			if i != j {
+				out = append(out, RemoteSecret{Reader: r, Source: &m.Spec.Clusters[j]})
+			}
+		}
+	}
+	return out
+}
 
 // topology is what meshc derives from the clusters of a Mesh as a whole:
 // which primary serves which remote, whether the clusters span several
@@ -212,4 +251,18 @@ func (c *Cluster) IstiodHost() string {
 		return ""
 	}
 	return addr
+}
+
+// apiServerKey is the form two API server URLs are compared in: the URLs
+// name one server when their keys are equal.
+func APIServerKey(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	return strings.ToLower(u.Hostname()) + ":" + port + strings.TrimRight(u.EscapedPath(), "/")
 }

@@ -1,4 +1,4 @@
-package compiler
+package mesh
 
 import (
 	"cuelang.org/go/cue"

@@ -1,4 +1,4 @@
-package compiler
+package mesh
 
 import (
 	"fmt"
@@ -84,7 +84,7 @@ func moreProblems(n int, at token.Position) diag.Problem {
 // limitProblems cuts a sorted list of problems to MaxProblems and a last
 // one saying how many more there were. A list already cut (MaxProblems and
 // that last one) is left as it is.
-func limitProblems(ps diag.Problems) diag.Problems {
+func LimitProblems(ps diag.Problems) diag.Problems {
 	if len(ps) <= MaxProblems+1 {
 		return ps
 	}
@@ -116,7 +116,7 @@ func checkPlanSize(m *Mesh) diag.Problems {
 func Load(filename string, data []byte) (*Mesh, error) {
 	m, err := load(filename, data)
 	if ps, ok := err.(diag.Problems); ok {
-		return nil, limitProblems(ps)
+		return nil, LimitProblems(ps)
 	}
 	if err != nil {
 		return nil, err
