@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/rules"
 )
 
 // Vet runs Load and Validate: everything `meshc vet` does. It returns the
@@ -11,7 +12,7 @@ func Vet(filename string, data []byte) (*mesh.Mesh, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ps := Validate(m); len(ps) > 0 {
+	if ps := rules.Validate(m); len(ps) > 0 {
 		return nil, ps
 	}
 	return m, nil

@@ -10,6 +10,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/rules"
 )
 
 // TestPeerEntryRoundTrip: what certs --export prints for west, pasted under
@@ -46,7 +47,7 @@ func TestPeerEntryRoundTrip(t *testing.T) {
 	}
 	// West's imports now fail (the pasted entry exports nothing yet); the
 	// entry itself must agree with west's file.
-	for _, p := range compiler.VetPeers([]*mesh.Mesh{m, west}) {
+	for _, p := range rules.VetPeers([]*mesh.Mesh{m, west}) {
 		if p.Pos.Filename == "east.yaml" {
 			t.Errorf("the pasted entry disagrees with west's file: %v", p)
 		}

@@ -11,12 +11,13 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/rules"
 )
 
 // guaranteeChecks verifies each entry of compiler.Guarantees on a rendered
 // mesh; the catalogue's "by construction" claims are tested, not just said.
 var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *compiler.Output){
-	compiler.Guarantees[0].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
+	rules.Guarantees[0].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
 		for _, c := range m.Spec.Clusters {
 			if got := values(t, m, out, c, "global", "multiCluster", "clusterName"); got != c.Name {
 				t.Errorf("%s: clusterName %q", c.Name, got)
@@ -36,7 +37,7 @@ var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *compiler.
 			}
 		}
 	},
-	compiler.Guarantees[1].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
+	rules.Guarantees[1].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
 		for _, c := range m.Spec.Clusters {
 			value := values(t, m, out, c, "global", "network")
 			label := c.Network // single-network meshes need no label
@@ -48,21 +49,21 @@ var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *compiler.
 			}
 		}
 	},
-	compiler.Guarantees[2].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
+	rules.Guarantees[2].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
 		for _, c := range m.Spec.Clusters {
 			if got := values(t, m, out, c, "global", "meshID"); got != m.Spec.MeshID {
 				t.Errorf("%s: meshID %q, want %q", c.Name, got, m.Spec.MeshID)
 			}
 		}
 	},
-	compiler.Guarantees[3].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
+	rules.Guarantees[3].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
 		for _, c := range m.Spec.Clusters {
 			if got := values(t, m, out, c, "meshConfig", "trustDomain"); got != m.Spec.TrustDomain {
 				t.Errorf("%s: trustDomain %q, want %q", c.Name, got, m.Spec.TrustDomain)
 			}
 		}
 	},
-	compiler.Guarantees[4].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
+	rules.Guarantees[4].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
 		for _, c := range m.Spec.Clusters {
 			f := out.Lookup(c.Name + "/manifests/" + compiler.FederationPeersFile)
 			if f == nil {
@@ -107,15 +108,15 @@ var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *compiler.
 }
 
 func TestGuarantees(t *testing.T) {
-	if len(guaranteeChecks) != len(compiler.Guarantees) {
-		t.Fatalf("%d guarantees, %d checks: every guarantee needs a check", len(compiler.Guarantees), len(guaranteeChecks))
+	if len(guaranteeChecks) != len(rules.Guarantees) {
+		t.Fatalf("%d guarantees, %d checks: every guarantee needs a check", len(rules.Guarantees), len(guaranteeChecks))
 	}
 	for _, ex := range examples(t) {
 		m, out, err := compiler.Compile("mesh.yaml", mustRead(t, filepath.Join("../examples", ex, "mesh.yaml")))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, g := range compiler.Guarantees {
+		for _, g := range rules.Guarantees {
 			t.Run(ex+"/"+g.Mistake, func(t *testing.T) { guaranteeChecks[g.Mistake](t, m, out) })
 		}
 	}

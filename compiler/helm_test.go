@@ -10,6 +10,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/rules"
 )
 
 // TestHelmRows keeps the Helm rows of the artifact table to the charts the
@@ -104,7 +105,7 @@ func TestIstioChanges(t *testing.T) {
 		if c.Since != 0 && (c.Since < 24 || c.Since > 31) || c.Until != 0 && (c.Until < 25 || c.Until > 32) {
 			t.Errorf("%q: releases %s are outside 1.24–1.31", c.What, c.Releases())
 		}
-		if c.Rule != "" && !slices.ContainsFunc(compiler.Rules, func(r compiler.Rule) bool { return r.ID == c.Rule }) {
+		if c.Rule != "" && !slices.ContainsFunc(rules.Rules, func(r rules.Rule) bool { return r.ID == c.Rule }) {
 			t.Errorf("%q: rule %s does not exist", c.What, c.Rule)
 		}
 	}

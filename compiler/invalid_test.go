@@ -9,6 +9,7 @@ import (
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/internal/yamlbound"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/rules"
 )
 
 // invalidDir holds one txtar case per invalid input: the input and the exact
@@ -47,7 +48,7 @@ func TestEveryRuleHasANegativeCase(t *testing.T) {
 	cases := invalidCases(t)
 	// Rules across Mesh files (MC049) have their cases in testdata/peers.
 	acrossFiles := peerCaseRules(t)
-	for _, r := range compiler.Rules {
+	for _, r := range rules.Rules {
 		found := strings.Contains(acrossFiles, "["+r.ID+"]\n")
 		for _, c := range cases {
 			for _, line := range c.Want {

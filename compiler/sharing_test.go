@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/rules"
 )
 
 // randomSharing is a small mesh whose shared services overlap in every way
@@ -67,7 +67,7 @@ func TestServiceClaimsRandom(t *testing.T) {
 			t.Fatalf("case %d: %v\n%s", n, err, data)
 		}
 		var got []string
-		for _, p := range compiler.Validate(m) {
+		for _, p := range rules.Validate(m) {
 			if strings.Contains(p.Message, "is already declared for cluster") {
 				got = append(got, p.Path+": "+p.Message)
 			}

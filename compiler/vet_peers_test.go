@@ -13,6 +13,7 @@ import (
 	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/internal/golden"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/rules"
 )
 
 // peersDir holds the cases of VetPeers: txtar archives of several Mesh
@@ -52,7 +53,7 @@ func TestVetPeers(t *testing.T) {
 				}
 				meshes = append(meshes, m)
 			}
-			got := compiler.VetPeers(meshes).Error()
+			got := rules.VetPeers(meshes).Error()
 			if got != "" {
 				got += "\n"
 			}
@@ -94,7 +95,7 @@ func vetTogether(t *testing.T, pair []string) {
 		}
 		meshes = append(meshes, m)
 	}
-	if ps := compiler.VetPeers(meshes); len(ps) > 0 {
+	if ps := rules.VetPeers(meshes); len(ps) > 0 {
 		t.Errorf("the federation examples disagree:\n%v", ps)
 	}
 }
@@ -133,7 +134,7 @@ func TestVetPeersAcceptsGatewaysOfRunningNetworks(t *testing.T) {
 			}
 			meshes = append(meshes, m)
 		}
-		return compiler.VetPeers(meshes)
+		return rules.VetPeers(meshes)
 	}
 	if strings.Contains(north+south, "network: south-net2") || strings.Contains(north+south, "network: north-net2") || strings.Contains(north+south, "networks: [") {
 		t.Fatal("the subset entries still name networks")

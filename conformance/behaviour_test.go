@@ -14,6 +14,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/rules"
 )
 
 // TestMain quiets Istio's logs: its controllers log every step at info
@@ -63,7 +64,7 @@ func TestBehaviourPeers(t *testing.T) {
 			if peerOf(a.m, b.m) == nil || peerOf(b.m, a.m) == nil {
 				continue
 			}
-			if ps := compiler.VetPeers([]*mesh.Mesh{a.m, b.m}); len(ps) > 0 {
+			if ps := rules.VetPeers([]*mesh.Mesh{a.m, b.m}); len(ps) > 0 {
 				t.Logf("%s and %s name each other but are not peers (%d problems, first: %v)", a.path, b.path, len(ps), ps[0])
 				continue
 			}

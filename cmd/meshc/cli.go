@@ -18,6 +18,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/rules"
 )
 
 // Exit codes are part of meshc's interface: scripts and hooks rely on them.
@@ -259,7 +260,7 @@ func newVetCmd(e *env) *command {
 			code = max(code, rc)
 		}
 		// Peers given together are checked against each other's files.
-		if ps := compiler.VetPeers(meshes); len(ps) > 0 {
+		if ps := rules.VetPeers(meshes); len(ps) > 0 {
 			if *format == "json" {
 				all = append(all, ps...)
 			} else {

@@ -9,6 +9,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/rules"
 )
 
 // TestGenerateIsValid checks that every benchmarked shape is a mesh meshc
@@ -120,7 +121,7 @@ func TestPeersAreValid(t *testing.T) {
 		if err != nil {
 			t.Fatalf("seed %d: side b:\n%s\n%v", seed, b, err)
 		}
-		if ps := compiler.VetPeers([]*mesh.Mesh{ma, mb}); len(ps) > 0 {
+		if ps := rules.VetPeers([]*mesh.Mesh{ma, mb}); len(ps) > 0 {
 			t.Fatalf("seed %d: the pair:\n%v", seed, ps)
 		}
 		for _, m := range []*mesh.Mesh{ma, mb} {

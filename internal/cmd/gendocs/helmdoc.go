@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/rules"
 )
 
 // The generated section of docs/helm.md lies between these lines; the rest
@@ -37,7 +37,7 @@ func versionTable() string {
 	b.WriteString("| Istio | what changed | what meshc does | rule |\n| --- | --- | --- | --- |\n")
 	for _, c := range mesh.IstioChanges {
 		rule := "—"
-		for _, r := range compiler.Rules {
+		for _, r := range rules.Rules {
 			if r.ID == c.Rule {
 				rule = fmt.Sprintf("[%s](rules.md#%s)", r.ID, strings.ToLower(r.ID+"-"+r.Name))
 			}

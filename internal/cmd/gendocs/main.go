@@ -14,8 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/cases"
+	"meshc.dev/meshc/rules"
 	"meshc.dev/meshc/schema"
 )
 
@@ -85,10 +85,10 @@ func rulesDoc(invalid []*cases.Case) []byte {
 	p("Istio can check most of these only against live clusters (`istioctl analyze`, or symptoms at runtime); meshc checks\n")
 	p("them before anything is installed.\n\n")
 	p("| ID | name | protects against |\n| --- | --- | --- |\n")
-	for _, r := range compiler.Rules {
+	for _, r := range rules.Rules {
 		p("| [%s](#%s) | %s | %s |\n", r.ID, strings.ToLower(r.ID+"-"+r.Name), r.Name, md(r.Protects))
 	}
-	for _, r := range compiler.Rules {
+	for _, r := range rules.Rules {
 		p("\n## %s %s\n\n", r.ID, r.Name)
 		p("**Protects against:** %s\n\n", md(r.Protects))
 		p("**Istio symptom without it:** %s\n", md(r.Symptom))
@@ -101,7 +101,7 @@ func rulesDoc(invalid []*cases.Case) []byte {
 	p("every rendered file takes it from there, so meshc's output cannot disagree with itself. `TestGuarantees` checks\n")
 	p("each of these on every rendered example.\n\n")
 	p("| mistake | Istio symptom | why meshc output cannot have it |\n| --- | --- | --- |\n")
-	for _, g := range compiler.Guarantees {
+	for _, g := range rules.Guarantees {
 		p("| %s | %s | %s |\n", md(g.Mistake), md(g.Symptom), md(g.How))
 	}
 	return []byte(b.String())

@@ -1,4 +1,4 @@
-package compiler
+package rules
 
 // Guarantee is a multicluster mistake meshc rules out by construction rather
 // than by a rule: the input has one place for the value and every rendered

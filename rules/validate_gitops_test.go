@@ -1,6 +1,8 @@
-package compiler
+package rules
 
-import "testing"
+import (
+	"testing"
+)
 
 // TestArgoReadsAsRange pins which revisions Argo CD resolves against tags
 // (Masterminds' constraint grammar, as argo-cd's resolveSemverRevision
