@@ -12,6 +12,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 )
 
 // standIn records its name and arguments, one file per call, NUL-separated,
@@ -107,7 +108,7 @@ type call struct {
 // runPlan writes out to a directory, runs its plan.sh, with outDir a plan.sh
 // that changes into "-out" (meshc plan --format shell -o -out), and the
 // GitOps bootstrap, with stand-in tools, and returns every call they made.
-func runPlan(t *testing.T, bash string, m *mesh.Mesh, out *compiler.Output, outDir bool) []call {
+func runPlan(t *testing.T, bash string, m *mesh.Mesh, out *output.Output, outDir bool) []call {
 	t.Helper()
 	dir := t.TempDir()
 	bin, log := filepath.Join(dir, "bin"), filepath.Join(dir, "log")

@@ -11,6 +11,7 @@ import (
 
 	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 	"meshc.dev/meshc/templates"
 )
 
@@ -234,7 +235,7 @@ func refuse(format string, args ...any) error {
 // remote is no reason to reinstall its primary), but the Istio version does
 // for istioctl steps: it is what istioctl installs, though the files name
 // it only in their header comment.
-func stepKey(s Step, m *mesh.Mesh, out *Output) string {
+func stepKey(s Step, m *mesh.Mesh, out *output.Output) string {
 	h := sha256.New()
 	io.WriteString(h, s.Context+"\x00"+s.Command)
 	if strings.HasPrefix(s.Command, "istioctl install ") {
@@ -280,7 +281,7 @@ func (o object) nsFlag() string {
 // objectsOf reads kind, metadata.name and metadata.namespace of each
 // document meshc rendered into f. meshc's own templates write them at fixed
 // indentation, so this is a line scan, not a YAML parse.
-func objectsOf(f *File) []object {
+func objectsOf(f *output.File) []object {
 	if f == nil {
 		return nil
 	}

@@ -18,6 +18,7 @@ import (
 	"meshc.dev/meshc/internal/golden"
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 )
 
 // TestChangePlans renders the change plan of each revision pair in
@@ -208,7 +209,7 @@ func effective(f string, data []byte, version string) string {
 
 // run applies a plan's steps to the model; after, if given, sees each
 // cluster the moment a step has changed it.
-func (cs clusters) run(p *Plan, out *Output, after ...func(step string, held map[string]string)) {
+func (cs clusters) run(p *Plan, out *output.Output, after ...func(step string, held map[string]string)) {
 	for _, ph := range p.Phases {
 		for _, s := range ph.Steps {
 			if cs[s.Cluster] == nil {
@@ -233,7 +234,7 @@ func (cs clusters) run(p *Plan, out *Output, after ...func(step string, held map
 						continue
 					}
 					for _, doc := range bytes.Split(data, []byte("\n---\n")) {
-						for _, obj := range objectsOf(&File{Data: doc}) {
+						for _, obj := range objectsOf(&output.File{Data: doc}) {
 							held[holding{obj: obj}.key()] = effective(f, doc, p.IstioVersion)
 						}
 					}

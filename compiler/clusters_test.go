@@ -19,6 +19,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/fakecluster"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 )
 
 // fleet runs plans with bash against fake clusters.
@@ -271,7 +272,7 @@ func (f *fleet) render(t *testing.T, name string, m *mesh.Mesh) string {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(f.tmp, name)
-	if err := compiler.Write(out, dir); err != nil {
+	if err := output.Write(out, dir); err != nil {
 		t.Fatal(err)
 	}
 	return dir

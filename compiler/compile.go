@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 	"meshc.dev/meshc/rules"
 )
 
@@ -20,7 +21,7 @@ func Vet(filename string, data []byte) (*mesh.Mesh, error) {
 
 // Compile runs the pipeline up to Write: Load, Validate and Render. Every
 // front end (CLI, kustomize function, pre-commit hooks) goes through here.
-func Compile(filename string, data []byte) (*mesh.Mesh, *Output, error) {
+func Compile(filename string, data []byte) (*mesh.Mesh, *output.Output, error) {
 	m, err := Vet(filename, data)
 	if err != nil {
 		return nil, nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/output"
 )
 
 func TestDiff(t *testing.T) {
@@ -20,7 +21,7 @@ func TestDiff(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 
 	// Nothing rendered yet: every file is missing.
-	diffs, err := compiler.Diff(out, dir)
+	diffs, err := output.Diff(out, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,15 +29,15 @@ func TestDiff(t *testing.T) {
 		t.Fatalf("%d differences for a missing directory, want %d (every file and the marker missing)", len(diffs), len(out.Files)+1)
 	}
 	for _, d := range diffs {
-		if d.Kind != compiler.Missing {
+		if d.Kind != output.Missing {
 			t.Errorf("%s: %s, want missing", d.Path, d.Kind)
 		}
 	}
 
-	if err := compiler.Write(out, dir); err != nil {
+	if err := output.Write(out, dir); err != nil {
 		t.Fatal(err)
 	}
-	diffs, err = compiler.Diff(out, dir)
+	diffs, err = output.Diff(out, dir)
 	if err != nil || len(diffs) != 0 {
 		t.Fatalf("freshly written output: %v, %v; want no differences", diffs, err)
 	}
@@ -61,7 +62,7 @@ func TestDiff(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	diffs, err = compiler.Diff(out, dir)
+	diffs, err = output.Diff(out, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,14 +134,14 @@ func TestDiffReportsEveryLeftover(t *testing.T) {
 			[]string{"PLAN.md: stale: mode differs from the rendered 0644"}},
 		{"a directory others may write", func(d string) { must(os.Chmod(filepath.Join(d, "cluster1"), 0o777)) },
 			[]string{"cluster1/: stale: mode differs from the rendered 0755"}},
-		{"the marker missing", func(d string) { must(os.Remove(filepath.Join(d, compiler.MarkerFile))) },
+		{"the marker missing", func(d string) { must(os.Remove(filepath.Join(d, output.MarkerFile))) },
 			[]string{".meshc: missing"}},
-		{"the marker of another mesh", func(d string) { write(t, filepath.Join(d, compiler.MarkerFile), "kind: render\nmesh: other\n") },
+		{"the marker of another mesh", func(d string) { write(t, filepath.Join(d, output.MarkerFile), "kind: render\nmesh: other\n") },
 			[]string{".meshc: stale: differs from the rendered file at line 1"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "out")
-			if err := compiler.Write(out, dir); err != nil {
+			if err := output.Write(out, dir); err != nil {
 				t.Fatal(err)
 			}
 			c.change(dir)
@@ -153,7 +154,7 @@ func TestDiffReportsEveryLeftover(t *testing.T) {
 					}
 				}
 			}
-			diffs, err := compiler.Diff(out, dir)
+			diffs, err := output.Diff(out, dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,7 +174,7 @@ func TestDiffReportsEveryLeftover(t *testing.T) {
 func TestDiffNotADirectory(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "out")
 	write(t, file, "x")
-	_, err := compiler.Diff(&compiler.Output{}, file)
+	_, err := output.Diff(&output.Output{}, file)
 	if err == nil || !strings.Contains(err.Error(), "is not a directory") {
 		t.Fatalf("got %v, want an error saying out is not a directory", err)
 	}

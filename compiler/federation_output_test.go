@@ -14,6 +14,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 )
 
 // The rendered output of federated meshes, read back as YAML: what each
@@ -21,7 +22,7 @@ import (
 // what each VM starts with. Expected facts come from the Mesh.
 
 // yamlDocs decodes every document of a rendered file.
-func yamlDocs(t *testing.T, f *compiler.File) []map[string]any {
+func yamlDocs(t *testing.T, f *output.File) []map[string]any {
 	t.Helper()
 	var docs []map[string]any
 	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
@@ -67,7 +68,7 @@ func asList(v any) []any {
 // rendered is a mesh and its output.
 type rendered struct {
 	m *mesh.Mesh
-	o *compiler.Output
+	o *output.Output
 }
 
 // federatedMeshes are the examples with peers and inline meshes for the
@@ -174,7 +175,7 @@ func covers(pattern, host string) bool {
 // passthroughServers are, per primary, the hosts of every AUTO_PASSTHROUGH
 // server on port 15443 of the Gateways its manifests give the east-west
 // gateways, with the file each comes from.
-func passthroughServers(t *testing.T, o *compiler.Output) map[string][][]string {
+func passthroughServers(t *testing.T, o *output.Output) map[string][][]string {
 	t.Helper()
 	out := map[string][][]string{}
 	for _, f := range o.Files {
@@ -240,7 +241,7 @@ func TestPassthroughServersDoNotOverlap(t *testing.T) {
 // meshConfigs are, by cluster, the meshConfig each control plane is
 // installed with: the IstioOperator's spec.meshConfig or the istiod chart's
 // meshConfig.
-func meshConfigs(t *testing.T, m *mesh.Mesh, o *compiler.Output) map[string]map[string]any {
+func meshConfigs(t *testing.T, m *mesh.Mesh, o *output.Output) map[string]map[string]any {
 	t.Helper()
 	out := map[string]map[string]any{}
 	for _, c := range m.Spec.Clusters {
@@ -305,7 +306,7 @@ func proxyMetadataOf(mc map[string]any) map[string]string {
 
 // clusterEnv reads cluster.env: KEY=value lines, values single-quoted as
 // Istio's generator quotes them.
-func clusterEnv(t *testing.T, f *compiler.File) map[string]string {
+func clusterEnv(t *testing.T, f *output.File) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for line := range strings.Lines(string(f.Data)) {
@@ -421,7 +422,7 @@ func TestIstioChangeBoundaries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v := func(f *compiler.File, m int) string {
+			v := func(f *output.File, m int) string {
 				return strings.ReplaceAll(string(f.Data), fmt.Sprintf("1.%d.0", m), "VERSION")
 			}
 			for _, f := range a.Files {

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 	"meshc.dev/meshc/templates"
 )
 
@@ -25,7 +26,7 @@ type obj = map[string]any
 
 // gitopsRender writes the tree for m.Spec.GitOps. values returns a rendered
 // file of the cluster tree by path (Flux's HelmReleases carry the values).
-func gitopsRender(m *mesh.Mesh, values func(string) []byte) ([]File, error) {
+func gitopsRender(m *mesh.Mesh, values func(string) []byte) ([]output.File, error) {
 	g := m.Spec.GitOps
 	r := &gitopsWriter{m: m, g: g, watches: map[*mesh.Cluster][]*mesh.Cluster{}, remoteSecrets: map[*mesh.Cluster][]byte{}}
 	for _, s := range mesh.RemoteSecrets(m) {
@@ -82,7 +83,7 @@ type gitopsWriter struct {
 	// remoteSecrets holds the bytes of each source cluster's remote secret.
 	remoteSecrets map[*mesh.Cluster][]byte
 	head          []byte
-	files         []File
+	files         []output.File
 	err           error
 }
 
@@ -109,7 +110,7 @@ func (r *gitopsWriter) add(p string, objs ...obj) {
 		}
 		b.Write(y)
 	}
-	r.files = append(r.files, File{Path: p, Data: b.Bytes()})
+	r.files = append(r.files, output.File{Path: p, Data: b.Bytes()})
 }
 
 // repoPath is p, a path in the output, as a path in the Git repository.
@@ -125,12 +126,12 @@ func (r *gitopsWriter) unitDir(u *GitOpsUnit, values func(string) []byte) error 
 		if err := templates.Set.ExecuteTemplate(&buf, "namespace.yaml.tmpl", r.m.Place(u.Cluster)); err != nil {
 			return err
 		}
-		r.files = append(r.files, File{Path: path.Join(dir, NamespaceFile), Data: bytes.Clone(buf.Bytes())})
+		r.files = append(r.files, output.File{Path: path.Join(dir, NamespaceFile), Data: bytes.Clone(buf.Bytes())})
 		res := []string{NamespaceFile}
 		switch {
 		case r.m.UsesCertManager():
 			res = append(res, mesh.CAIssuerFile)
-			r.files = append(r.files, File{Path: path.Join(dir, mesh.CAIssuerFile), Data: values(path.Join(u.Cluster.Name, mesh.CADir, mesh.CAIssuerFile))})
+			r.files = append(r.files, output.File{Path: path.Join(dir, mesh.CAIssuerFile), Data: values(path.Join(u.Cluster.Name, mesh.CADir, mesh.CAIssuerFile))})
 		case external:
 			res = append(res, CACertsFile)
 			r.add(path.Join(dir, CACertsFile), r.cacerts(u.Cluster))
@@ -155,7 +156,7 @@ func (r *gitopsWriter) unitDir(u *GitOpsUnit, values func(string) []byte) error 
 				data = r.files[len(r.files)-1].Data
 				r.remoteSecrets[source] = data
 			} else {
-				r.files = append(r.files, File{Path: path.Join(dir, name), Data: data})
+				r.files = append(r.files, output.File{Path: path.Join(dir, name), Data: data})
 			}
 		}
 		r.add(path.Join(dir, KustomizationFile), kustomization(res))

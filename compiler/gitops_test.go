@@ -17,6 +17,7 @@ import (
 	"meshc.dev/meshc/certs"
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 )
 
 // gitopsExamples are the examples with spec.gitops.
@@ -132,7 +133,7 @@ func TestGitOpsTreeHoldsNoSecret(t *testing.T) {
 				t.Fatal(err)
 			}
 			outDir := filepath.Join(repo, "out")
-			if err := compiler.Write(out, outDir); err != nil {
+			if err := output.Write(out, outDir); err != nil {
 				t.Fatal(err)
 			}
 			gitops := 0

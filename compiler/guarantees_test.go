@@ -11,13 +11,14 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 	"meshc.dev/meshc/rules"
 )
 
 // guaranteeChecks verifies each entry of compiler.Guarantees on a rendered
 // mesh; the catalogue's "by construction" claims are tested, not just said.
-var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *compiler.Output){
-	rules.Guarantees[0].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
+var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *output.Output){
+	rules.Guarantees[0].Mistake: func(t *testing.T, m *mesh.Mesh, out *output.Output) {
 		for _, c := range m.Spec.Clusters {
 			if got := values(t, m, out, c, "global", "multiCluster", "clusterName"); got != c.Name {
 				t.Errorf("%s: clusterName %q", c.Name, got)
@@ -37,7 +38,7 @@ var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *compiler.
 			}
 		}
 	},
-	rules.Guarantees[1].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
+	rules.Guarantees[1].Mistake: func(t *testing.T, m *mesh.Mesh, out *output.Output) {
 		for _, c := range m.Spec.Clusters {
 			value := values(t, m, out, c, "global", "network")
 			label := c.Network // single-network meshes need no label
@@ -49,21 +50,21 @@ var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *compiler.
 			}
 		}
 	},
-	rules.Guarantees[2].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
+	rules.Guarantees[2].Mistake: func(t *testing.T, m *mesh.Mesh, out *output.Output) {
 		for _, c := range m.Spec.Clusters {
 			if got := values(t, m, out, c, "global", "meshID"); got != m.Spec.MeshID {
 				t.Errorf("%s: meshID %q, want %q", c.Name, got, m.Spec.MeshID)
 			}
 		}
 	},
-	rules.Guarantees[3].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
+	rules.Guarantees[3].Mistake: func(t *testing.T, m *mesh.Mesh, out *output.Output) {
 		for _, c := range m.Spec.Clusters {
 			if got := values(t, m, out, c, "meshConfig", "trustDomain"); got != m.Spec.TrustDomain {
 				t.Errorf("%s: trustDomain %q, want %q", c.Name, got, m.Spec.TrustDomain)
 			}
 		}
 	},
-	rules.Guarantees[4].Mistake: func(t *testing.T, m *mesh.Mesh, out *compiler.Output) {
+	rules.Guarantees[4].Mistake: func(t *testing.T, m *mesh.Mesh, out *output.Output) {
 		for _, c := range m.Spec.Clusters {
 			f := out.Lookup(c.Name + "/manifests/" + compiler.FederationPeersFile)
 			if f == nil {
@@ -125,7 +126,7 @@ func TestGuarantees(t *testing.T) {
 // values returns the string at keys in the cluster's control-plane values:
 // the IstioOperator's spec.values (spec.meshConfig for meshConfig), or the
 // istiod chart's values file on the Helm path.
-func values(t *testing.T, m *mesh.Mesh, out *compiler.Output, c mesh.Cluster, keys ...string) string {
+func values(t *testing.T, m *mesh.Mesh, out *output.Output, c mesh.Cluster, keys ...string) string {
 	t.Helper()
 	if m.UsesHelm() {
 		return lookup(t, out, c.Name+"/"+compiler.HelmDir+"/"+compiler.IstiodValuesFile, keys...)
@@ -137,7 +138,7 @@ func values(t *testing.T, m *mesh.Mesh, out *compiler.Output, c mesh.Cluster, ke
 }
 
 // lookup returns the string at keys in the rendered YAML file, or "".
-func lookup(t *testing.T, out *compiler.Output, file string, keys ...string) string {
+func lookup(t *testing.T, out *output.Output, file string, keys ...string) string {
 	t.Helper()
 	f := out.Lookup(file)
 	if f == nil {

@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/output"
 )
 
 // gatewayAPIClusters are the clusters whose rendered manifests hold a
 // Gateway API object: read from the output, so a new file of that kind is
 // seen without anyone listing it.
-func gatewayAPIClusters(o *compiler.Output) []string {
+func gatewayAPIClusters(o *output.Output) []string {
 	var out []string
 	for _, f := range o.Files {
 		cluster, rest, _ := strings.Cut(f.Path, "/")

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 	"meshc.dev/meshc/templates"
 )
 
@@ -75,7 +76,7 @@ func (h holding) what() string {
 // the plan's order, each once: the objects of the manifests its steps apply,
 // the cacerts and remote Secrets, and its installs. The files a vm-files
 // step gathers stay outside the cluster.
-func holdings(m *mesh.Mesh, p *Plan, out *Output) map[string][]holding {
+func holdings(m *mesh.Mesh, p *Plan, out *output.Output) map[string][]holding {
 	held := map[string][]holding{}
 	seen := map[string]bool{}
 	add := func(cluster string, h holding) {
@@ -157,7 +158,7 @@ type removals struct {
 // remote secrets first, then objects and gateways, and last the installs of
 // clusters that leave. changeAllowed has made sure each kube context keeps
 // its cluster, so comparing by cluster is comparing by context.
-func planRemovals(old, new *mesh.Mesh, oldPlan, newPlan *Plan, oldOut, newOut *Output) removals {
+func planRemovals(old, new *mesh.Mesh, oldPlan, newPlan *Plan, oldOut, newOut *output.Output) removals {
 	was, now := holdings(old, oldPlan, oldOut), holdings(new, newPlan, newOut)
 	var r removals
 	for i := range old.Spec.Clusters {

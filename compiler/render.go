@@ -3,7 +3,6 @@ package compiler
 import (
 	"bytes"
 	"fmt"
-	"io/fs"
 	"path"
 	"runtime"
 	"slices"
@@ -12,43 +11,15 @@ import (
 
 	"meshc.dev/meshc/diagram"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 	"meshc.dev/meshc/templates"
 )
-
-// File is one rendered file, its path relative to the output directory.
-type File struct {
-	Path string
-	Data []byte
-	// Mode is the file's permission bits; 0 means 0644.
-	Mode fs.FileMode
-}
-
-// Output is the whole rendered tree for a mesh, sorted by path.
-type Output struct {
-	Files []File
-	// Manifests lists, per cluster, the paths of its manifests/ resources
-	// in apply order (its kustomization's order): what meshc fn emits.
-	Manifests map[string][]string
-	// Mesh is the rendered mesh's metadata.name and Input the file it was
-	// loaded from: Write names the mesh in its ownership marker and never
-	// replaces a directory holding the input.
-	Mesh, Input string
-}
-
-// Lookup returns the file at path, or nil.
-func (o *Output) Lookup(p string) *File {
-	i, ok := slices.BinarySearchFunc(o.Files, p, func(f File, p string) int { return strings.Compare(f.Path, p) })
-	if !ok {
-		return nil
-	}
-	return &o.Files[i]
-}
 
 // Render produces every file of every cluster plus the mesh's plan. The mesh
 // must have passed Validate; Render reports, but does not diagnose, a mesh
 // that did not. Clusters render independently and in parallel; the result is
 // byte-identical from run to run.
-func Render(m *mesh.Mesh) (*Output, error) {
+func Render(m *mesh.Mesh) (*output.Output, error) {
 	perCluster := make([]renderedCluster, len(m.Spec.Clusters))
 	errs := make([]error, len(m.Spec.Clusters))
 	docs := newMeshDocs(m)
@@ -67,7 +38,7 @@ func Render(m *mesh.Mesh) (*Output, error) {
 	close(next)
 	wg.Wait()
 
-	out := &Output{Manifests: make(map[string][]string, len(m.Spec.Clusters)), Mesh: m.Metadata.Name, Input: m.File}
+	out := &output.Output{Manifests: make(map[string][]string, len(m.Spec.Clusters)), Mesh: m.Metadata.Name, Input: m.File}
 	for i := range perCluster {
 		if errs[i] != nil {
 			return nil, errs[i]
@@ -91,9 +62,9 @@ func Render(m *mesh.Mesh) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	out.Files = append(out.Files, File{Path: PlanFile, Data: plan}, File{Path: PlanScript, Data: script, Mode: 0o755},
-		File{Path: DiagramFile, Data: diagram.SVG(p.Diagram)})
-	out.sort()
+	out.Files = append(out.Files, output.File{Path: PlanFile, Data: plan}, output.File{Path: PlanScript, Data: script, Mode: 0o755},
+		output.File{Path: DiagramFile, Data: diagram.SVG(p.Diagram)})
+	out.Sort()
 	if m.Spec.GitOps != nil {
 		tree, err := gitopsRender(m, func(p string) []byte {
 			if f := out.Lookup(p); f != nil {
@@ -105,20 +76,16 @@ func Render(m *mesh.Mesh) (*Output, error) {
 			return nil, err
 		}
 		out.Files = append(out.Files, tree...)
-		out.sort()
+		out.Sort()
 	}
 	return out, nil
-}
-
-func (o *Output) sort() {
-	slices.SortFunc(o.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 }
 
 // RenderCluster renders only the named cluster's files (install/ or helm/,
 // and manifests/, without the mesh's plan or remote-secret files): what the
 // kustomize function emits, at the cost of one cluster rather than the mesh.
 // The mesh must have passed Validate.
-func RenderCluster(m *mesh.Mesh, name string) (*Output, error) {
+func RenderCluster(m *mesh.Mesh, name string) (*output.Output, error) {
 	c := m.Cluster(name)
 	if c == nil {
 		return nil, fmt.Errorf("cluster %q is not in mesh %q", name, m.Metadata.Name)
@@ -127,24 +94,24 @@ func RenderCluster(m *mesh.Mesh, name string) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Output{Manifests: map[string][]string{}}
+	out := &output.Output{Manifests: map[string][]string{}}
 	addCluster(out, rc)
-	slices.SortFunc(out.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(out.Files, func(a, b output.File) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
 }
 
 // renderedCluster is one cluster's files, in artifact-table order.
 type renderedCluster struct {
 	name      string
-	files     []File
+	files     []output.File
 	manifests []string
 	// vm is the files of the VM groups that register with the cluster:
 	// for the VMs, not the cluster, so RenderCluster leaves them out.
-	vm []File
+	vm []output.File
 }
 
 // addCluster adds a cluster's files and manifests to o.
-func addCluster(o *Output, rc renderedCluster) {
+func addCluster(o *output.Output, rc renderedCluster) {
 	o.Files = append(o.Files, rc.files...)
 	o.Manifests[rc.name] = rc.manifests
 }
@@ -157,14 +124,14 @@ func renderCluster(m *mesh.Mesh, c *mesh.Cluster, docs *meshDocs) (renderedClust
 	}
 	arts := ArtifactsFor(p)
 	view := newClusterView(p, docs)
-	rc := renderedCluster{name: c.Name, files: make([]File, 0, len(arts))}
+	rc := renderedCluster{name: c.Name, files: make([]output.File, 0, len(arts))}
 	var buf bytes.Buffer
 	for _, a := range arts {
 		buf.Reset()
 		if err := templates.Set.ExecuteTemplate(&buf, a.Template, view); err != nil {
 			return renderedCluster{}, fmt.Errorf("cluster %q: rendering %s: %w", c.Name, a.Name, err)
 		}
-		rc.files = append(rc.files, File{Path: a.Path(c.Name), Data: bytes.Clone(buf.Bytes())})
+		rc.files = append(rc.files, output.File{Path: a.Path(c.Name), Data: bytes.Clone(buf.Bytes())})
 	}
 	vm, err := renderVMFiles(p)
 	if err != nil {
@@ -175,18 +142,6 @@ func renderCluster(m *mesh.Mesh, c *mesh.Cluster, docs *meshDocs) (renderedClust
 		rc.manifests = append(rc.manifests, path.Join(c.Name, ManifestsDir, name))
 	}
 	return rc, nil
-}
-
-// ClusterManifests returns the cluster's manifests/ resources in apply
-// order (its kustomization's order), without the kustomization itself.
-func (o *Output) ClusterManifests(cluster string) []File {
-	files := make([]File, 0, len(o.Manifests[cluster]))
-	for _, p := range o.Manifests[cluster] {
-		if f := o.Lookup(p); f != nil {
-			files = append(files, *f)
-		}
-	}
-	return files
 }
 
 // readerView is what istio-reader.yaml.tmpl sees: a cluster other primaries
@@ -210,10 +165,10 @@ type remoteSecretView struct {
 // renderRemoteAccess writes the declarative form of every remote secret:
 // per watched cluster its reader access, per pair the Secret the reading
 // primary needs, in the order RemoteSecrets gives.
-func renderRemoteAccess(m *mesh.Mesh) ([]File, error) {
+func renderRemoteAccess(m *mesh.Mesh) ([]output.File, error) {
 	pairs := mesh.RemoteSecrets(m)
 	readers := map[string][]*mesh.Cluster{}
-	var files []File
+	var files []output.File
 	var buf bytes.Buffer
 	for _, s := range pairs {
 		readers[s.Source.Name] = append(readers[s.Source.Name], s.Reader)
@@ -224,7 +179,7 @@ func renderRemoteAccess(m *mesh.Mesh) ([]File, error) {
 		if err := templates.Set.ExecuteTemplate(&buf, "remote-secret.yaml.tmpl", v); err != nil {
 			return nil, fmt.Errorf("cluster %q: rendering remote secret for %q: %w", s.Reader.Name, s.Source.Name, err)
 		}
-		files = append(files, File{Path: path.Join(s.Reader.Name, RemoteSecretsDir, RemoteSecretFile(s.Source.Name)), Data: bytes.Clone(buf.Bytes())})
+		files = append(files, output.File{Path: path.Join(s.Reader.Name, RemoteSecretsDir, RemoteSecretFile(s.Source.Name)), Data: bytes.Clone(buf.Bytes())})
 	}
 	for i := range m.Spec.Clusters {
 		c := &m.Spec.Clusters[i]
@@ -236,7 +191,7 @@ func renderRemoteAccess(m *mesh.Mesh) ([]File, error) {
 		if err := templates.Set.ExecuteTemplate(&buf, "istio-reader.yaml.tmpl", v); err != nil {
 			return nil, fmt.Errorf("cluster %q: rendering reader access: %w", c.Name, err)
 		}
-		files = append(files, File{Path: path.Join(c.Name, RemoteAccessDir, ReaderAccessFile), Data: bytes.Clone(buf.Bytes())})
+		files = append(files, output.File{Path: path.Join(c.Name, RemoteAccessDir, ReaderAccessFile), Data: bytes.Clone(buf.Bytes())})
 	}
 	return files, nil
 }

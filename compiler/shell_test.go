@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/output"
 	"meshc.dev/meshc/templates"
 )
 
@@ -142,7 +143,7 @@ func TestPlanStopsAtEachFailure(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := filepath.Join(t.TempDir(), "out")
-			if err := compiler.Write(out, dir); err != nil {
+			if err := output.Write(out, dir); err != nil {
 				t.Fatal(err)
 			}
 			s.stopsAtEachFailure(t, filepath.Join(dir, compiler.PlanScript), t.TempDir(), "==> done", env...)
@@ -160,7 +161,7 @@ func TestPlanStopsAtEachFailure(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := filepath.Join(t.TempDir(), "out")
-			if err := compiler.Write(out, dir); err != nil {
+			if err := output.Write(out, dir); err != nil {
 				t.Fatal(err)
 			}
 			p, err := compiler.BuildChangePlan(c.old, c.new, compiler.ChangeOptions{Reissued: c.reissued})

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 	"meshc.dev/meshc/templates"
 )
 
@@ -154,11 +155,11 @@ func (v *VMView) MetadataEntries() []struct{ Key, Value string } {
 
 // renderVMFiles writes VMRenderedFiles for every group that registers with
 // the placement's cluster.
-func renderVMFiles(p *mesh.Placement) ([]File, error) {
+func renderVMFiles(p *mesh.Placement) ([]output.File, error) {
 	if !p.ServesVMs() {
 		return nil, nil
 	}
-	var files []File
+	var files []output.File
 	var buf bytes.Buffer
 	for _, g := range p.WorkloadGroups() {
 		v := NewVMView(p, g)
@@ -167,7 +168,7 @@ func renderVMFiles(p *mesh.Placement) ([]File, error) {
 			if err := templates.Set.ExecuteTemplate(&buf, f.Template, v); err != nil {
 				return nil, fmt.Errorf("cluster %q: workload group %s/%s: rendering %s: %w", p.Cluster.Name, g.Namespace, g.Name, f.Name, err)
 			}
-			files = append(files, File{Path: path.Join(g.Dir(), f.Name), Data: bytes.Clone(buf.Bytes()), Mode: f.Mode})
+			files = append(files, output.File{Path: path.Join(g.Dir(), f.Name), Data: bytes.Clone(buf.Bytes()), Mode: f.Mode})
 		}
 	}
 	return files, nil

@@ -21,6 +21,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 )
 
 // vmMesh is a one-primary mesh on network1 with one workload group on
@@ -132,7 +133,7 @@ func TestVMOutput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i := slices.IndexFunc(one.Files, func(f compiler.File) bool { return strings.Contains(f.Path, "/"+mesh.VMDir+"/") }); i >= 0 {
+		if i := slices.IndexFunc(one.Files, func(f output.File) bool { return strings.Contains(f.Path, "/"+mesh.VMDir+"/") }); i >= 0 {
 			t.Errorf("RenderCluster wrote VM file %s", one.Files[i].Path)
 		}
 	}
@@ -176,7 +177,7 @@ func TestVMFilesStepRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	rendered, certs, bin := t.TempDir(), t.TempDir(), t.TempDir()
-	if err := compiler.Write(out, filepath.Join(rendered, "out")); err != nil {
+	if err := output.Write(out, filepath.Join(rendered, "out")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(certs, compiler.VMRootCertFile), []byte("root\n"), 0o644); err != nil {

@@ -16,12 +16,13 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/output"
 )
 
 // checkWellFormed parses what a program reads of out: every document of
 // every YAML file, and the SVG as XML. Scripts are for bash -n
 // (shellScripts), which is too slow for the fuzz loop.
-func checkWellFormed(t testing.TB, out *compiler.Output) {
+func checkWellFormed(t testing.TB, out *output.Output) {
 	t.Helper()
 	for _, f := range out.Files {
 		switch path.Ext(f.Path) {
@@ -56,8 +57,8 @@ func checkWellFormed(t testing.TB, out *compiler.Output) {
 
 // shellScripts are the files of out that a shell reads: the plan, the
 // VMs' install.sh, and cluster.env, which Istio's sidecar sources.
-func shellScripts(out *compiler.Output) []compiler.File {
-	var files []compiler.File
+func shellScripts(out *output.Output) []output.File {
+	var files []output.File
 	for _, f := range out.Files {
 		if strings.HasSuffix(f.Path, ".sh") || path.Base(f.Path) == "cluster.env" {
 			files = append(files, f)

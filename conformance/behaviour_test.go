@@ -14,6 +14,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 	"meshc.dev/meshc/rules"
 )
 
@@ -276,7 +277,7 @@ func renderMesh(t *testing.T, name string, data []byte) (*mesh.Mesh, string) {
 		t.Fatalf("meshc rejects %s: %v", name, err)
 	}
 	dir := filepath.Join(t.TempDir(), "out")
-	if err := compiler.Write(out, dir); err != nil {
+	if err := output.Write(out, dir); err != nil {
 		t.Fatal(err)
 	}
 	return m, dir

@@ -8,6 +8,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 )
 
 // TestExamples is the conformance suite: every example's rendered output
@@ -317,7 +318,7 @@ func renderExample(t *testing.T, path string) (*mesh.Mesh, string) {
 		t.Fatalf("meshc rejects %s: %v", path, err)
 	}
 	dir := filepath.Join(t.TempDir(), "out")
-	if err := compiler.Write(out, dir); err != nil {
+	if err := output.Write(out, dir); err != nil {
 		t.Fatal(err)
 	}
 	return m, dir

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/output"
 )
 
 // TestHelmSameFactsAsIstioctl compares the two install paths directly,
@@ -61,7 +62,7 @@ func collectFacts(t *testing.T, name string, data []byte) map[string]string {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := compiler.Write(out, filepath.Join(dir, "out")); err != nil {
+	if err := output.Write(out, filepath.Join(dir, "out")); err != nil {
 		t.Fatal(err)
 	}
 	facts := map[string]string{}

@@ -8,6 +8,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/conformance"
+	"meshc.dev/meshc/output"
 )
 
 // VerifyBehaviour checks that a rendered mesh works: nil means every
@@ -27,7 +28,7 @@ func ExampleVerifyBehaviour() {
 	}
 	defer os.RemoveAll(tmp)
 	dir := filepath.Join(tmp, "out")
-	if err := compiler.Write(out, dir); err != nil {
+	if err := output.Write(out, dir); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(conformance.VerifyBehaviour(m, dir))

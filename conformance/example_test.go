@@ -8,6 +8,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/conformance"
+	"meshc.dev/meshc/output"
 )
 
 // Verify checks what `meshc render` wrote for a Mesh; nil means Istio accepts
@@ -27,7 +28,7 @@ func ExampleVerify() {
 	}
 	defer os.RemoveAll(tmp)
 	dir := filepath.Join(tmp, "out")
-	if err := compiler.Write(out, dir); err != nil {
+	if err := output.Write(out, dir); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(conformance.Verify(m, dir))

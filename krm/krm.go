@@ -17,6 +17,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 )
 
 // ClusterAnnotation on the Mesh document names the cluster whose resources
@@ -144,7 +145,7 @@ func insertBySection(ps diag.Problems, p diag.Problem) diag.Problems {
 // order its kustomization lists them), annotating each with the path and
 // index it would have on disk. toFiles says the Mesh itself came from a
 // file, so the runner writes resources back to files.
-func resources(out *compiler.Output, cluster, dir string, toFiles bool) ([]*yaml.RNode, error) {
+func resources(out *output.Output, cluster, dir string, toFiles bool) ([]*yaml.RNode, error) {
 	var gen []*yaml.RNode
 	for _, f := range out.ClusterManifests(cluster) {
 		nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(f.Data), OmitReaderAnnotations: true}).Read()

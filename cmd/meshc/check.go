@@ -5,18 +5,18 @@ import (
 	"path"
 	"strings"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/output"
 )
 
 // checkOutput is `render --check`: it compares the rendered tree with dir,
 // prints one line per stale, missing or extra file and a summary with the
 // command that fixes it, and writes nothing.
-func (e *env) checkOutput(input string, out *compiler.Output, dir string) int {
-	diffs, err := compiler.Diff(out, dir)
+func (e *env) checkOutput(input string, out *output.Output, dir string) int {
+	diffs, err := output.Diff(out, dir)
 	if err != nil {
 		return e.fail("render --check", err)
 	}
-	left, err := compiler.Leftovers(dir)
+	left, err := output.Leftovers(dir)
 	if err != nil {
 		return e.fail("render --check", err)
 	}
@@ -27,7 +27,7 @@ func (e *env) checkOutput(input string, out *compiler.Output, dir string) int {
 		return exitOK
 	}
 	shown := displayName(dir)
-	count := map[compiler.DiffKind]int{}
+	count := map[output.DiffKind]int{}
 	for _, d := range diffs {
 		dirSlash := strings.HasSuffix(d.Path, "/")
 		d.Path = path.Join(shown, d.Path)
@@ -43,6 +43,6 @@ func (e *env) checkOutput(input string, out *compiler.Output, dir string) int {
 		return exitInvalid
 	}
 	fmt.Fprintf(e.stderr, "meshc render --check: %s is out of date with %s (%d stale, %d missing, %d extra); run: meshc render %s -o %s\n",
-		shown, input, count[compiler.Stale], count[compiler.Missing], count[compiler.Extra], input, shown)
+		shown, input, count[output.Stale], count[output.Missing], count[output.Extra], input, shown)
 	return exitInvalid
 }

@@ -18,6 +18,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 	"meshc.dev/meshc/rules"
 )
 
@@ -206,7 +207,7 @@ func newRenderCmd(e *env) *command {
 		if *check {
 			return e.checkOutput(name, out, *outDir)
 		}
-		if err := compiler.Write(out, *outDir); err != nil {
+		if err := output.Write(out, *outDir); err != nil {
 			return e.fail("render", err)
 		}
 		return exitOK
