@@ -13,6 +13,7 @@ import (
 	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/output"
+	"meshc.dev/meshc/render"
 )
 
 // standIn records its name and arguments, one file per call, NUL-separated,
@@ -135,7 +136,7 @@ func runPlan(t *testing.T, bash string, m *mesh.Mesh, out *output.Output, outDir
 			write(filepath.Join(dir, root, f.Path), f.Data, 0o755)
 		}
 	}
-	script, err := compiler.RenderPlanShell(compiler.BuildPlan(m), compiler.ShellOptions{OutDir: "-out"})
+	script, err := render.RenderPlanShell(render.BuildPlan(m), render.ShellOptions{OutDir: "-out"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func runPlan(t *testing.T, bash string, m *mesh.Mesh, out *output.Output, outDir
 	if outDir {
 		run("plan-out.sh")
 	}
-	if b := compiler.BuildPlan(m).GitOps; b != nil {
+	if b := render.BuildPlan(m).GitOps; b != nil {
 		cmds := []string{b.RegisterScript(), b.ApplyRoot()}
 		if b.RepositoryCredentials != "" {
 			cmds = append(cmds, b.RepositoryCredentials)

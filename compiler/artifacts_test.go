@@ -10,6 +10,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 )
 
 // tableMeshes are the meshes the artifact-table properties are checked on:
@@ -50,19 +51,19 @@ func tableMeshes(t *testing.T) map[string]*mesh.Mesh {
 // output's Manifests give, the manifests/ rows in table order.
 func TestArtifactsTable(t *testing.T) {
 	for name, m := range tableMeshes(t) {
-		out, err := compiler.Render(m)
+		out, err := render.Render(m)
 		if err != nil {
 			t.Fatal(err)
 		}
 		steps := map[string]string{} // command → phase
-		for _, ph := range compiler.BuildPlan(m).Phases {
+		for _, ph := range render.BuildPlan(m).Phases {
 			for _, s := range ph.Steps {
 				steps[s.Command] = ph.ID
 			}
 		}
 		for i := range m.Spec.Clusters {
 			c := &m.Spec.Clusters[i]
-			arts := compiler.ArtifactsFor(m.Place(c))
+			arts := render.ArtifactsFor(m.Place(c))
 			rendered := map[string]bool{}
 			var manifests []string
 			for _, a := range arts {
@@ -74,7 +75,7 @@ func TestArtifactsTable(t *testing.T) {
 				if out.Lookup(p) == nil {
 					t.Errorf("%s: %s applies but was not rendered", name, p)
 				}
-				if a.Dir == compiler.ManifestsDir && a.Name != compiler.KustomizationFile {
+				if a.Dir == render.ManifestsDir && a.Name != render.KustomizationFile {
 					manifests = append(manifests, p)
 				}
 				if !applied(a, c, arts, steps) {
@@ -91,7 +92,7 @@ func TestArtifactsTable(t *testing.T) {
 			if got := out.Manifests[c.Name]; !slices.Equal(got, manifests) {
 				t.Errorf("%s: %s manifests in apply order: got %v, want %v", name, c.Name, got, manifests)
 			}
-			kust := string(out.Lookup(path.Join(c.Name, compiler.ManifestsDir, compiler.KustomizationFile)).Data)
+			kust := string(out.Lookup(path.Join(c.Name, render.ManifestsDir, render.KustomizationFile)).Data)
 			last := -1
 			for _, p := range manifests {
 				at := strings.Index(kust, "  - "+path.Base(p)+"\n")
@@ -106,37 +107,37 @@ func TestArtifactsTable(t *testing.T) {
 
 // applied reports whether a plan step applies a: its own step in its phase,
 // or a kubectl apply -k of its directory.
-func applied(a *compiler.Artifact, c *mesh.Cluster, arts []*compiler.Artifact, steps map[string]string) bool {
-	if a.Apply == compiler.WithDirectory {
+func applied(a *render.Artifact, c *mesh.Cluster, arts []*render.Artifact, steps map[string]string) bool {
+	if a.Apply == render.WithDirectory {
 		for _, k := range arts {
-			if k.Dir == a.Dir && k.Apply == compiler.Kustomize {
+			if k.Dir == a.Dir && k.Apply == render.Kustomize {
 				return applied(k, c, arts, steps)
 			}
 		}
 		return false
 	}
-	if a.Apply == compiler.NotApplied && a.Dir == "." {
+	if a.Apply == render.NotApplied && a.Dir == "." {
 		// The Helm path's whole-cluster kustomization: an alternative to
 		// the plan, which applies its parts one by one.
-		return a.Name == compiler.KustomizationFile
+		return a.Name == render.KustomizationFile
 	}
-	if a.Apply == compiler.NotApplied && a.Dir == mesh.CADir && a.Name == mesh.RootCertFile {
+	if a.Apply == render.NotApplied && a.Dir == mesh.CADir && a.Name == mesh.RootCertFile {
 		// Read, not applied: the verify-root step compares cacerts with it.
 		for cmd, phase := range steps {
-			if phase == compiler.PhaseVerifyRoot && strings.Contains(cmd, " "+a.Path(c.Name)+" ") && strings.Contains(cmd, "--context="+c.Context+" ") {
+			if phase == render.PhaseVerifyRoot && strings.Contains(cmd, " "+a.Path(c.Name)+" ") && strings.Contains(cmd, "--context="+c.Context+" ") {
 				return true
 			}
 		}
 		return false
 	}
-	if a.Apply == compiler.NotApplied {
+	if a.Apply == render.NotApplied {
 		// Only a remote's kustomization may have no step, and only when its
 		// one resource, the namespace, is applied on its own.
-		return a.Name == compiler.KustomizationFile && !c.IsPrimary() && len(kustomized(arts)) == 1
+		return a.Name == render.KustomizationFile && !c.IsPrimary() && len(kustomized(arts)) == 1
 	}
 	for cmd, phase := range steps {
 		target := " " + a.Path(c.Name)
-		if a.Apply == compiler.Kustomize {
+		if a.Apply == render.Kustomize {
 			target = " -k " + path.Join(c.Name, a.Dir)
 		}
 		onCluster := strings.Contains(cmd, "--context="+c.Context+" ") || strings.Contains(cmd, "--kube-context "+c.Context+" ")
@@ -148,10 +149,10 @@ func applied(a *compiler.Artifact, c *mesh.Cluster, arts []*compiler.Artifact, s
 }
 
 // kustomized lists the artifacts a kustomization applies.
-func kustomized(arts []*compiler.Artifact) []*compiler.Artifact {
-	var out []*compiler.Artifact
+func kustomized(arts []*render.Artifact) []*render.Artifact {
+	var out []*render.Artifact
 	for _, a := range arts {
-		if a.Dir == compiler.ManifestsDir && a.Name != compiler.KustomizationFile {
+		if a.Dir == render.ManifestsDir && a.Name != render.KustomizationFile {
 			out = append(out, a)
 		}
 	}
@@ -161,8 +162,8 @@ func kustomized(arts []*compiler.Artifact) []*compiler.Artifact {
 // TestArtifactRowsConsistent: a row with a phase says how that phase applies
 // it, and a row without one is applied with its directory or not at all.
 func TestArtifactRowsConsistent(t *testing.T) {
-	for _, a := range compiler.Artifacts {
-		applies := a.Apply == compiler.Istioctl || a.Apply == compiler.Kubectl || a.Apply == compiler.Kustomize || a.Apply == compiler.Helm
+	for _, a := range render.Artifacts {
+		applies := a.Apply == render.Istioctl || a.Apply == render.Kubectl || a.Apply == render.Kustomize || a.Apply == render.Helm
 		if (a.Phase != "") != applies {
 			t.Errorf("%s/%s: phase %q with apply kind %d", a.Dir, a.Name, a.Phase, a.Apply)
 		}
@@ -178,7 +179,7 @@ func inClusterDirs(p, cluster string) bool {
 	if rest, ok := strings.CutPrefix(p, cluster+"/"); ok && !strings.Contains(rest, "/") {
 		return true
 	}
-	for _, d := range []string{compiler.InstallDir, compiler.HelmDir, compiler.ManifestsDir, mesh.CADir} {
+	for _, d := range []string{render.InstallDir, render.HelmDir, render.ManifestsDir, mesh.CADir} {
 		if strings.HasPrefix(p, cluster+"/"+d+"/") {
 			return true
 		}

@@ -10,6 +10,7 @@ import (
 	"meshc.dev/meshc/internal/cuebaseline"
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 )
 
 // benchSizes are the cluster counts every benchmark runs at.
@@ -68,7 +69,7 @@ func BenchmarkRender(b *testing.B) {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			if _, err := compiler.Render(m); err != nil {
+			if _, err := render.Render(m); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"meshc.dev/meshc/certs"
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/fakecluster"
+	"meshc.dev/meshc/render"
 )
 
 // TestVerifyRootStopsOnAnotherRoot runs the cert-manager example's plan.sh
@@ -22,7 +23,7 @@ func TestVerifyRootStopsOnAnotherRoot(t *testing.T) {
 	}
 	f := newFleet(t, m.ClusterNames())
 	dir := f.render(t, "cert-manager", m)
-	script := filepath.Join(dir, compiler.PlanScript)
+	script := filepath.Join(dir, render.PlanScript)
 	if out, err := f.run(script, t.TempDir()); err != nil {
 		t.Fatalf("plan under the Mesh's root: %v\n%s", err, out)
 	}

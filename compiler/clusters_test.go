@@ -20,6 +20,7 @@ import (
 	"meshc.dev/meshc/internal/fakecluster"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/output"
+	"meshc.dev/meshc/render"
 )
 
 // fleet runs plans with bash against fake clusters.
@@ -86,7 +87,7 @@ func changeCases(t *testing.T) []changeCase {
 		if r := strings.TrimSpace(string(sections["reissued"])); r != "" {
 			c.reissued = strings.Split(r, "\n")
 		}
-		if _, err := compiler.BuildChangePlan(c.old, c.new, compiler.ChangeOptions{}); errors.As(err, new(*compiler.RefusedChange)) {
+		if _, err := render.BuildChangePlan(c.old, c.new, render.ChangeOptions{}); errors.As(err, new(*render.RefusedChange)) {
 			continue
 		}
 		cases = append(cases, c)
@@ -154,7 +155,7 @@ func TestChangePlansOnClusters(t *testing.T) {
 	}
 	for _, m := range exampleMeshes {
 		dir := f.render(t, "example-"+m.Metadata.Name, m)
-		for _, cl := range load(t, f.state(t, filepath.Join(dir, compiler.PlanScript))) {
+		for _, cl := range load(t, f.state(t, filepath.Join(dir, render.PlanScript))) {
 			for k, o := range cl.Objects {
 				if what := cmp.Or(o.InstalledBy, strings.Fields(k)[0]); !covered[what] {
 					t.Errorf("example %s puts %s into a cluster (%s); no change case takes one out or keeps it", m.Metadata.Name, k, what)
@@ -175,12 +176,12 @@ func TestChangePlansOnClusters(t *testing.T) {
 // the change took out or kept: resources, istioctl installs, Helm releases.
 func (f *fleet) changeOnClusters(t *testing.T, c changeCase) []string {
 	oldDir, newDir := f.render(t, c.name+"-old", c.old), f.render(t, c.name+"-new", c.new)
-	p, err := compiler.BuildChangePlan(c.old, c.new, compiler.ChangeOptions{Reissued: c.reissued})
+	p, err := render.BuildChangePlan(c.old, c.new, render.ChangeOptions{Reissued: c.reissued})
 	if err != nil {
 		t.Fatal(err)
 	}
 	script := filepath.Join(f.tmp, c.name+"-change.sh")
-	sh, err := compiler.RenderPlanShell(p, compiler.ShellOptions{OutDir: newDir})
+	sh, err := render.RenderPlanShell(p, render.ShellOptions{OutDir: newDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +189,7 @@ func (f *fleet) changeOnClusters(t *testing.T, c changeCase) []string {
 		t.Fatal(err)
 	}
 
-	changed := f.state(t, filepath.Join(oldDir, compiler.PlanScript))
+	changed := f.state(t, filepath.Join(oldDir, render.PlanScript))
 	before := load(t, changed)
 	if out, err := f.run(script, changed, "MESHC_ALLOW_DESTRUCTIVE=1"); err != nil {
 		t.Fatalf("change plan: %v\n%s", err, out)
@@ -205,7 +206,7 @@ func (f *fleet) changeOnClusters(t *testing.T, c changeCase) []string {
 			t.Errorf("kept %s in %s: not in the cluster", k.What, k.Context)
 		}
 	}
-	want := load(t, f.state(t, filepath.Join(newDir, compiler.PlanScript)))
+	want := load(t, f.state(t, filepath.Join(newDir, render.PlanScript)))
 	if diff := gocmp.Diff(nonEmpty(want), nonEmpty(got)); diff != "" {
 		t.Errorf("old plan + change plan (+) differs from the new plan (-), kept aside:\n%s", diff)
 	}
@@ -236,9 +237,9 @@ func (f *fleet) takenOver(t *testing.T, script string, before fakecluster.State,
 	taken := t.TempDir()
 	for _, cl := range before {
 		for _, o := range cl.Objects {
-			o.SetLabel(compiler.ManagedByLabel, "")
-			if o.Labels()[compiler.ClusterLabel] != "" {
-				o.SetLabel(compiler.ClusterLabel, "someone-else")
+			o.SetLabel(render.ManagedByLabel, "")
+			if o.Labels()[render.ClusterLabel] != "" {
+				o.SetLabel(render.ClusterLabel, "someone-else")
 			}
 		}
 	}
@@ -267,7 +268,7 @@ func (f *fleet) takenOver(t *testing.T, script string, before fakecluster.State,
 // render writes m's output into a directory of the fleet.
 func (f *fleet) render(t *testing.T, name string, m *mesh.Mesh) string {
 	t.Helper()
-	out, err := compiler.Render(m)
+	out, err := render.Render(m)
 	if err != nil {
 		t.Fatal(err)
 	}

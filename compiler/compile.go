@@ -3,6 +3,7 @@ package compiler
 import (
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/output"
+	"meshc.dev/meshc/render"
 	"meshc.dev/meshc/rules"
 )
 
@@ -26,7 +27,7 @@ func Compile(filename string, data []byte) (*mesh.Mesh, *output.Output, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	out, err := Render(m)
+	out, err := render.Render(m)
 	if err != nil {
 		return nil, nil, err
 	}

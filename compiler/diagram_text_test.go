@@ -15,6 +15,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diagram"
+	"meshc.dev/meshc/render"
 )
 
 // diagramContexts are contexts the schema accepts that mean something to
@@ -53,7 +54,7 @@ func testDiagramText(t *testing.T, contexts []string) {
 	}
 
 	t.Run("mermaid", func(t *testing.T) {
-		plan := string(out.Lookup(compiler.PlanFile).Data)
+		plan := string(out.Lookup(render.PlanFile).Data)
 		_, block, _ := strings.Cut(plan, "```mermaid\n")
 		block, _, _ = strings.Cut(block, "```")
 		if strings.Contains(block, "%%{") {
@@ -72,7 +73,7 @@ func testDiagramText(t *testing.T, contexts []string) {
 	})
 	t.Run("dot", func(t *testing.T) {
 		got := map[string][]string{}
-		for _, m := range dotNode.FindAllStringSubmatch(diagram.DOT(compiler.Diagram(m)), -1) {
+		for _, m := range dotNode.FindAllStringSubmatch(diagram.DOT(render.Diagram(m)), -1) {
 			lines, err := dotDecode(m[1])
 			if err != nil {
 				t.Errorf("label %s: %v", m[1], err)
@@ -83,7 +84,7 @@ func testDiagramText(t *testing.T, contexts []string) {
 		checkBoxes(t, got, want)
 	})
 	t.Run("svg", func(t *testing.T) {
-		texts, err := svgTexts(out.Lookup(compiler.DiagramFile).Data)
+		texts, err := svgTexts(out.Lookup(render.DiagramFile).Data)
 		if err != nil {
 			t.Fatal(err)
 		}

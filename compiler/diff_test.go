@@ -11,6 +11,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/output"
+	"meshc.dev/meshc/render"
 )
 
 func TestDiff(t *testing.T) {
@@ -42,7 +43,7 @@ func TestDiff(t *testing.T) {
 		t.Fatalf("freshly written output: %v, %v; want no differences", diffs, err)
 	}
 
-	plan := filepath.Join(dir, compiler.PlanFile)
+	plan := filepath.Join(dir, render.PlanFile)
 	data := mustRead(t, plan)
 	lines := strings.SplitAfter(string(data), "\n")
 	lines[2] = "edited by hand\n"
@@ -58,7 +59,7 @@ func TestDiff(t *testing.T) {
 	if err := os.Symlink("kustomization.yaml", link); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(filepath.Join(dir, compiler.PlanScript), 0o644); err != nil {
+	if err := os.Chmod(filepath.Join(dir, render.PlanScript), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
@@ -128,9 +129,9 @@ func TestDiffReportsEveryLeftover(t *testing.T) {
 		}, []string{"PLAN.md/: extra: meshc does not render it", "PLAN.md: missing"}},
 		{"a stale file in a nested directory", func(d string) { write(t, filepath.Join(d, "cluster2/install/istio.yaml"), "x\n") },
 			[]string{"cluster2/install/istio.yaml: stale: differs from the rendered file at line 1"}},
-		{"the executable bit", func(d string) { must(os.Chmod(filepath.Join(d, compiler.PlanScript), 0o644)) },
+		{"the executable bit", func(d string) { must(os.Chmod(filepath.Join(d, render.PlanScript), 0o644)) },
 			[]string{"plan.sh: stale: mode differs from the rendered 0755"}},
-		{"a file others may write", func(d string) { must(os.Chmod(filepath.Join(d, compiler.PlanFile), 0o666)) },
+		{"a file others may write", func(d string) { must(os.Chmod(filepath.Join(d, render.PlanFile), 0o666)) },
 			[]string{"PLAN.md: stale: mode differs from the rendered 0644"}},
 		{"a directory others may write", func(d string) { must(os.Chmod(filepath.Join(d, "cluster1"), 0o777)) },
 			[]string{"cluster1/: stale: mode differs from the rendered 0755"}},

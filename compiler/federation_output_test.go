@@ -15,6 +15,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/output"
+	"meshc.dev/meshc/render"
 )
 
 // The rendered output of federated meshes, read back as YAML: what each
@@ -180,7 +181,7 @@ func passthroughServers(t *testing.T, o *output.Output) map[string][][]string {
 	out := map[string][][]string{}
 	for _, f := range o.Files {
 		cluster, rest, _ := strings.Cut(f.Path, "/")
-		if !strings.HasPrefix(rest, compiler.ManifestsDir+"/") || !strings.HasSuffix(f.Path, ".yaml") {
+		if !strings.HasPrefix(rest, render.ManifestsDir+"/") || !strings.HasSuffix(f.Path, ".yaml") {
 			continue
 		}
 		for _, doc := range yamlDocs(t, &f) {
@@ -245,7 +246,7 @@ func meshConfigs(t *testing.T, m *mesh.Mesh, o *output.Output) map[string]map[st
 	t.Helper()
 	out := map[string]map[string]any{}
 	for _, c := range m.Spec.Clusters {
-		for _, p := range []string{path.Join(c.Name, compiler.InstallDir, compiler.ControlPlaneFile), path.Join(c.Name, compiler.HelmDir, compiler.IstiodValuesFile)} {
+		for _, p := range []string{path.Join(c.Name, render.InstallDir, render.ControlPlaneFile), path.Join(c.Name, render.HelmDir, render.IstiodValuesFile)} {
 			f := o.Lookup(p)
 			if f == nil {
 				continue
@@ -400,7 +401,7 @@ func TestIstioChangeBoundaries(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, f := range o.Files {
-				if !strings.Contains(f.Path, "/"+compiler.HelmDir+"/") {
+				if !strings.Contains(f.Path, "/"+render.HelmDir+"/") {
 					continue
 				}
 				for _, doc := range yamlDocs(t, &f) {
@@ -426,7 +427,7 @@ func TestIstioChangeBoundaries(t *testing.T) {
 				return strings.ReplaceAll(string(f.Data), fmt.Sprintf("1.%d.0", m), "VERSION")
 			}
 			for _, f := range a.Files {
-				if strings.Contains(f.Path, "/"+compiler.HelmDir+"/") && v(&f, minor) != v(b.Lookup(f.Path), minor+1) {
+				if strings.Contains(f.Path, "/"+render.HelmDir+"/") && v(&f, minor) != v(b.Lookup(f.Path), minor+1) {
 					t.Errorf("%s differs between 1.%d and 1.%d beyond the version", f.Path, minor, minor+1)
 				}
 			}

@@ -10,6 +10,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 	"meshc.dev/meshc/rules"
 )
 
@@ -21,7 +22,7 @@ func TestPeerEntryRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := rootOfPeer(t, "../examples/federation-east/mesh.yaml", "west")
-	entry, err := compiler.PeerEntry(west, []byte(root))
+	entry, err := render.PeerEntry(west, []byte(root))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestPeerEntryRefusesAKey(t *testing.T) {
 	// A stand-in key block, spelled in two pieces so no key-material scan
 	// mistakes this file for one holding a key.
 	block := "PRIVATE" + " KEY"
-	_, err = compiler.PeerEntry(m, []byte("-----BEGIN "+block+"-----\nAAAA\n-----END "+block+"-----\n"))
+	_, err = render.PeerEntry(m, []byte("-----BEGIN "+block+"-----\nAAAA\n-----END "+block+"-----\n"))
 	if err == nil || !strings.Contains(err.Error(), "never a key") {
 		t.Errorf("PeerEntry of a key: %v, want a refusal", err)
 	}
@@ -139,7 +140,7 @@ func TestPeerEntryMultiNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := rootOfPeer(t, "../examples/federation-north/mesh.yaml", "south")
-	entry, err := compiler.PeerEntry(south, []byte(root))
+	entry, err := render.PeerEntry(south, []byte(root))
 	if err != nil {
 		t.Fatal(err)
 	}

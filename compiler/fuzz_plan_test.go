@@ -6,6 +6,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 )
 
 // FuzzPlanWriters puts arbitrary text where the plan writers put values a
@@ -33,18 +34,18 @@ func FuzzPlanWriters(f *testing.F) {
 				t.Fatal(err)
 			}
 			m.Spec.Clusters[0].Context = context
-			p := compiler.BuildPlan(m)
-			p.SetDefault(compiler.CertsDirVar, certsDir)
-			return compiler.RenderPlan(p, format, compiler.ShellOptions{OutDir: outDir})
+			p := render.BuildPlan(m)
+			p.SetDefault(render.CertsDirVar, certsDir)
+			return render.RenderPlan(p, format, render.ShellOptions{OutDir: outDir})
 		}
 		plainOut := "o"
 		if outDir == "" {
 			plainOut = ""
 		}
-		for _, format := range []string{compiler.PlanMarkdown, compiler.PlanShell} {
+		for _, format := range []string{render.PlanMarkdown, render.PlanShell} {
 			// The Markdown does not show the shell script's directory.
 			safe := mesh.CheckText(context) == nil && !strings.HasPrefix(context, "-") && mesh.CheckText(certsDir) == nil &&
-				(format == compiler.PlanMarkdown || mesh.CheckText(outDir) == nil)
+				(format == render.PlanMarkdown || mesh.CheckText(outDir) == nil)
 			got, err := renderPlan(context, certsDir, outDir, format)
 			if err != nil {
 				if safe {
@@ -68,8 +69,8 @@ func FuzzPlanWriters(f *testing.F) {
 					t.Fatalf("%s: line %d changed kind:\n%s\nwas\n%s", format, i+1, gl[i], wl[i])
 				}
 			}
-			if format == compiler.PlanMarkdown {
-				checkCodeSpan(t, string(got), "export "+compiler.CertsDirVar+"=/path/to/"+certsDir)
+			if format == render.PlanMarkdown {
+				checkCodeSpan(t, string(got), "export "+render.CertsDirVar+"=/path/to/"+certsDir)
 			}
 		}
 	})

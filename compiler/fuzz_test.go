@@ -11,6 +11,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/render"
 )
 
 // FuzzCheck feeds arbitrary bytes through Load, Validate and Render. Input
@@ -52,7 +53,7 @@ func FuzzCheck(f *testing.F) {
 		const name = "fuzz.yaml"
 		m, out, err := compiler.Compile(name, data)
 		if err == nil {
-			if m == nil || out == nil || out.Lookup(compiler.PlanFile) == nil {
+			if m == nil || out == nil || out.Lookup(render.PlanFile) == nil {
 				t.Fatalf("valid input, but no mesh or no plan: %v %v", m, out)
 			}
 			checkWellFormed(t, out)

@@ -18,6 +18,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/output"
+	"meshc.dev/meshc/render"
 )
 
 // gitopsExamples are the examples with spec.gitops.
@@ -146,7 +147,7 @@ func TestGitOpsTreeHoldsNoSecret(t *testing.T) {
 					return err
 				}
 				rel, _ := filepath.Rel(outDir, p)
-				if strings.HasPrefix(filepath.ToSlash(rel), compiler.GitOpsDir+"/") {
+				if strings.HasPrefix(filepath.ToSlash(rel), render.GitOpsDir+"/") {
 					gitops++
 				}
 				if strings.HasSuffix(p, ".svg") {
@@ -176,8 +177,8 @@ func TestGitOpsTreeHoldsNoSecret(t *testing.T) {
 // phase; an Argo CD wave is its phase's place in the plan.
 func TestGitOpsOrder(t *testing.T) {
 	for ex, m := range gitopsExamples(t) {
-		units := compiler.GitOpsUnits(m)
-		byObject := map[string]*compiler.GitOpsUnit{}
+		units := render.GitOpsUnits(m)
+		byObject := map[string]*render.GitOpsUnit{}
 		have := map[[2]string]bool{}
 		for _, u := range units {
 			byObject[u.Object()] = u
@@ -190,26 +191,26 @@ func TestGitOpsOrder(t *testing.T) {
 					t.Errorf("%s: %s depends on %s, which is not from an earlier phase", ex, u.Object(), d)
 				}
 			}
-			if u.Wave() != compiler.PhaseOrder(u.Phase) || u.Wave() < 0 {
+			if u.Wave() != render.PhaseOrder(u.Phase) || u.Wave() < 0 {
 				t.Errorf("%s: %s: wave %d for phase %s", ex, u.Object(), u.Wave(), u.Phase)
 			}
 		}
-		for _, ph := range compiler.BuildPlan(m).Phases {
+		for _, ph := range render.BuildPlan(m).Phases {
 			for _, s := range ph.Steps {
-				if ph.ID == compiler.PhaseLearnAddresses || ph.ID == compiler.PhaseCertManager || ph.ID == compiler.PhaseVerifyRoot {
+				if ph.ID == render.PhaseLearnAddresses || ph.ID == render.PhaseCertManager || ph.ID == render.PhaseVerifyRoot {
 					continue // checks no engine runs: PLAN.md's GitOps section has them run by hand
 				}
-				if c := m.Cluster(s.Cluster); strings.Contains(s.Command, " apply -k ") && len(compiler.Resources(m.Place(c))) == 1 {
+				if c := m.Cluster(s.Cluster); strings.Contains(s.Command, " apply -k ") && len(render.Resources(m.Place(c))) == 1 {
 					continue // manifests/ holds only istio-system: the istio-system unit applies it
 				}
-				if !have[[2]string{s.Cluster, ph.ID}] && !(ph.ID == compiler.PhaseCACerts && have[[2]string{s.Cluster, compiler.PhaseNamespaces}]) {
+				if !have[[2]string{s.Cluster, ph.ID}] && !(ph.ID == render.PhaseCACerts && have[[2]string{s.Cluster, render.PhaseNamespaces}]) {
 					t.Errorf("%s: plan step %q in phase %s has no GitOps unit", ex, s.Command, ph.ID)
 				}
 			}
 		}
 		// A remote's install waits for its primary.
 		for _, u := range units {
-			if !u.Cluster.IsPrimary() && u.Chart != nil && u.Chart.Chart == compiler.ChartIstiod &&
+			if !u.Cluster.IsPrimary() && u.Chart != nil && u.Chart.Chart == render.ChartIstiod &&
 				!slices.ContainsFunc(u.DependsOn, func(d string) bool { return byObject[d].Cluster.Name == u.Cluster.ControlPlane }) {
 				t.Errorf("%s: remote %s's istiod does not wait for its primary", ex, u.Cluster.Name)
 			}
@@ -230,7 +231,7 @@ func TestFluxRef(t *testing.T) {
 		sha1[:39]: "branch", sha1 + "a": "branch", strings.Repeat("AB", 20): "commit",
 	} {
 		m.Spec.GitOps.Revision = rev
-		out, err := compiler.Render(m)
+		out, err := render.Render(m)
 		if err != nil {
 			t.Fatal(err)
 		}

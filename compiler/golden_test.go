@@ -10,6 +10,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/golden"
+	"meshc.dev/meshc/render"
 )
 
 func examples(t testing.TB) []string {
@@ -86,7 +87,7 @@ func TestRenderCluster(t *testing.T) {
 					want[f.Path] = string(f.Data)
 				}
 			}
-			one, err := compiler.RenderCluster(m, c.Name)
+			one, err := render.RenderCluster(m, c.Name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,7 +99,7 @@ func TestRenderCluster(t *testing.T) {
 				t.Errorf("%s/%s: RenderCluster differs from Render (-Render +RenderCluster):\n%s", ex, c.Name, diff)
 			}
 		}
-		if _, err := compiler.RenderCluster(m, "nope"); err == nil || !strings.Contains(err.Error(), `cluster "nope" is not in mesh`) {
+		if _, err := render.RenderCluster(m, "nope"); err == nil || !strings.Contains(err.Error(), `cluster "nope" is not in mesh`) {
 			t.Errorf("%s: RenderCluster of an unknown cluster: %v", ex, err)
 		}
 	}

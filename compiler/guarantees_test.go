@@ -12,6 +12,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/output"
+	"meshc.dev/meshc/render"
 	"meshc.dev/meshc/rules"
 )
 
@@ -28,7 +29,7 @@ var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *output.Ou
 		for _, c := range m.Spec.Clusters {
 			byContext[c.Context] = c.Name
 		}
-		secrets := regexp.MustCompile(`create-remote-secret --context=(\S+) --name=(\S+)`).FindAllStringSubmatch(string(out.Lookup(compiler.PlanFile).Data), -1)
+		secrets := regexp.MustCompile(`create-remote-secret --context=(\S+) --name=(\S+)`).FindAllStringSubmatch(string(out.Lookup(render.PlanFile).Data), -1)
 		if len(secrets) == 0 && len(m.Spec.Clusters) > 1 {
 			t.Errorf("PLAN.md creates no remote secrets")
 		}
@@ -66,7 +67,7 @@ var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *output.Ou
 	},
 	rules.Guarantees[4].Mistake: func(t *testing.T, m *mesh.Mesh, out *output.Output) {
 		for _, c := range m.Spec.Clusters {
-			f := out.Lookup(c.Name + "/manifests/" + compiler.FederationPeersFile)
+			f := out.Lookup(c.Name + "/manifests/" + render.FederationPeersFile)
 			if f == nil {
 				continue
 			}
@@ -97,7 +98,7 @@ var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *output.Ou
 				}
 			}
 			if len(endpointNets) == 0 {
-				t.Errorf("%s: %s holds no service entry endpoints", c.Name, compiler.FederationPeersFile)
+				t.Errorf("%s: %s holds no service entry endpoints", c.Name, render.FederationPeersFile)
 			}
 			for _, n := range endpointNets {
 				if gatewayOf[n] == "" {
@@ -129,7 +130,7 @@ func TestGuarantees(t *testing.T) {
 func values(t *testing.T, m *mesh.Mesh, out *output.Output, c mesh.Cluster, keys ...string) string {
 	t.Helper()
 	if m.UsesHelm() {
-		return lookup(t, out, c.Name+"/"+compiler.HelmDir+"/"+compiler.IstiodValuesFile, keys...)
+		return lookup(t, out, c.Name+"/"+render.HelmDir+"/"+render.IstiodValuesFile, keys...)
 	}
 	if keys[0] == "meshConfig" {
 		return lookup(t, out, c.Name+"/install/istio.yaml", append([]string{"spec"}, keys...)...)

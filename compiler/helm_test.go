@@ -10,6 +10,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 	"meshc.dev/meshc/rules"
 )
 
@@ -17,12 +18,12 @@ import (
 // guides install from 1.24 on: base, istiod (profile remote on remotes, never
 // the istiod-remote chart of earlier releases) and gateway.
 func TestHelmRows(t *testing.T) {
-	charts := []string{compiler.ChartBase, compiler.ChartIstiod, compiler.ChartGateway}
-	for _, a := range compiler.Artifacts {
-		if (a.Apply == compiler.Helm) != (a.Dir == compiler.HelmDir) {
-			t.Errorf("%s/%s: Helm rows, and only they, live in %s/", a.Dir, a.Name, compiler.HelmDir)
+	charts := []string{render.ChartBase, render.ChartIstiod, render.ChartGateway}
+	for _, a := range render.Artifacts {
+		if (a.Apply == render.Helm) != (a.Dir == render.HelmDir) {
+			t.Errorf("%s/%s: Helm rows, and only they, live in %s/", a.Dir, a.Name, render.HelmDir)
 		}
-		if a.Apply == compiler.Helm && (!slices.Contains(charts, a.Chart) || a.Release == "") {
+		if a.Apply == render.Helm && (!slices.Contains(charts, a.Chart) || a.Release == "") {
 			t.Errorf("%s/%s: chart %q release %q; want one of %v and a release", a.Dir, a.Name, a.Chart, a.Release, charts)
 		}
 	}
@@ -58,8 +59,8 @@ func TestNoRemovedValues(t *testing.T) {
 		for _, f := range out.Files {
 			var root []string
 			switch {
-			case strings.Contains(f.Path, "/"+compiler.HelmDir+"/"):
-			case strings.Contains(f.Path, "/"+compiler.InstallDir+"/"):
+			case strings.Contains(f.Path, "/"+render.HelmDir+"/"):
+			case strings.Contains(f.Path, "/"+render.InstallDir+"/"):
 				root = []string{"spec", "values"}
 			default:
 				continue

@@ -10,6 +10,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/output"
+	"meshc.dev/meshc/render"
 )
 
 // gatewayAPIClusters are the clusters whose rendered manifests hold a
@@ -19,7 +20,7 @@ func gatewayAPIClusters(o *output.Output) []string {
 	var out []string
 	for _, f := range o.Files {
 		cluster, rest, _ := strings.Cut(f.Path, "/")
-		if strings.HasPrefix(rest, compiler.ManifestsDir+"/") && strings.Contains(string(f.Data), "\napiVersion: gateway.networking.k8s.io/") &&
+		if strings.HasPrefix(rest, render.ManifestsDir+"/") && strings.Contains(string(f.Data), "\napiVersion: gateway.networking.k8s.io/") &&
 			!slices.Contains(out, cluster) {
 			out = append(out, cluster)
 		}
@@ -39,10 +40,10 @@ func TestGatewayAPICheckedFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := gatewayAPIClusters(o)
-		p := compiler.BuildPlan(m)
+		p := render.BuildPlan(m)
 		var got []string
 		for i, ph := range p.Phases {
-			if ph.ID != compiler.PhaseGatewayAPI {
+			if ph.ID != render.PhaseGatewayAPI {
 				continue
 			}
 			if i != 0 {
@@ -77,8 +78,8 @@ func TestGatewayAPICheckStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	var script string
-	for _, ph := range compiler.BuildPlan(m).Phases {
-		if ph.ID == compiler.PhaseGatewayAPI {
+	for _, ph := range render.BuildPlan(m).Phases {
+		if ph.ID == render.PhaseGatewayAPI {
 			script = ph.Script()
 		}
 	}
@@ -119,7 +120,7 @@ func TestGitOpsBootstrapChecksGatewayAPI(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v\n%s", err, data)
 		}
-		md, err := compiler.RenderPlanMarkdown(compiler.BuildPlan(m))
+		md, err := render.RenderPlanMarkdown(render.BuildPlan(m))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +153,7 @@ func TestPlanSaysWhatRoutesIstiodAddress(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\n%s", err, tt.data)
 			}
-			md, err := compiler.RenderPlanMarkdown(compiler.BuildPlan(m))
+			md, err := render.RenderPlanMarkdown(render.BuildPlan(m))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 )
 
 // topology is one mesh shape, built as YAML so it goes through the same
@@ -70,8 +71,8 @@ func topologies() []topology {
 }
 
 var phaseOrder = []string{
-	compiler.PhaseNamespaces, compiler.PhaseCACerts, compiler.PhaseBase, compiler.PhasePrimaries, compiler.PhasePrimaryGateways,
-	compiler.PhaseExpose, compiler.PhaseRemoteSecrets, compiler.PhaseRemotes, compiler.PhaseRemoteGateways,
+	render.PhaseNamespaces, render.PhaseCACerts, render.PhaseBase, render.PhasePrimaries, render.PhasePrimaryGateways,
+	render.PhaseExpose, render.PhaseRemoteSecrets, render.PhaseRemotes, render.PhaseRemoteGateways,
 }
 
 // TestPlanTopologies checks, for every mesh of 2 to 6 clusters with 1 to N
@@ -85,7 +86,7 @@ func TestPlanTopologies(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\n%s", err, tp.yaml())
 			}
-			p := compiler.BuildPlan(m)
+			p := render.BuildPlan(m)
 			want := tp.primaries * (tp.n - 1)
 
 			// Pairs: exactly every (primary, other cluster), nothing else.
@@ -122,7 +123,7 @@ func TestPlanTopologies(t *testing.T) {
 			for i, ph := range p.Phases {
 				for _, s := range ph.Steps {
 					key := ph.ID + "/" + s.Cluster
-					if ph.ID == compiler.PhaseRemoteSecrets {
+					if ph.ID == render.PhaseRemoteSecrets {
 						key += "<-" + s.Source
 					}
 					at[key] = i
@@ -140,30 +141,30 @@ func TestPlanTopologies(t *testing.T) {
 					t.Errorf("want %s before %s (positions %d %v, %d %v)", a, b, ia, oka, ib, okb)
 				}
 			}
-			if stepsIn[compiler.PhaseRemoteSecrets] != want {
-				t.Errorf("remote-secrets phase has %d steps, want %d", stepsIn[compiler.PhaseRemoteSecrets], want)
+			if stepsIn[render.PhaseRemoteSecrets] != want {
+				t.Errorf("remote-secrets phase has %d steps, want %d", stepsIn[render.PhaseRemoteSecrets], want)
 			}
 			for i := 1; i <= tp.n; i++ {
 				c := fmt.Sprintf("c%d", i)
 				// istio-system, then cacerts, before anything is installed:
 				// istiod started without cacerts makes its own root.
-				before(compiler.PhaseNamespaces+"/"+c, compiler.PhaseCACerts+"/"+c)
-				install := compiler.PhasePrimaries + "/" + c
+				before(render.PhaseNamespaces+"/"+c, render.PhaseCACerts+"/"+c)
+				install := render.PhasePrimaries + "/" + c
 				if i > tp.primaries {
-					install = compiler.PhaseRemotes + "/" + c
+					install = render.PhaseRemotes + "/" + c
 					primary := fmt.Sprintf("c%d", (i-1)%tp.primaries+1)
 					// A remote's injection webhook and xDS go to its
 					// primary's istiod, reached through its exposed gateway,
 					// which must already read the remote's API server.
-					before(compiler.PhasePrimaries+"/"+primary, install)
-					before(compiler.PhasePrimaryGateways+"/"+primary, install)
-					before(compiler.PhaseExpose+"/"+primary, install)
-					before(compiler.PhaseRemoteSecrets+"/"+primary+"<-"+c, install)
-					before(install, compiler.PhaseRemoteGateways+"/"+c)
+					before(render.PhasePrimaries+"/"+primary, install)
+					before(render.PhasePrimaryGateways+"/"+primary, install)
+					before(render.PhaseExpose+"/"+primary, install)
+					before(render.PhaseRemoteSecrets+"/"+primary+"<-"+c, install)
+					before(install, render.PhaseRemoteGateways+"/"+c)
 				} else {
-					before(install, compiler.PhasePrimaryGateways+"/"+c)
+					before(install, render.PhasePrimaryGateways+"/"+c)
 				}
-				before(compiler.PhaseCACerts+"/"+c, install)
+				before(render.PhaseCACerts+"/"+c, install)
 			}
 
 			// The declarative remote secrets match the pairs: one Secret per
@@ -172,9 +173,9 @@ func TestPlanTopologies(t *testing.T) {
 			var secrets, access []string
 			for _, f := range out.Files {
 				switch path.Base(path.Dir(f.Path)) {
-				case compiler.RemoteSecretsDir:
+				case render.RemoteSecretsDir:
 					secrets = append(secrets, f.Path)
-				case compiler.RemoteAccessDir:
+				case render.RemoteAccessDir:
 					access = append(access, f.Path)
 				}
 			}
@@ -219,21 +220,21 @@ func TestPlanFormatsAgree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := compiler.BuildPlan(m)
+			p := render.BuildPlan(m)
 			var want []string
 			for _, ph := range p.Phases {
 				for _, s := range ph.Steps {
 					want = append(want, s.Command)
 				}
 			}
-			md, err := compiler.RenderPlan(p, compiler.PlanMarkdown, compiler.ShellOptions{})
+			md, err := render.RenderPlan(p, render.PlanMarkdown, render.ShellOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(want, commands(string(md), true)); diff != "" {
 				t.Errorf("markdown commands (-plan +markdown):\n%s", diff)
 			}
-			sh, err := compiler.RenderPlan(p, compiler.PlanShell, compiler.ShellOptions{OutDir: "out dir"})
+			sh, err := render.RenderPlan(p, render.PlanShell, render.ShellOptions{OutDir: "out dir"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -245,16 +246,16 @@ func TestPlanFormatsAgree(t *testing.T) {
 					t.Errorf("shell script lacks %q", line)
 				}
 			}
-			js, err := compiler.RenderPlan(p, compiler.PlanJSON, compiler.ShellOptions{})
+			js, err := render.RenderPlan(p, render.PlanJSON, render.ShellOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var back compiler.Plan
+			var back render.Plan
 			if err := json.Unmarshal(js, &back); err != nil {
 				t.Fatal(err)
 			}
 			// The picture is for PLAN.md; the JSON carries the steps only.
-			if diff := cmp.Diff(p, &back, cmpopts.IgnoreFields(compiler.Plan{}, "Diagram"), cmpopts.IgnoreUnexported(compiler.Step{})); diff != "" {
+			if diff := cmp.Diff(p, &back, cmpopts.IgnoreFields(render.Plan{}, "Diagram"), cmpopts.IgnoreUnexported(render.Step{})); diff != "" {
 				t.Errorf("JSON does not read back (-plan +json):\n%s", diff)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/render"
 )
 
 // Names that are valid DNS-1123 labels but that YAML readers take for
@@ -116,7 +117,7 @@ func TestIstioOperatorNamesDiffer(t *testing.T) {
 	names := map[string]map[string]string{} // cluster -> IstioOperator name -> file
 	for _, f := range out.Files {
 		cluster, rest, _ := strings.Cut(f.Path, "/")
-		if !strings.HasPrefix(rest, compiler.InstallDir+"/") {
+		if !strings.HasPrefix(rest, render.InstallDir+"/") {
 			continue
 		}
 		var iop struct {

@@ -12,6 +12,7 @@ import (
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/output"
+	"meshc.dev/meshc/render"
 	"meshc.dev/meshc/templates"
 )
 
@@ -131,7 +132,7 @@ func TestPlanStopsAtEachFailure(t *testing.T) {
 	s := newStandIns(t, map[string]string{"kubectl": succeed, "istioctl": succeed, "helm": succeed,
 		"install": passThrough, "cp": passThrough, "dirname": passThrough}, nil)
 	certsDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(certsDir, compiler.VMRootCertFile), []byte("root\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(certsDir, render.VMRootCertFile), []byte("root\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	env := []string{"CERTS_DIR=" + certsDir, "MESHC_ALLOW_DESTRUCTIVE=1"}
@@ -146,7 +147,7 @@ func TestPlanStopsAtEachFailure(t *testing.T) {
 			if err := output.Write(out, dir); err != nil {
 				t.Fatal(err)
 			}
-			s.stopsAtEachFailure(t, filepath.Join(dir, compiler.PlanScript), t.TempDir(), "==> done", env...)
+			s.stopsAtEachFailure(t, filepath.Join(dir, render.PlanScript), t.TempDir(), "==> done", env...)
 		})
 	}
 	for _, c := range changeCases(t) {
@@ -156,7 +157,7 @@ func TestPlanStopsAtEachFailure(t *testing.T) {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
-			out, err := compiler.Render(c.new)
+			out, err := render.Render(c.new)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -164,11 +165,11 @@ func TestPlanStopsAtEachFailure(t *testing.T) {
 			if err := output.Write(out, dir); err != nil {
 				t.Fatal(err)
 			}
-			p, err := compiler.BuildChangePlan(c.old, c.new, compiler.ChangeOptions{Reissued: c.reissued})
+			p, err := render.BuildChangePlan(c.old, c.new, render.ChangeOptions{Reissued: c.reissued})
 			if err != nil {
 				t.Fatal(err)
 			}
-			sh, err := compiler.RenderPlanShell(p, compiler.ShellOptions{OutDir: dir})
+			sh, err := render.RenderPlanShell(p, render.ShellOptions{OutDir: dir})
 			if err != nil {
 				t.Fatal(err)
 			}

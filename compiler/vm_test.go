@@ -22,6 +22,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/output"
+	"meshc.dev/meshc/render"
 )
 
 // vmMesh is a one-primary mesh on network1 with one workload group on
@@ -103,11 +104,11 @@ func TestVMOutput(t *testing.T) {
 			more = "  namespaces:\n    - name: web-vms\n"
 		}
 		m := vmMesh(t, vmGateway, "network1", more)
-		out, err := compiler.Render(m)
+		out, err := render.Render(m)
 		if err != nil {
 			t.Fatal(err)
 		}
-		wg := out.Lookup("cluster1/manifests/" + compiler.WorkloadGroupsFile)
+		wg := out.Lookup("cluster1/manifests/" + render.WorkloadGroupsFile)
 		if wg == nil {
 			t.Fatal("no workload-groups.yaml")
 		}
@@ -115,21 +116,21 @@ func TestVMOutput(t *testing.T) {
 			t.Errorf("shared namespace %v: workload-groups.yaml creates the namespace: %v", shared, got)
 		}
 		var gathered []string
-		for _, ph := range compiler.BuildPlan(m).Phases {
-			if ph.ID == compiler.PhaseVMFiles {
+		for _, ph := range render.BuildPlan(m).Phases {
+			if ph.ID == render.PhaseVMFiles {
 				gathered = append(gathered, ph.Script())
 			}
 		}
-		for _, f := range compiler.VMRenderedFiles {
+		for _, f := range render.VMRenderedFiles {
 			p := path.Join("cluster1", mesh.VMDir, "web-vms", "web", f.Name)
 			if out.Lookup(p) == nil {
 				t.Errorf("Render wrote no %s", p)
 			}
 			if !strings.Contains(strings.Join(gathered, "\n"), p+" ") {
-				t.Errorf("no %s step gathers %s", compiler.PhaseVMFiles, p)
+				t.Errorf("no %s step gathers %s", render.PhaseVMFiles, p)
 			}
 		}
-		one, err := compiler.RenderCluster(m, "cluster1")
+		one, err := render.RenderCluster(m, "cluster1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +149,7 @@ func TestVMClusterEnvQuoting(t *testing.T) {
         app: shop
         version: "2.1"
 `)
-	env := compiler.NewVMView(m.Place(&m.Spec.Clusters[0]), &m.Spec.WorkloadGroups[0]).ClusterEnv()
+	env := render.NewVMView(m.Place(&m.Spec.Clusters[0]), &m.Spec.WorkloadGroups[0]).ClusterEnv()
 	for _, want := range []string{
 		"SERVICE_ACCOUNT=w\n",
 		"CANONICAL_SERVICE='shop'\n",
@@ -180,7 +181,7 @@ func TestVMFilesStepRuns(t *testing.T) {
 	if err := output.Write(out, filepath.Join(rendered, "out")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(certs, compiler.VMRootCertFile), []byte("root\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(certs, render.VMRootCertFile), []byte("root\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// kubectl create token prints the token; this one also names its
@@ -189,8 +190,8 @@ func TestVMFilesStepRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	var steps []string
-	for _, ph := range compiler.BuildPlan(m).Phases {
-		if ph.ID == compiler.PhaseVMFiles {
+	for _, ph := range render.BuildPlan(m).Phases {
+		if ph.ID == render.PhaseVMFiles {
 			steps = append(steps, ph.Script())
 		}
 	}
@@ -205,8 +206,8 @@ func TestVMFilesStepRuns(t *testing.T) {
 	}
 	for _, g := range m.Spec.WorkloadGroups {
 		dir := filepath.Join(certs, filepath.FromSlash(path.Join(g.Cluster, mesh.VMDir, g.Namespace, g.Name)))
-		want := []string{compiler.VMRootCertFile, compiler.VMTokenFile}
-		for _, f := range compiler.VMRenderedFiles {
+		want := []string{render.VMRootCertFile, render.VMTokenFile}
+		for _, f := range render.VMRenderedFiles {
 			want = append(want, f.Name)
 		}
 		slices.Sort(want)
@@ -221,16 +222,16 @@ func TestVMFilesStepRuns(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s holds %v, want %v", dir, got, want)
 		}
-		token, _ := os.ReadFile(filepath.Join(dir, compiler.VMTokenFile))
+		token, _ := os.ReadFile(filepath.Join(dir, render.VMTokenFile))
 		wantToken := fmt.Sprintf("token for --context=cluster1 -n %s create token %s --audience=istio-ca --duration=1h\n", g.Namespace, g.ServiceAccount)
 		if string(token) != wantToken {
-			t.Errorf("%s: %q, want %q", compiler.VMTokenFile, token, wantToken)
+			t.Errorf("%s: %q, want %q", render.VMTokenFile, token, wantToken)
 		}
 		if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 			t.Errorf("%s: mode %v (%v), want 0700: it holds a credential", dir, fi.Mode().Perm(), err)
 		}
-		if fi, err := os.Stat(filepath.Join(dir, compiler.VMInstallScript)); err != nil || fi.Mode().Perm()&0o100 == 0 {
-			t.Errorf("%s is not executable (%v)", compiler.VMInstallScript, err)
+		if fi, err := os.Stat(filepath.Join(dir, render.VMInstallScript)); err != nil || fi.Mode().Perm()&0o100 == 0 {
+			t.Errorf("%s is not executable (%v)", render.VMInstallScript, err)
 		}
 	}
 }
@@ -251,7 +252,7 @@ func TestVMDiagramDetails(t *testing.T) {
 	} {
 		m := vmMesh(t, vmGateway, "vm-network", tt.more)
 		var got []string
-		for _, d := range compiler.Diagram(m).Nodes[0].Details {
+		for _, d := range render.Diagram(m).Nodes[0].Details {
 			if strings.Contains(d, "VM") {
 				got = append(got, d)
 			}
@@ -267,11 +268,11 @@ func TestVMDiagramDetails(t *testing.T) {
 // registered twice).
 func TestVMObjectsOnce(t *testing.T) {
 	m := vmMesh(t, vmGateway, "network1", "      serviceAccount: shared\n    - name: api\n      namespace: web-vms\n      serviceAccount: shared\n      cluster: cluster1\n      network: network1\n")
-	out, err := compiler.Render(m)
+	out, err := render.Render(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := out.Lookup("cluster1/manifests/" + compiler.WorkloadGroupsFile)
+	f := out.Lookup("cluster1/manifests/" + render.WorkloadGroupsFile)
 	seen := map[string]int{}
 	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
 	for {
@@ -307,13 +308,13 @@ func vmInstall(t *testing.T) (dir string, s *standIns) {
 	}
 	dir = t.TempDir()
 	g := m.Spec.WorkloadGroups[0]
-	for _, f := range compiler.VMRenderedFiles {
+	for _, f := range render.VMRenderedFiles {
 		rendered := out.Lookup(path.Join(g.Dir(), f.Name))
 		if err := os.WriteFile(filepath.Join(dir, f.Name), rendered.Data, cmp.Or(rendered.Mode, 0o644)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{compiler.VMRootCertFile, compiler.VMTokenFile} {
+	for _, f := range []string{render.VMRootCertFile, render.VMTokenFile} {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte(f+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -340,7 +341,7 @@ func TestVMInstallScript(t *testing.T) {
 	digest := fmt.Sprintf("%x", sha256.Sum256([]byte("the package\n")))
 	tmp := t.TempDir()
 	env := []string{"PUBLISHED_DIGEST=" + digest, "TMPDIR=" + tmp}
-	script := filepath.Join(dir, compiler.VMInstallScript)
+	script := filepath.Join(dir, render.VMInstallScript)
 	const done = "install.sh: the sidecar runs"
 
 	t.Run("stops at each failure", func(t *testing.T) {
@@ -419,12 +420,12 @@ func staticGroup(probe bool) string {
 func TestStaticVMsHealthChecked(t *testing.T) {
 	for _, probe := range []bool{true, false} {
 		m := vmMesh(t, vmGateway, "network1", staticGroup(probe))
-		out, err := compiler.Render(m)
+		out, err := render.Render(m)
 		if err != nil {
 			t.Fatal(err)
 		}
 		entries := 0
-		for _, doc := range yamlDocs(t, out.Lookup("cluster1/manifests/"+compiler.WorkloadGroupsFile)) {
+		for _, doc := range yamlDocs(t, out.Lookup("cluster1/manifests/"+render.WorkloadGroupsFile)) {
 			if doc["kind"] != "WorkloadEntry" {
 				continue
 			}
@@ -447,19 +448,19 @@ func TestStaticVMsHealthChecked(t *testing.T) {
 // neither, and stops at whatever fails.
 func TestVMInstallNamesItsEntry(t *testing.T) {
 	m := vmMesh(t, vmGateway, "network1", staticGroup(true))
-	out, err := compiler.Render(m)
+	out, err := render.Render(m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	g := m.Spec.WorkloadGroups[0]
-	for _, f := range compiler.VMRenderedFiles {
+	for _, f := range render.VMRenderedFiles {
 		rendered := out.Lookup(path.Join(g.Dir(), f.Name))
 		if err := os.WriteFile(filepath.Join(dir, f.Name), rendered.Data, cmp.Or(rendered.Mode, 0o644)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{compiler.VMRootCertFile, compiler.VMTokenFile} {
+	for _, f := range []string{render.VMRootCertFile, render.VMTokenFile} {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte(f+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -471,12 +472,12 @@ func TestVMInstallNamesItsEntry(t *testing.T) {
 	// With a name: a script that runs install.sh with it.
 	withName := func(name string) string {
 		p := filepath.Join(dir, "with-"+name+".sh")
-		if err := os.WriteFile(p, []byte("set -- "+name+"\nsource ./"+compiler.VMInstallScript+"\n"), 0o755); err != nil {
+		if err := os.WriteFile(p, []byte("set -- "+name+"\nsource ./"+render.VMInstallScript+"\n"), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
-	script := filepath.Join(dir, compiler.VMInstallScript)
+	script := filepath.Join(dir, render.VMInstallScript)
 	const done = "install.sh: the sidecar runs"
 	for _, tt := range []struct {
 		name, script, ips, want string

@@ -13,8 +13,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 )
 
 // validateCertManagerObject checks an object of ca/cert-manager.yaml
@@ -104,11 +104,11 @@ func verifyClusterCA(m *mesh.Mesh, cluster, dir string) error {
 			fail("%s %s: %v", o.GetKind(), o.GetName(), err)
 			continue
 		}
-		if o.GetNamespace() != compiler.IstioNamespace {
-			fail("%s %s: in namespace %q, want %s", o.GetKind(), o.GetName(), o.GetNamespace(), compiler.IstioNamespace)
+		if o.GetNamespace() != render.IstioNamespace {
+			fail("%s %s: in namespace %q, want %s", o.GetKind(), o.GetName(), o.GetNamespace(), render.IstioNamespace)
 		}
-		if o.GetLabels()[compiler.ManagedByLabel] != compiler.ManagedByValue {
-			fail("%s %s: without %s=%s, a change plan could not remove it", o.GetKind(), o.GetName(), compiler.ManagedByLabel, compiler.ManagedByValue)
+		if o.GetLabels()[render.ManagedByLabel] != render.ManagedByValue {
+			fail("%s %s: without %s=%s, a change plan could not remove it", o.GetKind(), o.GetName(), render.ManagedByLabel, render.ManagedByValue)
 		}
 		switch o.GetKind() {
 		case cmapi.IssuerKind:
@@ -167,8 +167,8 @@ func verifyClusterCA(m *mesh.Mesh, cluster, dir string) error {
 		}
 	}
 	s := crt.Spec
-	if !s.IsCA || s.SecretName != compiler.CACertsSecret || crt.Name != compiler.CACertsSecret {
-		fail("Certificate %s: isCA %v into Secret %q, want a CA into %s", crt.Name, s.IsCA, s.SecretName, compiler.CACertsSecret)
+	if !s.IsCA || s.SecretName != render.CACertsSecret || crt.Name != render.CACertsSecret {
+		fail("Certificate %s: isCA %v into Secret %q, want a CA into %s", crt.Name, s.IsCA, s.SecretName, render.CACertsSecret)
 	}
 	if s.IssuerRef.Name != cm.Issuer.Name || s.IssuerRef.Kind != cmapi.IssuerKind || s.IssuerRef.Group != "cert-manager.io" {
 		fail("Certificate %s is issued by %s %s, want Issuer %s", crt.Name, s.IssuerRef.Kind, s.IssuerRef.Name, cm.Issuer.Name)
@@ -176,8 +176,8 @@ func verifyClusterCA(m *mesh.Mesh, cluster, dir string) error {
 	if s.Duration == nil || s.Duration.Duration.String() != durationOf(cm.Duration) {
 		fail("Certificate %s: duration %v, the Mesh says %s", crt.Name, s.Duration, cm.Duration)
 	}
-	if s.SecretTemplate == nil || s.SecretTemplate.Labels[compiler.ManagedByLabel] != compiler.ManagedByValue {
-		fail("Certificate %s: the Secret it issues would lack %s=%s", crt.Name, compiler.ManagedByLabel, compiler.ManagedByValue)
+	if s.SecretTemplate == nil || s.SecretTemplate.Labels[render.ManagedByLabel] != render.ManagedByValue {
+		fail("Certificate %s: the Secret it issues would lack %s=%s", crt.Name, render.ManagedByLabel, render.ManagedByValue)
 	}
 	root, err := os.ReadFile(filepath.Join(dir, cluster, "ca", "root-cert.pem"))
 	if err != nil {

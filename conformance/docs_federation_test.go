@@ -12,9 +12,9 @@ import (
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
 	"istio.io/istio/pilot/pkg/security/trustdomain"
 
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/docstest"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 )
 
 // TestDocsPeerAuthorizationPolicy checks the AuthorizationPolicy that
@@ -85,7 +85,7 @@ func TestDocsPeerAuthorizationPolicy(t *testing.T) {
 	}
 
 	for _, c := range m.Spec.Clusters {
-		objs, err := Generate(filepath.Join(dir, c.Name, compiler.InstallDir, compiler.ControlPlaneFile), releaseWarnings(m)...)
+		objs, err := Generate(filepath.Join(dir, c.Name, render.InstallDir, render.ControlPlaneFile), releaseWarnings(m)...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,8 +17,8 @@ import (
 	"istio.io/istio/pilot/pkg/serviceregistry/kube"
 	"istio.io/istio/pkg/config/host"
 
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 )
 
 // Federation: what a primary of a mesh with peers must hold, from the Mesh's
@@ -108,7 +108,7 @@ func certificates(pemText string) []string {
 // ServiceEntry per imported host, and east-west gateway servers that pass
 // exactly the exported hosts of the mesh's services to other meshes.
 func (v *clusterCheck) checkFederation(f *federationObjects) {
-	const rel = compiler.ManifestsDir
+	const rel = render.ManifestsDir
 	if v.cluster.Role != mesh.RolePrimary {
 		if len(f.serviceEntries)+len(f.remoteGateways) > 0 {
 			v.failf(rel, "remote %s holds federation objects; only a primary's istiod reads them", v.cluster.Name)

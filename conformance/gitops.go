@@ -33,8 +33,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 )
 
 // The CRDs of the engines' objects that have no Go API module this suite
@@ -218,7 +218,7 @@ func VerifyGitOps(m *mesh.Mesh, dir string) error {
 // build runs kustomize on every kustomization of gitops/ and validates
 // every object of the tree.
 func (g *gitopsCheck) build() {
-	top := filepath.Join(g.root, compiler.GitOpsDir)
+	top := filepath.Join(g.root, render.GitOpsDir)
 	listed := map[string]bool{}
 	var files []string
 	err := filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
@@ -228,7 +228,7 @@ func (g *gitopsCheck) build() {
 		rel, _ := filepath.Rel(g.root, p)
 		rel = filepath.ToSlash(rel)
 		files = append(files, rel)
-		if d.Name() != compiler.KustomizationFile {
+		if d.Name() != render.KustomizationFile {
 			return nil
 		}
 		var k types.Kustomization
@@ -258,12 +258,12 @@ func (g *gitopsCheck) build() {
 			g.failf(rel, "%v", err)
 		}
 		g.built[path.Dir(rel)] = objs
-		if path.Base(path.Dir(rel)) == compiler.UnitManifests {
+		if path.Base(path.Dir(rel)) == render.UnitManifests {
 			// The cluster's manifests/, which Verify checks; here, only
 			// that istio-system has one owner.
 			for _, o := range objs {
-				if o.GetKind() == "Namespace" && o.GetName() == compiler.IstioNamespace {
-					g.failf(rel, "Namespace %s is also applied by the istio-system unit: two owners", compiler.IstioNamespace)
+				if o.GetKind() == "Namespace" && o.GetName() == render.IstioNamespace {
+					g.failf(rel, "Namespace %s is also applied by the istio-system unit: two owners", render.IstioNamespace)
 				}
 			}
 		}
@@ -273,10 +273,10 @@ func (g *gitopsCheck) build() {
 		g.errs = append(g.errs, err)
 		return
 	}
-	rootFile := path.Join(compiler.GitOpsDir, compiler.GitOpsRootFile)
+	rootFile := path.Join(render.GitOpsDir, render.GitOpsRootFile)
 	for _, f := range files {
-		if f != rootFile && path.Base(f) != compiler.KustomizationFile && !listed[f] {
-			g.failf(f, "not a resource of %s, so nothing applies it", path.Join(path.Dir(f), compiler.KustomizationFile))
+		if f != rootFile && path.Base(f) != render.KustomizationFile && !listed[f] {
+			g.failf(f, "not a resource of %s, so nothing applies it", path.Join(path.Dir(f), render.KustomizationFile))
 		}
 	}
 	g.rootObjs = g.validateFile(rootFile)
@@ -315,21 +315,21 @@ func (g *gitopsCheck) repoDir(p string) (string, bool) {
 // phaseRank is each phase's place in the plan, from the plan itself.
 func (g *gitopsCheck) phaseRank() map[string]int {
 	rank := map[string]int{}
-	for i, ph := range compiler.BuildPlan(g.mesh).Phases {
+	for i, ph := range render.BuildPlan(g.mesh).Phases {
 		rank[ph.ID] = i
 	}
 	return rank
 }
 
 func (g *gitopsCheck) fleet() []*unstructured.Unstructured {
-	return g.built[path.Join(compiler.GitOpsDir, compiler.GitOpsFleetDir)]
+	return g.built[path.Join(render.GitOpsDir, render.GitOpsFleetDir)]
 }
 
 func (g *gitopsCheck) checkArgoCD() {
 	gs := g.mesh.Spec.GitOps
 	rank := g.phaseRank()
-	rank[compiler.PhaseNamespaces] = -1 // before any phase of the plan that has steps
-	fleet := path.Join(compiler.GitOpsDir, compiler.GitOpsFleetDir)
+	rank[render.PhaseNamespaces] = -1 // before any phase of the plan that has steps
+	fleet := path.Join(render.GitOpsDir, render.GitOpsFleetDir)
 	var apps []*unstructured.Unstructured
 	var project *unstructured.Unstructured
 	for _, o := range g.fleet() {
@@ -350,9 +350,9 @@ func (g *gitopsCheck) checkArgoCD() {
 		return
 	}
 	if len(g.rootObjs) != 1 {
-		g.failf(path.Join(compiler.GitOpsDir, compiler.GitOpsRootFile), "want one root Application, have %d objects", len(g.rootObjs))
+		g.failf(path.Join(render.GitOpsDir, render.GitOpsRootFile), "want one root Application, have %d objects", len(g.rootObjs))
 	} else if p, _, _ := unstructured.NestedString(g.rootObjs[0].Object, "spec", "source", "path"); !g.sameDir(p, fleet) {
-		g.failf(path.Join(compiler.GitOpsDir, compiler.GitOpsRootFile), "root Application applies %q, not %s", p, fleet)
+		g.failf(path.Join(render.GitOpsDir, render.GitOpsRootFile), "root Application applies %q, not %s", p, fleet)
 	}
 	type placed struct {
 		wave  int
@@ -369,7 +369,7 @@ func (g *gitopsCheck) checkArgoCD() {
 			continue
 		}
 		dest, _, _ := unstructured.NestedStringMap(a.Object, "spec", "destination")
-		if want := map[string]string{"namespace": compiler.IstioNamespace, "name": c.Name}; gs.Destination == mesh.DestinationAPIServer {
+		if want := map[string]string{"namespace": render.IstioNamespace, "name": c.Name}; gs.Destination == mesh.DestinationAPIServer {
 			delete(want, "name")
 			want["server"] = c.APIServer
 			if !reflect.DeepEqual(dest, want) {
@@ -486,19 +486,19 @@ func (g *gitopsCheck) checkArgoSources(rel string, a *unstructured.Unstructured)
 	if values["repoURL"] != gs.RepoURL || values["targetRevision"] != gs.Revision {
 		g.failf(rel, "Application %s: values ref is not the Mesh's repository", name)
 	}
-	if chart["repoURL"] != compiler.HelmRepoURL || chart["targetRevision"] != g.mesh.Spec.Istio.Version {
+	if chart["repoURL"] != render.HelmRepoURL || chart["targetRevision"] != g.mesh.Spec.Istio.Version {
 		g.failf(rel, "Application %s: chart %v at %v, want Istio's repository at %s", name, chart["repoURL"], chart["targetRevision"], g.mesh.Spec.Istio.Version)
 	}
 	files, _, _ := unstructured.NestedStringSlice(chart, "helm", "valueFiles")
 	for _, f := range files {
 		p, ok := g.repoDir(strings.TrimPrefix(f, "$values/"))
-		if !strings.HasPrefix(f, "$values/") || !ok || !strings.HasPrefix(p, a.GetLabels()["meshc.dev/cluster"]+"/"+compiler.HelmDir+"/") {
+		if !strings.HasPrefix(f, "$values/") || !ok || !strings.HasPrefix(p, a.GetLabels()["meshc.dev/cluster"]+"/"+render.HelmDir+"/") {
 			g.failf(rel, "Application %s: values file %q is not its cluster's", name, f)
 		} else if _, err := os.Stat(filepath.Join(g.root, p)); err != nil {
 			g.failf(rel, "Application %s: values file %q: %v", name, f, err)
 		}
 	}
-	if c, _ := chart["chart"].(string); c == compiler.ChartBase || c == compiler.ChartIstiod {
+	if c, _ := chart["chart"].(string); c == render.ChartBase || c == render.ChartIstiod {
 		ign, _, _ := unstructured.NestedSlice(a.Object, "spec", "ignoreDifferences")
 		if !slices.ContainsFunc(ign, func(d any) bool {
 			d2, _ := d.(map[string]any)
@@ -512,7 +512,7 @@ func (g *gitopsCheck) checkArgoSources(rel string, a *unstructured.Unstructured)
 
 func (g *gitopsCheck) checkFlux() {
 	gs := g.mesh.Spec.GitOps
-	rootRel := path.Join(compiler.GitOpsDir, compiler.GitOpsRootFile)
+	rootRel := path.Join(render.GitOpsDir, render.GitOpsRootFile)
 	sources := map[string]bool{}
 	for _, o := range append(slices.Clone(g.rootObjs), g.fleet()...) {
 		if strings.HasPrefix(o.GetAPIVersion(), sourcev1.GroupVersion.Group+"/") {
@@ -530,7 +530,7 @@ func (g *gitopsCheck) checkFlux() {
 	}
 	ks := map[string]*kustomizev1.Kustomization{}
 	rank := g.phaseRank()
-	rank[compiler.PhaseNamespaces] = -1
+	rank[render.PhaseNamespaces] = -1
 	for _, o := range append(slices.Clone(g.rootObjs), g.fleet()...) {
 		if o.GetKind() != kustomizev1.KustomizationKind {
 			continue
@@ -542,7 +542,7 @@ func (g *gitopsCheck) checkFlux() {
 		ks[k.Name] = &k
 		rel := rootRel
 		if c := k.Labels["meshc.dev/cluster"]; c != "" {
-			rel = path.Join(compiler.GitOpsDir, compiler.GitOpsFleetDir, c+".yaml")
+			rel = path.Join(render.GitOpsDir, render.GitOpsFleetDir, c+".yaml")
 		}
 		if !sources[k.Spec.SourceRef.Kind+"/"+k.Spec.SourceRef.Name] {
 			g.failf(rel, "Kustomization %s: source %s/%s is not in the tree", k.Name, k.Spec.SourceRef.Kind, k.Spec.SourceRef.Name)
@@ -563,14 +563,14 @@ func (g *gitopsCheck) checkFlux() {
 		if c == nil {
 			continue
 		}
-		rel := path.Join(compiler.GitOpsDir, compiler.GitOpsFleetDir, c.Name+".yaml")
+		rel := path.Join(render.GitOpsDir, render.GitOpsFleetDir, c.Name+".yaml")
 		before := reach(ks, k.Name)
 		for _, o := range ks {
 			oc := o.Labels["meshc.dev/cluster"]
 			earlier := rank[o.Labels["meshc.dev/phase"]] < rank[k.Labels["meshc.dev/phase"]]
 			mustWait := oc == c.Name && earlier
-			if !c.IsPrimary() && oc == c.ControlPlane && earlier && strings.HasSuffix(k.Name, "-"+compiler.ReleaseIstiod) &&
-				strings.HasSuffix(o.Name, "-"+compiler.ReleaseIstiod) {
+			if !c.IsPrimary() && oc == c.ControlPlane && earlier && strings.HasSuffix(k.Name, "-"+render.ReleaseIstiod) &&
+				strings.HasSuffix(o.Name, "-"+render.ReleaseIstiod) {
 				mustWait = true
 			}
 			if mustWait && !before[o.Name] {
@@ -635,8 +635,8 @@ func (g *gitopsCheck) checkFluxUnit(rel string, k *kustomizev1.Kustomization, c 
 			continue
 		}
 		var values map[string]any
-		for _, a := range compiler.ArtifactsFor(g.mesh.Place(c)) {
-			if a.Apply == compiler.Helm && a.Release == hr.Spec.ReleaseName && a.Chart == cs.Spec.Chart {
+		for _, a := range render.ArtifactsFor(g.mesh.Place(c)) {
+			if a.Apply == render.Helm && a.Release == hr.Spec.ReleaseName && a.Chart == cs.Spec.Chart {
 				if err := yaml.Unmarshal(mustRead(filepath.Join(g.root, a.Path(c.Name))), &values); err != nil {
 					g.failf(rel, "%v", err)
 				}

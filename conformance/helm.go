@@ -26,16 +26,16 @@ import (
 	"istio.io/istio/pkg/test/util/yml"
 	"istio.io/istio/pkg/util/protomarshal"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/render"
 )
 
 // chartDirs maps the charts of Istio's Helm repository to their source
 // directories under manifests/ at the pinned commit: the same files the
 // release builder packages as istio/base, istio/istiod and istio/gateway.
 var chartDirs = map[string]string{
-	compiler.ChartBase:    "charts/base",
-	compiler.ChartIstiod:  "charts/istio-control/istio-discovery",
-	compiler.ChartGateway: "charts/gateway",
+	render.ChartBase:    "charts/base",
+	render.ChartIstiod:  "charts/istio-control/istio-discovery",
+	render.ChartGateway: "charts/gateway",
 }
 
 // profileKeys are the values every Istio chart reads in its zzz_profile.yaml
@@ -88,7 +88,7 @@ func RenderChart(chart, release, valuesPath string) ([]*unstructured.Unstructure
 	caps.KubeVersion = *kube
 	// Schema validation (the gateway chart's values.schema.json) happens here.
 	renderVals, err := commonutil.ToRenderValues(chrt, vals, common.ReleaseOptions{
-		Name: release, Namespace: compiler.IstioNamespace, IsInstall: true,
+		Name: release, Namespace: render.IstioNamespace, IsInstall: true,
 	}, &caps)
 	if err != nil {
 		return nil, fmt.Errorf("helm: chart %s: values: %w", chart, err)

@@ -18,7 +18,7 @@ import (
 
 	"istio.io/istio/manifests"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/render"
 )
 
 // TestKustomizeHelmCharts builds each cluster's whole-install kustomization
@@ -41,8 +41,8 @@ func TestKustomizeHelmCharts(t *testing.T) {
 	for _, c := range m.Spec.Clusters {
 		t.Run(c.Name, func(t *testing.T) {
 			root := filepath.Join(dir, c.Name)
-			for _, a := range compiler.ArtifactsFor(m.Place(&c)) {
-				if a.Apply == compiler.Helm {
+			for _, a := range render.ArtifactsFor(m.Place(&c)) {
+				if a.Apply == render.Helm {
 					copyChart(t, a.Chart, filepath.Join(root, "charts", a.Chart+"-"+m.Spec.Istio.Version, a.Chart))
 				}
 			}
@@ -64,19 +64,19 @@ func TestKustomizeHelmCharts(t *testing.T) {
 			want := map[string]bool{}
 			gateway := map[string]bool{} // the objects of the gateway chart
 			v := &clusterCheck{mesh: m, cluster: c, root: dir}
-			for _, a := range compiler.ArtifactsFor(m.Place(&c)) {
+			for _, a := range render.ArtifactsFor(m.Place(&c)) {
 				var objs []*unstructured.Unstructured
 				switch {
-				case a.Apply == compiler.Helm:
+				case a.Apply == render.Helm:
 					if objs, err = v.install(a.Dir, a.Name); err != nil {
 						t.Fatal(err)
 					}
-				case a.Dir == compiler.ManifestsDir && a.Name != compiler.KustomizationFile:
+				case a.Dir == render.ManifestsDir && a.Name != render.KustomizationFile:
 					objs = decodeAll(t, mustReadFile(t, filepath.Join(root, a.Dir, a.Name)))
 				}
 				for _, o := range objs {
 					want[objectKey(o)] = true
-					gateway[objectKey(o)] = gateway[objectKey(o)] || a.Chart == compiler.ChartGateway
+					gateway[objectKey(o)] = gateway[objectKey(o)] || a.Chart == render.ChartGateway
 				}
 			}
 			got := map[string]bool{}

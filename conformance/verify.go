@@ -13,8 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 )
 
 // Verify checks the output meshc rendered for m into dir (one directory per
@@ -73,10 +73,10 @@ func (v *clusterCheck) failf(rel, format string, a ...any) {
 // file and any other file every cluster needs there (Helm's base chart).
 func (v *clusterCheck) installFiles() (dir, controlPlane, eastWest string, others []string, what string) {
 	if v.mesh.UsesHelm() {
-		return compiler.HelmDir, compiler.IstiodValuesFile, compiler.EastWestGatewayValuesFile,
-			[]string{compiler.BaseValuesFile}, "values file (the istiod chart)"
+		return render.HelmDir, render.IstiodValuesFile, render.EastWestGatewayValuesFile,
+			[]string{render.BaseValuesFile}, "values file (the istiod chart)"
 	}
-	return compiler.InstallDir, compiler.ControlPlaneFile, compiler.EastWestGatewayFile, nil, "IstioOperator"
+	return render.InstallDir, render.ControlPlaneFile, render.EastWestGatewayFile, nil, "IstioOperator"
 }
 
 func (v *clusterCheck) run() {
@@ -136,7 +136,7 @@ func (v *clusterCheck) run() {
 	}
 	var manifests []runtime.Object
 	for _, e := range entries {
-		if !e.IsDir() || e.Name() == compiler.InstallDir || e.Name() == compiler.HelmDir || e.Name() == mesh.CADir {
+		if !e.IsDir() || e.Name() == render.InstallDir || e.Name() == render.HelmDir || e.Name() == mesh.CADir {
 			continue // ca/: cert-manager's, checked by VerifyCertManager
 		}
 		names, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, e.Name()))
@@ -145,7 +145,7 @@ func (v *clusterCheck) run() {
 			continue
 		}
 		for _, name := range names {
-			if name == compiler.KustomizationFile {
+			if name == render.KustomizationFile {
 				continue // kustomize's input, not an object applied to the cluster
 			}
 			rel := e.Name() + "/" + name
@@ -157,7 +157,7 @@ func (v *clusterCheck) run() {
 				v.checkManifest(rel, o)
 				fed.add(o)
 			}
-			if e.Name() == compiler.ManifestsDir {
+			if e.Name() == render.ManifestsDir {
 				manifests = append(manifests, objs...)
 			}
 		}
@@ -175,10 +175,10 @@ func (v *clusterCheck) checkArtifacts() {
 		return
 	}
 	want := map[string]bool{}
-	for _, a := range compiler.ArtifactsFor(place) {
+	for _, a := range render.ArtifactsFor(place) {
 		want[a.Dir+"/"+a.Name] = true
 	}
-	for _, dir := range []string{".", compiler.InstallDir, compiler.HelmDir, compiler.ManifestsDir, mesh.CADir} {
+	for _, dir := range []string{".", render.InstallDir, render.HelmDir, render.ManifestsDir, mesh.CADir} {
 		list := yamlFiles
 		if dir == mesh.CADir {
 			list = allFiles // root-cert.pem too
@@ -208,11 +208,11 @@ func (v *clusterCheck) checkArtifacts() {
 // for Helm values.
 func (v *clusterCheck) install(dir, name string) ([]*unstructured.Unstructured, error) {
 	path := filepath.Join(v.root, v.file(dir+"/"+name))
-	if dir == compiler.InstallDir {
+	if dir == render.InstallDir {
 		return Generate(path, releaseWarnings(v.mesh)...)
 	}
-	for _, a := range compiler.Artifacts {
-		if a.Dir == dir && a.Name == name && a.Apply == compiler.Helm {
+	for _, a := range render.Artifacts {
+		if a.Dir == dir && a.Name == name && a.Apply == render.Helm {
 			return RenderChart(a.Chart, a.Release, path)
 		}
 	}

@@ -16,13 +16,13 @@ import (
 	"istio.io/istio/pilot/pkg/features"
 	"istio.io/istio/pilot/pkg/model/status"
 
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 )
 
 // The generator's files that meshc does not render: the plan supplies them
 // (checkVMPlan).
-var vmFromPlan = []string{compiler.VMRootCertFile, compiler.VMTokenFile}
+var vmFromPlan = []string{render.VMRootCertFile, render.VMTokenFile}
 
 // checkVMs checks, on a primary that VMs register with, what the VMs and
 // the cluster get: the WorkloadGroups and their service accounts in
@@ -37,7 +37,7 @@ func (v *clusterCheck) checkVMs(manifests []runtime.Object) {
 	if len(groups) == 0 || v.installFailed {
 		return
 	}
-	rel := compiler.ManifestsDir + "/" + compiler.WorkloadGroupsFile
+	rel := render.ManifestsDir + "/" + render.WorkloadGroupsFile
 	wgs := map[string]*networkingv1.WorkloadGroup{}
 	wes := map[string]*networkingv1.WorkloadEntry{}
 	sas, nss := map[string]bool{}, map[string]bool{}
@@ -62,15 +62,15 @@ func (v *clusterCheck) checkVMs(manifests []runtime.Object) {
 	}
 	// Istiod reached through the east-west gateway: expose-istiod's 15012.
 	if v.cluster.Istiod == nil && !slices.Contains(gatewayPorts, 15012) {
-		v.failf(compiler.ManifestsDir, "no Gateway exposes istiod's 15012 on the east-west gateway, which VMs of %s dial", v.cluster.Name)
+		v.failf(render.ManifestsDir, "no Gateway exposes istiod's 15012 on the east-west gateway, which VMs of %s dial", v.cluster.Name)
 	}
 	for _, g := range groups {
 		key := g.Namespace + "/" + g.Name
 		if g.Network != v.cluster.Network && !crossNetwork {
-			v.failf(compiler.ManifestsDir, "no AUTO_PASSTHROUGH Gateway: VMs of %s on network %s reach the cluster's services only through one", key, g.Network)
+			v.failf(render.ManifestsDir, "no AUTO_PASSTHROUGH Gateway: VMs of %s on network %s reach the cluster's services only through one", key, g.Network)
 		}
 		if !nss[g.Namespace] {
-			v.failf(compiler.ManifestsDir, "no Namespace %s for workload group %s", g.Namespace, key)
+			v.failf(render.ManifestsDir, "no Namespace %s for workload group %s", g.Namespace, key)
 		}
 		if !sas[g.Namespace+"/"+g.ServiceAccount] {
 			v.failf(rel, "no ServiceAccount %s/%s, the identity of workload group %s", g.Namespace, g.ServiceAccount, key)
@@ -165,7 +165,7 @@ func (v *clusterCheck) compareVMFiles(g *mesh.WorkloadGroup, wg *networkingv1.Wo
 		return
 	}
 	rendered := map[string]bool{}
-	for _, f := range compiler.VMRenderedFiles {
+	for _, f := range render.VMRenderedFiles {
 		rendered[f.Name] = true
 	}
 	for _, name := range slices.Sorted(maps.Keys(gen)) {
@@ -206,7 +206,7 @@ func (v *clusterCheck) istiodEnv() map[string]string {
 // signing with the plugged-in intermediate, publishes as istio-ca-root-cert)
 // and a token of the group's service account for istiod's CA.
 func (v *clusterCheck) checkVMPlan(g *mesh.WorkloadGroup) {
-	script, err := os.ReadFile(filepath.Join(v.root, compiler.PlanScript))
+	script, err := os.ReadFile(filepath.Join(v.root, render.PlanScript))
 	if err != nil {
 		v.errs = append(v.errs, err)
 		return
@@ -214,7 +214,7 @@ func (v *clusterCheck) checkVMPlan(g *mesh.WorkloadGroup) {
 	want := []string{
 		`"${CERTS_DIR}/root-cert.pem"`,
 		"--context=" + v.cluster.Context + " -n " + g.Namespace + " create token " + g.ServiceAccount + " --audience=istio-ca ",
-		"/" + compiler.VMTokenFile + `"`,
+		"/" + render.VMTokenFile + `"`,
 	}
 	for _, line := range strings.Split(string(script), "\n") {
 		if !strings.Contains(line, g.Dir()+"/") {
@@ -225,5 +225,5 @@ func (v *clusterCheck) checkVMPlan(g *mesh.WorkloadGroup) {
 			return
 		}
 	}
-	v.errs = append(v.errs, fmt.Errorf("%s: no step gathers %s's files with the root certificate and a token (want a line with %q)", compiler.PlanScript, g.Dir(), want))
+	v.errs = append(v.errs, fmt.Errorf("%s: no step gathers %s's files with the root certificate and a token (want a line with %q)", render.PlanScript, g.Dir(), want))
 }

@@ -23,8 +23,8 @@ import (
 	"istio.io/istio/pilot/pkg/config/kube/crd"
 	"istio.io/istio/pkg/kube"
 
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 )
 
 // installedWorld is what every cluster of m holds once the plan meshc
@@ -85,13 +85,13 @@ func (w *worldReader) cluster(i int) (*ClusterState, []*Proxy) {
 	}
 
 	// istio-system and Istio config: everything in manifests/.
-	manifests := path.Join(c.Name, compiler.ManifestsDir)
+	manifests := path.Join(c.Name, render.ManifestsDir)
 	names, err := yamlFiles(filepath.Join(w.dir, manifests))
 	if err != nil {
 		w.fail(manifests, err)
 	}
 	for _, name := range names {
-		if name != compiler.KustomizationFile {
+		if name != render.KustomizationFile {
 			w.manifest(cs, path.Join(manifests, name))
 		}
 	}
@@ -122,7 +122,7 @@ func (w *worldReader) cluster(i int) (*ClusterState, []*Proxy) {
 		}
 	}
 	var podLabels map[string]string
-	cs.NetworkFile = path.Join(manifests, compiler.NamespaceFile)
+	cs.NetworkFile = path.Join(manifests, render.NamespaceFile)
 	if cluster, network, err := injectionTarget(cpObjs); err == nil {
 		proxy.ClusterID = cmp.Or(cluster, proxy.ClusterID)
 		proxy.Network = cmp.Or(network, proxy.Network)
@@ -197,7 +197,7 @@ func passthroughGatewayFile(istiod *ClusterState) string {
 			}
 		}
 	}
-	return path.Join(istiod.Name, compiler.ManifestsDir)
+	return path.Join(istiod.Name, render.ManifestsDir)
 }
 
 // manifest adds the objects of a file kubectl applies: Kubernetes objects
@@ -219,7 +219,7 @@ func (w *worldReader) manifest(cs *ClusterState, rel string) {
 			if mo, ok := o.(metav1.Object); ok {
 				name = " " + mo.GetName()
 			}
-			w.fail(rel, fmt.Errorf("kubectl refuses %s%s: no step of %s installs the Gateway API CRDs in %s before it applies this file", gk.Kind, name, compiler.PlanScript, cs.Name))
+			w.fail(rel, fmt.Errorf("kubectl refuses %s%s: no step of %s installs the Gateway API CRDs in %s before it applies this file", gk.Kind, name, render.PlanScript, cs.Name))
 			continue
 		}
 		if gk.Group == gatewayAPIGroup {
@@ -251,7 +251,7 @@ const gatewayAPIGroup = "gateway.networking.k8s.io"
 // cluster's context and the Gateway API (its group, or its release's
 // gateway-api).
 func (w *worldReader) installsGatewayAPI(cluster, rel string) bool {
-	data, err := os.ReadFile(filepath.Join(w.dir, compiler.PlanScript))
+	data, err := os.ReadFile(filepath.Join(w.dir, render.PlanScript))
 	if err != nil {
 		return false
 	}
@@ -320,7 +320,7 @@ func (w *worldReader) istiod(cs *ClusterState, rel string, objs []*unstructured.
 // as their comments say: each source cluster's API server and reader
 // credentials.
 func (w *worldReader) secretFiles(cs *ClusterState) {
-	dir := path.Join(cs.Name, compiler.RemoteSecretsDir)
+	dir := path.Join(cs.Name, render.RemoteSecretsDir)
 	cs.Istiod.ReadsFrom = dir
 	names, err := yamlFiles(filepath.Join(w.dir, dir))
 	if err != nil && !os.IsNotExist(err) {
@@ -404,7 +404,7 @@ func (w *worldReader) apiServerOf(kubeconfig string) (string, error) {
 // --name=ID | kubectl apply -f - --context=R` steps of plan.sh that apply to
 // the primary: each makes R's istiod read S's API server as cluster ID.
 func (w *worldReader) planSecrets(cs *ClusterState) {
-	rel := compiler.PlanScript
+	rel := render.PlanScript
 	cs.Istiod.ReadsFrom = rel
 	data, err := os.ReadFile(filepath.Join(w.dir, rel))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"meshc.dev/meshc/internal/golden"
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 )
 
 func generated(t testing.TB, s meshgen.Shape) *mesh.Mesh {
@@ -45,7 +46,7 @@ func TestScale(t *testing.T) {
 		{meshgen.Shape{Topology: meshgen.MultiPrimary, Clusters: 1000}, 80, 0, 0, "93 more primaries"},
 	} {
 		t.Run(tc.shape.String(), func(t *testing.T) {
-			g := compiler.Diagram(generated(t, tc.shape))
+			g := render.Diagram(generated(t, tc.shape))
 			serves, reads := kinds(g)
 			if len(g.Nodes) != tc.nodes || serves != tc.serves || reads != tc.reads {
 				t.Errorf("%d nodes, %d serve and %d read edges; want %d, %d and %d", len(g.Nodes), serves, reads, tc.nodes, tc.serves, tc.reads)
@@ -80,7 +81,7 @@ func TestScale(t *testing.T) {
 func TestGoldenLarge(t *testing.T) {
 	for _, topo := range meshgen.Topologies {
 		s := meshgen.Shape{Topology: topo, Clusters: 100}
-		golden.File(t, filepath.Join("testdata", string(topo)+"-100.svg"), diagram.SVG(compiler.Diagram(generated(t, s))))
+		golden.File(t, filepath.Join("testdata", string(topo)+"-100.svg"), diagram.SVG(render.Diagram(generated(t, s))))
 	}
 }
 
@@ -94,7 +95,7 @@ func BenchmarkDraw(b *testing.B) {
 			b.Run(s.String(), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					g := compiler.Diagram(m)
+					g := render.Diagram(m)
 					diagram.SVG(g)
 					diagram.Mermaid(g)
 				}
@@ -131,7 +132,7 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := compiler.Diagram(m)
+	g := render.Diagram(m)
 	if got := g.Nodes[0].Gateway; got != "east-west gateway (address learned)" {
 		t.Errorf("gateway %q", got)
 	}

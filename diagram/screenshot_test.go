@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/render"
 )
 
 // picture is one SVG to look at and what a person must see in it.
@@ -39,7 +40,7 @@ func pictures(t *testing.T) []picture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := picture{name: ex, svg: filepath.Join("..", "golden", ex, compiler.DiagramFile), labels: []string{m.Metadata.Name}}
+		p := picture{name: ex, svg: filepath.Join("..", "golden", ex, render.DiagramFile), labels: []string{m.Metadata.Name}}
 		for _, n := range m.Spec.Networks {
 			p.labels = append(p.labels, n.Name)
 		}

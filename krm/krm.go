@@ -18,6 +18,7 @@ import (
 	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/output"
+	"meshc.dev/meshc/render"
 )
 
 // ClusterAnnotation on the Mesh document names the cluster whose resources
@@ -91,7 +92,7 @@ func Process(items []*yaml.RNode, fnConfig *yaml.RNode) ([]*yaml.RNode, Results,
 
 	// One cluster's files, not the whole mesh's: kustomize runs the
 	// function once per overlay.
-	out, err := compiler.RenderCluster(m, cluster)
+	out, err := render.RenderCluster(m, cluster)
 	if err != nil {
 		return nil, nil, fmt.Errorf("rendering functionConfig: %w", err)
 	}

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"meshc.dev/meshc/certs"
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/ownership"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 )
 
 func newCertsCmd(e *env) *command {
@@ -69,7 +69,7 @@ func newCertsCmd(e *env) *command {
 			c.flags.Usage()
 			return exitError
 		}
-		if out, err := ownership.Enclosing(*dir, ownership.Render, compiler.PlanFile); err != nil {
+		if out, err := ownership.Enclosing(*dir, ownership.Render, render.PlanFile); err != nil {
 			return e.fail("certs", err)
 		} else if out != "" {
 			fmt.Fprintf(e.stderr, "meshc certs: %s is inside %s, a meshc render output that the next render replaces as a whole; keep certificates elsewhere\n",
@@ -152,7 +152,7 @@ func (e *env) exportPeer(m *mesh.Mesh, dir string) int {
 		fmt.Fprintf(e.stderr, "meshc certs --export: %v (create the root with meshc certs -f FILE -o %s first)\n", err, displayName(dir))
 		return exitError
 	}
-	entry, err := compiler.PeerEntry(m, root)
+	entry, err := render.PeerEntry(m, root)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "meshc certs --export: %s: %v\n", displayName(filepath.Join(dir, certs.RootCertFile)), err)
 		return exitInvalid

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diagram"
+	"meshc.dev/meshc/render"
 )
 
 // graphFormats are the forms `meshc graph` prints the picture in.
@@ -29,7 +29,7 @@ func newGraphCmd(e *env) *command {
 		if code != exitOK {
 			return code
 		}
-		g := compiler.Diagram(m)
+		g := render.Diagram(m)
 		var out []byte
 		switch *format {
 		case "mermaid":

@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"strings"
 
-	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/render"
 )
 
 func newPlanCmd(e *env) *command {
 	c := &command{name: "plan", summary: "print the ordered install steps for the whole mesh: markdown, shell script or JSON",
 		usage: "plan [--format markdown|shell|json] [-o DIR] [--certs DIR] FILE\n       meshc plan --from OLD [--reissued CLUSTER,...] [flags] FILE"}
 	c.flags = newFlagSet(e, c.name, c.usage)
-	format := c.flags.String("format", compiler.PlanMarkdown, "output `format`: "+strings.Join(compiler.PlanFormats, ", "))
+	format := c.flags.String("format", render.PlanMarkdown, "output `format`: "+strings.Join(render.PlanFormats, ", "))
 	outDir := c.flags.String("o", "out", "the rendered output `directory` the commands use (meshc render -o); the shell script changes into it")
-	certsDir := c.flags.String("certs", compiler.DefaultCertsDir, "default of $CERTS_DIR: the `directory` meshc certs wrote")
+	certsDir := c.flags.String("certs", render.DefaultCertsDir, "default of $CERTS_DIR: the `directory` meshc certs wrote")
 	from := c.flags.String("from", "", "print only the steps that take the mesh installed from this Mesh `file` to FILE (a change plan)")
 	reissued := c.flags.String("reissued", "", "with --from: comma-separated `clusters` whose intermediate CA meshc certs --force re-issued")
 	c.run = func(args []string) int {
@@ -23,7 +23,7 @@ func newPlanCmd(e *env) *command {
 			c.flags.Usage()
 			return exitError
 		}
-		if !e.oneOf("plan", "--format", *format, compiler.PlanFormats) {
+		if !e.oneOf("plan", "--format", *format, render.PlanFormats) {
 			return exitError
 		}
 		m, code := e.vet("plan", args[0])
@@ -34,19 +34,19 @@ func newPlanCmd(e *env) *command {
 			fmt.Fprintln(e.stderr, "meshc plan: --reissued needs --from: it changes a running mesh")
 			return exitError
 		}
-		p := compiler.BuildPlan(m)
+		p := render.BuildPlan(m)
 		if *from != "" {
 			old, code := e.vet("plan", *from)
 			if code != exitOK {
 				return code
 			}
-			var opts compiler.ChangeOptions
+			var opts render.ChangeOptions
 			if *reissued != "" {
 				opts.Reissued = strings.Split(*reissued, ",")
 			}
 			var err error
-			if p, err = compiler.BuildChangePlan(old, m, opts); err != nil {
-				var refused *compiler.RefusedChange
+			if p, err = render.BuildChangePlan(old, m, opts); err != nil {
+				var refused *render.RefusedChange
 				if errors.As(err, &refused) {
 					fmt.Fprintf(e.stderr, "meshc plan: %v\n", err)
 					return exitInvalid
@@ -54,8 +54,8 @@ func newPlanCmd(e *env) *command {
 				return e.fail("plan", err)
 			}
 		}
-		p.SetDefault(compiler.CertsDirVar, *certsDir)
-		b, err := compiler.RenderPlan(p, *format, compiler.ShellOptions{OutDir: *outDir})
+		p.SetDefault(render.CertsDirVar, *certsDir)
+		b, err := render.RenderPlan(p, *format, render.ShellOptions{OutDir: *outDir})
 		if err != nil {
 			return e.fail("plan", err)
 		}

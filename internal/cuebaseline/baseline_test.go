@@ -12,6 +12,7 @@ import (
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/internal/cuebaseline"
 	"meshc.dev/meshc/internal/meshgen"
+	"meshc.dev/meshc/render"
 )
 
 // TestSameOutputAsMeshc proves the benchmark compares like with like: every
@@ -72,7 +73,7 @@ func TestSameOutputAsMeshc(t *testing.T) {
 				t.Errorf("%s: exported by the CUE baseline, not rendered by meshc", p)
 			}
 			var want []string
-			for _, ph := range compiler.BuildPlan(m).Phases {
+			for _, ph := range render.BuildPlan(m).Phases {
 				if ph.ID == "remote-secrets" {
 					for _, s := range ph.Steps {
 						want = append(want, s.Command)

@@ -1,10 +1,11 @@
-package compiler_test
+package render_test
 
 import (
 	"fmt"
 
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 )
 
 // BuildPlan orders the install of a mesh; here two primaries and a remote,
@@ -27,7 +28,7 @@ spec:
 	if err != nil {
 		panic(err)
 	}
-	for _, ph := range compiler.BuildPlan(m).Phases {
+	for _, ph := range render.BuildPlan(m).Phases {
 		fmt.Printf("%-16s %d steps\n", ph.ID, len(ph.Steps))
 	}
 	for _, s := range mesh.RemoteSecrets(m) {

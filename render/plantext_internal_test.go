@@ -1,6 +1,8 @@
-package compiler
+package render
 
-import "testing"
+import (
+	"testing"
+)
 
 // TestASCIIPrintable checks the eight-bytes-at-a-time test against the
 // plain definition for every byte at every position of a word and a tail.

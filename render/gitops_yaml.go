@@ -1,6 +1,8 @@
-package compiler
+package render
 
-import "sigs.k8s.io/yaml"
+import (
+	"sigs.k8s.io/yaml"
+)
 
 // marshalYAML writes one GitOps object the way Kubernetes tooling does:
 // through sigs.k8s.io/yaml, the marshaller the design names for output built

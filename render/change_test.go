@@ -1,4 +1,4 @@
-package compiler
+package render
 
 import (
 	"bytes"
@@ -19,14 +19,15 @@ import (
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/output"
+	"meshc.dev/meshc/rules"
 )
 
 // TestChangePlans renders the change plan of each revision pair in
-// testdata/changes (old.yaml, new.yaml, optionally the re-issued clusters)
+// compiler/testdata/changes (old.yaml, new.yaml, optionally the re-issued clusters)
 // as Markdown, or the refusal, and compares it with the archive's want
 // section; MESHC_UPDATE=1 rewrites it.
 func TestChangePlans(t *testing.T) {
-	paths, _ := filepath.Glob("testdata/changes/*.txtar")
+	paths, _ := filepath.Glob("../compiler/testdata/changes/*.txtar")
 	if len(paths) < 8 {
 		t.Fatalf("only %d change cases", len(paths))
 	}
@@ -40,11 +41,11 @@ func TestChangePlans(t *testing.T) {
 			for _, f := range a.Files {
 				sections[f.Name] = f.Data
 			}
-			old, err := Vet("old.yaml", sections["old.yaml"])
+			old, err := vet("old.yaml", sections["old.yaml"])
 			if err != nil {
 				t.Fatal(err)
 			}
-			new, err := Vet("new.yaml", sections["new.yaml"])
+			new, err := vet("new.yaml", sections["new.yaml"])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +109,7 @@ func TestChangePlanProperty(t *testing.T) {
 		s := meshgen.Shape{Topology: topo, Clusters: 3 + rng.IntN(12)}
 		old := mustVet(t, meshgen.Generate(s))
 		newData, what := mutate(rng, meshgen.Generate(s), s)
-		new, err := Vet("new.yaml", newData)
+		new, err := vet("new.yaml", newData)
 		if err != nil {
 			continue // a mutation that leaves an invalid mesh is not a revision pair
 		}
@@ -145,7 +146,7 @@ func TestChangePlanProperty(t *testing.T) {
 
 func mustVet(t *testing.T, data []byte) *mesh.Mesh {
 	t.Helper()
-	m, err := Vet("old.yaml", data)
+	m, err := vet("old.yaml", data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +314,7 @@ func hostsOverlap(a, b string) bool {
 // change that moves the exports from one Gateway to another deletes the
 // old one first.
 func TestChangePlansKeepPassthroughUnique(t *testing.T) {
-	paths, _ := filepath.Glob("testdata/changes/*.txtar")
+	paths, _ := filepath.Glob("../compiler/testdata/changes/*.txtar")
 	exports := 0
 	for _, file := range paths {
 		a, err := txtar.ParseFile(file)
@@ -383,4 +384,17 @@ func TestRefusalBounded(t *testing.T) {
 	if got := strings.Count(msg, " takes kube context "); got != 5 || !strings.HasSuffix(msg, "; and 590 more alike") || len(msg) > 5000 {
 		t.Errorf("refusal of %d bytes names %d context takeovers and ends %q; want ten reasons (5 takeovers, 5 moves), then \"; and 590 more alike\"", len(msg), got, msg[max(0, len(msg)-40):])
 	}
+}
+
+// vet is Load and Validate, as compiler.Vet is, for tests that live with the
+// renderer, which compiler imports.
+func vet(name string, data []byte) (*mesh.Mesh, error) {
+	m, err := mesh.Load(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if ps := rules.Validate(m); len(ps) > 0 {
+		return nil, ps
+	}
+	return m, nil
 }
