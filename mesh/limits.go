@@ -3,8 +3,6 @@ package mesh
 import (
 	"fmt"
 
-	"cuelang.org/go/cue"
-	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/token"
 
 	"meshc.dev/meshc/diag"
@@ -107,53 +105,4 @@ func checkPlanSize(m *Mesh) diag.Problems {
 	return diag.Problems{{Pos: m.Pos("spec.clusters"), Path: "spec.clusters",
 		Message: fmt.Sprintf("%d primaries each watching the other %d clusters need %d remote secrets; meshc plans at most %d (MaxRemoteSecrets): use fewer primaries (topology primary-remote) or split the mesh",
 			primaries, n-1, primaries*(n-1), MaxRemoteSecrets)}}
-}
-
-// Load parses data as a Mesh document, checks it against the embedded CUE
-// schema and applies the schema's defaults. filename is only used in
-// positions. Problems with the input are returned as Problems, all at once
-// (up to MaxProblems); a mesh whose plan would pass MaxRemoteSecrets is one.
-func Load(filename string, data []byte) (*Mesh, error) {
-	m, err := load(filename, data)
-	if ps, ok := err.(diag.Problems); ok {
-		return nil, LimitProblems(ps)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if ps := checkPlanSize(m); ps != nil {
-		return nil, ps
-	}
-	return m, nil
-}
-
-// validate returns the errors unified.Validate(cue.Concrete(true),
-// cue.All()) reports, at a cost linear in their number: CUE compares each
-// new error with every earlier one, so 5000 clusters with a bad role each
-// took seconds. A value's Err is the first error at or below it, so the
-// walk descends only into values that have one and keeps the deepest.
-// Incomplete values (a required field missing) are no error here; the
-// caller validates a value without errors as a whole for those.
-func validate(v cue.Value) []cueerrors.Error {
-	var errs []cueerrors.Error
-	validateInto(v, &errs)
-	return errs
-}
-
-func validateInto(v cue.Value, errs *[]cueerrors.Error) {
-	err := v.Err()
-	if err == nil {
-		return
-	}
-	n := len(*errs)
-	// Fields iterates a struct's fields, or a list's elements, even when
-	// they hold errors.
-	if it, ferr := v.Fields(); ferr == nil {
-		for it.Next() {
-			validateInto(it.Value(), errs)
-		}
-	}
-	if len(*errs) == n {
-		*errs = append(*errs, cueerrors.Errors(err)...)
-	}
 }
