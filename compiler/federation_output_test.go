@@ -384,7 +384,7 @@ func meshAt(t *testing.T, p string, minor int) []byte {
 	return []byte(data[:i] + fmt.Sprintf("    version: \"1.%d.0\"\n", minor) + data[j:])
 }
 
-// TestIstioChangeBoundaries checks every entry of compiler.IstioChanges on
+// TestIstioChangeBoundaries checks every entry of mesh.IstioChanges on
 // both sides of its boundary: the last release before the change and the
 // first with it. An entry without a check here fails the test.
 func TestIstioChangeBoundaries(t *testing.T) {

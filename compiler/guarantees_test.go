@@ -16,7 +16,7 @@ import (
 	"meshc.dev/meshc/rules"
 )
 
-// guaranteeChecks verifies each entry of compiler.Guarantees on a rendered
+// guaranteeChecks verifies each entry of rules.Guarantees on a rendered
 // mesh; the catalogue's "by construction" claims are tested, not just said.
 var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *output.Output){
 	rules.Guarantees[0].Mistake: func(t *testing.T, m *mesh.Mesh, out *output.Output) {

@@ -29,7 +29,7 @@ func TestHelmRows(t *testing.T) {
 	}
 }
 
-// removedValues are chart values Istio 1.27 removed (compiler.IstioChanges):
+// removedValues are chart values Istio 1.27 removed (mesh.IstioChanges):
 // meshc must not emit them for any release, on either path.
 var removedValues = [][]string{
 	{"global", "multiCluster", "enabled"},

@@ -14,7 +14,7 @@ import (
 
 // invalidDir holds one txtar case per invalid input: the input and the exact
 // problems meshc must report for it (position, field path, message, rule ID).
-// Every schema class and every rule in compiler.Rules has at least one case
+// Every schema class and every rule in rules.Rules has at least one case
 // (TestEveryRuleHasANegativeCase enforces the latter). MESHC_UPDATE=1
 // rewrites the expected problems; review the diff.
 const invalidDir = "testdata/invalid"

@@ -14,21 +14,21 @@ import (
 func TestGuaranteesDocLimits(t *testing.T) {
 	doc := string(mustRead(t, "../docs/guarantees.md"))
 	for name, want := range map[string]string{
-		"compiler.MaxInputSize":     fmt.Sprintf("%d MiB", mesh.MaxInputSize>>20),
-		"compiler.MaxDepth":         fmt.Sprintf("%d levels", mesh.MaxDepth),
-		"compiler.MaxKeys":          fmt.Sprintf("%d keys in one mapping", mesh.MaxKeys),
-		"compiler.MaxKeysTotal":     fmt.Sprintf("%d keys in the document", mesh.MaxKeysTotal),
-		"compiler.MaxItems":         fmt.Sprintf("%d items in one list", mesh.MaxItems),
-		"compiler.MaxItemsTotal":    fmt.Sprintf("%d items in all lists", mesh.MaxItemsTotal),
-		"compiler.MaxNodes":         fmt.Sprintf("%d YAML nodes, counted before parsing", mesh.MaxNodes),
-		"compiler.MaxRemoteSecrets": fmt.Sprintf("%d remote secrets", mesh.MaxRemoteSecrets),
+		"mesh.MaxInputSize":     fmt.Sprintf("%d MiB", mesh.MaxInputSize>>20),
+		"mesh.MaxDepth":         fmt.Sprintf("%d levels", mesh.MaxDepth),
+		"mesh.MaxKeys":          fmt.Sprintf("%d keys in one mapping", mesh.MaxKeys),
+		"mesh.MaxKeysTotal":     fmt.Sprintf("%d keys in the document", mesh.MaxKeysTotal),
+		"mesh.MaxItems":         fmt.Sprintf("%d items in one list", mesh.MaxItems),
+		"mesh.MaxItemsTotal":    fmt.Sprintf("%d items in all lists", mesh.MaxItemsTotal),
+		"mesh.MaxNodes":         fmt.Sprintf("%d YAML nodes, counted before parsing", mesh.MaxNodes),
+		"mesh.MaxRemoteSecrets": fmt.Sprintf("%d remote secrets", mesh.MaxRemoteSecrets),
 	} {
 		if row := fmt.Sprintf("| `%s` | %s |", name, want); !strings.Contains(doc, row) {
 			t.Errorf("docs/guarantees.md has no row %q", row)
 		}
 	}
 	for _, s := range []string{
-		fmt.Sprintf("at most %d problems are reported (`compiler.MaxProblems`)", mesh.MaxProblems),
+		fmt.Sprintf("at most %d problems are reported (`mesh.MaxProblems`)", mesh.MaxProblems),
 		fmt.Sprintf("cut after %d characters", diag.MaxValueLen),
 		fmt.Sprintf("stop after %s (\"and N more\")", map[int]string{10: "ten"}[diag.MaxListed]),
 	} {

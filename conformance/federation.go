@@ -58,7 +58,7 @@ func (v *clusterCheck) checkFederationMeshConfig(rel string, mc *meshconfig.Mesh
 		if imports {
 			v.expect(rel, "injected sidecar env ISTIO_META_DNS_CAPTURE", sidecar["ISTIO_META_DNS_CAPTURE"], "true")
 			// Before 1.25 istiod allocates no addresses for the imported
-			// hosts, and the proxies must (compiler.IstioChanges).
+			// hosts, and the proxies must (mesh.IstioChanges).
 			v.expect(rel, "injected sidecar env ISTIO_META_DNS_AUTO_ALLOCATE", sidecar["ISTIO_META_DNS_AUTO_ALLOCATE"], want[proxiesAllocate(v.mesh)])
 		}
 	}
@@ -76,14 +76,14 @@ func (v *clusterCheck) checkFederationMeshConfig(rel string, mc *meshconfig.Mesh
 }
 
 // proxiesAllocate reports whether the Mesh's Istio release gives imported
-// hosts no address from istiod, by its entry in compiler.IstioChanges.
+// hosts no address from istiod, by its entry in mesh.IstioChanges.
 func proxiesAllocate(m *mesh.Mesh) bool {
 	for _, c := range mesh.IstioChanges {
 		if c.Name == mesh.ChangeIPAutoallocate {
 			return c.Affects(m.IstioMinor())
 		}
 	}
-	panic("compiler.IstioChanges has no entry " + mesh.ChangeIPAutoallocate)
+	panic("mesh.IstioChanges has no entry " + mesh.ChangeIPAutoallocate)
 }
 
 // certificates returns the DER of every certificate in pemText, so two

@@ -48,7 +48,7 @@ var profileKeys = []string{"profile", "compatibilityVersion", "platform"}
 // MeshConfig type instead.
 var openValues = []string{"meshConfig"}
 
-// RenderChart renders one of Istio's charts (compiler.ChartBase, ChartIstiod,
+// RenderChart renders one of Istio's charts (render.ChartBase, ChartIstiod,
 // ChartGateway) at the pinned commit with the values file at valuesPath, as
 // `helm template <release> istio/<chart> -n istio-system -f <valuesPath>`
 // would, in process, with the Helm library and chart loader istioctl itself

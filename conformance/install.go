@@ -56,7 +56,7 @@ func (w *warningLog) PrintErr(s string)                    { w.add(s) }
 
 // releaseWarnings are the warnings of the pinned Istio (1.31) about settings
 // meshc emits only for older releases, where they are the documented way
-// (compiler.IstioChanges): ISTIO_META_DNS_AUTO_ALLOCATE, deprecated from
+// (mesh.IstioChanges): ISTIO_META_DNS_AUTO_ALLOCATE, deprecated from
 // 1.25, which meshc sets before 1.25 only.
 func releaseWarnings(m *mesh.Mesh) []string {
 	for _, c := range mesh.IstioChanges {

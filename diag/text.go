@@ -43,7 +43,7 @@ func clipNote(s string) string {
 // remotes); longer lists end "and N more".
 const MaxListed = 10
 
-// listNames joins names for a message, at most MaxListed of them.
+// ListNames joins names for a message, at most MaxListed of them.
 func ListNames(names []string) string {
 	if len(names) <= MaxListed {
 		return strings.Join(names, ", ")

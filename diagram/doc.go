@@ -4,7 +4,7 @@
 // server, and the one root of trust every cluster chains to.
 //
 // In: a Graph of picture facts (networks, nodes, edges, notes), built from a
-// loaded mesh by compiler.Diagram and reduced by Simplify so it stays
+// loaded mesh by render.Diagram and reduced by Simplify so it stays
 // readable at 100 clusters and more.
 // Out: Mermaid text (embedded in PLAN.md, drawn by GitHub and GitLab),
 // Graphviz DOT text, and SVG laid out by this package without Graphviz.

@@ -8,7 +8,7 @@ import (
 
 // A Graph holds the facts; Simplify decides what is drawn (here, that the
 // primary's read of its remote's API server rides on the serve edge), and
-// each format draws the result. compiler.Diagram builds the Graph of a
+// each format draws the result. render.Diagram builds the Graph of a
 // loaded Mesh.
 func ExampleMermaid() {
 	g := &diagram.Graph{

@@ -18,7 +18,7 @@ import (
 // shapes). Past one the function fails at once, naming it.
 const (
 	// MaxInputSize bounds the bytes: the Mesh (at most
-	// compiler.MaxInputSize) and the resources kustomize passes along.
+	// mesh.MaxInputSize) and the resources kustomize passes along.
 	MaxInputSize = 16 << 20
 	// MaxNodes bounds the YAML tree, as yamlbound.Nodes counts it before
 	// parsing. A node can take one byte of input, and costs about 200
@@ -143,5 +143,5 @@ func shape(n *yaml.Node) string {
 	return "the scalar " + quote(n.Value)
 }
 
-// quote is compiler.Quote: one line, cut after 64 characters.
+// quote is diag.Quote: one line, cut after 64 characters.
 func quote(s string) string { return diag.Quote(s) }

@@ -246,6 +246,7 @@ func ImportNotes(p *Peer) string {
 // network, which istiod reads as "on every network".
 func (p *Placement) LabelsNetwork() bool { return p.MultiNetwork || p.Mesh.Federated() }
 
+// ImportHosts are the hosts of the imported services, in order.
 func ImportHosts(ims []ImportedService) []string {
 	hosts := make([]string, len(ims))
 	for i, s := range ims {

@@ -79,7 +79,7 @@ func moreProblems(n int, at token.Position) diag.Problem {
 	return diag.Problem{Pos: at, Message: fmt.Sprintf("… and %d more problems (meshc reports the first %d; fix these and run again)", n, MaxProblems)}
 }
 
-// limitProblems cuts a sorted list of problems to MaxProblems and a last
+// LimitProblems cuts a sorted list of problems to MaxProblems and a last
 // one saying how many more there were. A list already cut (MaxProblems and
 // that last one) is left as it is.
 func LimitProblems(ps diag.Problems) diag.Problems {

@@ -29,7 +29,7 @@ func (a TrustAnchor) PEMBlock(indent int) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// trustAnchorProblem explains why pemText is not a usable root of trust, or
+// TrustAnchorProblem explains why pemText is not a usable root of trust, or
 // returns "". Istio accepts any parseable CA certificate: a leaf or a key
 // would fail every handshake with the peer, at runtime.
 func TrustAnchorProblem(pemText string) string {

@@ -91,7 +91,7 @@ func (m *Mesh) IstioMinor() int {
 	return n
 }
 
-// istioChangeOf returns the entry of IstioChanges that rule checks.
+// IstioChangeOf returns the entry of IstioChanges that rule checks.
 func IstioChangeOf(rule string) IstioChange {
 	for _, c := range IstioChanges {
 		if c.Rule == rule {

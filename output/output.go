@@ -35,6 +35,7 @@ func (o *Output) Lookup(p string) *File {
 	return &o.Files[i]
 }
 
+// Sort orders the files by path, as Lookup needs.
 func (o *Output) Sort() {
 	slices.SortFunc(o.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 }

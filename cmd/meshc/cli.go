@@ -163,7 +163,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // printableArgs refuses flag values and arguments holding a control
-// character or another compiler.UnsafeRune: they end up in paths, messages
+// character or another mesh.UnsafeRune: they end up in paths, messages
 // and generated scripts, where a newline would start a new line or command.
 func printableArgs(fs *flag.FlagSet, args []string) error {
 	var err error

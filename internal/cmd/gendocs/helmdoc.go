@@ -13,12 +13,12 @@ import (
 // The generated section of docs/helm.md lies between these lines; the rest
 // of the document is written by hand.
 const (
-	helmBegin = "<!-- BEGIN generated from compiler.IstioChanges by internal/cmd/gendocs; run go generate ./... (or MESHC_UPDATE=1 go test ./...) -->\n"
+	helmBegin = "<!-- BEGIN generated from mesh.IstioChanges by internal/cmd/gendocs; run go generate ./... (or MESHC_UPDATE=1 go test ./...) -->\n"
 	helmEnd   = "<!-- END generated -->\n"
 )
 
 // helmDoc is docs/helm.md with its version table regenerated from
-// compiler.IstioChanges and compiler.Rules.
+// mesh.IstioChanges and rules.Rules.
 func helmDoc(root string) ([]byte, error) {
 	data, err := os.ReadFile(filepath.Join(root, "docs/helm.md"))
 	if err != nil {

@@ -1,7 +1,7 @@
 // Command gendocs writes the files meshc generates from its own code:
-// docs/rules.md (from compiler.Rules, compiler.Guarantees and the invalid
+// docs/rules.md (from rules.Rules, rules.Guarantees and the invalid
 // cases), schema/mesh.schema.json and docs/input.md (from schema/mesh.cue), and
-// the version table of docs/helm.md (from compiler.IstioChanges). Run it with
+// the version table of docs/helm.md (from mesh.IstioChanges). Run it with
 // go generate ./... from anywhere in the module; TestGeneratedFilesFresh
 // fails when a committed copy is stale.
 package main
@@ -70,12 +70,12 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// rulesDoc is docs/rules.md: the rule catalogue from compiler.Rules, an
-// example message per rule from the invalid cases, and compiler.Guarantees.
+// rulesDoc is docs/rules.md: the rule catalogue from rules.Rules, an
+// example message per rule from the invalid cases, and rules.Guarantees.
 func rulesDoc(invalid []*cases.Case) []byte {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	p("<!-- Generated from compiler.Rules and compiler.Guarantees by internal/cmd/gendocs. Do not edit; run go generate ./... (or MESHC_UPDATE=1 go test ./...) -->\n\n")
+	p("<!-- Generated from rules.Rules and rules.Guarantees by internal/cmd/gendocs. Do not edit; run go generate ./... (or MESHC_UPDATE=1 go test ./...) -->\n\n")
 	p("# meshc rule catalogue\n\n")
 	p("meshc checks a Mesh file in two stages. First the input itself: YAML syntax, exactly one document, no duplicate keys,\n")
 	p("size and nesting bounds, then the schema ([schema/mesh.cue](../schema/mesh.cue)): unknown fields with a suggestion,\n")
