@@ -125,6 +125,38 @@ type Result struct {
 
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
+// check refuses options Generate cannot honour, before anything is read or
+// written.
+func (opts *Options) check() error {
+	if (opts.RootCert == "") != (opts.RootKey == "") {
+		return errors.New("give both the root certificate and the root key, or neither")
+	}
+	switch opts.KeyBits {
+	case 2048, 3072, 4096:
+	default:
+		return fmt.Errorf("RSA key size must be 2048, 3072 or 4096 bits, got %d", opts.KeyBits)
+	}
+	for _, v := range []time.Duration{opts.RootValidity, opts.Validity} {
+		if v < 0 || v > MaxValidity {
+			return fmt.Errorf("certificate validity must be positive and at most %d days (MaxValidity), got %v", MaxValidity/(24*time.Hour), v)
+		}
+	}
+	seen := map[string]bool{}
+	for _, c := range opts.Clusters {
+		if !dnsLabel.MatchString(c) {
+			return fmt.Errorf("cluster name %q is not a DNS-1123 label", c)
+		}
+		if seen[c] {
+			return fmt.Errorf("cluster %q listed twice", c)
+		}
+		seen[c] = true
+	}
+	if opts.Mesh == "" {
+		return errors.New("the mesh's name is needed for the directory's ownership marker")
+	}
+	return nil
+}
+
 // Generate makes sure Dir holds a root CA and an intermediate CA for every
 // cluster in opts.Clusters. See the package documentation for the layout.
 func Generate(opts Options) (*Result, error) {
@@ -140,31 +172,8 @@ func Generate(opts Options) (*Result, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if (opts.RootCert == "") != (opts.RootKey == "") {
-		return nil, errors.New("give both the root certificate and the root key, or neither")
-	}
-	switch opts.KeyBits {
-	case 2048, 3072, 4096:
-	default:
-		return nil, fmt.Errorf("RSA key size must be 2048, 3072 or 4096 bits, got %d", opts.KeyBits)
-	}
-	for _, v := range []time.Duration{opts.RootValidity, opts.Validity} {
-		if v < 0 || v > MaxValidity {
-			return nil, fmt.Errorf("certificate validity must be positive and at most %d days (MaxValidity), got %v", MaxValidity/(24*time.Hour), v)
-		}
-	}
-	seen := map[string]bool{}
-	for _, c := range opts.Clusters {
-		if !dnsLabel.MatchString(c) {
-			return nil, fmt.Errorf("cluster name %q is not a DNS-1123 label", c)
-		}
-		if seen[c] {
-			return nil, fmt.Errorf("cluster %q listed twice", c)
-		}
-		seen[c] = true
-	}
-	if opts.Mesh == "" {
-		return nil, errors.New("the mesh's name is needed for the directory's ownership marker")
+	if err := opts.check(); err != nil {
+		return nil, err
 	}
 	// Directories are swapped, locked and checked where the file system
 	// resolves opts.Dir: a symlink is written through, never replaced,
@@ -172,7 +181,16 @@ func Generate(opts Options) (*Result, error) {
 	real, err := ownership.Resolve(opts.Dir)
 	opts.Dir = filepath.Clean(opts.Dir) // for messages
 	if err != nil {
+		return nil, err // it names the directory
+	}
+	// Keys never go inside a render output: the next render replaces it
+	// with everything in it. The policy is the library's, so no front end
+	// can forget it.
+	if out, err := ownership.Enclosing(real, ownership.Render, ownership.RenderPlanFile); err != nil {
 		return nil, fmt.Errorf("certificates directory: %w", err)
+	} else if out != "" {
+		return nil, fmt.Errorf("%s is inside %s, a meshc render output that the next render replaces as a whole; keep certificates elsewhere",
+			filepath.ToSlash(opts.Dir), ownership.Shown(out))
 	}
 	if err := os.MkdirAll(filepath.Dir(real), 0o755); err != nil {
 		return nil, fmt.Errorf("certificates directory: %w", err)

@@ -535,3 +535,29 @@ func TestVerifyReportsStrayFiles(t *testing.T) {
 		t.Errorf("stray files reported: %v, want %v (all findings: %v)", paths, want, got)
 	}
 }
+
+// TestRefusesRenderOutput: keys never go inside a render output, which the
+// next render replaces whole, whether the output is known by its marker or,
+// written before markers, by its plan. The library refuses, not only the
+// CLI, so no front end can forget to.
+func TestRefusesRenderOutput(t *testing.T) {
+	for name, sign := range map[string][2]string{
+		"marker": {ownership.MarkerFile, string(ownership.Marker(ownership.Render, "demo"))},
+		"plan":   {ownership.RenderPlanFile, "# plan\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := t.TempDir()
+			if err := os.WriteFile(filepath.Join(out, sign[0]), []byte(sign[1]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join(out, "certs", "here")
+			_, err := certs.Generate(certs.Options{Mesh: "demo", Dir: dir, Clusters: []string{"c1"}, KeyBits: testBits})
+			if err == nil || !strings.Contains(err.Error(), "a meshc render output that the next render replaces as a whole") {
+				t.Fatalf("Generate into a render output: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(out, "certs")); !os.IsNotExist(err) {
+				t.Errorf("Generate wrote into the render output: %v", err)
+			}
+		})
+	}
+}

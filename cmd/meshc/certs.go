@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"meshc.dev/meshc/certs"
-	"meshc.dev/meshc/internal/ownership"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/render"
 )
@@ -69,26 +68,8 @@ func newCertsCmd(e *env) *command {
 			c.flags.Usage()
 			return exitError
 		}
-		if out, err := ownership.Enclosing(*dir, ownership.Render, render.PlanFile); err != nil {
-			return e.fail("certs", err)
-		} else if out != "" {
-			fmt.Fprintf(e.stderr, "meshc certs: %s is inside %s, a meshc render output that the next render replaces as a whole; keep certificates elsewhere\n",
-				displayName(*dir), ownership.Shown(out))
+		if !e.daysValid(*rootDays, *days) {
 			return exitError
-		}
-		// Zero days would mean the library's default; as a flag value it is
-		// a mistake. Days are checked before they become a Duration, which
-		// past 106,751 days wraps around. Key size and the rest are checked
-		// by certs.Generate.
-		maxDays := int(certs.MaxValidity / (24 * time.Hour))
-		for _, f := range []struct {
-			name string
-			days int
-		}{{"--root-days", *rootDays}, {"--days", *days}} {
-			if f.days < 1 || f.days > maxDays {
-				fmt.Fprintf(e.stderr, "meshc certs: %s must be from 1 to %d days (100 years), got %d\n", f.name, maxDays, f.days)
-				return exitError
-			}
 		}
 		res, err := certs.Generate(certs.Options{
 			Dir: *dir, Clusters: clusters, Force: *force, KeyBits: *keySize,
@@ -100,17 +81,7 @@ func newCertsCmd(e *env) *command {
 		if err != nil {
 			return e.fail("certs", err)
 		}
-		for _, ev := range res.Events {
-			p := displayName(ev.Path)
-			switch {
-			case ev.Cluster == "":
-				fmt.Fprintf(e.stdout, "%-8s %s (root CA)\n", ev.Status, p)
-			case ev.Status == certs.Kept:
-				fmt.Fprintf(e.stdout, "%-8s %s/ (intermediate CA of %s; --force re-issues it)\n", ev.Status, p, ev.Cluster)
-			default:
-				fmt.Fprintf(e.stdout, "%-8s %s/ (intermediate CA of %s)\n", ev.Status, p, ev.Cluster)
-			}
-		}
+		e.printEvents(res.Events)
 		if e.printFindings(res.Findings) {
 			fmt.Fprintln(e.stderr, "meshc certs: the directory has the problems above; files kept from earlier runs are never replaced: fix them, or re-issue the intermediates with --force")
 			return exitInvalid
@@ -118,6 +89,39 @@ func newCertsCmd(e *env) *command {
 		return exitOK
 	}
 	return c
+}
+
+// daysValid checks --root-days and --days, printing what is wrong. Zero
+// days would mean the library's default; as a flag value it is a mistake.
+// Days are checked before they become a Duration, which past 106,751 days
+// wraps around. Key size and the rest are checked by certs.Generate.
+func (e *env) daysValid(rootDays, days int) bool {
+	maxDays := int(certs.MaxValidity / (24 * time.Hour))
+	for _, f := range []struct {
+		name string
+		days int
+	}{{"--root-days", rootDays}, {"--days", days}} {
+		if f.days < 1 || f.days > maxDays {
+			fmt.Fprintf(e.stderr, "meshc certs: %s must be from 1 to %d days (100 years), got %d\n", f.name, maxDays, f.days)
+			return false
+		}
+	}
+	return true
+}
+
+// printEvents says, one line each, what certs.Generate did.
+func (e *env) printEvents(events []certs.Event) {
+	for _, ev := range events {
+		p := displayName(ev.Path)
+		switch {
+		case ev.Cluster == "":
+			fmt.Fprintf(e.stdout, "%-8s %s (root CA)\n", ev.Status, p)
+		case ev.Status == certs.Kept:
+			fmt.Fprintf(e.stdout, "%-8s %s/ (intermediate CA of %s; --force re-issues it)\n", ev.Status, p, ev.Cluster)
+		default:
+			fmt.Fprintf(e.stdout, "%-8s %s/ (intermediate CA of %s)\n", ev.Status, p, ev.Cluster)
+		}
+	}
 }
 
 // checkCerts prints each finding as "path: message" on stderr and exits 1

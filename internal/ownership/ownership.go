@@ -46,6 +46,11 @@ const (
 	Certs Kind = "certs"
 )
 
+// RenderPlanFile is render.PlanFile, the plan at the top of every render
+// output: an output written before markers existed is known by it.
+// (render's test TestPlanFileIsOwnershipsRenderPlan keeps the two equal.)
+const RenderPlanFile = "PLAN.md"
+
 // hint is a directory name to suggest for kind.
 func (k Kind) hint() string {
 	if k == Certs {
