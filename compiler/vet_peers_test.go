@@ -1,16 +1,13 @@
 package compiler_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/rogpeppe/go-internal/txtar"
-
 	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/internal/cases"
 	"meshc.dev/meshc/internal/golden"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/rules"
@@ -21,55 +18,33 @@ import (
 // reports when given them together. MESHC_UPDATE=1 rewrites want.
 const peersDir = "testdata/peers"
 
-// peerCases returns every case's archive by path.
-func peerCases(t testing.TB) map[string]*txtar.Archive {
-	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(peersDir, "*.txtar"))
-	if err != nil || len(paths) == 0 {
+func TestVetPeers(t *testing.T) {
+	peers, err := cases.ReadDir(peersDir)
+	if err != nil || len(peers) == 0 {
 		t.Fatalf("reading %s: %v", peersDir, err)
 	}
-	cases := map[string]*txtar.Archive{}
-	for _, p := range paths {
-		a, err := txtar.ParseFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := len(a.Files); n < 3 || a.Files[n-1].Name != golden.WantSection {
-			t.Fatalf("%s: want two or more Mesh files and a %q section", p, golden.WantSection)
-		}
-		cases[p] = a
-	}
-	return cases
-}
-
-func TestVetPeers(t *testing.T) {
-	for path, a := range peerCases(t) {
-		t.Run(filepath.Base(path), func(t *testing.T) {
+	for _, c := range peers {
+		t.Run(c.Name(), func(t *testing.T) {
+			if len(c.Inputs) < 2 {
+				t.Fatalf("%s: want two or more Mesh files and a %q section", c.Path, cases.Want)
+			}
 			var meshes []*mesh.Mesh
-			for _, f := range a.Files[:len(a.Files)-1] {
+			for _, f := range c.Inputs {
 				m, err := compiler.Vet(f.Name, f.Data)
 				if err != nil {
 					t.Fatalf("%s must be valid alone: %v", f.Name, err)
 				}
 				meshes = append(meshes, m)
 			}
-			got := rules.VetPeers(meshes).Error()
-			if got != "" {
-				got += "\n"
+			got := rules.VetPeers(meshes)
+			if len(got) == 0 {
+				t.Errorf("%s: the meshes agree; a case must fail", c.Path)
 			}
-			want := &a.Files[len(a.Files)-1]
-			if golden.Update {
-				want.Data = []byte(got)
-				if err := os.WriteFile(path, txtar.Format(a), 0o644); err != nil {
-					t.Fatal(err)
-				}
+			var lines []string
+			for _, p := range got {
+				lines = append(lines, p.String())
 			}
-			if got == "" {
-				t.Errorf("%s: the meshes agree; a case must fail", path)
-			}
-			if diff := cmp.Diff(string(want.Data), got); diff != "" {
-				t.Errorf("%s: problems differ (-want +got):\n%s", path, diff)
-			}
+			golden.Want(t, c, cases.Lines(lines))
 		})
 	}
 }
@@ -102,9 +77,13 @@ func vetTogether(t *testing.T, pair []string) {
 
 // peerCaseRules lists the rule IDs the peer cases' want sections name.
 func peerCaseRules(t testing.TB) string {
+	peers, err := cases.ReadDir(peersDir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var b strings.Builder
-	for _, a := range peerCases(t) {
-		b.Write(a.Files[len(a.Files)-1].Data)
+	for _, c := range peers {
+		b.Write(c.Want)
 	}
 	return b.String()
 }

@@ -5,16 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/rogpeppe/go-internal/txtar"
 	"sigs.k8s.io/yaml"
 
+	"meshc.dev/meshc/internal/cases"
 	"meshc.dev/meshc/internal/golden"
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/mesh"
@@ -27,30 +25,25 @@ import (
 // as Markdown, or the refusal, and compares it with the archive's want
 // section; MESHC_UPDATE=1 rewrites it.
 func TestChangePlans(t *testing.T) {
-	paths, _ := filepath.Glob("../compiler/testdata/changes/*.txtar")
-	if len(paths) < 8 {
-		t.Fatalf("only %d change cases", len(paths))
+	pairs, err := cases.ReadDir("../compiler/testdata/changes")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, file := range paths {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			a, err := txtar.ParseFile(file)
+	if len(pairs) < 8 {
+		t.Fatalf("only %d change cases", len(pairs))
+	}
+	for _, c := range pairs {
+		t.Run(c.Name(), func(t *testing.T) {
+			old, err := vet("old.yaml", c.Input("old.yaml"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			sections := map[string][]byte{}
-			for _, f := range a.Files {
-				sections[f.Name] = f.Data
-			}
-			old, err := vet("old.yaml", sections["old.yaml"])
-			if err != nil {
-				t.Fatal(err)
-			}
-			new, err := vet("new.yaml", sections["new.yaml"])
+			new, err := vet("new.yaml", c.Input("new.yaml"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			var opts ChangeOptions
-			if r := strings.TrimSpace(string(sections["reissued"])); r != "" {
+			if r := strings.TrimSpace(string(c.Input("reissued"))); r != "" {
 				opts.Reissued = strings.Split(r, "\n")
 			}
 			var got string
@@ -68,19 +61,7 @@ func TestChangePlans(t *testing.T) {
 				}
 				got = string(md)
 			}
-			want := &a.Files[len(a.Files)-1]
-			if want.Name != "want" {
-				t.Fatalf("%s: the last section must be want", file)
-			}
-			if golden.Update {
-				want.Data = []byte(got)
-				if err := os.WriteFile(file, txtar.Format(a), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if diff := cmp.Diff(string(want.Data), got); diff != "" {
-				t.Errorf("%s (-want +got); MESHC_UPDATE=1 rewrites it:\n%s", file, diff)
-			}
+			golden.Want(t, c, []byte(got))
 		})
 	}
 }
@@ -314,18 +295,13 @@ func hostsOverlap(a, b string) bool {
 // change that moves the exports from one Gateway to another deletes the
 // old one first.
 func TestChangePlansKeepPassthroughUnique(t *testing.T) {
-	paths, _ := filepath.Glob("../compiler/testdata/changes/*.txtar")
+	pairs, err := cases.ReadDir("../compiler/testdata/changes")
+	if err != nil {
+		t.Fatal(err)
+	}
 	exports := 0
-	for _, file := range paths {
-		a, err := txtar.ParseFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sections := map[string][]byte{}
-		for _, f := range a.Files {
-			sections[f.Name] = f.Data
-		}
-		old, new := mustVet(t, sections["old.yaml"]), mustVet(t, sections["new.yaml"])
+	for _, c := range pairs {
+		old, new := mustVet(t, c.Input("old.yaml")), mustVet(t, c.Input("new.yaml"))
 		p, err := BuildChangePlan(old, new, ChangeOptions{})
 		var refused *RefusedChange
 		if errors.As(err, &refused) {
@@ -341,7 +317,7 @@ func TestChangePlansKeepPassthroughUnique(t *testing.T) {
 		state := clusters{}
 		check := func(step string, held map[string]string) {
 			if o := passthroughOverlap(t, held); o != "" {
-				t.Errorf("%s: after step %q: Envoy would reject the east-west gateways' listener: %s overlap on 15443", filepath.Base(file), step, o)
+				t.Errorf("%s: after step %q: Envoy would reject the east-west gateways' listener: %s overlap on 15443", c.Name(), step, o)
 			}
 		}
 		state.run(BuildPlan(old), oldOut, check)
