@@ -76,15 +76,20 @@ func BuildChangePlan(old, new *mesh.Mesh, opts ChangeOptions) (*Plan, error) {
 			return nil, refuse("re-issued cluster %q is not in mesh %q (clusters: %s)", name, new.Metadata.Name, strings.Join(new.ClusterNames(), ", "))
 		}
 	}
-	oldOut, err := Render(old)
+	// Only what steps apply is compared: the clusters' and VM groups'
+	// files and the plans' phases, not the plan files, the picture or the
+	// GitOps tree.
+	oldOut, err := renderClusters(old)
 	if err != nil {
 		return nil, err
 	}
-	newOut, err := Render(new)
+	newOut, err := renderClusters(new)
 	if err != nil {
 		return nil, err
 	}
-	oldPlan, full := BuildPlan(old), BuildPlan(new)
+	oldPlaced, newPlaced := placementsOf(old), placementsOf(new)
+	oldPlan := &Plan{Phases: installPhases(old, oldPlaced)}
+	full := &Plan{Phases: installPhases(new, newPlaced)}
 	ran := map[string]bool{}
 	for _, ph := range oldPlan.Phases {
 		for _, s := range ph.Steps {
@@ -92,11 +97,8 @@ func BuildChangePlan(old, new *mesh.Mesh, opts ChangeOptions) (*Plan, error) {
 		}
 	}
 
-	p := &Plan{APIVersion: full.APIVersion, Kind: full.Kind, Name: full.Name, MeshID: full.MeshID,
-		IstioVersion: full.IstioVersion, RemoteSecrets: full.RemoteSecrets, Variables: full.Variables,
-		Installer: full.Installer, HelmRepository: full.HelmRepository,
-		NeedsGatewayAPI: full.NeedsGatewayAPI, OwnIstiodAddresses: full.OwnIstiodAddresses, CertManager: full.CertManager,
-		From: old.File}
+	p := newPlan(new, newPlaced)
+	p.From = old.File
 	if p.From == "" {
 		p.From = old.Metadata.Name
 	}

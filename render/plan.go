@@ -215,11 +215,30 @@ var planPhases = []struct{ id, title string }{
 // planPhases. Every command is idempotent, so the plan can be re-run after a
 // failure. The mesh must have passed Validate.
 func BuildPlan(m *mesh.Mesh) *Plan {
+	placements := placementsOf(m)
+	p := newPlan(m, placements)
+	p.Diagram = Diagram(m)
+	p.GitOps = gitopsBootstrap(m)
+	p.Phases = installPhases(m, placements)
+	return p
+}
+
+// placementsOf is the placement of each cluster of m, in input order.
+func placementsOf(m *mesh.Mesh) []*mesh.Placement {
+	placements := make([]*mesh.Placement, len(m.Spec.Clusters))
+	for i := range m.Spec.Clusters {
+		placements[i] = m.Place(&m.Spec.Clusters[i])
+	}
+	return placements
+}
+
+// newPlan is a plan of m without steps, picture or GitOps bootstrap: what
+// it installs, with which installer, and the variables its commands use.
+func newPlan(m *mesh.Mesh, placements []*mesh.Placement) *Plan {
 	p := &Plan{
 		APIVersion: PlanAPIVersion, Kind: PlanKind,
 		Name: m.Metadata.Name, MeshID: m.Spec.MeshID, IstioVersion: m.Spec.Istio.Version,
 		RemoteSecrets: m.Spec.RemoteSecrets, Installer: m.Spec.Installer,
-		Diagram:         Diagram(m),
 		NeedsGatewayAPI: len(m.ImportingPeers()) > 0,
 	}
 	if needsCertsDir(m) {
@@ -228,16 +247,18 @@ func BuildPlan(m *mesh.Mesh) *Plan {
 			Description: "directory written by meshc certs (one subdirectory per cluster)",
 		}}
 	}
-	placements := make([]*mesh.Placement, len(m.Spec.Clusters))
-	for i := range m.Spec.Clusters {
-		placements[i] = m.Place(&m.Spec.Clusters[i])
-	}
 	if m.UsesHelm() {
 		p.HelmRepository = &HelmRepository{Name: HelmRepoName, URL: HelmRepoURL}
 	}
-	p.GitOps = gitopsBootstrap(m)
 	p.OwnIstiodAddresses = ownIstiodAddresses(placements)
 	p.CertManager = planCertManager(m)
+	return p
+}
+
+// installPhases are the phases of m's full plan that have steps, in
+// planPhases' order: what the plan puts into the clusters.
+func installPhases(m *mesh.Mesh, placements []*mesh.Placement) []Phase {
+	var phases []Phase
 	for _, ph := range planPhases {
 		var steps []Step
 		switch ph.id {
@@ -259,10 +280,10 @@ func BuildPlan(m *mesh.Mesh) *Plan {
 			steps = artifactSteps(placements, ph.id)
 		}
 		if len(steps) > 0 {
-			p.Phases = append(p.Phases, Phase{ID: ph.id, Title: ph.title, Steps: steps})
+			phases = append(phases, Phase{ID: ph.id, Title: ph.title, Steps: steps})
 		}
 	}
-	return p
+	return phases
 }
 
 // artifactSteps applies, cluster by cluster in input order, the artifacts

@@ -20,31 +20,9 @@ import (
 // that did not. Clusters render independently and in parallel; the result is
 // byte-identical from run to run.
 func Render(m *mesh.Mesh) (*output.Output, error) {
-	perCluster := make([]renderedCluster, len(m.Spec.Clusters))
-	errs := make([]error, len(m.Spec.Clusters))
-	docs := newMeshDocs(m)
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(runtime.GOMAXPROCS(0), len(m.Spec.Clusters)) {
-		wg.Go(func() {
-			for i := range next {
-				perCluster[i], errs[i] = renderCluster(m, &m.Spec.Clusters[i], docs)
-			}
-		})
-	}
-	for i := range m.Spec.Clusters {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-
-	out := &output.Output{Manifests: make(map[string][]string, len(m.Spec.Clusters)), Mesh: m.Metadata.Name, Input: m.File}
-	for i := range perCluster {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		addCluster(out, perCluster[i])
-		out.Files = append(out.Files, perCluster[i].vm...)
+	out, err := renderClusters(m)
+	if err != nil {
+		return nil, err
 	}
 	if m.Declarative() {
 		access, err := renderRemoteAccess(m)
@@ -78,6 +56,40 @@ func Render(m *mesh.Mesh) (*output.Output, error) {
 		out.Files = append(out.Files, tree...)
 		out.Sort()
 	}
+	return out, nil
+}
+
+// renderClusters renders what the plan's steps apply: every cluster's
+// files and its VM groups', in parallel, sorted by path. Render adds the
+// mesh's own files; a change plan compares no more than these.
+func renderClusters(m *mesh.Mesh) (*output.Output, error) {
+	perCluster := make([]renderedCluster, len(m.Spec.Clusters))
+	errs := make([]error, len(m.Spec.Clusters))
+	docs := newMeshDocs(m)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(m.Spec.Clusters)) {
+		wg.Go(func() {
+			for i := range next {
+				perCluster[i], errs[i] = renderCluster(m, &m.Spec.Clusters[i], docs)
+			}
+		})
+	}
+	for i := range m.Spec.Clusters {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	out := &output.Output{Manifests: make(map[string][]string, len(m.Spec.Clusters)), Mesh: m.Metadata.Name, Input: m.File}
+	for i := range perCluster {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		addCluster(out, perCluster[i])
+		out.Files = append(out.Files, perCluster[i].vm...)
+	}
+	out.Sort()
 	return out, nil
 }
 
