@@ -162,13 +162,16 @@ func kustomized(arts []*render.Artifact) []*render.Artifact {
 // TestArtifactRowsConsistent: a row with a phase says how that phase applies
 // it, and a row without one is applied with its directory or not at all.
 func TestArtifactRowsConsistent(t *testing.T) {
-	for _, a := range render.Artifacts {
+	for _, a := range render.Catalogue {
 		applies := a.Apply == render.Istioctl || a.Apply == render.Kubectl || a.Apply == render.Kustomize || a.Apply == render.Helm
-		if (a.Phase != "") != applies {
-			t.Errorf("%s/%s: phase %q with apply kind %d", a.Dir, a.Name, a.Phase, a.Apply)
+		if (a.Phase != "") != applies || applies && a.Scope != render.PerCluster {
+			t.Errorf("%s: phase %q with apply kind %d", a.Pattern(), a.Phase, a.Apply)
 		}
-		if a.Template == "" || a.For == nil {
-			t.Errorf("%s/%s: no template or condition", a.Dir, a.Name)
+		if a.Scope == render.PerCluster && (a.Template == "" || a.For == nil) {
+			t.Errorf("%s: no template or condition", a.Pattern())
+		}
+		if a.When == "" || a.About == "" {
+			t.Errorf("%s: no words for docs/output.md (When, About)", a.Pattern())
 		}
 	}
 }
@@ -185,4 +188,59 @@ func inClusterDirs(p, cluster string) bool {
 		}
 	}
 	return false
+}
+
+// TestCatalogueCoversOutput: every file meshc writes for an example,
+// ownership marker included, is a row of the catalogue, with the row's
+// mode, so the catalogue (and docs/output.md, generated from it) lists
+// everything meshc writes.
+func TestCatalogueCoversOutput(t *testing.T) {
+	seen := map[*render.Artifact]bool{}
+	for _, ex := range examples(t) {
+		_, out, err := compiler.Compile(ex+"/mesh.yaml", mustRead(t, filepath.Join("../examples", ex, "mesh.yaml")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range out.Owned().Files {
+			a := catalogued(f.Path)
+			if a == nil {
+				t.Errorf("%s: %s is in no row of the catalogue", ex, f.Path)
+				continue
+			}
+			seen[a] = true
+			if a.Scope != render.PerMesh || a.Name != "" {
+				if f.Mode != a.Mode {
+					t.Errorf("%s: %s has mode %v, its row %v", ex, f.Path, f.Mode, a.Mode)
+				}
+			}
+		}
+	}
+	for _, a := range render.Catalogue {
+		if !seen[a] && a.Scope != render.PerCluster {
+			t.Errorf("%s: no example writes it; add one that does", a.Pattern())
+		}
+	}
+}
+
+// catalogued returns the row whose pattern p matches, or nil.
+func catalogued(p string) *render.Artifact {
+	for _, a := range render.Catalogue {
+		pat := a.Pattern()
+		if strings.HasSuffix(pat, "/") {
+			if strings.HasPrefix(p, pat) {
+				return a
+			}
+			continue
+		}
+		segs := strings.Split(pat, "/")
+		for i, s := range segs {
+			if strings.Contains(s, "<") {
+				segs[i] = strings.NewReplacer("<cluster>", "*", "<namespace>", "*", "<group>", "*", "<source>", "*").Replace(s)
+			}
+		}
+		if ok, _ := path.Match(strings.Join(segs, "/"), p); ok {
+			return a
+		}
+	}
+	return nil
 }

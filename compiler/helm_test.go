@@ -19,7 +19,7 @@ import (
 // the istiod-remote chart of earlier releases) and gateway.
 func TestHelmRows(t *testing.T) {
 	charts := []string{render.ChartBase, render.ChartIstiod, render.ChartGateway}
-	for _, a := range render.Artifacts {
+	for _, a := range render.Catalogue {
 		if (a.Apply == render.Helm) != (a.Dir == render.HelmDir) {
 			t.Errorf("%s/%s: Helm rows, and only they, live in %s/", a.Dir, a.Name, render.HelmDir)
 		}

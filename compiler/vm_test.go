@@ -121,7 +121,7 @@ func TestVMOutput(t *testing.T) {
 				gathered = append(gathered, ph.Script())
 			}
 		}
-		for _, f := range render.VMRenderedFiles {
+		for _, f := range render.GroupFiles() {
 			p := path.Join("cluster1", mesh.VMDir, "web-vms", "web", f.Name)
 			if out.Lookup(p) == nil {
 				t.Errorf("Render wrote no %s", p)
@@ -207,7 +207,7 @@ func TestVMFilesStepRuns(t *testing.T) {
 	for _, g := range m.Spec.WorkloadGroups {
 		dir := filepath.Join(certs, filepath.FromSlash(path.Join(g.Cluster, mesh.VMDir, g.Namespace, g.Name)))
 		want := []string{render.VMRootCertFile, render.VMTokenFile}
-		for _, f := range render.VMRenderedFiles {
+		for _, f := range render.GroupFiles() {
 			want = append(want, f.Name)
 		}
 		slices.Sort(want)
@@ -308,7 +308,7 @@ func vmInstall(t *testing.T) (dir string, s *standIns) {
 	}
 	dir = t.TempDir()
 	g := m.Spec.WorkloadGroups[0]
-	for _, f := range render.VMRenderedFiles {
+	for _, f := range render.GroupFiles() {
 		rendered := out.Lookup(path.Join(g.Dir(), f.Name))
 		if err := os.WriteFile(filepath.Join(dir, f.Name), rendered.Data, cmp.Or(rendered.Mode, 0o644)); err != nil {
 			t.Fatal(err)
@@ -454,7 +454,7 @@ func TestVMInstallNamesItsEntry(t *testing.T) {
 	}
 	dir := t.TempDir()
 	g := m.Spec.WorkloadGroups[0]
-	for _, f := range render.VMRenderedFiles {
+	for _, f := range render.GroupFiles() {
 		rendered := out.Lookup(path.Join(g.Dir(), f.Name))
 		if err := os.WriteFile(filepath.Join(dir, f.Name), rendered.Data, cmp.Or(rendered.Mode, 0o644)); err != nil {
 			t.Fatal(err)

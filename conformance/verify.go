@@ -211,8 +211,8 @@ func (v *clusterCheck) install(dir, name string) ([]*unstructured.Unstructured, 
 	if dir == render.InstallDir {
 		return Generate(path, releaseWarnings(v.mesh)...)
 	}
-	for _, a := range render.Artifacts {
-		if a.Dir == dir && a.Name == name && a.Apply == render.Helm {
+	for _, a := range render.Catalogue {
+		if a.Scope == render.PerCluster && a.Dir == dir && a.Name == name && a.Apply == render.Helm {
 			return RenderChart(a.Chart, a.Release, path)
 		}
 	}

@@ -165,7 +165,7 @@ func (v *clusterCheck) compareVMFiles(g *mesh.WorkloadGroup, wg *networkingv1.Wo
 		return
 	}
 	rendered := map[string]bool{}
-	for _, f := range render.VMRenderedFiles {
+	for _, f := range render.GroupFiles() {
 		rendered[f.Name] = true
 	}
 	for _, name := range slices.Sorted(maps.Keys(gen)) {

@@ -56,12 +56,11 @@ type VMInstance struct {
 	Address string `json:"address"`
 }
 
-// Names and places of what a VM needs. The sidecar reads these five files
-// (`istioctl x workload entry configure` writes the same set): render writes
-// VMRenderedFiles, the plan adds the root certificate and the token, the one
-// file only a live cluster can give.
 // VMDir holds, in the directory of the cluster a group registers with,
-// one directory per group: vm/<namespace>/<name>/.
+// one directory per group: vm/<namespace>/<name>/. The sidecar reads five
+// files (`istioctl x workload entry configure` writes the same set): render
+// writes the catalogue's group files there, the plan adds the root
+// certificate and the token, the one file only a live cluster can give.
 const VMDir = "vm"
 
 // Dir is the group's directory in the rendered tree.

@@ -1,9 +1,11 @@
 package render
 
 import (
+	"io/fs"
 	"path"
 
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/output"
 )
 
 // Directory and file names of the rendered tree. install/ holds istioctl
@@ -102,8 +104,33 @@ const (
 	Helm
 )
 
-// Artifact is one file meshc renders into a cluster's directory.
+// Scope says how many copies of a catalogue entry a mesh gets, where they
+// go and what each is rendered from.
+type Scope int
+
+const (
+	// PerCluster: one in the directory of each cluster For holds for, from
+	// the cluster's view.
+	PerCluster Scope = iota
+	// PerGroup: one in the directory of each VM group
+	// (<cluster>/vm/<namespace>/<group>/), from the group's VMView.
+	PerGroup
+	// PerPair: one per remote-secret pair, in the reading primary's
+	// directory, named for the cluster it reads.
+	PerPair
+	// PerMesh: one, at the top of the output.
+	PerMesh
+)
+
+// String names the scope as docs/output.md does.
+func (s Scope) String() string {
+	return [...]string{PerCluster: "cluster", PerGroup: "VM group", PerPair: "primary and cluster it reads", PerMesh: "mesh"}[s]
+}
+
+// Artifact is one entry of the catalogue: a file meshc writes.
 type Artifact struct {
+	// Scope is PerCluster unless set.
+	Scope     Scope
 	Dir, Name string
 	// Template renders the file from the cluster's Placement.
 	Template string
@@ -123,80 +150,176 @@ type Artifact struct {
 	// load balancer's address, which clusters without a load-balancer
 	// controller never assign, and nothing later in the plan needs it.
 	Wait bool
+	// Mode is the file's permission bits; 0 means 0644.
+	Mode fs.FileMode
+	// When says in words who gets the file, About what it holds: the
+	// catalogue's columns in docs/output.md.
+	When, About string
 }
 
 // Path is the artifact's path in the rendered tree for cluster.
 func (a *Artifact) Path(cluster string) string { return path.Join(cluster, a.Dir, a.Name) }
 
-// Artifacts is the one table of per-cluster files: render, the plan,
-// `meshc fn` and the conformance suite read it. Rows are in apply order
-// within each directory: manifests/ rows are the kustomization's resources
-// in this order. A file may have several rows (one per role) when the
-// conditions exclude each other; TestArtifactsTable checks they do. Adding
-// an output is a row, a template and its golden files.
-var Artifacts = []*Artifact{
+// Catalogue is the one table of everything meshc writes, each file with
+// its scope: render, the plan, change plans, GitOps, `meshc fn` and the
+// conformance suite read it, and docs/output.md's file table is generated
+// from it. Per-cluster rows are in apply order within each directory:
+// manifests/ rows are the kustomization's resources in this order. A file
+// may have several rows (one per role) when the conditions exclude each
+// other; TestArtifactsTable checks they do. Adding an output is a row, a
+// template and its golden files.
+var Catalogue = []*Artifact{
+	markerRow, planRow, planScriptRow, diagramRow, gitopsRow,
 	{Dir: InstallDir, Name: ControlPlaneFile, Template: "primary.yaml.tmpl",
-		For: both((*mesh.Placement).UsesIstioctl, (*mesh.Placement).IsPrimary), Phase: PhasePrimaries, Apply: Istioctl},
+		For: both((*mesh.Placement).UsesIstioctl, (*mesh.Placement).IsPrimary), Phase: PhasePrimaries, Apply: Istioctl,
+		When: "primaries (istioctl)", About: "the control plane's IstioOperator: meshID, clusterName, network; externalIstiod where it serves remotes"},
 	{Dir: InstallDir, Name: ControlPlaneFile, Template: "remote.yaml.tmpl",
-		For: both((*mesh.Placement).UsesIstioctl, (*mesh.Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Istioctl},
+		For: both((*mesh.Placement).UsesIstioctl, (*mesh.Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Istioctl,
+		When: "remotes whose primary's istiod address is known (istioctl)", About: "the remote profile's IstioOperator, pointed at its primary's istiod"},
 	{Dir: InstallDir, Name: EastWestGatewayFile, Template: "eastwest-gateway.yaml.tmpl",
-		For: allOf((*mesh.Placement).UsesIstioctl, (*mesh.Placement).IsPrimary, (*mesh.Placement).HasEastWestGateway), Phase: PhasePrimaryGateways, Apply: Istioctl},
+		For: allOf((*mesh.Placement).UsesIstioctl, (*mesh.Placement).IsPrimary, (*mesh.Placement).HasEastWestGateway), Phase: PhasePrimaryGateways, Apply: Istioctl,
+		When: "primaries with an east-west gateway (istioctl)", About: "the east-west gateway's IstioOperator (ports 15021, 15443, 15012, 15017; network label)"},
 	{Dir: InstallDir, Name: EastWestGatewayFile, Template: "eastwest-gateway.yaml.tmpl",
-		For: allOf((*mesh.Placement).UsesIstioctl, (*mesh.Placement).ReadyRemote, (*mesh.Placement).HasEastWestGateway), Phase: PhaseRemoteGateways, Apply: Istioctl},
+		For: allOf((*mesh.Placement).UsesIstioctl, (*mesh.Placement).ReadyRemote, (*mesh.Placement).HasEastWestGateway), Phase: PhaseRemoteGateways, Apply: Istioctl,
+		When: "remotes with an east-west gateway whose primary's address is known (istioctl)", About: "the same, for a remote"},
 	// The Helm path: the guides' Helm tabs, one values file per chart. base
 	// (CRDs and cluster-wide resources) goes in before any istiod.
 	{Dir: HelmDir, Name: BaseValuesFile, Template: "base.values.yaml.tmpl",
-		For: (*mesh.Placement).UsesHelm, Phase: PhaseBase, Apply: Helm, Chart: ChartBase, Release: ReleaseBase, Wait: true},
+		For: (*mesh.Placement).UsesHelm, Phase: PhaseBase, Apply: Helm, Chart: ChartBase, Release: ReleaseBase, Wait: true,
+		When: "every cluster (helm)", About: "values of Istio's base chart: CRDs and cluster-wide resources"},
 	{Dir: HelmDir, Name: IstiodValuesFile, Template: "istiod-primary.values.yaml.tmpl",
-		For: both((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary), Phase: PhasePrimaries, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Wait: true},
+		For: both((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary), Phase: PhasePrimaries, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Wait: true,
+		When: "primaries (helm)", About: "values of the istiod chart"},
 	{Dir: HelmDir, Name: IstiodValuesFile, Template: "istiod-remote.values.yaml.tmpl",
-		For: both((*mesh.Placement).UsesHelm, (*mesh.Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Wait: true},
+		For: both((*mesh.Placement).UsesHelm, (*mesh.Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Wait: true,
+		When: "remotes whose primary's istiod address is known (helm)", About: "values of the istiod chart with profile: remote"},
 	{Dir: HelmDir, Name: EastWestGatewayValuesFile, Template: "eastwest-gateway.values.yaml.tmpl",
 		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary, (*mesh.Placement).HasEastWestGateway), Phase: PhasePrimaryGateways,
-		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway},
+		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway,
+		When: "primaries with an east-west gateway (helm)", About: "values of the gateway chart for the east-west gateway"},
 	{Dir: HelmDir, Name: EastWestGatewayValuesFile, Template: "eastwest-gateway.values.yaml.tmpl",
 		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).ReadyRemote, (*mesh.Placement).HasEastWestGateway), Phase: PhaseRemoteGateways,
-		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway},
+		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway,
+		When: "remotes with an east-west gateway whose primary's address is known (helm)", About: "the same, for a remote"},
 	// With spec.ca.issuer cert-manager, what issues cacerts (applied by the
 	// cacerts phase) and the root the plan compares it with.
 	{Dir: mesh.CADir, Name: mesh.CAIssuerFile, Template: "cert-manager-ca.yaml.tmpl",
-		For: (*mesh.Placement).UsesCertManager, Phase: PhaseCACerts, Apply: Kubectl},
+		For: (*mesh.Placement).UsesCertManager, Phase: PhaseCACerts, Apply: Kubectl,
+		When: "every cluster (spec.ca.issuer: cert-manager)", About: "the cert-manager Issuer and Certificate that issue the cluster's intermediate CA into cacerts"},
 	{Dir: mesh.CADir, Name: mesh.RootCertFile, Template: "root-cert.pem.tmpl",
-		For: (*mesh.Placement).UsesCertManager, Apply: NotApplied},
+		For: (*mesh.Placement).UsesCertManager, Apply: NotApplied,
+		When: "every cluster (spec.ca.issuer: cert-manager)", About: "the mesh's root certificate, which the plan's verify-root phase compares with what cert-manager issued"},
 	// Applied on its own first: cacerts go into istio-system before any
 	// istiod starts.
 	{Dir: ManifestsDir, Name: NamespaceFile, Template: "namespace.yaml.tmpl",
-		For: always, Phase: PhaseNamespaces, Apply: Kubectl},
+		For: always, Phase: PhaseNamespaces, Apply: Kubectl,
+		When: "every cluster", About: "istio-system with its topology.istio.io/network label or controlPlaneClusters annotation"},
 	{Dir: ManifestsDir, Name: "shared-namespaces.yaml", Template: "shared-namespaces.yaml.tmpl",
-		For: (*mesh.Placement).HasSharedNamespaces, Apply: WithDirectory},
+		For: (*mesh.Placement).HasSharedNamespaces, Apply: WithDirectory,
+		When: "clusters that hold a shared namespace", About: "the shared namespaces, with their injection labels"},
 	{Dir: ManifestsDir, Name: "cross-network-gateway.yaml", Template: "cross-network-gateway.yaml.tmpl",
-		For: (*mesh.Placement).ServesCrossNetwork, Apply: WithDirectory},
+		For: (*mesh.Placement).ServesCrossNetwork, Apply: WithDirectory,
+		When: "primaries of a multi-network mesh", About: "the Gateway that passes *.local on 15443 (AUTO_PASSTHROUGH), and a federated mesh's exported hosts"},
 	{Dir: ManifestsDir, Name: FederationGatewayFile, Template: "federation-gateway.yaml.tmpl",
-		For: (*mesh.Placement).ServesFederationGateway, Apply: WithDirectory},
+		For: (*mesh.Placement).ServesFederationGateway, Apply: WithDirectory,
+		When: "primaries of a mesh that exports to peers, where no cross-network Gateway passes the exports", About: "the Gateway that passes the exported hosts to the peers on 15443"},
 	{Dir: ManifestsDir, Name: FederationPeersFile, Template: "federation-peers.yaml.tmpl",
-		For: (*mesh.Placement).ImportsFromPeers, Apply: WithDirectory},
+		For: (*mesh.Placement).ImportsFromPeers, Apply: WithDirectory,
+		When: "primaries of a mesh that imports from peers", About: "each peer's istio-remote Gateway and a ServiceEntry per imported host"},
 	{Dir: ManifestsDir, Name: "expose-istiod.yaml", Template: "expose-istiod.yaml.tmpl",
-		For: (*mesh.Placement).ExposesIstiod, Apply: WithDirectory},
+		For: (*mesh.Placement).ExposesIstiod, Apply: WithDirectory,
+		When: "primaries serving remotes or VMs through their east-west gateway", About: "istiod exposed through the east-west gateway (15012, 15017)"},
 	{Dir: ManifestsDir, Name: "service-stubs.yaml", Template: "service-stubs.yaml.tmpl",
-		For: (*mesh.Placement).HasServiceStubs, Apply: WithDirectory},
+		For: (*mesh.Placement).HasServiceStubs, Apply: WithDirectory,
+		When: "clusters that call a shared service they do not run", About: "a stub Service for each, so its name resolves"},
 	// After the control plane: WorkloadGroup is an Istio kind.
 	{Dir: ManifestsDir, Name: WorkloadGroupsFile, Template: "vm-workload-groups.yaml.tmpl",
-		For: (*mesh.Placement).ServesVMs, Apply: WithDirectory},
+		For: (*mesh.Placement).ServesVMs, Apply: WithDirectory,
+		When: "primaries VMs register with", About: "each group's WorkloadGroup, WorkloadEntries, service account and, unless shared, namespace"},
 	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
-		For: (*mesh.Placement).IsPrimary, Phase: PhaseExpose, Apply: Kustomize},
+		For: (*mesh.Placement).IsPrimary, Phase: PhaseExpose, Apply: Kustomize,
+		When: "primaries", About: "the manifests/ resources in apply order (kubectl apply -k)"},
 	// A remote applies its manifests/ after its install when they hold more
 	// than its namespace (applied above); otherwise, or while its install
 	// waits for its primary's address, the kustomization is there for
 	// kubectl apply -k and kustomize users.
 	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
-		For: both((*mesh.Placement).ReadyRemote, (*mesh.Placement).HasAppManifests), Phase: PhaseRemotes, Apply: Kustomize},
+		For: both((*mesh.Placement).ReadyRemote, (*mesh.Placement).HasAppManifests), Phase: PhaseRemotes, Apply: Kustomize,
+		When: "remotes whose manifests/ hold more than istio-system", About: "the same, for a remote"},
 	{Dir: ManifestsDir, Name: KustomizationFile, Template: "kustomization.yaml.tmpl",
-		For: both((*mesh.Placement).IsRemote, not(both((*mesh.Placement).ReadyRemote, (*mesh.Placement).HasAppManifests))), Apply: NotApplied},
+		For: both((*mesh.Placement).IsRemote, not(both((*mesh.Placement).ReadyRemote, (*mesh.Placement).HasAppManifests))), Apply: NotApplied,
+		When: "other remotes (the plan applies their namespace alone)", About: "the same, for kubectl apply -k and kustomize users"},
 	// On the Helm path, the cluster's whole install (its charts through
 	// kustomize's helmCharts, then manifests/) for GitOps: an alternative
 	// to the plan, which does not apply it.
 	{Dir: ".", Name: KustomizationFile, Template: "cluster-kustomization.yaml.tmpl",
-		For: (*mesh.Placement).UsesHelm, Apply: NotApplied},
+		For: (*mesh.Placement).UsesHelm, Apply: NotApplied,
+		When: "every cluster (helm)", About: "the cluster's whole install for GitOps: its charts through helmCharts, then manifests/ (the plan does not apply it)"},
+	groupEnvRow, groupMeshRow, groupHostsRow, groupInstallRow,
+	remoteSecretRow, readerAccessRow,
+}
+
+// The rows render writes by code of their own rather than by the loop over
+// a cluster's rows.
+var (
+	markerRow = &Artifact{Scope: PerMesh, Dir: ".", Name: output.MarkerFile,
+		When: "every mesh", About: "the ownership marker: meshc wrote this directory, for this mesh; render replaces only such a directory"}
+	planRow = &Artifact{Scope: PerMesh, Dir: ".", Name: PlanFile, Template: "plan.md.tmpl",
+		When: "every mesh", About: "the mesh as a Mermaid diagram, then the ordered install commands, each with its kube context"}
+	planScriptRow = &Artifact{Scope: PerMesh, Dir: ".", Name: PlanScript, Template: "plan.sh.tmpl", Mode: 0o755,
+		When: "every mesh", About: "the same commands as a runnable bash script"}
+	diagramRow = &Artifact{Scope: PerMesh, Dir: ".", Name: DiagramFile,
+		When: "every mesh", About: "the mesh as a picture: networks, clusters, gateways, who serves and reads whom"}
+	gitopsRow = &Artifact{Scope: PerMesh, Dir: GitOpsDir,
+		When: "spec.gitops", About: "the mesh as Argo CD Applications or Flux objects, in the plan's order, secrets as references"}
+
+	// A VM group's files: the plan gathers them with the root certificate
+	// and a token, and the conformance suite compares them with Istio's
+	// own generator's.
+	groupEnvRow = &Artifact{Scope: PerGroup, Name: "cluster.env", Template: "vm-cluster.env.tmpl",
+		When: "every VM group", About: "the sidecar's metadata and traffic capture settings"}
+	groupMeshRow = &Artifact{Scope: PerGroup, Name: "mesh.yaml", Template: "vm-mesh.yaml.tmpl",
+		When: "every VM group", About: "the sidecar's proxy config: istiod's name, the mesh ID, the proxy metadata and readiness probe"}
+	groupHostsRow = &Artifact{Scope: PerGroup, Name: "hosts", Template: "vm-hosts.tmpl",
+		When: "every VM group", About: "the line that maps istiod's name to the address it is exposed at"}
+	groupInstallRow = &Artifact{Scope: PerGroup, Name: VMInstallScript, Template: "vm-install.sh.tmpl", Mode: 0o755,
+		When: "every VM group", About: "run on each VM: installs Istio's sidecar package and the gathered files, points istiod's name at its address, starts the sidecar"}
+
+	// With remoteSecrets: declarative, the remote secrets as files.
+	remoteSecretRow = &Artifact{Scope: PerPair, Dir: RemoteSecretsDir, Name: RemoteSecretFile("<source>"), Template: "remote-secret.yaml.tmpl",
+		When: "remoteSecrets: declarative, in each primary for each cluster it reads", About: "the remote Secret its istiod reads the cluster with, credentials as placeholders"}
+	readerAccessRow = &Artifact{Scope: PerPair, Dir: RemoteAccessDir, Name: ReaderAccessFile, Template: "istio-reader.yaml.tmpl",
+		When: "remoteSecrets: declarative, in each cluster a primary reads", About: "the reader service account, its token and RBAC, complete"}
+)
+
+// GroupFiles are the catalogue's rows of a VM group's directory, in order.
+func GroupFiles() []*Artifact { return scope(PerGroup) }
+
+func scope(s Scope) []*Artifact {
+	var out []*Artifact
+	for _, a := range Catalogue {
+		if a.Scope == s {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Pattern is the path of the row's files in the output, with placeholders
+// for what varies: <cluster>/install/istio.yaml.
+func (a *Artifact) Pattern() string {
+	switch a.Scope {
+	case PerGroup:
+		return path.Join("<cluster>", mesh.VMDir, "<namespace>", "<group>", a.Name)
+	case PerPair:
+		return path.Join("<cluster>", a.Dir, a.Name)
+	case PerMesh:
+		if a.Name == "" {
+			return a.Dir + "/"
+		}
+		return path.Join(a.Dir, a.Name)
+	}
+	return path.Join("<cluster>", a.Dir, a.Name)
 }
 
 func always(*mesh.Placement) bool { return true }
@@ -225,12 +348,12 @@ func not(f func(*mesh.Placement) bool) func(*mesh.Placement) bool {
 	return func(p *mesh.Placement) bool { return !f(p) }
 }
 
-// ArtifactsFor returns the rows of Artifacts that apply to a cluster, in
-// table order.
+// ArtifactsFor returns the per-cluster rows of the catalogue that apply to a
+// cluster, in table order.
 func ArtifactsFor(p *mesh.Placement) []*Artifact {
-	out := make([]*Artifact, 0, len(Artifacts))
-	for _, a := range Artifacts {
-		if a.For(p) {
+	out := make([]*Artifact, 0, len(Catalogue))
+	for _, a := range Catalogue {
+		if a.Scope == PerCluster && a.For(p) {
 			out = append(out, a)
 		}
 	}

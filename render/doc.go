@@ -3,13 +3,15 @@
 //
 // In: a *mesh.Mesh that passed rules.Validate. Out: an *output.Output, the
 // whole tree sorted by path, byte-identical from run to run: no cluster,
-// network or clock is consulted. Artifacts is the table of per-cluster
-// files (directory, name, template, which clusters get it, the plan phase
-// and how the plan applies it); render, the plan, GitOps, the kustomize
-// function and the conformance suite all read it. Templates see a cluster
-// through a view (view.go) that adds to its mesh.Placement what rendering
-// derives, and the documents several clusters share are rendered once per
-// Render.
+// network or clock is consulted. Catalogue is the table of every file meshc
+// writes, each with its scope (per cluster, per VM group, per primary and
+// cluster it reads, per mesh); a per-cluster row also says which clusters
+// get it, the plan phase and how the plan applies it. Render, the plan,
+// change plans, GitOps, the kustomize function and the conformance suite
+// all read it, and docs/output.md's file table is generated from it.
+// Templates see a cluster through a view (view.go) that adds to its
+// mesh.Placement what rendering derives, and the documents several clusters
+// share are rendered once per Render.
 //
 // BuildPlan orders the install's commands in phases and RenderPlan writes
 // them as PLAN.md, plan.sh or JSON; BuildChangePlan gives the steps that

@@ -295,8 +295,8 @@ func artifactSteps(placements []*mesh.Placement, phase string) []Step {
 			continue
 		}
 		c := p.Cluster
-		for _, a := range Artifacts {
-			if a.Phase != phase || a.Apply == WithDirectory || !a.For(p) {
+		for _, a := range Catalogue {
+			if a.Scope != PerCluster || a.Phase != phase || a.Apply == WithDirectory || !a.For(p) {
 				continue
 			}
 			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: applyCommand(a, p), applies: appliedFiles(a, p)})
@@ -506,7 +506,7 @@ func RenderPlanMarkdown(p *Plan) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	buf.Grow(p.size())
-	if err := templates.Set.ExecuteTemplate(&buf, "plan.md.tmpl", p); err != nil {
+	if err := templates.Set.ExecuteTemplate(&buf, planRow.Template, p); err != nil {
 		return nil, fmt.Errorf("rendering plan: %w", err)
 	}
 	return buf.Bytes(), nil
@@ -524,7 +524,7 @@ func RenderPlanShell(p *Plan, so ShellOptions) ([]byte, error) {
 		*Plan
 		OutDir string
 	}{p, so.OutDir}
-	if err := templates.Set.ExecuteTemplate(&buf, "plan.sh.tmpl", data); err != nil {
+	if err := templates.Set.ExecuteTemplate(&buf, planScriptRow.Template, data); err != nil {
 		return nil, fmt.Errorf("rendering plan: %w", err)
 	}
 	return buf.Bytes(), nil

@@ -40,8 +40,8 @@ func Render(m *mesh.Mesh) (*output.Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	out.Files = append(out.Files, output.File{Path: PlanFile, Data: plan}, output.File{Path: PlanScript, Data: script, Mode: 0o755},
-		output.File{Path: DiagramFile, Data: diagram.SVG(p.Diagram)})
+	out.Files = append(out.Files, output.File{Path: planRow.Name, Data: plan}, output.File{Path: planScriptRow.Name, Data: script, Mode: planScriptRow.Mode},
+		output.File{Path: diagramRow.Name, Data: diagram.SVG(p.Diagram)})
 	out.Sort()
 	if m.Spec.GitOps != nil {
 		tree, err := gitopsRender(m, func(p string) []byte {
@@ -188,10 +188,10 @@ func renderRemoteAccess(m *mesh.Mesh) ([]output.File, error) {
 		v := &remoteSecretView{Mesh: m, Reader: s.Reader, Source: s.Source, TokenSecret: ReaderTokenSecret,
 			CAVar: env + "_CA_DATA", TokenVar: env + "_TOKEN", ServerVar: env + "_API_SERVER"}
 		buf.Reset()
-		if err := templates.Set.ExecuteTemplate(&buf, "remote-secret.yaml.tmpl", v); err != nil {
+		if err := templates.Set.ExecuteTemplate(&buf, remoteSecretRow.Template, v); err != nil {
 			return nil, fmt.Errorf("cluster %q: rendering remote secret for %q: %w", s.Reader.Name, s.Source.Name, err)
 		}
-		files = append(files, output.File{Path: path.Join(s.Reader.Name, RemoteSecretsDir, RemoteSecretFile(s.Source.Name)), Data: bytes.Clone(buf.Bytes())})
+		files = append(files, output.File{Path: path.Join(s.Reader.Name, remoteSecretRow.Dir, RemoteSecretFile(s.Source.Name)), Data: bytes.Clone(buf.Bytes())})
 	}
 	for i := range m.Spec.Clusters {
 		c := &m.Spec.Clusters[i]
@@ -200,10 +200,10 @@ func renderRemoteAccess(m *mesh.Mesh) ([]output.File, error) {
 		}
 		buf.Reset()
 		v := &readerView{Mesh: m, Cluster: c, Readers: readers[c.Name], TokenSecret: ReaderTokenSecret}
-		if err := templates.Set.ExecuteTemplate(&buf, "istio-reader.yaml.tmpl", v); err != nil {
+		if err := templates.Set.ExecuteTemplate(&buf, readerAccessRow.Template, v); err != nil {
 			return nil, fmt.Errorf("cluster %q: rendering reader access: %w", c.Name, err)
 		}
-		files = append(files, output.File{Path: path.Join(c.Name, RemoteAccessDir, ReaderAccessFile), Data: bytes.Clone(buf.Bytes())})
+		files = append(files, output.File{Path: path.Join(c.Name, readerAccessRow.Dir, readerAccessRow.Name), Data: bytes.Clone(buf.Bytes())})
 	}
 	return files, nil
 }

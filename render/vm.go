@@ -2,7 +2,6 @@ package render
 
 import (
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 
@@ -25,23 +24,6 @@ const (
 	// TokenAudience is the audience istiod's CA accepts tokens for.
 	TokenAudience = "istio-ca"
 )
-
-// VMFile is one file render writes into a group's directory.
-type VMFile struct {
-	Name     string
-	Template string
-	Mode     fs.FileMode
-}
-
-// VMRenderedFiles is the one table of per-group files: render writes them,
-// the plan gathers them, the conformance suite compares them with Istio's
-// own generator's. The root certificate and token are added by the plan.
-var VMRenderedFiles = []VMFile{
-	{Name: "cluster.env", Template: "vm-cluster.env.tmpl"},
-	{Name: "mesh.yaml", Template: "vm-mesh.yaml.tmpl"},
-	{Name: "hosts", Template: "vm-hosts.tmpl"},
-	{Name: VMInstallScript, Template: "vm-install.sh.tmpl", Mode: 0o755},
-}
 
 // vmDetails are the lines the mesh's picture gives a primary for the VM
 // groups that register with it: the picture has no VM nodes, so a network

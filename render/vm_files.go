@@ -153,7 +153,7 @@ func (v *VMView) MetadataEntries() []struct{ Key, Value string } {
 	return out
 }
 
-// renderVMFiles writes VMRenderedFiles for every group that registers with
+// renderVMFiles writes the catalogue's group files for every group that registers with
 // the placement's cluster.
 func renderVMFiles(p *mesh.Placement) ([]output.File, error) {
 	if !p.ServesVMs() {
@@ -163,7 +163,7 @@ func renderVMFiles(p *mesh.Placement) ([]output.File, error) {
 	var buf bytes.Buffer
 	for _, g := range p.WorkloadGroups() {
 		v := NewVMView(p, g)
-		for _, f := range VMRenderedFiles {
+		for _, f := range GroupFiles() {
 			buf.Reset()
 			if err := templates.Set.ExecuteTemplate(&buf, f.Template, v); err != nil {
 				return nil, fmt.Errorf("cluster %q: workload group %s/%s: rendering %s: %w", p.Cluster.Name, g.Namespace, g.Name, f.Name, err)

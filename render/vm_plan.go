@@ -34,7 +34,7 @@ func vmFileSteps(placements []*mesh.Placement) []Step {
 		for _, g := range p.WorkloadGroups() {
 			dir := vmBundleDir(g)
 			var files, applies []string
-			for _, f := range VMRenderedFiles {
+			for _, f := range GroupFiles() {
 				rel := path.Join(g.Dir(), f.Name)
 				files = append(files, templates.Shell(rel))
 				applies = append(applies, rel)

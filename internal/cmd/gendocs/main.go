@@ -1,7 +1,8 @@
 // Command gendocs writes the files meshc generates from its own code:
 // docs/rules.md (from rules.Rules, rules.Guarantees and the invalid
 // cases), schema/mesh.schema.json and docs/input.md (from schema/mesh.cue), and
-// the version table of docs/helm.md (from mesh.IstioChanges). Run it with
+// the version table of docs/helm.md (from mesh.IstioChanges) and the file
+// table of docs/output.md (from render.Catalogue). Run it with
 // go generate ./... from anywhere in the module; TestGeneratedFilesFresh
 // fails when a committed copy is stale.
 package main
@@ -31,6 +32,7 @@ var generated = map[string]func(root string) ([]byte, error){
 	"schema/mesh.schema.json": func(string) ([]byte, error) { return schema.JSONSchema() },
 	"docs/input.md":           inputDoc,
 	"docs/helm.md":            helmDoc,
+	"docs/output.md":          outputDoc,
 }
 
 func main() {
