@@ -20,20 +20,36 @@ type Problem struct {
 	Rule string
 	// Message says what is wrong and what is expected.
 	Message string
+	// Suggestion is, for a near miss (a typo in a name), the name the
+	// input most likely meant; "" when none is close enough.
+	Suggestion string
 	// First is, for a repeated key, where the first one is in the input.
 	// It is kept apart from Message because only the input's own text has
 	// those lines: a kustomize function sees a re-serialised copy.
 	First token.Position
 }
 
-// Text is the message as the user reads it next to the input: Message, and
+// Text is the message as the user reads it next to the input: Advice, and
 // where the first of a repeated key is.
 func (p Problem) Text() string {
 	if p.First.Line > 0 {
-		return fmt.Sprintf("%s (first at line %d)", p.Message, p.First.Line)
+		return fmt.Sprintf("%s (first at line %d)", p.Advice(), p.First.Line)
+	}
+	return p.Advice()
+}
+
+// Advice is Message and the suggestion, without positions: what a report
+// that carries the position apart (a KRM function's result) says.
+func (p Problem) Advice() string {
+	if p.Suggestion != "" {
+		return fmt.Sprintf("%s; did you mean %q?", p.Message, p.Suggestion)
 	}
 	return p.Message
 }
+
+// Suggested is a near miss a check passes as the last argument of its
+// report (rules.Rule's check): the suggestion as data, not words.
+type Suggested string
 
 // String formats the problem the way compilers do: file:line:col: message.
 func (p Problem) String() string {

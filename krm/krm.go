@@ -234,7 +234,7 @@ func (o origin) dir() string {
 func (o origin) results(ps diag.Problems) Results {
 	rs := make(Results, len(ps))
 	for i, p := range ps {
-		r := Result{Severity: SeverityError, Message: p.Message, ResourceRef: o.ref}
+		r := Result{Severity: SeverityError, Message: p.Advice(), ResourceRef: o.ref}
 		if p.Path != "" {
 			r.Field = &Field{Path: p.Path}
 		}

@@ -59,7 +59,7 @@ func TestResultsMapProblems(t *testing.T) {
 			type entry struct{ Severity, Path, Message, Rule, Kind string }
 			var want, got []entry
 			for _, p := range ps {
-				want = append(want, entry{"error", p.Path, p.Message, p.Rule, fc.GetKind()})
+				want = append(want, entry{"error", p.Path, p.Advice(), p.Rule, fc.GetKind()})
 			}
 			for _, r := range results {
 				e := entry{Severity: r.Severity, Message: r.Message, Rule: r.Tags["rule"]}

@@ -53,13 +53,12 @@ func structural(filename string, doc cue.Value, def *schemaNode, path cue.Path, 
 					names = append(names, k)
 				}
 				slices.Sort(names)
-				msg := "unknown field " + diag.Quote(name)
-				if s := diag.Suggest(name, names); s != "" {
-					msg += fmt.Sprintf("; did you mean %q?", s)
-				} else {
-					msg += fmt.Sprintf(" (allowed: %s)", strings.Join(names, ", "))
+				p := diag.Problem{Pos: keyPos(fields), Path: pathString(sub), Message: "unknown field " + diag.Quote(name),
+					Suggestion: diag.Suggest(name, names)}
+				if p.Suggestion == "" {
+					p.Message += fmt.Sprintf(" (allowed: %s)", strings.Join(names, ", "))
 				}
-				ps.add(diag.Problem{Pos: keyPos(fields), Path: pathString(sub), Message: msg})
+				ps.add(p)
 				continue
 			}
 			structural(filename, fields.Value(), sdef, sub, ps)

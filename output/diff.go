@@ -11,6 +11,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"cuelang.org/go/cue/token"
+
+	"meshc.dev/meshc/diag"
 )
 
 // DiffKind says how a file on disk differs from the rendered output.
@@ -45,18 +49,23 @@ type Difference struct {
 }
 
 // String says what is wrong with the file and how far the copies agree.
-func (d Difference) String() string {
+func (d Difference) String() string { return d.Problem().String() }
+
+// Problem is the difference as the one diagnostic every check reports:
+// the file, and its kind and how far the copies agree as the message.
+func (d Difference) Problem() diag.Problem {
+	p := diag.Problem{Pos: token.Position{Filename: d.Path}, Message: string(d.Kind)}
 	switch {
 	case d.Kind == Stale && d.Mode != 0:
-		return fmt.Sprintf("%s: stale: mode differs from the rendered %#o", d.Path, d.Mode)
+		p.Message += fmt.Sprintf(": mode differs from the rendered %#o", d.Mode)
 	case d.Kind == Stale && d.Line > 0:
-		return fmt.Sprintf("%s: stale: differs from the rendered file at line %d", d.Path, d.Line)
+		p.Message += fmt.Sprintf(": differs from the rendered file at line %d", d.Line)
 	case d.Kind == Stale:
-		return d.Path + ": stale: not a regular file"
+		p.Message += ": not a regular file"
 	case d.Kind == Extra:
-		return d.Path + ": extra: meshc does not render it"
+		p.Message += ": meshc does not render it"
 	}
-	return d.Path + ": " + string(d.Kind)
+	return p
 }
 
 // Diff compares a rendered Output with the files under dir and returns every

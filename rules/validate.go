@@ -325,7 +325,14 @@ func Validate(m *mesh.Mesh) diag.Problems {
 			continue
 		}
 		r.check(m, func(path, format string, args ...any) {
-			ps = append(ps, diag.Problem{Pos: m.Pos(path), Path: path, Rule: r.ID, Message: fmt.Sprintf(format, args...)})
+			p := diag.Problem{Pos: m.Pos(path), Path: path, Rule: r.ID}
+			if n := len(args); n > 0 {
+				if s, ok := args[n-1].(diag.Suggested); ok {
+					args, p.Suggestion = args[:n-1], string(s)
+				}
+			}
+			p.Message = fmt.Sprintf(format, args...)
+			ps = append(ps, p)
 		})
 	}
 	ps.Sort()
@@ -382,11 +389,7 @@ func checkUndeclaredNetwork(m *mesh.Mesh, report func(string, string, ...any)) {
 	}
 	for i, c := range m.Spec.Clusters {
 		if !declared[c.Network] {
-			msg := fmt.Sprintf("network %q is not declared (declared: %s)", c.Network, diag.ListNames(names))
-			if s := diag.Suggest(c.Network, names); s != "" {
-				msg += fmt.Sprintf("; did you mean %q?", s)
-			}
-			report(clusterPath(i, "network"), "%s", msg)
+			report(clusterPath(i, "network"), "network %q is not declared (declared: %s)", c.Network, diag.ListNames(names), diag.Suggested(diag.Suggest(c.Network, names)))
 		}
 	}
 }
@@ -476,11 +479,7 @@ func checkRemoteWithoutPrimary(m *mesh.Mesh, report func(string, string, ...any)
 		case c.ControlPlane == c.Name:
 			report(clusterPath(i, "controlPlane"), "remote cluster %q names itself as its control plane; name a primary (%s)", c.Name, hint)
 		case !ok:
-			msg := fmt.Sprintf("control plane %q is not a cluster of this mesh (%s)", c.ControlPlane, hint)
-			if s := diag.Suggest(c.ControlPlane, primaries); s != "" {
-				msg += fmt.Sprintf("; did you mean %q?", s)
-			}
-			report(clusterPath(i, "controlPlane"), "%s", msg)
+			report(clusterPath(i, "controlPlane"), "control plane %q is not a cluster of this mesh (%s)", c.ControlPlane, hint, diag.Suggested(diag.Suggest(c.ControlPlane, primaries)))
 		case role != mesh.RolePrimary:
 			report(clusterPath(i, "controlPlane"), "control plane %q is a remote, not a primary; a remote must name a primary (%s)", c.ControlPlane, hint)
 		}

@@ -109,11 +109,8 @@ func checkPeerWithoutGateway(m *mesh.Mesh, report func(string, string, ...any)) 
 			}
 			for k, n := range s.Networks {
 				if !slices.Contains(names, n) {
-					msg := fmt.Sprintf("no gateway of peer %q is on network %q, so %s would have no endpoint there (its gateways are on %s)", p.MeshID, n, s.Host, strings.Join(names, ", "))
-					if sug := diag.Suggest(n, names); sug != "" {
-						msg += fmt.Sprintf("; did you mean %q?", sug)
-					}
-					report(fmt.Sprintf("%s[%d]", path, k), "%s", msg)
+					report(fmt.Sprintf("%s[%d]", path, k), "no gateway of peer %q is on network %q, so %s would have no endpoint there (its gateways are on %s)",
+						p.MeshID, n, s.Host, strings.Join(names, ", "), diag.Suggested(diag.Suggest(n, names)))
 				}
 			}
 		}
@@ -166,11 +163,7 @@ func checkUnknownExport(m *mesh.Mesh, report func(string, string, ...any)) {
 			}
 			s := byHost[e.Host]
 			if s == nil {
-				msg := fmt.Sprintf("%q is not a service of this mesh (spec.services declares %s)", e.Host, hosts)
-				if sug := hosts.Suggest(e.Host); sug != "" {
-					msg += fmt.Sprintf("; did you mean %q?", sug)
-				}
-				report(path+".host", "%s", msg)
+				report(path+".host", "%q is not a service of this mesh (spec.services declares %s)", e.Host, hosts, diag.Suggested(hosts.Suggest(e.Host)))
 				continue
 			}
 			if d := subsetDiff(s.Ports, e.Ports); d != "" {

@@ -43,11 +43,7 @@ func checkUnknownCluster(m *mesh.Mesh, report func(string, string, ...any)) {
 			if m.Cluster(c) != nil {
 				continue
 			}
-			msg := fmt.Sprintf("cluster %q is not in the mesh (clusters: %s)", c, names)
-			if s := names.Suggest(c); s != "" {
-				msg += fmt.Sprintf("; did you mean %q?", s)
-			}
-			report(fmt.Sprintf("%s[%d]", path, j), "%s", msg)
+			report(fmt.Sprintf("%s[%d]", path, j), "cluster %q is not in the mesh (clusters: %s)", c, names, diag.Suggested(names.Suggest(c)))
 		}
 	}
 	for i, n := range m.Spec.Namespaces {
@@ -66,15 +62,14 @@ func checkNamespaceNotShared(m *mesh.Mesh, report func(string, string, ...any)) 
 		ns := m.SharedNamespace(s.Namespace)
 		if ns == nil {
 			msg := fmt.Sprintf("service %q is in namespace %q, which spec.namespaces does not share", s.Name, s.Namespace)
+			var suggested diag.Suggested
 			if declared.Len() > 0 {
 				msg += fmt.Sprintf(" (shared: %s)", declared)
-				if sug := declared.Suggest(s.Namespace); sug != "" {
-					msg += fmt.Sprintf("; did you mean %q?", sug)
-				}
+				suggested = diag.Suggested(declared.Suggest(s.Namespace))
 			} else {
 				msg += "; add it to spec.namespaces"
 			}
-			report(servicePath(i, "namespace"), "%s", msg)
+			report(servicePath(i, "namespace"), "%s", msg, suggested)
 			continue
 		}
 		for _, f := range []struct {

@@ -72,11 +72,7 @@ func checkVMNamespaceNotShared(m *mesh.Mesh, report func(string, string, ...any)
 		}
 		ns := m.SharedNamespace(g.Namespace)
 		if ns == nil {
-			msg := fmt.Sprintf("workload group %q is in namespace %q, which spec.namespaces does not share (shared: %s)", g.Name, g.Namespace, declared)
-			if s := declared.Suggest(g.Namespace); s != "" {
-				msg += fmt.Sprintf("; did you mean %q?", s)
-			}
-			report(path, "%s", msg)
+			report(path, "workload group %q is in namespace %q, which spec.namespaces does not share (shared: %s)", g.Name, g.Namespace, declared, diag.Suggested(declared.Suggest(g.Namespace)))
 			continue
 		}
 		if m.Cluster(g.Cluster) != nil && !m.NamespaceHas(ns, g.Cluster) {
@@ -106,11 +102,7 @@ func checkVMPortConflict(m *mesh.Mesh, report func(string, string, ...any)) {
 			if names.Has(p.Name) {
 				continue
 			}
-			msg := fmt.Sprintf("port %q of workload group %q backs the port of that name of Service %s/%s, which has none (ports: %s)", p.Name, g.Name, g.Namespace, g.Name, names)
-			if s := names.Suggest(p.Name); s != "" {
-				msg += fmt.Sprintf("; did you mean %q?", s)
-			}
-			report(fmt.Sprintf("%s[%d].name", groupPath(i, "ports"), j), "%s", msg)
+			report(fmt.Sprintf("%s[%d].name", groupPath(i, "ports"), j), "port %q of workload group %q backs the port of that name of Service %s/%s, which has none (ports: %s)", p.Name, g.Name, g.Namespace, g.Name, names, diag.Suggested(names.Suggest(p.Name)))
 		}
 	}
 }
@@ -127,11 +119,7 @@ func checkVMClusterNotPrimary(m *mesh.Mesh, report func(string, string, ...any))
 		c := m.Cluster(g.Cluster)
 		switch {
 		case c == nil:
-			msg := fmt.Sprintf("cluster %q is not in the mesh (primaries: %s)", g.Cluster, primaries)
-			if s := primaries.Suggest(g.Cluster); s != "" {
-				msg += fmt.Sprintf("; did you mean %q?", s)
-			}
-			report(groupPath(i, "cluster"), "%s", msg)
+			report(groupPath(i, "cluster"), "cluster %q is not in the mesh (primaries: %s)", g.Cluster, primaries, diag.Suggested(primaries.Suggest(g.Cluster)))
 		case !c.IsPrimary():
 			report(groupPath(i, "cluster"), "workload group %q registers with remote cluster %q, which runs no istiod; register it with a primary (%s), such as its control plane %q", g.Name, c.Name, primaries, c.ControlPlane)
 		}
@@ -148,11 +136,7 @@ func checkVMUndeclaredNetwork(m *mesh.Mesh, report func(string, string, ...any))
 		if names.Has(g.Network) {
 			continue
 		}
-		msg := fmt.Sprintf("network %q is not declared (declared: %s)", g.Network, names)
-		if s := names.Suggest(g.Network); s != "" {
-			msg += fmt.Sprintf("; did you mean %q?", s)
-		}
-		report(groupPath(i, "network"), "%s", msg)
+		report(groupPath(i, "network"), "network %q is not declared (declared: %s)", g.Network, names, diag.Suggested(names.Suggest(g.Network)))
 	}
 }
 

@@ -6,18 +6,22 @@ import (
 	"path/filepath"
 	"time"
 
+	"cuelang.org/go/cue/token"
+
 	"meshc.dev/meshc/certs"
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/render"
 )
 
 func newCertsCmd(e *env) *command {
 	c := &command{name: "certs", summary: "create the mesh's shared root CA and each cluster's intermediate CA, or --check them",
-		usage: "certs -f FILE [-o DIR] [flags]\n       meshc certs --check [-f FILE] [--expiry-window D] [DIR]"}
+		usage: "certs -f FILE [-o DIR] [flags]\n       meshc certs --check [-f FILE] [--expiry-window D] [--format text|json] [DIR]"}
 	c.flags = newFlagSet(e, c.name, c.usage)
 	file := c.flags.String("f", "", "Mesh `file` whose clusters get an intermediate CA (with --check: that must have one)")
 	dir := c.flags.String("o", "certs", "certificates `directory`; keep it out of version control (it holds private keys)")
 	check := c.flags.Bool("check", false, "check an existing certificates directory instead of writing one")
+	format := c.flags.String("format", "text", "with --check, `text`: path: message lines on stderr; json: a JSON array of problems on stdout")
 	window := c.flags.Duration("expiry-window", certs.DefaultExpiryWindow, "with --check, report certificates expiring within this `duration`")
 	force := c.flags.Bool("force", false, "re-issue the intermediates (new keys) of clusters that already have one; the root is never replaced")
 	rootCert := c.flags.String("root-cert", "", "sign with this existing root CA certificate `file` (with --root-key)")
@@ -48,16 +52,7 @@ func newCertsCmd(e *env) *command {
 			return exitError
 		}
 		if *check {
-			d := *dir
-			switch len(args) {
-			case 0:
-			case 1:
-				d = args[0]
-			default:
-				fmt.Fprintf(e.stderr, "meshc certs --check: expected at most one directory, got %d arguments\n", len(args))
-				return exitError
-			}
-			return e.checkCerts(d, clusters, *window)
+			return e.checkCerts(*dir, args, clusters, *window, *format)
 		}
 		if *export {
 			fmt.Fprintln(e.stderr, "meshc certs --export: give the Mesh file with -f (the peer entry names its mesh ID, trust domain and gateways)")
@@ -124,12 +119,27 @@ func (e *env) printEvents(events []certs.Event) {
 	}
 }
 
-// checkCerts prints each finding as "path: message" on stderr and exits 1
-// when there is any, like vet does for a Mesh file.
-func (e *env) checkCerts(dir string, clusters []string, window time.Duration) int {
+// checkCerts is `certs --check` of dir, or of the one directory args name:
+// it prints each finding as a problem, "path: message" on stderr or JSON on
+// stdout, and exits 1 when there is any, like vet does for a Mesh file.
+func (e *env) checkCerts(dir string, args, clusters []string, window time.Duration, format string) int {
+	switch len(args) {
+	case 0:
+	case 1:
+		dir = args[0]
+	default:
+		fmt.Fprintf(e.stderr, "meshc certs --check: expected at most one directory, got %d arguments\n", len(args))
+		return exitError
+	}
+	if !e.oneOf("certs", "--format", format, diag.Formats) {
+		return exitError
+	}
 	findings, err := certs.Verify(certs.VerifyOptions{Dir: dir, Clusters: clusters, Window: window})
 	if err != nil {
 		return e.fail("certs", err)
+	}
+	if format == "json" {
+		return e.printProblemsJSON(findingProblems(findings))
 	}
 	if e.printFindings(findings) {
 		return exitInvalid
@@ -142,10 +152,18 @@ func (e *env) checkCerts(dir string, clusters []string, window time.Duration) in
 // printFindings prints each finding as "path: message" on stderr and reports
 // whether there were any.
 func (e *env) printFindings(findings []certs.Finding) bool {
-	for _, f := range findings {
-		fmt.Fprintf(e.stderr, "%s: %s\n", displayName(f.Path), f.Message)
-	}
+	diag.Print(e.stderr, findingProblems(findings), "text")
 	return len(findings) > 0
+}
+
+// findingProblems are the findings of certs.Verify as problems: the file
+// at fault, as messages show paths, and what is wrong with it.
+func findingProblems(findings []certs.Finding) diag.Problems {
+	var ps diag.Problems
+	for _, f := range findings {
+		ps = append(ps, diag.Problem{Pos: token.Position{Filename: displayName(f.Path)}, Message: f.Message})
+	}
+	return ps
 }
 
 // exportPeer prints m as a peer entry with dir's root CA as its trust

@@ -5,13 +5,17 @@ import (
 	"path"
 	"strings"
 
+	"cuelang.org/go/cue/token"
+
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/output"
 )
 
-// checkOutput is `render --check`: it compares the rendered tree with dir,
-// prints one line per stale, missing or extra file and a summary with the
-// command that fixes it, and writes nothing.
-func (e *env) checkOutput(input string, out *output.Output, dir string) int {
+// checkOutput is `render --check`: it compares the rendered tree with dir
+// and writes nothing. Each stale, missing or extra file is a problem,
+// printed as text (then a summary with the command that fixes it) or as
+// JSON; any problem exits 1.
+func (e *env) checkOutput(input string, out *output.Output, dir, format string) int {
 	diffs, err := output.Diff(out, dir)
 	if err != nil {
 		return e.fail("render --check", err)
@@ -20,11 +24,10 @@ func (e *env) checkOutput(input string, out *output.Output, dir string) int {
 	if err != nil {
 		return e.fail("render --check", err)
 	}
+	var ps diag.Problems
 	for _, l := range left {
-		fmt.Fprintf(e.stderr, "%s: left by an interrupted meshc render; the next render removes it\n", displayName(l))
-	}
-	if len(diffs) == 0 && len(left) == 0 {
-		return exitOK
+		ps = append(ps, diag.Problem{Pos: token.Position{Filename: displayName(l)},
+			Message: "left by an interrupted meshc render; the next render removes it"})
 	}
 	shown := displayName(dir)
 	count := map[output.DiffKind]int{}
@@ -34,10 +37,17 @@ func (e *env) checkOutput(input string, out *output.Output, dir string) int {
 		if dirSlash {
 			d.Path += "/"
 		}
-		fmt.Fprintln(e.stderr, d.String())
+		ps = append(ps, d.Problem())
 		count[d.Kind]++
 	}
-	if len(diffs) == 0 {
+	if format == "json" {
+		return e.printProblemsJSON(ps)
+	}
+	diag.Print(e.stderr, ps, "text")
+	switch {
+	case len(ps) == 0:
+		return exitOK
+	case len(diffs) == 0:
 		fmt.Fprintf(e.stderr, "meshc render --check: %s is up to date with %s, but an interrupted run left the directories above; run: meshc render %s -o %s\n",
 			shown, input, input, shown)
 		return exitInvalid

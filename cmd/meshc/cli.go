@@ -186,14 +186,18 @@ func printableArgs(fs *flag.FlagSet, args []string) error {
 
 func newRenderCmd(e *env) *command {
 	c := &command{name: "render", summary: "validate a Mesh file and write every cluster's manifests and the install plan",
-		usage: "render [--check] [-o DIR] FILE"}
+		usage: "render [--check [--format text|json]] [-o DIR] FILE"}
 	c.flags = newFlagSet(e, c.name, c.usage)
 	outDir := c.flags.String("o", "out", "output `directory`, replaced as a whole (meshc owns it)")
 	check := c.flags.Bool("check", false, "write nothing; exit 1 listing stale, missing and extra files if DIR differs from what FILE renders to")
+	format := c.flags.String("format", "text", "with --check, `text`: one line per file on stderr; json: a JSON array of problems on stdout")
 	c.run = func(args []string) int {
 		if len(args) != 1 {
 			fmt.Fprintf(e.stderr, "meshc render: expected one Mesh file, got %d arguments\n", len(args))
 			c.flags.Usage()
+			return exitError
+		}
+		if !e.oneOf("render", "--format", *format, diag.Formats) {
 			return exitError
 		}
 		name, data, code := e.read(args[0])
@@ -205,7 +209,7 @@ func newRenderCmd(e *env) *command {
 			return e.fail("render", err)
 		}
 		if *check {
-			return e.checkOutput(name, out, *outDir)
+			return e.checkOutput(name, out, *outDir, *format)
 		}
 		if err := output.Write(out, *outDir); err != nil {
 			return e.fail("render", err)
@@ -226,7 +230,7 @@ func newVetCmd(e *env) *command {
 			c.flags.Usage()
 			return exitError
 		}
-		if !e.oneOf("vet", "--format", *format, []string{"text", "json"}) {
+		if !e.oneOf("vet", "--format", *format, diag.Formats) {
 			return exitError
 		}
 		code := exitOK
@@ -363,9 +367,7 @@ func (e *env) fail(cmd string, err error) int {
 	}
 	var ps diag.Problems
 	if errors.As(err, &ps) {
-		for _, p := range ps {
-			fmt.Fprintln(e.stderr, p.String())
-		}
+		diag.Print(e.stderr, ps, "text")
 		return exitInvalid
 	}
 	fmt.Fprintf(e.stderr, "meshc %s: %v\n", cmd, err)
