@@ -126,27 +126,11 @@ func Diff(out *Output, dir string) ([]Difference, error) {
 			return nil
 		}
 		seen[rel] = true
-		if !d.Type().IsRegular() {
-			diffs = append(diffs, Difference{Path: rel, Kind: Stale})
-			return nil
+		diff, err := compareFile(p, rel, d, f)
+		if diff != nil {
+			diffs = append(diffs, *diff)
 		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if line := firstDifference(data, f.Data); line > 0 {
-			diffs = append(diffs, Difference{Path: rel, Kind: Stale, Line: line})
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		want := cmp.Or(f.Mode, 0o644)
-		if got := info.Mode().Perm(); got&0o111 != want&0o111 || got&0o002 != 0 {
-			diffs = append(diffs, Difference{Path: rel, Kind: Stale, Mode: want})
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("comparing with %s: %w", dir, err)
@@ -158,6 +142,31 @@ func Diff(out *Output, dir string) ([]Difference, error) {
 	}
 	slices.SortFunc(diffs, func(a, b Difference) int { return strings.Compare(a.Path, b.Path) })
 	return diffs, nil
+}
+
+// compareFile compares the file at p (rel in the output) with f, the
+// rendered one: its type, bytes and executable bit, and that others cannot
+// write it. It returns the difference, or nil.
+func compareFile(p, rel string, d fs.DirEntry, f *File) (*Difference, error) {
+	if !d.Type().IsRegular() {
+		return &Difference{Path: rel, Kind: Stale}, nil
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	if line := firstDifference(data, f.Data); line > 0 {
+		return &Difference{Path: rel, Kind: Stale, Line: line}, nil
+	}
+	info, err := d.Info()
+	if err != nil {
+		return nil, err
+	}
+	want := cmp.Or(f.Mode, 0o644)
+	if got := info.Mode().Perm(); got&0o111 != want&0o111 || got&0o002 != 0 {
+		return &Difference{Path: rel, Kind: Stale, Mode: want}, nil
+	}
+	return nil, nil
 }
 
 // firstDifference is the 1-based line at which a and b first differ, or 0
