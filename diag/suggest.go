@@ -4,7 +4,7 @@ import (
 	"strings"
 )
 
-// suggest returns the candidate closest to name when it is close enough to
+// Suggest returns the candidate closest to name when it is close enough to
 // be a typo (edit distance at most 2, or equal ignoring case), else "":
 // among equals, the first in sorted order. One pass over the candidates;
 // a check comparing many names with one list uses a nameSet, which
@@ -29,7 +29,7 @@ func Suggest(name string, candidates []string) string {
 	return best
 }
 
-// maxTypo is the largest edit distance suggest takes for a typo.
+// maxTypo is the largest edit distance Suggest takes for a typo.
 const maxTypo = 2
 
 // typoDistance is the Levenshtein distance between a and b when it is at

@@ -214,7 +214,7 @@ func (p *Peer) GatewaysAreIPs() bool {
 	return true
 }
 
-// importNotes says which of the peer's networks each import comes from:
+// ImportNotes says which of the peer's networks each import comes from:
 // imports from the same networks together, in input order.
 func ImportNotes(p *Peer) string {
 	var order []string

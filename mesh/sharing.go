@@ -191,7 +191,7 @@ func orAll(names, all []string) []string {
 	return names
 }
 
-// serviceClusters is where s runs: its clusters, else every cluster of its
+// ServiceClusters is where s runs: its clusters, else every cluster of its
 // namespace (none when the namespace is not shared, which MC023 reports).
 func ServiceClusters(s *SharedService, ns *SharedNamespace, all []string) []string {
 	if s.Clusters != nil {

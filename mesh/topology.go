@@ -253,7 +253,7 @@ func (c *Cluster) IstiodHost() string {
 	return addr
 }
 
-// apiServerKey is the form two API server URLs are compared in: the URLs
+// APIServerKey is the form two API server URLs are compared in: the URLs
 // name one server when their keys are equal.
 func APIServerKey(s string) string {
 	u, err := url.Parse(s)

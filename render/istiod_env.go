@@ -4,7 +4,7 @@ import (
 	"meshc.dev/meshc/mesh"
 )
 
-// IstiodEnv is the env of the primary's istiod, in order: what the
+// istiodEnv is the env of the primary's istiod, in order: what the
 // IstioOperator sets as values.pilot.env and the istiod chart's values as
 // env, from this one list so the two install paths cannot drift.
 func istiodEnv(p *mesh.Placement) []mesh.EnvVar {

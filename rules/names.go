@@ -38,7 +38,7 @@ func (s *nameSet) String() string { return s.listed }
 // Len is how many names the set holds, repeats included.
 func (s *nameSet) Len() int { return len(s.names) }
 
-// Suggest is suggest(name, the names), remembered.
+// Suggest is diag.Suggest(name, the names), remembered.
 func (s *nameSet) Suggest(name string) string {
 	if sug, ok := s.suggested[name]; ok {
 		return sug
@@ -51,7 +51,7 @@ func (s *nameSet) Suggest(name string) string {
 	return sug
 }
 
-// listNamesIn is listNames of the lists joined, without joining them.
+// listNamesIn is diag.ListNames of the lists joined, without joining them.
 func listNamesIn(lists [][]string) string {
 	var first []string
 	total := 0
