@@ -33,7 +33,7 @@ func newCertsCmd(e *env) *command {
 
 	c.run = func(args []string) int {
 		var clusters []string
-		var mesh string
+		var meshName string
 		if *file != "" {
 			m, code := e.vet("certs", *file)
 			if code != exitOK {
@@ -42,7 +42,7 @@ func newCertsCmd(e *env) *command {
 			if *export {
 				return e.exportPeer(m, *dir)
 			}
-			mesh = m.Metadata.Name
+			meshName = m.Metadata.Name
 			for _, cl := range m.Spec.Clusters {
 				clusters = append(clusters, cl.Name)
 			}
@@ -69,7 +69,7 @@ func newCertsCmd(e *env) *command {
 		res, err := certs.Generate(certs.Options{
 			Dir: *dir, Clusters: clusters, Force: *force, KeyBits: *keySize,
 			RootCert: *rootCert, RootKey: *rootKey,
-			Mesh: mesh, Inputs: []string{*file},
+			Mesh: meshName, Inputs: []string{*file},
 			RootValidity: time.Duration(*rootDays) * 24 * time.Hour,
 			Validity:     time.Duration(*days) * 24 * time.Hour,
 		})
