@@ -101,7 +101,7 @@ func (p *Placement) CertManager() *CertManager { return p.Mesh.Spec.CA.CertManag
 // re-encoded, so no text of the input but the certificate reaches it.
 func (p *Placement) RootPEM() string { return p.Mesh.Spec.CA.Root.PEMBlock(0) + "\n" }
 
-// rootCertificates parses the certificates of a PEM bundle, stopping at
+// RootCertificates parses the certificates of a PEM bundle, stopping at
 // the first block that is not one.
 func RootCertificates(pemText string) []*x509.Certificate {
 	var out []*x509.Certificate
