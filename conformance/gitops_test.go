@@ -67,7 +67,7 @@ func TestVerifyGitOpsFindings(t *testing.T) {
 		{"ExternalSecret enum", "argocd", "gitops/clusters/cluster1/istio-system/cacerts.yaml",
 			"creationPolicy: Owner", "creationPolicy: Own", "gitops/clusters/cluster1/istio-system/cacerts.yaml: ExternalSecret cacerts: spec.target.creationPolicy: Unsupported value"},
 		{"wave out of order", "argocd", "gitops/fleet/cluster2.yaml",
-			`sync-wave: "8"`, `sync-wave: "5"`, "phase expose (wave 6) is not synced before phase remotes (wave 5)"},
+			`sync-wave: "10"`, `sync-wave: "7"`, "phase expose (wave 8) is not synced before phase remotes (wave 7)"},
 		{"no ignoreDifferences", "argocd", "gitops/fleet/cluster1.yaml",
 			"    - .webhooks[]?.failurePolicy\n    kind: ValidatingWebhookConfiguration\n  project: gitops-argocd\n  sources:\n  - chart: base",
 			"    - .webhooks[]?.failurePolicy\n    kind: MutatingWebhookConfiguration\n  project: gitops-argocd\n  sources:\n  - chart: base",
@@ -75,7 +75,7 @@ func TestVerifyGitOpsFindings(t *testing.T) {
 		{"destination outside the project", "argocd", "gitops/fleet/project.yaml",
 			"server: https://198.51.100.2:6443", "server: https://198.51.100.3:6443", "is not allowed by AppProject gitops-argocd"},
 		{"project after its Applications", "argocd", "gitops/fleet/project.yaml",
-			`sync-wave: "-1"`, `sync-wave: "1"`, "is synced before its AppProject"},
+			`sync-wave: "-1"`, `sync-wave: "3"`, "is synced before its AppProject"},
 		{"values file of another cluster", "argocd", "gitops/fleet/cluster2.yaml",
 			"$values/meshes/mesh1/cluster2/helm/istiod.values.yaml", "$values/meshes/mesh1/cluster1/helm/istiod.values.yaml", "is not its cluster's"},
 	} {
