@@ -20,7 +20,7 @@ var benchPeers = []int{0, 1, 10, 50}
 // spec.services, imports against the mesh's hosts).
 func BenchmarkCompilePeers(b *testing.B) {
 	anchor := peerAnchor(b)
-	s := meshgen.Shape{Topology: meshgen.MultiPrimary, Clusters: 100, Services: 200}
+	s := meshgen.Shape{Topology: meshgen.MultiPrimary, Clusters: 100, Services: 200, Federated: true}
 	for _, peers := range benchPeers {
 		data := withPeers(meshgen.Generate(s), s, peers, anchor)
 		b.Run(fmt.Sprintf("%s/peers=%d", s, peers), func(b *testing.B) {
@@ -73,7 +73,7 @@ func withPeers(data []byte, s meshgen.Shape, peers int, anchor string) []byte {
 
 // TestBenchPeersMeshIsValid keeps the benchmark's input honest: it compiles.
 func TestBenchPeersMeshIsValid(t *testing.T) {
-	s := meshgen.Shape{Topology: meshgen.MultiPrimary, Clusters: 3, Services: 20}
+	s := meshgen.Shape{Topology: meshgen.MultiPrimary, Clusters: 3, Services: 20, Federated: true}
 	m, err := compiler.Vet("east.yaml", mustRead(t, "../examples/federation-east/mesh.yaml"))
 	if err != nil {
 		t.Fatal(err)

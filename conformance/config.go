@@ -8,11 +8,13 @@ import (
 	"io"
 	"os"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	kubeyaml "k8s.io/apimachinery/pkg/util/yaml"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	"istio.io/istio/istioctl/pkg/cli"
@@ -54,7 +56,10 @@ var strictDecoder = func() runtime.Decoder {
 
 // Decode decodes every document of the YAML file at path strictly into the
 // Go type of its apiVersion and kind, and returns the objects. A kind neither
-// Kubernetes nor Istio networking defines is an error.
+// Kubernetes nor Istio networking defines is an error. A Gateway API object
+// is also validated against its CRD (testdata/crds), CEL rules and all,
+// since its Go type holds none of the CRD's limits (16 addresses, unique
+// values) that the API server enforces.
 func Decode(path string) ([]runtime.Object, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -74,12 +79,26 @@ func Decode(path string) ([]runtime.Object, error) {
 		if len(bytes.TrimSpace(doc)) == 0 {
 			continue
 		}
-		obj, _, err := strictDecoder.Decode(doc, nil, nil)
+		obj, gvk, err := strictDecoder.Decode(doc, nil, nil)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("document %d: %w", i+1, err))
 			continue
 		}
+		if gvk.Group == gatewayAPIGroup {
+			if err := crdValidateYAML(doc); err != nil {
+				errs = append(errs, fmt.Errorf("document %d: %s %w", i+1, gvk.Kind, err))
+			}
+		}
 		objs = append(objs, obj)
 	}
 	return objs, errors.Join(errs...)
+}
+
+// crdValidateYAML validates one YAML document against its CRD.
+func crdValidateYAML(doc []byte) error {
+	u := &unstructured.Unstructured{}
+	if err := sigsyaml.Unmarshal(doc, &u.Object); err != nil {
+		return err
+	}
+	return crdValidate(u)
 }

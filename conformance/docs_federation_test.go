@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,15 +30,25 @@ func TestDocsPeerAuthorizationPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var block string
+	var blocks []string
 	for _, b := range docstest.Parse(string(doc)).Blocks {
 		if b.Mark == "test" && b.Arg == "TestDocsPeerAuthorizationPolicy" {
-			block = b.Text
+			blocks = append(blocks, b.Text)
 		}
 	}
-	if block == "" {
+	if len(blocks) == 0 {
 		t.Fatal("docs/federation.md has no block marked <!-- test: TestDocsPeerAuthorizationPolicy -->")
 	}
+	for i, block := range blocks {
+		t.Run(fmt.Sprint(i), func(t *testing.T) { checkDocsPeerPolicy(t, block) })
+	}
+}
+
+// checkDocsPeerPolicy checks one policy of docs/federation.md: Istio
+// accepts it, it names only identities north imports from south, on a
+// workload north exports to south, and istiod matches its principals as
+// they are written.
+func checkDocsPeerPolicy(t *testing.T, block string) {
 	var ap securityv1.AuthorizationPolicy
 	if err := yaml.UnmarshalStrict([]byte(block), &ap); err != nil {
 		t.Fatalf("the policy does not decode: %v", err)

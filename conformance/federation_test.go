@@ -47,6 +47,14 @@ func TestVerifyFederationFindings(t *testing.T) {
 		{"peer trust domain aliased", federationWest, "west1/install/istio.yaml",
 			"    caCertificates:\n", "    trustDomainAliases:\n      - east.example.com\n    caCertificates:\n",
 			"west1/install/istio.yaml: mesh config trustDomainAliases [east.example.com]: peer east's trust domain east.example.com is an alias of this mesh's, so its identities pass for this mesh's own"},
+		// The Gateway API CRD's limits, which Gateway's Go type does not
+		// hold: the API server refuses these (MC070, MC071 keep them out).
+		{"remote gateway with 17 addresses", federationEast, "east1/manifests/federation-peers.yaml",
+			"      value: \"198.51.100.21\"", "      value: \"198.51.100.21\"" + strings.Repeat("\n    - type: Hostname\n      value: gw.example.com", 15),
+			"east1/manifests/federation-peers.yaml: document 1: Gateway spec.addresses: Too many: 17: must have at most 16 items"},
+		{"remote gateway with one address twice", federationEast, "east1/manifests/federation-peers.yaml",
+			"      value: \"198.51.100.21\"", "      value: \"198.51.100.20\"",
+			"east1/manifests/federation-peers.yaml: document 1: Gateway spec.addresses: Invalid value: \"array\": IPAddress values must be unique"},
 		{"two networks of the peer on one remote gateway", federationNorth, "north1/manifests/federation-peers.yaml",
 			"      value: \"198.51.100.30\"", "      value: \"198.51.100.30\"\n    - type: IPAddress\n      value: \"198.51.100.40\"",
 			"north1/manifests: Gateway peer-south for peer south: addresses [198.51.100.30 198.51.100.40], want the peer's gateways on network south-net1 [198.51.100.30]"},

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -24,10 +25,14 @@ import (
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	apiservercel "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	kubeyaml "k8s.io/apimachinery/pkg/util/yaml"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -45,11 +50,15 @@ import (
 var crdFiles embed.FS
 
 // crdSchema validates objects of one CRD version as the API server does:
-// the structural schema's types, enums and required fields, and pruning,
-// which here is a finding (an unknown field the server would drop).
+// defaulting, then the structural schema's types, enums, patterns, sizes
+// (maxItems and the like) and required fields, the list types
+// (x-kubernetes-list-type set and map: unique items and keys) and the CEL
+// rules (x-kubernetes-validations), and pruning, which here is a finding
+// (an unknown field the server would drop).
 type crdSchema struct {
 	structural *structuralschema.Structural
 	validator  validation.SchemaValidator
+	cel        *apiservercel.Validator // nil when the schema has no CEL rules
 }
 
 var (
@@ -96,22 +105,34 @@ func loadCRDs() (map[string]*crdSchema, error) {
 					crdErr = fmt.Errorf("%s %s: %w", e, v.Name, err)
 					return
 				}
-				crdSchemas[crd.Spec.Group+"/"+v.Name+" "+crd.Spec.Names.Kind] = &crdSchema{structural: s, validator: val}
+				crdSchemas[crd.Spec.Group+"/"+v.Name+" "+crd.Spec.Names.Kind] = &crdSchema{structural: s, validator: val,
+					cel: apiservercel.NewValidator(s, true, celconfig.PerCallLimit)}
 			}
 		}
 	})
 	return crdSchemas, crdErr
 }
 
-// validateCRD checks o against its CRD schema.
+// validate checks o against its CRD schema, as the API server does on
+// create: prune (a finding here), default, then validate.
 func (s *crdSchema) validate(o *unstructured.Unstructured) error {
 	var errs []error
-	for _, e := range validation.ValidateCustomResource(nil, o.Object, s.validator) {
-		errs = append(errs, e)
-	}
 	c := o.DeepCopy()
 	for _, p := range pruning.PruneWithOptions(c.Object, s.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}) {
 		errs = append(errs, fmt.Errorf("unknown field %q", p))
+	}
+	defaulting.Default(c.Object, s.structural)
+	for _, e := range validation.ValidateCustomResource(nil, c.Object, s.validator) {
+		errs = append(errs, e)
+	}
+	for _, e := range listtype.ValidateListSetsAndMaps(nil, s.structural, c.Object) {
+		errs = append(errs, e)
+	}
+	if s.cel != nil {
+		found, _ := s.cel.Validate(context.Background(), nil, s.structural, c.Object, nil, celconfig.RuntimeCELCostBudget)
+		for _, e := range found {
+			errs = append(errs, e)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -30,8 +30,11 @@ func (a TrustAnchor) PEMBlock(indent int) string {
 }
 
 // TrustAnchorProblem explains why pemText is not a usable root of trust, or
-// returns "". Istio accepts any parseable CA certificate: a leaf or a key
-// would fail every handshake with the peer, at runtime.
+// returns "". Istio accepts any parseable CA certificate: a leaf, a key or
+// an intermediate would fail every handshake with the peer, at runtime
+// (Envoy's BoringSSL verifies a chain up to a self-signed root of its
+// trust bundle, without partial chains: an intermediate there anchors
+// nothing).
 func TrustAnchorProblem(pemText string) string {
 	rest := []byte(pemText)
 	n := 0
@@ -55,6 +58,9 @@ func TrustAnchorProblem(pemText string) string {
 		if !c.IsCA {
 			return "holds a certificate that is not a CA (" + c.Subject.String() + "); give the peer's root CA, as meshc certs --export writes it"
 		}
+		if !selfSigned(c) {
+			return "holds a certificate that is not self-signed (" + c.Subject.String() + ", issued by " + c.Issuer.String() + "): give the root CA itself, not an intermediate (a chain is verified up to a self-signed root)"
+		}
 		n++
 	}
 	if n == 0 {
@@ -64,4 +70,10 @@ func TrustAnchorProblem(pemText string) string {
 		return "has text after its last certificate"
 	}
 	return ""
+}
+
+// selfSigned reports whether c is a root: its issuer is its subject and its
+// own key verifies its signature.
+func selfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(c) == nil
 }

@@ -15,6 +15,30 @@ type peerEntryView struct {
 	Network  string
 	Gateways []mesh.PeerGateway
 	Anchor   mesh.TrustAnchor
+	// Unreached are the networks of the mesh's workloads that no gateway
+	// in the entry leads to.
+	Unreached []string
+}
+
+// UnreachedNetworks lists, in input order, the networks m's workloads
+// (clusters, workload groups) run on that have no east-west gateway with an
+// address: a peer entry cannot lead there, since a gateway forwards only to
+// its own network's endpoints. meshc certs --export names them.
+func UnreachedNetworks(m *mesh.Mesh) []string {
+	reach := mesh.AddressedNetworks(m)
+	var out []string
+	add := func(n string) {
+		if !slices.Contains(reach, n) && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	for _, c := range m.Spec.Clusters {
+		add(c.Network)
+	}
+	for _, g := range m.Spec.WorkloadGroups {
+		add(g.Network)
+	}
+	return out
 }
 
 // SpansNetworks reports whether the mesh's gateways sit on several networks.
@@ -28,12 +52,13 @@ func (v *peerEntryView) SpansNetworks() bool {
 // exports and imports to. When the gateways sit on several networks, each
 // network gets a name of its own in the entry (<meshID>-<network>; the
 // first is the peer's network), since a gateway forwards only to its own
-// network's endpoints. The mesh must have passed Validate.
+// network's endpoints; a network without such a gateway is named in a
+// comment, never left out silently. The mesh must have passed Validate.
 func PeerEntry(m *mesh.Mesh, rootPEM []byte) ([]byte, error) {
 	if msg := mesh.TrustAnchorProblem(string(rootPEM)); msg != "" {
 		return nil, fmt.Errorf("the root certificate %s", msg)
 	}
-	v := &peerEntryView{Mesh: m, Anchor: mesh.TrustAnchor{PEM: string(rootPEM)}}
+	v := &peerEntryView{Mesh: m, Anchor: mesh.TrustAnchor{PEM: string(rootPEM)}, Unreached: UnreachedNetworks(m)}
 	var networks []string
 	for _, c := range m.Spec.Clusters {
 		g := c.EastWestGateway

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"meshc.dev/meshc/diag"
@@ -22,7 +23,7 @@ type Rule struct {
 }
 
 // Rules is the catalogue of cross-cluster rules, in ID order.
-var Rules = append([]Rule{
+var Rules = slices.Concat([]Rule{
 	{
 		ID: "MC001", Name: "duplicate-cluster",
 		Protects: "Two clusters with the same name. The name is the cluster's multiCluster.clusterName, the --name of its remote secret (istio-remote-secret-<name>) and the ID istiod keys the cluster's endpoints by.",
@@ -157,8 +158,8 @@ var Rules = append([]Rule{
 	},
 	{
 		ID: "MC040", Name: "peer-is-self",
-		Protects: "A peer with this mesh's own mesh ID or trust domain.",
-		Symptom:  "Federation keeps two meshes apart by their IDs and trust domains: with one trust domain, either mesh's workloads pass as the other's in every authorization policy, and with one mesh ID istiod cannot tell the meshes' endpoints apart.",
+		Protects: "A peer with this mesh's own mesh ID or trust domain, or with trust domain cluster.local; a mesh with peers whose own trust domain is cluster.local.",
+		Symptom:  "Federation keeps two meshes apart by their IDs and trust domains: with one trust domain, either mesh's workloads pass as the other's in every authorization policy, and with one mesh ID istiod cannot tell the meshes' endpoints apart. Istio reads cluster.local in a policy's principals as the local trust domain (trustdomain.Bundle.ReplaceTrustDomainAliases), so a policy naming the peer's cluster.local/ns/x/sa/y matches the local service account ns/x/sa/y instead.",
 		check:    checkPeerIsSelf,
 	},
 	{
@@ -193,8 +194,8 @@ var Rules = append([]Rule{
 	},
 	{
 		ID: "MC046", Name: "exports-without-gateway",
-		Protects: "Exports from a mesh with no east-west gateway.",
-		Symptom:  "Nothing answers on 15443 for the peer: its calls to the exported services time out.",
+		Protects: "An export no east-west gateway with an address reaches: the mesh has none, or the service runs (spec.services' clusters, workload groups named like it) on no network that has one. meshc vet's MC049 reads an importer's endpoints the same way.",
+		Symptom:  "Nothing answers on 15443 for the peer, or the gateway that answers forwards only to endpoints on its own network (ISTIO_META_REQUESTED_NETWORK_VIEW) and has none of the service: the peer's calls time out or fail with 503 no healthy upstream; meshc certs --export has no address to give the peer.",
 		check:    checkExportsWithoutGateway,
 	},
 	{
@@ -205,8 +206,8 @@ var Rules = append([]Rule{
 	},
 	{
 		ID: "MC048", Name: "invalid-trust-anchor",
-		Protects: "A peer trust anchor that is not one or more PEM CA certificates (empty, a key, a leaf certificate).",
-		Symptom:  "istiod fails to load the peer's root (or carries a key into every proxy's config): handshakes with the peer fail with certificate verify failed.",
+		Protects: "A peer trust anchor that is not one or more self-signed PEM CA certificates (empty, a key, a leaf certificate, an intermediate CA).",
+		Symptom:  "istiod fails to load the peer's root (or carries a key into every proxy's config), or Envoy, which verifies a chain up to a self-signed root of its trust bundle, finds none above an intermediate: handshakes with the peer fail with certificate verify failed.",
 		check:    checkInvalidTrustAnchor,
 	},
 	{
@@ -311,7 +312,7 @@ var Rules = append([]Rule{
 		Symptom:  "Argo CD resolves such a revision against the repository's tags before it looks for a branch: a branch named 1.x silently follows the newest 1.y.z tag, and a range follows whatever tag is pushed next, so the fleet changes without a commit to the branch the mesh names.",
 		check:    checkArgocdRevisionRange,
 	},
-}, caRules...)
+}, caRules, peerGatewayRules)
 
 // Validate applies every rule in Rules to a loaded mesh and returns all
 // problems found, in input order. A mesh that passes renders.

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -9,16 +10,84 @@ import (
 	"meshc.dev/meshc/mesh"
 )
 
-// The rules of mesh federation (MC040–MC049); MC049 compares the Mesh files
-// of peers given together (VetPeers).
+// The rules of mesh federation (MC040–MC049, MC070–MC071); MC049 compares
+// the Mesh files of peers given together (VetPeers).
 
+// peerGatewayRules are the rows of the rule table for the peers' gateways
+// as the istio-remote Gateway API Gateway lists them.
+var peerGatewayRules = []Rule{
+	{
+		ID: "MC070", Name: "duplicate-peer-gateway",
+		Protects: "A gateway address given twice among the peers' gateways (IP addresses compared in their canonical form), on one network or several, of one peer or two.",
+		Symptom:  "The API server refuses the istio-remote Gateway (spec.addresses: IPAddress values must be unique) and the plan stops; across networks or peers, one gateway would stand for two networks, and istiod would send one network's requests to a gateway that forwards only to the other's endpoints.",
+		check:    checkDuplicatePeerGateway,
+	},
+	{
+		ID: "MC071", Name: "too-many-peer-gateways",
+		Protects: "More than 16 gateways of a peer on one network: the Gateway API allows a Gateway at most 16 addresses.",
+		Symptom:  "The API server refuses the network's istio-remote Gateway (spec.addresses: Too many: must have at most 16 items) and the plan stops; no endpoint of the peer is reachable.",
+		check:    checkTooManyPeerGateways,
+	},
+}
+
+// MaxGatewayAddresses is the most addresses a Gateway API Gateway holds
+// (its CRD's spec.addresses maxItems).
+const MaxGatewayAddresses = 16
+
+func checkDuplicatePeerGateway(m *mesh.Mesh, report func(string, string, ...any)) {
+	first := map[string]string{}
+	for i, p := range m.Spec.Peers {
+		for j, g := range p.Gateways {
+			path := fmt.Sprintf("%s[%d].address", peerPath(i, "gateways"), j)
+			k := canonicalAddress(g.Address)
+			if other, ok := first[k]; ok {
+				report(path, "%s is already the gateway address at %s; a gateway is listed once, on the one network behind it", diag.Quote(g.Address), other)
+				continue
+			}
+			first[k] = path
+		}
+	}
+}
+
+// canonicalAddress is addr as the network sees it: an IP address in its
+// canonical form (the schema keeps host names in lower case already).
+func canonicalAddress(addr string) string {
+	if ip, err := netip.ParseAddr(addr); err == nil {
+		return ip.Unmap().String()
+	}
+	return addr
+}
+
+// checkTooManyPeerGateways refuses rather than splitting a network over
+// several Gateways: see docs/federation.md.
+func checkTooManyPeerGateways(m *mesh.Mesh, report func(string, string, ...any)) {
+	for i := range m.Spec.Peers {
+		p := &m.Spec.Peers[i]
+		for _, n := range p.Networks() {
+			if len(n.Gateways) > MaxGatewayAddresses {
+				report(peerPath(i, "gateways"), "peer %q has %d gateways on network %q; its istio-remote Gateway holds at most %d addresses (the Gateway API's limit): put the peer's gateways behind fewer addresses, a load balancer or a DNS name", p.MeshID, len(n.Gateways), n.Name, MaxGatewayAddresses)
+			}
+		}
+	}
+}
+
+// checkPeerIsSelf also refuses cluster.local on either side: Istio's
+// authorization reads a principal in cluster.local as one of the local
+// trust domain, so that name cannot tell a peer's identities from this
+// mesh's own.
 func checkPeerIsSelf(m *mesh.Mesh, report func(string, string, ...any)) {
+	if len(m.Spec.Peers) > 0 && m.Spec.TrustDomain == mesh.ClusterDomain {
+		report("spec.trustDomain", "a mesh with peers needs a trust domain of its own: its peers' authorization policies would name its workloads %s/ns/.../sa/..., which Istio reads as their own local service accounts", mesh.ClusterDomain)
+	}
 	for i, p := range m.Spec.Peers {
 		if p.MeshID == m.Spec.MeshID {
 			report(peerPath(i, "meshID"), "peer mesh ID %q is this mesh's own; a peer is another mesh, with its own mesh ID", p.MeshID)
 		}
-		if p.TrustDomain == m.Spec.TrustDomain {
+		switch p.TrustDomain {
+		case m.Spec.TrustDomain:
 			report(peerPath(i, "trustDomain"), "peer %q has this mesh's trust domain %q; federated meshes keep their own trust domains (set spec.trustDomain in each Mesh file)", p.MeshID, p.TrustDomain)
+		case mesh.ClusterDomain:
+			report(peerPath(i, "trustDomain"), "peer %q has trust domain %s, which Istio reads in authorization policies as this mesh's own: a policy naming %s/ns/x/sa/y would match this mesh's service account ns/x/sa/y, not the peer's; give the peer a trust domain of its own (its spec.trustDomain)", p.MeshID, mesh.ClusterDomain, mesh.ClusterDomain)
 		}
 	}
 }
@@ -195,15 +264,27 @@ func subsetDiff(have, sub []mesh.ServicePort) string {
 	return diag.ListNames(diffs)
 }
 
+// checkExportsWithoutGateway reads where an export runs as MC049 reads a
+// peer's file (servedNetworks) and which gateways a peer can dial as
+// PeerEntry writes them (an east-west gateway with an address).
 func checkExportsWithoutGateway(m *mesh.Mesh, report func(string, string, ...any)) {
-	for _, c := range m.Spec.Clusters {
-		if c.EastWestGateway != nil {
-			return
-		}
-	}
+	reach := mesh.AddressedNetworks(m)
+	runs := servedNetworks(m)
 	for i, p := range m.Spec.Peers {
-		if len(p.Exports) > 0 {
-			report(peerPath(i, "exports"), "this mesh exports services to peer %q but no cluster has an eastWestGateway for the peer to reach them through (add eastWestGateway with its address to a cluster)", p.MeshID)
+		if len(p.Exports) == 0 {
+			continue
+		}
+		if len(reach) == 0 {
+			report(peerPath(i, "exports"), "this mesh exports services to peer %q but no cluster has an eastWestGateway with an address for the peer to reach them through (add eastWestGateway with its address to a cluster)", p.MeshID)
+			continue
+		}
+		for j, e := range p.Exports {
+			nets := runs[e.Host]
+			if len(nets) == 0 || slices.ContainsFunc(nets, func(n string) bool { return slices.Contains(reach, n) }) {
+				continue // unknown where it runs (MC045's business), or reachable
+			}
+			report(fmt.Sprintf("%s[%d].host", peerPath(i, "exports"), j), "%s runs only on %s, where no east-west gateway has an address (east-west gateways with one are on %s): a peer reaches it only through a gateway of a network where it runs, which forwards to that network's endpoints alone; give a cluster there an eastWestGateway with its address, or do not export it",
+				e.Host, diag.Plural("network", nets), diag.ListNames(reach))
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"cuelang.org/go/cue/token"
@@ -178,6 +179,9 @@ func (e *env) exportPeer(m *mesh.Mesh, dir string) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "meshc certs --export: %s: %v\n", displayName(filepath.Join(dir, certs.RootCertFile)), err)
 		return exitInvalid
+	}
+	if nets := render.UnreachedNetworks(m); len(nets) > 0 {
+		fmt.Fprintf(e.stderr, "meshc certs --export: no east-west gateway with an address leads to network %s; the entry gives the peer no way there (set eastWestGateway.address on a cluster there)\n", strings.Join(nets, ", "))
 	}
 	e.stdout.Write(entry)
 	return exitOK

@@ -114,14 +114,14 @@ var Dimensions = []Dimension{
 	}},
 	{"Peers", []int{250, 1000}, func(n int) []byte {
 		// n federated peers, each taking one service and giving one.
-		b := base(100)
+		b := federatedBase(100)
 		services(b, 100, 1)
 		peers(b, n, 1)
 		return b.Bytes()
 	}},
 	{"PeerServices", dimSizes, func(n int) []byte {
 		// One peer taking n services and giving n.
-		b := base(100)
+		b := federatedBase(100)
 		services(b, n, 1)
 		peers(b, 1, n)
 		return b.Bytes()
@@ -132,6 +132,11 @@ var Dimensions = []Dimension{
 // clusters, so that sections can follow.
 func base(n int) *bytes.Buffer {
 	return bytes.NewBuffer(Generate(Shape{Topology: PrimaryRemote, Clusters: n}))
+}
+
+// federatedBase is base for a mesh that has peers.
+func federatedBase(n int) *bytes.Buffer {
+	return bytes.NewBuffer(Generate(Shape{Topology: PrimaryRemote, Clusters: n, Federated: true}))
 }
 
 func networkOf(i int) string { return fmt.Sprintf("network-%05d", i) }

@@ -35,6 +35,10 @@ type Shape struct {
 	// VMGroups, when positive, adds that many workload groups of virtual
 	// machines (see writeVMGroups).
 	VMGroups int
+	// Federated gives the mesh what a mesh with peers needs: a trust domain
+	// of its own (MC040) and an address on every primary's east-west
+	// gateway (MC046), for callers that add spec.peers.
+	Federated bool
 }
 
 func (s Shape) String() string {
@@ -44,6 +48,9 @@ func (s Shape) String() string {
 	}
 	if s.VMGroups > 0 {
 		name += fmt.Sprintf("/VM=%d", s.VMGroups)
+	}
+	if s.Federated {
+		name += "/federated"
 	}
 	return name
 }
@@ -96,7 +103,11 @@ func Generate(s Shape) []byte {
 	fmt.Fprintf(&b, "# Synthetic %s mesh: %d clusters on %d networks, %d primaries.\n",
 		s.Topology, s.Clusters, s.Networks(), s.Primaries())
 	fmt.Fprintf(&b, "apiVersion: meshc.dev/v1alpha1\nkind: Mesh\nmetadata:\n  name: bench-%s-%d\n", s.Topology, s.Clusters)
-	fmt.Fprintf(&b, "spec:\n  meshID: mesh1\n  topology: %s\n  istio:\n    version: \"1.28.0\"\n  networks:\n", s.Topology)
+	fmt.Fprintf(&b, "spec:\n  meshID: mesh1\n  topology: %s\n", s.Topology)
+	if s.Federated {
+		b.WriteString("  trustDomain: mesh1.example.com\n")
+	}
+	b.WriteString("  istio:\n    version: \"1.28.0\"\n  networks:\n")
 	for n := range s.Networks() {
 		fmt.Fprintf(&b, "    - name: %s\n", NetworkName(n))
 	}
@@ -107,7 +118,7 @@ func Generate(s Shape) []byte {
 	if s.Topology == MultiPrimary {
 		for i := range s.Clusters {
 			gw := "{}"
-			if i < s.vmPrimaries() {
+			if i < s.vmPrimaries() || s.Federated {
 				gw = "\n        address: " + primaryAddress(i) // VMs' hosts files need it
 			}
 			fmt.Fprintf(&b, "    - name: %s\n      network: %s\n      role: primary\n      eastWestGateway: %s\n",
