@@ -96,8 +96,12 @@ func Decode(path string) ([]runtime.Object, error) {
 
 // crdValidateYAML validates one YAML document against its CRD.
 func crdValidateYAML(doc []byte) error {
+	data, err := sigsyaml.YAMLToJSON(doc)
+	if err != nil {
+		return err
+	}
 	u := &unstructured.Unstructured{}
-	if err := sigsyaml.Unmarshal(doc, &u.Object); err != nil {
+	if err := u.UnmarshalJSON(data); err != nil { // integers as int64, as the API server reads them
 		return err
 	}
 	return crdValidate(u)

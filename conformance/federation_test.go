@@ -54,7 +54,7 @@ func TestVerifyFederationFindings(t *testing.T) {
 			"east1/manifests/federation-peers.yaml: document 1: Gateway spec.addresses: Too many: 17: must have at most 16 items"},
 		{"remote gateway with one address twice", federationEast, "east1/manifests/federation-peers.yaml",
 			"      value: \"198.51.100.21\"", "      value: \"198.51.100.20\"",
-			"east1/manifests/federation-peers.yaml: document 1: Gateway spec.addresses: Invalid value: \"array\": IPAddress values must be unique"},
+			"east1/manifests/federation-peers.yaml: document 1: Gateway spec.addresses: Invalid value: IPAddress values must be unique"},
 		{"two networks of the peer on one remote gateway", federationNorth, "north1/manifests/federation-peers.yaml",
 			"      value: \"198.51.100.30\"", "      value: \"198.51.100.30\"\n    - type: IPAddress\n      value: \"198.51.100.40\"",
 			"north1/manifests: Gateway peer-south for peer south: addresses [198.51.100.30 198.51.100.40], want the peer's gateways on network south-net1 [198.51.100.30]"},
