@@ -359,7 +359,18 @@ func (v *clusterCheck) gatewayPods(selector map[string]string) (pods string, svc
 		return "", nil
 	}
 	sel := k8slabels.SelectorFromSet(selector)
-	for _, o := range v.installed {
+	for _, installed := range [][]*unstructured.Unstructured{v.installed, v.served} {
+		if pods, svc := selectedGateway(sel, installed); pods != "" {
+			return pods, svc
+		}
+	}
+	return "", nil
+}
+
+// selectedGateway is the first Deployment of one cluster's installed objects
+// whose pods sel selects, and the Service in front of them.
+func selectedGateway(sel k8slabels.Selector, installed []*unstructured.Unstructured) (pods string, svc *corev1.Service) {
+	for _, o := range installed {
 		if o.GetKind() != "Deployment" {
 			continue
 		}
@@ -367,7 +378,7 @@ func (v *clusterCheck) gatewayPods(selector map[string]string) (pods string, svc
 		if fromUnstructured(o, &dep) != nil || !sel.Matches(k8slabels.Set(dep.Spec.Template.Labels)) {
 			continue
 		}
-		for _, s := range v.installed {
+		for _, s := range installed {
 			var cand corev1.Service
 			if s.GetKind() != "Service" || s.GetNamespace() != dep.Namespace || fromUnstructured(s, &cand) != nil {
 				continue

@@ -40,8 +40,20 @@ var sampleLabels = map[string]string{
 // of a mesh: 1 to 3, so that gateway weights differ between clusters.
 func samplePods(i int) int { return 1 + i%3 }
 
-// samplePodIP is the IP of the k-th sample pod of the i-th cluster.
-func samplePodIP(i, k int) string { return fmt.Sprintf("10.%d.%d.%d", 1+i/250, i%250, 10+k) }
+// samplePodIP is the IP of the k-th pod slot of the i-th cluster (10 and
+// up: the sample's pods, then each shared service's, servicePodIP). Each
+// cluster has a /20 of 10.1.0.0 to 10.95.255.255, below the Services'
+// 10.96/16 and 10.97/16 and the VMs' 10.255/16: room for 1,520 clusters
+// of 4,086 pods. Past that the harness stops rather than hand out an
+// address twice or one that is not an address.
+func samplePodIP(i, k int) string {
+	const clusters, slots = 95 * 16, 1 << 12
+	if i >= clusters || 10+k >= slots {
+		panic(fmt.Sprintf("conformance: pod %d of cluster %d is past the harness's address plan (%d clusters of %d pods)", k, i, clusters, slots-10))
+	}
+	n := 1<<16 + i<<12 + 10 + k
+	return fmt.Sprintf("10.%d.%d.%d", n>>16, n>>8&255, n&255)
+}
 
 // loadBalancerAddress is the address the i-th cluster's east-west gateway
 // load balancer gets: the one the Mesh declares, else one the harness hands

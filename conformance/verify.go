@@ -27,9 +27,25 @@ import (
 // from m, not from meshc's renderer, so a rendering bug cannot hide itself.
 func Verify(m *mesh.Mesh, dir string) error {
 	var errs []error
+	checks := map[string]*clusterCheck{}
 	for _, c := range m.Spec.Clusters {
 		v := &clusterCheck{mesh: m, cluster: c, root: dir}
-		v.run()
+		checks[c.Name] = v
+		v.checkInstalls()
+	}
+	// A primary's istiod configures the gateways of the remotes it serves
+	// from the Gateways in its own API server: they select pods installed
+	// there as much as its own.
+	for _, c := range m.Spec.Clusters {
+		if c.Role == mesh.RoleRemote {
+			if p := checks[c.ControlPlane]; p != nil {
+				p.served = append(p.served, checks[c.Name].installed...)
+			}
+		}
+	}
+	for _, c := range m.Spec.Clusters {
+		v := checks[c.Name]
+		v.checkApplied()
 		errs = append(errs, v.errs...)
 	}
 	// With cert-manager, what issues each cluster's cacerts (certmanager.go).
@@ -51,6 +67,9 @@ type clusterCheck struct {
 	// It is incomplete when installFailed.
 	installed     []*unstructured.Unstructured
 	installFailed bool
+	// served is what the installs of the remotes this primary serves
+	// put into their clusters.
+	served []*unstructured.Unstructured
 }
 
 // file is a path relative to the cluster's directory, as findings name it.
@@ -79,7 +98,9 @@ func (v *clusterCheck) installFiles() (dir, controlPlane, eastWest string, other
 	return render.InstallDir, render.ControlPlaneFile, render.EastWestGatewayFile, nil, "IstioOperator"
 }
 
-func (v *clusterCheck) run() {
+// checkInstalls checks the cluster's installs (install/ or helm/) and
+// keeps what they install.
+func (v *clusterCheck) checkInstalls() {
 	v.checkArtifacts()
 	dir, controlPlane, eastWest, others, what := v.installFiles()
 	install, err := yamlFiles(filepath.Join(v.root, v.cluster.Name, dir))
@@ -124,9 +145,12 @@ func (v *clusterCheck) run() {
 		}
 	}
 
-	// Everything else meshc writes for the cluster is applied with kubectl:
-	// manifests/, and remote-access/ and remote-secrets/ when the Mesh asks
-	// for declarative remote secrets.
+}
+
+// checkApplied checks everything else meshc writes for the cluster, which
+// is applied with kubectl: manifests/, and remote-access/ and
+// remote-secrets/ when the Mesh asks for declarative remote secrets.
+func (v *clusterCheck) checkApplied() {
 	var fed federationObjects
 	defer func() { v.checkFederation(&fed) }()
 	entries, err := os.ReadDir(filepath.Join(v.root, v.cluster.Name))
