@@ -15,6 +15,7 @@ import (
 	"istio.io/istio/pkg/config"
 	"istio.io/istio/pkg/test"
 
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
 )
 
@@ -322,19 +323,19 @@ func describe(eps []Endpoint) string {
 // many proxies see reads as one finding, with the first proxy's endpoints as
 // the example.
 type findings struct {
-	keys    []string
-	example map[string]string
-	count   map[string]int
+	keys               []string
+	file, why, example map[string]string
+	count              map[string]int
 }
 
 func (f *findings) add(file, why, example string) {
 	key := file + ": " + why
 	if f.count == nil {
-		f.example, f.count = map[string]string{}, map[string]int{}
+		f.file, f.why, f.example, f.count = map[string]string{}, map[string]string{}, map[string]string{}, map[string]int{}
 	}
 	if f.count[key] == 0 {
 		f.keys = append(f.keys, key)
-		f.example[key] = example
+		f.file[key], f.why[key], f.example[key] = file, why, example
 	}
 	f.count[key]++
 }
@@ -343,18 +344,18 @@ func (f *findings) err() error {
 	if len(f.keys) == 0 {
 		return nil
 	}
-	var errs []error
+	var ps diag.Problems
 	for _, k := range f.keys {
-		msg := k
+		file, msg := f.file[k], f.why[k]
 		if ex := f.example[k]; ex != "" {
 			msg += ": " + ex
 		}
 		if n := f.count[k]; n > 1 {
 			msg += fmt.Sprintf(" (and %d more proxies or services alike)", n-1)
 		}
-		errs = append(errs, errors.New(msg))
+		ps = append(ps, problemAt(CheckBehaviour, file, msg))
 	}
-	return errors.Join(errs...)
+	return ps
 }
 
 func sortedKeysOf[V any](m map[string]V) []string {
@@ -376,7 +377,7 @@ func sortedKeysOf[V any](m map[string]V) []string {
 // relative to dir.
 func VerifyBehaviour(m *mesh.Mesh, dir string) error {
 	s, err := behaviourWorld(m, dir)
-	return errors.Join(err, s.missingProxies(m), s.Check())
+	return problemsOf(CheckBehaviour, errors.Join(err, s.missingProxies(m), s.Check()))
 }
 
 // behaviourWorld is the scenario VerifyBehaviour checks for m: the installed

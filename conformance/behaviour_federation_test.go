@@ -133,7 +133,7 @@ func TestVerifyPeersFindings(t *testing.T) {
 		"  endpoints:\n    - address: \"198.51.100.30\"\n      network: south-net1\n      labels:\n        security.istio.io/tlsMode: istio\n      ports:\n        http: 15443\n    - address: \"198.51.100.40\"\n      network: south-net2\n      labels:\n        security.istio.io/tlsMode: istio\n      ports:\n        http: 15443\n---")
 	err := VerifyPeers(mn, dirN, ms, dirS)
 	t.Logf("findings:\n%v", err)
-	want := "federation-north: north2/manifests/federation-peers.yaml: sidecars send reviews.bookinfo.svc.cluster.local to federation-south's gateway 198.51.100.30"
+	want := "federation-north/north2/manifests/federation-peers.yaml: sidecars send reviews.bookinfo.svc.cluster.local to federation-south's gateway 198.51.100.30"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("no finding contains %q:\n%v", want, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
 )
 
@@ -31,9 +33,9 @@ import (
 // file at fault. Meshes that do not name each other as peers are an error.
 func VerifyPeers(a *mesh.Mesh, dirA string, b *mesh.Mesh, dirB string) error {
 	if peerOf(a, b) == nil || peerOf(b, a) == nil {
-		return fmt.Errorf("%s and %s do not name each other as peers", a.Metadata.Name, b.Metadata.Name)
+		return diag.Problems{problemAt(CheckPeers, "", fmt.Sprintf("%s and %s do not name each other as peers", a.Metadata.Name, b.Metadata.Name))}
 	}
-	return errors.Join(verifyDialing(a, dirA, b, dirB), verifyDialing(b, dirB, a, dirA))
+	return problemsOf(CheckPeers, errors.Join(verifyDialing(a, dirA, b, dirB), verifyDialing(b, dirB, a, dirA)))
 }
 
 // peerOf is m's peer entry for mesh o, or nil.
@@ -221,9 +223,11 @@ func prefixed(mesh string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var errs []error
-	for _, line := range strings.Split(err.Error(), "\n") {
-		errs = append(errs, errors.New(mesh+": "+line))
+	ps := problemsOf(CheckPeers, err).(diag.Problems)
+	for i := range ps {
+		// The file is the mesh's: its rendered tree is one of two.
+		ps[i].Pos.Filename = path.Join(mesh, ps[i].Pos.Filename)
+		ps[i].Rule = CheckPeers
 	}
-	return errors.Join(errs...)
+	return ps
 }

@@ -13,6 +13,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/render"
 )
@@ -71,7 +72,7 @@ func VerifyCertManager(m *mesh.Mesh, dir string) error {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return problemsOf(CheckCertManager, errors.Join(errs...))
 }
 
 func verifyClusterCA(m *mesh.Mesh, cluster, dir string) error {
@@ -79,15 +80,15 @@ func verifyClusterCA(m *mesh.Mesh, cluster, dir string) error {
 	rel := filepath.Join(cluster, "ca", "cert-manager.yaml")
 	var errs []error
 	fail := func(format string, a ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", rel, fmt.Sprintf(format, a...)))
+		errs = append(errs, diag.Problems{problemAt(CheckCertManager, filepath.ToSlash(rel), fmt.Sprintf(format, a...))})
 	}
 	data, err := os.ReadFile(filepath.Join(dir, rel))
 	if err != nil {
-		return err
+		return diag.Problems{problemAt(CheckCertManager, filepath.ToSlash(rel), err.Error())}
 	}
 	objs, err := decodeObjects(data)
 	if err != nil {
-		return fmt.Errorf("%s: %w", rel, err)
+		return diag.Problems{problemAt(CheckCertManager, filepath.ToSlash(rel), err.Error())}
 	}
 	var issuers []cmapi.Issuer
 	var certsOf []cmapi.Certificate

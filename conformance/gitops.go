@@ -38,6 +38,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/render"
 )
@@ -190,7 +191,7 @@ func validateObject(o *unstructured.Unstructured) (ok bool, err error) {
 type gitopsCheck struct {
 	mesh *mesh.Mesh
 	root string // the output directory
-	errs []error
+	errs diag.Problems
 	// built is, per kustomization directory of gitops/ (relative to root),
 	// what kustomize builds from it.
 	built map[string][]*unstructured.Unstructured
@@ -199,7 +200,7 @@ type gitopsCheck struct {
 }
 
 func (g *gitopsCheck) failf(rel, format string, a ...any) {
-	g.errs = append(g.errs, fmt.Errorf("%s: %s", rel, fmt.Sprintf(format, a...)))
+	g.errs = append(g.errs, problemAt(CheckGitOps, rel, fmt.Sprintf(format, a...)))
 }
 
 // VerifyGitOps checks the gitops/ tree meshc rendered for m into dir:
@@ -224,7 +225,7 @@ func (g *gitopsCheck) failf(rel, format string, a ...any) {
 // dir.
 func VerifyGitOps(m *mesh.Mesh, dir string) error {
 	if m.Spec.GitOps == nil {
-		return errors.New("the Mesh has no spec.gitops")
+		return diag.Problems{problemAt(CheckGitOps, "", "the Mesh has no spec.gitops")}
 	}
 	g := &gitopsCheck{mesh: m, root: dir, built: map[string][]*unstructured.Unstructured{}}
 	g.build()
@@ -233,7 +234,7 @@ func VerifyGitOps(m *mesh.Mesh, dir string) error {
 	} else {
 		g.checkArgoCD()
 	}
-	return errors.Join(g.errs...)
+	return g.errs.Err()
 }
 
 // build runs kustomize on every kustomization of gitops/ and validates
@@ -291,7 +292,7 @@ func (g *gitopsCheck) build() {
 		return nil
 	})
 	if err != nil {
-		g.errs = append(g.errs, err)
+		g.errs = append(g.errs, problemAt(CheckGitOps, render.GitOpsDir, err.Error()))
 		return
 	}
 	rootFile := path.Join(render.GitOpsDir, render.GitOpsRootFile)

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/render"
 )
@@ -26,7 +27,7 @@ import (
 // Expected values (addresses, names, which primary serves which remote) come
 // from m, not from meshc's renderer, so a rendering bug cannot hide itself.
 func Verify(m *mesh.Mesh, dir string) error {
-	var errs []error
+	var errs diag.Problems
 	checks := map[string]*clusterCheck{}
 	for _, c := range m.Spec.Clusters {
 		v := &clusterCheck{mesh: m, cluster: c, root: dir}
@@ -50,9 +51,9 @@ func Verify(m *mesh.Mesh, dir string) error {
 	}
 	// With cert-manager, what issues each cluster's cacerts (certmanager.go).
 	if err := VerifyCertManager(m, dir); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, err.(diag.Problems)...)
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }
 
 // clusterCheck verifies one cluster's directory and collects findings.
@@ -60,7 +61,7 @@ type clusterCheck struct {
 	mesh    *mesh.Mesh
 	cluster mesh.Cluster
 	root    string
-	errs    []error
+	errs    diag.Problems
 
 	// installed is every object Istio generated from the cluster's
 	// IstioOperators: what the cluster runs once istioctl install is done.
@@ -79,7 +80,7 @@ func (v *clusterCheck) file(rel string) string {
 
 func (v *clusterCheck) fail(rel string, err error) {
 	if err != nil {
-		v.errs = append(v.errs, fmt.Errorf("%s: %w", v.file(rel), err))
+		v.errs = append(v.errs, problemAt(CheckAcceptance, v.file(rel), err.Error()))
 	}
 }
 

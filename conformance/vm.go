@@ -208,7 +208,7 @@ func (v *clusterCheck) istiodEnv() map[string]string {
 func (v *clusterCheck) checkVMPlan(g *mesh.WorkloadGroup) {
 	script, err := os.ReadFile(filepath.Join(v.root, render.PlanScript))
 	if err != nil {
-		v.errs = append(v.errs, err)
+		v.errs = append(v.errs, problemAt(CheckAcceptance, render.PlanScript, err.Error()))
 		return
 	}
 	want := []string{
@@ -225,5 +225,5 @@ func (v *clusterCheck) checkVMPlan(g *mesh.WorkloadGroup) {
 			return
 		}
 	}
-	v.errs = append(v.errs, fmt.Errorf("%s: no step gathers %s's files with the root certificate and a token (want a line with %q)", render.PlanScript, g.Dir(), want))
+	v.errs = append(v.errs, problemAt(CheckAcceptance, render.PlanScript, fmt.Sprintf("no step gathers %s's files with the root certificate and a token (want a line with %q)", g.Dir(), want)))
 }
