@@ -123,51 +123,9 @@ func (r *run) kubectl() error {
 	ns := c.flags["-n"]
 	switch c.words[0] {
 	case "apply":
-		if err := c.only("--context", "-n", "-f", "-k", "--server-side", "--field-manager"); err != nil {
-			return err
-		}
-		docs, err := r.read()
-		if err != nil {
-			return err
-		}
-		return r.change(c.flags["--context"], func(cl *Cluster) error {
-			for _, d := range docs {
-				k, err := keyOf(d, cmp.Or(ns, "default"))
-				if err != nil {
-					return err
-				}
-				cl.Objects[k] = Object{Doc: d}
-				fmt.Fprintf(r.stdout, "%s configured\n", k)
-				if resourceOf(d) == certificateResource {
-					if err := r.issue(cl, d, cmp.Or(ns, "default")); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		})
+		return r.apply()
 	case "label":
-		if err := c.only("--local", "-f", "-o"); err != nil {
-			return err
-		}
-		if c.flags["--local"] == "" || c.flags["-f"] != "-" || c.flags["-o"] != "yaml" || len(c.words) != 2 {
-			return errors.New("error: the plans label only with --local -f - -o yaml KEY=VALUE")
-		}
-		key, value, ok := strings.Cut(c.words[1], "=")
-		if !ok {
-			return errors.New("error: label needs KEY=VALUE")
-		}
-		docs, err := decode(r.stdin)
-		if err != nil {
-			return err
-		}
-		if len(docs) == 0 {
-			return errors.New("error: no objects passed to label")
-		}
-		for _, d := range docs {
-			Object{Doc: d}.SetLabel(key, value)
-		}
-		return encode(r.stdout, docs)
+		return r.label()
 	case "create":
 		if err := c.only("--context", "-n", "--audience", "--duration"); err != nil {
 			return err
@@ -197,6 +155,62 @@ func (r *run) kubectl() error {
 		return r.wait()
 	}
 	return fmt.Errorf("error: unknown command %q", c.words[0])
+}
+
+// apply stores each object it reads (and issues what a cert-manager
+// Certificate asks for).
+func (r *run) apply() error {
+	c := r.cmd
+	ns := c.flags["-n"]
+	if err := c.only("--context", "-n", "-f", "-k", "--server-side", "--field-manager"); err != nil {
+		return err
+	}
+	docs, err := r.read()
+	if err != nil {
+		return err
+	}
+	return r.change(c.flags["--context"], func(cl *Cluster) error {
+		for _, d := range docs {
+			k, err := keyOf(d, cmp.Or(ns, "default"))
+			if err != nil {
+				return err
+			}
+			cl.Objects[k] = Object{Doc: d}
+			fmt.Fprintf(r.stdout, "%s configured\n", k)
+			if resourceOf(d) == certificateResource {
+				if err := r.issue(cl, d, cmp.Or(ns, "default")); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// label sets a label on the objects on stdin, as kubectl label --local does.
+func (r *run) label() error {
+	c := r.cmd
+	if err := c.only("--local", "-f", "-o"); err != nil {
+		return err
+	}
+	if c.flags["--local"] == "" || c.flags["-f"] != "-" || c.flags["-o"] != "yaml" || len(c.words) != 2 {
+		return errors.New("error: the plans label only with --local -f - -o yaml KEY=VALUE")
+	}
+	key, value, ok := strings.Cut(c.words[1], "=")
+	if !ok {
+		return errors.New("error: label needs KEY=VALUE")
+	}
+	docs, err := decode(r.stdin)
+	if err != nil {
+		return err
+	}
+	if len(docs) == 0 {
+		return errors.New("error: no objects passed to label")
+	}
+	for _, d := range docs {
+		Object{Doc: d}.SetLabel(key, value)
+	}
+	return encode(r.stdout, docs)
 }
 
 // read returns the documents of -f FILE, -f - or -k DIR.
