@@ -49,6 +49,9 @@ func TestEveryRuleHasANegativeCase(t *testing.T) {
 	// Rules across Mesh files (MC049) have their cases in testdata/peers.
 	acrossFiles := peerCaseRules(t)
 	for _, r := range rules.Rules {
+		if r.Retired != "" {
+			continue // TestRetiredRulesNeverReport
+		}
 		found := strings.Contains(acrossFiles, "["+r.ID+"]\n")
 		for _, c := range cases {
 			for _, line := range c.Want {

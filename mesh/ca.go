@@ -3,6 +3,7 @@ package mesh
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"slices"
 )
 
 // CA is spec.ca: who issues each cluster's intermediate CA, the cacerts
@@ -86,13 +87,47 @@ const (
 // they exist before it does.
 var CertManagerCRDs = []string{"certificates.cert-manager.io", "issuers.cert-manager.io"}
 
-// UsesCertManager reports whether cert-manager issues the clusters'
-// cacerts.
-func (m *Mesh) UsesCertManager() bool { return m.Spec.CA.Issuer == IssuerCertManager }
+// UsesCertManager reports whether every cluster's cert-manager holds the
+// mesh's Issuer (issuer cert-manager or istio-csr): the cluster gets
+// CADir's files, and the plan checks cert-manager and the root.
+func (m *Mesh) UsesCertManager() bool {
+	return m.Spec.CA.Issuer == IssuerCertManager || m.Spec.CA.Issuer == IssuerIstioCSR
+}
 
-// UsesCertManager reports whether cert-manager issues the cluster's
-// cacerts: the cluster gets CADir's files.
+// UsesCertManager: see Mesh.UsesCertManager.
 func (p *Placement) UsesCertManager() bool { return p.Mesh.UsesCertManager() }
+
+// WritesCACerts reports whether cert-manager writes the clusters' cacerts
+// (issuer cert-manager): istiod stays the CA.
+func (m *Mesh) WritesCACerts() bool { return m.Spec.CA.Issuer == IssuerCertManager }
+
+// WritesCACerts: see Mesh.WritesCACerts.
+func (p *Placement) WritesCACerts() bool { return p.Mesh.WritesCACerts() }
+
+// UsesIstioCSR reports whether istio-csr signs the workloads' certificates
+// in place of istiod (issuer istio-csr).
+func (m *Mesh) UsesIstioCSR() bool { return m.Spec.CA.Issuer == IssuerIstioCSR }
+
+// UsesIstioCSR: see Mesh.UsesIstioCSR.
+func (p *Placement) UsesIstioCSR() bool { return p.Mesh.UsesIstioCSR() }
+
+// Revisions are the control plane revisions the mesh's workloads are
+// injected by: "default", which meshc installs, and every revision a
+// shared namespace names, sorted. istio-csr serves them all.
+func (m *Mesh) Revisions() []string {
+	revs := []string{DefaultRevision}
+	for _, n := range m.Spec.Namespaces {
+		if n.Revision != "" && !slices.Contains(revs, n.Revision) {
+			revs = append(revs, n.Revision)
+		}
+	}
+	slices.Sort(revs[1:])
+	return revs
+}
+
+// DefaultRevision is the revision meshc installs: istiod without
+// revision.
+const DefaultRevision = "default"
 
 // CertManager is the mesh's cert-manager settings, for templates.
 func (p *Placement) CertManager() *CertManager { return p.Mesh.Spec.CA.CertManager }

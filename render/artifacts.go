@@ -77,6 +77,22 @@ const (
 	ReleaseEastWestGateway = "istio-eastwestgateway"
 )
 
+// ChartSource is where a Helm row's chart comes from, which version of it
+// is installed and into which namespace.
+type ChartSource struct {
+	Repo      HelmRepository
+	Version   func(*mesh.Mesh) string
+	Namespace func(*mesh.Mesh) string
+}
+
+// istioCharts are Istio's charts, at the mesh's Istio version, in
+// istio-system.
+var istioCharts = &ChartSource{
+	Repo:      HelmRepository{Name: HelmRepoName, URL: HelmRepoURL},
+	Version:   func(m *mesh.Mesh) string { return m.Spec.Istio.Version },
+	Namespace: func(*mesh.Mesh) string { return IstioNamespace },
+}
+
 // RemoteSecretFile is the file, in a primary's remote-secrets/, of the
 // Secret that gives it read access to cluster source: the name istioctl
 // create-remote-secret gives the Secret.
@@ -141,9 +157,10 @@ type Artifact struct {
 	// does).
 	Phase string
 	Apply Apply
-	// Chart and Release are, for Apply Helm, the chart of Istio's Helm
-	// repository the file holds values for and the release it installs.
+	// Chart and Release are, for Apply Helm, the chart of Source the file
+	// holds values for and the release it installs.
 	Chart, Release string
+	Source         *ChartSource
 	// Wait is, for Apply Helm, helm's --wait: the next phase needs what the
 	// release runs to be ready (CRDs, istiod's webhooks), as istioctl
 	// install waits for it. Not on gateways: helm would also wait for the
@@ -185,30 +202,38 @@ var Catalogue = []*Artifact{
 	// The Helm path: the guides' Helm tabs, one values file per chart. base
 	// (CRDs and cluster-wide resources) goes in before any istiod.
 	{Dir: HelmDir, Name: BaseValuesFile, Template: "base.values.yaml.tmpl",
-		For: (*mesh.Placement).UsesHelm, Phase: PhaseBase, Apply: Helm, Chart: ChartBase, Release: ReleaseBase, Wait: true,
+		For: (*mesh.Placement).UsesHelm, Phase: PhaseBase, Apply: Helm, Chart: ChartBase, Release: ReleaseBase, Source: istioCharts, Wait: true,
 		When: "every cluster (helm)", About: "values of Istio's base chart: CRDs and cluster-wide resources"},
 	{Dir: HelmDir, Name: IstiodValuesFile, Template: "istiod-primary.values.yaml.tmpl",
-		For: both((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary), Phase: PhasePrimaries, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Wait: true,
+		For: both((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary), Phase: PhasePrimaries, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Source: istioCharts, Wait: true,
 		When: "primaries (helm)", About: "values of the istiod chart"},
 	{Dir: HelmDir, Name: IstiodValuesFile, Template: "istiod-remote.values.yaml.tmpl",
-		For: both((*mesh.Placement).UsesHelm, (*mesh.Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Wait: true,
+		For: both((*mesh.Placement).UsesHelm, (*mesh.Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Source: istioCharts, Wait: true,
 		When: "remotes whose primary's istiod address is known (helm)", About: "values of the istiod chart with profile: remote"},
 	{Dir: HelmDir, Name: EastWestGatewayValuesFile, Template: "eastwest-gateway.values.yaml.tmpl",
 		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary, (*mesh.Placement).HasEastWestGateway), Phase: PhasePrimaryGateways,
-		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway,
+		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway, Source: istioCharts,
 		When: "primaries with an east-west gateway (helm)", About: "values of the gateway chart for the east-west gateway"},
 	{Dir: HelmDir, Name: EastWestGatewayValuesFile, Template: "eastwest-gateway.values.yaml.tmpl",
 		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).ReadyRemote, (*mesh.Placement).HasEastWestGateway), Phase: PhaseRemoteGateways,
-		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway,
+		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway, Source: istioCharts,
 		When: "remotes with an east-west gateway whose primary's address is known (helm)", About: "the same, for a remote"},
 	// With spec.ca.issuer cert-manager, what issues cacerts (applied by the
-	// cacerts phase) and the root the plan compares it with.
+	// cacerts phase) and the root the plan compares it with; with
+	// istio-csr, the Issuer and the root istio-csr reads (the issuer
+	// phase), then istio-csr itself, before any of Istio.
 	{Dir: mesh.CADir, Name: mesh.CAIssuerFile, Template: "cert-manager-ca.yaml.tmpl",
-		For: (*mesh.Placement).UsesCertManager, Phase: PhaseCACerts, Apply: Kubectl,
+		For: (*mesh.Placement).WritesCACerts, Phase: PhaseCACerts, Apply: Kubectl,
 		When: "every cluster (spec.ca.issuer: cert-manager)", About: "the cert-manager Issuer and Certificate that issue the cluster's intermediate CA into cacerts"},
+	{Dir: mesh.CADir, Name: mesh.CAIssuerFile, Template: "cert-manager-ca.yaml.tmpl",
+		For: (*mesh.Placement).UsesIstioCSR, Phase: PhaseIssuer, Apply: Kubectl,
+		When: "every cluster (spec.ca.issuer: istio-csr)", About: "the cert-manager Issuer istio-csr signs workload certificates with, and the ConfigMap of the mesh's root it hands out"},
+	{Dir: mesh.CADir, Name: IstioCSRValuesFile, Template: "istio-csr.values.yaml.tmpl",
+		For: (*mesh.Placement).UsesIstioCSR, Phase: PhaseIstioCSR, Apply: Helm, Chart: ChartIstioCSR, Release: ReleaseIstioCSR, Source: istioCSRChart, Wait: true,
+		When: "every cluster (spec.ca.issuer: istio-csr)", About: "values of cert-manager's istio-csr chart: the Issuer, the root, the trust domain, the cluster's name as its cluster ID, the revisions it serves"},
 	{Dir: mesh.CADir, Name: mesh.RootCertFile, Template: "root-cert.pem.tmpl",
 		For: (*mesh.Placement).UsesCertManager, Apply: NotApplied,
-		When: "every cluster (spec.ca.issuer: cert-manager)", About: "the mesh's root certificate, which the plan's verify-root phase compares with what cert-manager issued"},
+		When: "every cluster (spec.ca.issuer: cert-manager or istio-csr)", About: "the mesh's root certificate, which the plan's verify-root phase compares with what cert-manager issued"},
 	// Applied on its own first: cacerts go into istio-system before any
 	// istiod starts.
 	{Dir: ManifestsDir, Name: NamespaceFile, Template: "namespace.yaml.tmpl",
@@ -383,9 +408,14 @@ type WholeInstall struct {
 func wholeInstall(p *mesh.Placement) WholeInstall {
 	w := WholeInstall{Resources: []string{ManifestsDir}}
 	for _, a := range ArtifactsFor(p) {
-		if a.Apply == Helm {
-			w.Charts = append(w.Charts, HelmChart{Name: a.Chart, Repo: HelmRepoURL, Version: p.Mesh.Spec.Istio.Version,
-				Release: a.Release, Namespace: IstioNamespace, ValuesFile: path.Join(a.Dir, a.Name)})
+		switch {
+		case a.Apply == Helm:
+			w.Charts = append(w.Charts, HelmChart{Name: a.Chart, Repo: a.Source.Repo.URL, Version: a.Source.Version(p.Mesh),
+				Release: a.Release, Namespace: a.Source.Namespace(p.Mesh), ValuesFile: path.Join(a.Dir, a.Name)})
+		case a.Dir == mesh.CADir && a.Apply == Kubectl:
+			// The Issuer (and cacerts' Certificate, or istio-csr's root),
+			// which the plan applies on its own.
+			w.Resources = append(w.Resources, path.Join(a.Dir, a.Name))
 		}
 	}
 	return w

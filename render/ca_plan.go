@@ -69,26 +69,28 @@ const (
 	joined   = "tr -d ' \\r\\n'"
 )
 
-// verifyRootSteps wait, in every cluster, for cert-manager to issue
-// cacerts, and compare its ca.crt with the mesh's root (the cluster's
-// ca/root-cert.pem): a cluster whose issuer chains to another root stops
-// the plan before any istiod signs with it.
+// verifyRootSteps wait, in every cluster, for cert-manager to issue the
+// certificate its issuer signs first (cacerts; with istio-csr, istiod's
+// serving certificate), and compare its ca.crt with the mesh's root (the
+// cluster's ca/root-cert.pem): a cluster whose issuer chains to another
+// root stops the plan before any istiod starts.
 func verifyRootSteps(m *mesh.Mesh) []Step {
 	if !m.UsesCertManager() {
 		return nil
 	}
+	certificate, secret := caRootCheck(m)
 	var steps []Step
 	for _, c := range m.Spec.Clusters {
 		ctx := templates.Shell(c.Context)
 		root := templates.Shell(path.Join(c.Name, mesh.CADir, mesh.RootCertFile))
 		// applies: a change plan compares again when the root changes.
 		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, applies: []string{path.Join(c.Name, mesh.CADir, mesh.RootCertFile)}, Command: fmt.Sprintf(
-			`kubectl --context=%[1]s -n %[2]s wait --for=condition=Ready certificate.cert-manager.io/%[3]s --timeout=300s >/dev/null || { echo %[4]s >&2; exit 1; }; [ "$(kubectl --context=%[1]s -n %[2]s get secret %[3]s -o 'jsonpath={.data.ca\.crt}' | base64 --decode | %[5]s | %[6]s)" = "$(%[5]s %[7]s | %[6]s)" ] || { echo %[8]s >&2; exit 1; }`,
-			ctx, IstioNamespace, CACertsSecret,
-			templates.Shell(fmt.Sprintf("plan: cluster %s: Certificate %s/%s is not Ready: kubectl describe certificate says why", c.Name, IstioNamespace, CACertsSecret)),
+			`kubectl --context=%[1]s -n %[2]s wait --for=condition=Ready certificate.cert-manager.io/%[3]s --timeout=300s >/dev/null || { echo %[4]s >&2; exit 1; }; [ "$(kubectl --context=%[1]s -n %[2]s get secret %[9]s -o 'jsonpath={.data.ca\.crt}' | base64 --decode | %[5]s | %[6]s)" = "$(%[5]s %[7]s | %[6]s)" ] || { echo %[8]s >&2; exit 1; }`,
+			ctx, IstioNamespace, certificate,
+			templates.Shell(fmt.Sprintf("plan: cluster %s: Certificate %s/%s is not Ready: kubectl describe certificate says why", c.Name, IstioNamespace, certificate)),
 			pemLines, joined, root,
 			templates.Shell(fmt.Sprintf("plan: cluster %s: ca.crt of %s/%s is not the mesh's root (%s): its issuer chains to another root, and the other clusters would not trust its workloads [MC066]",
-				c.Name, IstioNamespace, CACertsSecret, path.Join(c.Name, mesh.CADir, mesh.RootCertFile))))})
+				c.Name, IstioNamespace, secret, path.Join(c.Name, mesh.CADir, mesh.RootCertFile))), secret)})
 	}
 	return steps
 }

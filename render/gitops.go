@@ -105,8 +105,8 @@ func GitOpsUnits(m *mesh.Mesh) []*GitOpsUnit {
 		for _, a := range ArtifactsFor(p) {
 			switch a.Apply {
 			case Kubectl:
-				if a.Phase == PhaseCACerts {
-					continue // in the istio-system unit (istioSystemResources)
+				if a.Dir == mesh.CADir {
+					continue // in the istio-system unit (gitopsWriter.unitDir)
 				}
 				units = append(units, &GitOpsUnit{Cluster: c, Name: UnitIstioSystem, Phase: a.Phase})
 			case Helm:

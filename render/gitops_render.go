@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -44,10 +45,14 @@ func gitopsRender(m *mesh.Mesh, values func(string) []byte) ([]output.File, erro
 	var fleet []string
 	if g.Engine == mesh.EngineFlux {
 		fleet = append(fleet, GitOpsSourcesFile)
-		r.add(path.Join(GitOpsDir, GitOpsFleetDir, GitOpsSourcesFile), fluxHelmRepository())
+		var repos []obj
+		for _, repo := range chartRepositories(units) {
+			repos = append(repos, fluxHelmRepository(repo))
+		}
+		r.add(path.Join(GitOpsDir, GitOpsFleetDir, GitOpsSourcesFile), repos...)
 	} else {
 		fleet = append(fleet, ArgoProjectFile)
-		r.add(path.Join(GitOpsDir, GitOpsFleetDir, ArgoProjectFile), r.argoProject())
+		r.add(path.Join(GitOpsDir, GitOpsFleetDir, ArgoProjectFile), r.argoProject(units))
 	}
 	for i := range m.Spec.Clusters {
 		c := &m.Spec.Clusters[i]
@@ -243,6 +248,9 @@ func (r *gitopsWriter) remoteSecret(source *mesh.Cluster) obj {
 // phase's place in the plan.
 func (r *gitopsWriter) argoApplication(u *GitOpsUnit) obj {
 	dest := obj{"namespace": IstioNamespace}
+	if u.Chart != nil {
+		dest["namespace"] = u.Chart.Source.Namespace(r.m)
+	}
 	if r.g.Destination == mesh.DestinationAPIServer {
 		dest["server"] = u.Cluster.APIServer
 	} else {
@@ -259,7 +267,7 @@ func (r *gitopsWriter) argoApplication(u *GitOpsUnit) obj {
 	}
 	if a := u.Chart; a != nil {
 		spec["sources"] = []obj{
-			{"repoURL": HelmRepoURL, "chart": a.Chart, "targetRevision": r.m.Spec.Istio.Version,
+			{"repoURL": a.Source.Repo.URL, "chart": a.Chart, "targetRevision": a.Source.Version(r.m),
 				"helm": obj{"releaseName": a.Release, "valueFiles": []string{"$values/" + r.repoPath(a.Path(u.Cluster.Name))}}},
 			{"repoURL": r.g.RepoURL, "targetRevision": r.g.Revision, "ref": "values"},
 		}
@@ -283,7 +291,11 @@ func (r *gitopsWriter) argoApplication(u *GitOpsUnit) obj {
 // mesh's clusters. Cluster-scoped kinds are allowed (base installs CRDs,
 // webhooks and ClusterRoles; manifests/ shared namespaces). Its wave puts it
 // before every Application that names it.
-func (r *gitopsWriter) argoProject() obj {
+func (r *gitopsWriter) argoProject(units []*GitOpsUnit) obj {
+	sourceRepos := []string{r.g.RepoURL}
+	for _, repo := range chartRepositories(units) {
+		sourceRepos = append(sourceRepos, repo.URL)
+	}
 	var dests []obj
 	for _, c := range r.m.Spec.Clusters {
 		d := obj{"namespace": "*"}
@@ -301,7 +313,7 @@ func (r *gitopsWriter) argoProject() obj {
 			"annotations": obj{"argocd.argoproj.io/sync-wave": strconv.Itoa(PhaseOrder(planPhases[0].id) - 1)}},
 		"spec": obj{
 			"description":              "Istio mesh " + r.m.Spec.MeshID + ", rendered by meshc from Mesh " + r.m.Metadata.Name,
-			"sourceRepos":              []string{r.g.RepoURL, HelmRepoURL},
+			"sourceRepos":              sourceRepos,
 			"destinations":             dests,
 			"clusterResourceWhitelist": []obj{{"group": "*", "kind": "*"}},
 		},
@@ -373,14 +385,15 @@ func (r *gitopsWriter) fluxHelmRelease(u *GitOpsUnit, valuesFile []byte) (obj, e
 	if err := yaml.Unmarshal(valuesFile, &values); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", a.Path(u.Cluster.Name), err)
 	}
+	ns := a.Source.Namespace(r.m)
 	spec := obj{
 		"interval":         "10m",
 		"releaseName":      a.Release,
-		"targetNamespace":  IstioNamespace,
-		"storageNamespace": IstioNamespace,
+		"targetNamespace":  ns,
+		"storageNamespace": ns,
 		"kubeConfig":       r.kubeConfig(u.Cluster),
-		"chart": obj{"spec": obj{"chart": a.Chart, "version": r.m.Spec.Istio.Version,
-			"sourceRef": obj{"kind": "HelmRepository", "name": HelmRepositoryObject}}},
+		"chart": obj{"spec": obj{"chart": a.Chart, "version": a.Source.Version(r.m),
+			"sourceRef": obj{"kind": "HelmRepository", "name": a.Source.Repo.Name}}},
 		"install": obj{"disableWait": !a.Wait, "remediation": obj{"retries": 3}},
 		"upgrade": obj{"disableWait": !a.Wait, "remediation": obj{"retries": 3}},
 	}
@@ -398,12 +411,24 @@ func (r *gitopsWriter) fluxHelmRelease(u *GitOpsUnit, valuesFile []byte) (obj, e
 	}, nil
 }
 
-func fluxHelmRepository() obj {
+func fluxHelmRepository(repo HelmRepository) obj {
 	return obj{
 		"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
-		"metadata": obj{"name": HelmRepositoryObject, "namespace": FluxNamespace},
-		"spec":     obj{"interval": "1h", "url": HelmRepoURL},
+		"metadata": obj{"name": repo.Name, "namespace": FluxNamespace},
+		"spec":     obj{"interval": "1h", "url": repo.URL},
 	}
+}
+
+// chartRepositories are the Helm repositories the chart units install
+// from, Istio's first, each once.
+func chartRepositories(units []*GitOpsUnit) []HelmRepository {
+	repos := []HelmRepository{istioCharts.Repo}
+	for _, u := range units {
+		if u.Chart != nil && !slices.Contains(repos, u.Chart.Source.Repo) {
+			repos = append(repos, u.Chart.Source.Repo)
+		}
+	}
+	return repos
 }
 
 // fluxRef is the GitRepository ref that checks out revision: Flux reads

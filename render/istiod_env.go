@@ -20,5 +20,10 @@ func istiodEnv(p *mesh.Placement) []mesh.EnvVar {
 			"istiod trusts and hands out the peers' roots (meshConfig.caCertificates).",
 		}})
 	}
+	if p.UsesIstioCSR() {
+		env = append(env, mesh.EnvVar{Name: "ENABLE_CA_SERVER", Value: "false", Comment: []string{
+			"istio-csr signs workload certificates: istiod is no CA.",
+		}})
+	}
 	return env
 }

@@ -92,9 +92,12 @@ type Plan struct {
 	// istiod at an istiod.address: meshc routes nothing there, so the plan
 	// says what must.
 	OwnIstiodAddresses []OwnIstiodAddress `json:"ownIstiodAddresses,omitempty"`
-	// CertManager is, with spec.ca.issuer cert-manager, what issues the
-	// clusters' cacerts; nil otherwise.
+	// CertManager is, with spec.ca.issuer cert-manager or istio-csr, the
+	// cert-manager and Issuer every cluster runs; nil otherwise.
 	CertManager *PlanCertManager `json:"certManager,omitempty"`
+	// IstioCSR is, with spec.ca.issuer istio-csr, the chart the istio-csr
+	// phase installs; nil otherwise.
+	IstioCSR *PlanIstioCSR `json:"istioCSR,omitempty"`
 }
 
 // OwnIstiodAddress is a primary's istiod.address and who dials it.
@@ -199,7 +202,9 @@ var planPhases = []struct{ id, title string }{
 	{PhaseCertManager, "Check that every cluster runs a ready cert-manager"},
 	{PhaseNamespaces, "Create istio-system with its topology label or annotation"},
 	{PhaseCACerts, "Give every cluster its intermediate CA, signed by the mesh's shared root"},
-	{PhaseVerifyRoot, "Check that every cluster's cacerts holds the mesh's root as ca.crt"},
+	{PhaseIssuer, "Give every cluster the Issuer istio-csr signs with, and the mesh's root it hands out"},
+	{PhaseIstioCSR, "Install istio-csr, which signs workload certificates in place of istiod"},
+	{PhaseVerifyRoot, "Check that every cluster's issuer chains to the mesh's root"},
 	{PhaseBase, "Install Istio's CRDs and cluster-wide resources (the base chart)"},
 	{PhasePrimaries, "Install the control plane of each primary"},
 	{PhasePrimaryGateways, "Install the east-west gateways of the primaries"},
@@ -252,6 +257,7 @@ func newPlan(m *mesh.Mesh, placements []*mesh.Placement) *Plan {
 	}
 	p.OwnIstiodAddresses = ownIstiodAddresses(placements)
 	p.CertManager = planCertManager(m)
+	p.IstioCSR = planIstioCSR(m)
 	return p
 }
 
@@ -323,12 +329,7 @@ func applyCommand(a *Artifact, p *mesh.Placement) string {
 	ctx := templates.Shell(c.Context)
 	switch a.Apply {
 	case Helm:
-		wait := ""
-		if a.Wait {
-			wait = " --wait"
-		}
-		return fmt.Sprintf("helm upgrade --install %s %s/%s --version %s --namespace %s --kube-context %s%s -f %s",
-			a.Release, HelmRepoName, a.Chart, templates.Shell(p.Mesh.Spec.Istio.Version), IstioNamespace, ctx, wait, templates.Shell(a.Path(c.Name)))
+		return helmInstallCommand(a, p)
 	case Istioctl:
 		return fmt.Sprintf("istioctl install -y --context=%s -f %s", ctx, templates.Shell(a.Path(c.Name)))
 	case Kubectl:
@@ -380,6 +381,9 @@ func learnAddressSteps(placements []*mesh.Placement) []Step {
 // last-applied-configuration annotation. Cluster names are DNS labels, safe
 // inside double quotes.
 func caCertSteps(m *mesh.Mesh, placements []*mesh.Placement) []Step {
+	if m.UsesIstioCSR() {
+		return nil // istiod is no CA: PhaseIssuer applies the Issuer
+	}
 	if m.UsesCertManager() {
 		return certManagerIssueSteps(placements)
 	}

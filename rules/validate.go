@@ -19,6 +19,9 @@ type Rule struct {
 	Protects string
 	// Symptom is what a user would otherwise see at runtime in Istio.
 	Symptom string
+	// Retired says why a rule no longer runs and what replaced it; its ID
+	// is never given to another rule.
+	Retired string
 	check   func(m *mesh.Mesh, report func(path, format string, args ...any))
 }
 

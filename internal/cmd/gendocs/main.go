@@ -88,10 +88,20 @@ func rulesDoc(invalid []*cases.Case) []byte {
 	p("them before anything is installed.\n\n")
 	p("| ID | name | protects against |\n| --- | --- | --- |\n")
 	for _, r := range rules.Rules {
-		p("| [%s](#%s) | %s | %s |\n", r.ID, strings.ToLower(r.ID+"-"+r.Name), r.Name, md(r.Protects))
+		protects := md(r.Protects)
+		if r.Retired != "" {
+			protects = "retired: " + protects
+		}
+		p("| [%s](#%s) | %s | %s |\n", r.ID, strings.ToLower(r.ID+"-"+r.Name), r.Name, protects)
 	}
 	for _, r := range rules.Rules {
 		p("\n## %s %s\n\n", r.ID, r.Name)
+		if r.Retired != "" {
+			p("**Retired**, and its ID is never given to another rule: %s\n\n", md(r.Retired))
+			p("**Protected against:** %s\n\n", md(r.Protects))
+			p("**Istio symptom it named:** %s\n", md(r.Symptom))
+			continue
+		}
 		p("**Protects against:** %s\n\n", md(r.Protects))
 		p("**Istio symptom without it:** %s\n", md(r.Symptom))
 		if file, line := ruleExample(invalid, r.ID); file != "" {
