@@ -14,17 +14,25 @@ import (
 	"meshc.dev/meshc/rules"
 )
 
-// TestHelmRows keeps the Helm rows of the artifact table to the charts the
+// TestHelmRows keeps the Helm rows of Istio's charts to the charts the
 // guides install from 1.24 on: base, istiod (profile remote on remotes, never
-// the istiod-remote chart of earlier releases) and gateway.
+// the istiod-remote chart of earlier releases) and gateway, all in helm/.
+// The one other chart is istio-csr's, in ca/ with what it signs with.
 func TestHelmRows(t *testing.T) {
 	charts := []string{render.ChartBase, render.ChartIstiod, render.ChartGateway}
 	for _, a := range render.Catalogue {
-		if (a.Apply == render.Helm) != (a.Dir == render.HelmDir) {
-			t.Errorf("%s/%s: Helm rows, and only they, live in %s/", a.Dir, a.Name, render.HelmDir)
+		istio := a.Apply == render.Helm && a.Chart != render.ChartIstioCSR
+		if istio != (a.Dir == render.HelmDir) {
+			t.Errorf("%s/%s: the rows of Istio's charts, and only they, live in %s/", a.Dir, a.Name, render.HelmDir)
 		}
-		if a.Apply == render.Helm && (!slices.Contains(charts, a.Chart) || a.Release == "") {
+		if istio && (!slices.Contains(charts, a.Chart) || a.Release == "") {
 			t.Errorf("%s/%s: chart %q release %q; want one of %v and a release", a.Dir, a.Name, a.Chart, a.Release, charts)
+		}
+		if a.Apply == render.Helm && (a.Source == nil || a.Release == "") {
+			t.Errorf("%s/%s: a Helm row needs its chart's source and a release", a.Dir, a.Name)
+		}
+		if a.Chart == render.ChartIstioCSR && a.Dir != mesh.CADir {
+			t.Errorf("%s/%s: istio-csr's values live in %s/", a.Dir, a.Name, mesh.CADir)
 		}
 	}
 }

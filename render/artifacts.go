@@ -85,6 +85,15 @@ type ChartSource struct {
 	Namespace func(*mesh.Mesh) string
 }
 
+// namespaceOf is the release namespace of s's charts in m; "" for a row
+// that is no chart.
+func (s *ChartSource) namespaceOf(m *mesh.Mesh) string {
+	if s == nil {
+		return ""
+	}
+	return s.Namespace(m)
+}
+
 // istioCharts are Istio's charts, at the mesh's Istio version, in
 // istio-system.
 var istioCharts = &ChartSource{

@@ -43,6 +43,8 @@ func RemoteSecretName(source string) string { return "istio-remote-secret-" + so
 type holding struct {
 	obj     object
 	install *Artifact
+	// namespace is an install's release namespace.
+	namespace string
 	// via is the phase that put it into the cluster.
 	via string
 }
@@ -109,11 +111,16 @@ func holdings(m *mesh.Mesh, p *Plan, out *output.Output) map[string][]holding {
 				add(s.Cluster, holding{obj: object{kind: "secret", name: CACertsSecret, namespace: IstioNamespace}, via: ph.ID})
 			case PhaseRemoteSecrets:
 				add(s.Cluster, holding{obj: object{kind: "secret", name: RemoteSecretName(s.Source), namespace: IstioNamespace}, via: ph.ID})
+			case PhaseIstioCSR:
+				// istio-csr's chart has cert-manager issue istiod's serving
+				// certificate into a Secret the release does not own.
+				add(s.Cluster, holding{install: installs[s.applies[0]], namespace: istioCSRChart.Namespace(m), via: ph.ID})
+				add(s.Cluster, holding{obj: object{kind: "secret", name: IstiodTLSSecret, namespace: IstioNamespace}, via: ph.ID})
 			case PhaseVMFiles:
 			default:
 				for _, f := range s.applies {
 					if a := installs[f]; a != nil {
-						add(s.Cluster, holding{install: a, via: ph.ID})
+						add(s.Cluster, holding{install: a, namespace: a.Source.namespaceOf(m), via: ph.ID})
 						continue
 					}
 					for _, obj := range objectsOf(out.Lookup(f)) {
@@ -144,6 +151,7 @@ const (
 	keptNamespace      = "a namespace holds your workloads; delete it yourself once it is empty"
 	keptServiceAccount = "pods may run as this service account too (it is an identity); delete it yourself once nothing does"
 	keptAwaiting       = "the cluster's installs wait for its primary's address; what runs stays until the plan can install it again"
+	keptIstiodTLS      = "istio-csr's chart had cert-manager issue istiod's serving certificate into it, and nothing marks it as meshc's; delete it yourself"
 )
 
 // removals are the destructive steps of a change plan, by phase, and what it
@@ -198,14 +206,19 @@ func (r *removals) remove(c *mesh.Cluster, gone []holding, new *mesh.Mesh) {
 			uninstall = append(uninstall, h)
 		case h.install != nil && awaits:
 			reason = keptAwaiting
+		case h.install != nil && h.install.Chart == ChartIstioCSR:
+			// Goes with the issuer it signs with, once istiod is gone.
+			cacerts = append(cacerts, step(removeInstall(c, h), h))
 		case h.install != nil:
 			// Every cluster has a control plane; only a gateway goes.
-			r.prune = append(r.prune, step(removeInstall(c, h.install), h))
+			r.prune = append(r.prune, step(removeInstall(c, h), h))
+		case h.via == PhaseIstioCSR:
+			reason = keptIstiodTLS
 		case h.obj.kind == "namespace":
 			reason = keptNamespace
 		case h.obj.kind == "serviceaccount":
 			reason = keptServiceAccount
-		case h.via == PhaseCACerts:
+		case h.via == PhaseCACerts || h.via == PhaseIssuer:
 			cacerts = append(cacerts, step(deleteOwned(c, h.obj), h))
 		case h.via == PhaseRemoteSecrets:
 			r.remoteSecrets = append(r.remoteSecrets, step(deleteOwned(c, h.obj), h))
@@ -225,7 +238,7 @@ func (r *removals) remove(c *mesh.Cluster, gone []holding, new *mesh.Mesh) {
 		// The Helm releases, last installed first (base, with the CRDs,
 		// last).
 		for _, h := range slices.Backward(uninstall) {
-			r.uninstall = append(r.uninstall, step(removeInstall(c, h.install), h))
+			r.uninstall = append(r.uninstall, step(removeInstall(c, h), h))
 		}
 	}
 	// The intermediate CA's key goes once istiod no longer signs with it.
@@ -252,10 +265,10 @@ func deleteOwned(c *mesh.Cluster, o object) string {
 
 // removeInstall is the command that removes a Helm release, or an istioctl
 // east-west gateway, from cluster c.
-func removeInstall(c *mesh.Cluster, a *Artifact) string {
+func removeInstall(c *mesh.Cluster, h holding) string {
 	ctx := templates.Shell(c.Context)
-	if a.Apply == Helm {
-		return guarded(c, fmt.Sprintf("helm uninstall %s --namespace %s --kube-context %s --ignore-not-found", a.Release, IstioNamespace, ctx))
+	if a := h.install; a.Apply == Helm {
+		return guarded(c, fmt.Sprintf("helm uninstall %s --namespace %s --kube-context %s --ignore-not-found", a.Release, templates.Shell(h.namespace), ctx))
 	}
 	return guarded(c, fmt.Sprintf("kubectl --context=%s -n %s delete deployment,service,serviceaccount,role,rolebinding,poddisruptionbudget,horizontalpodautoscaler -l app=istio-eastwestgateway --ignore-not-found", ctx, IstioNamespace))
 }

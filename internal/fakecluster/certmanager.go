@@ -94,3 +94,45 @@ func (r *run) getSecretData() error {
 		return nil
 	})
 }
+
+// istioCSRChart is istio-csr's chart as the plans name it.
+const istioCSRChart = "jetstack/cert-manager-istio-csr"
+
+// installIstioCSR does what installing istio-csr's chart does in the
+// model: with helm's --wait, it fails unless the Issuer its values name
+// exists (the pod is ready only once the Issuer has signed its serving
+// certificate), and the chart's Certificate istiod (app.tls
+// istiodCertificateEnable, the default) is issued into Secret istiod-tls of
+// app.istio.namespace.
+func (r *run) installIstioCSR(cl *Cluster, values []map[string]any) error {
+	var v map[string]any
+	if len(values) > 0 {
+		v = values[0]
+	}
+	get := func(def string, keys ...string) string {
+		var cur any = v
+		for _, k := range keys {
+			m, _ := cur.(map[string]any)
+			cur = m[k]
+		}
+		if s, ok := cur.(string); ok {
+			return s
+		}
+		return def
+	}
+	issuerNS, issuer := get("istio-system", "app", "certmanager", "namespace"), get("istio-ca", "app", "certmanager", "issuer", "name")
+	if _, ok := cl.Objects[Key("issuer.cert-manager.io", issuerNS, issuer)]; !ok {
+		return fmt.Errorf("Error: context deadline exceeded: istio-csr is not ready: Issuer %s/%s does not exist", issuerNS, issuer)
+	}
+	istioNS := get("istio-system", "app", "istio", "namespace")
+	cert := map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+		"metadata": map[string]any{"name": "istiod", "namespace": istioNS},
+		"spec":     map[string]any{"secretName": "istiod-tls"}}
+	k, err := keyOf(cert, istioNS)
+	if err != nil {
+		return err
+	}
+	// The release owns its Certificate; cert-manager leaves the Secret.
+	cl.Objects[k] = Object{Doc: cert, InstalledBy: "helm " + r.cmd.words[1]}
+	return r.issue(cl, cert, istioNS)
+}

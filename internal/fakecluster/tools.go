@@ -516,6 +516,9 @@ func (r *run) helm() error {
 		}
 		return r.change(c.flags["--kube-context"], func(cl *Cluster) error {
 			cl.Installs["helm "+c.words[1]] = c.words[2] + "@" + c.flags["--version"] + " in " + c.flags["--namespace"] + ": " + canonical(docs)
+			if c.words[2] == istioCSRChart {
+				return r.installIstioCSR(cl, docs)
+			}
 			return nil
 		})
 	case "uninstall":
@@ -527,10 +530,19 @@ func (r *run) helm() error {
 		}
 		return r.change(c.flags["--kube-context"], func(cl *Cluster) error {
 			k := "helm " + c.words[1]
-			if _, ok := cl.Installs[k]; !ok && c.flags["--ignore-not-found"] == "" {
+			inst, ok := cl.Installs[k]
+			if !ok && c.flags["--ignore-not-found"] == "" {
 				return fmt.Errorf("Error: uninstall: Release not loaded: %s: release: not found", c.words[1])
 			}
+			if ok && !strings.HasSuffix(strings.Fields(inst)[2], c.flags["--namespace"]+":") {
+				return fmt.Errorf("Error: uninstall: Release not loaded: %s: release: not found (in namespace %s)", c.words[1], c.flags["--namespace"])
+			}
 			delete(cl.Installs, k)
+			for ok, o := range cl.Objects {
+				if o.InstalledBy == k {
+					delete(cl.Objects, ok)
+				}
+			}
 			return nil
 		})
 	}
