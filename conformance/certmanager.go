@@ -31,6 +31,8 @@ func validateCertManagerObject(o *unstructured.Unstructured) (ok bool, err error
 		return true, errors.Join(strictInto(o, &cmapi.Certificate{}), crdValidate(o))
 	case "v1 ServiceAccount":
 		return true, strictInto(o, &corev1.ServiceAccount{})
+	case "v1 ConfigMap":
+		return true, strictInto(o, &corev1.ConfigMap{})
 	case "rbac.authorization.k8s.io/v1 Role":
 		return true, strictInto(o, &rbacv1.Role{})
 	case "rbac.authorization.k8s.io/v1 RoleBinding":
@@ -62,8 +64,12 @@ func crdValidate(o *unstructured.Unstructured) error {
 // with that Issuer, for the Mesh's duration, labelled for change plans;
 // and root-cert.pem is the Mesh's root. Findings are joined, each prefixed
 // with its file.
+//
+// With issuer istio-csr, cert-manager.yaml holds no Certificate but a
+// ConfigMap, in cert-manager's namespace, of the Mesh's root, and
+// VerifyIstioCSR checks istio-csr's values and Istio's CA settings.
 func VerifyCertManager(m *mesh.Mesh, dir string) error {
-	if m.Spec.CA.Issuer != mesh.IssuerCertManager {
+	if m.Spec.CA.Issuer != mesh.IssuerCertManager && m.Spec.CA.Issuer != mesh.IssuerIstioCSR {
 		return nil
 	}
 	var errs []error
@@ -90,8 +96,10 @@ func verifyClusterCA(m *mesh.Mesh, cluster, dir string) error {
 	if err != nil {
 		return diag.Problems{problemAt(CheckCertManager, filepath.ToSlash(rel), err.Error())}
 	}
+	csr := m.Spec.CA.Issuer == mesh.IssuerIstioCSR
 	var issuers []cmapi.Issuer
 	var certsOf []cmapi.Certificate
+	var configMaps []corev1.ConfigMap
 	var bindings []rbacv1.RoleBinding
 	var roles []rbacv1.Role
 	accounts := map[string]bool{}
@@ -105,8 +113,8 @@ func verifyClusterCA(m *mesh.Mesh, cluster, dir string) error {
 			fail("%s %s: %v", o.GetKind(), o.GetName(), err)
 			continue
 		}
-		if o.GetNamespace() != render.IstioNamespace {
-			fail("%s %s: in namespace %q, want %s", o.GetKind(), o.GetName(), o.GetNamespace(), render.IstioNamespace)
+		if want := render.IstioNamespace; o.GetKind() != "ConfigMap" && o.GetNamespace() != want {
+			fail("%s %s: in namespace %q, want %s", o.GetKind(), o.GetName(), o.GetNamespace(), want)
 		}
 		if o.GetLabels()[render.ManagedByLabel] != render.ManagedByValue {
 			fail("%s %s: without %s=%s, a change plan could not remove it", o.GetKind(), o.GetName(), render.ManagedByLabel, render.ManagedByValue)
@@ -130,13 +138,17 @@ func verifyClusterCA(m *mesh.Mesh, cluster, dir string) error {
 			roles = append(roles, r)
 		case "ServiceAccount":
 			accounts[o.GetName()] = true
+		case "ConfigMap":
+			var c corev1.ConfigMap
+			_ = runtimeInto(o, &c)
+			configMaps = append(configMaps, c)
 		}
 	}
-	if len(issuers) != 1 || len(certsOf) != 1 {
-		fail("%d Issuers and %d Certificates, want one of each", len(issuers), len(certsOf))
+	if wantCerts, wantMaps := map[bool]int{false: 1, true: 0}[csr], map[bool]int{false: 0, true: 1}[csr]; len(issuers) != 1 || len(certsOf) != wantCerts || len(configMaps) != wantMaps {
+		fail("%d Issuers, %d Certificates and %d ConfigMaps, want 1, %d and %d", len(issuers), len(certsOf), len(configMaps), wantCerts, wantMaps)
 		return errors.Join(errs...)
 	}
-	is, crt := issuers[0], certsOf[0]
+	is := issuers[0]
 	if is.Name != cm.Issuer.Name {
 		fail("Issuer %s, the Mesh names it %s", is.Name, cm.Issuer.Name)
 	}
@@ -167,6 +179,25 @@ func verifyClusterCA(m *mesh.Mesh, cluster, dir string) error {
 			fail("no Role and RoleBinding let cert-manager (%s/cert-manager) create tokens of %s", cm.Namespace, sa)
 		}
 	}
+	if csr {
+		checkRootConfigMap(m, configMaps[0], fail)
+	} else {
+		checkCACertsCertificate(m, certsOf[0], fail)
+	}
+	root, err := os.ReadFile(filepath.Join(dir, cluster, "ca", "root-cert.pem"))
+	if err != nil {
+		errs = append(errs, err)
+	} else if !bytes.Equal(pemCerts(root), pemCerts([]byte(m.Spec.CA.Root.PEM))) {
+		fail("root-cert.pem is not the Mesh's root")
+	}
+	return errors.Join(errs...)
+}
+
+// checkCACertsCertificate checks the Certificate that issues cacerts: a CA
+// into istio-system/cacerts, from the Mesh's Issuer, for its duration,
+// labelled for change plans.
+func checkCACertsCertificate(m *mesh.Mesh, crt cmapi.Certificate, fail func(string, ...any)) {
+	cm := m.Spec.CA.CertManager
 	s := crt.Spec
 	if !s.IsCA || s.SecretName != render.CACertsSecret || crt.Name != render.CACertsSecret {
 		fail("Certificate %s: isCA %v into Secret %q, want a CA into %s", crt.Name, s.IsCA, s.SecretName, render.CACertsSecret)
@@ -180,13 +211,6 @@ func verifyClusterCA(m *mesh.Mesh, cluster, dir string) error {
 	if s.SecretTemplate == nil || s.SecretTemplate.Labels[render.ManagedByLabel] != render.ManagedByValue {
 		fail("Certificate %s: the Secret it issues would lack %s=%s", crt.Name, render.ManagedByLabel, render.ManagedByValue)
 	}
-	root, err := os.ReadFile(filepath.Join(dir, cluster, "ca", "root-cert.pem"))
-	if err != nil {
-		errs = append(errs, err)
-	} else if !bytes.Equal(pemCerts(root), pemCerts([]byte(m.Spec.CA.Root.PEM))) {
-		fail("root-cert.pem is not the Mesh's root")
-	}
-	return errors.Join(errs...)
 }
 
 // tokenGrant reports whether a Role lets subjects of a RoleBinding to it

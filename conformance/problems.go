@@ -16,6 +16,9 @@ const (
 	CheckAcceptance = "conformance:accept"
 	// CheckCertManager is VerifyCertManager: cert-manager's types and CRDs.
 	CheckCertManager = "conformance:cert-manager"
+	// CheckIstioCSR is VerifyIstioCSR: istio-csr's values against its
+	// chart's schema and the Mesh, and Istio's CA settings.
+	CheckIstioCSR = "conformance:istio-csr"
 	// CheckGitOps is VerifyGitOps: the engines' APIs, references and order.
 	CheckGitOps = "conformance:gitops"
 	// CheckBehaviour is VerifyBehaviour: what Istio's discovery server sends

@@ -53,6 +53,10 @@ func Verify(m *mesh.Mesh, dir string) error {
 	if err := VerifyCertManager(m, dir); err != nil {
 		errs = append(errs, err.(diag.Problems)...)
 	}
+	// With istio-csr, its chart's values and Istio's CA settings (istiocsr.go).
+	if err := VerifyIstioCSR(m, dir); err != nil {
+		errs = append(errs, problemsOf(CheckIstioCSR, err).(diag.Problems)...)
+	}
 	return errs.Err()
 }
 
