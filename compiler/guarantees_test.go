@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -107,6 +109,30 @@ var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *output.Ou
 			}
 		}
 	},
+	rules.Guarantees[5].Mistake: func(t *testing.T, m *mesh.Mesh, out *output.Output) {
+		for _, c := range istioCSRClusters(m) {
+			if got, name := lookup(t, out, c.Name+"/ca/istio-csr.values.yaml", "app", "server", "clusterID"), values(t, m, out, c, "global", "multiCluster", "clusterName"); got != c.Name || name != c.Name {
+				t.Errorf("%s: istio-csr's clusterID %q, clusterName %q", c.Name, got, name)
+			}
+		}
+	},
+	rules.Guarantees[6].Mistake: func(t *testing.T, m *mesh.Mesh, out *output.Output) {
+		for _, c := range istioCSRClusters(m) {
+			if got := lookup(t, out, c.Name+"/ca/istio-csr.values.yaml", "app", "tls", "trustDomain"); got != m.Spec.TrustDomain {
+				t.Errorf("%s: istio-csr's trustDomain %q, want %q", c.Name, got, m.Spec.TrustDomain)
+			}
+		}
+	},
+	rules.Guarantees[7].Mistake: func(t *testing.T, m *mesh.Mesh, out *output.Output) {
+		for _, c := range istioCSRClusters(m) {
+			got := lookup(t, out, c.Name+"/ca/istio-csr.values.yaml", "app", "istio", "revisions")
+			for _, rev := range append([]string{"default"}, namespaceRevisions(m)...) {
+				if !slices.Contains(strings.Fields(strings.Trim(got, "[]")), rev) {
+					t.Errorf("%s: istio-csr serves revisions %s, not %q", c.Name, got, rev)
+				}
+			}
+		}
+	},
 }
 
 func TestGuarantees(t *testing.T) {
@@ -157,4 +183,24 @@ func lookup(t *testing.T, out *output.Output, file string, keys ...string) strin
 		v = m[k]
 	}
 	return fmt.Sprint(v)
+}
+
+// istioCSRClusters are the clusters that run istio-csr: all of a mesh with
+// issuer istio-csr, none otherwise.
+func istioCSRClusters(m *mesh.Mesh) []mesh.Cluster {
+	if m.Spec.CA.Issuer != mesh.IssuerIstioCSR {
+		return nil
+	}
+	return m.Spec.Clusters
+}
+
+// namespaceRevisions are the revisions the Mesh's namespaces name.
+func namespaceRevisions(m *mesh.Mesh) []string {
+	var revs []string
+	for _, n := range m.Spec.Namespaces {
+		if n.Revision != "" {
+			revs = append(revs, n.Revision)
+		}
+	}
+	return revs
 }

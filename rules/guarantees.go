@@ -40,4 +40,19 @@ var Guarantees = []Guarantee{
 		Symptom: "istiod finds no gateway for the endpoints' network: sidecars dial the endpoints directly or get none, and calls to the peer's services fail with 503 or time out.",
 		How:     "spec.peers[].network is both the topology.istio.io/network label of the peer's istio-remote Gateway and the network of every endpoint of the services imported from it, in federation-peers.yaml.",
 	},
+	{
+		Mistake: "istio-csr's clusterID other than the cluster's name (the chart's default is Kubernetes).",
+		Symptom: "istio-csr checks each proxy's cluster ID against its own and refuses the others' certificate requests: sidecars never get a certificate and stay unready.",
+		How:     "clusters[].name is both the cluster's multiCluster.clusterName and app.server.clusterID in its ca/istio-csr.values.yaml.",
+	},
+	{
+		Mistake: "istio-csr's trust domain disagreeing with the mesh's.",
+		Symptom: "istio-csr signs identities in another trust domain than istiod and the authorization policies expect: mTLS peers and principals stop matching.",
+		How:     "spec.trustDomain is both meshConfig.trustDomain and app.tls.trustDomain in every cluster's ca/istio-csr.values.yaml.",
+	},
+	{
+		Mistake: "istio-csr serving fewer revisions than the mesh's namespaces are injected by.",
+		Symptom: "istio-csr issues istiod's serving certificate for its revisions only: the sidecars of a namespace injected by another revision cannot verify that revision's istiod (istiod-<revision>.istio-system.svc) and get no configuration.",
+		How:     "app.istio.revisions in every cluster's ca/istio-csr.values.yaml is default, which meshc installs, and every namespaces[].revision.",
+	},
 }
