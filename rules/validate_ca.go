@@ -2,7 +2,7 @@ package rules
 
 import "meshc.dev/meshc/mesh"
 
-// The rules of spec.ca (MC066–MC068, MC070, MC071; MC069 is retired): an
+// The rules of spec.ca (MC066–MC068, MC072, MC073; MC069 is retired): an
 // issuer other than meshc's files must give every cluster an intermediate
 // of one root, which meshc can name and the plan can compare.
 
@@ -30,16 +30,16 @@ var caRules = []Rule{
 		ID: "MC069", Name: "istio-csr-not-rendered",
 		Protects: "issuer: istio-csr, before meshc rendered it.",
 		Symptom:  "Rendering half of it would have installed istiod as a CA while the workloads expect istio-csr, or the reverse.",
-		Retired:  "meshc renders istio-csr (its chart's values, the Issuer, istiod's CA server off, global.caAddress), so issuer: istio-csr is accepted; MC070 and MC071 refuse what it does not render yet.",
+		Retired:  "meshc renders istio-csr (its chart's values, the Issuer, istiod's CA server off, global.caAddress), so issuer: istio-csr is accepted; MC072 and MC073 refuse what it does not render yet.",
 	},
 	{
-		ID: "MC070", Name: "istio-csr-vms",
+		ID: "MC072", Name: "istio-csr-vms",
 		Protects: "issuer: istio-csr in a mesh with workloadGroups (virtual machines).",
 		Symptom:  "A VM's sidecar asks istiod, through the east-west gateway, for its certificate; with istio-csr istiod's CA server is off and istio-csr is reachable only inside its cluster, so the VM never gets a certificate and its sidecar never becomes ready. meshc does not expose istio-csr to VMs.",
 		check:    checkIstioCSRVms,
 	},
 	{
-		ID: "MC071", Name: "istio-csr-peers",
+		ID: "MC073", Name: "istio-csr-peers",
 		Protects: "issuer: istio-csr in a mesh federated with peers (spec.peers).",
 		Symptom:  "Federation has istiod hand out the peers' roots with its own (ISTIO_MULTIROOT_MESH, meshConfig.caCertificates); with istio-csr istiod's CA server is off and istio-csr hands out only the mesh's root (istio-ca-root-cert), so the workloads would not trust the peers' and calls to them fail mTLS. meshc does not render that combination.",
 		check:    checkIstioCSRPeers,
