@@ -6,7 +6,8 @@ import "meshc.dev/meshc/mesh"
 // issuer other than meshc's files must give every cluster an intermediate
 // of one root, which meshc can name and the plan can compare.
 
-// caRules are spec.ca's rows of the rule table.
+// caRules are spec.ca's rows of the rule table (MC066–MC069);
+// istioCSRRules (MC072, MC073) follow the federation's, in ID order.
 var caRules = []Rule{
 	{
 		ID: "MC066", Name: "shared-root",
@@ -31,18 +32,6 @@ var caRules = []Rule{
 		Protects: "issuer: istio-csr, before meshc rendered it.",
 		Symptom:  "Rendering half of it would have installed istiod as a CA while the workloads expect istio-csr, or the reverse.",
 		Retired:  "meshc renders istio-csr (its chart's values, the Issuer, istiod's CA server off, global.caAddress), so issuer: istio-csr is accepted; MC072 and MC073 refuse what it does not render yet.",
-	},
-	{
-		ID: "MC072", Name: "istio-csr-vms",
-		Protects: "issuer: istio-csr in a mesh with workloadGroups (virtual machines).",
-		Symptom:  "A VM's sidecar asks istiod, through the east-west gateway, for its certificate; with istio-csr istiod's CA server is off and istio-csr is reachable only inside its cluster, so the VM never gets a certificate and its sidecar never becomes ready. meshc does not expose istio-csr to VMs.",
-		check:    checkIstioCSRVms,
-	},
-	{
-		ID: "MC073", Name: "istio-csr-peers",
-		Protects: "issuer: istio-csr in a mesh federated with peers (spec.peers).",
-		Symptom:  "Federation has istiod hand out the peers' roots with its own (ISTIO_MULTIROOT_MESH, meshConfig.caCertificates); with istio-csr istiod's CA server is off and istio-csr hands out only the mesh's root (istio-ca-root-cert), so the workloads would not trust the peers' and calls to them fail mTLS. meshc does not render that combination.",
-		check:    checkIstioCSRPeers,
 	},
 }
 
@@ -121,4 +110,20 @@ func checkIstioCSRPeers(m *mesh.Mesh, report func(string, string, ...any)) {
 	if m.UsesIstioCSR() && len(m.Spec.Peers) > 0 {
 		report("spec.peers", "a federated mesh has istiod hand out its peers' roots, and istio-csr hands out only the mesh's: meshc does not render federation with issuer istio-csr; use issuer cert-manager (istiod stays the CA)")
 	}
+}
+
+// istioCSRRules refuse what meshc does not render with issuer istio-csr.
+var istioCSRRules = []Rule{
+	{
+		ID: "MC072", Name: "istio-csr-vms",
+		Protects: "issuer: istio-csr in a mesh with workloadGroups (virtual machines).",
+		Symptom:  "A VM's sidecar asks istiod, through the east-west gateway, for its certificate; with istio-csr istiod's CA server is off and istio-csr is reachable only inside its cluster, so the VM never gets a certificate and its sidecar never becomes ready. meshc does not expose istio-csr to VMs.",
+		check:    checkIstioCSRVms,
+	},
+	{
+		ID: "MC073", Name: "istio-csr-peers",
+		Protects: "issuer: istio-csr in a mesh federated with peers (spec.peers).",
+		Symptom:  "Federation has istiod hand out the peers' roots with its own (ISTIO_MULTIROOT_MESH, meshConfig.caCertificates); with istio-csr istiod's CA server is off and istio-csr hands out only the mesh's root (istio-ca-root-cert), so the workloads would not trust the peers' and calls to them fail mTLS. meshc does not render that combination.",
+		check:    checkIstioCSRPeers,
+	},
 }
