@@ -1,9 +1,12 @@
 package conformance
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"meshc.dev/meshc/render"
 )
 
 var gitopsExamples = map[string]string{
@@ -67,7 +70,10 @@ func TestVerifyGitOpsFindings(t *testing.T) {
 		{"ExternalSecret enum", "argocd", "gitops/clusters/cluster1/istio-system/cacerts.yaml",
 			"creationPolicy: Owner", "creationPolicy: Own", "gitops/clusters/cluster1/istio-system/cacerts.yaml: ExternalSecret cacerts: spec.target.creationPolicy: Unsupported value"},
 		{"wave out of order", "argocd", "gitops/fleet/cluster2.yaml",
-			`sync-wave: "10"`, `sync-wave: "7"`, "phase expose (wave 8) is not synced before phase remotes (wave 7)"},
+			// The remote's install moved to the primary's gateways' wave, before
+			// the primary's expose: waves are the plan's phases.
+			fmt.Sprintf(`sync-wave: "%d"`, render.PhaseOrder(render.PhaseRemotes)), fmt.Sprintf(`sync-wave: "%d"`, render.PhaseOrder(render.PhasePrimaryGateways)),
+			fmt.Sprintf("phase expose (wave %d) is not synced before phase remotes (wave %d)", render.PhaseOrder(render.PhaseExpose), render.PhaseOrder(render.PhasePrimaryGateways))},
 		{"no ignoreDifferences", "argocd", "gitops/fleet/cluster1.yaml",
 			"    - .webhooks[]?.failurePolicy\n    kind: ValidatingWebhookConfiguration\n  project: gitops-argocd\n  sources:\n  - chart: base",
 			"    - .webhooks[]?.failurePolicy\n    kind: MutatingWebhookConfiguration\n  project: gitops-argocd\n  sources:\n  - chart: base",
