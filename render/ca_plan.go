@@ -83,8 +83,14 @@ func verifyRootSteps(m *mesh.Mesh) []Step {
 	for _, c := range m.Spec.Clusters {
 		ctx := templates.Shell(c.Context)
 		root := templates.Shell(path.Join(c.Name, mesh.CADir, mesh.RootCertFile))
-		// applies: a change plan compares again when the root changes.
-		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, applies: []string{path.Join(c.Name, mesh.CADir, mesh.RootCertFile)}, Command: fmt.Sprintf(
+		// applies: a change plan compares again when the root changes, and
+		// when what issues under it does (another Issuer, CA or duration:
+		// cert-manager issues anew, maybe under another root).
+		applies := []string{path.Join(c.Name, mesh.CADir, mesh.RootCertFile), path.Join(c.Name, mesh.CADir, mesh.CAIssuerFile)}
+		if m.UsesIstioCSR() {
+			applies = append(applies, path.Join(c.Name, mesh.CADir, IstioCSRValuesFile))
+		}
+		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, applies: applies, Command: fmt.Sprintf(
 			`kubectl --context=%[1]s -n %[2]s wait --for=condition=Ready certificate.cert-manager.io/%[3]s --timeout=300s >/dev/null || { echo %[4]s >&2; exit 1; }; [ "$(kubectl --context=%[1]s -n %[2]s get secret %[9]s -o 'jsonpath={.data.ca\.crt}' | base64 --decode | %[5]s | %[6]s)" = "$(%[5]s %[7]s | %[6]s)" ] || { echo %[8]s >&2; exit 1; }`,
 			ctx, IstioNamespace, certificate,
 			templates.Shell(fmt.Sprintf("plan: cluster %s: Certificate %s/%s is not Ready: kubectl describe certificate says why", c.Name, IstioNamespace, certificate)),

@@ -87,6 +87,14 @@ func checkCASettings(m *mesh.Mesh, report func(string, string, ...any)) {
 		case n > 1:
 			report("spec.ca.certManager.issuer", "issuer %q gives several CAs: give one of ca and vault", is.Name)
 		}
+		// The Issuer's CA Secret is the user's key: it must not be a
+		// Secret that cert-manager writes in the same namespace.
+		if is.CA != nil {
+			written := map[string]string{mesh.IssuerCertManager: "cacerts", mesh.IssuerIstioCSR: "istiod-tls"}[ca.Issuer]
+			if is.CA.SecretName == written || is.CA.SecretName == "cacerts" {
+				report("spec.ca.certManager.issuer.ca.secretName", "the CA Secret %q is the Secret cert-manager writes in istio-system with issuer %s: it would replace your CA and its key with what it issues; keep your CA in a Secret of its own, such as mesh-ca", is.CA.SecretName, ca.Issuer)
+			}
+		}
 	}
 }
 
