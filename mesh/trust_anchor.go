@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"strings"
+	"time"
 )
 
 // PEMBlock is the trust anchor as a YAML block scalar body, every line
@@ -30,7 +31,8 @@ func (a TrustAnchor) PEMBlock(indent int) string {
 }
 
 // TrustAnchorProblem explains why pemText is not a usable root of trust, or
-// returns "". Istio accepts any parseable CA certificate: a leaf, a key or
+// returns "": every certificate a CA, self-signed, able to sign, with room
+// for an intermediate below it, and valid now. Istio accepts any parseable CA certificate: a leaf, a key or
 // an intermediate would fail every handshake with the peer, at runtime
 // (Envoy's BoringSSL verifies a chain up to a self-signed root of its
 // trust bundle, without partial chains: an intermediate there anchors
@@ -56,24 +58,33 @@ func TrustAnchorProblem(pemText string) string {
 			return "holds a certificate that does not parse: " + err.Error()
 		}
 		if !c.IsCA {
-			return "holds a certificate that is not a CA (" + c.Subject.String() + "); give the peer's root CA, as meshc certs --export writes it"
+			return "holds a certificate that is not a CA (" + c.Subject.String() + "); give the root CA certificate"
 		}
-		if !selfSigned(c) {
+		if !bytes.Equal(c.RawSubject, c.RawIssuer) {
 			return "holds a certificate that is not self-signed (" + c.Subject.String() + ", issued by " + c.Issuer.String() + "): give the root CA itself, not an intermediate (a chain is verified up to a self-signed root)"
+		}
+		if err := c.CheckSignatureFrom(c); err != nil {
+			return "holds a root (" + c.Subject.String() + ") that cannot sign certificates: " + err.Error()
+		}
+		if c.MaxPathLenZero {
+			return "holds a root (" + c.Subject.String() + ") with pathlen 0: no intermediate CA may sign under it, and every Istio chain runs root, intermediate, workload"
+		}
+		if now := time.Now(); now.After(c.NotAfter) {
+			return "holds a root (" + c.Subject.String() + ") that expired on " + c.NotAfter.UTC().Format(time.DateOnly) + ": every chain under it fails verification"
+		} else if now.Before(c.NotBefore) {
+			return "holds a root (" + c.Subject.String() + ") that is not valid before " + c.NotBefore.UTC().Format(time.DateOnly) + ": every chain under it fails verification until then"
 		}
 		n++
 	}
 	if n == 0 {
-		return "holds no PEM certificate; give the peer's root CA, as meshc certs --export writes it"
+		return "holds no PEM certificate; give the root CA certificate"
 	}
 	if strings.TrimSpace(string(rest)) != "" {
 		return "has text after its last certificate"
 	}
+	// pem.Decode passes over a block it cannot read and goes on to the next.
+	if bytes.Count([]byte(pemText), []byte("-----BEGIN")) != n {
+		return "holds a PEM block that does not decode"
+	}
 	return ""
-}
-
-// selfSigned reports whether c is a root: its issuer is its subject and its
-// own key verifies its signature.
-func selfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(c) == nil
 }
