@@ -18,8 +18,8 @@ import (
 var peerGatewayRules = []Rule{
 	{
 		ID: "MC070", Name: "duplicate-peer-gateway",
-		Protects: "A gateway address given twice among the peers' gateways (IP addresses compared in their canonical form), on one network or several, of one peer or two.",
-		Symptom:  "The API server refuses the istio-remote Gateway (spec.addresses: IPAddress values must be unique) and the plan stops; across networks or peers, one gateway would stand for two networks, and istiod would send one network's requests to a gateway that forwards only to the other's endpoints.",
+		Protects: "A gateway address given twice among the peers' gateways, or a peer gateway at the address of this mesh's own east-west gateway (IP addresses compared in their canonical form), on one network or several, of one peer or two.",
+		Symptom:  "The API server refuses the istio-remote Gateway (spec.addresses: IPAddress values must be unique) and the plan stops; across networks or peers, one gateway would stand for two networks, and istiod would send one network's requests to a gateway that forwards only to the other's endpoints; at this mesh's own gateway, the peer's hosts reach no endpoint.",
 		check:    checkDuplicatePeerGateway,
 	},
 	{
@@ -36,12 +36,23 @@ const MaxGatewayAddresses = 16
 
 func checkDuplicatePeerGateway(m *mesh.Mesh, report func(string, string, ...any)) {
 	first := map[string]string{}
+	// This mesh's own east-west gateways: a peer's traffic sent there
+	// would only reach this mesh's own endpoints.
+	for i, c := range m.Spec.Clusters {
+		if c.EastWestGateway != nil && c.EastWestGateway.Address != "" {
+			first[canonicalAddress(c.EastWestGateway.Address)] = fmt.Sprintf("spec.clusters[%d].eastWestGateway.address (this mesh's own gateway in %s)", i, c.Name)
+		}
+	}
 	for i, p := range m.Spec.Peers {
 		for j, g := range p.Gateways {
 			path := fmt.Sprintf("%s[%d].address", peerPath(i, "gateways"), j)
 			k := canonicalAddress(g.Address)
 			if other, ok := first[k]; ok {
-				report(path, "%s is already the gateway address at %s; a gateway is listed once, on the one network behind it", diag.Quote(g.Address), other)
+				if strings.HasPrefix(other, "spec.clusters") {
+					report(path, "%s is %s: istiod would send the peer's hosts to this mesh's own gateway, which reaches none of them; give the peer's gateway", diag.Quote(g.Address), other)
+				} else {
+					report(path, "%s is already the gateway address at %s; a gateway is listed once, on the one network behind it", diag.Quote(g.Address), other)
+				}
 				continue
 			}
 			first[k] = path
@@ -192,6 +203,13 @@ func checkImportCollision(m *mesh.Mesh, report func(string, string, ...any)) {
 		local[s.Host()] = true
 	}
 	first := map[string]string{}
+	// This mesh's own east-west gateways: a peer's traffic sent there
+	// would only reach this mesh's own endpoints.
+	for i, c := range m.Spec.Clusters {
+		if c.EastWestGateway != nil && c.EastWestGateway.Address != "" {
+			first[canonicalAddress(c.EastWestGateway.Address)] = fmt.Sprintf("spec.clusters[%d].eastWestGateway.address (this mesh's own gateway in %s)", i, c.Name)
+		}
+	}
 	for i, p := range m.Spec.Peers {
 		for j, s := range p.Imports {
 			path := fmt.Sprintf("%s[%d].host", peerPath(i, "imports"), j)
