@@ -241,8 +241,15 @@ func (r *removals) remove(c *mesh.Cluster, gone []holding, new *mesh.Mesh) {
 			r.uninstall = append(r.uninstall, step(removeInstall(c, h), h))
 		}
 	}
-	// The intermediate CA's key goes once istiod no longer signs with it.
-	r.uninstall = append(r.uninstall, cacerts...)
+	// The intermediate CA's key goes once istiod no longer signs with it:
+	// after the uninstall in a cluster that leaves. In a cluster that stays
+	// it is what an issuer change left behind (the new one is applied by
+	// then), pruned with the rest, not under the uninstall's title.
+	if leaves {
+		r.uninstall = append(r.uninstall, cacerts...)
+	} else {
+		r.prune = append(r.prune, cacerts...)
+	}
 }
 
 // istioGatewayKind is how objectsOf names an Istio Gateway.
