@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"meshc.dev/meshc/mesh"
 )
 
 // TestRenderedObjectsOnAPIServer hands every object meshc renders for a
@@ -22,8 +24,8 @@ import (
 // server-side dry run: the server's own validation (OpenAPI schemas with
 // their limits, CEL rules, defaulting, admission), which the conformance
 // suite's decoding into Go types does not run. Namespaces meshc renders are
-// created for real, so the objects in them can be checked; nothing else is
-// created.
+// created for real, so the objects in them can be checked, and so is
+// cert-manager's, which the plan requires to exist; nothing else is created.
 func TestRenderedObjectsOnAPIServer(t *testing.T) {
 	if tools == nil {
 		t.Skip("runs with MESHC_E2E=1 (make e2e)")
@@ -73,6 +75,14 @@ func TestRenderedObjectsOnAPIServer(t *testing.T) {
 		if b, err := exec.Command(meshc, "render", m, "-o", out).CombinedOutput(); err != nil {
 			t.Errorf("%s: meshc render: %v\n%s", name, err, b)
 			continue
+		}
+		// What the plan requires before it applies anything: cert-manager
+		// installed, so its namespace exists (the cert-manager phase checks).
+		if mm, err := mesh.LoadFile(m); err == nil && mm.Spec.CA.CertManager != nil {
+			ns := []byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + mm.Spec.CA.CertManager.Namespace + "\n")
+			if b, err := kubectl(ns, "apply", "-f", "-"); err != nil {
+				t.Fatalf("%s: cert-manager's namespace: %v\n%s", name, err, b)
+			}
 		}
 		clusters, _ := filepath.Glob(filepath.Join(out, "*", "manifests"))
 		for _, man := range clusters {
