@@ -377,7 +377,7 @@ func sortedKeysOf[V any](m map[string]V) []string {
 // relative to dir.
 func VerifyBehaviour(m *mesh.Mesh, dir string) error {
 	s, err := behaviourWorld(m, dir)
-	return problemsOf(CheckBehaviour, errors.Join(err, s.missingProxies(m), s.Check()))
+	return problemsOf(CheckBehaviour, errors.Join(err, s.missingProxies(m), s.Check())).Err()
 }
 
 // behaviourWorld is the scenario VerifyBehaviour checks for m: the installed

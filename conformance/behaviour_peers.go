@@ -35,7 +35,7 @@ func VerifyPeers(a *mesh.Mesh, dirA string, b *mesh.Mesh, dirB string) error {
 	if peerOf(a, b) == nil || peerOf(b, a) == nil {
 		return diag.Problems{problemAt(CheckPeers, "", fmt.Sprintf("%s and %s do not name each other as peers", a.Metadata.Name, b.Metadata.Name))}
 	}
-	return problemsOf(CheckPeers, errors.Join(verifyDialing(a, dirA, b, dirB), verifyDialing(b, dirB, a, dirA)))
+	return problemsOf(CheckPeers, errors.Join(verifyDialing(a, dirA, b, dirB), verifyDialing(b, dirB, a, dirA))).Err()
 }
 
 // peerOf is m's peer entry for mesh o, or nil.
@@ -223,7 +223,7 @@ func prefixed(mesh string, err error) error {
 	if err == nil {
 		return nil
 	}
-	ps := problemsOf(CheckPeers, err).(diag.Problems)
+	ps := problemsOf(CheckPeers, err)
 	for i := range ps {
 		// The file is the mesh's: its rendered tree is one of two.
 		ps[i].Pos.Filename = path.Join(mesh, ps[i].Pos.Filename)

@@ -78,7 +78,7 @@ func VerifyCertManager(m *mesh.Mesh, dir string) error {
 			errs = append(errs, err)
 		}
 	}
-	return problemsOf(CheckCertManager, errors.Join(errs...))
+	return problemsOf(CheckCertManager, errors.Join(errs...)).Err()
 }
 
 func verifyClusterCA(m *mesh.Mesh, cluster, dir string) error {

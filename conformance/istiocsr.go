@@ -78,7 +78,7 @@ func VerifyIstioCSR(m *mesh.Mesh, dir string) error {
 	for _, c := range m.Spec.Clusters {
 		errs = append(errs, verifyIstioCSRCluster(m, c, dir)...)
 	}
-	return problemsOf(CheckIstioCSR, errors.Join(errs...))
+	return problemsOf(CheckIstioCSR, errors.Join(errs...)).Err()
 }
 
 func verifyIstioCSRCluster(m *mesh.Mesh, c mesh.Cluster, dir string) []error {

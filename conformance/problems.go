@@ -35,8 +35,8 @@ func problemAt(check, file, message string) diag.Problem {
 
 // problemsOf flattens err (Problems, errors.Join trees of them and of plain
 // errors) into Problems, in order; a plain error becomes a Problem of check
-// about the output as a whole. nil stays nil.
-func problemsOf(check string, err error) error {
+// about the output as a whole. nil gives none.
+func problemsOf(check string, err error) diag.Problems {
 	var ps diag.Problems
 	var walk func(error)
 	walk = func(err error) {
@@ -56,5 +56,5 @@ func problemsOf(check string, err error) error {
 		ps = append(ps, problemAt(check, "", err.Error()))
 	}
 	walk(err)
-	return ps.Err()
+	return ps
 }

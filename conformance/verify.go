@@ -51,11 +51,11 @@ func Verify(m *mesh.Mesh, dir string) error {
 	}
 	// With cert-manager, what issues each cluster's cacerts (certmanager.go).
 	if err := VerifyCertManager(m, dir); err != nil {
-		errs = append(errs, err.(diag.Problems)...)
+		errs = append(errs, problemsOf(CheckCertManager, err)...)
 	}
 	// With istio-csr, its chart's values and Istio's CA settings (istiocsr.go).
 	if err := VerifyIstioCSR(m, dir); err != nil {
-		errs = append(errs, problemsOf(CheckIstioCSR, err).(diag.Problems)...)
+		errs = append(errs, problemsOf(CheckIstioCSR, err)...)
 	}
 	return errs.Err()
 }
