@@ -2,6 +2,7 @@ package compiler_test
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -126,7 +127,7 @@ var guaranteeChecks = map[string]func(t *testing.T, m *mesh.Mesh, out *output.Ou
 	rules.Guarantees[7].Mistake: func(t *testing.T, m *mesh.Mesh, out *output.Output) {
 		for _, c := range istioCSRClusters(m) {
 			got := lookup(t, out, c.Name+"/ca/istio-csr.values.yaml", "app", "istio", "revisions")
-			for _, rev := range append([]string{"default"}, namespaceRevisions(m)...) {
+			for _, rev := range namespaceRevisions(m) {
 				if !slices.Contains(strings.Fields(strings.Trim(got, "[]")), rev) {
 					t.Errorf("%s: istio-csr serves revisions %s, not %q", c.Name, got, rev)
 				}
@@ -195,11 +196,16 @@ func istioCSRClusters(m *mesh.Mesh) []mesh.Cluster {
 }
 
 // namespaceRevisions are the revisions the Mesh's namespaces name.
+// namespaceRevisions are the revisions whose istiod the mesh's sidecars
+// dial: the one spec.istio installs, and the one each namespace's tag
+// points at.
 func namespaceRevisions(m *mesh.Mesh) []string {
-	var revs []string
+	revs := []string{cmp.Or(m.Spec.Istio.Revision, "default")}
 	for _, n := range m.Spec.Namespaces {
-		if n.Revision != "" {
-			revs = append(revs, n.Revision)
+		for _, t := range m.Spec.Istio.Tags {
+			if t.Name == cmp.Or(n.Tag, n.Revision) {
+				revs = append(revs, t.Revision)
+			}
 		}
 	}
 	return revs

@@ -658,7 +658,7 @@ func (g *gitopsCheck) checkFluxUnit(rel string, k *kustomizev1.Kustomization, c 
 		}
 		var values map[string]any
 		for _, a := range render.ArtifactsFor(g.mesh.Place(c)) {
-			if a.Apply == render.Helm && a.Release == hr.Spec.ReleaseName && a.Chart == cs.Spec.Chart {
+			if a.Apply == render.Helm && a.ReleaseIn(g.mesh) == hr.Spec.ReleaseName && a.Chart == cs.Spec.Chart {
 				if err := yaml.Unmarshal(mustRead(filepath.Join(g.root, a.Path(c.Name))), &values); err != nil {
 					g.failf(rel, "%v", err)
 				}

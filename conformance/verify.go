@@ -242,7 +242,7 @@ func (v *clusterCheck) install(dir, name string) ([]*unstructured.Unstructured, 
 	}
 	for _, a := range render.Catalogue {
 		if a.Scope == render.PerCluster && a.Dir == dir && a.Name == name && a.Apply == render.Helm {
-			return RenderChart(a.Chart, a.Release, path)
+			return RenderChart(a.Chart, a.ReleaseIn(v.mesh), path)
 		}
 	}
 	return nil, fmt.Errorf("no artifact of meshc's table says which chart %s holds values for", name)

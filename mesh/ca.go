@@ -3,7 +3,6 @@ package mesh
 import (
 	"crypto/x509"
 	"encoding/pem"
-	"slices"
 )
 
 // CA is spec.ca: who issues each cluster's intermediate CA, the cacerts
@@ -112,22 +111,9 @@ func (m *Mesh) UsesIstioCSR() bool { return m.Spec.CA.Issuer == IssuerIstioCSR }
 func (p *Placement) UsesIstioCSR() bool { return p.Mesh.UsesIstioCSR() }
 
 // Revisions are the control plane revisions the mesh's workloads are
-// injected by: "default", which meshc installs, and every revision a
-// shared namespace names, sorted. istio-csr serves them all.
-func (m *Mesh) Revisions() []string {
-	revs := []string{DefaultRevision}
-	for _, n := range m.Spec.Namespaces {
-		if n.Revision != "" && !slices.Contains(revs, n.Revision) {
-			revs = append(revs, n.Revision)
-		}
-	}
-	slices.Sort(revs[1:])
-	return revs
-}
-
-// DefaultRevision is the revision meshc installs: istiod without
-// revision.
-const DefaultRevision = "default"
+// injected by, which istio-csr serves: the one the Mesh installs (tags
+// name no revision of their own).
+func (m *Mesh) Revisions() []string { return []string{m.RevisionName()} }
 
 // CertManager is the mesh's cert-manager settings, for templates.
 func (p *Placement) CertManager() *CertManager { return p.Mesh.Spec.CA.CertManager }

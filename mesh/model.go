@@ -101,6 +101,7 @@ const (
 type SharedNamespace struct {
 	Name           string `json:"name"`
 	IstioInjection string `json:"istioInjection,omitempty"`
+	Tag            string `json:"tag,omitempty"`
 	Revision       string `json:"revision,omitempty"`
 	// Clusters is where the namespace exists; nil means every cluster.
 	Clusters []string `json:"clusters,omitempty"`
@@ -147,9 +148,19 @@ const (
 // access as manifests instead of leaving them to istioctl.
 func (m *Mesh) Declarative() bool { return m.Spec.RemoteSecrets == RemoteSecretsDeclarative }
 
-// Istio pins the Istio release the output is written for.
+// Istio pins the Istio release the output is written for, and the
+// revision it is installed as (revision.go).
 type Istio struct {
-	Version string `json:"version"`
+	Version  string        `json:"version"`
+	Revision string        `json:"revision,omitempty"`
+	Tags     []RevisionTag `json:"tags,omitempty"`
+}
+
+// RevisionTag is a name namespaces select a control plane by, pointing at
+// a revision.
+type RevisionTag struct {
+	Name     string `json:"name"`
+	Revision string `json:"revision"`
 }
 
 // Network is a set of clusters whose pods reach each other directly.

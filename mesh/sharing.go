@@ -15,18 +15,29 @@ func (s *SharedService) Host() string {
 }
 
 // InjectionKey and InjectionValue are the label that sets sidecar injection
-// in the namespace: istio.io/rev with a revision, istio-injection otherwise
-// (enabled unless the input says disabled).
+// in the namespace: istio.io/rev with a tag (or revision), istio-injection
+// otherwise (enabled unless the input says disabled).
 func (n *SharedNamespace) InjectionKey() string {
-	if n.Revision != "" {
-		return "istio.io/rev"
+	if n.RevLabel() != "" {
+		return RevLabel
 	}
 	return "istio-injection"
+}
+
+// RevLabel is the istio.io/rev value the namespace carries: its tag, or the
+// name its revision field gives; "" when it uses istio-injection.
+func (n *SharedNamespace) RevLabel() string {
+	if n.Tag != "" {
+		return n.Tag
+	}
+	return n.Revision
 }
 
 // InjectionValue: see InjectionKey.
 func (n *SharedNamespace) InjectionValue() string {
 	switch {
+	case n.RevLabel() != "":
+		return n.RevLabel()
 	case n.Revision != "":
 		return n.Revision
 	case n.IstioInjection != "":
@@ -289,4 +300,6 @@ func (p *Placement) HasServiceStubs() bool { return len(p.ServiceStubs()) > 0 }
 
 // HasAppManifests reports whether the cluster's manifests/ hold what the
 // mesh shares (namespaces, service stubs) besides istio-system.
-func (p *Placement) HasAppManifests() bool { return p.HasSharedNamespaces() || p.HasServiceStubs() }
+func (p *Placement) HasAppManifests() bool {
+	return p.HasSharedNamespaces() || p.HasServiceStubs() || p.HasRevisionTags()
+}

@@ -49,6 +49,9 @@ const (
 	// imports from, its network gateways and the imported services.
 	FederationGatewayFile = "federation-gateway.yaml"
 	FederationPeersFile   = "federation-peers.yaml"
+	// RevisionTagsFile holds the revision tags' webhooks and Services: an
+	// upgrade moves a tag by applying it again (docs/upgrade.md).
+	RevisionTagsFile = "revision-tags.yaml"
 	// ReaderAccessFile is, in remote-access/, the reader service account,
 	// token and RBAC of a cluster other primaries watch.
 	ReaderAccessFile = "istio-reader.yaml"
@@ -183,6 +186,24 @@ type Artifact struct {
 	When, About string
 }
 
+// ReleaseIn is the Helm release the row installs in mesh m: Release, but
+// istiod-<revision> for the istiod chart of a revisioned control plane, so
+// the next revision installs beside it (docs/upgrade.md).
+func (a *Artifact) ReleaseIn(m *mesh.Mesh) string {
+	if a.Release == ReleaseIstiod {
+		return istiodRelease(m)
+	}
+	return a.Release
+}
+
+// istiodRelease is the Helm release of m's istiod chart.
+func istiodRelease(m *mesh.Mesh) string {
+	if m.Revisioned() {
+		return ReleaseIstiod + "-" + m.Spec.Istio.Revision
+	}
+	return ReleaseIstiod
+}
+
 // Path is the artifact's path in the rendered tree for cluster.
 func (a *Artifact) Path(cluster string) string { return path.Join(cluster, a.Dir, a.Name) }
 
@@ -263,6 +284,10 @@ var Catalogue = []*Artifact{
 	{Dir: ManifestsDir, Name: "expose-istiod.yaml", Template: "expose-istiod.yaml.tmpl",
 		For: (*mesh.Placement).ExposesIstiod, Apply: WithDirectory,
 		When: "primaries serving remotes or VMs through their east-west gateway", About: "istiod exposed through the east-west gateway (15012, 15017)"},
+	// After the control plane: a tag's webhook calls its revision's istiod.
+	{Dir: ManifestsDir, Name: RevisionTagsFile, Template: "revision-tags.yaml.tmpl",
+		For: (*mesh.Placement).HasRevisionTags, Apply: WithDirectory,
+		When: "every cluster, with spec.istio.tags", About: "each revision tag's injection webhook and Service, pointing at the revision the tag names"},
 	{Dir: ManifestsDir, Name: "service-stubs.yaml", Template: "service-stubs.yaml.tmpl",
 		For: (*mesh.Placement).HasServiceStubs, Apply: WithDirectory,
 		When: "clusters that call a shared service they do not run", About: "a stub Service for each, so its name resolves"},
@@ -420,7 +445,7 @@ func wholeInstall(p *mesh.Placement) WholeInstall {
 		switch {
 		case a.Apply == Helm:
 			w.Charts = append(w.Charts, HelmChart{Name: a.Chart, Repo: a.Source.Repo.URL, Version: a.Source.Version(p.Mesh),
-				Release: a.Release, Namespace: a.Source.Namespace(p.Mesh), ValuesFile: path.Join(a.Dir, a.Name)})
+				Release: a.ReleaseIn(p.Mesh), Namespace: a.Source.Namespace(p.Mesh), ValuesFile: path.Join(a.Dir, a.Name)})
 		case a.Dir == mesh.CADir && a.Apply == Kubectl:
 			// The Issuer (and cacerts' Certificate, or istio-csr's root),
 			// which the plan applies on its own.

@@ -113,6 +113,6 @@ func helmInstallCommand(a *Artifact, p *mesh.Placement) string {
 		wait = " --wait"
 	}
 	return fmt.Sprintf("helm upgrade --install %s %s/%s --version %s --namespace %s --kube-context %s%s -f %s",
-		a.Release, s.Repo.Name, a.Chart, templates.Shell(s.Version(p.Mesh)), templates.Shell(s.Namespace(p.Mesh)),
+		a.ReleaseIn(p.Mesh), s.Repo.Name, a.Chart, templates.Shell(s.Version(p.Mesh)), templates.Shell(s.Namespace(p.Mesh)),
 		templates.Shell(p.Cluster.Context), wait, templates.Shell(path.Join(p.Cluster.Name, a.Dir, a.Name)))
 }

@@ -268,7 +268,7 @@ func (r *gitopsWriter) argoApplication(u *GitOpsUnit) obj {
 	if a := u.Chart; a != nil {
 		spec["sources"] = []obj{
 			{"repoURL": a.Source.Repo.URL, "chart": a.Chart, "targetRevision": a.Source.Version(r.m),
-				"helm": obj{"releaseName": a.Release, "valueFiles": []string{"$values/" + r.repoPath(a.Path(u.Cluster.Name))}}},
+				"helm": obj{"releaseName": a.ReleaseIn(r.m), "valueFiles": []string{"$values/" + r.repoPath(a.Path(u.Cluster.Name))}}},
 			{"repoURL": r.g.RepoURL, "targetRevision": r.g.Revision, "ref": "values"},
 		}
 		if rewritesWebhook(a) {
@@ -388,7 +388,7 @@ func (r *gitopsWriter) fluxHelmRelease(u *GitOpsUnit, valuesFile []byte) (obj, e
 	ns := a.Source.Namespace(r.m)
 	spec := obj{
 		"interval":         "10m",
-		"releaseName":      a.Release,
+		"releaseName":      a.ReleaseIn(r.m),
 		"targetNamespace":  ns,
 		"storageNamespace": ns,
 		"kubeConfig":       r.kubeConfig(u.Cluster),

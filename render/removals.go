@@ -43,8 +43,9 @@ func RemoteSecretName(source string) string { return "istio-remote-secret-" + so
 type holding struct {
 	obj     object
 	install *Artifact
-	// namespace is an install's release namespace.
-	namespace string
+	// namespace and release are an install's Helm release namespace and
+	// name.
+	namespace, release string
 	// via is the phase that put it into the cluster.
 	via string
 }
@@ -69,7 +70,7 @@ func (h holding) what() string {
 	case h.install == nil:
 		return h.key()
 	case h.install.Apply == Helm:
-		return "helm release " + h.install.Release
+		return "helm release " + h.release
 	}
 	return "istioctl install " + path.Join(h.install.Dir, h.install.Name)
 }
@@ -114,13 +115,14 @@ func holdings(m *mesh.Mesh, p *Plan, out *output.Output) map[string][]holding {
 			case PhaseIstioCSR:
 				// istio-csr's chart has cert-manager issue istiod's serving
 				// certificate into a Secret the release does not own.
-				add(s.Cluster, holding{install: installs[s.applies[0]], namespace: istioCSRChart.Namespace(m), via: ph.ID})
+				a := installs[s.applies[0]]
+				add(s.Cluster, holding{install: a, namespace: istioCSRChart.Namespace(m), release: a.ReleaseIn(m), via: ph.ID})
 				add(s.Cluster, holding{obj: object{kind: "secret", name: IstiodTLSSecret, namespace: IstioNamespace}, via: ph.ID})
 			case PhaseVMFiles:
 			default:
 				for _, f := range s.applies {
 					if a := installs[f]; a != nil {
-						add(s.Cluster, holding{install: a, namespace: a.Source.namespaceOf(m), via: ph.ID})
+						add(s.Cluster, holding{install: a, namespace: a.Source.namespaceOf(m), release: a.ReleaseIn(m), via: ph.ID})
 						continue
 					}
 					for _, obj := range objectsOf(out.Lookup(f)) {
@@ -275,7 +277,7 @@ func deleteOwned(c *mesh.Cluster, o object) string {
 func removeInstall(c *mesh.Cluster, h holding) string {
 	ctx := templates.Shell(c.Context)
 	if a := h.install; a.Apply == Helm {
-		return guarded(c, fmt.Sprintf("helm uninstall %s --namespace %s --kube-context %s --ignore-not-found", a.Release, templates.Shell(h.namespace), ctx))
+		return guarded(c, fmt.Sprintf("helm uninstall %s --namespace %s --kube-context %s --ignore-not-found", templates.Shell(h.release), templates.Shell(h.namespace), ctx))
 	}
 	return guarded(c, fmt.Sprintf("kubectl --context=%s -n %s delete deployment,service,serviceaccount,role,rolebinding,poddisruptionbudget,horizontalpodautoscaler -l app=istio-eastwestgateway --ignore-not-found", ctx, IstioNamespace))
 }

@@ -34,6 +34,47 @@ func newClusterView(p *mesh.Placement, docs *meshDocs) *clusterView {
 		MultiNetwork: p.MultiNetwork, docs: docs}
 }
 
+// IstiodRelease is the Helm release of the cluster's istiod chart.
+func (v *clusterView) IstiodRelease() string { return istiodRelease(v.Mesh) }
+
+// IstiodServiceOf is the istiod Service of revision rev.
+func (*clusterView) IstiodServiceOf(rev string) string { return mesh.IstiodServiceOf(rev) }
+
+// TagInjectionPath is the path a revision tag's webhook calls: a remote's
+// (its primary's istiod learns the pod's cluster and network from it), or
+// istiod's own.
+func (v *clusterView) TagInjectionPath() string {
+	if v.Cluster.IsPrimary() {
+		return "/inject"
+	}
+	return v.InjectionPath()
+}
+
+// IstiodSNIHosts are the TLS server names the east-west gateway routes to
+// this primary's istiod by: any, without a revision; with one, the names
+// of its istiod Service, and for the webhook port also the hostname remotes
+// reach istiod at (their webhook dials it by URL).
+func (v *clusterView) IstiodSNIHosts(webhook bool) []string {
+	if !v.Mesh.Revisioned() {
+		return []string{"*"}
+	}
+	host := v.Mesh.IstiodHost()
+	hosts := []string{host, host + "." + mesh.ClusterDomain}
+	if h := v.Cluster.IstiodHost(); webhook && h != "" && len(v.Remotes) > 0 {
+		hosts = append(hosts, h)
+	}
+	return hosts
+}
+
+// TagView is one revision tag as revision-tags.yaml.tmpl renders it.
+type TagView struct {
+	View *clusterView
+	Tag  mesh.RevisionTag
+}
+
+// TagView pairs the cluster with tag t, for the template.
+func (v *clusterView) TagView(t mesh.RevisionTag) TagView { return TagView{v, t} }
+
 // Resources: see the function Resources.
 func (v *clusterView) Resources() []string { return Resources(v.Placement) }
 

@@ -18,9 +18,6 @@ const (
 	VMTokenFile        = "istio-token"
 	// VMInstallScript is run on each VM, from the group's gathered files.
 	VMInstallScript = "install.sh"
-	// IstiodHost is the name the VM's sidecar dials istiod at; the hosts
-	// file maps it to the address istiod is exposed on.
-	IstiodHost = "istiod.istio-system.svc"
 	// TokenAudience is the audience istiod's CA accepts tokens for.
 	TokenAudience = "istio-ca"
 )

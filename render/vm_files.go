@@ -31,13 +31,14 @@ func NewVMView(p *mesh.Placement, g *mesh.WorkloadGroup) *VMView {
 	return &VMView{Mesh: p.Mesh, Cluster: p.Cluster, Group: g}
 }
 
-// IstiodHost, RootCertFile and TokenFile are constants, for templates.
-func (*VMView) IstiodHost() string { return IstiodHost }
+// IstiodHost is the name the VM's sidecar dials istiod at (its revision's
+// Service); the hosts file maps it to the address istiod is exposed on.
+func (v *VMView) IstiodHost() string { return v.Mesh.IstiodHost() }
 
-// RootCertFile: see IstiodHost.
+// RootCertFile and TokenFile are constants, for templates.
 func (*VMView) RootCertFile() string { return VMRootCertFile }
 
-// TokenFile: see IstiodHost.
+// TokenFile: see RootCertFile.
 func (*VMView) TokenFile() string { return VMTokenFile }
 
 // IstiodAddress is the IP the VMs reach istiod at: the cluster's istiod

@@ -53,6 +53,6 @@ var Guarantees = []Guarantee{
 	{
 		Mistake: "istio-csr serving fewer revisions than the mesh's namespaces are injected by.",
 		Symptom: "istio-csr issues istiod's serving certificate for its revisions only: the sidecars of a namespace injected by another revision cannot verify that revision's istiod (istiod-<revision>.istio-system.svc) and get no configuration.",
-		How:     "app.istio.revisions in every cluster's ca/istio-csr.values.yaml is default, which meshc installs, and every namespaces[].revision.",
+		How:     "app.istio.revisions in every cluster's ca/istio-csr.values.yaml is the revision meshc installs (spec.istio.revision, or default), which every tag a namespace selects points at.",
 	},
 }

@@ -119,7 +119,7 @@ var Rules = slices.Concat([]Rule{
 	},
 	{
 		ID: "MC021", Name: "conflicting-injection",
-		Protects: "A shared namespace with both istioInjection and revision: the istio-injection and istio.io/rev labels together.",
+		Protects: "A shared namespace that sets two of istioInjection, tag and revision: the istio-injection and istio.io/rev labels together, or two values for istio.io/rev.",
 		Symptom:  "istio-injection wins over istio.io/rev in Istio's webhooks, so pods are injected by (or kept from) a different control plane than the revision says, and canary upgrades silently do nothing.",
 		check:    checkConflictingInjection,
 	},
@@ -315,7 +315,7 @@ var Rules = slices.Concat([]Rule{
 		Symptom:  "Argo CD resolves such a revision against the repository's tags before it looks for a branch: a branch named 1.x silently follows the newest 1.y.z tag, and a range follows whatever tag is pushed next, so the fleet changes without a commit to the branch the mesh names.",
 		check:    checkArgocdRevisionRange,
 	},
-}, caRules, peerGatewayRules, istioCSRRules)
+}, caRules, peerGatewayRules, istioCSRRules, revisionRules)
 
 // Validate applies every rule in Rules to a loaded mesh and returns all
 // problems found, in input order. A mesh that passes renders.

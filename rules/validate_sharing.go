@@ -30,8 +30,13 @@ func owner(ns string) string {
 
 func checkConflictingInjection(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, n := range m.Spec.Namespaces {
-		if n.Revision != "" && n.IstioInjection != "" {
+		switch {
+		case n.Revision != "" && n.IstioInjection != "":
 			report(namespacePath(i, "revision"), "namespace %q sets both istioInjection (%s) and revision (%s); istio-injection overrides istio.io/rev, so keep one", n.Name, n.IstioInjection, n.Revision)
+		case n.Tag != "" && n.IstioInjection != "":
+			report(namespacePath(i, "tag"), "namespace %q sets both istioInjection (%s) and tag (%s); istio-injection overrides istio.io/rev, so keep one", n.Name, n.IstioInjection, n.Tag)
+		case n.Tag != "" && n.Revision != "":
+			report(namespacePath(i, "revision"), "namespace %q sets both tag (%s) and revision (%s), two values for one label (istio.io/rev); keep tag", n.Name, n.Tag, n.Revision)
 		}
 	}
 }

@@ -42,7 +42,7 @@ helm upgrade --install istio-base istio/base --version 1.28.0 --namespace istio-
 helm upgrade --install istio-base istio/base --version 1.28.0 --namespace istio-system --kube-context cluster2 --wait -f cluster2/helm/base.values.yaml
 
 echo '==> 7. Install the control plane of each primary'
-helm upgrade --install istiod istio/istiod --version 1.28.0 --namespace istio-system --kube-context cluster1 --wait -f cluster1/helm/istiod.values.yaml
+helm upgrade --install istiod-1-28 istio/istiod --version 1.28.0 --namespace istio-system --kube-context cluster1 --wait -f cluster1/helm/istiod.values.yaml
 
 echo '==> 8. Install the east-west gateways of the primaries'
 helm upgrade --install istio-eastwestgateway istio/gateway --version 1.28.0 --namespace istio-system --kube-context cluster1 -f cluster1/helm/eastwest-gateway.values.yaml
@@ -54,7 +54,7 @@ echo '==> 10. Give every primary read access to every other cluster'\''s API ser
 istioctl create-remote-secret --context=cluster2 --name=cluster2 | kubectl label --local -f - -o yaml app.kubernetes.io/managed-by=meshc | kubectl apply -f - --context=cluster1
 
 echo '==> 11. Install each remote, pointed at its primary'\''s istiod'
-helm upgrade --install istiod istio/istiod --version 1.28.0 --namespace istio-system --kube-context cluster2 --wait -f cluster2/helm/istiod.values.yaml
+helm upgrade --install istiod-1-28 istio/istiod --version 1.28.0 --namespace istio-system --kube-context cluster2 --wait -f cluster2/helm/istiod.values.yaml
 kubectl --context=cluster2 apply -k cluster2/manifests
 
 echo '==> 12. Install the east-west gateways of the remotes'
