@@ -88,6 +88,20 @@ func peerCaseRules(t testing.TB) string {
 	return b.String()
 }
 
+// changeCaseRules is the want sections of the change cases: a refusal
+// ends with its rule's ID.
+func changeCaseRules(t testing.TB) string {
+	changes, err := cases.ReadDir("testdata/changes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, c := range changes {
+		b.Write(c.Want)
+	}
+	return b.String()
+}
+
 // TestVetPeersAcceptsGatewaysOfRunningNetworks: a peer entry written without
 // gateway networks may list only the peer's gateways of the networks where
 // the peer runs what this mesh imports; vetted against the peer's file, that

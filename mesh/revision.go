@@ -61,3 +61,14 @@ func (m *Mesh) TagNames() []string {
 // tags: every cluster does, when the Mesh declares any (a remote's tags call
 // its primary's istiod through the remote's istiod Service).
 func (p *Placement) HasRevisionTags() bool { return len(p.Mesh.Spec.Istio.Tags) > 0 }
+
+// Primaries lists the clusters that run istiod, in input order.
+func (m *Mesh) Primaries() []*Cluster {
+	var out []*Cluster
+	for i := range m.Spec.Clusters {
+		if m.Spec.Clusters[i].IsPrimary() {
+			out = append(out, &m.Spec.Clusters[i])
+		}
+	}
+	return out
+}

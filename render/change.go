@@ -47,9 +47,19 @@ const AllowDestructiveVar = "MESHC_ALLOW_DESTRUCTIVE"
 
 // RefusedChange is a change between two meshes that no plan makes safely in
 // place; Reason says why and what to do instead.
-type RefusedChange struct{ Reason string }
+type RefusedChange struct {
+	Reason string
+	// Rule is the ID of the rule that refuses it (rules.Rules); "" for
+	// refusals that have none yet.
+	Rule string
+}
 
-func (e *RefusedChange) Error() string { return "no change plan: " + e.Reason }
+func (e *RefusedChange) Error() string {
+	if e.Rule != "" {
+		return "no change plan: " + e.Reason + " [" + e.Rule + "]"
+	}
+	return "no change plan: " + e.Reason
+}
 
 // ChangeOptions are what a change plan needs beyond the two meshes.
 type ChangeOptions struct {
@@ -132,6 +142,9 @@ func BuildChangePlan(old, new *mesh.Mesh, opts ChangeOptions) (*Plan, error) {
 	}
 	add(PhasePrune, "Delete what the new mesh no longer renders", rm.prune)
 	add(PhaseUninstall, "Uninstall Istio from the clusters that leave the mesh", rm.uninstall)
+	if Canary(old, new) {
+		p.Phases = canaryOrder(old, new, p.Phases)
+	}
 	return p, nil
 }
 
@@ -154,14 +167,7 @@ func changeAllowed(old, new *mesh.Mesh) error {
 	if old.Spec.Installer != new.Spec.Installer {
 		return refuse("the installer changes from %s to %s: Helm does not adopt what istioctl installed, nor the reverse; migrate each cluster by hand (Istio's guide to moving from istioctl to Helm) and plan from a Mesh that names the installer in use", old.Spec.Installer, new.Spec.Installer)
 	}
-	om, on := old.IstioMinor(), new.IstioMinor()
-	switch {
-	case on < om:
-		return refuse("Istio %s is older than the running %s: meshc plans upgrades only; downgrade by reinstalling the older version", new.Spec.Istio.Version, old.Spec.Istio.Version)
-	case on > om+1:
-		return refuse("Istio %s is more than one minor release after the running %s: Istio supports in-place upgrades one minor at a time; plan through 1.%d first", new.Spec.Istio.Version, old.Spec.Istio.Version, om+1)
-	}
-	return nil
+	return versionChangeAllowed(old, new)
 }
 
 // contextsKept refuses a change in which a kube context changes hands: a
@@ -230,6 +236,11 @@ func joinCapped(reasons []string) string {
 
 func refuse(format string, args ...any) error {
 	return &RefusedChange{Reason: fmt.Sprintf(format, args...)}
+}
+
+// refuseRule is refuse for a refusal with a rule ID.
+func refuseRule(rule, format string, args ...any) error {
+	return &RefusedChange{Reason: fmt.Sprintf(format, args...), Rule: rule}
 }
 
 // stepKey identifies what a step does: where, how, and the content of the
@@ -334,6 +345,16 @@ func (p *Plan) AllowDestructiveVar() string { return AllowDestructiveVar }
 func (p *Plan) Destructive() bool {
 	for _, ph := range p.Phases {
 		if ph.Destructive() {
+			return true
+		}
+	}
+	return false
+}
+
+// Disruptive reports whether any step of the phase restarts workloads.
+func (ph Phase) Disruptive() bool {
+	for _, s := range ph.Steps {
+		if s.Disruptive {
 			return true
 		}
 	}

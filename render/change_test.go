@@ -52,6 +52,9 @@ func TestChangePlans(t *testing.T) {
 			switch {
 			case errors.As(err, &refused):
 				got = "refused: " + refused.Reason + "\n"
+				if refused.Rule != "" {
+					got = "refused: " + refused.Reason + " [" + refused.Rule + "]\n"
+				}
 			case err != nil:
 				t.Fatal(err)
 			default:

@@ -178,6 +178,9 @@ type Step struct {
 	// Destructive marks a step that deletes from a cluster: change plans
 	// guard it (MESHC_ALLOW_DESTRUCTIVE).
 	Destructive bool `json:"destructive,omitempty"`
+	// Disruptive marks a step that restarts workloads (their pods are
+	// replaced, one rollout at a time).
+	Disruptive bool `json:"disruptive,omitempty"`
 
 	// applies lists the rendered files the step applies, by path: what a
 	// change plan compares to decide whether the step must run again.

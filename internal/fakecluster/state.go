@@ -121,13 +121,17 @@ func (s State) Cluster(context string) *Cluster {
 // clusterScoped are the kinds of objects without a namespace the plans
 // apply or delete.
 var clusterScoped = map[string]bool{"namespace": true, "clusterrole.rbac.authorization.k8s.io": true,
-	"clusterrolebinding.rbac.authorization.k8s.io": true, "customresourcedefinition.apiextensions.k8s.io": true}
+	"clusterrolebinding.rbac.authorization.k8s.io": true, "customresourcedefinition.apiextensions.k8s.io": true,
+	mwcResource: true}
+
+const mwcResource = "mutatingwebhookconfiguration.admissionregistration.k8s.io"
 
 // shortNames are the resource names kubectl resolves without an API group,
 // for the kinds the plans name that way. Anything else must name its group:
 // "gateway" alone is ambiguous between Istio's and the Gateway API's.
 var shortNames = map[string]string{
-	"namespace": "namespace", "secret": "secret", "service": "service", "serviceaccount": "serviceaccount",
+	"namespace": "namespace", "namespaces": "namespace", "pods": "pod", "mutatingwebhookconfigurations": mwcResource,
+	"secret": "secret", "service": "service", "serviceaccount": "serviceaccount",
 	"configmap": "configmap", "deployment": "deployment.apps", "role": "role.rbac.authorization.k8s.io",
 	"rolebinding": "rolebinding.rbac.authorization.k8s.io", "poddisruptionbudget": "poddisruptionbudget.policy",
 	"horizontalpodautoscaler": "horizontalpodautoscaler.autoscaling",

@@ -48,10 +48,10 @@ type cmdline struct {
 // either list is an error.
 var (
 	valued = map[string]bool{"--context": true, "-n": true, "--namespace": true, "-f": true, "-k": true,
-		"-l": true, "--field-selector": true, "-o": true, "--for": true, "--timeout": true, "--audience": true,
+		"-l": true, "--revision": true, "--field-selector": true, "-o": true, "--for": true, "--timeout": true, "--audience": true,
 		"--duration": true, "--name": true, "--server": true, "--version": true, "--kube-context": true,
 		"--field-manager": true}
-	switches = map[string]bool{"--server-side": true, "--local": true, "--ignore-not-found": true, "-y": true,
+	switches = map[string]bool{"-A": true, "--server-side": true, "--local": true, "--ignore-not-found": true, "-y": true,
 		"--purge": true, "--install": true, "--wait": true, "--force-update": true}
 )
 
@@ -136,6 +136,9 @@ func (r *run) kubectl() error {
 		fmt.Fprintf(r.stdout, "token of %s/%s\n", ns, c.words[2])
 		return nil
 	case "get":
+		if c.flags["-l"] != "" {
+			return r.list()
+		}
 		if err := c.only("--context", "-n", "-o"); err != nil {
 			return err
 		}
@@ -325,28 +328,88 @@ func (r *run) delete() error {
 	})
 }
 
-func selector(s string) (map[string]string, error) {
-	out := map[string]string{}
-	if s == "" {
-		return out, nil
-	}
-	for _, term := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(term, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("error: label selector %q: the model knows key=value terms only", s)
+// requirement is one term of a label selector: key=value, key (exists),
+// or key in (a,b).
+type requirement struct {
+	key    string
+	values []string // nil: the key exists
+}
+
+// selector parses the label selectors the plans use.
+func selector(s string) ([]requirement, error) {
+	var out []requirement
+	for s != "" {
+		var term string
+		if i := strings.Index(s, " in ("); i >= 0 && !strings.Contains(s[:i], ",") {
+			end := strings.Index(s, ")")
+			if end < i {
+				return nil, fmt.Errorf("error: label selector %q: unterminated set", s)
+			}
+			out = append(out, requirement{key: s[:i], values: strings.Split(s[i+len(" in ("):end], ",")})
+			s = strings.TrimPrefix(s[end+1:], ",")
+			continue
 		}
-		out[k] = v
+		term, s, _ = strings.Cut(s, ",")
+		k, v, ok := strings.Cut(term, "=")
+		switch {
+		case k == "" || strings.ContainsAny(k, " !()"):
+			return nil, fmt.Errorf("error: label selector term %q: the model knows key=value, key and key in (a,b) only", term)
+		case ok:
+			out = append(out, requirement{key: k, values: []string{v}})
+		default:
+			out = append(out, requirement{key: k})
+		}
 	}
 	return out, nil
 }
 
-func matches(labels, want map[string]string) bool {
-	for k, v := range want {
-		if labels[k] != v {
+func matches(labels map[string]string, want []requirement) bool {
+	for _, r := range want {
+		v, ok := labels[r.key]
+		if !ok || r.values != nil && !slices.Contains(r.values, v) {
 			return false
 		}
 	}
 	return true
+}
+
+// list is kubectl get RESOURCE[,RESOURCE] -l SELECTOR [-A] -o name.
+func (r *run) list() error {
+	c := r.cmd
+	if err := c.only("--context", "-n", "-l", "-o", "-A"); err != nil {
+		return err
+	}
+	if len(c.words) != 2 || c.flags["-o"] != "name" {
+		return errors.New("error: the plans list one resource kind with -o name")
+	}
+	res, err := resolve(c.words[1])
+	if err != nil {
+		return err
+	}
+	want, err := selector(c.flags["-l"])
+	if err != nil {
+		return err
+	}
+	ns := cmp.Or(c.flags["-n"], "default")
+	return r.change(c.flags["--context"], func(cl *Cluster) error {
+		var names []string
+		for k, o := range cl.Objects {
+			kr, rest, _ := strings.Cut(k, " ")
+			objNS, objName, namespaced := strings.Cut(rest, "/")
+			if !namespaced {
+				objName = objNS
+			}
+			if kr != res || namespaced && c.flags["-A"] == "" && objNS != ns || !matches(o.Labels(), want) {
+				continue
+			}
+			names = append(names, strings.SplitN(res, ".", 2)[0]+"/"+objName)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintln(r.stdout, n)
+		}
+		return nil
+	})
 }
 
 // wait is kubectl wait KIND/NAME --for=jsonpath={.metadata.labels.KEY}=VALUE
@@ -411,11 +474,21 @@ func (r *run) istioctl() error {
 			return installIOP(cl, docs[0])
 		})
 	case "uninstall":
-		if err := c.only("-y", "--context", "--purge"); err != nil {
+		if err := c.only("-y", "--context", "--purge", "--revision"); err != nil {
 			return err
 		}
+		if rev := c.flags["--revision"]; rev != "" {
+			return r.change(c.flags["--context"], func(cl *Cluster) error {
+				for k, o := range cl.Objects {
+					if strings.HasPrefix(o.InstalledBy, "istioctl ") && o.Labels()["istio.io/rev"] == rev {
+						delete(cl.Objects, k)
+					}
+				}
+				return nil
+			})
+		}
 		if c.flags["--purge"] == "" {
-			return errors.New("error: the plans uninstall with --purge")
+			return errors.New("error: the plans uninstall with --purge or --revision")
 		}
 		return r.change(c.flags["--context"], func(cl *Cluster) error {
 			for k, o := range cl.Objects {
@@ -455,15 +528,19 @@ func (r *run) istioctl() error {
 func installIOP(cl *Cluster, iop map[string]any) error {
 	meta, _ := iop["metadata"].(map[string]any)
 	name := fmt.Sprint(meta["name"])
+	spec, _ := iop["spec"].(map[string]any)
+	// istioctl prunes by name and revision: another revision's install of
+	// the same name stays.
+	rev, _ := spec["revision"].(string)
+	rev = cmp.Or(rev, "default")
 	by := "istioctl " + name
 	for k, o := range cl.Objects {
-		if o.InstalledBy == by {
+		if o.InstalledBy == by && o.Labels()["istio.io/rev"] == rev {
 			delete(cl.Objects, k)
 		}
 	}
-	spec, _ := iop["spec"].(map[string]any)
 	create := func(resource, obj string, labels map[string]any) {
-		all := map[string]any{"install.operator.istio.io/owning-resource": name}
+		all := map[string]any{"install.operator.istio.io/owning-resource": name, "istio.io/rev": rev}
 		for k, v := range labels {
 			all[k] = v
 		}
@@ -472,7 +549,11 @@ func installIOP(cl *Cluster, iop map[string]any) error {
 		cl.Objects[Key(resource, "istio-system", obj)] = Object{Doc: normalize(doc).(map[string]any), InstalledBy: by}
 	}
 	if spec["profile"] != "empty" {
-		create("deployment.apps", "istiod", map[string]any{"app": "istiod"})
+		istiod := "istiod"
+		if rev != "default" {
+			istiod += "-" + rev
+		}
+		create("deployment.apps", istiod, map[string]any{"app": "istiod"})
 	}
 	comps, _ := spec["components"].(map[string]any)
 	gws, _ := comps["ingressGateways"].([]any)

@@ -1,0 +1,208 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/templates"
+)
+
+// Phases only canary change plans have (docs/upgrade.md).
+const (
+	// PhaseRestartWorkloads restarts, cluster by cluster, the workloads of
+	// the namespaces whose tag moved: their new pods are injected by the
+	// revision the tag points at now.
+	PhaseRestartWorkloads = "restart-workloads"
+	// PhaseCheckClusters checks, first, that every cluster the canary
+	// touches is the one meshc installed there: its manifests/ re-label
+	// istio-system on the way, so the removal's own check would come too
+	// late.
+	PhaseCheckClusters = "check-clusters"
+	// PhaseRemoveRevision removes the old revision's control plane from
+	// every cluster, once nothing selects or runs it: last but the prune.
+	PhaseRemoveRevision = "remove-revision"
+)
+
+// Canary reports whether the change from old to new is a canary upgrade:
+// new installs another revision beside the one old installed.
+func Canary(old, new *mesh.Mesh) bool {
+	return old.Revisioned() && new.Revisioned() && old.Spec.Istio.Revision != new.Spec.Istio.Revision
+}
+
+// versionChangeAllowed refuses the release and revision changes no plan
+// makes safely (MC078 to MC083; rules/validate_revisions.go says what each
+// prevents).
+func versionChangeAllowed(old, new *mesh.Mesh) error {
+	om, on := old.IstioMinor(), new.IstioMinor()
+	if old.Revisioned() != new.Revisioned() {
+		from, to := describeRevision(old), describeRevision(new)
+		return refuseRule("MC083", "the control plane changes from %s to %s: namespaces labelled istio-injection=enabled and those labelled with a tag are injected by different webhooks, so this is no canary meshc can plan; keep the Mesh's revision setting, or move by hand (Istio's canary upgrade guide, with the default tag)", from, to)
+	}
+	if err := tagsKept(old, new); err != nil {
+		return err
+	}
+	if !Canary(old, new) {
+		switch {
+		case on < om:
+			return refuseRule("MC080", "Istio %s is older than the running %s: an in-place downgrade replaces every istiod with no older one left to roll back to; install the older release as another revision (spec.istio.revision) and move the tags back", new.Spec.Istio.Version, old.Spec.Istio.Version)
+		case on > om+1:
+			return refuseRule("MC080", "Istio %s is more than one minor release after the running %s: Istio supports in-place upgrades one minor at a time; plan through 1.%d first, or upgrade as a canary (another spec.istio.revision), which may skip one minor", new.Spec.Istio.Version, old.Spec.Istio.Version, om+1)
+		}
+		return nil
+	}
+	if d := on - om; d > 2 || d < -2 {
+		return refuseRule("MC079", "revision %s at Istio %s replaces revision %s at %s, %d minor releases apart: a canary upgrade spans at most two; go through an intermediate release", new.Spec.Istio.Revision, new.Spec.Istio.Version, old.Spec.Istio.Revision, old.Spec.Istio.Version, abs(d))
+	}
+	if d := abs(on - om); d > 1 && (len(old.Primaries()) > 1 || len(new.Primaries()) > 1) {
+		return refuseRule("MC081", "Istio %s and %s are %d minor releases apart, and with several primaries one would run a control plane of each while they read each other's clusters; canary through 1.%d first", old.Spec.Istio.Version, new.Spec.Istio.Version, d, min(om, on)+1)
+	}
+	for i := range new.Spec.Clusters {
+		p := new.Place(&new.Spec.Clusters[i])
+		if p.ExposesIstiod() && len(p.Remotes) > 0 && p.Cluster.IstiodHost() != "" {
+			return refuseRule("MC078", "primary %q serves its remotes by the hostname %s through its east-west gateway: their injection webhooks dial one URL for both revisions, which the gateway cannot route apart; give the gateway an IP address for the upgrade, or upgrade in place", p.Cluster.Name, diag.Quote(p.Cluster.IstiodHost()))
+		}
+	}
+	return nil
+}
+
+// tagsKept refuses a new Mesh that drops a tag a namespace of the old one
+// selects, unless the new Mesh relabels that namespace (the plan applies
+// its label before the prune takes the tag's webhook out).
+func tagsKept(old, new *mesh.Mesh) error {
+	var dropped []string
+	for _, n := range old.Spec.Namespaces {
+		v := n.RevLabel()
+		if old.Tag(v) == nil || new.Tag(v) != nil || slices.Contains(dropped, v) {
+			continue
+		}
+		if i := slices.IndexFunc(new.Spec.Namespaces, func(m mesh.SharedNamespace) bool { return m.Name == n.Name }); i >= 0 && new.Spec.Namespaces[i].RevLabel() != v {
+			continue
+		}
+		dropped = append(dropped, v)
+	}
+	if len(dropped) > 0 {
+		return refuseRule("MC082", "the new Mesh drops %s, which namespaces of the running mesh select and keep: their new pods would start without sidecars; keep the tags (pointing at revision %s), or select another tag in those namespaces", diag.Plural("tag", dropped), new.Spec.Istio.Revision)
+	}
+	return nil
+}
+
+func describeRevision(m *mesh.Mesh) string {
+	if m.Revisioned() {
+		return "revision " + m.Spec.Istio.Revision
+	}
+	return "the default revision (no spec.istio.revision)"
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// canaryOrder rearranges a canary change plan's phases as Istio's canary
+// upgrade goes: the new revision beside the old on every primary, the
+// remotes' configuration for it, and the tags moved cluster by cluster
+// (each cluster's manifests/ carry its tags, applied after its install);
+// then the workloads restarted, so their new pods are injected by the new
+// revision; the east-west gateways after them; and the old revision
+// removed last, before the prune of what it alone used.
+func canaryOrder(old, new *mesh.Mesh, phases []Phase) []Phase {
+	var out, gateways []Phase
+	inserted := false
+	insert := func() {
+		out = appendNonEmpty(out, Phase{ID: PhaseRestartWorkloads, Title: "Restart the workloads of the namespaces whose tag moved", Steps: restartWorkloadSteps(old, new)})
+		out = append(out, gateways...)
+		out = appendNonEmpty(out, Phase{ID: PhaseRemoveRevision, Title: "Remove the old revision, once nothing selects or runs it", Steps: removeRevisionSteps(old, new)})
+		inserted = true
+	}
+	for _, ph := range phases {
+		switch ph.ID {
+		case PhasePrimaryGateways, PhaseRemoteGateways:
+			gateways = append(gateways, ph)
+			continue
+		case PhasePrune, PhaseUninstall:
+			if !inserted {
+				insert()
+			}
+		}
+		out = append(out, ph)
+	}
+	if !inserted {
+		insert()
+	}
+	var checks []Step
+	for i := range old.Spec.Clusters {
+		if c := &old.Spec.Clusters[i]; new.Cluster(c.Name) != nil {
+			checks = append(checks, Step{Cluster: c.Name, Context: c.Context, Command: guarded(c, "true")})
+		}
+	}
+	return append([]Phase{{ID: PhaseCheckClusters, Title: "Check that every cluster is the one meshc installed there", Steps: checks}}, out...)
+}
+
+func appendNonEmpty(phases []Phase, ph Phase) []Phase {
+	if len(ph.Steps) == 0 {
+		return phases
+	}
+	return append(phases, ph)
+}
+
+// movedTags are the tags of new that point elsewhere than in old (or are
+// new): the namespaces labelled with them move.
+func movedTags(old, new *mesh.Mesh) []string {
+	var moved []string
+	for _, t := range new.Spec.Istio.Tags {
+		if was := old.Tag(t.Name); was == nil || was.Revision != t.Revision {
+			moved = append(moved, t.Name)
+		}
+	}
+	return moved
+}
+
+// restartWorkloadSteps restart, in every cluster of new, the deployments,
+// stateful sets and daemon sets of every namespace labelled with a moved
+// tag: those the cluster has, not only those the Mesh lists.
+func restartWorkloadSteps(old, new *mesh.Mesh) []Step {
+	moved := movedTags(old, new)
+	if len(moved) == 0 {
+		return nil
+	}
+	selector := templates.Shell(mesh.RevLabel + " in (" + strings.Join(moved, ",") + ")")
+	var steps []Step
+	for _, c := range new.Spec.Clusters {
+		ctx := templates.Shell(c.Context)
+		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Disruptive: true, Command: fmt.Sprintf(
+			"kubectl --context=%s get namespaces -l %s -o name | sed 's|^namespace/||' | xargs -r -n1 kubectl --context=%s rollout restart deployment,statefulset,daemonset -n",
+			ctx, selector, ctx)})
+	}
+	return steps
+}
+
+// removeRevisionSteps remove old's revision from every cluster that stays
+// (clusters that leave lose all of Istio in the uninstall phase), each
+// guarded like every removal, and run only when no namespace is labelled
+// with the revision, no tag webhook points at it and no pod runs its proxy.
+func removeRevisionSteps(old, new *mesh.Mesh) []Step {
+	rev := old.Spec.Istio.Revision
+	var steps []Step
+	for i := range old.Spec.Clusters {
+		c := &old.Spec.Clusters[i]
+		if new.Cluster(c.Name) == nil {
+			continue
+		}
+		ctx := templates.Shell(c.Context)
+		label := templates.Shell(mesh.RevLabel + "=" + rev)
+		check := fmt.Sprintf("left=$(kubectl --context=%[1]s get namespaces -l %[2]s -o name && kubectl --context=%[1]s get mutatingwebhookconfigurations -l %[3]s -o name && kubectl --context=%[1]s get pods -A -l %[2]s -o name) && { [ -z \"$left\" ] || { echo %[4]s >&2; echo \"$left\" >&2; exit 1; }; }",
+			ctx, label, templates.Shell("istio.io/tag,"+mesh.RevLabel+"="+rev),
+			templates.Shell(fmt.Sprintf("plan: revision %s still selected or running in cluster %s; move these to a tag of revision %s and restart them, then run the plan again:", rev, c.Name, new.Spec.Istio.Revision)))
+		remove := fmt.Sprintf("istioctl uninstall -y --context=%s --revision %s", ctx, templates.Shell(rev))
+		if old.UsesHelm() {
+			remove = fmt.Sprintf("helm uninstall %s --namespace %s --kube-context %s --ignore-not-found", templates.Shell(istiodRelease(old)), IstioNamespace, ctx)
+		}
+		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true, Command: guarded(c, check+" && "+remove)})
+	}
+	return steps
+}
