@@ -51,7 +51,9 @@ func (f *fleet) run(script, state string, env ...string) (string, error) {
 	cmd := exec.Command(f.bash, script)
 	cmd.Dir = f.tmp
 	cmd.Env = append(os.Environ(), "PATH="+f.bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"CERTS_DIR="+f.certs, fakecluster.StateVar+"="+state)
+		"CERTS_DIR="+f.certs, fakecluster.StateVar+"="+state,
+		// The fake istioctl stands for every release's.
+		render.IstioctlPreviousVar+"=istioctl")
 	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err

@@ -111,9 +111,9 @@ func (m *Mesh) UsesIstioCSR() bool { return m.Spec.CA.Issuer == IssuerIstioCSR }
 func (p *Placement) UsesIstioCSR() bool { return p.Mesh.UsesIstioCSR() }
 
 // Revisions are the control plane revisions the mesh's workloads are
-// injected by, which istio-csr serves: the one the Mesh installs (tags
+// injected by, which istio-csr serves: those the Mesh installs (tags
 // name no revision of their own).
-func (m *Mesh) Revisions() []string { return []string{m.RevisionName()} }
+func (m *Mesh) Revisions() []string { return m.InstalledRevisions() }
 
 // CertManager is the mesh's cert-manager settings, for templates.
 func (p *Placement) CertManager() *CertManager { return p.Mesh.Spec.CA.CertManager }

@@ -151,9 +151,16 @@ func (m *Mesh) Declarative() bool { return m.Spec.RemoteSecrets == RemoteSecrets
 // Istio pins the Istio release the output is written for, and the
 // revision it is installed as (revision.go).
 type Istio struct {
-	Version  string        `json:"version"`
-	Revision string        `json:"revision,omitempty"`
-	Tags     []RevisionTag `json:"tags,omitempty"`
+	Version  string            `json:"version"`
+	Revision string            `json:"revision,omitempty"`
+	Previous *PreviousRevision `json:"previous,omitempty"`
+	Tags     []RevisionTag     `json:"tags,omitempty"`
+}
+
+// PreviousRevision is the revision an upgrade replaces, still installed.
+type PreviousRevision struct {
+	Version  string `json:"version"`
+	Revision string `json:"revision"`
 }
 
 // RevisionTag is a name namespaces select a control plane by, pointing at

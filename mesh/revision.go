@@ -38,6 +38,41 @@ func IstiodServiceOf(rev string) string {
 // IstiodHost is the DNS name of the Mesh's istiod Service.
 func (m *Mesh) IstiodHost() string { return m.IstiodService() + ".istio-system.svc" }
 
+// InstalledRevisions are the revisions the Mesh installs: its own, and the
+// previous one an upgrade keeps beside it.
+func (m *Mesh) InstalledRevisions() []string {
+	revs := []string{m.RevisionName()}
+	if p := m.Spec.Istio.Previous; p != nil {
+		revs = append(revs, p.Revision)
+	}
+	return revs
+}
+
+// Previous is the Mesh as the previous revision's control planes see it:
+// spec.istio is that revision's (without tags, which the Mesh's own
+// revision renders); nil without a previous revision. Its control plane
+// files are rendered from it.
+func (m *Mesh) Previous() *Mesh {
+	p := m.Spec.Istio.Previous
+	if p == nil {
+		return nil
+	}
+	prev := *m
+	prev.Spec.Istio = Istio{Version: p.Version, Revision: p.Revision}
+	return &prev
+}
+
+// HasPrevious reports whether the cluster also runs the previous revision.
+func (p *Placement) HasPrevious() bool { return p.Mesh.Spec.Istio.Previous != nil }
+
+// VersionOf is the Istio release of installed revision rev.
+func (m *Mesh) VersionOf(rev string) string {
+	if p := m.Spec.Istio.Previous; p != nil && p.Revision == rev {
+		return p.Version
+	}
+	return m.Spec.Istio.Version
+}
+
 // Tag returns the revision tag called name, or nil.
 func (m *Mesh) Tag(name string) *RevisionTag {
 	for i := range m.Spec.Istio.Tags {

@@ -79,8 +79,12 @@ var IstioChanges = []IstioChange{
 
 // IstioMinor returns the minor release of the Mesh's Istio version ("1.28.0"
 // → 28), or 0 when the version does not match the schema.
-func (m *Mesh) IstioMinor() int {
-	parts := strings.Split(m.Spec.Istio.Version, ".")
+func (m *Mesh) IstioMinor() int { return MinorOf(m.Spec.Istio.Version) }
+
+// MinorOf is the minor release of an Istio version ("1.28.0" → 28), or 0
+// when it does not match the schema.
+func MinorOf(version string) int {
+	parts := strings.Split(version, ".")
 	if len(parts) != 3 || parts[0] != "1" {
 		return 0
 	}

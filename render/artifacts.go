@@ -61,6 +61,11 @@ const (
 	BaseValuesFile            = "base.values.yaml"
 	IstiodValuesFile          = "istiod.values.yaml"
 	EastWestGatewayValuesFile = "eastwest-gateway.values.yaml"
+	// PreviousControlPlaneFile and PreviousIstiodValuesFile are the
+	// previous revision's control plane (spec.istio.previous), beside the
+	// Mesh's own while an upgrade moves the workloads.
+	PreviousControlPlaneFile = "istio-previous.yaml"
+	PreviousIstiodValuesFile = "istiod-previous.values.yaml"
 )
 
 // Istio's charts as its Helm repository publishes them, and the release
@@ -179,6 +184,9 @@ type Artifact struct {
 	// load balancer's address, which clusters without a load-balancer
 	// controller never assign, and nothing later in the plan needs it.
 	Wait bool
+	// Previous: the row installs the previous revision's control plane
+	// (spec.istio.previous), rendered and applied from Mesh.Previous.
+	Previous bool
 	// Mode is the file's permission bits; 0 means 0644.
 	Mode fs.FileMode
 	// When says in words who gets the file, About what it holds: the
@@ -204,6 +212,33 @@ func istiodRelease(m *mesh.Mesh) string {
 	return ReleaseIstiod
 }
 
+// placed is the placement the row renders and applies from: the
+// previous revision's for a Previous row.
+func (a *Artifact) placed(p *mesh.Placement) *mesh.Placement {
+	if !a.Previous {
+		return p
+	}
+	return p.Mesh.Previous().Place(p.Cluster)
+}
+
+// own is the row of the Mesh's own revision that a Previous row mirrors.
+func (a *Artifact) own() *Artifact {
+	for _, o := range Catalogue {
+		if !o.Previous && o.Template == a.Template && o.Dir == a.Dir && o.Phase == a.Phase {
+			return o
+		}
+	}
+	panic("no row of the Mesh's own revision for " + a.Name)
+}
+
+// meshOf is the mesh the row renders from: m, or its previous revision's.
+func (a *Artifact) meshOf(m *mesh.Mesh) *mesh.Mesh {
+	if a.Previous {
+		return m.Previous()
+	}
+	return m
+}
+
 // Path is the artifact's path in the rendered tree for cluster.
 func (a *Artifact) Path(cluster string) string { return path.Join(cluster, a.Dir, a.Name) }
 
@@ -223,6 +258,14 @@ var Catalogue = []*Artifact{
 	{Dir: InstallDir, Name: ControlPlaneFile, Template: "remote.yaml.tmpl",
 		For: both((*mesh.Placement).UsesIstioctl, (*mesh.Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Istioctl,
 		When: "remotes whose primary's istiod address is known (istioctl)", About: "the remote profile's IstioOperator, pointed at its primary's istiod"},
+	// The previous revision, while an upgrade keeps it beside the Mesh's
+	// own: its control plane only (tags and gateways follow the Mesh's).
+	{Dir: InstallDir, Name: PreviousControlPlaneFile, Template: "primary.yaml.tmpl", Previous: true,
+		For: allOf((*mesh.Placement).UsesIstioctl, (*mesh.Placement).IsPrimary, (*mesh.Placement).HasPrevious), Phase: PhasePrimaries, Apply: Istioctl,
+		When: "primaries with spec.istio.previous (istioctl)", About: "the previous revision's control plane, at its own release, kept while workloads move over"},
+	{Dir: InstallDir, Name: PreviousControlPlaneFile, Template: "remote.yaml.tmpl", Previous: true,
+		For: allOf((*mesh.Placement).UsesIstioctl, (*mesh.Placement).ReadyRemote, (*mesh.Placement).HasPrevious), Phase: PhaseRemotes, Apply: Istioctl,
+		When: "remotes with spec.istio.previous (istioctl)", About: "the remote profile of the previous revision"},
 	{Dir: InstallDir, Name: EastWestGatewayFile, Template: "eastwest-gateway.yaml.tmpl",
 		For: allOf((*mesh.Placement).UsesIstioctl, (*mesh.Placement).IsPrimary, (*mesh.Placement).HasEastWestGateway), Phase: PhasePrimaryGateways, Apply: Istioctl,
 		When: "primaries with an east-west gateway (istioctl)", About: "the east-west gateway's IstioOperator (ports 15021, 15443, 15012, 15017; network label)"},
@@ -240,6 +283,12 @@ var Catalogue = []*Artifact{
 	{Dir: HelmDir, Name: IstiodValuesFile, Template: "istiod-remote.values.yaml.tmpl",
 		For: both((*mesh.Placement).UsesHelm, (*mesh.Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Source: istioCharts, Wait: true,
 		When: "remotes whose primary's istiod address is known (helm)", About: "values of the istiod chart with profile: remote"},
+	{Dir: HelmDir, Name: PreviousIstiodValuesFile, Template: "istiod-primary.values.yaml.tmpl", Previous: true,
+		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary, (*mesh.Placement).HasPrevious), Phase: PhasePrimaries, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Source: istioCharts, Wait: true,
+		When: "primaries with spec.istio.previous (helm)", About: "values of the istiod chart for the previous revision (release istiod-<previous>, chart at its release)"},
+	{Dir: HelmDir, Name: PreviousIstiodValuesFile, Template: "istiod-remote.values.yaml.tmpl", Previous: true,
+		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).ReadyRemote, (*mesh.Placement).HasPrevious), Phase: PhaseRemotes, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Source: istioCharts, Wait: true,
+		When: "remotes with spec.istio.previous (helm)", About: "the same, with profile: remote"},
 	{Dir: HelmDir, Name: EastWestGatewayValuesFile, Template: "eastwest-gateway.values.yaml.tmpl",
 		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary, (*mesh.Placement).HasEastWestGateway), Phase: PhasePrimaryGateways,
 		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway, Source: istioCharts,
@@ -444,8 +493,9 @@ func wholeInstall(p *mesh.Placement) WholeInstall {
 	for _, a := range ArtifactsFor(p) {
 		switch {
 		case a.Apply == Helm:
-			w.Charts = append(w.Charts, HelmChart{Name: a.Chart, Repo: a.Source.Repo.URL, Version: a.Source.Version(p.Mesh),
-				Release: a.ReleaseIn(p.Mesh), Namespace: a.Source.Namespace(p.Mesh), ValuesFile: path.Join(a.Dir, a.Name)})
+			rm := a.meshOf(p.Mesh)
+			w.Charts = append(w.Charts, HelmChart{Name: a.Chart, Repo: a.Source.Repo.URL, Version: a.Source.Version(rm),
+				Release: a.ReleaseIn(rm), Namespace: a.Source.Namespace(p.Mesh), ValuesFile: path.Join(a.Dir, a.Name)})
 		case a.Dir == mesh.CADir && a.Apply == Kubectl:
 			// The Issuer (and cacerts' Certificate, or istio-csr's root),
 			// which the plan applies on its own.

@@ -26,17 +26,21 @@ const (
 	PhaseRemoveRevision = "remove-revision"
 )
 
-// Canary reports whether the change from old to new is a canary upgrade:
-// new installs another revision beside the one old installed.
+// Canary reports whether the change from old to new is a canary upgrade
+// (or its rollback, or its end): the two install different revisions, so
+// one runs beside another while the tags move, and a revision that goes is
+// removed last.
 func Canary(old, new *mesh.Mesh) bool {
-	return old.Revisioned() && new.Revisioned() && old.Spec.Istio.Revision != new.Spec.Istio.Revision
+	return old.Revisioned() && new.Revisioned() && !slices.Equal(sorted(old.InstalledRevisions()), sorted(new.InstalledRevisions()))
 }
+
+func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
 
 // versionChangeAllowed refuses the release and revision changes no plan
 // makes safely (MC078 to MC083; rules/validate_revisions.go says what each
-// prevents).
+// prevents): a revision both meshes install changes in place, one only new
+// installs is a canary of every revision old runs.
 func versionChangeAllowed(old, new *mesh.Mesh) error {
-	om, on := old.IstioMinor(), new.IstioMinor()
 	if old.Revisioned() != new.Revisioned() {
 		from, to := describeRevision(old), describeRevision(new)
 		return refuseRule("MC083", "the control plane changes from %s to %s: namespaces labelled istio-injection=enabled and those labelled with a tag are injected by different webhooks, so this is no canary meshc can plan; keep the Mesh's revision setting, or move by hand (Istio's canary upgrade guide, with the default tag)", from, to)
@@ -44,20 +48,32 @@ func versionChangeAllowed(old, new *mesh.Mesh) error {
 	if err := tagsKept(old, new); err != nil {
 		return err
 	}
-	if !Canary(old, new) {
-		switch {
-		case on < om:
-			return refuseRule("MC080", "Istio %s is older than the running %s: an in-place downgrade replaces every istiod with no older one left to roll back to; install the older release as another revision (spec.istio.revision) and move the tags back", new.Spec.Istio.Version, old.Spec.Istio.Version)
-		case on > om+1:
-			return refuseRule("MC080", "Istio %s is more than one minor release after the running %s: Istio supports in-place upgrades one minor at a time; plan through 1.%d first, or upgrade as a canary (another spec.istio.revision), which may skip one minor", new.Spec.Istio.Version, old.Spec.Istio.Version, om+1)
+	oldRevs := old.InstalledRevisions()
+	for _, rev := range new.InstalledRevisions() {
+		ov, nv := old.VersionOf(rev), new.VersionOf(rev)
+		om, on := mesh.MinorOf(ov), mesh.MinorOf(nv)
+		if slices.Contains(oldRevs, rev) {
+			switch {
+			case on < om:
+				return refuseRule("MC080", "Istio %s is older than the running %s%s: an in-place downgrade replaces every istiod with no older one left to roll back to; install the older release as another revision (spec.istio.revision) and move the tags back", nv, ov, ofRevision(rev))
+			case on > om+1:
+				return refuseRule("MC080", "Istio %s is more than one minor release after the running %s%s: Istio supports in-place upgrades one minor at a time; plan through 1.%d first, or upgrade as a canary (another spec.istio.revision), which may skip one minor", nv, ov, ofRevision(rev), om+1)
+			}
+			continue
 		}
+		for _, was := range oldRevs {
+			wv := old.VersionOf(was)
+			d := abs(on - mesh.MinorOf(wv))
+			if d > 2 {
+				return refuseRule("MC079", "revision %s at Istio %s would run beside revision %s at %s, %d minor releases apart: a canary upgrade spans at most two; go through an intermediate release", rev, nv, was, wv, d)
+			}
+			if d > 1 && (len(old.Primaries()) > 1 || len(new.Primaries()) > 1) {
+				return refuseRule("MC081", "Istio %s and %s are %d minor releases apart, and with several primaries one would run a control plane of each while they read each other's clusters; canary through 1.%d first", wv, nv, d, min(on, mesh.MinorOf(wv))+1)
+			}
+		}
+	}
+	if !Canary(old, new) {
 		return nil
-	}
-	if d := on - om; d > 2 || d < -2 {
-		return refuseRule("MC079", "revision %s at Istio %s replaces revision %s at %s, %d minor releases apart: a canary upgrade spans at most two; go through an intermediate release", new.Spec.Istio.Revision, new.Spec.Istio.Version, old.Spec.Istio.Revision, old.Spec.Istio.Version, abs(d))
-	}
-	if d := abs(on - om); d > 1 && (len(old.Primaries()) > 1 || len(new.Primaries()) > 1) {
-		return refuseRule("MC081", "Istio %s and %s are %d minor releases apart, and with several primaries one would run a control plane of each while they read each other's clusters; canary through 1.%d first", old.Spec.Istio.Version, new.Spec.Istio.Version, d, min(om, on)+1)
 	}
 	for i := range new.Spec.Clusters {
 		p := new.Place(&new.Spec.Clusters[i])
@@ -66,6 +82,14 @@ func versionChangeAllowed(old, new *mesh.Mesh) error {
 		}
 	}
 	return nil
+}
+
+// ofRevision names a revision in a message, after a version.
+func ofRevision(rev string) string {
+	if rev == mesh.DefaultRevision {
+		return ""
+	}
+	return " of revision " + rev
 }
 
 // tagsKept refuses a new Mesh that drops a tag a namespace of the old one
@@ -181,28 +205,33 @@ func restartWorkloadSteps(old, new *mesh.Mesh) []Step {
 	return steps
 }
 
-// removeRevisionSteps remove old's revision from every cluster that stays
-// (clusters that leave lose all of Istio in the uninstall phase), each
-// guarded like every removal, and run only when no namespace is labelled
-// with the revision, no tag webhook points at it and no pod runs its proxy.
+// removeRevisionSteps remove each revision old installs and new does not
+// from every cluster that stays (clusters that leave lose all of Istio in
+// the uninstall phase), each guarded like every removal, and run only when
+// no namespace is labelled with the revision, no tag webhook points at it
+// and no pod runs its proxy.
 func removeRevisionSteps(old, new *mesh.Mesh) []Step {
-	rev := old.Spec.Istio.Revision
 	var steps []Step
-	for i := range old.Spec.Clusters {
-		c := &old.Spec.Clusters[i]
-		if new.Cluster(c.Name) == nil {
+	for _, rev := range old.InstalledRevisions() {
+		if slices.Contains(new.InstalledRevisions(), rev) {
 			continue
 		}
-		ctx := templates.Shell(c.Context)
-		label := templates.Shell(mesh.RevLabel + "=" + rev)
-		check := fmt.Sprintf("left=$(kubectl --context=%[1]s get namespaces -l %[2]s -o name && kubectl --context=%[1]s get mutatingwebhookconfigurations -l %[3]s -o name && kubectl --context=%[1]s get pods -A -l %[2]s -o name) && { [ -z \"$left\" ] || { echo %[4]s >&2; echo \"$left\" >&2; exit 1; }; }",
-			ctx, label, templates.Shell("istio.io/tag,"+mesh.RevLabel+"="+rev),
-			templates.Shell(fmt.Sprintf("plan: revision %s still selected or running in cluster %s; move these to a tag of revision %s and restart them, then run the plan again:", rev, c.Name, new.Spec.Istio.Revision)))
-		remove := fmt.Sprintf("istioctl uninstall -y --context=%s --revision %s", ctx, templates.Shell(rev))
-		if old.UsesHelm() {
-			remove = fmt.Sprintf("helm uninstall %s --namespace %s --kube-context %s --ignore-not-found", templates.Shell(istiodRelease(old)), IstioNamespace, ctx)
+		for i := range old.Spec.Clusters {
+			c := &old.Spec.Clusters[i]
+			if new.Cluster(c.Name) == nil {
+				continue
+			}
+			ctx := templates.Shell(c.Context)
+			label := templates.Shell(mesh.RevLabel + "=" + rev)
+			check := fmt.Sprintf("left=$(kubectl --context=%[1]s get namespaces -l %[2]s -o name && kubectl --context=%[1]s get mutatingwebhookconfigurations -l %[3]s -o name && kubectl --context=%[1]s get pods -A -l %[2]s -o name) && { [ -z \"$left\" ] || { echo %[4]s >&2; echo \"$left\" >&2; exit 1; }; }",
+				ctx, label, templates.Shell("istio.io/tag,"+mesh.RevLabel+"="+rev),
+				templates.Shell(fmt.Sprintf("plan: revision %s still selected or running in cluster %s; move these to a tag of revision %s and restart them, then run the plan again:", rev, c.Name, new.Spec.Istio.Revision)))
+			remove := fmt.Sprintf("istioctl uninstall -y --context=%s --revision %s", ctx, templates.Shell(rev))
+			if old.UsesHelm() {
+				remove = fmt.Sprintf("helm uninstall %s --namespace %s --kube-context %s --ignore-not-found", templates.Shell(ReleaseIstiod+"-"+rev), IstioNamespace, ctx)
+			}
+			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true, Command: guarded(c, check+" && "+remove)})
 		}
-		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true, Command: guarded(c, check+" && "+remove)})
 	}
 	return steps
 }

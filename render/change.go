@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -250,9 +251,9 @@ func refuseRule(rule, format string, args ...any) error {
 // it only in their header comment.
 func stepKey(s Step, m *mesh.Mesh, out *output.Output) string {
 	h := sha256.New()
-	io.WriteString(h, s.Context+"\x00"+s.Command)
-	if strings.HasPrefix(s.Command, "istioctl install ") {
-		io.WriteString(h, "\x00"+m.Spec.Istio.Version)
+	io.WriteString(h, s.Context+"\x00"+cmp.Or(s.as, s.Command))
+	if strings.HasPrefix(cmp.Or(s.as, s.Command), "istioctl install ") {
+		io.WriteString(h, "\x00"+cmp.Or(s.version, m.Spec.Istio.Version))
 	}
 	for _, p := range s.applies {
 		h.Write([]byte{0})

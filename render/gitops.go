@@ -110,7 +110,10 @@ func GitOpsUnits(m *mesh.Mesh) []*GitOpsUnit {
 				}
 				units = append(units, &GitOpsUnit{Cluster: c, Name: UnitIstioSystem, Phase: a.Phase})
 			case Helm:
-				units = append(units, &GitOpsUnit{Cluster: c, Name: a.Release, Phase: a.Phase, Chart: a})
+				// istiod's unit is named for its revision's release: a
+				// revision keeps its Application or HelmRelease while an
+				// upgrade adds the next beside it and, later, drops it.
+				units = append(units, &GitOpsUnit{Cluster: c, Name: a.ReleaseIn(a.meshOf(m)), Phase: a.Phase, Chart: a})
 			case Kustomize:
 				// Without its namespace (the istio-system unit's), a
 				// manifests/ of nothing else is no unit.

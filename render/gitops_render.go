@@ -267,8 +267,8 @@ func (r *gitopsWriter) argoApplication(u *GitOpsUnit) obj {
 	}
 	if a := u.Chart; a != nil {
 		spec["sources"] = []obj{
-			{"repoURL": a.Source.Repo.URL, "chart": a.Chart, "targetRevision": a.Source.Version(r.m),
-				"helm": obj{"releaseName": a.ReleaseIn(r.m), "valueFiles": []string{"$values/" + r.repoPath(a.Path(u.Cluster.Name))}}},
+			{"repoURL": a.Source.Repo.URL, "chart": a.Chart, "targetRevision": a.Source.Version(a.meshOf(r.m)),
+				"helm": obj{"releaseName": a.ReleaseIn(a.meshOf(r.m)), "valueFiles": []string{"$values/" + r.repoPath(a.Path(u.Cluster.Name))}}},
 			{"repoURL": r.g.RepoURL, "targetRevision": r.g.Revision, "ref": "values"},
 		}
 		if rewritesWebhook(a) {
@@ -388,11 +388,11 @@ func (r *gitopsWriter) fluxHelmRelease(u *GitOpsUnit, valuesFile []byte) (obj, e
 	ns := a.Source.Namespace(r.m)
 	spec := obj{
 		"interval":         "10m",
-		"releaseName":      a.ReleaseIn(r.m),
+		"releaseName":      a.ReleaseIn(a.meshOf(r.m)),
 		"targetNamespace":  ns,
 		"storageNamespace": ns,
 		"kubeConfig":       r.kubeConfig(u.Cluster),
-		"chart": obj{"spec": obj{"chart": a.Chart, "version": a.Source.Version(r.m),
+		"chart": obj{"spec": obj{"chart": a.Chart, "version": a.Source.Version(a.meshOf(r.m)),
 			"sourceRef": obj{"kind": "HelmRepository", "name": a.Source.Repo.Name}}},
 		"install": obj{"disableWait": !a.Wait, "remediation": obj{"retries": 3}},
 		"upgrade": obj{"disableWait": !a.Wait, "remediation": obj{"retries": 3}},

@@ -28,6 +28,10 @@ const (
 	// DefaultCertsDir is CERTS_DIR when unset, relative to where the plan
 	// is run from: the directory `meshc certs` writes by default.
 	DefaultCertsDir = "certs"
+	// IstioctlPreviousVar is, on the istioctl path with spec.istio.previous,
+	// the istioctl of the previous revision's release, which installs it:
+	// istioctl installs the charts of its own release.
+	IstioctlPreviousVar = "ISTIOCTL_PREVIOUS"
 )
 
 // Phase IDs, in the order BuildPlan emits them. Automation keys on them.
@@ -188,6 +192,14 @@ type Step struct {
 	// removes lists, for a change plan's removal, what it takes out of the
 	// cluster (holding keys, removals.go).
 	removes []string
+	// as is, for the previous revision's install, the command of the same
+	// install as the Mesh's own revision would write it: a change plan
+	// compares installs by it, so the revision an upgrade keeps is not
+	// installed again from the file it has moved to.
+	as string
+	// version is the Istio release the step's install is of, when not
+	// the Mesh's (the previous revision's).
+	version string
 }
 
 // Applies lists the rendered files the step applies, by path.
@@ -257,6 +269,11 @@ func newPlan(m *mesh.Mesh, placements []*mesh.Placement) *Plan {
 	}
 	if m.UsesHelm() {
 		p.HelmRepository = &HelmRepository{Name: HelmRepoName, URL: HelmRepoURL}
+	} else if prev := m.Spec.Istio.Previous; prev != nil {
+		p.Variables = append(p.Variables, Variable{
+			Name: IstioctlPreviousVar, Default: "istioctl-" + prev.Version,
+			Description: "istioctl of Istio " + prev.Version + ", which installs the previous revision " + prev.Revision,
+		})
 	}
 	p.OwnIstiodAddresses = ownIstiodAddresses(placements)
 	p.CertManager = planCertManager(m)
@@ -308,7 +325,16 @@ func artifactSteps(placements []*mesh.Placement, phase string) []Step {
 			if a.Scope != PerCluster || a.Phase != phase || a.Apply == WithDirectory || !a.For(p) {
 				continue
 			}
-			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: applyCommand(a, p), applies: appliedFiles(a, p)})
+			s := Step{Cluster: c.Name, Context: c.Context, Command: applyCommand(a, a.placed(p)), applies: appliedFiles(a, p)}
+			if a.Previous {
+				s.as = applyCommand(a.own(), a.placed(p))
+				s.version = p.Mesh.Spec.Istio.Previous.Version
+				if a.Apply == Istioctl {
+					// istioctl installs its own release's charts.
+					s.Command = strings.Replace(s.Command, "istioctl ", "\"${"+IstioctlPreviousVar+"}\" ", 1)
+				}
+			}
+			steps = append(steps, s)
 		}
 	}
 	return steps

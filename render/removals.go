@@ -122,7 +122,7 @@ func holdings(m *mesh.Mesh, p *Plan, out *output.Output) map[string][]holding {
 			default:
 				for _, f := range s.applies {
 					if a := installs[f]; a != nil {
-						add(s.Cluster, holding{install: a, namespace: a.Source.namespaceOf(m), release: a.ReleaseIn(m), via: ph.ID})
+						add(s.Cluster, holding{install: a, namespace: a.Source.namespaceOf(m), release: a.ReleaseIn(a.meshOf(m)), via: ph.ID})
 						continue
 					}
 					for _, obj := range objectsOf(out.Lookup(f)) {
@@ -206,6 +206,9 @@ func (r *removals) remove(c *mesh.Cluster, gone []holding, new *mesh.Mesh) {
 		switch {
 		case h.install != nil && leaves:
 			uninstall = append(uninstall, h)
+		case h.install != nil && h.install.Previous:
+			// A revision that goes: the remove-revision phase takes it
+			// out, once nothing uses it (canary.go).
 		case h.install != nil && awaits:
 			reason = keptAwaiting
 		case h.install != nil && h.install.Chart == ChartIstioCSR:

@@ -136,11 +136,19 @@ func renderCluster(m *mesh.Mesh, c *mesh.Cluster, docs *meshDocs) (renderedClust
 	}
 	arts := ArtifactsFor(p)
 	view := newClusterView(p, docs)
+	var prevView *clusterView
+	if p.HasPrevious() {
+		prevView = newClusterView(m.Previous().Place(c), docs)
+	}
 	rc := renderedCluster{name: c.Name, files: make([]output.File, 0, len(arts))}
 	var buf bytes.Buffer
 	for _, a := range arts {
 		buf.Reset()
-		if err := templates.Set.ExecuteTemplate(&buf, a.Template, view); err != nil {
+		v := view
+		if a.Previous {
+			v = prevView
+		}
+		if err := templates.Set.ExecuteTemplate(&buf, a.Template, v); err != nil {
 			return renderedCluster{}, fmt.Errorf("cluster %q: rendering %s: %w", c.Name, a.Name, err)
 		}
 		rc.files = append(rc.files, output.File{Path: a.Path(c.Name), Data: bytes.Clone(buf.Bytes())})

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -50,20 +51,36 @@ func (v *clusterView) TagInjectionPath() string {
 	return v.InjectionPath()
 }
 
-// IstiodSNIHosts are the TLS server names the east-west gateway routes to
-// this primary's istiod by: any, without a revision; with one, the names
-// of its istiod Service, and for the webhook port also the hostname remotes
-// reach istiod at (their webhook dials it by URL).
-func (v *clusterView) IstiodSNIHosts(webhook bool) []string {
+// IstiodRoute is one revision's route through the east-west gateway to
+// its istiod: the TLS server names of xDS (15012) and of the webhook
+// (15017).
+type IstiodRoute struct {
+	// Revision is "" without a named revision (one route, any name).
+	Revision, Service string
+	XDS, Webhook      []string
+}
+
+// IstiodRoutes are the routes to this primary's istiods: any name to
+// istiod, without a revision; with revisions, each revision's by the names
+// of its istiod Service, and the webhook also by the hostname remotes reach
+// istiod at (their webhook dials it by URL; MC078 keeps that to one
+// revision at a time).
+func (v *clusterView) IstiodRoutes() []IstiodRoute {
 	if !v.Mesh.Revisioned() {
-		return []string{"*"}
+		return []IstiodRoute{{Service: "istiod", XDS: []string{"*"}, Webhook: []string{"*"}}}
 	}
-	host := v.Mesh.IstiodHost()
-	hosts := []string{host, host + "." + mesh.ClusterDomain}
-	if h := v.Cluster.IstiodHost(); webhook && h != "" && len(v.Remotes) > 0 {
-		hosts = append(hosts, h)
+	var routes []IstiodRoute
+	for i, rev := range v.Mesh.InstalledRevisions() {
+		svc := mesh.IstiodServiceOf(rev)
+		host := svc + ".istio-system.svc"
+		r := IstiodRoute{Revision: rev, Service: svc, XDS: []string{host, host + "." + mesh.ClusterDomain}}
+		r.Webhook = r.XDS
+		if h := v.Cluster.IstiodHost(); i == 0 && h != "" && len(v.Remotes) > 0 {
+			r.Webhook = append(slices.Clip(r.Webhook), h)
+		}
+		routes = append(routes, r)
 	}
-	return hosts
+	return routes
 }
 
 // TagView is one revision tag as revision-tags.yaml.tmpl renders it.

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"slices"
+
 	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
 )
@@ -37,13 +39,15 @@ var revisionRules = []Rule{
 	// Rules across two Meshes: BuildChangePlan refuses with them.
 	{
 		ID: "MC078", Name: "canary-istiod-hostname",
-		Protects: "A change plan to another revision in a mesh whose remotes reach their primary's istiod by hostname through its east-west gateway.",
+		Protects: "A change plan to another revision, or a Mesh with a previous revision, where remotes reach their primary's istiod by hostname through its east-west gateway.",
 		Symptom:  "The remotes' injection webhooks dial one URL, https://<hostname>:15017, whose TLS server name is that hostname for both revisions: the gateway cannot tell which istiod a webhook call is for, and pod creation in the remotes goes to whichever revision's route Envoy matched first.",
+		check:    checkCanaryIstiodHostname,
 	},
 	{
 		ID: "MC079", Name: "canary-jump",
-		Protects: "A change plan whose new Mesh installs another revision at a release more than two minors away from the running one.",
+		Protects: "A change plan whose new Mesh installs another revision at a release more than two minors away from the running one, or a Mesh whose previous revision is that far from its own.",
 		Symptom:  "Istio supports a canary upgrade across at most two minor releases: the new istiod reads CRDs, webhooks and remote clusters' objects written for a release it was never tested with, and proxies still on the old revision meet gateways and peers two releases away.",
+		check:    checkCanaryJump,
 	},
 	{
 		ID: "MC080", Name: "in-place-jump",
@@ -52,8 +56,9 @@ var revisionRules = []Rule{
 	},
 	{
 		ID: "MC081", Name: "primaries-skew",
-		Protects: "A change plan after which, at some step, primaries run control planes more than one minor release apart: a canary across two minors in a mesh with several primaries.",
+		Protects: "A change plan after which, at some step, primaries run control planes more than one minor release apart: a canary across two minors in a mesh with several primaries (or such a Mesh with a previous revision).",
 		Symptom:  "Each primary's istiod reads the other clusters with the reader role that cluster's own release grants: istiods of releases two apart disagree on what that role holds and on the objects they find, as mixed 1.28/1.29 meshes crashed on the configmaps 1.29 reads (istio/istio#59153).",
+		check:    checkPrimariesSkew,
 	},
 	{
 		ID: "MC082", Name: "tag-dropped",
@@ -62,13 +67,12 @@ var revisionRules = []Rule{
 	},
 	{
 		ID: "MC083", Name: "revision-adopted",
-		Protects: "A change plan between a control plane without a revision and one with (or the reverse).",
+		Protects: "A change plan between a control plane without a revision and one with (or the reverse), or a previous revision beside the default one.",
 		Symptom:  "The default revision's webhooks select istio-injection=enabled, a revision's only istio.io/rev: without a plan that relabels every namespace (or sets the default tag and turns the default webhook off), pods move to the new control plane, or off the mesh, by whichever webhook answers.",
+		check:    checkRevisionAdopted,
 	},
 }
 
-// installedRevisions are the revisions the Mesh installs, by name.
-func installedRevisions(m *mesh.Mesh) []string { return []string{m.RevisionName()} }
 
 func checkUnknownTag(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, n := range m.Spec.Namespaces {
@@ -96,7 +100,7 @@ func checkUnknownTag(m *mesh.Mesh, report func(string, string, ...any)) {
 }
 
 func isRevision(m *mesh.Mesh, name string) bool {
-	for _, r := range installedRevisions(m) {
+	for _, r := range m.InstalledRevisions() {
 		if r == name && r != mesh.DefaultRevision {
 			return true
 		}
@@ -140,8 +144,8 @@ func checkTagWithoutRevision(m *mesh.Mesh, report func(string, string, ...any)) 
 			report(path, "tag %q points at revision %q, but the Mesh installs the default revision: set spec.istio.revision to install a named one", t.Name, t.Revision)
 			continue
 		}
-		if t.Revision != m.Spec.Istio.Revision {
-			report(path, "tag %q points at revision %q, which the Mesh does not install (it installs %q)", t.Name, t.Revision, m.Spec.Istio.Revision, diag.Suggested(m.Spec.Istio.Revision))
+		if revs := m.InstalledRevisions(); !slices.Contains(revs, t.Revision) {
+			report(path, "tag %q points at revision %q, which the Mesh does not install (it installs %s)", t.Name, t.Revision, diag.ListNames(revs), diag.Suggested(diag.Suggest(t.Revision, revs)))
 		}
 	}
 }
@@ -150,17 +154,64 @@ func checkRevisionNameClash(m *mesh.Mesh, report func(string, string, ...any)) {
 	if m.Spec.Istio.Revision == mesh.DefaultRevision {
 		report("spec.istio.revision", "\"default\" is Istio's name for the control plane without a revision: leave revision out for it, or name the revision after its release, as \"1-31\"")
 	}
+	if p := m.Spec.Istio.Previous; p != nil && (p.Revision == m.Spec.Istio.Revision || p.Revision == mesh.DefaultRevision) {
+		report("spec.istio.previous.revision", "the previous revision is named %q, like %s: each control plane needs a revision name of its own", p.Revision, map[bool]string{true: "the revision spec.istio.revision installs", false: "Istio's control plane without a revision"}[p.Revision == m.Spec.Istio.Revision])
+	}
 	seen := map[string]bool{}
 	for i, t := range m.Spec.Istio.Tags {
 		path := specPath("istio.tags", i, "name")
 		switch {
 		case t.Name == mesh.DefaultRevision:
 			report(path, "meshc does not render the \"default\" tag, which also takes over namespaces labelled istio-injection=enabled; name the tag for what it means to workloads (prod, canary) and label the namespaces with it")
-		case t.Name == m.Spec.Istio.Revision:
-			report(path, "tag %q has the name of the revision spec.istio.revision installs; name tags for what they mean to workloads (prod, canary)", t.Name)
+		case slices.Contains(m.InstalledRevisions(), t.Name):
+			report(path, "tag %q has the name of a revision the Mesh installs; name tags for what they mean to workloads (prod, canary)", t.Name)
 		case seen[t.Name]:
 			report(path, "tag %q is declared twice", t.Name)
 		}
 		seen[t.Name] = true
+	}
+}
+
+// previousGap is the number of minor releases between the Mesh's revision
+// and its previous one; 0 without a previous revision.
+func previousGap(m *mesh.Mesh) int {
+	p := m.Spec.Istio.Previous
+	if p == nil {
+		return 0
+	}
+	d := m.IstioMinor() - mesh.MinorOf(p.Version)
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+func checkCanaryJump(m *mesh.Mesh, report func(string, string, ...any)) {
+	if d := previousGap(m); d > 2 {
+		report("spec.istio.previous.version", "the previous revision runs Istio %s, %d minor releases from %s: a canary upgrade spans at most two", m.Spec.Istio.Previous.Version, d, m.Spec.Istio.Version)
+	}
+}
+
+func checkPrimariesSkew(m *mesh.Mesh, report func(string, string, ...any)) {
+	if d := previousGap(m); d == 2 && len(m.Primaries()) > 1 {
+		report("spec.istio.previous.version", "the previous revision runs Istio %s, two minor releases from %s, and with several primaries each would run a control plane of both while they read each other's clusters; canary through 1.%d first", m.Spec.Istio.Previous.Version, m.Spec.Istio.Version, min(m.IstioMinor(), mesh.MinorOf(m.Spec.Istio.Previous.Version))+1)
+	}
+}
+
+func checkRevisionAdopted(m *mesh.Mesh, report func(string, string, ...any)) {
+	if m.Spec.Istio.Previous != nil && !m.Revisioned() {
+		report("spec.istio.previous", "a previous revision beside the default one: the default revision selects namespaces by istio-injection, a revision by its tags, and meshc does not relabel them; give spec.istio a revision")
+	}
+}
+
+func checkCanaryIstiodHostname(m *mesh.Mesh, report func(string, string, ...any)) {
+	if m.Spec.Istio.Previous == nil {
+		return
+	}
+	for i := range m.Spec.Clusters {
+		p := m.Place(&m.Spec.Clusters[i])
+		if p != nil && p.ExposesIstiod() && len(p.Remotes) > 0 && p.Cluster.IstiodHost() != "" {
+			report(clusterPath(i, "eastWestGateway.address"), "primary %q serves its remotes by the hostname %s through its east-west gateway: their injection webhooks dial one URL for both revisions, which the gateway cannot route apart; give the gateway an IP address for the upgrade", p.Cluster.Name, diag.Quote(p.Cluster.IstiodHost()))
+		}
 	}
 }
