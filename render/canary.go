@@ -138,7 +138,7 @@ func canaryOrder(old, new *mesh.Mesh, phases []Phase) []Phase {
 	var out, gateways []Phase
 	inserted := false
 	insert := func() {
-		out = appendNonEmpty(out, Phase{ID: PhaseRestartWorkloads, Title: "Restart the workloads of the namespaces whose tag moved", Steps: restartWorkloadSteps(old, new)})
+		out = appendNonEmpty(out, Phase{ID: PhaseRestartWorkloads, Title: "Restart the workloads of the namespaces whose tag moved", Steps: slices.Concat(defaultTagSteps(old, new), restartWorkloadSteps(old, new))})
 		out = append(out, gateways...)
 		out = appendNonEmpty(out, Phase{ID: PhaseRemoveRevision, Title: "Remove the old revision, once nothing selects or runs it", Steps: removeRevisionSteps(old, new)})
 		inserted = true
@@ -207,11 +207,15 @@ func restartWorkloadSteps(old, new *mesh.Mesh) []Step {
 
 // removeRevisionSteps remove each revision old installs and new does not
 // from every cluster that stays (clusters that leave lose all of Istio in
-// the uninstall phase), each guarded like every removal, and run only when
-// no namespace is labelled with the revision, no tag webhook points at it
-// and no pod runs its proxy.
+// the uninstall phase). First a check in every cluster, so that no
+// cluster loses the revision while another still runs it: no namespace is
+// labelled with it, no tag webhook points at it, and no pod was injected by
+// it (the injector writes the revision as the pod's istio.io/rev
+// annotation; istiod's own pod carries it as a label). Then the uninstall,
+// each guarded like every removal: remotes before the primaries that serve
+// them.
 func removeRevisionSteps(old, new *mesh.Mesh) []Step {
-	var steps []Step
+	var checks, remotes, primaries []Step
 	for _, rev := range old.InstalledRevisions() {
 		if slices.Contains(new.InstalledRevisions(), rev) {
 			continue
@@ -222,16 +226,41 @@ func removeRevisionSteps(old, new *mesh.Mesh) []Step {
 				continue
 			}
 			ctx := templates.Shell(c.Context)
-			label := templates.Shell(mesh.RevLabel + "=" + rev)
-			check := fmt.Sprintf("left=$(kubectl --context=%[1]s get namespaces -l %[2]s -o name && kubectl --context=%[1]s get mutatingwebhookconfigurations -l %[3]s -o name && kubectl --context=%[1]s get pods -A -l %[2]s -o name) && { [ -z \"$left\" ] || { echo %[4]s >&2; echo \"$left\" >&2; exit 1; }; }",
-				ctx, label, templates.Shell("istio.io/tag,"+mesh.RevLabel+"="+rev),
+			injected := templates.Shell(`jsonpath={range .items[?(@.metadata.annotations.istio\.io/rev=="` + rev + `")]}pod/{.metadata.namespace}/{.metadata.name}{"\n"}{end}`)
+			check := fmt.Sprintf("left=$(kubectl --context=%[1]s get namespaces -l %[2]s -o name && kubectl --context=%[1]s get mutatingwebhookconfigurations -l %[3]s -o name && kubectl --context=%[1]s get pods -A -o %[4]s) && { [ -z \"$left\" ] || { echo %[5]s >&2; echo \"$left\" >&2; exit 1; }; }",
+				ctx, templates.Shell(mesh.RevLabel+"="+rev), templates.Shell("istio.io/tag,"+mesh.RevLabel+"="+rev), injected,
 				templates.Shell(fmt.Sprintf("plan: revision %s still selected or running in cluster %s; move these to a tag of revision %s and restart them, then run the plan again:", rev, c.Name, new.Spec.Istio.Revision)))
+			checks = append(checks, Step{Cluster: c.Name, Context: c.Context, Command: check})
 			remove := fmt.Sprintf("istioctl uninstall -y --context=%s --revision %s", ctx, templates.Shell(rev))
 			if old.UsesHelm() {
 				remove = fmt.Sprintf("helm uninstall %s --namespace %s --kube-context %s --ignore-not-found", templates.Shell(ReleaseIstiod+"-"+rev), IstioNamespace, ctx)
 			}
-			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true, Command: guarded(c, check+" && "+remove)})
+			step := Step{Cluster: c.Name, Context: c.Context, Destructive: true, Command: guarded(c, remove)}
+			if c.IsPrimary() {
+				primaries = append(primaries, step)
+			} else {
+				remotes = append(remotes, step)
+			}
 		}
+	}
+	return slices.Concat(checks, remotes, primaries)
+}
+
+// defaultTagSteps move, on the istioctl path, the default tag istioctl
+// created with the first revision it installed in each cluster (it injects
+// namespaces labelled istio-injection=enabled) to the Mesh's revision,
+// before a revision it may point at is removed.
+func defaultTagSteps(old, new *mesh.Mesh) []Step {
+	if new.UsesHelm() || !slices.ContainsFunc(old.InstalledRevisions(), func(r string) bool { return !slices.Contains(new.InstalledRevisions(), r) }) {
+		return nil
+	}
+	var steps []Step
+	for _, c := range new.Spec.Clusters {
+		if old.Cluster(c.Name) == nil {
+			continue
+		}
+		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
+			"istioctl tag set default --revision %s --overwrite --context=%s", templates.Shell(new.Spec.Istio.Revision), templates.Shell(c.Context))})
 	}
 	return steps
 }

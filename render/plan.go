@@ -160,6 +160,9 @@ type Variable struct {
 	Name        string `json:"name"`
 	Default     string `json:"default"`
 	Description string `json:"description"`
+	// Directory: the value is a directory, which the script resolves to
+	// an absolute path before it changes into the output.
+	Directory bool `json:"directory,omitempty"`
 }
 
 // Phase is a group of steps that may run in any order among themselves but
@@ -264,7 +267,7 @@ func newPlan(m *mesh.Mesh, placements []*mesh.Placement) *Plan {
 	if needsCertsDir(m) {
 		p.Variables = []Variable{{
 			Name: CertsDirVar, Default: DefaultCertsDir,
-			Description: "directory written by meshc certs (one subdirectory per cluster)",
+			Description: "directory written by meshc certs (one subdirectory per cluster)", Directory: true,
 		}}
 	}
 	if m.UsesHelm() {

@@ -73,7 +73,6 @@ var revisionRules = []Rule{
 	},
 }
 
-
 func checkUnknownTag(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, n := range m.Spec.Namespaces {
 		v := n.RevLabel()

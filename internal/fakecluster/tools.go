@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -52,7 +53,7 @@ var (
 		"--duration": true, "--name": true, "--server": true, "--version": true, "--kube-context": true,
 		"--field-manager": true}
 	switches = map[string]bool{"-A": true, "--server-side": true, "--local": true, "--ignore-not-found": true, "-y": true,
-		"--purge": true, "--install": true, "--wait": true, "--force-update": true}
+		"--purge": true, "--install": true, "--wait": true, "--force-update": true, "--overwrite": true}
 )
 
 func parse(args []string) (cmdline, error) {
@@ -136,7 +137,7 @@ func (r *run) kubectl() error {
 		fmt.Fprintf(r.stdout, "token of %s/%s\n", ns, c.words[2])
 		return nil
 	case "get":
-		if c.flags["-l"] != "" {
+		if c.flags["-l"] != "" || strings.HasPrefix(c.flags["-o"], "jsonpath={range .items") {
 			return r.list()
 		}
 		if err := c.only("--context", "-n", "-o"); err != nil {
@@ -373,14 +374,26 @@ func matches(labels map[string]string, want []requirement) bool {
 	return true
 }
 
+// annotationFilter reads the jsonpath filter the plans list pods by.
+var annotationFilter = regexp.MustCompile(`^jsonpath=\{range \.items\[\?\(@\.metadata\.annotations\.([^=]+)=="([^"]*)"\)\]\}`)
+
 // list is kubectl get RESOURCE[,RESOURCE] -l SELECTOR [-A] -o name.
 func (r *run) list() error {
 	c := r.cmd
 	if err := c.only("--context", "-n", "-l", "-o", "-A"); err != nil {
 		return err
 	}
-	if len(c.words) != 2 || c.flags["-o"] != "name" {
-		return errors.New("error: the plans list one resource kind with -o name")
+	annotation, value := "", ""
+	if o := c.flags["-o"]; o != "name" {
+		// jsonpath={range .items[?(@.metadata.annotations.KEY=="VALUE")]}...
+		m := annotationFilter.FindStringSubmatch(o)
+		if m == nil {
+			return fmt.Errorf("error: -o %q: the model knows -o name and the plans' annotation filter only", o)
+		}
+		annotation, value = strings.ReplaceAll(m[1], `\.`, "."), m[2]
+	}
+	if len(c.words) != 2 {
+		return errors.New("error: the plans list one resource kind")
 	}
 	res, err := resolve(c.words[1])
 	if err != nil {
@@ -400,6 +413,14 @@ func (r *run) list() error {
 				objName = objNS
 			}
 			if kr != res || namespaced && c.flags["-A"] == "" && objNS != ns || !matches(o.Labels(), want) {
+				continue
+			}
+			if annotation != "" {
+				meta, _ := o.Doc["metadata"].(map[string]any)
+				if ann, _ := meta["annotations"].(map[string]any); ann[annotation] != value {
+					continue
+				}
+				names = append(names, strings.SplitN(res, ".", 2)[0]+"/"+objNS+"/"+objName)
 				continue
 			}
 			names = append(names, strings.SplitN(res, ".", 2)[0]+"/"+objName)
@@ -455,6 +476,9 @@ func (r *run) wait() error {
 
 func (r *run) istioctl() error {
 	c := r.cmd
+	if len(c.words) == 3 && c.words[0] == "tag" && c.words[1] == "set" {
+		return r.tagSet(c.words[2])
+	}
 	if len(c.words) != 1 {
 		return errors.New("error: istioctl COMMAND")
 	}
@@ -518,6 +542,33 @@ func (r *run) istioctl() error {
 	return fmt.Errorf("error: unknown command %q", c.words[0])
 }
 
+// tagSet is istioctl tag set TAG --revision REV --overwrite: the tag's
+// webhook points at the revision.
+func (r *run) tagSet(tag string) error {
+	c := r.cmd
+	if err := c.only("--context", "--revision", "--overwrite"); err != nil {
+		return err
+	}
+	if c.flags["--revision"] == "" || c.flags["--overwrite"] == "" {
+		return errors.New("error: the plans set tags with --revision and --overwrite")
+	}
+	return r.change(c.flags["--context"], func(cl *Cluster) error {
+		setTag(cl, tag, c.flags["--revision"], "")
+		return nil
+	})
+}
+
+// setTag makes the webhook of tag point at rev, as istioctl does.
+func setTag(cl *Cluster, tag, rev, by string) {
+	doc := map[string]any{"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+		"metadata": map[string]any{"name": "istio-revision-tag-" + tag, "labels": map[string]any{"istio.io/tag": tag, "istio.io/rev": rev}}}
+	k := Key(mwcResource, "", "istio-revision-tag-"+tag)
+	if was, ok := cl.Objects[k]; ok && by == "" {
+		by = was.InstalledBy // moving a tag does not change who owns it
+	}
+	cl.Objects[k] = Object{Doc: normalize(doc).(map[string]any), InstalledBy: by}
+}
+
 // installIOP creates what an IstioOperator installs: istiod for a control
 // plane, each enabled gateway's deployment, service and service account
 // (labelled as its IstioOperator says). Like istioctl since 1.24 it keeps no
@@ -549,6 +600,10 @@ func installIOP(cl *Cluster, iop map[string]any) error {
 		cl.Objects[Key(resource, "istio-system", obj)] = Object{Doc: normalize(doc).(map[string]any), InstalledBy: by}
 	}
 	if spec["profile"] != "empty" {
+		// istioctl gives the first revision it installs the default tag.
+		if _, ok := cl.Objects[Key(mwcResource, "", "istio-revision-tag-default")]; !ok {
+			setTag(cl, "default", rev, by)
+		}
 		istiod := "istiod"
 		if rev != "default" {
 			istiod += "-" + rev
