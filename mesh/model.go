@@ -40,9 +40,11 @@ type Metadata struct {
 
 // Spec describes the mesh; see schema/mesh.cue for each field's meaning.
 type Spec struct {
-	MeshID      string    `json:"meshID"`
-	Topology    string    `json:"topology"`
-	Istio       Istio     `json:"istio"`
+	MeshID   string `json:"meshID"`
+	Topology string `json:"topology"`
+	Istio    Istio  `json:"istio"`
+	// DataPlane is DataPlaneSidecar or DataPlaneAmbient.
+	DataPlane   string    `json:"dataPlane"`
 	TrustDomain string    `json:"trustDomain"`
 	Networks    []Network `json:"networks"`
 	Clusters    []Cluster `json:"clusters"`
@@ -90,6 +92,16 @@ const (
 	SecretsOutOfBand     = "out-of-band"
 )
 
+// DataPlane values, as spelled in the input.
+const (
+	DataPlaneSidecar = "sidecar"
+	DataPlaneAmbient = "ambient"
+)
+
+// Ambient reports whether the mesh runs Istio's ambient data plane (ztunnel
+// and the CNI node agent) instead of sidecars.
+func (m *Mesh) Ambient() bool { return m.Spec.DataPlane == DataPlaneAmbient }
+
 // ServiceResolution values, as spelled in the input.
 const (
 	ResolveByStubService = "stub-service"
@@ -116,6 +128,9 @@ type SharedService struct {
 	// Clusters run the service; nil means every cluster of its namespace.
 	Clusters     []string `json:"clusters,omitempty"`
 	ClusterLocal bool     `json:"clusterLocal"`
+	// Waypoint is the waypoint proxy the service uses in an ambient mesh;
+	// "" for none.
+	Waypoint string `json:"waypoint,omitempty"`
 	// Consumers call the service; nil means every cluster of its namespace
 	// (of the service, when it is cluster-local).
 	Consumers []string `json:"consumers,omitempty"`

@@ -177,8 +177,9 @@ func (p *Placement) HasEastWestGateway() bool { return p.Cluster.EastWestGateway
 // ServesCrossNetwork reports whether the cluster's istiod needs the
 // cross-network Gateway: Gateway resources are read by the istiod of the
 // cluster they live in, so only primaries of a multi-network mesh hold it; a
-// primary's config also drives its remotes' gateways.
-func (p *Placement) ServesCrossNetwork() bool { return p.IsPrimary() && p.MultiNetwork }
+// primary's config also drives its remotes' gateways. An ambient mesh has
+// none: its east-west gateway carries HBONE (HasAmbientGateway).
+func (p *Placement) ServesCrossNetwork() bool { return p.IsPrimary() && p.MultiNetwork && p.Sidecar() }
 
 // AwaitsAddress reports whether the cluster is a remote whose primary's
 // istiod address is learned after install (eastWestGateway.learnAddress):

@@ -34,7 +34,13 @@ const (
 	ChangeEndpointSlices   = "remote-istiod-endpointslices"
 	ChangeIPv6PilotAddress = "ipv6-remote-pilot-address"
 	ChangeIPAutoallocate   = "serviceentry-address-allocation"
+	ChangeAmbientBeta      = "ambient-multinetwork-beta"
 )
+
+// FirstAmbientMultiNetworkBeta is the first minor release in which ambient
+// multicluster is beta, for multi-primary meshes on several networks
+// (istio.io blog "ambient-multinetwork-multicluster-beta", February 2026).
+const FirstAmbientMultiNetworkBeta = 29
 
 // FirstIPv6RemotePilotAddress is the first minor release whose istiod chart
 // treats an IPv6 remotePilotAddress as an IP (istio/istio#58828, merged to
@@ -74,6 +80,13 @@ var IstioChanges = []IstioChange{
 		What:  "The istiod chart recognises only IPv4 remotePilotAddress literals (istio/istio#58646): an IPv6 address gets no endpoints and becomes the externalName of the istiod Service, which Kubernetes cannot resolve. Both installers render this chart.",
 		Meshc: "A primary whose istiod address (istiod.address or eastWestGateway.address) is IPv6 and serves remotes is an error before 1.30: use a hostname or an IPv4 address, or Istio 1.30 or later.",
 		Rule:  "MC014",
+	},
+	{
+		Name:  ChangeAmbientBeta,
+		Until: FirstAmbientMultiNetworkBeta,
+		What:  "Ambient multicluster is alpha: multi-primary on several networks becomes beta in 1.29 (istio.io blog ambient-multinetwork-multicluster-beta); the east-west gateway of class istio-east-west and pilot's AMBIENT_ENABLE_MULTI_NETWORK are what the 1.29 guide installs (samples/multicluster/gen-eastwest-gateway.sh --ambient).",
+		Meshc: "dataPlane: ambient is an error before 1.29: use Istio 1.29 or later, or the sidecar data plane.",
+		Rule:  "MC086",
 	},
 }
 

@@ -66,6 +66,14 @@ const (
 	// Mesh's own while an upgrade moves the workloads.
 	PreviousControlPlaneFile = "istio-previous.yaml"
 	PreviousIstiodValuesFile = "istiod-previous.values.yaml"
+	// CNIValuesFile and ZtunnelValuesFile are, in an ambient mesh, the
+	// values of Istio's cni and ztunnel charts.
+	CNIValuesFile     = "cni.values.yaml"
+	ZtunnelValuesFile = "ztunnel.values.yaml"
+	// AmbientGatewayFile is, in an ambient mesh's manifests/, the east-west
+	// gateway as a Gateway API Gateway; WaypointsFile the waypoints.
+	AmbientGatewayFile = "eastwest-gateway.yaml"
+	WaypointsFile      = "waypoints.yaml"
 )
 
 // Istio's charts as its Helm repository publishes them, and the release
@@ -79,10 +87,14 @@ const (
 	ChartBase    = "base"
 	ChartIstiod  = "istiod"
 	ChartGateway = "gateway"
+	ChartCNI     = "cni"
+	ChartZtunnel = "ztunnel"
 
 	ReleaseBase            = "istio-base"
 	ReleaseIstiod          = "istiod"
 	ReleaseEastWestGateway = "istio-eastwestgateway"
+	ReleaseCNI             = "istio-cni"
+	ReleaseZtunnel         = "ztunnel"
 )
 
 // ChartSource is where a Helm row's chart comes from, which version of it
@@ -269,10 +281,10 @@ var Catalogue = []*Artifact{
 		For: both((*mesh.Placement).UsesIstioctl, (*mesh.Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Istioctl,
 		When: "remotes whose primary's istiod address is known (istioctl)", About: "the remote profile's IstioOperator, pointed at its primary's istiod"},
 	{Dir: InstallDir, Name: EastWestGatewayFile, Template: "eastwest-gateway.yaml.tmpl",
-		For: allOf((*mesh.Placement).UsesIstioctl, (*mesh.Placement).IsPrimary, (*mesh.Placement).HasEastWestGateway), Phase: PhasePrimaryGateways, Apply: Istioctl,
+		For: allOf((*mesh.Placement).UsesIstioctl, (*mesh.Placement).IsPrimary, (*mesh.Placement).HasSidecarGateway), Phase: PhasePrimaryGateways, Apply: Istioctl,
 		When: "primaries with an east-west gateway (istioctl)", About: "the east-west gateway's IstioOperator (ports 15021, 15443, 15012, 15017; network label)"},
 	{Dir: InstallDir, Name: EastWestGatewayFile, Template: "eastwest-gateway.yaml.tmpl",
-		For: allOf((*mesh.Placement).UsesIstioctl, (*mesh.Placement).ReadyRemote, (*mesh.Placement).HasEastWestGateway), Phase: PhaseRemoteGateways, Apply: Istioctl,
+		For: allOf((*mesh.Placement).UsesIstioctl, (*mesh.Placement).ReadyRemote, (*mesh.Placement).HasSidecarGateway), Phase: PhaseRemoteGateways, Apply: Istioctl,
 		When: "remotes with an east-west gateway whose primary's address is known (istioctl)", About: "the same, for a remote"},
 	// The Helm path: the guides' Helm tabs, one values file per chart. base
 	// (CRDs and cluster-wide resources) goes in before any istiod.
@@ -288,15 +300,23 @@ var Catalogue = []*Artifact{
 	{Dir: HelmDir, Name: IstiodValuesFile, Template: "istiod-primary.values.yaml.tmpl",
 		For: both((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary), Phase: PhasePrimaries, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Source: istioCharts, Wait: true,
 		When: "primaries (helm)", About: "values of the istiod chart"},
+	// Ambient: the node agent and ztunnel, after istiod, as the ambient
+	// guide installs them (istiod's profile: ambient turns ambient on).
+	{Dir: HelmDir, Name: CNIValuesFile, Template: "cni.values.yaml.tmpl",
+		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary, (*mesh.Placement).Ambient), Phase: PhasePrimaries, Apply: Helm, Chart: ChartCNI, Release: ReleaseCNI, Source: istioCharts, Wait: true,
+		When: "primaries of an ambient mesh (helm)", About: "values of the cni chart: the node agent that redirects ambient pods' traffic to ztunnel"},
+	{Dir: HelmDir, Name: ZtunnelValuesFile, Template: "ztunnel.values.yaml.tmpl",
+		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary, (*mesh.Placement).Ambient), Phase: PhasePrimaries, Apply: Helm, Chart: ChartZtunnel, Release: ReleaseZtunnel, Source: istioCharts, Wait: true,
+		When: "primaries of an ambient mesh (helm)", About: "values of the ztunnel chart: the cluster's name and network"},
 	{Dir: HelmDir, Name: IstiodValuesFile, Template: "istiod-remote.values.yaml.tmpl",
 		For: both((*mesh.Placement).UsesHelm, (*mesh.Placement).ReadyRemote), Phase: PhaseRemotes, Apply: Helm, Chart: ChartIstiod, Release: ReleaseIstiod, Source: istioCharts, Wait: true,
 		When: "remotes whose primary's istiod address is known (helm)", About: "values of the istiod chart with profile: remote"},
 	{Dir: HelmDir, Name: EastWestGatewayValuesFile, Template: "eastwest-gateway.values.yaml.tmpl",
-		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary, (*mesh.Placement).HasEastWestGateway), Phase: PhasePrimaryGateways,
+		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).IsPrimary, (*mesh.Placement).HasSidecarGateway), Phase: PhasePrimaryGateways,
 		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway, Source: istioCharts,
 		When: "primaries with an east-west gateway (helm)", About: "values of the gateway chart for the east-west gateway"},
 	{Dir: HelmDir, Name: EastWestGatewayValuesFile, Template: "eastwest-gateway.values.yaml.tmpl",
-		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).ReadyRemote, (*mesh.Placement).HasEastWestGateway), Phase: PhaseRemoteGateways,
+		For: allOf((*mesh.Placement).UsesHelm, (*mesh.Placement).ReadyRemote, (*mesh.Placement).HasSidecarGateway), Phase: PhaseRemoteGateways,
 		Apply: Helm, Chart: ChartGateway, Release: ReleaseEastWestGateway, Source: istioCharts,
 		When: "remotes with an east-west gateway whose primary's address is known (helm)", About: "the same, for a remote"},
 	// With spec.ca.issuer cert-manager, what issues cacerts (applied by the
@@ -323,6 +343,10 @@ var Catalogue = []*Artifact{
 	{Dir: ManifestsDir, Name: "shared-namespaces.yaml", Template: "shared-namespaces.yaml.tmpl",
 		For: (*mesh.Placement).HasSharedNamespaces, Apply: WithDirectory,
 		When: "clusters that hold a shared namespace", About: "the shared namespaces, with their injection labels"},
+	// After istiod: the istio-east-west class is istiod's.
+	{Dir: ManifestsDir, Name: AmbientGatewayFile, Template: "ambient-eastwest-gateway.yaml.tmpl",
+		For: (*mesh.Placement).HasAmbientGateway, Apply: WithDirectory,
+		When: "primaries of an ambient mesh with an east-west gateway", About: "the ambient east-west gateway: a Gateway API Gateway of class istio-east-west, HBONE on 15008, labelled with its network"},
 	{Dir: ManifestsDir, Name: "cross-network-gateway.yaml", Template: "cross-network-gateway.yaml.tmpl",
 		For: (*mesh.Placement).ServesCrossNetwork, Apply: WithDirectory,
 		When: "primaries of a multi-network mesh", About: "the Gateway that passes *.local on 15443 (AUTO_PASSTHROUGH), and a federated mesh's exported hosts"},
@@ -342,6 +366,9 @@ var Catalogue = []*Artifact{
 	{Dir: ManifestsDir, Name: "service-stubs.yaml", Template: "service-stubs.yaml.tmpl",
 		For: (*mesh.Placement).HasServiceStubs, Apply: WithDirectory,
 		When: "clusters that call a shared service they do not run", About: "a stub Service for each, so its name resolves"},
+	{Dir: ManifestsDir, Name: WaypointsFile, Template: "waypoints.yaml.tmpl",
+		For: (*mesh.Placement).HasWaypoints, Apply: WithDirectory,
+		When: "clusters of an ambient mesh holding a namespace whose services name a waypoint", About: "each waypoint (class istio-waypoint), the same name in every cluster, global when a global service uses it"},
 	// After the control plane: WorkloadGroup is an Istio kind.
 	{Dir: ManifestsDir, Name: WorkloadGroupsFile, Template: "vm-workload-groups.yaml.tmpl",
 		For: (*mesh.Placement).ServesVMs, Apply: WithDirectory,
@@ -435,9 +462,9 @@ func (a *Artifact) Pattern() string {
 func always(*mesh.Placement) bool { return true }
 
 // appliesGatewayAPI reports whether the cluster's manifests hold Gateway
-// API objects: federation-peers.yaml's istio-remote Gateways. It is the
-// only file that does.
-func appliesGatewayAPI(p *mesh.Placement) bool { return p.ImportsFromPeers() }
+// API objects: federation-peers.yaml's istio-remote Gateways, an ambient
+// mesh's east-west gateway and waypoints.
+func appliesGatewayAPI(p *mesh.Placement) bool { return p.AppliesGatewayAPI() }
 
 func both(a, b func(*mesh.Placement) bool) func(*mesh.Placement) bool {
 	return func(p *mesh.Placement) bool { return a(p) && b(p) }

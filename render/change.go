@@ -165,10 +165,34 @@ func changeAllowed(old, new *mesh.Mesh) error {
 	if old.Spec.TrustDomain != new.Spec.TrustDomain {
 		return refuse("the trust domain changes from %q to %q: workloads would stop trusting each other mid-change; it takes a transition in which every control plane accepts both (meshConfig.trustDomainAliases), which meshc does not plan", old.Spec.TrustDomain, new.Spec.TrustDomain)
 	}
+	if err := dataPlaneKept(old, new); err != nil {
+		return err
+	}
 	if old.Spec.Installer != new.Spec.Installer {
 		return refuse("the installer changes from %s to %s: Helm does not adopt what istioctl installed, nor the reverse; migrate each cluster by hand (Istio's guide to moving from istioctl to Helm) and plan from a Mesh that names the installer in use", old.Spec.Installer, new.Spec.Installer)
 	}
 	return versionChangeAllowed(old, new)
+}
+
+// dataPlaneKept refuses a change of spec.dataPlane, pointing at it in the
+// new Mesh. Between sidecar and ambient every workload changes how it joins
+// the mesh, and no state in between is safe to leave clusters in: istiod's
+// AMBIENT_ENABLE_MULTI_NETWORK drops the remote endpoints of sidecars still
+// running (istio/istio#61713), and pods keep their sidecars until
+// restarted. Upstream migrates one namespace at a time, which is not a
+// change of this Mesh.
+func dataPlaneKept(old, new *mesh.Mesh) error {
+	if old.Spec.DataPlane == new.Spec.DataPlane {
+		return nil
+	}
+	how := "install the ambient mesh alongside (another Mesh, meshID and clusters) and move workloads over, or migrate by hand with Istio's sidecar-to-ambient guide and plan from a Mesh that names the data plane in use"
+	if new.Spec.DataPlane == mesh.DataPlaneSidecar {
+		how = "move workloads back to sidecars namespace by namespace by hand (label, restart), uninstall ztunnel and istio-cni, and plan from a Mesh that names the data plane in use"
+	}
+	at := diag.Problem{Pos: new.Pos("spec.dataPlane"), Path: "spec.dataPlane", Message: fmt.Sprintf(
+		"the data plane changes from %s to %s, which no plan does in one step: every pod changes how it joins the mesh (sidecars need a restart, ambient pods none), and AMBIENT_ENABLE_MULTI_NETWORK, which ambient across networks needs, drops the remote endpoints of sidecars still running (istio/istio#61713); %s",
+		old.Spec.DataPlane, new.Spec.DataPlane, how)}
+	return refuse("%s", at.String())
 }
 
 // contextsKept refuses a change in which a kube context changes hands: a

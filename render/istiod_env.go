@@ -20,6 +20,13 @@ func istiodEnv(p *mesh.Placement) []mesh.EnvVar {
 			"istiod trusts and hands out the peers' roots (meshConfig.caCertificates).",
 		}})
 	}
+	if p.Mesh.AmbientMultiNetwork() {
+		env = append(env, mesh.EnvVar{Name: "AMBIENT_ENABLE_MULTI_NETWORK", Value: "true", Comment: []string{
+			"Ambient across networks: ztunnels reach other networks' workloads",
+			"through their east-west gateways. Never in a sidecar mesh, whose",
+			"sidecars would lose their remote endpoints (istio/istio#61713).",
+		}})
+	}
 	if p.UsesIstioCSR() {
 		env = append(env, mesh.EnvVar{Name: "ENABLE_CA_SERVER", Value: "false", Comment: []string{
 			"istio-csr signs workload certificates: istiod is no CA.",

@@ -58,6 +58,9 @@ const (
 	// PhaseLearnAddresses reads the east-west gateway addresses the Mesh
 	// marks learnAddress, which the remotes' installs wait for.
 	PhaseLearnAddresses = "learn-addresses"
+	// PhaseGlobalServices labels, in an ambient mesh, the shared services
+	// istio.io/global where they run, as the ambient guide's last step.
+	PhaseGlobalServices = "global-services"
 )
 
 // Plan is the ordered list of commands that installs a rendered mesh. Paths
@@ -89,8 +92,9 @@ type Plan struct {
 	// Kept lists, in a change plan, what the old mesh put into the clusters
 	// and the new one does not, which the plan leaves in place, and why.
 	Kept []Kept `json:"kept,omitempty"`
-	// NeedsGatewayAPI: the primaries' manifests hold istio-remote Gateways
-	// (federation), which need the Gateway API CRDs in their clusters.
+	// NeedsGatewayAPI: the primaries' manifests hold Gateway API objects
+	// (a peer's istio-remote Gateways, an ambient mesh's east-west gateway
+	// and waypoints), which need the Gateway API CRDs in their clusters.
 	NeedsGatewayAPI bool `json:"needsGatewayAPI,omitempty"`
 	// OwnIstiodAddresses are the primaries whose remotes or VMs reach
 	// istiod at an istiod.address: meshc routes nothing there, so the plan
@@ -216,7 +220,7 @@ func (s Step) Applies() []string { return s.applies }
 // Every phase but cacerts and remote-secrets applies the artifacts whose
 // Phase it is.
 var planPhases = []struct{ id, title string }{
-	{PhaseGatewayAPI, "Check that the clusters holding the peers' Gateways have the Gateway API CRDs"},
+	{PhaseGatewayAPI, "Check that the clusters holding Gateway API objects have the Gateway API CRDs"},
 	{PhaseCertManager, "Check that every cluster runs a ready cert-manager"},
 	{PhaseNamespaces, "Create istio-system with its topology label or annotation"},
 	{PhaseCACerts, "Give every cluster its intermediate CA, signed by the mesh's shared root"},
@@ -232,6 +236,7 @@ var planPhases = []struct{ id, title string }{
 	{PhaseRemoteGateways, "Install the east-west gateways of the remotes"},
 	{PhaseVMFiles, "Gather each workload group's files for its virtual machines"},
 	{PhaseLearnAddresses, "Read the east-west gateway addresses the remotes wait for"},
+	{PhaseGlobalServices, "Mark the shared services global where they run (ambient)"},
 }
 
 // BuildPlan orders the commands that install a rendered mesh, in
@@ -262,7 +267,12 @@ func newPlan(m *mesh.Mesh, placements []*mesh.Placement) *Plan {
 		APIVersion: PlanAPIVersion, Kind: PlanKind,
 		Name: m.Metadata.Name, MeshID: m.Spec.MeshID, IstioVersion: m.Spec.Istio.Version,
 		RemoteSecrets: m.Spec.RemoteSecrets, Installer: m.Spec.Installer,
-		NeedsGatewayAPI: len(m.ImportingPeers()) > 0,
+	}
+	for _, pl := range placements {
+		if pl != nil && appliesGatewayAPI(pl) {
+			p.NeedsGatewayAPI = true
+			break
+		}
 	}
 	if needsCertsDir(m) {
 		p.Variables = []Variable{{
@@ -305,6 +315,8 @@ func installPhases(m *mesh.Mesh, placements []*mesh.Placement) []Phase {
 			steps = vmFileSteps(placements)
 		case PhaseGatewayAPI:
 			steps = gatewayAPISteps(placements)
+		case PhaseGlobalServices:
+			steps = globalServiceSteps(m)
 		default:
 			steps = artifactSteps(placements, ph.id)
 		}
@@ -373,7 +385,8 @@ func applyCommand(a *Artifact, p *mesh.Placement) string {
 }
 
 // GatewayAPICRD is the CRD of the Gateway API kind meshc renders (Gateway,
-// class istio-remote): the one the gateway-api phase looks for.
+// of class istio-remote, istio-east-west or istio-waypoint): the one the
+// gateway-api phase looks for.
 const GatewayAPICRD = "gateways.gateway.networking.k8s.io"
 
 // gatewayAPISteps check, in each cluster whose manifests hold Gateway API
@@ -389,7 +402,45 @@ func gatewayAPISteps(placements []*mesh.Placement) []Step {
 		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
 			"kubectl --context=%s get crd %s >/dev/null || { echo %s >&2; exit 1; }",
 			templates.Shell(c.Context), GatewayAPICRD,
-			templates.Shell(fmt.Sprintf("plan: cluster %s has no Gateway API CRDs, which the peers' istio-remote Gateways need: install them (PLAN.md, phase %s) and run the plan again", c.Name, PhaseGatewayAPI)))})
+			templates.Shell(fmt.Sprintf("plan: cluster %s has no Gateway API CRDs, which %s need: install them (PLAN.md, phase %s) and run the plan again", c.Name, gatewayAPIUsers(p), PhaseGatewayAPI)))})
+	}
+	return steps
+}
+
+// gatewayAPIUsers names, for the gateway-api check's message, what in the
+// cluster's manifests needs the CRDs.
+func gatewayAPIUsers(p *mesh.Placement) string {
+	var users []string
+	if p.ImportsFromPeers() {
+		users = append(users, "the peers' istio-remote Gateways")
+	}
+	if p.HasAmbientGateway() {
+		users = append(users, "the ambient east-west gateway")
+	}
+	if p.HasWaypoints() {
+		users = append(users, "the waypoints")
+	}
+	return strings.Join(users, " and ")
+}
+
+// globalServiceSteps label, in an ambient mesh, each global service's
+// Service istio.io/global=true in every cluster that runs it. The Service
+// is the user's: a step labels it where it exists and otherwise says what
+// its manifest must carry, without failing the plan, so the plan can run
+// before the applications are deployed.
+func globalServiceSteps(m *mesh.Mesh) []Step {
+	var steps []Step
+	for _, g := range m.GlobalServices() {
+		c, s := g.Cluster, g.Service
+		kubectl := fmt.Sprintf("kubectl --context=%s -n %s", templates.Shell(c.Context), templates.Shell(s.Namespace))
+		label := mesh.GlobalLabel + "=true"
+		if s.Waypoint != "" {
+			label += " " + mesh.UseWaypointLabel + "=" + s.Waypoint
+		}
+		note := fmt.Sprintf("plan: service %s/%s is not in cluster %s yet: deploy it with the labels %s, or run this phase again", s.Namespace, s.Name, c.Name, label)
+		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
+			"if %s get service %s >/dev/null 2>&1; then %s label --overwrite service %s %s; else echo %s >&2; fi",
+			kubectl, templates.Shell(s.Name), kubectl, templates.Shell(s.Name), label, templates.Shell(note))})
 	}
 	return steps
 }

@@ -153,7 +153,11 @@ func (d *meshDocs) serviceStubs() (map[*mesh.SharedService]string, error) {
 					continue
 				}
 				buf.Reset()
-				if err := templates.Set.ExecuteTemplate(&buf, "service-stub.yaml.tmpl", s); err != nil {
+				stub := struct {
+					*mesh.SharedService
+					Global bool
+				}{s, d.m.IsGlobal(s)}
+				if err := templates.Set.ExecuteTemplate(&buf, "service-stub.yaml.tmpl", stub); err != nil {
 					d.stubErr = fmt.Errorf("service %s/%s: %w", s.Namespace, s.Name, err)
 					return
 				}

@@ -146,6 +146,9 @@ func (r *run) kubectl() error {
 		if len(c.words) == 3 && c.words[1] == "secret" {
 			return r.getSecretData()
 		}
+		if len(c.words) == 3 && c.words[1] == "service" {
+			return r.getService()
+		}
 		fmt.Fprintln(r.stdout, "192.0.2.99")
 		return nil
 	case "rollout":
@@ -191,9 +194,54 @@ func (r *run) apply() error {
 	})
 }
 
+// getService prints the Service's name if the cluster holds it, and fails
+// as kubectl does if not.
+func (r *run) getService() error {
+	c := r.cmd
+	k := Key("service", cmp.Or(c.flags["-n"], "default"), c.words[2])
+	return r.change(c.flags["--context"], func(cl *Cluster) error {
+		if _, ok := cl.Objects[k]; !ok {
+			return fmt.Errorf("Error from server (NotFound): services %q not found", c.words[2])
+		}
+		fmt.Fprintln(r.stdout, c.words[2])
+		return nil
+	})
+}
+
+// labelService sets labels on a Service the cluster holds, as kubectl label
+// --overwrite service NAME KEY=VALUE... does.
+func (r *run) labelService() error {
+	c := r.cmd
+	if err := c.only("--context", "-n", "--overwrite"); err != nil {
+		return err
+	}
+	if len(c.words) < 4 || c.flags["--overwrite"] == "" {
+		return errors.New("error: the plans label services only with --overwrite service NAME KEY=VALUE...")
+	}
+	k := Key("service", cmp.Or(c.flags["-n"], "default"), c.words[2])
+	return r.change(c.flags["--context"], func(cl *Cluster) error {
+		o, ok := cl.Objects[k]
+		if !ok {
+			return fmt.Errorf("Error from server (NotFound): services %q not found", c.words[2])
+		}
+		for _, kv := range c.words[3:] {
+			key, value, ok := strings.Cut(kv, "=")
+			if !ok {
+				return errors.New("error: label needs KEY=VALUE")
+			}
+			o.SetLabel(key, value)
+		}
+		fmt.Fprintf(r.stdout, "service/%s labeled\n", c.words[2])
+		return nil
+	})
+}
+
 // label sets a label on the objects on stdin, as kubectl label --local does.
 func (r *run) label() error {
 	c := r.cmd
+	if len(c.words) > 1 && c.words[1] == "service" {
+		return r.labelService()
+	}
 	if err := c.only("--local", "-f", "-o"); err != nil {
 		return err
 	}
