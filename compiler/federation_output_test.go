@@ -439,6 +439,12 @@ func TestIstioChangeBoundaries(t *testing.T) {
 				t.Errorf("1.%d: IPv6 istiod address refused (MC014): %v, want %v (%v)", minor, got, affected, err)
 			}
 		},
+		mesh.ChangeAmbientBeta: func(t *testing.T, minor int, affected bool) {
+			_, err := compiler.Vet("mesh.yaml", meshAt(t, "../examples/ambient-multi-network/mesh.yaml", minor))
+			if got := err != nil && strings.Contains(err.Error(), "[MC086]"); got != affected {
+				t.Errorf("1.%d: ambient refused (MC086): %v, want %v (%v)", minor, got, affected, err)
+			}
+		},
 		mesh.ChangeIPAutoallocate: func(t *testing.T, minor int, affected bool) {
 			m, o, err := compiler.Compile("mesh.yaml", meshAt(t, "../examples/federation-south/mesh.yaml", minor))
 			if err != nil {

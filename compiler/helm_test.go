@@ -16,10 +16,11 @@ import (
 
 // TestHelmRows keeps the Helm rows of Istio's charts to the charts the
 // guides install from 1.24 on: base, istiod (profile remote on remotes, never
-// the istiod-remote chart of earlier releases) and gateway, all in helm/.
+// the istiod-remote chart of earlier releases) and gateway, and cni and
+// ztunnel in an ambient mesh, all in helm/.
 // The one other chart is istio-csr's, in ca/ with what it signs with.
 func TestHelmRows(t *testing.T) {
-	charts := []string{render.ChartBase, render.ChartIstiod, render.ChartGateway}
+	charts := []string{render.ChartBase, render.ChartIstiod, render.ChartGateway, render.ChartCNI, render.ChartZtunnel}
 	for _, a := range render.Catalogue {
 		istio := a.Apply == render.Helm && a.Chart != render.ChartIstioCSR
 		if istio != (a.Dir == render.HelmDir) {

@@ -76,7 +76,7 @@ func TestHostileInputs(t *testing.T) {
 		{"newline in a key", meshWith("", "  \"bad\\nkey\": 1\n"), []string{
 			`in.yaml:16:3: spec: "bad\nkey" holds a newline (U+000A) at character 4; only printable characters are allowed`}},
 		{"long unknown key", meshWith("", "  "+long+": 1\n"), []string{
-			`in.yaml:16:3: spec["` + long[:64] + `"… (1000 characters)]: unknown field "` + long[:64] + `"… (1000 characters) (allowed: ca, clusters, gitops, installer, istio, meshID, namespaces, networks, peers, remoteSecrets, serviceResolution, services, topology, trustDomain, workloadGroups)`}},
+			`in.yaml:16:3: spec["` + long[:64] + `"… (1000 characters)]: unknown field "` + long[:64] + `"… (1000 characters) (allowed: ca, clusters, dataPlane, gitops, installer, istio, meshID, namespaces, networks, peers, remoteSecrets, serviceResolution, services, topology, trustDomain, workloadGroups)`}},
 		{"long bad value", meshWith("", "  trustDomain: "+strings.Repeat(long, 100)+"\n"), []string{
 			`in.yaml:16:16: spec.trustDomain: must be a DNS-1123 subdomain, as "cluster.local" (the default), got "` + long[:64] + `"… (100000 characters)`}},
 		{"too many keys", meshWith("", manyKeys.String()), []string{

@@ -25,6 +25,7 @@ var richMeshes = []string{
 	"testdata/hostile/rich-istioctl.yaml",
 	"testdata/hostile/rich-argocd.yaml",
 	"testdata/hostile/rich-flux.yaml",
+	"testdata/hostile/rich-ambient.yaml",
 }
 
 // annotationsPath is the one field whose text Load does not check: meshc

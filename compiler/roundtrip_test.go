@@ -128,7 +128,10 @@ func TestRenderedYAMLRoundTrips(t *testing.T) {
 			if err != nil {
 				t.Fatalf("hostile values refused: %v\n%s", err, data)
 			}
-			anchor := canonicalPEM(t, m.Spec.Peers[0].TrustAnchor.PEM)
+			var anchor string
+			if len(m.Spec.Peers) > 0 { // an ambient mesh has no peers (MC087)
+				anchor = canonicalPEM(t, m.Spec.Peers[0].TrustAnchor.PEM)
+			}
 			markers := slices.SortedFunc(maps.Keys(values), func(a, b string) int { return len(b) - len(a) })
 			rc := &yamlRoundTrip{t: t, anchor: anchor, subst: func(s string) string {
 				for _, k := range markers {
@@ -155,7 +158,7 @@ func TestRenderedYAMLRoundTrips(t *testing.T) {
 				files++
 				rc.compareStreams(f.Path, f.Data, hostile.Lookup(f.Path).Data)
 			}
-			if files < 20 || rc.anchors == 0 {
+			if files < 20 || anchor != "" && rc.anchors == 0 {
 				t.Fatalf("compared %d YAML files and %d trust anchors; the rich mesh should render far more", files, rc.anchors)
 			}
 		})

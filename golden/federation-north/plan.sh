@@ -17,7 +17,7 @@ export CERTS_DIR="$dir"
 here=$(dirname -- "${BASH_SOURCE[0]}")
 cd -- "$here"
 
-echo '==> 1. Check that the clusters holding the peers'\'' Gateways have the Gateway API CRDs'
+echo '==> 1. Check that the clusters holding Gateway API objects have the Gateway API CRDs'
 kubectl --context=north1 get crd gateways.gateway.networking.k8s.io >/dev/null || { echo 'plan: cluster north1 has no Gateway API CRDs, which the peers'\'' istio-remote Gateways need: install them (PLAN.md, phase gateway-api) and run the plan again' >&2; exit 1; }
 kubectl --context=north2 get crd gateways.gateway.networking.k8s.io >/dev/null || { echo 'plan: cluster north2 has no Gateway API CRDs, which the peers'\'' istio-remote Gateways need: install them (PLAN.md, phase gateway-api) and run the plan again' >&2; exit 1; }
 
