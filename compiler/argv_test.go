@@ -30,7 +30,7 @@ if [[ "$*" == *'jsonpath={.data.ca\.crt}'* ]]; then base64 < "$ARGV_CA_ROOT"; fi
 // next argument as their value, as pflag does whatever it starts with.
 var (
 	planTools = map[string][]string{
-		"kubectl":  {"--context", "-f", "-k", "-n", "-o", "--for", "--timeout", "--server-side", "--field-manager", "--ignore-not-found", "--audience", "--duration", "--from-file", "--local", "-"},
+		"kubectl":  {"--context", "-f", "-k", "-n", "-o", "--for", "--timeout", "--server-side", "--field-manager", "--ignore-not-found", "--overwrite", "--audience", "--duration", "--from-file", "--local", "-"},
 		"istioctl": {"-y", "--context", "-f", "--name", "--server"},
 		"helm":     {"--install", "--version", "--namespace", "--kube-context", "--wait", "-f", "--force-update"},
 		"argocd":   {"--yes", "--name"},
