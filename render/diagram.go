@@ -41,6 +41,9 @@ func Diagram(m *mesh.Mesh) *diagram.Graph {
 		if c.IsPrimary() {
 			n.Kind = diagram.Primary
 			n.Details = append(n.Details, "primary: runs istiod")
+			if m.Ambient() {
+				n.Details = append(n.Details, "ambient: ztunnel and istio-cni on every node")
+			}
 			g.ReadAll = append(g.ReadAll, c.Name)
 			if len(m.Remotes(c.Name)) > 0 {
 				if addr := c.IstiodAddress(); addr != "" {
@@ -66,6 +69,9 @@ func Diagram(m *mesh.Mesh) *diagram.Graph {
 		}
 		if gw := c.EastWestGateway; gw != nil {
 			n.Gateway = "east-west gateway"
+			if m.Ambient() {
+				n.Gateway = "ambient east-west gateway (HBONE 15008)"
+			}
 			switch {
 			case gw.Address != "":
 				n.Gateway += " " + gw.Address
@@ -75,7 +81,10 @@ func Diagram(m *mesh.Mesh) *diagram.Graph {
 		}
 		g.Nodes = append(g.Nodes, n)
 	}
-	if m.MultiNetwork() {
+	switch {
+	case m.AmbientMultiNetwork():
+		g.Notes = append(g.Notes, "Traffic between networks enters through the ambient east-west gateways (port 15008, HBONE in HBONE); only services labelled istio.io/global cross clusters.")
+	case m.MultiNetwork():
 		g.Notes = append(g.Notes, "Traffic between networks enters through the east-west gateways (port 15443, mTLS passthrough).")
 	}
 	g.Notes = append(g.Notes, federationNotes(m)...)
