@@ -42,7 +42,7 @@ func Diagram(m *mesh.Mesh) *diagram.Graph {
 			n.Kind = diagram.Primary
 			n.Details = append(n.Details, "primary: runs istiod")
 			if m.Ambient() {
-				n.Details = append(n.Details, "ambient: ztunnel and istio-cni on every node")
+				n.Details = append(n.Details, "ambient: ztunnel, istio-cni")
 			}
 			g.ReadAll = append(g.ReadAll, c.Name)
 			if len(m.Remotes(c.Name)) > 0 {
