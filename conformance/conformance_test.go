@@ -55,6 +55,12 @@ const vmExample = "../examples/vm/mesh.yaml"
 // config.
 const helmVMExample = "testdata/helm-vm.yaml"
 
+// The ambient examples: two primaries on two networks, istioctl and Helm.
+const (
+	ambientExample     = "../examples/ambient-multi-network/mesh.yaml"
+	helmAmbientExample = "../examples/helm-ambient-multi-network/mesh.yaml"
+)
+
 // TestVerifyRejectsBrokenIstioOperator shows the suite can fail: a
 // misspelled IstioOperator field, which istioctl would refuse to install, is
 // a finding that names the file.
@@ -252,10 +258,46 @@ func TestVerifyFindings(t *testing.T) {
 		name: "VM token for the wrong audience", example: vmExample, file: "plan.sh",
 		old: "create token cloud-vm --audience=istio-ca", new: "create token cloud-vm --audience=api",
 		wantError: "no step gathers cluster1/vm/vm-apps/cloud-vm's files",
+	}, {
+		name: "ambient: ztunnel on the wrong network", example: ambientExample, file: "cluster1/install/istio.yaml",
+		old: "      network: network1\n", new: "      network: network9\n",
+		wantError: `ztunnel env NETWORK: got "network9", want "network1"`,
+	}, {
+		name: "ambient: istiod without the multi-network flag", example: ambientExample, file: "cluster2/install/istio.yaml",
+		old: "AMBIENT_ENABLE_MULTI_NETWORK: \"true\"", new: "AMBIENT_ENABLE_MULTI_NETWORK: \"false\"",
+		wantError: `istiod env AMBIENT_ENABLE_MULTI_NETWORK: got "false", want "true"`,
+	}, {
+		name: "sidecar mesh with the ambient multi-network flag", example: secretsExample, file: "cluster1/install/istio.yaml",
+		old: "  values:\n", new: "  values:\n    pilot:\n      env:\n        AMBIENT_ENABLE_MULTI_NETWORK: \"true\"\n",
+		wantError: `istiod env AMBIENT_ENABLE_MULTI_NETWORK: got "true", want ""`,
+	}, {
+		name: "helm ambient: ztunnel with another cluster's name", example: helmAmbientExample, file: "cluster1/helm/ztunnel.values.yaml",
+		old: "clusterName: cluster1", new: "clusterName: cluster2",
+		wantError: `ztunnel env ISTIO_META_CLUSTER_ID: got "cluster2", want "cluster1"`,
+	}, {
+		name: "helm ambient: istiod without the ambient profile", example: helmAmbientExample, file: "cluster1/helm/istiod.values.yaml",
+		old: "\nprofile: ambient\n", new: "\n",
+		wantError: `istiod env PILOT_ENABLE_AMBIENT: got "", want "true"`,
+	}, {
+		name: "ambient east-west gateway of another class", example: ambientExample, file: "cluster1/manifests/eastwest-gateway.yaml",
+		old: "gatewayClassName: istio-east-west", new: "gatewayClassName: istio",
+		wantError: `Gateway gatewayClassName: got "istio", want "istio-east-west"`,
+	}, {
+		name: "ambient east-west gateway on the wrong network", example: helmAmbientExample, file: "cluster2/manifests/eastwest-gateway.yaml",
+		old: "topology.istio.io/network: network2", new: "topology.istio.io/network: network1",
+		wantError: `Gateway label topology.istio.io/network: got "network1", want "network2"`,
+	}, {
+		name: "ambient east-west gateway passing TLS through", example: ambientExample, file: "cluster1/manifests/eastwest-gateway.yaml",
+		old: "mode: Terminate", new: "mode: Passthrough",
+		wantError: `listener tls.mode: got "Passthrough", want "Terminate"`,
+	}, {
+		name: "ambient east-west gateway on another port", example: ambientExample, file: "cluster2/manifests/eastwest-gateway.yaml",
+		old: "port: 15008", new: "port: 15443",
+		wantError: `listener: got "mesh 15443 HBONE", want "mesh 15008 HBONE"`,
 	}}
 	clean := map[string]string{}
 	meshes := map[string]*mesh.Mesh{}
-	for _, ex := range []string{fullExample, secretsExample, helmExample, vmExample, helmVMExample} {
+	for _, ex := range []string{fullExample, secretsExample, helmExample, vmExample, helmVMExample, ambientExample, helmAmbientExample} {
 		meshes[ex], clean[ex] = renderExample(t, ex)
 	}
 	for _, tt := range tests {

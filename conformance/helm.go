@@ -36,6 +36,8 @@ var chartDirs = map[string]string{
 	render.ChartBase:    "charts/base",
 	render.ChartIstiod:  "charts/istio-control/istio-discovery",
 	render.ChartGateway: "charts/gateway",
+	render.ChartCNI:     "charts/istio-cni",
+	render.ChartZtunnel: "charts/ztunnel",
 }
 
 // profileKeys are the values every Istio chart reads in its zzz_profile.yaml

@@ -47,6 +47,8 @@ func Verify(m *mesh.Mesh, dir string) error {
 	for _, c := range m.Spec.Clusters {
 		v := checks[c.Name]
 		v.checkApplied()
+		v.checkAmbient()
+		v.checkAmbientGateway()
 		errs = append(errs, v.errs...)
 	}
 	// With cert-manager, what issues each cluster's cacerts (certmanager.go).
@@ -123,7 +125,9 @@ func (v *clusterCheck) checkInstalls() {
 			v.installFailed = true
 		}
 	}
-	switch has, declared := slices.Contains(install, eastWest), v.cluster.EastWestGateway != nil; {
+	// An ambient mesh's east-west gateway is a Gateway API object of
+	// manifests/ (checkAmbientGateway), not an install.
+	switch has, declared := slices.Contains(install, eastWest), v.cluster.EastWestGateway != nil && !v.mesh.Ambient(); {
 	case has && !declared:
 		v.failf(dir, "%s is rendered, but the Mesh declares no east-west gateway in %s", eastWest, v.cluster.Name)
 	case !has && declared:
