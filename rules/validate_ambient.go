@@ -61,6 +61,12 @@ var ambientRules = []Rule{
 		Symptom:  "istio-csr refuses every ztunnel request (the identities do not match): no ambient pod gets a certificate and every connection fails with an identity error in ztunnel's logs.",
 		check:    checkAmbientIstioCsr,
 	},
+	{
+		ID: "MC093", Name: "ambient-revision",
+		Protects: "dataPlane ambient with spec.istio.revision (or tags, or a previous revision): meshc renders ambient's istiod, istio-cni and ztunnel for the default revision only.",
+		Symptom:  "ztunnel and istio-cni are one per node, not per revision: a revisioned ambient control plane needs ztunnel's revision and its xDS address pointed at istiod-<revision>, and upgrades of ambient go by ztunnel's own rollout, which canary tags do not move; meshc does not render that yet, and half of it would leave ztunnel without configuration.",
+		check:    checkAmbientRevision,
+	},
 }
 
 func checkAmbientPrimaryRemote(m *mesh.Mesh, report func(string, string, ...any)) {
@@ -162,5 +168,11 @@ func checkAmbientWaypoint(m *mesh.Mesh, report func(string, string, ...any)) {
 func checkAmbientIstioCsr(m *mesh.Mesh, report func(string, string, ...any)) {
 	if m.Ambient() && m.UsesIstioCSR() {
 		report("spec.ca.issuer", "issuer istio-csr with dataPlane ambient: istio-csr must trust ztunnel's service account to sign its requests (cert-manager/istio-csr#331), which meshc does not render yet; use issuer %s or meshc", "cert-manager")
+	}
+}
+
+func checkAmbientRevision(m *mesh.Mesh, report func(string, string, ...any)) {
+	if m.Ambient() && (m.Revisioned() || len(m.Spec.Istio.Tags) > 0 || m.Spec.Istio.Previous != nil) {
+		report("spec.istio", "dataPlane ambient with a named revision, tags or a previous revision: meshc renders ambient (istiod, istio-cni, ztunnel) for the default revision only; leave spec.istio.revision, tags and previous out")
 	}
 }
