@@ -100,7 +100,7 @@ func checkDocsPeerPolicy(t *testing.T, block string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mc, err := meshConfig(objs)
+		mc, err := meshConfig(objs, "")
 		if err != nil {
 			t.Fatal(err)
 		}

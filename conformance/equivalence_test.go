@@ -112,7 +112,7 @@ func controlPlaneFacts(t *testing.T, cluster string, objs []*unstructured.Unstru
 		for _, k := range []string{"CLUSTER_ID", "EXTERNAL_ISTIOD", "ISTIOD_CUSTOM_HOST"} {
 			facts[cluster+": istiod env "+k] = env[k]
 		}
-		if mc, err := meshConfig(objs); err == nil {
+		if mc, err := meshConfig(objs, ""); err == nil {
 			facts[cluster+": mesh config meshId"] = mc.GetDefaultConfig().GetMeshId()
 			facts[cluster+": mesh config trustDomain"] = mc.GetTrustDomain()
 			facts[cluster+": mesh config proxyMetadata ISTIO_META_DNS_CAPTURE"] = mc.GetDefaultConfig().GetProxyMetadata()["ISTIO_META_DNS_CAPTURE"]
@@ -124,7 +124,7 @@ func controlPlaneFacts(t *testing.T, cluster string, objs []*unstructured.Unstru
 		} else {
 			t.Error(err)
 		}
-		if env, err := sidecarEnv(objs); err == nil {
+		if env, err := sidecarEnv(objs, ""); err == nil {
 			for _, k := range []string{"ISTIO_META_MESH_ID", "ISTIO_META_CLUSTER_ID", "ISTIO_META_NETWORK", "TRUST_DOMAIN"} {
 				facts[cluster+": sidecar env "+k] = env[k]
 			}

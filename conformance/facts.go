@@ -41,7 +41,7 @@ func (v *clusterCheck) checkPrimary(rel string, objs []*unstructured.Unstructure
 	c, spec := v.cluster, v.mesh.Spec
 	var istiod appsv1.Deployment
 	var istiodEnv, sideEnv map[string]string
-	if err := typed(objs, "Deployment", "istiod", &istiod); err != nil {
+	if err := typed(objs, "Deployment", revisioned("istiod", spec.Istio.Revision), &istiod); err != nil {
 		v.fail(rel, err)
 	} else {
 		env := containerEnv(istiod.Spec.Template.Spec, "discovery")
@@ -63,7 +63,7 @@ func (v *clusterCheck) checkPrimary(rel string, objs []*unstructured.Unstructure
 		}
 	}
 
-	mc, mcErr := meshConfig(objs)
+	mc, mcErr := meshConfig(objs, spec.Istio.Revision)
 	if mcErr != nil {
 		v.fail(rel, mcErr)
 	} else {
@@ -71,7 +71,7 @@ func (v *clusterCheck) checkPrimary(rel string, objs []*unstructured.Unstructure
 		v.expect(rel, "mesh config trustDomain", mc.GetTrustDomain(), spec.TrustDomain)
 	}
 
-	if env, err := sidecarEnv(objs); err != nil {
+	if env, err := sidecarEnv(objs, spec.Istio.Revision); err != nil {
 		v.fail(rel, err)
 	} else {
 		sideEnv = env

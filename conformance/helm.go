@@ -59,14 +59,15 @@ var openValues = []string{"meshConfig"}
 // ships one), a meshConfig field Istio's MeshConfig lacks, and a warning the
 // chart's NOTES print are all errors.
 func RenderChart(chart, release, valuesPath string) ([]*unstructured.Unstructured, error) {
-	dir, ok := chartDirs[chart]
-	if !ok {
-		return nil, fmt.Errorf("helm: %q is not one of Istio's charts meshc installs", chart)
-	}
-	chrt, err := loadChart(manifests.BuiltinOrDir(""), dir)
+	vals, err := readValues(valuesPath)
 	if err != nil {
-		return nil, fmt.Errorf("helm: loading chart %s: %w", chart, err)
+		return nil, err
 	}
+	return renderChartValues(chart, release, vals)
+}
+
+// readValues reads a Helm values file strictly.
+func readValues(valuesPath string) (map[string]any, error) {
 	data, err := os.ReadFile(valuesPath)
 	if err != nil {
 		return nil, err
@@ -77,6 +78,19 @@ func RenderChart(chart, release, valuesPath string) ([]*unstructured.Unstructure
 	}
 	if vals == nil {
 		vals = map[string]any{}
+	}
+	return vals, nil
+}
+
+// renderChartValues is RenderChart with the values given.
+func renderChartValues(chart, release string, vals map[string]any) ([]*unstructured.Unstructured, error) {
+	dir, ok := chartDirs[chart]
+	if !ok {
+		return nil, fmt.Errorf("helm: %q is not one of Istio's charts meshc installs", chart)
+	}
+	chrt, err := loadChart(manifests.BuiltinOrDir(""), dir)
+	if err != nil {
+		return nil, fmt.Errorf("helm: loading chart %s: %w", chart, err)
 	}
 	if err := strictValues(chrt, vals); err != nil {
 		return nil, fmt.Errorf("helm: chart %s: %w", chart, err)

@@ -15,10 +15,20 @@ import (
 	"istio.io/istio/pkg/kube/inject"
 )
 
+// revisioned is the name Istio's istiod chart gives its object called base
+// in control plane revision rev: base itself for the default revision ("").
+func revisioned(base, rev string) string {
+	if rev == "" || rev == "default" {
+		return base
+	}
+	return base + "-" + rev
+}
+
 // meshConfig parses the mesh config istiod reads from the istio ConfigMap of a
-// generated control plane, with Istio's defaults applied as istiod does.
-func meshConfig(objs []*unstructured.Unstructured) (*meshconfig.MeshConfig, error) {
-	cm, err := configMap(objs, "istio")
+// generated control plane of revision rev, with Istio's defaults applied as
+// istiod does.
+func meshConfig(objs []*unstructured.Unstructured, rev string) (*meshconfig.MeshConfig, error) {
+	cm, err := configMap(objs, revisioned("istio", rev))
 	if err != nil {
 		return nil, err
 	}
@@ -33,9 +43,9 @@ func meshConfig(objs []*unstructured.Unstructured) (*meshconfig.MeshConfig, erro
 // configuration of a generated control plane (what `istioctl kube-inject
 // --injectConfigFile --valuesFile --meshConfigFile` does) and returns the env
 // of the injected istio-proxy container: what every sidecar of the cluster
-// starts with.
-func sidecarEnv(objs []*unstructured.Unstructured) (map[string]string, error) {
-	cm, err := configMap(objs, "istio-sidecar-injector")
+// starts with. rev is the control plane's revision ("" for the default).
+func sidecarEnv(objs []*unstructured.Unstructured, rev string) (map[string]string, error) {
+	cm, err := configMap(objs, revisioned("istio-sidecar-injector", rev))
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +57,7 @@ func sidecarEnv(objs []*unstructured.Unstructured) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ConfigMap istio-sidecar-injector: values: %w", err)
 	}
-	mc, err := meshConfig(objs)
+	mc, err := meshConfig(objs, rev)
 	if err != nil {
 		return nil, err
 	}

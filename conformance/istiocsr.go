@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -132,12 +133,19 @@ func verifyIstioCSRCluster(m *mesh.Mesh, c mesh.Cluster, dir string) []error {
 	return errs
 }
 
-// injectedRevisions are "default" and every revision the Mesh's shared
-// namespaces name.
+// injectedRevisions are the control plane revisions the Mesh's namespaces
+// are injected by: the one it installs ("default" without
+// spec.istio.revision), each its tags point at, and a revision a namespace
+// names itself.
 func injectedRevisions(m *mesh.Mesh) []string {
-	revs := []string{"default"}
+	revs := []string{cmp.Or(m.Spec.Istio.Revision, "default")}
+	for _, t := range m.Spec.Istio.Tags {
+		if !slices.Contains(revs, t.Revision) {
+			revs = append(revs, t.Revision)
+		}
+	}
 	for _, n := range m.Spec.Namespaces {
-		if n.Revision != "" {
+		if n.Revision != "" && m.Tag(n.Revision) == nil && !slices.Contains(revs, n.Revision) {
 			revs = append(revs, n.Revision)
 		}
 	}

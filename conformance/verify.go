@@ -149,11 +149,13 @@ func (v *clusterCheck) checkInstalls() {
 			} else {
 				v.checkPrimary(rel, objs)
 			}
+			v.checkRevision(rel, objs)
 		case eastWest:
 			v.checkEastWestGateway(rel, objs)
 		}
 	}
-
+	v.checkDefaultValidator()
+	v.checkRevisionTags()
 }
 
 // checkApplied checks everything else meshc writes for the cluster, which

@@ -195,7 +195,7 @@ func (v *clusterCheck) compareVMFiles(g *mesh.WorkloadGroup, wg *networkingv1.Wo
 // istiodEnv is the env of the generated istiod's discovery container.
 func (v *clusterCheck) istiodEnv() map[string]string {
 	var dep appsv1.Deployment
-	if err := typed(v.installed, "Deployment", "istiod", &dep); err != nil {
+	if err := typed(v.installed, "Deployment", revisioned("istiod", v.mesh.Spec.Istio.Revision), &dep); err != nil {
 		return nil
 	}
 	return containerEnv(dep.Spec.Template.Spec, "discovery")

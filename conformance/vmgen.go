@@ -38,7 +38,7 @@ func (v *clusterCheck) generateVMFiles(g *mesh.WorkloadGroup, wg *networkingv1.W
 	}
 	bg := context.Background()
 	for _, name := range []string{"istio", "istio-sidecar-injector"} {
-		cm, err := configMap(v.installed, name)
+		cm, err := configMap(v.installed, revisioned(name, v.mesh.Spec.Istio.Revision))
 		if err != nil {
 			return nil, err
 		}
@@ -88,6 +88,11 @@ func (v *clusterCheck) generateVMFiles(g *mesh.WorkloadGroup, wg *networkingv1.W
 		// Not the gateway: the VMs dial istiod at the address the Mesh
 		// gives, as an operator would tell the generator.
 		args = append(args, "--ingressIP", v.cluster.Istiod.Address)
+	}
+	if rev := v.mesh.Spec.Istio.Revision; rev != "" {
+		// The generator reads the revision's ConfigMaps and names its
+		// istiod, as `--revision` tells istioctl.
+		args = append(args, "--revision", rev)
 	}
 	if len(g.Instances) == 0 {
 		args = append(args, "--autoregister")

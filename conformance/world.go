@@ -114,7 +114,7 @@ func (w *worldReader) cluster(i int) (*ClusterState, []*Proxy) {
 	proxy.MetadataFile = cp
 	if c.IsPrimary() {
 		w.istiod(cs, cp, cpObjs)
-		if env, err := sidecarEnv(cpObjs); err == nil {
+		if env, err := sidecarEnv(cpObjs, w.mesh.Spec.Istio.Revision); err == nil {
 			proxy.ClusterID, proxy.Network = env["ISTIO_META_CLUSTER_ID"], env["ISTIO_META_NETWORK"]
 			proxy.ProxyMetadata = env
 		} else if cpObjs != nil {
@@ -299,12 +299,12 @@ func (w *worldReader) istiod(cs *ClusterState, rel string, objs []*unstructured.
 	d := &Istiod{ClusterIDFile: rel}
 	cs.Istiod = d
 	var dep appsv1.Deployment
-	if err := typed(objs, "Deployment", "istiod", &dep); err == nil {
+	if err := typed(objs, "Deployment", revisioned("istiod", w.mesh.Spec.Istio.Revision), &dep); err == nil {
 		d.ClusterID = containerEnv(dep.Spec.Template.Spec, "discovery")["CLUSTER_ID"]
 	} else if objs != nil {
 		w.fail(rel, err)
 	}
-	if mc, err := meshConfig(objs); err == nil {
+	if mc, err := meshConfig(objs, w.mesh.Spec.Istio.Revision); err == nil {
 		d.MeshConfig = mc
 	} else if objs != nil {
 		w.fail(rel, err)
