@@ -64,12 +64,13 @@ func renderDoc(t *testing.T, name string, doc map[string]any) (*mesh.Mesh, strin
 }
 
 // TestCanary runs a canary upgrade of each revisioned example (istioctl and
-// Helm, a primary and a remote each) to the next release: every tagged
+// Helm, a primary and a remote each) and of a multi-primary Helm mesh to the
+// next release: every tagged
 // namespace is injected and served by the old revision until the tags move,
 // then by the new.
 func TestCanary(t *testing.T) {
-	for _, p := range []string{revisionsExample, helmRevisionsExample} {
-		t.Run(filepath.Base(filepath.Dir(p)), func(t *testing.T) {
+	for _, p := range []string{revisionsExample, helmRevisionsExample, helmRevisionsMultiPrimary} {
+		t.Run(strings.TrimSuffix(filepath.Base(p), ".yaml"), func(t *testing.T) {
 			oldM, newM, oldDir, newDir := canaryPair(t, p, nil)
 			if err := VerifyCanary(oldM, newM, oldDir, newDir); err != nil {
 				t.Errorf("canary %s → %s:\n%v", oldM.Spec.Istio.Revision, newM.Spec.Istio.Revision, err)
@@ -103,6 +104,23 @@ func TestCanaryFindings(t *testing.T) {
 			err := VerifyCanary(oldM, newM, oldDir, newDir)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("VerifyCanary = %v, want a finding containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestCanaryUntaggedNamespace adds to the revisioned example a namespace
+// without a tag, which meshc labels istio-injection=enabled: the Mesh
+// promises its pods sidecars from its revision, and the tag move must take
+// them along.
+func TestCanaryUntaggedNamespace(t *testing.T) {
+	for _, p := range []string{revisionsExample, helmRevisionsExample} {
+		t.Run(filepath.Base(filepath.Dir(p)), func(t *testing.T) {
+			oldM, newM, oldDir, newDir := canaryPair(t, p, func(spec map[string]any) {
+				spec["namespaces"] = append(spec["namespaces"].([]any), map[string]any{"name": "legacy"})
+			})
+			if err := VerifyCanary(oldM, newM, oldDir, newDir); err != nil {
+				t.Errorf("canary %s → %s:\n%v", oldM.Spec.Istio.Revision, newM.Spec.Istio.Revision, err)
 			}
 		})
 	}

@@ -12,6 +12,8 @@ import (
 const (
 	revisionsExample     = "../examples/revisions/mesh.yaml"
 	helmRevisionsExample = "../examples/istio-csr/mesh.yaml"
+	// Revisioned primaries reading each other, and VMs.
+	helmRevisionsMultiPrimary = "testdata/helm-multi-primary-revisions.yaml"
 )
 
 // TestVerifyRevisionFindings breaks the revisioned output in one place at a

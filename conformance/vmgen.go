@@ -32,7 +32,8 @@ func (v *clusterCheck) generateVMFiles(g *mesh.WorkloadGroup, wg *networkingv1.W
 	generatorMu.Lock()
 	defer generatorMu.Unlock()
 	ctx := cli.NewFakeContext(&cli.NewFakeContextOption{IstioNamespace: "istio-system"})
-	client, err := ctx.CLIClientWithRevision(ctx.RevisionOrDefault(""))
+	// The client the command gets for the revision it is given.
+	client, err := ctx.CLIClientWithRevision(ctx.RevisionOrDefault(v.mesh.Spec.Istio.Revision))
 	if err != nil {
 		return nil, err
 	}
