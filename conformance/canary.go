@@ -418,7 +418,8 @@ type reachedIstiod struct {
 // c it selects; one without (a remote's istiod Service), its EndpointSlices'
 // addresses, which must be the address the Mesh gives a primary's istiod,
 // whose east-west gateway routes by the TLS server name (the Service's DNS
-// name) to an istiod Service there. A URL is dialled at its host.
+// name) to an istiod Service there; an ExternalName Service, that name. A
+// URL is dialled at its host, which is also the server name.
 func reachIstiod(s *canaryStep, c *mesh.Cluster, objs []placed, cc admissionv1.WebhookClientConfig, port int) (*reachedIstiod, error) {
 	var sni, reqPath, addr, file string
 	switch {
@@ -444,6 +445,11 @@ func reachIstiod(s *canaryStep, c *mesh.Cluster, objs []placed, cc admissionv1.W
 			r.path, r.routeFile = reqPath, f
 			return r, nil
 		}
+		sni = svc.Name + "." + svc.Namespace + ".svc"
+		if svc.Spec.Type == corev1.ServiceTypeExternalName {
+			addr = svc.Spec.ExternalName // a DNS alias: the client still names the Service
+			break
+		}
 		addrs, err := endpointAddresses(objs, svc, ptrValueOr(ref.Port, 443))
 		if err != nil {
 			return nil, err
@@ -451,7 +457,7 @@ func reachIstiod(s *canaryStep, c *mesh.Cluster, objs []placed, cc admissionv1.W
 		if len(addrs) != 1 {
 			return nil, fmt.Errorf("Service %s has endpoints %v, want the one address of its primary's istiod", svc.Name, addrs)
 		}
-		addr, sni = addrs[0], svc.Name+"."+svc.Namespace+".svc"
+		addr = addrs[0]
 	default:
 		return nil, fmt.Errorf("clientConfig has neither url nor service")
 	}

@@ -125,3 +125,34 @@ func TestCanaryUntaggedNamespace(t *testing.T) {
 		})
 	}
 }
+
+// TestCanaryIstiodHostname installs a revision in a mesh whose remote
+// reaches its primary's istiod by hostname (the remote's webhooks dial
+// https://<hostname>:15017): one revision works, but with two, both
+// revisions' routes match the webhook's server name, the hostname, so the
+// check reports what rule MC078 refuses a change plan for.
+func TestCanaryIstiodHostname(t *testing.T) {
+	oldM, newM, oldDir, newDir := canaryPair(t, "testdata/helm-istiod-hostname.yaml", func(spec map[string]any) {
+		spec["istio"].(map[string]any)["revision"] = "1-28"
+		spec["istio"].(map[string]any)["tags"] = []any{map[string]any{"name": "prod", "revision": "1-28"}}
+		spec["namespaces"] = []any{map[string]any{"name": "shop", "tag": "prod"}}
+	})
+	err := VerifyCanary(oldM, newM, oldDir, newDir)
+	if err == nil {
+		t.Fatal("VerifyCanary accepted two revisions behind one istiod hostname")
+	}
+	ambiguous := 0
+	for _, p := range problemsOf(CheckCanary, err) {
+		switch {
+		case strings.HasPrefix(p.Message, "before the upgrade"):
+			t.Errorf("one revision behind the hostname: %s: %s", p.Pos.Filename, p.Message)
+		case strings.Contains(p.Message, "2 istiod routes match"):
+			ambiguous++
+		default:
+			t.Errorf("unexpected finding: %s: %s", p.Pos.Filename, p.Message)
+		}
+	}
+	if ambiguous == 0 {
+		t.Errorf("no finding of two istiod routes for one server name:\n%v", err)
+	}
+}
