@@ -285,6 +285,15 @@ func checkCanaryCluster(s *canaryStep, c *mesh.Cluster, fail func(string, string
 			fail(wh.file, "%s", at("webhook %s calls revision %s (%s), want %s, the revision tag %s points at", wh.name, hook.revision, hook.via, want, ns.obj.GetLabels()[revLabel]))
 			continue
 		}
+		// A remote's webhook names the pod's cluster and network in its
+		// path (its primary's istiod injects for it); a primary's is /inject.
+		wantPath := "/inject"
+		if !c.IsPrimary() {
+			wantPath = "/inject/cluster/" + c.Name + "/net/" + c.Network
+		}
+		if hook.path != wantPath {
+			fail(wh.file, "%s", at("webhook %s calls path %s, want %s", wh.name, hook.path, wantPath))
+		}
 		proxy, err := injectWith(hook, ns.obj.GetName())
 		if err != nil {
 			fail(hook.file, "%s", at("injecting a pod with revision %s's webhook on %s: %v", hook.revision, hook.path, err))

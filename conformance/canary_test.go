@@ -81,8 +81,9 @@ func TestCanary(t *testing.T) {
 
 // TestCanaryFindings breaks the new side in one place and requires the
 // finding naming the file: a tag left on the old revision after the move,
-// a remote's tag webhook on the primary's path, and the new revision's
-// istiod route answering the old revision's server name too.
+// a remote's tag webhook injecting for another cluster and network, or for
+// another network only (the injected sidecar's metadata), and the new
+// revision's istiod route answering the old revision's server name too.
 func TestCanaryFindings(t *testing.T) {
 	tests := []struct{ name, file, old, new, want string }{{
 		name: "tag not moved", file: "cluster1/manifests/revision-tags.yaml",
@@ -91,6 +92,10 @@ func TestCanaryFindings(t *testing.T) {
 	}, {
 		name: "remote tag webhook injecting for the primary's network", file: "cluster2/manifests/revision-tags.yaml",
 		old: "/inject/cluster/cluster2/net/network2", new: "/inject/cluster/cluster1/net/network1",
+		want: `calls path /inject/cluster/cluster1/net/network1, want /inject/cluster/cluster2/net/network2`,
+	}, {
+		name: "remote tag webhook naming only another network", file: "cluster2/manifests/revision-tags.yaml",
+		old: `"/inject/cluster/cluster2/net/network2"`, new: `"/inject/net/network1"`,
 		want: `the injected proxy's ISTIO_META_NETWORK: got "network1", want "network2"`,
 	}, {
 		name: "route by every server name", file: "cluster1/manifests/expose-istiod.yaml",
