@@ -73,7 +73,10 @@ type canaryStep struct {
 
 // VerifyCanary checks a canary upgrade from the Mesh old (rendered into
 // oldDir) to new (rendered into newDir), a Mesh of the same clusters that
-// installs another revision and points the tags at it. It builds, per
+// installs another revision and points the tags at it (or, with
+// spec.istio.previous keeping old's revision, some of them). Installs of
+// the same objects (old's revision kept as new's previous) are applied
+// over each other, as a reinstall would. It builds, per
 // cluster, what each step leaves in the API server: the old revision alone;
 // the new revision installed beside it, tags unmoved; the tags moved (the new
 // revision-tags.yaml applied over the old). At each step, for every shared
@@ -124,9 +127,9 @@ func VerifyCanary(oldMesh, newMesh *mesh.Mesh, oldDir, newDir string) error {
 		{name: "before the upgrade", tagsMesh: oldMesh, nsFiles: oldSide.namespaces,
 			clusters: union(oldSide.installs, oldSide.routes, oldSide.tags)},
 		{name: "with the new revision installed beside the old, tags unmoved", tagsMesh: oldMesh, nsFiles: oldSide.namespaces,
-			clusters: union(oldSide.installs, newSide.installs, both(oldSide.routes, newSide.routes), oldSide.tags)},
+			clusters: union(both(oldSide.installs, newSide.installs), both(oldSide.routes, newSide.routes), oldSide.tags)},
 		{name: "with the tags moved", tagsMesh: newMesh, nsFiles: newSide.namespaces,
-			clusters: union(oldSide.installs, newSide.installs, both(oldSide.routes, newSide.routes), both(oldSide.tags, newSide.tags))},
+			clusters: union(both(oldSide.installs, newSide.installs), both(oldSide.routes, newSide.routes), both(oldSide.tags, newSide.tags))},
 	}
 	for _, s := range steps {
 		for _, c := range newMesh.Spec.Clusters {
@@ -146,24 +149,31 @@ func readSide(m *mesh.Mesh, dir, label string, before *canarySide, fail func(str
 	for _, c := range m.Spec.Clusters {
 		inst := &clusterCheck{mesh: m, cluster: c, root: dir}
 		idir, cp, _, _, _ := inst.installFiles()
-		rel := path.Join(label, c.Name, idir, cp)
-		objs, err := inst.install(idir, cp)
-		if err != nil {
-			fail(rel, "%v", err)
+		var held []*unstructured.Unstructured
+		if before != nil {
+			for _, p := range before.installs[c.Name] {
+				held = append(held, p.obj)
+			}
 		}
-		s.installs[c.Name] = placedIn(objs, rel)
-		if !m.UsesHelm() {
-			var held []*unstructured.Unstructured
-			if before != nil {
-				for _, p := range before.installs[c.Name] {
-					held = append(held, p.obj)
-				}
+		for _, name := range []string{cp, inst.previousFile()} {
+			if name == "" {
+				continue
 			}
-			extra, err := istioctlWebhooks(filepath.Join(dir, c.Name, idir, cp), append(held, objs...))
+			rel := path.Join(label, c.Name, idir, name)
+			objs, err := inst.install(idir, name)
 			if err != nil {
-				fail(rel, "istioctl install's webhooks: %v", err)
+				fail(rel, "%v", err)
 			}
-			s.installs[c.Name] = append(s.installs[c.Name], placedIn(extra, rel+" (istioctl install, out of band)")...)
+			s.installs[c.Name] = append(s.installs[c.Name], placedIn(objs, rel)...)
+			held = append(held, objs...)
+			if !m.UsesHelm() {
+				extra, err := istioctlWebhooks(filepath.Join(dir, c.Name, idir, name), held)
+				if err != nil {
+					fail(rel, "istioctl install's webhooks: %v", err)
+				}
+				s.installs[c.Name] = append(s.installs[c.Name], placedIn(extra, rel+" (istioctl install, out of band)")...)
+				held = append(held, extra...)
+			}
 		}
 		for f, into := range map[string]map[string][]placed{"expose-istiod.yaml": s.routes,
 			meshrender.RevisionTagsFile: s.tags, "shared-namespaces.yaml": s.namespaces} {

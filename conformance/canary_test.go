@@ -171,3 +171,30 @@ func TestCanaryIstiodHostname(t *testing.T) {
 		t.Errorf("no finding of two istiod routes for one server name:\n%v", err)
 	}
 }
+
+// TestCanaryStaged runs the canary example of spec.istio.previous: from its
+// previous revision alone (every tag on it) to the example itself, which
+// keeps that revision installed and points one tag at each.
+func TestCanaryStaged(t *testing.T) {
+	const p = "../examples/canary-argocd/mesh.yaml"
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	newM, newDir := renderDoc(t, "new", doc)
+	istio := doc["spec"].(map[string]any)["istio"].(map[string]any)
+	prev := istio["previous"].(map[string]any)
+	istio["version"], istio["revision"] = prev["version"], prev["revision"]
+	delete(istio, "previous")
+	for _, tag := range istio["tags"].([]any) {
+		tag.(map[string]any)["revision"] = prev["revision"]
+	}
+	oldM, oldDir := renderDoc(t, "old", doc)
+	if err := VerifyCanary(oldM, newM, oldDir, newDir); err != nil {
+		t.Errorf("canary %s → %s beside it:\n%v", oldM.Spec.Istio.Revision, newM.Spec.Istio.Revision, err)
+	}
+}

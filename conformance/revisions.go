@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"meshc.dev/meshc/diag"
+	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/render"
 )
 
@@ -45,12 +46,11 @@ var installerLabels = []string{
 	"helm.sh/chart",
 }
 
-// checkRevision checks that the control plane install of a revisioned Mesh
-// makes the revision's objects, under the names Istio gives them: a
+// checkRevision checks that a control plane install of revision rev (the
+// Mesh's, or its previous one's) makes the revision's objects, under the names Istio gives them: a
 // primary's istiod Deployment, Service, mesh config and injector, a
 // remote's istiod Service and injector. Names come from the Mesh.
-func (v *clusterCheck) checkRevision(rel string, objs []*unstructured.Unstructured) {
-	rev := v.mesh.Spec.Istio.Revision
+func (v *clusterCheck) checkRevision(rel string, objs []*unstructured.Unstructured, rev string) {
 	if rev == "" {
 		return
 	}
@@ -145,65 +145,91 @@ func (v *clusterCheck) checkRevisionTags() {
 	v.errs = append(v.errs, compareTagObjects(v.file(rel), from, got, want)...)
 }
 
-// istioTagObjects renders the cluster's control plane install again with
-// the Mesh's tags in values.revisionTags, as `helm install --set
-// revisionTags` or an IstioOperator with them would, and returns Istio's tag
-// webhooks and Services, and the install file rendered.
+// istioTagObjects renders, for each revision the cluster installs (the
+// Mesh's and spec.istio.previous), that revision's control plane install
+// again with the tags that point at it in values.revisionTags, as `helm
+// install --set revisionTags` or an IstioOperator with them would, and
+// returns Istio's tag webhooks and Services, and the install files rendered.
 func (v *clusterCheck) istioTagObjects() ([]*unstructured.Unstructured, string, error) {
-	var tags []any
-	for _, t := range v.mesh.Spec.Istio.Tags {
-		tags = append(tags, t.Name)
-	}
 	dir, cp, _, _, _ := v.installFiles()
-	rel := dir + "/" + cp
-	path := filepath.Join(v.root, v.file(rel))
-	var objs []*unstructured.Unstructured
+	type install struct {
+		rev, file string
+		m         *mesh.Mesh
+	}
+	installs := []install{{v.mesh.Spec.Istio.Revision, cp, v.mesh}}
+	if p := v.mesh.Spec.Istio.Previous; p != nil {
+		installs = append(installs, install{p.Revision, v.previousFile(), v.mesh.Previous()})
+	}
+	var tagObjs []*unstructured.Unstructured
+	var rels []string
+	for _, in := range installs {
+		var tags []any
+		for _, t := range v.mesh.Spec.Istio.Tags {
+			if t.Revision == in.rev {
+				tags = append(tags, t.Name)
+			}
+		}
+		if len(tags) == 0 {
+			continue
+		}
+		rel := dir + "/" + in.file
+		rels = append(rels, v.file(rel))
+		objs, err := v.renderWithTags(filepath.Join(v.root, v.file(rel)), in.rev, in.m, tags)
+		if err != nil {
+			return nil, rel, err
+		}
+		for _, o := range objs {
+			if (o.GetKind() == "MutatingWebhookConfiguration" && strings.HasPrefix(o.GetName(), tagWebhookPrefix)) ||
+				(o.GetKind() == "Service" && strings.HasPrefix(o.GetName(), tagServicePrefix)) {
+				tagObjs = append(tagObjs, o)
+			}
+		}
+	}
+	return tagObjs, strings.Join(rels, " and "), nil
+}
+
+// renderWithTags renders the control plane install at path, of revision
+// rev of mesh m, with values.revisionTags set to tags.
+func (v *clusterCheck) renderWithTags(path, rev string, m *mesh.Mesh, tags []any) ([]*unstructured.Unstructured, error) {
 	if v.mesh.UsesHelm() {
 		vals, err := readValues(path)
 		if err != nil {
-			return nil, rel, err
+			return nil, err
 		}
 		vals["revisionTags"] = tags
-		if objs, err = renderChartValues(render.ChartIstiod, revisioned("istiod", v.mesh.Spec.Istio.Revision), vals); err != nil {
-			return nil, rel, err
-		}
-	} else {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, rel, err
-		}
-		var iop map[string]any
-		if err := yaml.Unmarshal(data, &iop); err != nil {
-			return nil, rel, err
-		}
-		spec, _ := iop["spec"].(map[string]any)
-		values, _ := spec["values"].(map[string]any)
-		if values == nil {
-			values = map[string]any{}
-			spec["values"] = values
-		}
-		values["revisionTags"] = tags
-		out, err := yaml.Marshal(iop)
-		if err != nil {
-			return nil, rel, err
-		}
-		tmp := filepath.Join(os.TempDir(), fmt.Sprintf("meshc-tags-%d-%s.yaml", os.Getpid(), v.cluster.Name))
-		if err := os.WriteFile(tmp, out, 0o600); err != nil {
-			return nil, rel, err
-		}
-		defer os.Remove(tmp)
-		if objs, err = Generate(tmp, releaseWarnings(v.mesh)...); err != nil {
-			return nil, rel, err
-		}
+		return renderChartValues(render.ChartIstiod, revisioned("istiod", rev), vals)
 	}
-	var tagObjs []*unstructured.Unstructured
-	for _, o := range objs {
-		if (o.GetKind() == "MutatingWebhookConfiguration" && strings.HasPrefix(o.GetName(), tagWebhookPrefix)) ||
-			(o.GetKind() == "Service" && strings.HasPrefix(o.GetName(), tagServicePrefix)) {
-			tagObjs = append(tagObjs, o)
-		}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
 	}
-	return tagObjs, rel, nil
+	var iop map[string]any
+	if err := yaml.Unmarshal(data, &iop); err != nil {
+		return nil, err
+	}
+	spec, _ := iop["spec"].(map[string]any)
+	values, _ := spec["values"].(map[string]any)
+	if values == nil {
+		values = map[string]any{}
+		spec["values"] = values
+	}
+	values["revisionTags"] = tags
+	out, err := yaml.Marshal(iop)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp("", "meshc-tags-*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(out); err != nil {
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	return Generate(tmp.Name(), releaseWarnings(m)...)
 }
 
 // compareTagObjects reports each difference between meshc's tag objects

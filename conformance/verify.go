@@ -105,6 +105,18 @@ func (v *clusterCheck) installFiles() (dir, controlPlane, eastWest string, other
 	return render.InstallDir, render.ControlPlaneFile, render.EastWestGatewayFile, nil, "IstioOperator"
 }
 
+// previousFile is the install file of the previous revision
+// (spec.istio.previous) on the Mesh's install path; "" without one.
+func (v *clusterCheck) previousFile() string {
+	switch {
+	case v.mesh.Spec.Istio.Previous == nil:
+		return ""
+	case v.mesh.UsesHelm():
+		return render.PreviousIstiodValuesFile
+	}
+	return render.PreviousControlPlaneFile
+}
+
 // checkInstalls checks the cluster's installs (install/ or helm/) and
 // keeps what they install.
 func (v *clusterCheck) checkInstalls() {
@@ -149,7 +161,9 @@ func (v *clusterCheck) checkInstalls() {
 			} else {
 				v.checkPrimary(rel, objs)
 			}
-			v.checkRevision(rel, objs)
+			v.checkRevision(rel, objs, v.mesh.Spec.Istio.Revision)
+		case v.previousFile():
+			v.checkRevision(rel, objs, v.mesh.Spec.Istio.Previous.Revision)
 		case eastWest:
 			v.checkEastWestGateway(rel, objs)
 		}
@@ -248,7 +262,11 @@ func (v *clusterCheck) install(dir, name string) ([]*unstructured.Unstructured, 
 	}
 	for _, a := range render.Catalogue {
 		if a.Scope == render.PerCluster && a.Dir == dir && a.Name == name && a.Apply == render.Helm {
-			return RenderChart(a.Chart, a.ReleaseIn(v.mesh), path)
+			m := v.mesh
+			if a.Previous {
+				m = v.mesh.Previous() // its release is istiod-<previous>
+			}
+			return RenderChart(a.Chart, a.ReleaseIn(m), path)
 		}
 	}
 	return nil, fmt.Errorf("no artifact of meshc's table says which chart %s holds values for", name)
