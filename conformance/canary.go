@@ -32,10 +32,6 @@ import (
 	meshrender "meshc.dev/meshc/render"
 )
 
-// CheckCanary is VerifyCanary: two revisions of the control plane side by
-// side, and which one each namespace's pods are injected and served by.
-const CheckCanary = "conformance:canary"
-
 // The ports a remote's API server and sidecars reach istiod at through the
 // east-west gateway (expose-istiod.yaml): the webhook and xDS.
 const (

@@ -26,6 +26,10 @@ const (
 	CheckBehaviour = "conformance:behaviour"
 	// CheckPeers is VerifyPeers: two federated meshes together.
 	CheckPeers = "conformance:peers"
+	// CheckCanary is VerifyCanary: two revisions of the control plane side
+	// by side, and which one each namespace's pods are injected and served
+	// by.
+	CheckCanary = "conformance:canary"
 )
 
 // problemAt is one Problem of check about file.
