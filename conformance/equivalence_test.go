@@ -82,7 +82,7 @@ func collectFacts(t *testing.T, name string, data []byte) map[string]string {
 			all = append(all, objs...)
 			switch f {
 			case controlPlane:
-				controlPlaneFacts(t, c.Name, objs, facts)
+				controlPlaneFacts(t, c.Name, m.Spec.Istio.Revision, objs, facts)
 			case eastWest:
 				gatewayFacts(t, c.Name, objs, facts)
 			}
@@ -105,14 +105,14 @@ func collectFacts(t *testing.T, name string, data []byte) map[string]string {
 	return facts
 }
 
-func controlPlaneFacts(t *testing.T, cluster string, objs []*unstructured.Unstructured, facts map[string]string) {
+func controlPlaneFacts(t *testing.T, cluster, rev string, objs []*unstructured.Unstructured, facts map[string]string) {
 	var istiod appsv1.Deployment
-	if typed(objs, "Deployment", "istiod", &istiod) == nil {
+	if typed(objs, "Deployment", revisioned("istiod", rev), &istiod) == nil {
 		env := containerEnv(istiod.Spec.Template.Spec, "discovery")
 		for _, k := range []string{"CLUSTER_ID", "EXTERNAL_ISTIOD", "ISTIOD_CUSTOM_HOST"} {
 			facts[cluster+": istiod env "+k] = env[k]
 		}
-		if mc, err := meshConfig(objs, ""); err == nil {
+		if mc, err := meshConfig(objs, rev); err == nil {
 			facts[cluster+": mesh config meshId"] = mc.GetDefaultConfig().GetMeshId()
 			facts[cluster+": mesh config trustDomain"] = mc.GetTrustDomain()
 			facts[cluster+": mesh config proxyMetadata ISTIO_META_DNS_CAPTURE"] = mc.GetDefaultConfig().GetProxyMetadata()["ISTIO_META_DNS_CAPTURE"]
@@ -124,7 +124,7 @@ func controlPlaneFacts(t *testing.T, cluster string, objs []*unstructured.Unstru
 		} else {
 			t.Error(err)
 		}
-		if env, err := sidecarEnv(objs, ""); err == nil {
+		if env, err := sidecarEnv(objs, rev); err == nil {
 			for _, k := range []string{"ISTIO_META_MESH_ID", "ISTIO_META_CLUSTER_ID", "ISTIO_META_NETWORK", "TRUST_DOMAIN"} {
 				facts[cluster+": sidecar env "+k] = env[k]
 			}

@@ -30,7 +30,7 @@ func TestVerifyIstioCSRFindings(t *testing.T) {
 	}{
 		{"ca/istio-csr.values.yaml", "    clusterID: cluster1", "    clusterID: Kubernetes", "clusterID"},
 		{"ca/istio-csr.values.yaml", "    trustDomain: mesh1.example.com", "    trustDomain: cluster.local", "trustDomain"},
-		{"ca/istio-csr.values.yaml", "      - canary\n", "", "canary"},
+		{"ca/istio-csr.values.yaml", "      - \"1-28\"\n", "      - default\n", `lack "1-28"`},
 		{"ca/istio-csr.values.yaml", "      name: mesh-ca", "      name: istio-ca", "issuer"},
 		{"ca/istio-csr.values.yaml", "    rootCAFile: /var/run/secrets/istio-csr/root-cert.pem", "    rootCAFile: /etc/root.pem", "rootCAFile"},
 		{"ca/istio-csr.values.yaml", "  server:\n", "  server:\n    clusterId: cluster1\n", "values schema"},
