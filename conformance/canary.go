@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"maps"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +25,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	revtag "istio.io/istio/istioctl/pkg/tag"
+	"istio.io/istio/operator/pkg/manifest"
 	"istio.io/istio/operator/pkg/render"
 	"istio.io/istio/operator/pkg/webhook"
 	"istio.io/istio/pkg/kube"
@@ -126,6 +130,20 @@ func VerifyCanary(oldMesh, newMesh *mesh.Mesh, oldDir, newDir string) error {
 			clusters: union(both(oldSide.installs, newSide.installs), both(oldSide.routes, newSide.routes), oldSide.tags)},
 		{name: "with the tags moved", tagsMesh: newMesh, nsFiles: newSide.namespaces,
 			clusters: union(both(oldSide.installs, newSide.installs), both(oldSide.routes, newSide.routes), both(oldSide.tags, newSide.tags))},
+	}
+	// The change plan's own tag moves (istioctl's default tag, which no
+	// rendered file holds), run with Istio's tag code over what the
+	// clusters hold once the tags moved.
+	moved := &steps[len(steps)-1]
+	for c, revs := range planTagMoves(oldMesh, newMesh) {
+		for _, rev := range revs {
+			objs, err := istioctlTagSet(moved.clusters[c], "default", rev)
+			if err != nil {
+				fail("new/plan.sh", "istioctl tag set default --revision %s in %s: %v", rev, c, err)
+				continue
+			}
+			moved.clusters[c] = applyOver(moved.clusters[c], placedIn(objs, "new/plan.sh (istioctl tag set default)"))
+		}
 	}
 	for _, s := range steps {
 		for _, c := range newMesh.Spec.Clusters {
@@ -643,4 +661,59 @@ func hostMatches(pattern, name string) bool {
 	}
 	suffix, ok := strings.CutPrefix(pattern, "*")
 	return ok && strings.HasSuffix(name, suffix)
+}
+
+// tagSetDefault is the command a change plan moves istioctl's default tag
+// with (render's defaultTagSteps).
+var tagSetDefault = regexp.MustCompile(`^istioctl tag set default --revision '?([-a-z0-9]+)'? --overwrite `)
+
+// planTagMoves are, per cluster, the revisions the change plan from old to
+// new points istioctl's default tag at, in order; none when meshc refuses
+// the plan (its rules say why, not this check).
+func planTagMoves(oldMesh, newMesh *mesh.Mesh) map[string][]string {
+	p, err := meshrender.BuildChangePlan(oldMesh, newMesh, meshrender.ChangeOptions{})
+	if err != nil {
+		return nil
+	}
+	out := map[string][]string{}
+	for _, ph := range p.Phases {
+		for _, st := range ph.Steps {
+			if m := tagSetDefault.FindStringSubmatch(st.Command); m != nil {
+				out[st.Cluster] = append(out[st.Cluster], m[1])
+			}
+		}
+	}
+	return out
+}
+
+// istioctlTagSet is what `istioctl tag set <tag> --revision rev
+// --overwrite` applies in a cluster holding held: Istio's tag generation
+// (istioctl/pkg/tag.Generate) asked with a client that answers with the
+// cluster's webhooks.
+func istioctlTagSet(held []placed, tag, rev string) ([]*unstructured.Unstructured, error) {
+	var objs []runtime.Object
+	for _, p := range held {
+		if p.obj.GetKind() == "MutatingWebhookConfiguration" {
+			var mwc admissionv1.MutatingWebhookConfiguration
+			if err := fromUnstructured(p.obj, &mwc); err != nil {
+				return nil, err
+			}
+			objs = append(objs, &mwc)
+		}
+	}
+	out, err := revtag.Generate(context.Background(), kube.NewFakeClient(objs...), &revtag.GenerateOptions{
+		Tag: tag, Revision: rev, Overwrite: true, Generate: true, IstioNamespace: "istio-system",
+	})
+	if err != nil {
+		return nil, err
+	}
+	mfs, err := manifest.ParseMultiple(out)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]*unstructured.Unstructured, len(mfs))
+	for i, m := range mfs {
+		res[i] = m.Unstructured
+	}
+	return res, nil
 }

@@ -119,15 +119,14 @@ func TestCanaryFindings(t *testing.T) {
 // the Mesh promises its pods sidecars from its revision, and the upgrade
 // must take them along.
 //
-// It fails, naming two defects of meshc's output (meshc, not this check,
-// must change): on the Helm path no webhook selects istio-injection=enabled
-// beside a revision (the revision's own webhook selects istio.io/rev=<rev>
-// only, and meshc renders no "default" tag), so the namespace's pods start
-// without sidecars; on the istioctl path, Istio's installer applies, out of
-// band, an istio-revision-tag-default webhook for the first revision it
-// installs in a cluster (operator/pkg/webhook.WebhooksToDeploy), which
-// selects istio-injection=enabled, and no tag move of meshc's moves it, so
-// after the move the namespace stays on the old revision.
+// On the istioctl path it passes: Istio's installer applies, out of band,
+// an istio-revision-tag-default webhook for the first revision it installs
+// in a cluster (operator/pkg/webhook.WebhooksToDeploy), which selects
+// istio-injection=enabled, and the change plan moves it (istioctl tag set
+// default). On the Helm path it fails, naming a defect of meshc's output:
+// nothing selects istio-injection=enabled beside a revision (the revision's
+// own webhook selects istio.io/rev=<rev> only, and meshc renders no
+// "default" tag), so the namespace's pods start without sidecars.
 func TestCanaryUntaggedNamespace(t *testing.T) {
 	for _, p := range []string{revisionsExample, helmRevisionsExample} {
 		t.Run(filepath.Base(filepath.Dir(p)), func(t *testing.T) {
