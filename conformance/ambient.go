@@ -72,7 +72,7 @@ func (v *clusterCheck) checkAmbient() {
 	if !ambient {
 		return
 	}
-	mc, err := meshConfig(v.installed)
+	mc, err := meshConfig(v.installed, v.mesh.Spec.Istio.Revision)
 	if err != nil {
 		v.fail(rel, err)
 		return
