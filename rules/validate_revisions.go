@@ -14,7 +14,7 @@ import (
 var revisionRules = []Rule{
 	{
 		ID: "MC074", Name: "unknown-tag",
-		Protects: "A shared namespace whose tag (or revision) names no revision tag of spec.istio.tags, nor, in a Mesh without spec.istio.revision, the default revision.",
+		Protects: "A shared namespace whose tag (or revision) names no revision tag of spec.istio.tags, nor, in a Mesh without spec.istio.revision, the default revision; or, in a Mesh with spec.istio.revision, an injected shared namespace that selects no tag at all.",
 		Symptom:  "No injection webhook selects istio.io/rev=<name>, and the label turns istio-injection off: the namespace's pods start without sidecars and silently leave the mesh (no mTLS, no cross-cluster routing).",
 		check:    checkUnknownTag,
 	},
@@ -76,6 +76,13 @@ var revisionRules = []Rule{
 func checkUnknownTag(m *mesh.Mesh, report func(string, string, ...any)) {
 	for i, n := range m.Spec.Namespaces {
 		v := n.RevLabel()
+		if v == "" && m.Revisioned() && n.IstioInjection != "disabled" {
+			// istio-injection=enabled: on the Helm path no webhook selects
+			// it beside a revision; on the istioctl path only the default
+			// tag istioctl makes, which meshc does not manage.
+			report(namespacePath(i, "name"), "namespace %q selects no tag, and beside revision %q istio-injection=enabled injects it only through a default tag meshc does not render: select one of the tags (%s), or set istioInjection: disabled", n.Name, m.Spec.Istio.Revision, diag.ListNames(m.TagNames()))
+			continue
+		}
 		if v == "" || m.Tag(v) != nil || isRevision(m, v) {
 			continue // isRevision: MC075
 		}
