@@ -47,19 +47,22 @@ func (r *ChartRepo) Env() []string {
 // Istio's source.
 var istioCharts = map[string]string{"base": "base", "istiod": "istio-control/istio-discovery", "gateway": "gateway"}
 
-// StartChartRepo packages Istio's charts at version and serves them.
-func StartChartRepo(dir string, tools Tools, version string) (*ChartRepo, error) {
+// StartChartRepo packages Istio's charts at each version (the same charts
+// under every version: one pinned commit) and serves them.
+func StartChartRepo(dir string, tools Tools, versions ...string) (*ChartRepo, error) {
 	repo := filepath.Join(dir, "charts")
 	if err := os.MkdirAll(repo, 0o700); err != nil {
 		return nil, err
 	}
 	helm := tools.Bin("helm", "helm")
-	for _, src := range istioCharts {
-		cmd := exec.Command(helm, "package", filepath.Join(tools["istio"], "charts", src),
-			"--version", version, "--app-version", version, "-d", repo)
-		cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+filepath.Join(dir, "helm-cache"), "HELM_CONFIG_HOME="+filepath.Join(dir, "helm-config"))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("helm package %s: %v: %s", src, err, out)
+	for _, version := range versions {
+		for _, src := range istioCharts {
+			cmd := exec.Command(helm, "package", filepath.Join(tools["istio"], "charts", src),
+				"--version", version, "--app-version", version, "-d", repo)
+			cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+filepath.Join(dir, "helm-cache"), "HELM_CONFIG_HOME="+filepath.Join(dir, "helm-config"))
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return nil, fmt.Errorf("helm package %s %s: %v: %s", src, version, err, out)
+			}
 		}
 	}
 	if out, err := exec.Command(helm, "repo", "index", repo, "--url", "https://"+ChartHost+"/charts").CombinedOutput(); err != nil {

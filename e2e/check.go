@@ -143,8 +143,9 @@ func CheckEndpoints(ctx context.Context, f *Fleet, e *Expectations, istiod func(
 	return joinErrs(errs)
 }
 
-// CheckRemoteWebhooks: a remote's injection webhook calls its primary, as
-// the Mesh says: istiod's Service in the remote forwards to the primary's
+// CheckRemoteWebhooks: a remote's injection webhooks call its primary, as
+// the Mesh says: the Service of the mesh's revision's istiod in the remote
+// (`istiod`, or `istiod-<revision>`) forwards to the primary's
 // address (its east-west gateway's, or the istiod address the Mesh gives),
 // on the path that names the remote's cluster and network.
 func CheckRemoteWebhooks(f *Fleet, e *Expectations) error {
@@ -186,6 +187,7 @@ func CheckRemoteWebhooks(f *Fleet, e *Expectations) error {
 			continue
 		}
 		wantPath := fmt.Sprintf("/inject/cluster/%s/net/%s", c.Name, c.Network)
+		svcName := IstiodService(e.Revision())
 		found := 0
 		for _, w := range whs.Items {
 			for _, h := range w.Webhooks {
@@ -194,8 +196,8 @@ func CheckRemoteWebhooks(f *Fleet, e *Expectations) error {
 				}
 				found++
 				cc := h.ClientConfig
-				if cc.Service == nil || cc.Service.Name != "istiod" || cc.Service.Namespace != "istio-system" || cc.Service.Path != wantPath {
-					errs = append(errs, fmt.Sprintf("%s: webhook %s/%s: clientConfig %+v, want Service istio-system/istiod path %s", c.Name, w.Metadata.Name, h.Name, cc, wantPath))
+				if cc.Service == nil || cc.Service.Name != svcName || cc.Service.Namespace != "istio-system" || cc.Service.Path != wantPath {
+					errs = append(errs, fmt.Sprintf("%s: webhook %s/%s: clientConfig %+v, want Service istio-system/%s path %s", c.Name, w.Metadata.Name, h.Name, cc, svcName, wantPath))
 				}
 			}
 		}
@@ -205,13 +207,13 @@ func CheckRemoteWebhooks(f *Fleet, e *Expectations) error {
 		if p == nil || p.addr == "" {
 			continue // the primary's address is learned, not in the Mesh
 		}
-		ips, err := istiodAddresses(k)
+		ips, err := istiodAddresses(k, svcName)
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("%s: %v", c.Name, err))
 			continue
 		}
 		if !reflect.DeepEqual(ips, []string{p.addr}) {
-			errs = append(errs, fmt.Sprintf("%s: istiod's endpoints are %v, want its primary %s at %s", c.Name, ips, c.ControlPlane, p.addr))
+			errs = append(errs, fmt.Sprintf("%s: %s's endpoints are %v, want its primary %s at %s", c.Name, svcName, ips, c.ControlPlane, p.addr))
 		}
 	}
 	return joinErrs(errs)
@@ -220,7 +222,7 @@ func CheckRemoteWebhooks(f *Fleet, e *Expectations) error {
 // istiodAddresses are the addresses behind a remote's istiod Service: Istio's
 // charts write them as an EndpointSlice (the pinned commit's charts) or as
 // Endpoints (older releases' charts), so both are read.
-func istiodAddresses(k *Kube) ([]string, error) {
+func istiodAddresses(k *Kube, svcName string) ([]string, error) {
 	var slices struct {
 		Items []struct {
 			Endpoints []struct {
@@ -228,8 +230,8 @@ func istiodAddresses(k *Kube) ([]string, error) {
 			} `json:"endpoints"`
 		} `json:"items"`
 	}
-	if err := k.Get("/apis/discovery.k8s.io/v1/namespaces/istio-system/endpointslices?labelSelector="+url.QueryEscape("kubernetes.io/service-name=istiod"), &slices); err != nil {
-		return nil, fmt.Errorf("istiod's EndpointSlices: %v", err)
+	if err := k.Get("/apis/discovery.k8s.io/v1/namespaces/istio-system/endpointslices?labelSelector="+url.QueryEscape("kubernetes.io/service-name="+svcName), &slices); err != nil {
+		return nil, fmt.Errorf("%s's EndpointSlices: %v", svcName, err)
 	}
 	var ips []string
 	for _, s := range slices.Items {
@@ -247,8 +249,8 @@ func istiodAddresses(k *Kube) ([]string, error) {
 			} `json:"addresses"`
 		} `json:"subsets"`
 	}
-	if err := k.Get("/api/v1/namespaces/istio-system/endpoints/istiod", &eps); err != nil {
-		return nil, fmt.Errorf("istiod has neither EndpointSlices nor Endpoints: %v", err)
+	if err := k.Get("/api/v1/namespaces/istio-system/endpoints/"+svcName, &eps); err != nil {
+		return nil, fmt.Errorf("%s has neither EndpointSlices nor Endpoints: %v", svcName, err)
 	}
 	for _, s := range eps.Subsets {
 		for _, a := range s.Addresses {

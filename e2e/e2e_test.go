@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,6 +32,11 @@ var cases = []Case{
 		Name:   "helm-multi-primary-multi-network",
 		Why:    "the Helm path with declarative remote secrets: two primaries on two networks, each reading the other",
 		Meshes: []string{"e2e/testdata/helm-multi-primary-multi-network.yaml"},
+	},
+	{
+		Name:   "canary-upgrade",
+		Why:    "a canary upgrade on the istioctl path: revision 1-30 of a primary-remote mesh on two networks, then 1-31 beside it, the tags moved, the workloads restarted, 1-30 removed once nothing runs it",
+		Meshes: []string{"examples/revisions/mesh.yaml", "e2e/testdata/revisions-canary.yaml"},
 	},
 	{
 		Name:   "shared-services",
@@ -154,6 +160,17 @@ func rehearse(t *testing.T, c Case) {
 		}
 		fmt.Fprintf(log, "e2e: %s: %s in %.1fs\n", c.Name, what, time.Since(start).Seconds())
 	}
+	// check is a step whose failure the rehearsal reports and goes past,
+	// to show what comes next.
+	check := func(what string, f func() error) {
+		t.Helper()
+		start := time.Now()
+		if err := f(); err != nil {
+			t.Errorf("%s: %v", what, err)
+			return
+		}
+		fmt.Fprintf(log, "e2e: %s: %s in %.1fs\n", c.Name, what, time.Since(start).Seconds())
+	}
 	var r *Rehearsal
 	t.Cleanup(func() {
 		if r != nil {
@@ -203,19 +220,72 @@ func rehearse(t *testing.T, c Case) {
 		t.Fatal(err)
 	}
 	for i := 1; i < len(c.Meshes); i++ {
-		step(fmt.Sprintf("change plan to %s", c.Meshes[i]), func() error { return r.Change(ctx, i) })
+		prev, err := r.Expect(i - 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, err := r.Load(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		canary := next.Spec.Istio.Revision != prev.Mesh.Spec.Istio.Revision
+		if canary {
+			canaryUntilGuard(t, ctx, r, i, prev, verifyReplicas(src), step, check)
+		} else {
+			step(fmt.Sprintf("change plan to %s", c.Meshes[i]), func() error { return r.Change(ctx, i) })
+		}
 		// After the change: a cluster it adds has a fleet index only now,
 		// and the stand-in load balancer's addresses follow the index.
 		e, err := r.Expect(i)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if canary {
+			old := prev.Revision()
+			step("no cluster holds revision "+old, func() error { return CheckRevisionGone(ctx, r.Fleet, r.StandIns, e, old) })
+			step("tags at revision "+e.Revision(), func() error { return CheckTags(r.Fleet, e) })
+		}
 		step("the servers hold the new mesh", func() error {
 			return CheckServersHold(r, e, fmt.Sprintf("out%d", i-1), fmt.Sprintf("out%d", i))
 		})
 		step("user objects untouched", func() error { return CheckUserObjects(r.Fleet, before) })
-		verify(t, ctx, r, e, map[string]int{src: 2}, step)
+		verify(t, ctx, r, e, verifyReplicas(src), step)
 	}
+}
+
+func verifyReplicas(src string) map[string]int { return map[string]int{src: 2} }
+
+// canaryUntilGuard runs a canary upgrade's change plan to the i-th Mesh
+// with a bare pod of the old revision in each sample namespace: the plan
+// must stop at its remove-revision guard. There, both revisions run on
+// every primary, both synced; the tags point at the new revision; the
+// workloads the plan restarted run the new revision's proxies, the bare
+// pods still the old one's. Then the bare pods go, as the guard asks, and
+// the plan runs again to its end.
+func canaryUntilGuard(t *testing.T, ctx context.Context, r *Rehearsal, i int, prev *Expectations, replicas map[string]int, step, check func(string, func() error)) {
+	t.Helper()
+	step("bare pods of revision "+prev.Revision(), func() error { return CreatePinned(ctx, r.Fleet, prev) })
+	planErr := r.Change(ctx, i)
+	e, err := r.Expect(i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("the remove-revision guard stops at the bare pods", func() error { return CheckGuardStopped(planErr, prev) })
+	if planErr == nil {
+		return
+	}
+	var pe *PlanError
+	if !errors.As(planErr, &pe) || !strings.Contains(pe.Step, "Remove the old revision") {
+		t.Fatalf("change plan to %s: %v", r.Case.Meshes[i], planErr)
+	}
+	check("two istiods per primary, both synced", func() error {
+		return CheckBothRevisions(ctx, r.StandIns, e, prev.Revision(), e.Revision())
+	})
+	check("tags at revision "+e.Revision(), func() error { return CheckTags(r.Fleet, e) })
+	check("restarted workloads injected by "+e.Revision(), func() error { return DeploySamples(ctx, r.Fleet, e, replicas) })
+	check("bare pods still on "+prev.Revision(), func() error { return CheckPinned(ctx, r.Fleet, prev) })
+	step("delete the bare pods", func() error { return DeletePinned(ctx, r.Fleet, prev) })
+	step(fmt.Sprintf("change plan to %s, again", r.Case.Meshes[i]), func() error { return r.RunChange(i) })
 }
 
 // verify checks what a running mesh promises: samples deployed and

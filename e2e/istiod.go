@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -77,6 +78,7 @@ type podList struct {
 // Istiod is one primary's istiod, run on the host by the stand-in kubelet.
 type Istiod struct {
 	Cluster   string
+	Revision  string // "default" for an unnamed control plane
 	ServiceIP string // istiod's Service IP: the webhooks, xDS (15010) and secure xDS (15012) listen here
 	Debug     string // http://127.0.0.1:PORT: /debug/clusterz and friends
 	Proc      *Proc
@@ -94,7 +96,7 @@ func (i *Istiod) XDS() string { return i.ServiceIP + ":15010" }
 // the plan installed is what it runs with), and its listeners bound to its
 // Service's IP instead of the pod's, since nothing routes a Service IP to a
 // simulated pod.
-func (f *Fleet) startIstiod(ctx context.Context, c *Cluster, p *pod, serviceIP string) (*Istiod, error) {
+func (f *Fleet) startIstiod(ctx context.Context, c *Cluster, p *pod, revision, serviceIP string) (*Istiod, error) {
 	var ctr *container
 	for i := range p.Spec.Containers {
 		if p.Spec.Containers[i].Name == "discovery" {
@@ -104,7 +106,9 @@ func (f *Fleet) startIstiod(ctx context.Context, c *Cluster, p *pod, serviceIP s
 	if ctr == nil {
 		return nil, fmt.Errorf("%s: pod %s has no container discovery", c.Name, p.Metadata.Name)
 	}
-	root := filepath.Join(f.Dir, c.Name, "istiod")
+	// One directory and log per revision: a canary runs two istiods.
+	name := IstiodService(revision)
+	root := filepath.Join(f.Dir, c.Name, name)
 	if err := os.RemoveAll(root); err != nil {
 		return nil, err
 	}
@@ -166,12 +170,12 @@ func (f *Fleet) startIstiod(ctx context.Context, c *Cluster, p *pod, serviceIP s
 	// The pod's KUBECONFIG names a remote cluster's secret this istiod does
 	// not have; it reads its own cluster through the token above.
 	env = append(env, "KUBECONFIG="+kc)
-	proc, err := f.Procs.Start(c.Name+"-istiod", env, root, args...)
+	proc, err := f.Procs.Start(c.Name+"-"+name, env, root, args...)
 	if err != nil {
 		return nil, err
 	}
-	i := &Istiod{Cluster: c.Name, ServiceIP: serviceIP, Debug: "http://127.0.0.1:" + debug, Proc: proc}
-	if err := waitFor(ctx, 5*time.Minute, c.Name+" istiod ready", func() error {
+	i := &Istiod{Cluster: c.Name, Revision: revision, ServiceIP: serviceIP, Debug: "http://127.0.0.1:" + debug, Proc: proc}
+	if err := waitFor(ctx, 5*time.Minute, c.Name+" "+name+" ready", func() error {
 		if done, err := proc.Exited(); done {
 			return fmt.Errorf("istiod exited: %v (log: %s)", err, proc.Log)
 		}
@@ -262,28 +266,36 @@ func (f *Fleet) containerEnv(c *Cluster, p *pod, ctr *container) ([]string, erro
 	return env, nil
 }
 
-// istiodPod returns the pod of Deployment istiod in istio-system once it
-// is bound to the node and not being deleted, or an error saying what is
-// missing yet.
-func istiodPod(k *Kube) (*pod, error) {
+// istiodPods returns, by revision (the pods' istio.io/rev label, "default"
+// for an unnamed control plane), the pod of each istiod Deployment in
+// istio-system that is bound to the node and not being deleted.
+func istiodPods(k *Kube) (map[string]*pod, error) {
 	var l podList
 	if err := k.Get("/api/v1/namespaces/istio-system/pods?labelSelector="+url.QueryEscape("app=istiod"), &l); err != nil {
 		return nil, err
 	}
+	pods := map[string]*pod{}
 	for i := range l.Items {
 		p := &l.Items[i]
-		if p.Metadata.DeletionTimestamp == "" && p.Spec.NodeName != "" {
-			return p, nil
+		rev := p.Metadata.Labels["istio.io/rev"]
+		if rev == "" {
+			rev = "default"
+		}
+		if p.Metadata.DeletionTimestamp == "" && p.Spec.NodeName != "" && pods[rev] == nil {
+			pods[rev] = p
 		}
 	}
-	return nil, fmt.Errorf("no istiod pod on a node yet")
+	return pods, nil
 }
 
 // markReady is the kubelet's report for istiod's pod once istiod answers
 // /ready: running, ready, with an address of the cluster's pod range.
 func markReady(c *Cluster, p *pod) error {
 	now := time.Now().UTC().Format(time.RFC3339)
-	ip := fmt.Sprintf("10.%d.255.2", 100+c.Index)
+	// One address per revision's pod (a canary runs two).
+	h := fnv.New32a()
+	h.Write([]byte(p.Metadata.Labels["istio.io/rev"]))
+	ip := fmt.Sprintf("10.%d.255.%d", 100+c.Index, 2+h.Sum32()%250)
 	var conds []map[string]string
 	for _, t := range []string{"Initialized", "PodScheduled", "ContainersReady", "Ready"} {
 		conds = append(conds, map[string]string{"type": t, "status": "True", "lastTransitionTime": now})

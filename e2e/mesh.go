@@ -29,6 +29,12 @@ type Service struct {
 	Clusters        []string // where its pods run
 	Consumers       []string // where its callers run: the proxies asked
 	ClusterLocal    bool
+	// Revision is the control plane revision that must inject its pods:
+	// its namespace's tag's, else the mesh's ("default" when unnamed).
+	Revision string
+	// Labels are its namespace's labels when the harness creates it (none
+	// when the plan does).
+	Labels map[string]string
 }
 
 // gatewayAddress is the east-west gateway's address: the Mesh's if it
@@ -67,12 +73,27 @@ func Expect(m *mesh.Mesh, index func(cluster string) int) *Expectations {
 			e.Gateways[c.Network] = append(e.Gateways[c.Network], gatewayAddress(c, index(c.Name)))
 		}
 	}
-	if len(m.Spec.Services) == 0 {
-		e.Services = []Service{{Name: "sample", Namespace: "sample", Port: 80, Clusters: all, Consumers: all}}
-	}
 	nsClusters := map[string][]string{}
+	nsRevision := map[string]string{}
 	for _, n := range m.Spec.Namespaces {
 		nsClusters[n.Name] = n.Clusters
+		nsRevision[n.Name] = e.namespaceRevision(n)
+	}
+	if len(m.Spec.Services) == 0 {
+		// A sample in each namespace that selects a control plane by tag
+		// or revision (the plan makes them), else in one the harness makes
+		// with istio-injection, which the default revision serves.
+		for _, n := range m.Spec.Namespaces {
+			if n.Tag == "" && n.Revision == "" {
+				continue
+			}
+			where := or(n.Clusters, all)
+			e.Services = append(e.Services, Service{Name: "sample", Namespace: n.Name, Port: 80, Clusters: where, Consumers: where, Revision: nsRevision[n.Name]})
+		}
+		if len(e.Services) == 0 {
+			e.Services = []Service{{Name: "sample", Namespace: "sample", Port: 80, Clusters: all, Consumers: all,
+				Revision: e.Revision(), Labels: map[string]string{"istio-injection": "enabled"}}}
+		}
 	}
 	for _, s := range m.Spec.Services {
 		inNS := nsClusters[s.Namespace]
@@ -83,10 +104,46 @@ func Expect(m *mesh.Mesh, index func(cluster string) int) *Expectations {
 		if s.ClusterLocal && len(s.Consumers) == 0 {
 			callers = where
 		}
+		rev, labels := nsRevision[s.Namespace], map[string]string(nil)
+		if rev == "" {
+			rev, labels = e.Revision(), map[string]string{"istio-injection": "enabled"}
+		}
 		e.Services = append(e.Services, Service{Name: s.Name, Namespace: s.Namespace, Port: s.Ports[0].Port,
-			Clusters: where, Consumers: callers, ClusterLocal: s.ClusterLocal})
+			Clusters: where, Consumers: callers, ClusterLocal: s.ClusterLocal, Revision: rev, Labels: labels})
 	}
 	return e
+}
+
+// Revision is the mesh's control plane revision as Istio names it on what
+// it installs and injects: "default" when the Mesh names none.
+func (e *Expectations) Revision() string {
+	if r := e.Mesh.Spec.Istio.Revision; r != "" {
+		return r
+	}
+	return "default"
+}
+
+// IstiodService is the name of the Service of a revision's istiod, as
+// Istio's charts name it.
+func IstiodService(revision string) string {
+	if revision == "" || revision == "default" {
+		return "istiod"
+	}
+	return "istiod-" + revision
+}
+
+// namespaceRevision is the revision that injects a namespace's pods: its
+// tag's, or the revision it names; "" when it selects none.
+func (e *Expectations) namespaceRevision(n mesh.SharedNamespace) string {
+	if n.Revision != "" {
+		return n.Revision
+	}
+	for _, t := range e.Mesh.Spec.Istio.Tags {
+		if t.Name == n.Tag && n.Tag != "" {
+			return t.Revision
+		}
+	}
+	return ""
 }
 
 // Primaries are the mesh's primaries, in Mesh order.

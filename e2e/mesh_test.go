@@ -69,3 +69,24 @@ func TestExpectedEndpointsSharedServices(t *testing.T) {
 		t.Errorf("endpoints:\n%v\nwant:\n%v", got, want)
 	}
 }
+
+// A revisioned mesh's samples run in the namespaces that select a tag, each
+// injected by the revision its tag points at.
+func TestExpectedSamplesFollowTags(t *testing.T) {
+	m := loadExample(t, "revisions")
+	m.Spec.Istio.Tags[1].Revision = "1-31" // canary moved ahead of prod
+	e := Expect(m, func(string) int { return 0 })
+	var got []string
+	for _, s := range e.Services {
+		got = append(got, s.Namespace+"/"+s.Name+" by "+s.Revision)
+	}
+	if want := []string{"shop/sample by 1-30", "checkout/sample by 1-31"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("samples %v, want %v", got, want)
+	}
+	if got := IstiodService(e.Revision()); got != "istiod-1-30" {
+		t.Errorf("istiod Service %s, want istiod-1-30", got)
+	}
+	if got := IstiodService(Expect(loadExample(t, "primary-remote-multi-network"), func(string) int { return 0 }).Revision()); got != "istiod" {
+		t.Errorf("unrevisioned istiod Service %s, want istiod", got)
+	}
+}

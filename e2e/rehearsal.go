@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,14 +58,27 @@ func Start(ctx context.Context, c Case, dir, root, meshc string, tools Tools, lo
 		}
 		fmt.Fprintf(log, "e2e: cluster %s up in %.1fs\n", cl.Name, time.Since(start).Seconds())
 	}
-	r.StandIns = NewStandIns(f, Expect(m, r.index).Primary, func(cluster, ns, name string) string {
+	e := Expect(m, r.index)
+	r.StandIns = NewStandIns(f, e.Primary, e.Revision(), func(cluster, ns, name string) string {
 		return r.lbAddress(cluster, ns, name)
 	})
 	sctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go r.StandIns.Run(sctx)
 	if m.Spec.Installer == mesh.InstallerHelm {
-		if r.Repo, err = StartChartRepo(dir, tools, m.Spec.Istio.Version); err != nil {
+		// Every release the case's meshes name: a canary installs the
+		// next one's charts beside the first's.
+		var versions []string
+		for i := range c.Meshes {
+			mi, err := r.Load(i)
+			if err != nil {
+				return r, err
+			}
+			if !slices.Contains(versions, mi.Spec.Istio.Version) {
+				versions = append(versions, mi.Spec.Istio.Version)
+			}
+		}
+		if r.Repo, err = StartChartRepo(dir, tools, versions...); err != nil {
 			return r, err
 		}
 	}
@@ -192,8 +206,8 @@ func (r *Rehearsal) Change(ctx context.Context, i int) error {
 	// The stand-ins follow the new mesh; a cluster that leaves keeps its
 	// servers (it leaves the mesh, not the world) and its istiod stops when
 	// the plan uninstalls it.
-	prim := Expect(m, r.index).Primary
-	r.StandIns.SetPrimaries(prim)
+	e := Expect(m, r.index)
+	r.StandIns.SetMesh(e.Primary, e.Revision())
 	if _, err := r.MeshcRun("certs", "-f", mesh, "-o", "certs"); err != nil {
 		return err
 	}
@@ -205,9 +219,18 @@ func (r *Rehearsal) Change(ctx context.Context, i int) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(r.Dir, fmt.Sprintf("change%d.sh", i))
-	if err := os.WriteFile(path, script, 0o700); err != nil {
+	if err := os.WriteFile(r.changeScript(i), script, 0o700); err != nil {
 		return err
 	}
-	return RunPlan(path, r.Dir, append(r.Env(), "MESHC_ALLOW_DESTRUCTIVE=1"), r.Contexts(), r.Log)
+	return r.RunChange(i)
+}
+
+func (r *Rehearsal) changeScript(i int) string {
+	return filepath.Join(r.Dir, fmt.Sprintf("change%d.sh", i))
+}
+
+// RunChange runs the change plan to the i-th Mesh (again), unmodified, as
+// a user does after fixing what stopped it.
+func (r *Rehearsal) RunChange(i int) error {
+	return RunPlan(r.changeScript(i), r.Dir, append(r.Env(), "MESHC_ALLOW_DESTRUCTIVE=1"), r.Contexts(), r.Log)
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -19,8 +20,8 @@ func DeploySamples(ctx context.Context, f *Fleet, e *Expectations, replicas map[
 			k := f.Clusters[cl].Kube
 			nsPath := "/api/v1/namespaces/" + s.Namespace
 			if err := k.Get(nsPath, nil); NotFound(err) {
-				ns := fmt.Sprintf(`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":%q,"labels":{"istio-injection":"enabled"}}}`, s.Namespace)
-				if err := k.Do("POST", "/api/v1/namespaces", "application/json", []byte(ns), nil); err != nil {
+				ns := map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": s.Namespace, "labels": s.Labels}}
+				if err := k.Do("POST", "/api/v1/namespaces", "application/json", ns, nil); err != nil {
 					return fmt.Errorf("%s: %w", cl, err)
 				}
 			} else if err != nil {
@@ -58,12 +59,11 @@ func DeploySamples(ctx context.Context, f *Fleet, e *Expectations, replicas map[
 				}
 				var ready []string
 				for _, p := range l.Items {
-					injected := false
-					for _, c := range p.Spec.Containers {
-						injected = injected || c.Name == "istio-proxy"
+					if p.Metadata.DeletionTimestamp != "" {
+						continue // replaced by a restart, going
 					}
-					if !injected {
-						return fmt.Errorf("pod %s has no istio-proxy container: not injected", p.Metadata.Name)
+					if err := injectedBy(&p, s.Revision); err != nil {
+						return err
 					}
 					if p.Status.Phase == "Running" && p.Status.PodIP != "" {
 						ready = append(ready, p.Metadata.Name)
@@ -104,4 +104,39 @@ func podEvents(k *Kube, ns string) string {
 		fmt.Fprintf(&b, "%s: %s\n", e.Reason, e.Message)
 	}
 	return b.String()
+}
+
+// injectedBy checks that a pod was injected by revision rev's istiod: it
+// has a sidecar, the revision the injector records (the annotation
+// istio.io/rev) is rev, and its proxy connects to rev's istiod Service.
+func injectedBy(p *pod, rev string) error {
+	var proxy *container
+	for i := range p.Spec.Containers {
+		if p.Spec.Containers[i].Name == "istio-proxy" {
+			proxy = &p.Spec.Containers[i]
+		}
+	}
+	if proxy == nil {
+		return fmt.Errorf("pod %s/%s has no istio-proxy container: not injected", p.Metadata.Namespace, p.Metadata.Name)
+	}
+	if got := p.Metadata.Annotations["istio.io/rev"]; got != rev {
+		return fmt.Errorf("pod %s/%s injected by revision %q, want %q", p.Metadata.Namespace, p.Metadata.Name, got, rev)
+	}
+	want := IstiodService(rev) + ".istio-system.svc:15012"
+	for _, e := range proxy.Env {
+		if e.Name != "PROXY_CONFIG" {
+			continue
+		}
+		var pc struct {
+			DiscoveryAddress string `json:"discoveryAddress"`
+		}
+		if err := json.Unmarshal([]byte(e.Value), &pc); err != nil {
+			return fmt.Errorf("pod %s/%s: PROXY_CONFIG: %w", p.Metadata.Namespace, p.Metadata.Name, err)
+		}
+		if pc.DiscoveryAddress != want {
+			return fmt.Errorf("pod %s/%s: its proxy connects to %s, want %s", p.Metadata.Namespace, p.Metadata.Name, pc.DiscoveryAddress, want)
+		}
+		return nil
+	}
+	return fmt.Errorf("pod %s/%s: istio-proxy has no PROXY_CONFIG", p.Metadata.Namespace, p.Metadata.Name)
 }
