@@ -103,21 +103,44 @@ func CheckGuardStopped(planErr error, e *Expectations) error {
 	var want []string
 	for _, s := range e.Services {
 		if slices.Contains(s.Clusters, cl) {
-			want = append(want, "pod/"+pinnedName(s.Namespace))
+			want = append(want, pinnedName(s.Namespace))
 		}
 	}
-	var got []string
-	for _, line := range strings.Split(pe.Answer, "\n") {
-		if l := strings.TrimSpace(line); strings.HasPrefix(l, "pod/") {
-			got = append(got, l)
-		}
-	}
+	got := guardListedPods(pe.Answer)
 	sort.Strings(want)
 	sort.Strings(got)
 	if !reflect.DeepEqual(got, want) {
 		return fmt.Errorf("the remove-revision guard on %s lists pods %v, want the pods still injected by the old revision %v; its answer:\n%s", cl, got, want, indent(pe.Answer))
 	}
 	return nil
+}
+
+// guardListedPods are the names of the pods the guard's message lists
+// (kubectl's "pod/<name>", or "pod/<namespace>/<name>"), from the lines
+// after its message. bash's trace of the echo that prints the list repeats
+// it, quoted: the quote is dropped and the names counted once.
+func guardListedPods(answer string) []string {
+	var pods []string
+	in := false
+	for _, line := range strings.Split(answer, "\n") {
+		switch {
+		case strings.Contains(line, "still selected or running") && !strings.HasPrefix(line, traceMark):
+			in = true
+		case in && strings.HasPrefix(line, traceMark+"echo '"):
+			line = strings.TrimPrefix(line, traceMark+"echo '")
+			fallthrough
+		case in && strings.HasPrefix(line, "pod/"):
+			line = strings.TrimSuffix(line, "'")
+			if !strings.HasPrefix(line, "pod/") {
+				continue
+			}
+			if name := line[strings.LastIndex(line, "/")+1:]; !slices.Contains(pods, name) {
+				pods = append(pods, name)
+			}
+		}
+	}
+	sort.Strings(pods)
+	return pods
 }
 
 // CheckBothRevisions: every primary runs an istiod of each revision, both
