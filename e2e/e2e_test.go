@@ -39,6 +39,11 @@ var cases = []Case{
 		Meshes: []string{"examples/revisions/mesh.yaml", "e2e/testdata/revisions-canary.yaml"},
 	},
 	{
+		Name:   "helm-canary-upgrade",
+		Why:    "a canary upgrade on the Helm path with declarative remote secrets: two primaries on two networks at revision 1-28, then istiod-1-29 beside it on each, the tag moved, the workloads restarted, istiod-1-28 uninstalled once nothing runs it",
+		Meshes: []string{"e2e/testdata/helm-revisions-1-28.yaml", "e2e/testdata/helm-revisions-1-29.yaml"},
+	},
+	{
 		Name:   "shared-services",
 		Why:    "shared namespaces and services: a service in one cluster only (a stub elsewhere) and a cluster-local one",
 		Meshes: []string{"examples/shared-services/mesh.yaml"},
