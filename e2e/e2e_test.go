@@ -270,7 +270,9 @@ func verifyReplicas(src string) map[string]int { return map[string]int{src: 2} }
 func canaryUntilGuard(t *testing.T, ctx context.Context, r *Rehearsal, i int, prev *Expectations, replicas map[string]int, step, check func(string, func() error)) {
 	t.Helper()
 	step("bare pods of revision "+prev.Revision(), func() error { return CreatePinned(ctx, r.Fleet, prev) })
+	start := time.Now()
 	planErr := r.Change(ctx, i)
+	fmt.Fprintf(r.Log, "e2e: %s: change plan to %s, until it stopped, in %.1fs\n", r.Case.Name, r.Case.Meshes[i], time.Since(start).Seconds())
 	e, err := r.Expect(i)
 	if err != nil {
 		t.Fatal(err)
