@@ -231,14 +231,21 @@ func CheckRevisionGone(ctx context.Context, f *Fleet, s *StandIns, e *Expectatio
 	sel := "?labelSelector=" + "istio.io%2Frev%3D" + old
 	for _, cl := range e.Clusters() {
 		k := f.Clusters[cl].Kube
-		var deps struct {
-			Items []Object `json:"items"`
-		}
-		if err := k.Get("/apis/apps/v1/deployments"+sel, &deps); err != nil {
+		// istioctl deletes in the foreground: a Deployment stays, marked for
+		// deletion, until the garbage collector has removed its pods.
+		if err := waitFor(ctx, time.Minute, cl+": the Deployments of revision "+old+" deleted", func() error {
+			var deps struct {
+				Items []Object `json:"items"`
+			}
+			if err := k.Get("/apis/apps/v1/deployments"+sel, &deps); err != nil {
+				return err
+			}
+			for _, d := range deps.Items {
+				return fmt.Errorf("Deployment %s/%s of revision %s remains", d.Metadata.Namespace, d.Metadata.Name, old)
+			}
+			return nil
+		}); err != nil {
 			errs = append(errs, err.Error())
-		}
-		for _, d := range deps.Items {
-			errs = append(errs, fmt.Sprintf("%s: Deployment %s/%s of revision %s remains", cl, d.Metadata.Namespace, d.Metadata.Name, old))
 		}
 		whs, err := webhookConfigs(k)
 		if err != nil {
