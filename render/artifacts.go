@@ -426,7 +426,7 @@ var (
 	remoteSecretRow = &Artifact{Scope: PerPair, Dir: RemoteSecretsDir, Name: RemoteSecretFile("<source>"), Template: "remote-secret.yaml.tmpl",
 		When: "remoteSecrets: declarative, in each primary for each cluster it reads", About: "the remote Secret its istiod reads the cluster with, credentials as placeholders"}
 	readerAccessRow = &Artifact{Scope: PerPair, Dir: RemoteAccessDir, Name: ReaderAccessFile, Template: "istio-reader.yaml.tmpl",
-		When: "remoteSecrets: declarative, in each cluster a primary reads", About: "the reader service account, its token and RBAC, complete"}
+		When: "remoteSecrets: declarative, or a named revision (spec.istio.revision), in each cluster a primary reads", About: "the reader service account, its token and RBAC, complete: the union of what every Istio release meshc targets reads"}
 )
 
 // GroupFiles are the catalogue's rows of a VM group's directory, in order.

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -261,6 +262,30 @@ func defaultTagSteps(old, new *mesh.Mesh) []Step {
 		}
 		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
 			"istioctl tag set default --revision %s --overwrite --context=%s", templates.Shell(new.Spec.Istio.Revision), templates.Shell(c.Context))})
+	}
+	return steps
+}
+
+// readerRBACSteps apply, with a named revision, each read cluster's
+// remote-access/istio-reader.yaml: the reader service account, token and
+// role (the union of what releases 1.24 to 1.31 read) that every primary's
+// remote secret for it uses, whichever revision's istiod reads.
+func readerRBACSteps(m *mesh.Mesh) []Step {
+	if !m.Revisioned() {
+		return nil
+	}
+	read := map[string]bool{}
+	for _, s := range mesh.RemoteSecrets(m) {
+		read[s.Source.Name] = true
+	}
+	var steps []Step
+	for _, c := range m.Spec.Clusters {
+		if !read[c.Name] {
+			continue
+		}
+		f := path.Join(c.Name, RemoteAccessDir, ReaderAccessFile)
+		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, applies: []string{f},
+			Command: fmt.Sprintf("kubectl --context=%s apply -f %s", templates.Shell(c.Context), templates.Shell(f))})
 	}
 	return steps
 }

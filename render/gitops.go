@@ -52,6 +52,9 @@ const (
 	UnitManifests = "manifests"
 	// UnitRemoteSecrets: a primary's remote secrets, as ExternalSecrets.
 	UnitRemoteSecrets = "remote-secrets"
+	// UnitReaderRBAC: with a named revision, the reader role of every
+	// release in a cluster a primary reads (PhaseReaderRBAC).
+	UnitReaderRBAC = "reader-rbac"
 )
 
 // GitOpsUnit is one thing the engine applies to one cluster and orders
@@ -96,6 +99,10 @@ func PhaseOrder(phase string) int {
 // order, each cluster's in phase order. The mesh must have passed Validate.
 func GitOpsUnits(m *mesh.Mesh) []*GitOpsUnit {
 	external := m.Spec.GitOps != nil && m.Spec.GitOps.Secrets == mesh.SecretsExternal
+	read := map[string]bool{}
+	for _, s := range readerRBACSteps(m) {
+		read[s.Cluster] = true
+	}
 	byCluster := map[string][]*GitOpsUnit{}
 	var all []*GitOpsUnit
 	for i := range m.Spec.Clusters {
@@ -121,6 +128,9 @@ func GitOpsUnits(m *mesh.Mesh) []*GitOpsUnit {
 					units = append(units, &GitOpsUnit{Cluster: c, Name: UnitManifests, Phase: a.Phase})
 				}
 			}
+		}
+		if read[c.Name] {
+			units = append(units, &GitOpsUnit{Cluster: c, Name: UnitReaderRBAC, Phase: PhaseReaderRBAC})
 		}
 		if external && c.IsPrimary() && len(m.Spec.Clusters) > 1 {
 			units = append(units, &GitOpsUnit{Cluster: c, Name: UnitRemoteSecrets, Phase: PhaseRemoteSecrets})

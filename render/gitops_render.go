@@ -148,6 +148,11 @@ func (r *gitopsWriter) unitDir(u *GitOpsUnit, values func(string) []byte) error 
 		k := kustomization([]string{path.Join("../../../..", u.Cluster.Name, ManifestsDir)})
 		k["patches"] = []obj{{"patch": "$patch: delete\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + IstioNamespace + "\n"}}
 		r.add(path.Join(dir, KustomizationFile), k)
+	case u.Name == UnitReaderRBAC:
+		// The rendered file as it is: kustomize reads no file outside the
+		// unit's directory but a kustomization's.
+		r.files = append(r.files, output.File{Path: path.Join(dir, ReaderAccessFile), Data: values(path.Join(u.Cluster.Name, RemoteAccessDir, ReaderAccessFile))})
+		r.add(path.Join(dir, KustomizationFile), kustomization([]string{ReaderAccessFile}))
 	case u.Name == UnitRemoteSecrets:
 		var res []string
 		for _, source := range r.watches[u.Cluster] {

@@ -44,6 +44,12 @@ const (
 	// follows the Istio release and every other user of the cluster.
 	PhaseGatewayAPI      = "gateway-api"
 	PhaseNamespaces      = "namespaces"
+	// PhaseReaderRBAC applies, with a named revision, the reader role of
+	// every release meshc targets in each cluster a primary reads, before
+	// any istiod: an istiod of a newer revision reads the clusters before
+	// their own install of it brings its role (istio/istio#59153). After
+	// base, whose Helm release must create the service account it binds.
+	PhaseReaderRBAC = "reader-rbac"
 	PhaseCACerts         = "cacerts"
 	PhaseBase            = "base"
 	PhasePrimaries       = "primaries"
@@ -228,6 +234,7 @@ var planPhases = []struct{ id, title string }{
 	{PhaseIstioCSR, "Install istio-csr, which signs workload certificates in place of istiod"},
 	{PhaseVerifyRoot, "Check that every cluster's issuer chains to the mesh's root"},
 	{PhaseBase, "Install Istio's CRDs and cluster-wide resources (the base chart)"},
+	{PhaseReaderRBAC, "Give the primaries' reader, in every cluster they read, the role every Istio release needs"},
 	{PhasePrimaries, "Install the control plane of each primary"},
 	{PhasePrimaryGateways, "Install the east-west gateways of the primaries"},
 	{PhaseExpose, "Expose services and istiod through the east-west gateways"},
@@ -309,6 +316,8 @@ func installPhases(m *mesh.Mesh, placements []*mesh.Placement) []Phase {
 			steps = verifyRootSteps(m)
 		case PhaseRemoteSecrets:
 			steps = remoteSecretSteps(m)
+		case PhaseReaderRBAC:
+			steps = readerRBACSteps(m)
 		case PhaseLearnAddresses:
 			steps = learnAddressSteps(placements)
 		case PhaseVMFiles:

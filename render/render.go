@@ -24,13 +24,6 @@ func Render(m *mesh.Mesh) (*output.Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.Declarative() {
-		access, err := renderRemoteAccess(m)
-		if err != nil {
-			return nil, err
-		}
-		out.Files = append(out.Files, access...)
-	}
 	p := BuildPlan(m)
 	plan, err := RenderPlanMarkdown(p)
 	if err != nil {
@@ -88,6 +81,13 @@ func renderClusters(m *mesh.Mesh) (*output.Output, error) {
 		}
 		addCluster(out, perCluster[i])
 		out.Files = append(out.Files, perCluster[i].vm...)
+	}
+	if m.Declarative() || m.Revisioned() {
+		access, err := renderRemoteAccess(m)
+		if err != nil {
+			return nil, err
+		}
+		out.Files = append(out.Files, access...)
 	}
 	out.Sort()
 	return out, nil
@@ -192,6 +192,9 @@ func renderRemoteAccess(m *mesh.Mesh) ([]output.File, error) {
 	var buf bytes.Buffer
 	for _, s := range pairs {
 		readers[s.Source.Name] = append(readers[s.Source.Name], s.Reader)
+		if !m.Declarative() {
+			continue // the reader access alone (readerRBACSteps)
+		}
 		env := "MESHC_" + strings.ToUpper(strings.ReplaceAll(s.Source.Name, "-", "_"))
 		v := &remoteSecretView{Mesh: m, Reader: s.Reader, Source: s.Source, TokenSecret: ReaderTokenSecret,
 			CAVar: env + "_CA_DATA", TokenVar: env + "_TOKEN", ServerVar: env + "_API_SERVER"}

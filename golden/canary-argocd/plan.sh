@@ -31,25 +31,28 @@ echo '==> 3. Install Istio'\''s CRDs and cluster-wide resources (the base chart)
 helm upgrade --install istio-base istio/base --version 1.29.0 --namespace istio-system --kube-context cluster1 --wait -f cluster1/helm/base.values.yaml
 helm upgrade --install istio-base istio/base --version 1.29.0 --namespace istio-system --kube-context cluster2 --wait -f cluster2/helm/base.values.yaml
 
-echo '==> 4. Install the control plane of each primary'
+echo '==> 4. Give the primaries'\'' reader, in every cluster they read, the role every Istio release needs'
+kubectl --context=cluster2 apply -f cluster2/remote-access/istio-reader.yaml
+
+echo '==> 5. Install the control plane of each primary'
 helm upgrade --install istiod-1-28 istio/istiod --version 1.28.0 --namespace istio-system --kube-context cluster1 --wait -f cluster1/helm/istiod-previous.values.yaml
 helm upgrade --install istiod-1-29 istio/istiod --version 1.29.0 --namespace istio-system --kube-context cluster1 --wait -f cluster1/helm/istiod.values.yaml
 
-echo '==> 5. Install the east-west gateways of the primaries'
+echo '==> 6. Install the east-west gateways of the primaries'
 helm upgrade --install istio-eastwestgateway istio/gateway --version 1.29.0 --namespace istio-system --kube-context cluster1 -f cluster1/helm/eastwest-gateway.values.yaml
 
-echo '==> 6. Expose services and istiod through the east-west gateways'
+echo '==> 7. Expose services and istiod through the east-west gateways'
 kubectl --context=cluster1 apply -k cluster1/manifests
 
-echo '==> 7. Give every primary read access to every other cluster'\''s API server'
+echo '==> 8. Give every primary read access to every other cluster'\''s API server'
 istioctl create-remote-secret --context=cluster2 --name=cluster2 --server=https://198.51.100.2:6443 | kubectl label --local -f - -o yaml app.kubernetes.io/managed-by=meshc | kubectl apply -f - --context=cluster1
 
-echo '==> 8. Install each remote, pointed at its primary'\''s istiod'
+echo '==> 9. Install each remote, pointed at its primary'\''s istiod'
 helm upgrade --install istiod-1-28 istio/istiod --version 1.28.0 --namespace istio-system --kube-context cluster2 --wait -f cluster2/helm/istiod-previous.values.yaml
 helm upgrade --install istiod-1-29 istio/istiod --version 1.29.0 --namespace istio-system --kube-context cluster2 --wait -f cluster2/helm/istiod.values.yaml
 kubectl --context=cluster2 apply -k cluster2/manifests
 
-echo '==> 9. Install the east-west gateways of the remotes'
+echo '==> 10. Install the east-west gateways of the remotes'
 helm upgrade --install istio-eastwestgateway istio/gateway --version 1.29.0 --namespace istio-system --kube-context cluster2 -f cluster2/helm/eastwest-gateway.values.yaml
 
 echo '==> done'

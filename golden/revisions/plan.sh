@@ -25,23 +25,26 @@ echo '==> 2. Give every cluster its intermediate CA, signed by the mesh'\''s sha
 kubectl --context=cluster1 apply --server-side --field-manager=meshc -f "${CERTS_DIR}/cluster1/cacerts.yaml"
 kubectl --context=cluster2 apply --server-side --field-manager=meshc -f "${CERTS_DIR}/cluster2/cacerts.yaml"
 
-echo '==> 3. Install the control plane of each primary'
+echo '==> 3. Give the primaries'\'' reader, in every cluster they read, the role every Istio release needs'
+kubectl --context=cluster2 apply -f cluster2/remote-access/istio-reader.yaml
+
+echo '==> 4. Install the control plane of each primary'
 istioctl install -y --context=cluster1 -f cluster1/install/istio.yaml
 
-echo '==> 4. Install the east-west gateways of the primaries'
+echo '==> 5. Install the east-west gateways of the primaries'
 istioctl install -y --context=cluster1 -f cluster1/install/eastwest-gateway.yaml
 
-echo '==> 5. Expose services and istiod through the east-west gateways'
+echo '==> 6. Expose services and istiod through the east-west gateways'
 kubectl --context=cluster1 apply -k cluster1/manifests
 
-echo '==> 6. Give every primary read access to every other cluster'\''s API server'
+echo '==> 7. Give every primary read access to every other cluster'\''s API server'
 istioctl create-remote-secret --context=cluster2 --name=cluster2 | kubectl label --local -f - -o yaml app.kubernetes.io/managed-by=meshc | kubectl apply -f - --context=cluster1
 
-echo '==> 7. Install each remote, pointed at its primary'\''s istiod'
+echo '==> 8. Install each remote, pointed at its primary'\''s istiod'
 istioctl install -y --context=cluster2 -f cluster2/install/istio.yaml
 kubectl --context=cluster2 apply -k cluster2/manifests
 
-echo '==> 8. Install the east-west gateways of the remotes'
+echo '==> 9. Install the east-west gateways of the remotes'
 istioctl install -y --context=cluster2 -f cluster2/install/eastwest-gateway.yaml
 
 echo '==> done'
