@@ -74,8 +74,10 @@ type Object struct {
 type Istiod struct {
 	ClusterID     string
 	ClusterIDFile string
-	MeshConfig    *meshconfig.MeshConfig
-	Reads         []RemoteRead
+	// Env is the discovery container's environment (its feature flags).
+	Env        map[string]string
+	MeshConfig *meshconfig.MeshConfig
+	Reads      []RemoteRead
 	// ReadsFrom names where remote secrets for this istiod are declared (a
 	// directory or plan.sh), for findings about a missing one.
 	ReadsFrom string
@@ -372,11 +374,17 @@ func sortedKeysOf[V any](m map[string]V) []string {
 // it asks Istio's discovery code, as each primary's istiod, what every
 // proxy of the mesh is sent (a sidecar in every cluster, every east-west
 // gateway, every VM), checks all of it as Envoy would (envoy.go), and
-// compares the endpoints with what the Mesh promises (see expect.go). It
+// compares the endpoints with what the Mesh promises (see expect.go). In an
+// ambient mesh it asks instead what every primary's ztunnels are sent
+// (ambient_behaviour.go). It
 // returns every finding, joined, each prefixed with the file at fault
 // relative to dir.
 func VerifyBehaviour(m *mesh.Mesh, dir string) error {
 	s, err := behaviourWorld(m, dir)
+	if m.Ambient() {
+		// No sidecars and no Envoy east-west gateways: ztunnels, sent WDS.
+		return problemsOf(CheckBehaviour, errors.Join(err, s.checkZtunnels(m, dir))).Err()
+	}
 	return problemsOf(CheckBehaviour, errors.Join(err, s.missingProxies(m), s.Check())).Err()
 }
 

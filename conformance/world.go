@@ -134,7 +134,9 @@ func (w *worldReader) cluster(i int) (*ClusterState, []*Proxy) {
 		w.fail(cp, err)
 	}
 	proxies := []*Proxy{proxy}
-	if c.EastWestGateway != nil {
+	// An ambient mesh's east-west gateway is the Gateway API object of
+	// manifests/, read above; istiod deploys it.
+	if c.EastWestGateway != nil && !w.mesh.Ambient() {
 		gw := path.Join(c.Name, idir, gwName)
 		objs, err := inst.install(idir, gwName)
 		if err != nil {
@@ -300,7 +302,8 @@ func (w *worldReader) istiod(cs *ClusterState, rel string, objs []*unstructured.
 	cs.Istiod = d
 	var dep appsv1.Deployment
 	if err := typed(objs, "Deployment", revisioned("istiod", w.mesh.Spec.Istio.Revision), &dep); err == nil {
-		d.ClusterID = containerEnv(dep.Spec.Template.Spec, "discovery")["CLUSTER_ID"]
+		d.Env = containerEnv(dep.Spec.Template.Spec, "discovery")
+		d.ClusterID = d.Env["CLUSTER_ID"]
 	} else if objs != nil {
 		w.fail(rel, err)
 	}
