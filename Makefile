@@ -35,7 +35,7 @@ kustomize: build ## build examples/kustomize overlays with kustomize from PATH (
 
 .PHONY: conformance
 conformance: ## check meshes' output with Istio's own installer, validation and discovery (own module; slow first run)
-	cd conformance && $(GO) vet ./... && $(GO) test ./...
+	cd conformance && $(GO) vet ./... && $(GO) test -timeout 40m ./...
 
 .PHONY: e2e
 e2e: ## rehearse rendered plans on real API servers with kubectl, istioctl, helm and istiod (own module; first run builds them, ~30 min)

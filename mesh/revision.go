@@ -107,3 +107,11 @@ func (m *Mesh) Primaries() []*Cluster {
 	}
 	return out
 }
+
+// ServesRemotesByHostname reports whether the primary's remotes reach its
+// istiod through its east-west gateway at a hostname: their injection
+// webhooks dial https://<hostname>:15017, one server name for every
+// revision (MC078).
+func (p *Placement) ServesRemotesByHostname() bool {
+	return p.ExposesIstiod() && len(p.Remotes) > 0 && p.Cluster.IstiodHost() != ""
+}

@@ -78,7 +78,7 @@ func versionChangeAllowed(old, new *mesh.Mesh) error {
 	}
 	for i := range new.Spec.Clusters {
 		p := new.Place(&new.Spec.Clusters[i])
-		if p.ExposesIstiod() && len(p.Remotes) > 0 && p.Cluster.IstiodHost() != "" {
+		if p.ServesRemotesByHostname() {
 			return refuseRule("MC078", "primary %q serves its remotes by the hostname %s through its east-west gateway: their injection webhooks dial one URL for both revisions, which the gateway cannot route apart; give the gateway an IP address for the upgrade, or upgrade in place", p.Cluster.Name, diag.Quote(p.Cluster.IstiodHost()))
 		}
 	}

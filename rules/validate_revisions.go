@@ -216,7 +216,7 @@ func checkCanaryIstiodHostname(m *mesh.Mesh, report func(string, string, ...any)
 	}
 	for i := range m.Spec.Clusters {
 		p := m.Place(&m.Spec.Clusters[i])
-		if p != nil && p.ExposesIstiod() && len(p.Remotes) > 0 && p.Cluster.IstiodHost() != "" {
+		if p != nil && p.ServesRemotesByHostname() {
 			report(clusterPath(i, "eastWestGateway.address"), "primary %q serves its remotes by the hostname %s through its east-west gateway: their injection webhooks dial one URL for both revisions, which the gateway cannot route apart; give the gateway an IP address for the upgrade", p.Cluster.Name, diag.Quote(p.Cluster.IstiodHost()))
 		}
 	}
