@@ -26,6 +26,7 @@ var richMeshes = []string{
 	"testdata/hostile/rich-argocd.yaml",
 	"testdata/hostile/rich-flux.yaml",
 	"testdata/hostile/rich-ambient.yaml",
+	"testdata/hostile/rich-canary.yaml",
 }
 
 // annotationsPath is the one field whose text Load does not check: meshc

@@ -133,6 +133,11 @@ func injectedBy(p *pod, rev string) error {
 		if err := json.Unmarshal([]byte(e.Value), &pc); err != nil {
 			return fmt.Errorf("pod %s/%s: PROXY_CONFIG: %w", p.Metadata.Namespace, p.Metadata.Name, err)
 		}
+		if pc.DiscoveryAddress == "" {
+			// Unset in the mesh config: the proxy's default
+			// (pkg/config/mesh DefaultProxyConfig), the default revision's.
+			pc.DiscoveryAddress = "istiod.istio-system.svc:15012"
+		}
 		if pc.DiscoveryAddress != want {
 			return fmt.Errorf("pod %s/%s: its proxy connects to %s, want %s", p.Metadata.Namespace, p.Metadata.Name, pc.DiscoveryAddress, want)
 		}

@@ -29,6 +29,9 @@ type Mesh struct {
 	File     string `json:"-"`
 	data     cue.Value
 	topology *topology
+	// validator is, in the Mesh Previous returns, the revision of the Mesh
+	// it was taken from (ValidatorRevision).
+	validator string
 }
 
 // Metadata is the Kubernetes-style object metadata of a Mesh document.

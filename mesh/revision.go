@@ -59,7 +59,19 @@ func (m *Mesh) Previous() *Mesh {
 	}
 	prev := *m
 	prev.Spec.Istio = Istio{Version: p.Version, Revision: p.Revision}
+	prev.validator = m.Spec.Istio.Revision
 	return &prev
+}
+
+// ValidatorRevision is the revision whose istiod Istio's default validating
+// webhook calls (the charts' defaultRevision): the Mesh's own, also in the
+// previous revision's install, so that reinstalling it never points the
+// webhook back at the revision being replaced.
+func (m *Mesh) ValidatorRevision() string {
+	if m.validator != "" {
+		return m.validator
+	}
+	return m.Spec.Istio.Revision
 }
 
 // HasPrevious reports whether the cluster also runs the previous revision.
@@ -108,10 +120,15 @@ func (m *Mesh) Primaries() []*Cluster {
 	return out
 }
 
-// ServesRemotesByHostname reports whether the primary's remotes reach its
-// istiod through its east-west gateway at a hostname: their injection
-// webhooks dial https://<hostname>:15017, one server name for every
-// revision (MC078).
-func (p *Placement) ServesRemotesByHostname() bool {
-	return p.ExposesIstiod() && len(p.Remotes) > 0 && p.Cluster.IstiodHost() != ""
+// ServesRemotesAtOneAddress reports whether the primary's remotes reach
+// its istiod at an address that cannot tell revisions apart: a hostname
+// through its east-west gateway (their injection webhooks dial
+// https://<hostname>:15017, one server name for every revision), or an
+// istiod.address of its own, which fronts one istiod (MC078).
+func (p *Placement) ServesRemotesAtOneAddress() bool {
+	if !p.IsPrimary() || len(p.Remotes) == 0 {
+		return false
+	}
+	own := p.Cluster.Istiod != nil && p.Cluster.Istiod.Address != ""
+	return own || p.ExposesIstiod() && p.Cluster.IstiodHost() != ""
 }

@@ -73,13 +73,26 @@ func versionChangeAllowed(old, new *mesh.Mesh) error {
 			}
 		}
 	}
+	for _, rev := range new.InstalledRevisions() {
+		if old.Tag(rev) != nil && !slices.Contains(oldRevs, rev) {
+			return refuseRule("MC077", "revision %s has the name of a tag of the running mesh: until the plan prunes that tag's webhook, both select istio.io/rev=%s, and namespaces labelled with it move to the new revision without a restart; name the revision apart from every tag", rev, rev)
+		}
+	}
+	for _, t := range new.Spec.Istio.Tags {
+		if slices.Contains(oldRevs, t.Name) {
+			return refuseRule("MC077", "tag %s has the name of a revision the running mesh installs: its webhook and that revision's own both select istio.io/rev=%s, and pods are injected twice; name the tag apart from every revision", t.Name, t.Name)
+		}
+	}
 	if !Canary(old, new) {
 		return nil
 	}
+	if len(new.Spec.WorkloadGroups) > 0 || len(old.Spec.WorkloadGroups) > 0 {
+		return refuseRule("MC100", "the mesh has workload groups: a VM's files name one revision's istiod and follow no tag, so a VM not reinstalled would lose its control plane when the plan removes a revision; meshc does not plan VMs through a canary: upgrade in place, or move the VMs out of the mesh first")
+	}
 	for i := range new.Spec.Clusters {
 		p := new.Place(&new.Spec.Clusters[i])
-		if p.ServesRemotesByHostname() {
-			return refuseRule("MC078", "primary %q serves its remotes by the hostname %s through its east-west gateway: their injection webhooks dial one URL for both revisions, which the gateway cannot route apart; give the gateway an IP address for the upgrade, or upgrade in place", p.Cluster.Name, diag.Quote(p.Cluster.IstiodHost()))
+		if p.ServesRemotesAtOneAddress() {
+			return refuseRule("MC078", "primary %q serves its remotes at %s, one address for both revisions: the remotes' proxies and webhooks cannot reach each revision's istiod apart; serve them through the east-west gateway at an IP address for the upgrade, or upgrade in place", p.Cluster.Name, diag.Quote(p.Cluster.IstiodAddress()))
 		}
 	}
 	return nil

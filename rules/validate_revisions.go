@@ -39,7 +39,7 @@ var revisionRules = []Rule{
 	// Rules across two Meshes: BuildChangePlan refuses with them.
 	{
 		ID: "MC078", Name: "canary-istiod-hostname",
-		Protects: "A change plan to another revision, or a Mesh with a previous revision, where remotes reach their primary's istiod by hostname through its east-west gateway.",
+		Protects: "A change plan to another revision, or a Mesh with a previous revision, where remotes reach their primary's istiod at one address for every revision: a hostname through its east-west gateway, or an istiod.address of its own.",
 		Symptom:  "The remotes' injection webhooks dial one URL, https://<hostname>:15017, whose TLS server name is that hostname for both revisions: the gateway cannot tell which istiod a webhook call is for, and pod creation in the remotes goes to whichever revision's route Envoy matched first.",
 		check:    checkCanaryIstiodHostname,
 	},
@@ -70,6 +70,12 @@ var revisionRules = []Rule{
 		Protects: "A change plan between a control plane without a revision and one with (or the reverse), or a previous revision beside the default one.",
 		Symptom:  "The default revision's webhooks select istio-injection=enabled, a revision's only istio.io/rev: without a plan that relabels every namespace (or sets the default tag and turns the default webhook off), pods move to the new control plane, or off the mesh, by whichever webhook answers.",
 		check:    checkRevisionAdopted,
+	},
+	{
+		ID: "MC100", Name: "canary-vms",
+		Protects: "A Mesh with a previous revision, or a change plan to another revision, in a mesh with workloadGroups (virtual machines).",
+		Symptom:  "A VM's files name one revision's istiod (discoveryAddress, CA_ADDR) and follow no revision tag: a VM not reinstalled keeps dialing the old revision, which the plan removes, and its sidecar loses its configuration and certificates without warning.",
+		check:    checkCanaryVMs,
 	},
 }
 
@@ -216,8 +222,18 @@ func checkCanaryIstiodHostname(m *mesh.Mesh, report func(string, string, ...any)
 	}
 	for i := range m.Spec.Clusters {
 		p := m.Place(&m.Spec.Clusters[i])
-		if p != nil && p.ServesRemotesByHostname() {
-			report(clusterPath(i, "eastWestGateway.address"), "primary %q serves its remotes by the hostname %s through its east-west gateway: their injection webhooks dial one URL for both revisions, which the gateway cannot route apart; give the gateway an IP address for the upgrade", p.Cluster.Name, diag.Quote(p.Cluster.IstiodHost()))
+		if p != nil && p.ServesRemotesAtOneAddress() {
+			field := "eastWestGateway.address"
+			if c := p.Cluster; c.Istiod != nil && c.Istiod.Address != "" {
+				field = "istiod.address"
+			}
+			report(clusterPath(i, field), "primary %q serves its remotes at %s, one address for both revisions: the remotes' proxies and webhooks cannot reach each revision's istiod apart; serve them through the east-west gateway at an IP address for the upgrade", p.Cluster.Name, diag.Quote(p.Cluster.IstiodAddress()))
 		}
+	}
+}
+
+func checkCanaryVMs(m *mesh.Mesh, report func(string, string, ...any)) {
+	if m.Spec.Istio.Previous != nil && len(m.Spec.WorkloadGroups) > 0 {
+		report("spec.istio.previous", "a previous revision in a mesh with workload groups: a VM's files name one revision's istiod and follow no tag, and meshc does not plan VMs through a canary; upgrade in place, or move the VMs out of the mesh first")
 	}
 }
