@@ -12,8 +12,14 @@ type CA struct {
 	Issuer string `json:"issuer"`
 	// Root is the shared root the clusters' intermediates chain to; nil
 	// when not given (issuer meshc: meshc certs holds it).
-	Root        *TrustAnchor `json:"root,omitempty"`
-	CertManager *CertManager `json:"certManager,omitempty"`
+	Root *TrustAnchor `json:"root,omitempty"`
+	// PreviousRoot is, while the mesh moves to Root from another root
+	// (meshc certs' root, when it moves from issuer meshc), the root the
+	// running workloads' certificates chain to: every control plane hands
+	// out both, so no workload stops trusting another mid-move. nil
+	// otherwise.
+	PreviousRoot *TrustAnchor `json:"previousRoot,omitempty"`
+	CertManager  *CertManager `json:"certManager,omitempty"`
 }
 
 // CA issuers, as spelled in the input.
@@ -144,3 +150,26 @@ func RootCertificates(pemText string) []*x509.Certificate {
 // templates.
 func (*Placement) VaultServiceAccount() string       { return VaultServiceAccount }
 func (*Placement) CertManagerServiceAccount() string { return CertManagerServiceAccount }
+
+// MovesRoot reports whether the mesh is moving to its root from
+// spec.ca.previousRoot: its control planes hand out both.
+func (m *Mesh) MovesRoot() bool { return m.Spec.CA.PreviousRoot != nil }
+
+// MultiRoot reports whether istiod hands out roots beside its own CA's
+// (meshConfig.caCertificates: the peers' roots, or the previous and the
+// new root while the root moves), which takes ISTIO_MULTIROOT_MESH on
+// istiod and PROXY_CONFIG_XDS_AGENT on every proxy.
+func (m *Mesh) MultiRoot() bool { return m.Federated() || m.MovesRoot() }
+
+// PreviousRootCertFile is, in CADir while the root moves, the previous
+// root: the change plan checks that the running clusters' cacerts holds it.
+const PreviousRootCertFile = "previous-root-cert.pem"
+
+// MovesRoot: see Mesh.MovesRoot.
+func (p *Placement) MovesRoot() bool { return p.Mesh.MovesRoot() }
+
+// PreviousRootPEM is the previous root as the rendered
+// previous-root-cert.pem holds it.
+func (p *Placement) PreviousRootPEM() string {
+	return p.Mesh.Spec.CA.PreviousRoot.PEMBlock(0) + "\n"
+}

@@ -33,10 +33,10 @@ func (m *Mesh) ProxyMetadata() []EnvVar {
 			"DNS proxy answers only hosts with one: sidecars allocate them.",
 		}})
 	}
-	if m.Federated() {
+	if m.MultiRoot() {
 		md = append(md, EnvVar{Name: "PROXY_CONFIG_XDS_AGENT", Value: "true", Comment: []string{
-			"Sidecars take the peers' roots of trust from istiod (ProxyConfig",
-			"over xDS), so they update without a restart.",
+			"Sidecars take the roots of trust istiod hands out beside its own",
+			"(ProxyConfig over xDS), so they update without a restart.",
 		}})
 	}
 	return md

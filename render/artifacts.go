@@ -335,6 +335,9 @@ var Catalogue = []*Artifact{
 	{Dir: mesh.CADir, Name: mesh.RootCertFile, Template: "root-cert.pem.tmpl",
 		For: (*mesh.Placement).UsesCertManager, Apply: NotApplied,
 		When: "every cluster (spec.ca.issuer: cert-manager or istio-csr)", About: "the mesh's root certificate, which the plan's verify-root phase compares with what cert-manager issued"},
+	{Dir: mesh.CADir, Name: mesh.PreviousRootCertFile, Template: "previous-root-cert.pem.tmpl",
+		For: (*mesh.Placement).MovesRoot, Apply: NotApplied,
+		When: "every cluster, while the root moves (spec.ca.previousRoot)", About: "the root the running workloads' certificates chain to, which a change plan from issuer meshc checks the clusters' cacerts holds"},
 	// Applied on its own first: cacerts go into istio-system before any
 	// istiod starts.
 	{Dir: ManifestsDir, Name: NamespaceFile, Template: "namespace.yaml.tmpl",

@@ -126,6 +126,9 @@ type PlanCertManager struct {
 	SecretName string `json:"secretName,omitempty"`
 	Vault      string `json:"vault,omitempty"`
 	Role       string `json:"role,omitempty"`
+	// MovesRoot is whether the mesh moves to its root from
+	// spec.ca.previousRoot.
+	MovesRoot bool `json:"movesRoot,omitempty"`
 }
 
 func planCertManager(m *mesh.Mesh) *PlanCertManager {
@@ -133,7 +136,7 @@ func planCertManager(m *mesh.Mesh) *PlanCertManager {
 		return nil
 	}
 	cm := m.Spec.CA.CertManager
-	p := &PlanCertManager{Namespace: cm.Namespace, Issuer: cm.Issuer.Name}
+	p := &PlanCertManager{Namespace: cm.Namespace, Issuer: cm.Issuer.Name, MovesRoot: m.MovesRoot()}
 	if cm.Issuer.CA != nil {
 		p.SecretName = cm.Issuer.CA.SecretName
 	}

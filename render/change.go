@@ -121,21 +121,37 @@ func BuildChangePlan(old, new *mesh.Mesh, opts ChangeOptions) (*Plan, error) {
 	rm := planRemovals(old, new, oldPlan, full, oldOut, newOut)
 	p.Kept = rm.kept
 	add(PhaseRemoveRemoteSecrets, "Delete the remote secrets the new mesh no longer needs", rm.remoteSecrets)
-	gatewaysGone := false
+	// The steps of new's full plan that must run, phase by phase; a move
+	// of the issuer puts its own phases among them.
+	var pending []Phase
 	for _, ph := range full.Phases {
-		if ph.ID == PhaseExpose {
-			add(PhaseReplaceGateways, "Delete the Istio Gateways the new mesh no longer renders, before it applies its own", rm.gateways)
-			gatewaysGone = true
-		}
 		var steps []Step
 		for _, s := range ph.Steps {
 			if !ran[stepKey(s, new, newOut)] || ph.ID == PhaseCACerts && slices.Contains(opts.Reissued, s.Cluster) {
 				steps = append(steps, s)
 			}
 		}
-		add(ph.ID, ph.Title, steps)
+		pending = append(pending, Phase{ID: ph.ID, Title: ph.Title, Steps: steps})
+	}
+	restart := opts.Reissued
+	mv := caMoveOf(old, new)
+	if mv != nil {
+		pending = mv.arrange(pending)
+		restart = append(slices.Clone(restart), mv.restarts()...)
+	}
+	gatewaysGone := false
+	for _, ph := range pending {
+		if ph.ID == PhaseExpose {
+			add(PhaseReplaceGateways, "Delete the Istio Gateways the new mesh no longer renders, before it applies its own", rm.gateways)
+			gatewaysGone = true
+		}
+		add(ph.ID, ph.Title, ph.Steps)
 		if ph.ID == PhasePrimaries {
-			add(PhaseRestartIstiod, "Restart istiod where the intermediate CA was re-issued", restartSteps(new, opts.Reissued))
+			add(PhaseRestartIstiod, "Restart istiod where the intermediate CA was re-issued or moved", restartSteps(new, restart))
+			if mv != nil {
+				add(PhaseRenewWorkloads, "Restart the workloads, so every certificate chains to the new root", mv.renewSteps())
+			}
+			add(PhaseForgetRoot, "Restart the workloads, so no sidecar keeps trusting the previous root", moveEndSteps(old, new))
 		}
 	}
 	if !gatewaysGone {
@@ -298,7 +314,7 @@ func restartSteps(m *mesh.Mesh, reissued []string) []Step {
 		c := &m.Spec.Clusters[i]
 		if c.IsPrimary() && slices.Contains(reissued, c.Name) {
 			steps = append(steps, Step{Cluster: c.Name, Context: c.Context,
-				Command: fmt.Sprintf("kubectl --context=%s -n istio-system rollout restart deployment/istiod", templates.Shell(c.Context))})
+				Command: fmt.Sprintf("kubectl --context=%[1]s -n istio-system rollout restart deployment/istiod && kubectl --context=%[1]s -n istio-system rollout status deployment/istiod --timeout=300s", templates.Shell(c.Context))})
 		}
 	}
 	return steps

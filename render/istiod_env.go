@@ -15,9 +15,9 @@ func istiodEnv(p *mesh.Placement) []mesh.EnvVar {
 			"certificate must carry it.",
 		}})
 	}
-	if p.Mesh.Federated() {
+	if p.Mesh.MultiRoot() {
 		env = append(env, mesh.EnvVar{Name: "ISTIO_MULTIROOT_MESH", Value: "true", Comment: []string{
-			"istiod trusts and hands out the peers' roots (meshConfig.caCertificates).",
+			"istiod trusts and hands out the roots of meshConfig.caCertificates.",
 		}})
 	}
 	if p.Mesh.AmbientMultiNetwork() {

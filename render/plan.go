@@ -192,8 +192,8 @@ type Step struct {
 	Source string `json:"source,omitempty"`
 	// Command is a POSIX shell command line, with arguments quoted.
 	Command string `json:"command"`
-	// Destructive marks a step that deletes from a cluster: change plans
-	// guard it (MESHC_ALLOW_DESTRUCTIVE).
+	// Destructive marks a step that deletes from a cluster or restarts its
+	// workloads: change plans guard it (MESHC_ALLOW_DESTRUCTIVE).
 	Destructive bool `json:"destructive,omitempty"`
 	// Disruptive marks a step that restarts workloads (their pods are
 	// replaced, one rollout at a time).
