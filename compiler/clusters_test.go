@@ -2,6 +2,7 @@ package compiler_test
 
 import (
 	"cmp"
+	"encoding/base64"
 	"errors"
 	"maps"
 	"os"
@@ -191,9 +192,10 @@ func (f *fleet) changeOnClusters(t *testing.T, c changeCase) []string {
 		t.Fatal(err)
 	}
 
-	changed := f.state(t, filepath.Join(oldDir, render.PlanScript))
+	env := f.runningRoot(t, c)
+	changed := f.state(t, filepath.Join(oldDir, render.PlanScript), env...)
 	before := load(t, changed)
-	if out, err := f.run(script, changed, "MESHC_ALLOW_DESTRUCTIVE=1"); err != nil {
+	if out, err := f.run(script, changed, append(env, "MESHC_ALLOW_DESTRUCTIVE=1")...); err != nil {
 		t.Fatalf("change plan: %v\n%s", err, out)
 	}
 	got := load(t, changed)
@@ -229,6 +231,36 @@ func (f *fleet) changeOnClusters(t *testing.T, c changeCase) []string {
 		f.takenOver(t, script, before, strings.Contains(string(sh), " wait namespace/istio-system "))
 	}
 	return removed
+}
+
+// runningRoot is, for a change that moves the intermediates from meshc's
+// files to cert-manager, the environment the old mesh's plan and the change
+// plan run with: a CERTS_DIR whose cacerts hold, as root-cert.pem, the root
+// the new Mesh says the workloads run under (its previousRoot, or its
+// root), as meshc certs' would after the user imported that root into their
+// CA. The fake clusters check no chain, so the other keys are placeholders
+// and no key is generated.
+func (f *fleet) runningRoot(t *testing.T, c changeCase) []string {
+	if c.old.Spec.CA.Issuer != mesh.IssuerMeshc || !c.new.WritesCACerts() {
+		return nil
+	}
+	root := c.new.Spec.CA.Root.PEM
+	if r := c.new.Spec.CA.PreviousRoot; r != nil {
+		root = r.PEM
+	}
+	dir := t.TempDir()
+	for _, name := range c.old.ClusterNames() {
+		secret := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: cacerts\n  namespace: istio-system\n  labels:\n    app.kubernetes.io/managed-by: meshc\ntype: Opaque\ndata:\n" +
+			"  ca-key.pem: " + base64.StdEncoding.EncodeToString([]byte("placeholder")) + "\n" +
+			"  root-cert.pem: " + base64.StdEncoding.EncodeToString([]byte(root)) + "\n"
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name, "cacerts.yaml"), []byte(secret), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return []string{"CERTS_DIR=" + dir}
 }
 
 // takenOver runs the change plan on clusters the old plan left as before,
@@ -283,10 +315,10 @@ func (f *fleet) render(t *testing.T, name string, m *mesh.Mesh) string {
 
 // state runs script on empty clusters and returns the
 // directory of the state it leaves.
-func (f *fleet) state(t *testing.T, script string) string {
+func (f *fleet) state(t *testing.T, script string, env ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	if out, err := f.run(script, dir); err != nil {
+	if out, err := f.run(script, dir, env...); err != nil {
 		t.Fatalf("%s: %v\n%s", script, err, out)
 	}
 	return dir

@@ -54,6 +54,17 @@ func (r *run) issue(cl *Cluster, doc map[string]any, ns string) error {
 	if err != nil {
 		return err
 	}
+	// cert-manager keeps the type of a Secret it finds (immutable) and
+	// applies only its own keys: the others stay (its SecretsManager).
+	if was, ok := cl.Objects[k]; ok {
+		secret["type"] = was.Doc["type"]
+		data, _ := was.Doc["data"].(map[string]any)
+		for key, v := range data {
+			if key != "ca.crt" {
+				secret["data"].(map[string]any)[key] = v
+			}
+		}
+	}
 	cl.Objects[k] = Object{Doc: secret}
 	return nil
 }

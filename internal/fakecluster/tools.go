@@ -143,8 +143,13 @@ func (r *run) kubectl() error {
 		if err := c.only("--context", "-n", "-o"); err != nil {
 			return err
 		}
-		if len(c.words) == 3 && c.words[1] == "secret" {
+		switch {
+		case len(c.words) == 3 && c.words[1] == "secret":
 			return r.getSecretData()
+		case len(c.words) == 2 && strings.Contains(c.words[1], "/"):
+			return r.getObject()
+		case strings.Contains(c.words[1], ","):
+			return nil // the model runs no workloads, and lists nothing
 		}
 		if len(c.words) == 3 && c.words[1] == "service" {
 			return r.getService()
@@ -334,12 +339,18 @@ func (r *run) delete() error {
 	if err != nil {
 		return err
 	}
+	secretType := ""
 	if f := c.flags["--field-selector"]; f != "" {
-		n, ok := strings.CutPrefix(f, "metadata.name=")
-		if !ok || strings.Contains(n, ",") {
-			return fmt.Errorf("error: field selector %q: the model knows metadata.name= only", f)
+		for _, term := range strings.Split(f, ",") {
+			switch k, v, _ := strings.Cut(term, "="); k {
+			case "metadata.name":
+				name = v
+			case "type":
+				secretType = v
+			default:
+				return fmt.Errorf("error: field selector %q: the model knows metadata.name= and type= only", f)
+			}
 		}
-		name = n
 	}
 	if name == "" && len(labels) == 0 {
 		return errors.New("error: resource(s) were provided, but no name or selector")
@@ -356,7 +367,7 @@ func (r *run) delete() error {
 			if !namespaced {
 				objName, objNS = objNS, ""
 			}
-			if namespaced && objNS != ns || name != "" && objName != name || !matches(o.Labels(), labels) {
+			if namespaced && objNS != ns || name != "" && objName != name || !matches(o.Labels(), labels) || secretType != "" && o.Doc["type"] != secretType {
 				continue
 			}
 			gone = append(gone, k)
@@ -731,4 +742,25 @@ func (r *run) helm() error {
 		})
 	}
 	return fmt.Errorf("error: unknown command %q", c.words[0])
+}
+
+// getObject is kubectl get RESOURCE/NAME: it fails when there is none.
+func (r *run) getObject() error {
+	c := r.cmd
+	resource, name, _ := strings.Cut(c.words[1], "/")
+	res, err := resolve(resource)
+	if err != nil {
+		return err
+	}
+	k := Key(res, cmp.Or(c.flags["-n"], "default"), name)
+	if clusterScoped[res] {
+		k = Key(res, "", name)
+	}
+	return r.change(c.flags["--context"], func(cl *Cluster) error {
+		if _, ok := cl.Objects[k]; !ok {
+			return fmt.Errorf("Error from server (NotFound): %s %q not found", res, name)
+		}
+		fmt.Fprintln(r.stdout, c.words[1])
+		return nil
+	})
 }
