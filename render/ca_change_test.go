@@ -345,4 +345,3 @@ func TestChangePlansKeepTrust(t *testing.T) {
 		t.Errorf("%d change cases move the issuer or end a root's move, %d move the root; the check is not exercised", moves, rootMoves)
 	}
 }
-
