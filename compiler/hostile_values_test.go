@@ -27,6 +27,7 @@ var richMeshes = []string{
 	"testdata/hostile/rich-flux.yaml",
 	"testdata/hostile/rich-ambient.yaml",
 	"testdata/hostile/rich-canary.yaml",
+	"testdata/hostile/rich-rootmove.yaml",
 }
 
 // annotationsPath is the one field whose text Load does not check: meshc

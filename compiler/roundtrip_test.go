@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"meshc.dev/meshc/compiler"
+	"meshc.dev/meshc/mesh"
 )
 
 // hostileValues maps each marker of the rich meshes to a value the schema
@@ -115,7 +116,7 @@ func canonicalPEM(t testing.TB, p string) string {
 // same keys, the same types, and every string of the hostile render equal
 // to the plain one with each marker replaced by its value. A value that
 // added a key, ended a block, changed a type or lost a character fails. The
-// trust anchor must read back as its certificates and nothing else.
+// trust anchors must read back as their certificates and nothing else.
 func TestRenderedYAMLRoundTrips(t *testing.T) {
 	for _, file := range richMeshes {
 		t.Run(strings.TrimSuffix(strings.TrimPrefix(file, "testdata/hostile/"), ".yaml"), func(t *testing.T) {
@@ -128,12 +129,18 @@ func TestRenderedYAMLRoundTrips(t *testing.T) {
 			if err != nil {
 				t.Fatalf("hostile values refused: %v\n%s", err, data)
 			}
-			var anchor string
-			if len(m.Spec.Peers) > 0 { // an ambient mesh has no peers (MC087)
-				anchor = canonicalPEM(t, m.Spec.Peers[0].TrustAnchor.PEM)
+			anchors := map[string]bool{}
+			var all []*mesh.TrustAnchor
+			for i := range m.Spec.Peers { // an ambient mesh has no peers (MC087)
+				all = append(all, &m.Spec.Peers[i].TrustAnchor)
+			}
+			for _, a := range append(all, m.Spec.CA.Root, m.Spec.CA.PreviousRoot) {
+				if a != nil {
+					anchors[canonicalPEM(t, a.PEM)] = true
+				}
 			}
 			markers := slices.SortedFunc(maps.Keys(values), func(a, b string) int { return len(b) - len(a) })
-			rc := &yamlRoundTrip{t: t, anchor: anchor, subst: func(s string) string {
+			rc := &yamlRoundTrip{t: t, trusted: anchors, subst: func(s string) string {
 				for _, k := range markers {
 					s = strings.ReplaceAll(s, k, values[k])
 				}
@@ -158,7 +165,7 @@ func TestRenderedYAMLRoundTrips(t *testing.T) {
 				files++
 				rc.compareStreams(f.Path, f.Data, hostile.Lookup(f.Path).Data)
 			}
-			if files < 20 || anchor != "" && rc.anchors == 0 {
+			if files < 20 || len(m.Spec.Peers) > 0 && rc.anchors == 0 {
 				t.Fatalf("compared %d YAML files and %d trust anchors; the rich mesh should render far more", files, rc.anchors)
 			}
 		})
@@ -166,8 +173,9 @@ func TestRenderedYAMLRoundTrips(t *testing.T) {
 }
 
 type yamlRoundTrip struct {
-	t       *testing.T
-	anchor  string
+	t *testing.T
+	// trusted are the mesh's roots and peers' anchors, as PEM re-encoded.
+	trusted map[string]bool
 	subst   func(string) string
 	anchors int
 }
@@ -208,7 +216,10 @@ func (rc *yamlRoundTrip) compare(where string, p, h *yaml.Node) {
 		want := rc.subst(p.Value)
 		if strings.Contains(h.Value, "-----BEGIN") {
 			rc.anchors++
-			want = rc.anchor
+			// One of the mesh's anchors, and the one the plain render has.
+			if want = canonicalPEM(t, p.Value); !rc.trusted[want] {
+				t.Errorf("%s:%d:%d: a certificate that is none of the mesh's roots or peers' anchors", where, p.Line, p.Column)
+			}
 		}
 		if h.ShortTag() != p.ShortTag() || h.Value != want {
 			if strings.Contains(want+h.Value, "\n") {

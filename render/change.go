@@ -314,7 +314,7 @@ func restartSteps(m *mesh.Mesh, reissued []string) []Step {
 		c := &m.Spec.Clusters[i]
 		if c.IsPrimary() && slices.Contains(reissued, c.Name) {
 			steps = append(steps, Step{Cluster: c.Name, Context: c.Context,
-				Command: fmt.Sprintf("kubectl --context=%[1]s -n istio-system rollout restart deployment/istiod && kubectl --context=%[1]s -n istio-system rollout status deployment/istiod --timeout=300s", templates.Shell(c.Context))})
+				Command: fmt.Sprintf("kubectl --context=%[1]s -n istio-system rollout restart deployment/istiod || exit 1; kubectl --context=%[1]s -n istio-system rollout status deployment/istiod --timeout=300s", templates.Shell(c.Context))})
 		}
 	}
 	return steps
