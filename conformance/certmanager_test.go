@@ -42,3 +42,48 @@ func TestVerifyCertManagerFindings(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyRootMoveFindings: while the root moves, a control plane whose
+// mesh config leaves out the previous root, or that does not hand out the
+// roots (ISTIO_MULTIROOT_MESH), is a finding.
+func TestVerifyRootMoveFindings(t *testing.T) {
+	const example = "testdata/cert-manager-root-move.yaml"
+	m, clean := renderExample(t, example)
+	if err := Verify(m, clean); err != nil {
+		t.Fatalf("unmutated: %v", err)
+	}
+	values, err := os.ReadFile(filepath.Join(clean, "cluster1", "helm", "istiod.values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, old, new, want string }{
+		{"previous root left out", pemIn(t, string(values), m.Spec.CA.PreviousRoot.PEM), pemIn(t, string(values), m.Spec.CA.Root.PEM), "lacks spec.ca.previousRoot"},
+		{"roots not handed out", `ISTIO_MULTIROOT_MESH: "true"`, `ISTIO_MULTIROOT_MESH: "false"`, `ISTIO_MULTIROOT_MESH: got "false", want "true"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(clean)); err != nil {
+				t.Fatal(err)
+			}
+			edit(t, dir, "cluster1/helm/istiod.values.yaml", tc.old, tc.new)
+			err := Verify(m, dir)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("mutated %q → %q: %v, want a finding with %q", tc.old, tc.new, err, tc.want)
+			}
+		})
+	}
+}
+
+// pemIn is the block of text, as the rendered file indents it, that holds
+// the certificate of pemText.
+func pemIn(t *testing.T, file, pemText string) string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(pemText), "\n")
+	first := strings.Index(file, lines[1])
+	if first < 0 {
+		t.Fatalf("the file does not hold the certificate %s…", lines[1])
+	}
+	start := strings.LastIndex(file[:first], "\n") + 1
+	end := first + strings.Index(file[first:], lines[len(lines)-2]) + len(lines[len(lines)-2])
+	return file[start:end]
+}

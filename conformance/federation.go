@@ -15,6 +15,7 @@ import (
 	networkingapi "istio.io/api/networking/v1alpha3"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	"istio.io/istio/pilot/pkg/serviceregistry/kube"
+	"istio.io/istio/pilot/pkg/trustbundle"
 	"istio.io/istio/pkg/config/host"
 
 	"meshc.dev/meshc/mesh"
@@ -51,9 +52,10 @@ func (f *federationObjects) add(obj runtime.Object) {
 func (v *clusterCheck) checkFederationMeshConfig(rel string, mc *meshconfig.MeshConfig, istiodEnv, sidecar map[string]string) {
 	peers := v.mesh.Spec.Peers
 	want := map[bool]string{true: "true", false: ""}
-	v.expect(rel, "istiod env ISTIO_MULTIROOT_MESH", istiodEnv["ISTIO_MULTIROOT_MESH"], want[len(peers) > 0])
+	multi := len(peers) > 0 || v.mesh.Spec.CA.PreviousRoot != nil
+	v.expect(rel, "istiod env ISTIO_MULTIROOT_MESH", istiodEnv["ISTIO_MULTIROOT_MESH"], want[multi])
 	if sidecar != nil {
-		v.expect(rel, "injected sidecar env PROXY_CONFIG_XDS_AGENT", sidecar["PROXY_CONFIG_XDS_AGENT"], want[len(peers) > 0])
+		v.expect(rel, "injected sidecar env PROXY_CONFIG_XDS_AGENT", sidecar["PROXY_CONFIG_XDS_AGENT"], want[multi])
 		imports := slices.ContainsFunc(peers, func(p mesh.Peer) bool { return len(p.Imports) > 0 })
 		if imports {
 			v.expect(rel, "injected sidecar env ISTIO_META_DNS_CAPTURE", sidecar["ISTIO_META_DNS_CAPTURE"], "true")
@@ -62,6 +64,7 @@ func (v *clusterCheck) checkFederationMeshConfig(rel string, mc *meshconfig.Mesh
 			v.expect(rel, "injected sidecar env ISTIO_META_DNS_AUTO_ALLOCATE", sidecar["ISTIO_META_DNS_AUTO_ALLOCATE"], want[proxiesAllocate(v.mesh)])
 		}
 	}
+	v.checkRootMove(rel, mc)
 	for _, p := range peers {
 		if slices.Contains(mc.GetTrustDomainAliases(), p.TrustDomain) {
 			v.failf(rel, "mesh config trustDomainAliases %v: peer %s's trust domain %s is an alias of this mesh's, so its identities pass for this mesh's own", mc.GetTrustDomainAliases(), p.MeshID, p.TrustDomain)
@@ -272,4 +275,32 @@ func peerNetworks(p *mesh.Peer) []peerNetwork {
 		out[i].addresses = append(out[i].addresses, g.Address)
 	}
 	return out
+}
+
+// checkRootMove: while the root moves (spec.ca.previousRoot), the trust
+// bundle Istio's own code builds from the mesh config (pilot/pkg/trustbundle,
+// which istiod hands to every sidecar with ISTIO_MULTIROOT_MESH) holds the
+// previous root and the root, so that no workload stops trusting another
+// whichever root signed its certificate.
+func (v *clusterCheck) checkRootMove(rel string, mc *meshconfig.MeshConfig) {
+	ca := v.mesh.Spec.CA
+	if ca.PreviousRoot == nil {
+		return
+	}
+	tb := trustbundle.NewTrustBundle(x509.NewCertPool(), nil)
+	if err := tb.AddMeshConfigUpdate(mc); err != nil {
+		v.failf(rel, "mesh config caCertificates: istiod refuses them as trust anchors: %v", err)
+		return
+	}
+	var held []string
+	for _, c := range tb.GetTrustBundle() {
+		held = append(held, certificates(c)...)
+	}
+	for _, r := range []struct{ what, pem string }{{"spec.ca.previousRoot", ca.PreviousRoot.PEM}, {"spec.ca.root", ca.Root.PEM}} {
+		for _, c := range certificates(r.pem) {
+			if !slices.Contains(held, c) {
+				v.failf(rel, "mesh config caCertificates: istiod's trust bundle lacks %s while the root moves: workloads of that root would not be trusted", r.what)
+			}
+		}
+	}
 }
