@@ -1,6 +1,7 @@
 package compiler_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"meshc.dev/meshc/internal/meshgen"
 	"meshc.dev/meshc/internal/yamlbound"
 	"meshc.dev/meshc/mesh"
+	"meshc.dev/meshc/render"
 	"meshc.dev/meshc/rules"
 )
 
@@ -47,7 +49,8 @@ func TestInvalidInputs(t *testing.T) {
 func TestEveryRuleHasANegativeCase(t *testing.T) {
 	cases := invalidCases(t)
 	// Rules across Mesh files (MC049) have their cases in testdata/peers;
-	// the change-plan rules (MC078 to MC083) in testdata/changes.
+	// the rules of change plans (MC078–MC083, MC096–MC099), refused revision
+	// pairs in testdata/changes.
 	acrossFiles := peerCaseRules(t) + changeCaseRules(t)
 	for _, r := range rules.Rules {
 		if r.Retired != "" {
@@ -113,6 +116,20 @@ func TestLargestMeshesFitTheLimits(t *testing.T) {
 		n := d.Sizes[len(d.Sizes)-1]
 		if got := yamlbound.Nodes(d.Generate(n)); got > mesh.MaxNodes {
 			t.Errorf("dimension %s at %d counts %d YAML nodes, more than MaxNodes (%d)", d.Name, n, got, mesh.MaxNodes)
+		}
+	}
+}
+
+// TestChangeRulesAreRules: every rule a change plan's refusal names is a
+// row of the rule table (render cannot import rules, the Validate step).
+func TestChangeRulesAreRules(t *testing.T) {
+	for id, name := range map[string]string{
+		render.ChangeIdentityRule: "change-identity", render.ChangeContextRule: "change-context",
+		render.ChangeInstallerRule: "change-installer", render.ChangeCARule: "change-ca",
+	} {
+		i := slices.IndexFunc(rules.Rules, func(r rules.Rule) bool { return r.ID == id })
+		if i < 0 || rules.Rules[i].Name != name {
+			t.Errorf("render refuses changes under %s (%s), which is not that row of the rule table", id, name)
 		}
 	}
 }

@@ -83,15 +83,15 @@ func caChangeAllowed(old, new *mesh.Mesh) error {
 	switch {
 	case o.Issuer == mesh.IssuerMeshc && n.Issuer == mesh.IssuerCertManager:
 		if old.Spec.Istio.Version != new.Spec.Istio.Version {
-			return refuse("the clusters' intermediates move from issuer meshc to cert-manager while Istio moves from %s to %s: the move re-applies the control planes before anything else, with the running version; upgrade Istio with a change plan of its own, before or after", old.Spec.Istio.Version, new.Spec.Istio.Version)
+			return refuse(new, "spec.istio.version", ChangeCARule, "the clusters' intermediates move from issuer meshc to cert-manager while Istio moves from %s to %s: the move re-applies the control planes before anything else, with the running version; upgrade Istio with a change plan of its own, before or after", old.Spec.Istio.Version, new.Spec.Istio.Version)
 		}
 		return nil
 	case o.Issuer != n.Issuer:
-		return refuse("the clusters' intermediate CAs move from issuer %s to %s: meshc plans only the move from meshc to cert-manager (%s); docs/certs.md says how to move by hand, then plan from a Mesh that names the issuer in use", o.Issuer, n.Issuer, issuerMoveWhy(o.Issuer, n.Issuer))
+		return refuse(new, "spec.ca.issuer", ChangeCARule, "the clusters' intermediate CAs move from issuer %s to %s: meshc plans only the move from meshc to cert-manager (%s); docs/certs.md says how to move by hand, then plan from a Mesh that names the issuer in use", o.Issuer, n.Issuer, issuerMoveWhy(o.Issuer, n.Issuer))
 	case n.PreviousRoot != nil && (o.PreviousRoot == nil || rootDER(o.PreviousRoot.PEM) != rootDER(n.PreviousRoot.PEM)):
-		return refuse("spec.ca.previousRoot is new or changes while the issuer stays %s: a root moves with the issuer, from meshc's files to cert-manager; to move cert-manager's root, follow docs/certs.md by hand", n.Issuer)
+		return refuse(new, "spec.ca.previousRoot", ChangeCARule, "previousRoot is new or changes while the issuer stays %s: a root moves with the issuer, from meshc's files to cert-manager; to move cert-manager's root, follow docs/certs.md by hand", n.Issuer)
 	case o.Root != nil && n.Root != nil && rootDER(o.Root.PEM) != rootDER(n.Root.PEM):
-		return refuse("spec.ca.root changes: workloads with certificates of the old root would stop trusting those of the new one mid-change; meshc moves a root only with the issuer, from meshc's files to cert-manager (spec.ca.previousRoot); docs/certs.md says how to move cert-manager's root by hand")
+		return refuse(new, "spec.ca.root", ChangeCARule, "the root changes: workloads with certificates of the old root would stop trusting those of the new one mid-change; meshc moves a root only with the issuer, from meshc's files to cert-manager (spec.ca.previousRoot); docs/certs.md says how to move cert-manager's root by hand")
 	}
 	return nil
 }

@@ -44,7 +44,7 @@ func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
 func versionChangeAllowed(old, new *mesh.Mesh) error {
 	if old.Revisioned() != new.Revisioned() {
 		from, to := describeRevision(old), describeRevision(new)
-		return refuseRule("MC083", "the control plane changes from %s to %s: namespaces labelled istio-injection=enabled and those labelled with a tag are injected by different webhooks, so this is no canary meshc can plan; keep the Mesh's revision setting, or move by hand (Istio's canary upgrade guide, with the default tag)", from, to)
+		return refuse(new, "spec.istio.revision", "MC083", "the control plane changes from %s to %s: namespaces labelled istio-injection=enabled and those labelled with a tag are injected by different webhooks, so this is no canary meshc can plan; keep the Mesh's revision setting, or move by hand (Istio's canary upgrade guide, with the default tag)", from, to)
 	}
 	if err := tagsKept(old, new); err != nil {
 		return err
@@ -56,9 +56,9 @@ func versionChangeAllowed(old, new *mesh.Mesh) error {
 		if slices.Contains(oldRevs, rev) {
 			switch {
 			case on < om:
-				return refuseRule("MC080", "Istio %s is older than the running %s%s: an in-place downgrade replaces every istiod with no older one left to roll back to; install the older release as another revision (spec.istio.revision) and move the tags back", nv, ov, ofRevision(rev))
+				return refuse(new, "spec.istio.version", "MC080", "Istio %s is older than the running %s%s: an in-place downgrade replaces every istiod with no older one left to roll back to; install the older release as another revision (spec.istio.revision) and move the tags back", nv, ov, ofRevision(rev))
 			case on > om+1:
-				return refuseRule("MC080", "Istio %s is more than one minor release after the running %s%s: Istio supports in-place upgrades one minor at a time; plan through 1.%d first, or upgrade as a canary (another spec.istio.revision), which may skip one minor", nv, ov, ofRevision(rev), om+1)
+				return refuse(new, "spec.istio.version", "MC080", "Istio %s is more than one minor release after the running %s%s: Istio supports in-place upgrades one minor at a time; plan through 1.%d first, or upgrade as a canary (another spec.istio.revision), which may skip one minor", nv, ov, ofRevision(rev), om+1)
 			}
 			continue
 		}
@@ -66,33 +66,37 @@ func versionChangeAllowed(old, new *mesh.Mesh) error {
 			wv := old.VersionOf(was)
 			d := abs(on - mesh.MinorOf(wv))
 			if d > 2 {
-				return refuseRule("MC079", "revision %s at Istio %s would run beside revision %s at %s, %d minor releases apart: a canary upgrade spans at most two; go through an intermediate release", rev, nv, was, wv, d)
+				return refuse(new, "spec.istio.version", "MC079", "revision %s at Istio %s would run beside revision %s at %s, %d minor releases apart: a canary upgrade spans at most two; go through an intermediate release", rev, nv, was, wv, d)
 			}
 			if d > 1 && (len(old.Primaries()) > 1 || len(new.Primaries()) > 1) {
-				return refuseRule("MC081", "Istio %s and %s are %d minor releases apart, and with several primaries one would run a control plane of each while they read each other's clusters; canary through 1.%d first", wv, nv, d, min(on, mesh.MinorOf(wv))+1)
+				return refuse(new, "spec.istio.version", "MC081", "Istio %s and %s are %d minor releases apart, and with several primaries one would run a control plane of each while they read each other's clusters; canary through 1.%d first", wv, nv, d, min(on, mesh.MinorOf(wv))+1)
 			}
 		}
 	}
 	for _, rev := range new.InstalledRevisions() {
 		if old.Tag(rev) != nil && !slices.Contains(oldRevs, rev) {
-			return refuseRule("MC077", "revision %s has the name of a tag of the running mesh: until the plan prunes that tag's webhook, both select istio.io/rev=%s, and namespaces labelled with it move to the new revision without a restart; name the revision apart from every tag", rev, rev)
+			at := "spec.istio.revision"
+			if rev != new.Spec.Istio.Revision {
+				at = "spec.istio.previous.revision"
+			}
+			return refuse(new, at, "MC077", "revision %s has the name of a tag of the running mesh: until the plan prunes that tag's webhook, both select istio.io/rev=%s, and namespaces labelled with it move to the new revision without a restart; name the revision apart from every tag", rev, rev)
 		}
 	}
-	for _, t := range new.Spec.Istio.Tags {
+	for i, t := range new.Spec.Istio.Tags {
 		if slices.Contains(oldRevs, t.Name) {
-			return refuseRule("MC077", "tag %s has the name of a revision the running mesh installs: its webhook and that revision's own both select istio.io/rev=%s, and pods are injected twice; name the tag apart from every revision", t.Name, t.Name)
+			return refuse(new, fmt.Sprintf("spec.istio.tags[%d].name", i), "MC077", "tag %s has the name of a revision the running mesh installs: its webhook and that revision's own both select istio.io/rev=%s, and pods are injected twice; name the tag apart from every revision", t.Name, t.Name)
 		}
 	}
 	if !Canary(old, new) {
 		return nil
 	}
 	if len(new.Spec.WorkloadGroups) > 0 || len(old.Spec.WorkloadGroups) > 0 {
-		return refuseRule("MC100", "the mesh has workload groups: a VM's files name one revision's istiod and follow no tag, so a VM not reinstalled would lose its control plane when the plan removes a revision; meshc does not plan VMs through a canary: upgrade in place, or move the VMs out of the mesh first")
+		return refuse(new, "spec.workloadGroups", "MC100", "the mesh has workload groups: a VM's files name one revision's istiod and follow no tag, so a VM not reinstalled would lose its control plane when the plan removes a revision; meshc does not plan VMs through a canary: upgrade in place, or move the VMs out of the mesh first")
 	}
 	for i := range new.Spec.Clusters {
 		p := new.Place(&new.Spec.Clusters[i])
 		if p.ServesRemotesAtOneAddress() {
-			return refuseRule("MC078", "primary %q serves its remotes at %s, one address for both revisions: the remotes' proxies and webhooks cannot reach each revision's istiod apart; serve them through the east-west gateway at an IP address for the upgrade, or upgrade in place", p.Cluster.Name, diag.Quote(p.Cluster.IstiodAddress()))
+			return refuse(new, fmt.Sprintf("spec.clusters[%d]", i), "MC078", "primary %q serves its remotes at %s, one address for both revisions: the remotes' proxies and webhooks cannot reach each revision's istiod apart; serve them through the east-west gateway at an IP address for the upgrade, or upgrade in place", p.Cluster.Name, diag.Quote(p.Cluster.IstiodAddress()))
 		}
 	}
 	return nil
@@ -122,7 +126,7 @@ func tagsKept(old, new *mesh.Mesh) error {
 		dropped = append(dropped, v)
 	}
 	if len(dropped) > 0 {
-		return refuseRule("MC082", "the new Mesh drops %s, which namespaces of the running mesh select and keep: their new pods would start without sidecars; keep the tags (pointing at revision %s), or select another tag in those namespaces", diag.Plural("tag", dropped), new.Spec.Istio.Revision)
+		return refuse(new, "spec.istio.tags", "MC082", "the new Mesh drops %s, which namespaces of the running mesh select and keep: their new pods would start without sidecars; keep the tags (pointing at revision %s), or select another tag in those namespaces", diag.Plural("tag", dropped), new.Spec.Istio.Revision)
 	}
 	return nil
 }

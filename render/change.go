@@ -47,20 +47,31 @@ const (
 const AllowDestructiveVar = "MESHC_ALLOW_DESTRUCTIVE"
 
 // RefusedChange is a change between two meshes that no plan makes safely in
-// place; Reason says why and what to do instead.
-type RefusedChange struct {
-	Reason string
-	// Rule is the ID of the rule that refuses it (rules.Rules); "" for
-	// refusals that have none yet.
-	Rule string
-}
+// place. Its problems point into the new Mesh, at the value that changed,
+// with the rule refused (MC078–MC083, MC096–MC099), and say why
+// and what to do instead.
+type RefusedChange struct{ Problems diag.Problems }
 
-func (e *RefusedChange) Error() string {
-	if e.Rule != "" {
-		return "no change plan: " + e.Reason + " [" + e.Rule + "]"
-	}
-	return "no change plan: " + e.Reason
-}
+func (e *RefusedChange) Error() string { return "no change plan: " + e.Problems.Error() }
+
+// Unwrap makes the refusal's problems reachable with errors.As, so it is
+// printed as any other problem of the input is.
+func (e *RefusedChange) Unwrap() error { return e.Problems }
+
+// The rules of change plans: each refusal names one (see rules.Rules).
+const (
+	// ChangeIdentityRule refuses a new mesh ID or trust domain.
+	ChangeIdentityRule = "MC096"
+	// ChangeContextRule refuses a kube context or API server that
+	// changes hands.
+	ChangeContextRule = "MC097"
+	// ChangeInstallerRule refuses another installer (Istio's releases and
+	// revisions are MC078–MC083's).
+	ChangeInstallerRule = "MC098"
+	// ChangeCARule refuses the moves of issuers and roots meshc does not
+	// plan.
+	ChangeCARule = "MC099"
+)
 
 // ChangeOptions are what a change plan needs beyond the two meshes.
 type ChangeOptions struct {
@@ -84,7 +95,7 @@ func BuildChangePlan(old, new *mesh.Mesh, opts ChangeOptions) (*Plan, error) {
 	}
 	for _, name := range opts.Reissued {
 		if new.Cluster(name) == nil {
-			return nil, refuse("re-issued cluster %q is not in mesh %q (clusters: %s)", name, new.Metadata.Name, strings.Join(new.ClusterNames(), ", "))
+			return nil, refuse(new, "spec.clusters", "", "re-issued cluster %q is not in mesh %q (clusters: %s)", name, new.Metadata.Name, strings.Join(new.ClusterNames(), ", "))
 		}
 	}
 	// Only what steps apply is compared: the clusters' and VM groups'
@@ -176,16 +187,16 @@ func changeAllowed(old, new *mesh.Mesh) error {
 		return err
 	}
 	if old.Spec.MeshID != new.Spec.MeshID {
-		return refuse("the mesh ID changes from %q to %q: every sidecar's identity and every cluster's configuration carry it, so this is a new mesh, not a change; install it alongside and move workloads over", old.Spec.MeshID, new.Spec.MeshID)
+		return refuse(new, "spec.meshID", ChangeIdentityRule, "the mesh ID changes from %q to %q: every sidecar's identity and every cluster's configuration carry it, so this is a new mesh, not a change; install it alongside and move workloads over", old.Spec.MeshID, new.Spec.MeshID)
 	}
 	if old.Spec.TrustDomain != new.Spec.TrustDomain {
-		return refuse("the trust domain changes from %q to %q: workloads would stop trusting each other mid-change; it takes a transition in which every control plane accepts both (meshConfig.trustDomainAliases), which meshc does not plan", old.Spec.TrustDomain, new.Spec.TrustDomain)
+		return refuse(new, "spec.trustDomain", ChangeIdentityRule, "the trust domain changes from %q to %q: workloads would stop trusting each other mid-change; it takes a transition in which every control plane accepts both (meshConfig.trustDomainAliases), which meshc does not plan", old.Spec.TrustDomain, new.Spec.TrustDomain)
 	}
 	if err := dataPlaneKept(old, new); err != nil {
 		return err
 	}
 	if old.Spec.Installer != new.Spec.Installer {
-		return refuse("the installer changes from %s to %s: Helm does not adopt what istioctl installed, nor the reverse; migrate each cluster by hand (Istio's guide to moving from istioctl to Helm) and plan from a Mesh that names the installer in use", old.Spec.Installer, new.Spec.Installer)
+		return refuse(new, "spec.installer", ChangeInstallerRule, "the installer changes from %s to %s: Helm does not adopt what istioctl installed, nor the reverse; migrate each cluster by hand (Istio's guide to moving from istioctl to Helm) and plan from a Mesh that names the installer in use", old.Spec.Installer, new.Spec.Installer)
 	}
 	return versionChangeAllowed(old, new)
 }
@@ -221,6 +232,7 @@ func dataPlaneKept(old, new *mesh.Mesh) error {
 // move to another cluster either.
 func contextsKept(old, new *mesh.Mesh) error {
 	var reasons []string
+	first := "" // the path of the first reason
 	byContext := map[string]string{} // old kube context → its cluster
 	byServer := map[string]string{}  // old API server (apiServerKey) → its cluster
 	for i := range old.Spec.Clusters {
@@ -232,11 +244,18 @@ func contextsKept(old, new *mesh.Mesh) error {
 	}
 	for i := range new.Spec.Clusters {
 		c := &new.Spec.Clusters[i]
+		at := func(field string) {
+			if first == "" {
+				first = fmt.Sprintf("spec.clusters[%d].%s", i, field)
+			}
+		}
 		if was := old.Cluster(c.Name); was != nil && was.Context != c.Context {
+			at("context")
 			reasons = append(reasons, fmt.Sprintf("cluster %q moves from kube context %s to %s: meshc cannot tell a context renamed in your kubeconfig from a move to another Kubernetes cluster; if only the name changed, plan from a copy of the old Mesh file with the new context; to move the cluster, take it out of the mesh with one change plan and add it back with the next",
 				c.Name, diag.Quote(was.Context), diag.Quote(c.Context)))
 		}
 		if other, ok := byContext[c.Context]; ok && other != c.Name {
+			at("context")
 			reasons = append(reasons, fmt.Sprintf("cluster %q takes kube context %s from cluster %q: the plan would install %s there and %s. A cluster's name is its Istio cluster ID, so renaming one is not a change in place: keep the name %q, or take %q out of the mesh with one change plan and add %q with the next",
 				c.Name, diag.Quote(c.Context), other, c.Name, thenFor(new, other), other, other, c.Name))
 		}
@@ -246,12 +265,13 @@ func contextsKept(old, new *mesh.Mesh) error {
 			continue
 		}
 		if other, ok := byServer[mesh.APIServerKey(c.APIServer)]; ok && other != c.Name {
+			at("apiServer")
 			reasons = append(reasons, fmt.Sprintf("cluster %q takes API server %s from cluster %q: remote secrets and GitOps destinations would send %s's configuration to the Kubernetes cluster %q ran on; swap or reuse API servers only by taking the clusters out of the mesh with one change plan and adding them with the next",
 				c.Name, diag.Quote(c.APIServer), other, c.Name, other))
 		}
 	}
 	if len(reasons) > 0 {
-		return refuse("%s", joinCapped(reasons))
+		return refuse(new, first, ChangeContextRule, "%s", joinCapped(reasons))
 	}
 	return nil
 }
@@ -275,13 +295,9 @@ func joinCapped(reasons []string) string {
 	return fmt.Sprintf("%s; and %d more alike", strings.Join(reasons[:most], "; "), len(reasons)-most)
 }
 
-func refuse(format string, args ...any) error {
-	return &RefusedChange{Reason: fmt.Sprintf(format, args...)}
-}
-
-// refuseRule is refuse for a refusal with a rule ID.
-func refuseRule(rule, format string, args ...any) error {
-	return &RefusedChange{Reason: fmt.Sprintf(format, args...), Rule: rule}
+// refuse is a refused change under rule, at path of the new mesh m.
+func refuse(m *mesh.Mesh, path, rule, format string, args ...any) error {
+	return &RefusedChange{Problems: diag.Problems{{Pos: m.Pos(path), Path: path, Rule: rule, Message: fmt.Sprintf(format, args...)}}}
 }
 
 // stepKey identifies what a step does: where, how, and the content of the

@@ -51,10 +51,7 @@ func TestChangePlans(t *testing.T) {
 			var refused *RefusedChange
 			switch {
 			case errors.As(err, &refused):
-				got = "refused: " + refused.Reason + "\n"
-				if refused.Rule != "" {
-					got = "refused: " + refused.Reason + " [" + refused.Rule + "]\n"
-				}
+				got = "refused:\n" + refused.Problems.Error() + "\n"
 			case err != nil:
 				t.Fatal(err)
 			default:
@@ -360,7 +357,7 @@ func TestRefusalBounded(t *testing.T) {
 		t.Fatal("rotating every cluster's context was not refused")
 	}
 	msg := err.Error()
-	if got := strings.Count(msg, " takes kube context "); got != 5 || !strings.HasSuffix(msg, "; and 590 more alike") || len(msg) > 5000 {
+	if got := strings.Count(msg, " takes kube context "); got != 5 || !strings.HasSuffix(msg, "; and 590 more alike [MC097]") || len(msg) > 5000 {
 		t.Errorf("refusal of %d bytes names %d context takeovers and ends %q; want ten reasons (5 takeovers, 5 moves), then \"; and 590 more alike\"", len(msg), got, msg[max(0, len(msg)-40):])
 	}
 }

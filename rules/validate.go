@@ -315,7 +315,7 @@ var Rules = slices.Concat([]Rule{
 		Symptom:  "Argo CD resolves such a revision against the repository's tags before it looks for a branch: a branch named 1.x silently follows the newest 1.y.z tag, and a range follows whatever tag is pushed next, so the fleet changes without a commit to the branch the mesh names.",
 		check:    checkArgocdRevisionRange,
 	},
-}, caRules, peerGatewayRules, istioCSRRules, revisionRules, ambientRules, caMoveRules)
+}, caRules, peerGatewayRules, istioCSRRules, revisionRules, ambientRules, caMoveRules, changeRules)
 
 // Validate applies every rule in Rules to a loaded mesh and returns all
 // problems found, in input order. A mesh that passes renders.

@@ -69,3 +69,29 @@ func checkIntermediateDuration(m *mesh.Mesh, report func(string, string, ...any)
 		report("spec.ca.certManager.duration", "an intermediate of %s is renewed at two thirds of it, and istiod signs workload certificates for 24h: give at least %s", cm.Duration, "36h")
 	}
 }
+
+// changeRules are the rules of change plans (meshc plan --from OLD NEW):
+// render's BuildChangePlan refuses, at the value of NEW that changed, what
+// no plan makes safely in place. No single Mesh breaks them.
+var changeRules = []Rule{
+	{
+		ID: "MC096", Name: "change-identity",
+		Protects: "A change plan to a new mesh ID or trust domain.",
+		Symptom:  "Every sidecar's identity and every cluster's configuration carry them: mid-change, workloads of the old and the new identity stop trusting each other (certificate verify failed, RBAC: access denied); it is a new mesh, not a change.",
+	},
+	{
+		ID: "MC097", Name: "change-context",
+		Protects: "A change plan in which a kube context or API server changes hands: a cluster renamed in its context, a cluster moved to another context, a new cluster where one leaves.",
+		Symptom:  "The plan removes what the old mesh put into a context by the old cluster's name, and uninstalls Istio from a cluster that leaves: in a context the new mesh uses, it takes out what it just installed; remote secrets and GitOps destinations send one cluster's configuration to another.",
+	},
+	{
+		ID: "MC098", Name: "change-installer",
+		Protects: "A change plan to another installer (istioctl, Helm). Istio's releases and revisions have MC078–MC083.",
+		Symptom:  "Helm does not adopt what istioctl installed, nor the reverse: the install fails on resources it does not own, or two tools fight over one control plane.",
+	},
+	{
+		ID: "MC099", Name: "change-ca",
+		Protects: "A change plan that moves the clusters' intermediates between issuers or roots in a way meshc does not plan: to or from istio-csr, back from cert-manager to meshc's files, a new root under cert-manager, a previousRoot that appears or changes while the issuer stays, a move to cert-manager together with an Istio upgrade.",
+		Symptom:  "Workloads with certificates of one signer or root stop trusting those of the other mid-change (certificate verify failed), or istiod starts without the CA it needs and makes a root of its own.",
+	},
+}

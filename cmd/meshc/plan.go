@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/render"
 )
 
@@ -48,7 +49,8 @@ func newPlanCmd(e *env) *command {
 			if p, err = render.BuildChangePlan(old, m, opts); err != nil {
 				var refused *render.RefusedChange
 				if errors.As(err, &refused) {
-					fmt.Fprintf(e.stderr, "meshc plan: %v\n", err)
+					diag.Print(e.stderr, refused.Problems, "text")
+					fmt.Fprintf(e.stderr, "meshc plan: no change plan from %s to %s\n", old.File, m.File)
 					return exitInvalid
 				}
 				return e.fail("plan", err)
