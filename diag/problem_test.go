@@ -2,6 +2,8 @@ package diag
 
 import (
 	"bytes"
+	"strconv"
+	"strings"
 	"testing"
 
 	"cuelang.org/go/cue/token"
@@ -48,5 +50,29 @@ func TestOnePrinter(t *testing.T) {
 	}
 	if err := Print(&js, ps, "yaml"); err == nil {
 		t.Error("Print accepted format yaml")
+	}
+}
+
+// TestQuoteHidesCredentials: a value that looks like a credential is never
+// quoted in a message, and ordinary values are.
+func TestQuoteHidesCredentials(t *testing.T) {
+	for _, s := range []string{
+		"https://root:hvs.SECRETTOKEN123@vault.example.com:8200",
+		"https://user@vault.example.com",
+		"pki/root/sign?token=abc",
+		"https://x.example.com/p?a=1&password=hunter2",
+		"hvs.CAESIJlU9JMYEhOPYv4",
+		"s.AbCdEfGhIjKlMnOpQrStUvWx",
+		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
+		"-----BEGIN PRIVATE KEY-----\nMIIE",
+	} {
+		if got := Quote(s); strings.Contains(got, s) || !strings.Contains(got, "looks like a credential") {
+			t.Errorf("Quote(%q) = %s", s, got)
+		}
+	}
+	for _, s := range []string{"https://vault.example.com:8200", "pki/root/sign-intermediate", "istio-ca", "s.short", "http://vault.example.com:8200", "-----BEGIN CERTIFICATE-----\nMIID"} {
+		if got := Quote(s); got != strconv.Quote(clip(s))+clipNote(s) {
+			t.Errorf("Quote(%q) = %s, want it quoted", s, got)
+		}
 	}
 }

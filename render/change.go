@@ -232,7 +232,7 @@ func dataPlaneKept(old, new *mesh.Mesh) error {
 // move to another cluster either.
 func contextsKept(old, new *mesh.Mesh) error {
 	var reasons []string
-	first := "" // the path of the first reason
+	first := ""                      // the path of the first reason
 	byContext := map[string]string{} // old kube context → its cluster
 	byServer := map[string]string{}  // old API server (apiServerKey) → its cluster
 	for i := range old.Spec.Clusters {
