@@ -198,7 +198,7 @@ func (mv *caMove) restartWorkloadSteps() []Step {
 // istio-injection=enabled or istio.io/rev), waiting for each rollout.
 func restartWorkloads(c *mesh.Cluster) string {
 	kubectl := "kubectl --context=" + templates.Shell(c.Context)
-	return fmt.Sprintf(`injected=$(%[1]s get namespaces -l istio-injection=enabled -o 'jsonpath={.items[*].metadata.name}') && revised=$(%[1]s get namespaces -l 'istio.io/rev,istio-injection!=enabled' -o 'jsonpath={.items[*].metadata.name}') || exit 1; for ns in $injected $revised; do w=$(%[1]s -n "$ns" get deployment,statefulset,daemonset -o name) || exit 1; [ -z "$w" ] || { %[1]s -n "$ns" rollout restart $w && for o in $w; do %[1]s -n "$ns" rollout status "$o" --timeout=600s || exit 1; done; } || exit 1; done`, kubectl)
+	return fmt.Sprintf(`namespaces=$({ %[1]s get namespaces -l istio-injection=enabled -o name && %[1]s get namespaces -l istio.io/rev -o name; } | sort -u) || exit 1; for ns in $namespaces; do ns=${ns#namespace/}; w=$(%[1]s -n "$ns" get deployment,statefulset,daemonset -o name) || exit 1; [ -z "$w" ] || { %[1]s -n "$ns" rollout restart $w && for o in $w; do %[1]s -n "$ns" rollout status "$o" --timeout=600s || exit 1; done; } || exit 1; done`, kubectl)
 }
 
 // replaceSteps delete, in every cluster that stays, the cacerts Secret

@@ -142,7 +142,7 @@ func (t *trust) step(t2 *testing.T, m *mesh.Mesh, phase string, s Step, out *out
 		}
 	case PhaseRestartIstiod:
 		c.load(s.Cluster)
-	case PhaseRestartWorkloads, PhaseRenewWorkloads:
+	case PhaseTrustWorkloads, PhaseRenewWorkloads, PhaseForgetRoot:
 		for i := range c.workloads {
 			c.workloads[i].start(t.servedBy(m, s.Cluster))
 		}
@@ -281,7 +281,7 @@ func (t *trust) run(t2 *testing.T, m *mesh.Mesh, p *Plan, out *output.Output) st
 // plan, then the change plan. After every step every workload must trust
 // the root of every other's certificate, and when a move is done every
 // workload holds a certificate of the new Mesh's root. The plan without its
-// trust-roots and restart-workloads phases must break trust, or the model
+// trust-roots and trust-workloads phases must break trust, or the model
 // proves nothing.
 func TestChangePlansKeepTrust(t *testing.T) {
 	pairs, err := cases.ReadDir("../compiler/testdata/changes")
@@ -333,10 +333,10 @@ func TestChangePlansKeepTrust(t *testing.T) {
 			rootMoves++
 			without := *p
 			without.Phases = slices.DeleteFunc(slices.Clone(p.Phases), func(ph Phase) bool {
-				return ph.ID == PhaseTrustRoots || ph.ID == PhaseRestartWorkloads
+				return ph.ID == PhaseTrustRoots || ph.ID == PhaseTrustWorkloads
 			})
 			if _, b := model(&without); b == "" {
-				t.Errorf("without phases %s and %s the model keeps trust: it cannot tell a safe move from a broken one", PhaseTrustRoots, PhaseRestartWorkloads)
+				t.Errorf("without phases %s and %s the model keeps trust: it cannot tell a safe move from a broken one", PhaseTrustRoots, PhaseTrustWorkloads)
 			}
 		})
 		moves++
