@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 )
 
@@ -67,6 +68,15 @@ type VaultIssuer struct {
 	Path      string `json:"path"`
 	Role      string `json:"role"`
 	MountPath string `json:"mountPath"`
+	// CABundle is the root of Vault's TLS certificate, when no system root
+	// signs it; nil otherwise.
+	CABundle *TrustAnchor `json:"caBundle,omitempty"`
+}
+
+// CABundleBase64 is the Issuer's spec.vault.caBundle: the certificates of
+// CABundle, PEM-encoded afresh, in base64 (cert-manager's field is bytes).
+func (v VaultIssuer) CABundleBase64() string {
+	return base64.StdEncoding.EncodeToString([]byte(v.CABundle.PEMBlock(0) + "\n"))
 }
 
 // Names of what render writes for cert-manager, in every cluster.

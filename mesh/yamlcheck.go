@@ -200,7 +200,7 @@ func joinKey(path, key string) string {
 // lines by nature, which meshc writes only re-encoded (TrustAnchor.PEMBlock)
 // into YAML block scalars and root-cert.pem (never a script or a plan).
 func isPEMPath(path string) bool {
-	return path == "spec.ca.root.pem" || path == "spec.ca.previousRoot.pem" || strings.HasPrefix(path, "spec.peers[") && strings.HasSuffix(path, "].trustAnchor.pem")
+	return path == "spec.ca.root.pem" || path == "spec.ca.previousRoot.pem" || path == "spec.ca.certManager.issuer.vault.caBundle.pem" || strings.HasPrefix(path, "spec.peers[") && strings.HasSuffix(path, "].trustAnchor.pem")
 }
 
 // pemText checks a PEM value: printable lines, separated by line feeds and

@@ -23,7 +23,7 @@ var caRules = []Rule{
 	},
 	{
 		ID: "MC068", Name: "ca-settings",
-		Protects: "spec.ca settings that do not go with its issuer: cert-manager or istio-csr without certManager, a certManager issuer with neither or both of ca and vault, certManager or root with issuer meshc.",
+		Protects: "spec.ca settings that do not go with its issuer: cert-manager or istio-csr without certManager, a certManager issuer with neither or both of ca and vault, a Vault caBundle that is not one or more self-signed CA certificates, certManager or root with issuer meshc.",
 		Symptom:  "meshc would have to guess which CA signs the intermediates: settings for another issuer are silently unused, and a cluster's cacerts is signed by a CA the user did not mean.",
 		check:    checkCASettings,
 	},
@@ -86,6 +86,11 @@ func checkCASettings(m *mesh.Mesh, report func(string, string, ...any)) {
 			report("spec.ca.certManager.issuer", "issuer %q signs with nothing: give ca (a CA Secret) or vault", is.Name)
 		case n > 1:
 			report("spec.ca.certManager.issuer", "issuer %q gives several CAs: give one of ca and vault", is.Name)
+		}
+		if v := is.Vault; v != nil && v.CABundle != nil {
+			if msg := mesh.TrustAnchorProblem(v.CABundle.PEM); msg != "" {
+				report("spec.ca.certManager.issuer.vault.caBundle.pem", "Vault's CA bundle %s", msg)
+			}
 		}
 		// The Issuer's CA Secret is the user's key: it must not be a
 		// Secret that cert-manager writes in the same namespace.
