@@ -11,7 +11,7 @@ import "meshc.dev/meshc/mesh"
 var caRules = []Rule{
 	{
 		ID: "MC066", Name: "shared-root",
-		Protects: "issuer: cert-manager or istio-csr without ca.root, or a ca.root that is not exactly one self-signed CA certificate: the one root every cluster's cacerts must hold as ca.crt. A bundle of several roots would let clusters chain to different ones.",
+		Protects: "issuer: cert-manager or istio-csr without ca.root, or a ca.root that is not exactly one self-signed CA certificate: the one root every cluster's issuer must chain to (with cert-manager, the ca.crt of every cluster's cacerts; with istio-csr, the root it hands out and checks every certificate against). A bundle of several roots would let clusters chain to different ones.",
 		Symptom:  "Each istiod signs with an intermediate of whatever root its issuer has: where two clusters' roots differ, every cross-cluster mTLS handshake fails (certificate verify failed, 503 with upstream connect error), while each cluster works alone (istio-csr issue 155).",
 		check:    checkSharedRoot,
 	},
@@ -41,7 +41,8 @@ func checkSharedRoot(m *mesh.Mesh, report func(string, string, ...any)) {
 		return
 	}
 	if ca.Root == nil {
-		report("spec.ca", "issuer %s needs root: the shared root CA certificate (PEM) every cluster's cacerts must hold as ca.crt", ca.Issuer)
+		what := map[string]string{mesh.IssuerCertManager: "every cluster's cacerts must hold as ca.crt", mesh.IssuerIstioCSR: "istio-csr hands out and every cluster's Issuer must chain to"}[ca.Issuer]
+		report("spec.ca", "issuer %s needs root: the shared root CA certificate (PEM) %s", ca.Issuer, what)
 		return
 	}
 	if msg := mesh.TrustAnchorProblem(ca.Root.PEM); msg != "" {
