@@ -216,10 +216,10 @@ func dataPlaneKept(old, new *mesh.Mesh) error {
 	if new.Spec.DataPlane == mesh.DataPlaneSidecar {
 		how = "move workloads back to sidecars namespace by namespace by hand (label, restart), uninstall ztunnel and istio-cni, and plan from a Mesh that names the data plane in use"
 	}
-	at := diag.Problem{Pos: new.Pos("spec.dataPlane"), Path: "spec.dataPlane", Message: fmt.Sprintf(
+	// No rule ID yet: the ambient work's range (MC084–MC093) has none for it.
+	return refuse(new, "spec.dataPlane", "",
 		"the data plane changes from %s to %s, which no plan does in one step: every pod changes how it joins the mesh (sidecars need a restart, ambient pods none), and AMBIENT_ENABLE_MULTI_NETWORK, which ambient across networks needs, drops the remote endpoints of sidecars still running (istio/istio#61713); %s",
-		old.Spec.DataPlane, new.Spec.DataPlane, how)}
-	return refuse("%s", at.String())
+		old.Spec.DataPlane, new.Spec.DataPlane, how)
 }
 
 // contextsKept refuses a change in which a kube context changes hands: a
