@@ -42,14 +42,14 @@ const (
 	// cluster-wide, often installed and upgraded by the platform (GKE
 	// manages them) or another gateway controller, and their version
 	// follows the Istio release and every other user of the cluster.
-	PhaseGatewayAPI      = "gateway-api"
-	PhaseNamespaces      = "namespaces"
+	PhaseGatewayAPI = "gateway-api"
+	PhaseNamespaces = "namespaces"
 	// PhaseReaderRBAC applies, with a named revision, the reader role of
 	// every release meshc targets in each cluster a primary reads, before
 	// any istiod: an istiod of a newer revision reads the clusters before
 	// their own install of it brings its role (istio/istio#59153). After
 	// base, whose Helm release must create the service account it binds.
-	PhaseReaderRBAC = "reader-rbac"
+	PhaseReaderRBAC      = "reader-rbac"
 	PhaseCACerts         = "cacerts"
 	PhaseBase            = "base"
 	PhasePrimaries       = "primaries"
