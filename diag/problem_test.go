@@ -65,7 +65,7 @@ func TestQuoteHidesCredentials(t *testing.T) {
 		"s.AbCdEfGhIjKlMnOpQrStUvWx",
 		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
 		// Built at run time: no key block is ever committed, not even a stub.
-		"-----BEGIN " + "PRIVATE KEY-----\nMIIE",
+		"-----BEGIN PRIVATE" + " KEY-----\nMIIE",
 	} {
 		if got := Quote(s); strings.Contains(got, s) || !strings.Contains(got, "looks like a credential") {
 			t.Errorf("Quote(%q) = %s", s, got)
