@@ -35,6 +35,13 @@ func Canary(old, new *mesh.Mesh) bool {
 	return old.Revisioned() && new.Revisioned() && !slices.Equal(sorted(old.InstalledRevisions()), sorted(new.InstalledRevisions()))
 }
 
+// movesWorkloads reports whether a change plan takes workloads from one
+// revision to another: a canary, or a tag moved between the revisions both
+// meshes install. Its phases then go in canary order, with the restarts.
+func movesWorkloads(old, new *mesh.Mesh) bool {
+	return Canary(old, new) || old.Revisioned() && len(movedTags(old, new)) > 0
+}
+
 func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
 
 // versionChangeAllowed refuses the release and revision changes no plan

@@ -170,7 +170,7 @@ func BuildChangePlan(old, new *mesh.Mesh, opts ChangeOptions) (*Plan, error) {
 	}
 	add(PhasePrune, "Delete what the new mesh no longer renders", rm.prune)
 	add(PhaseUninstall, "Uninstall Istio from the clusters that leave the mesh", rm.uninstall)
-	if Canary(old, new) || len(movedTags(old, new)) > 0 && old.Revisioned() {
+	if movesWorkloads(old, new) {
 		p.Phases = canaryOrder(old, new, p.Phases)
 	}
 	return p, nil
