@@ -102,6 +102,9 @@ type Plan struct {
 	// (a peer's istio-remote Gateways, an ambient mesh's east-west gateway
 	// and waypoints), which need the Gateway API CRDs in their clusters.
 	NeedsGatewayAPI bool `json:"needsGatewayAPI,omitempty"`
+	// GatewayAPIObjects says which Gateway API objects the manifests hold:
+	// the reason the CRDs are needed.
+	GatewayAPIObjects []string `json:"gatewayAPIObjects,omitempty"`
 	// OwnIstiodAddresses are the primaries whose remotes or VMs reach
 	// istiod at an istiod.address: meshc routes nothing there, so the plan
 	// says what must.
@@ -267,6 +270,31 @@ func placementsOf(m *mesh.Mesh) []*mesh.Placement {
 	return placements
 }
 
+// gatewayAPIObjects names the kinds of Gateway API objects the placements'
+// manifests hold, in a fixed order, for PLAN.md's gateway-api phase.
+func gatewayAPIObjects(placements []*mesh.Placement) []string {
+	var peers, eastWest, waypoints bool
+	for _, pl := range placements {
+		if pl == nil || !appliesGatewayAPI(pl) {
+			continue
+		}
+		peers = peers || pl.ImportsFromPeers()
+		eastWest = eastWest || pl.HasAmbientGateway()
+		waypoints = waypoints || pl.HasWaypoints()
+	}
+	var out []string
+	if eastWest {
+		out = append(out, "the ambient east-west gateway, a Gateway of class `istio-east-west`")
+	}
+	if waypoints {
+		out = append(out, "the waypoints, Gateways of class `istio-waypoint`")
+	}
+	if peers {
+		out = append(out, "a Gateway of class `istio-remote` for each network of the peers this mesh imports from")
+	}
+	return out
+}
+
 // newPlan is a plan of m without steps, picture or GitOps bootstrap: what
 // it installs, with which installer, and the variables its commands use.
 func newPlan(m *mesh.Mesh, placements []*mesh.Placement) *Plan {
@@ -275,12 +303,8 @@ func newPlan(m *mesh.Mesh, placements []*mesh.Placement) *Plan {
 		Name: m.Metadata.Name, MeshID: m.Spec.MeshID, IstioVersion: m.Spec.Istio.Version,
 		RemoteSecrets: m.Spec.RemoteSecrets, Installer: m.Spec.Installer,
 	}
-	for _, pl := range placements {
-		if pl != nil && appliesGatewayAPI(pl) {
-			p.NeedsGatewayAPI = true
-			break
-		}
-	}
+	p.GatewayAPIObjects = gatewayAPIObjects(placements)
+	p.NeedsGatewayAPI = len(p.GatewayAPIObjects) > 0
 	if needsCertsDir(m) {
 		p.Variables = []Variable{{
 			Name: CertsDirVar, Default: DefaultCertsDir,
