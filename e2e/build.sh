@@ -4,7 +4,7 @@
 # exists is not built again, so only the first run pays (about 25 minutes on two busy cores); a failed or
 # interrupted build leaves no directory behind. Prints the directory of every tool, one "name=dir" a line.
 #
-# Usage: build.sh [tool...]   (default: all; tools: etcd kubernetes kwok istio helm)
+# Usage: build.sh [tool...]   (default: all; tools: etcd kubernetes kwok istio helm gateway-api)
 set -euo pipefail
 
 # Versions. The Istio commit is the one conformance/go.mod pins, so both modules prove the same Istio.
@@ -14,6 +14,8 @@ K8S_STAGING_VERSION=v0.37.2
 KWOK_VERSION=v0.8.0
 ISTIO_VERSION=v0.0.0-20260827124520-eed52ebb66ad
 HELM_VERSION=v3.22.0
+# The Gateway API release conformance/go.mod pins (Istio's own pin): its CRDs, for the ambient cases.
+GATEWAY_API_VERSION=v1.6.0
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 cache=${MESHC_E2E_CACHE:-$HOME/.cache/meshc-e2e}
@@ -115,8 +117,17 @@ build_istio() {
 	mkdir -p "$out/charts" && cp -r "$dir/manifests/charts"/. "$out/charts"/ && chmod -R u+w "$out/charts" || return 1
 }
 
+# The Gateway API CRDs are the cluster's, not the plan's (PLAN.md, phase gateway-api, says to install them
+# with `kubectl kustomize .../config/crd?ref=<release>`): the same kustomization, from the module proxy.
+build_gateway_api() {
+	local dir
+	grep -q "sigs.k8s.io/gateway-api $GATEWAY_API_VERSION" "$here/../conformance/go.mod" || { log "conformance/go.mod does not pin sigs.k8s.io/gateway-api $GATEWAY_API_VERSION"; return 1; }
+	dir=$(moddir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION") || return 1
+	mkdir -p "$out/crd" && cp -r "$dir/config/crd"/. "$out/crd"/ && chmod -R u+w "$out/crd" || return 1
+}
+
 tools=("$@")
-[[ ${#tools[@]} -gt 0 ]] || tools=(etcd kwok helm istio kubernetes)
+[[ ${#tools[@]} -gt 0 ]] || tools=(etcd kwok helm gateway-api istio kubernetes)
 for t in "${tools[@]}"; do
 	case $t in
 	etcd) build etcd "$ETCD_VERSION" build_etcd ;;
@@ -124,6 +135,7 @@ for t in "${tools[@]}"; do
 	kwok) build kwok "$KWOK_VERSION" build_kwok ;;
 	helm) build helm "$HELM_VERSION" build_helm ;;
 	istio) build istio "$ISTIO_VERSION" build_istio ;;
+	gateway-api) build gateway-api "$GATEWAY_API_VERSION" build_gateway_api ;;
 	*) log "unknown tool $t"; exit 2 ;;
 	esac
 done

@@ -45,7 +45,8 @@ func (r *ChartRepo) Env() []string {
 
 // istioCharts maps the repository's chart names to their directories in
 // Istio's source.
-var istioCharts = map[string]string{"base": "base", "istiod": "istio-control/istio-discovery", "gateway": "gateway"}
+var istioCharts = map[string]string{"base": "base", "istiod": "istio-control/istio-discovery", "gateway": "gateway",
+	"cni": "istio-cni", "ztunnel": "ztunnel"}
 
 // StartChartRepo packages Istio's charts at each version (the same charts
 // under every version: one pinned commit) and serves them.

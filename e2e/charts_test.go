@@ -8,7 +8,7 @@ import (
 )
 
 // helm reaches Istio's chart repository through the stand-in, finds the
-// three charts at the Mesh's version, and reaches nothing else.
+// charts meshc installs (the ambient ones too) at the Mesh's version, and reaches nothing else.
 func TestChartRepo(t *testing.T) {
 	if tools == nil {
 		t.Skip("needs the built helm and Istio charts (MESHC_E2E=1, make e2e)")
@@ -32,7 +32,7 @@ func TestChartRepo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("helm search: %v\n%s", err, out)
 	}
-	for _, chart := range []string{"istio/base", "istio/gateway", "istio/istiod"} {
+	for _, chart := range []string{"istio/base", "istio/gateway", "istio/istiod", "istio/cni", "istio/ztunnel"} {
 		if !strings.Contains(out, chart+" ") && !strings.Contains(out, chart+"\t") {
 			t.Errorf("helm search: no %s at 1.28.0:\n%s", chart, out)
 		}

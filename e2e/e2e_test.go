@@ -44,6 +44,16 @@ var cases = []Case{
 		Meshes: []string{"e2e/testdata/helm-revisions-1-28.yaml", "e2e/testdata/helm-revisions-1-29.yaml"},
 	},
 	{
+		Name:   "ambient-multi-network",
+		Why:    "ambient on the istioctl path: two primaries on two networks with istio-cni, ztunnel and the ambient east-west gateway; the plan stops without the Gateway API CRDs, labels the global services, and istiod sends each ztunnel its own pods and the other network's behind its gateway's HBONE port",
+		Meshes: []string{"examples/ambient-multi-network/mesh.yaml"},
+	},
+	{
+		Name:   "helm-ambient-multi-network",
+		Why:    "ambient on the Helm path (the cni and ztunnel charts): the same mesh and checks as ambient-multi-network",
+		Meshes: []string{"examples/helm-ambient-multi-network/mesh.yaml"},
+	},
+	{
 		Name:   "shared-services",
 		Why:    "shared namespaces and services: a service in one cluster only (a stub elsewhere) and a cluster-local one",
 		Meshes: []string{"examples/shared-services/mesh.yaml"},
@@ -123,7 +133,7 @@ func build() (Tools, error) {
 			t[k] = v
 		}
 	}
-	for _, k := range []string{"etcd", "kubernetes", "kwok", "helm", "istio"} {
+	for _, k := range []string{"etcd", "kubernetes", "kwok", "helm", "istio", "gateway-api"} {
 		if t[k] == "" {
 			return nil, fmt.Errorf("build.sh printed no %s", k)
 		}
@@ -205,9 +215,23 @@ func rehearse(t *testing.T, c Case) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	step("plan.sh", r.Install)
+	step("render", r.Render)
+	if e.Mesh.Ambient() {
+		check("plan.sh stops without the Gateway API CRDs, having applied nothing", func() error {
+			return CheckStoppedForGatewayAPI(r.RunInstall(), r.Fleet, e.Clusters())
+		})
+		step("the Gateway API CRDs, as PLAN.md says", func() error { return r.InstallGatewayAPI(ctx, e.Clusters()) })
+	}
+	step("plan.sh", r.RunInstall)
 	if e.Mesh.Spec.RemoteSecrets == "declarative" {
 		step("declarative remote secrets", func() error { return ApplyDeclarativeRemoteSecrets(ctx, r, "out0", e) })
+	}
+	if e.Mesh.Ambient() {
+		// The plan labels the global services where they run; a user
+		// whose services came after it runs it again, as it says.
+		step("sample services deployed", func() error { return DeploySamples(ctx, r.Fleet, e, nil) })
+		step("plan.sh again, after the services", r.RunInstall)
+		step("global services labelled, with their waypoint", func() error { return CheckGlobalLabels(r.Fleet, e) })
 	}
 	verify(t, ctx, r, e, nil, step)
 	// Rotate the first primary's secret for the first other cluster.
@@ -302,6 +326,12 @@ func verify(t *testing.T, ctx context.Context, r *Rehearsal, e *Expectations, re
 	t.Helper()
 	for _, err := range r.StandIns.Errors() {
 		t.Fatalf("stand-in: %v", err)
+	}
+	if e.Mesh.Ambient() {
+		step("sample services deployed, none injected", func() error { return DeploySamples(ctx, r.Fleet, e, replicas) })
+		step("primaries synced (/debug/clusterz)", func() error { return CheckSynced(ctx, e, r.StandIns.Istiod) })
+		step("every ztunnel's workloads over WDS", func() error { return CheckZtunnels(ctx, r.Fleet, e, r.StandIns.Istiod) })
+		return
 	}
 	step("sample services deployed and injected", func() error { return DeploySamples(ctx, r.Fleet, e, replicas) })
 	step("primaries synced (/debug/clusterz)", func() error { return CheckSynced(ctx, e, r.StandIns.Istiod) })

@@ -35,6 +35,14 @@ type Service struct {
 	// Labels are its namespace's labels when the harness creates it (none
 	// when the plan does).
 	Labels map[string]string
+	// Ambient: its pods run in an ambient mesh, captured by ztunnel, never
+	// injected; Revision is then "".
+	Ambient bool
+	// Global: an ambient mesh's service shared across clusters (every one
+	// not cluster-local), which ztunnels elsewhere reach.
+	Global bool
+	// Waypoint is the waypoint its traffic goes through (ambient), or "".
+	Waypoint string
 }
 
 // gatewayAddress is the east-west gateway's address: the Mesh's if it
@@ -94,6 +102,15 @@ func Expect(m *mesh.Mesh, index func(cluster string) int) *Expectations {
 			e.Services = []Service{{Name: "sample", Namespace: "sample", Port: 80, Clusters: all, Consumers: all,
 				Revision: e.Revision(), Labels: map[string]string{"istio-injection": "enabled"}}}
 		}
+		if m.Ambient() {
+			for i := range e.Services {
+				s := &e.Services[i]
+				s.Ambient, s.Revision = true, ""
+				if s.Labels != nil {
+					s.Labels = map[string]string{"istio.io/dataplane-mode": "ambient"}
+				}
+			}
+		}
 	}
 	for _, s := range m.Spec.Services {
 		inNS := nsClusters[s.Namespace]
@@ -108,8 +125,14 @@ func Expect(m *mesh.Mesh, index func(cluster string) int) *Expectations {
 		if rev == "" {
 			rev, labels = e.Revision(), map[string]string{"istio-injection": "enabled"}
 		}
+		if m.Ambient() {
+			// The data plane is the namespace's mode, not a revision's
+			// injector.
+			rev, labels = "", map[string]string{"istio.io/dataplane-mode": "ambient"}
+		}
 		e.Services = append(e.Services, Service{Name: s.Name, Namespace: s.Namespace, Port: s.Ports[0].Port,
-			Clusters: where, Consumers: callers, ClusterLocal: s.ClusterLocal, Revision: rev, Labels: labels})
+			Clusters: where, Consumers: callers, ClusterLocal: s.ClusterLocal, Revision: rev, Labels: labels,
+			Ambient: m.Ambient(), Global: m.Ambient() && !s.ClusterLocal, Waypoint: s.Waypoint})
 	}
 	return e
 }
@@ -207,4 +230,50 @@ func or(a, b []string) []string {
 		return a
 	}
 	return b
+}
+
+// hbonePort is the east-west gateway's HBONE port (the ambient guide's
+// listener `mesh`), where another network's ztunnels reach it.
+const hbonePort = 15008
+
+// Key is how WDS names s among a workload's services.
+func (s Service) Key() string {
+	return fmt.Sprintf("%s/%s.%s.svc.cluster.local", s.Namespace, s.Name, s.Namespace)
+}
+
+// Ztunnel is what the ztunnel of a cluster `from` of an ambient mesh must
+// be sent for s, as ZtunnelView sums it up: "direct <pod IP>" for each pod
+// of its own cluster and, when s is global, of the clusters of its own
+// network; when s is global, for each other network it runs in, one
+// workload per east-west gateway of that network, "via <address>:15008 on
+// network <n> for <k> pods", k the pods it stands for, never their IPs. A
+// service that is not global: its own cluster's pods only. podIPs gives a
+// cluster's pod addresses of s.
+func (e *Expectations) Ztunnel(from string, s Service, podIPs func(cluster string) []string) []string {
+	out := []string{}
+	pods := map[string]int{}
+	for _, c := range s.Clusters {
+		switch {
+		case c == from || s.Global && e.Network[c] == e.Network[from]:
+			for _, ip := range podIPs(c) {
+				out = append(out, "direct "+ip)
+			}
+		case s.Global:
+			pods[e.Network[c]] += len(podIPs(c))
+		}
+	}
+	for nw, n := range pods {
+		if n == 0 {
+			continue // nothing to reach there
+		}
+		for _, gw := range e.Gateways[nw] {
+			out = append(out, viaGateway(nw, gw, hbonePort, n))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func viaGateway(network, addr string, port uint32, pods int) string {
+	return fmt.Sprintf("via %s:%d on network %s for %d pods", addr, port, network, pods)
 }

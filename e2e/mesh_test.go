@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -88,5 +89,40 @@ func TestExpectedSamplesFollowTags(t *testing.T) {
 	}
 	if got := IstiodService(Expect(loadExample(t, "primary-remote-multi-network"), func(string) int { return 0 }).Revision()); got != "istiod" {
 		t.Errorf("unrevisioned istiod Service %s, want istiod", got)
+	}
+}
+
+// An ambient mesh's ztunnels: their own cluster's pods directly; a global
+// service's pods on another network as one workload behind that network's
+// east-west gateway on 15008, counting its pods; a cluster-local service
+// only here. No pod is injected, and only global services are global.
+func TestExpectedZtunnels(t *testing.T) {
+	e := Expect(loadExample(t, "ambient-multi-network"), func(c string) int { return map[string]int{"cluster1": 0, "cluster2": 1}[c] })
+	pods := func(c string) []string {
+		return map[string][]string{"cluster1": {"10.100.0.5"}, "cluster2": {"10.101.0.7", "10.101.0.8"}}[c]
+	}
+	got := map[string][]string{}
+	for _, s := range e.Services {
+		if !s.Ambient || s.Revision != "" {
+			t.Errorf("%s: ambient %v, injected by %q; want ambient, injected by none", s.Key(), s.Ambient, s.Revision)
+		}
+		for _, from := range e.Clusters() {
+			got[s.Name+" from "+from] = e.Ztunnel(from, s, pods)
+		}
+		got[s.Name+" is global"] = []string{fmt.Sprint(s.Global), s.Waypoint}
+	}
+	want := map[string][]string{
+		"helloworld from cluster1":    {"direct 10.100.0.5", "via 198.51.101.10:15008 on network network2 for 2 pods"},
+		"helloworld from cluster2":    {"direct 10.101.0.7", "direct 10.101.0.8", "via 198.51.100.10:15008 on network network1 for 1 pods"},
+		"helloworld is global":        {"true", ""},
+		"reviews from cluster1":       {"via 198.51.101.10:15008 on network network2 for 2 pods"},
+		"reviews from cluster2":       {"direct 10.101.0.7", "direct 10.101.0.8"},
+		"reviews is global":           {"true", "waypoint"},
+		"ratings-cache from cluster1": {"direct 10.100.0.5"},
+		"ratings-cache from cluster2": {"direct 10.101.0.7", "direct 10.101.0.8"},
+		"ratings-cache is global":     {"false", ""},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ztunnels:\n%v\nwant:\n%v", got, want)
 	}
 }

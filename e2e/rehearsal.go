@@ -175,16 +175,19 @@ func (r *Rehearsal) Env() []string {
 	return env
 }
 
-// Install renders the first mesh with its certificates and runs its
-// plan.sh, unmodified.
-func (r *Rehearsal) Install() error {
+// Render renders the first mesh with its certificates.
+func (r *Rehearsal) Render() error {
 	mesh := filepath.Join(r.Root, r.Case.Meshes[0])
 	if _, err := r.MeshcRun("certs", "-f", mesh, "-o", "certs"); err != nil {
 		return err
 	}
-	if _, err := r.MeshcRun("render", mesh, "-o", "out0"); err != nil {
-		return err
-	}
+	_, err := r.MeshcRun("render", mesh, "-o", "out0")
+	return err
+}
+
+// RunInstall runs the first mesh's plan.sh, unmodified: once to install,
+// and again as its header says a user may (every command idempotent).
+func (r *Rehearsal) RunInstall() error {
 	return RunPlan(filepath.Join(r.Dir, "out0", "plan.sh"), r.Dir, r.Env(), r.Contexts(), r.Log)
 }
 

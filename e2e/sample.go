@@ -11,7 +11,8 @@ import (
 // DeploySamples deploys every service the Mesh promises endpoints for: a
 // Deployment and a Service in each cluster it runs in, in a namespace with
 // sidecar injection, so each pod goes through its cluster's injection
-// webhook (a remote's calls its primary's istiod). Pods run on the
+// webhook (a remote's calls its primary's istiod); in an ambient mesh, in an
+// ambient namespace, where no pod may be injected. Pods run on the
 // simulated node. A namespace the plan made (shared namespaces) is only
 // used, never changed.
 func DeploySamples(ctx context.Context, f *Fleet, e *Expectations, replicas map[string]int) error {
@@ -62,7 +63,11 @@ func DeploySamples(ctx context.Context, f *Fleet, e *Expectations, replicas map[
 					if p.Metadata.DeletionTimestamp != "" {
 						continue // replaced by a restart, going
 					}
-					if err := injectedBy(&p, s.Revision); err != nil {
+					check := func(p *pod) error { return injectedBy(p, s.Revision) }
+					if s.Ambient {
+						check = notInjected
+					}
+					if err := check(&p); err != nil {
 						return err
 					}
 					if p.Status.Phase == "Running" && p.Status.PodIP != "" {

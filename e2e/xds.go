@@ -3,7 +3,9 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"sort"
+	"strings"
 	"time"
 
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -12,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/structpb"
+	"istio.io/istio/pkg/workloadapi"
 )
 
 const edsType = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
@@ -81,4 +84,103 @@ func Endpoints(ctx context.Context, addr string, proxy Proxy, envoyCluster strin
 	}
 	sort.Strings(got)
 	return got, nil
+}
+
+const addressType = "type.googleapis.com/istio.workload.Address"
+
+// Ztunnel is who subscribes to WDS: the ztunnel of a cluster's node.
+type Ztunnel struct {
+	Cluster, Network, IP, IstioVersion string
+}
+
+// ZtunnelView subscribes to WDS at addr (plain-text xDS, incremental, as
+// ztunnel does: a wildcard subscription to istio.workload.Address) as a
+// ztunnel of its cluster, and sums up, for each service key of keys, the
+// workloads it is sent that serve it: "direct <IP>" for a workload with
+// addresses, "via <gateway>:<HBONE port> on network <n> for <capacity>
+// pods" for one reached through a network gateway. gateways are the
+// networks whose gateway istiod sent as a workload of its own.
+func ZtunnelView(ctx context.Context, addr string, z Ztunnel, keys []string) (view map[string][]string, gateways []string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer conn.Close()
+	stream, err := discovery.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("xDS %s: %w", addr, err)
+	}
+	meta, err := structpb.NewStruct(map[string]any{
+		"CLUSTER_ID":    z.Cluster,
+		"NETWORK":       z.Network,
+		"NAMESPACE":     "istio-system",
+		"ISTIO_VERSION": z.IstioVersion,
+		"INSTANCE_IPS":  z.IP,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	node := &core.Node{
+		Id:       fmt.Sprintf("ztunnel~%s~ztunnel-e2e.istio-system~istio-system.svc.cluster.local", z.IP),
+		Cluster:  "ztunnel.istio-system",
+		Metadata: meta,
+	}
+	if err := stream.Send(&discovery.DeltaDiscoveryRequest{Node: node, TypeUrl: addressType}); err != nil {
+		return nil, nil, err
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		return nil, nil, fmt.Errorf("WDS %s as the ztunnel of %s: %w", addr, z.Cluster, err)
+	}
+	view = map[string][]string{}
+	for _, k := range keys {
+		view[k] = []string{}
+	}
+	nets := map[string]bool{}
+	for _, r := range resp.Resources {
+		var a workloadapi.Address
+		if err := r.GetResource().UnmarshalTo(&a); err != nil {
+			return nil, nil, fmt.Errorf("WDS resource %s: %w", r.Name, err)
+		}
+		w := a.GetWorkload()
+		if w == nil {
+			continue
+		}
+		if strings.HasPrefix(w.GetUid(), "NetworkGateway/") {
+			nets[w.GetNetwork()] = true
+		}
+		for key := range w.GetServices() {
+			if _, ok := view[key]; ok {
+				view[key] = append(view[key], describeWorkload(w)...)
+			}
+		}
+	}
+	for k := range view {
+		sort.Strings(view[k])
+	}
+	for n := range nets {
+		gateways = append(gateways, n)
+	}
+	sort.Strings(gateways)
+	return view, gateways, nil
+}
+
+// describeWorkload says how a ztunnel reaches w.
+func describeWorkload(w *workloadapi.Workload) []string {
+	if gw := w.GetNetworkGateway(); gw != nil {
+		addr := gw.GetHostname().GetHostname()
+		if a, ok := netip.AddrFromSlice(gw.GetAddress().GetAddress()); ok {
+			addr = a.String()
+		}
+		return []string{viaGateway(w.GetNetwork(), addr, gw.GetHboneMtlsPort(), int(w.GetCapacity().GetValue()))}
+	}
+	var out []string
+	for _, b := range w.GetAddresses() {
+		if a, ok := netip.AddrFromSlice(b); ok {
+			out = append(out, "direct "+a.String())
+		}
+	}
+	return out
 }
