@@ -242,6 +242,14 @@ func rehearse(t *testing.T, c Case) {
 		}
 	}
 	step(fmt.Sprintf("rotate %s's remote secret for %s", p, src), func() error { return RotateRemoteSecret(r, p, src) })
+	if e.Mesh.Ambient() && e.Network[p] != e.Network[src] {
+		step(fmt.Sprintf("whether %s's istiod still sends network %s's gateway", p, e.Network[src]), func() error {
+			seen, err := ObserveGatewayAfterRotation(ctx, r.Fleet, e, r.StandIns.Istiod, p, src)
+			fmt.Fprintf(log, "e2e: %s: after the rotation, %s\n", c.Name, seen)
+			return err
+		})
+		step("restart "+p+"'s istiod, as docs/ambient.md says after a remote secret changes", func() error { return r.RestartIstiod(ctx, p) })
+	}
 	verify(t, ctx, r, e, map[string]int{src: 2}, step)
 
 	before, err := CreateUserObjects(r.Fleet)

@@ -268,7 +268,9 @@ func (f *Fleet) containerEnv(c *Cluster, p *pod, ctr *container) ([]string, erro
 
 // istiodPods returns, by revision (the pods' istio.io/rev label, "default"
 // for an unnamed control plane), the pod of each istiod Deployment in
-// istio-system that is bound to the node and not being deleted.
+// istio-system that is bound to the node and not being deleted: the newest,
+// so that during a rollout restart the new pod gets the istiod (and becomes
+// ready) and the old one's stops.
 func istiodPods(k *Kube) (map[string]*pod, error) {
 	var l podList
 	if err := k.Get("/api/v1/namespaces/istio-system/pods?labelSelector="+url.QueryEscape("app=istiod"), &l); err != nil {
@@ -281,11 +283,23 @@ func istiodPods(k *Kube) (map[string]*pod, error) {
 		if rev == "" {
 			rev = "default"
 		}
-		if p.Metadata.DeletionTimestamp == "" && p.Spec.NodeName != "" && pods[rev] == nil {
+		if p.Metadata.DeletionTimestamp != "" || p.Spec.NodeName == "" {
+			continue
+		}
+		if q := pods[rev]; q == nil || newer(p, q) {
 			pods[rev] = p
 		}
 	}
 	return pods, nil
+}
+
+// newer: p was created after q (RFC 3339 in UTC, to the second, compares as
+// text), or in the same second with a greater name, so the choice is stable.
+func newer(p, q *pod) bool {
+	if p.Metadata.CreationTimestamp != q.Metadata.CreationTimestamp {
+		return p.Metadata.CreationTimestamp > q.Metadata.CreationTimestamp
+	}
+	return p.Metadata.Name > q.Metadata.Name
 }
 
 // markReady is the kubelet's report for istiod's pod once istiod answers

@@ -114,5 +114,6 @@ type Object struct {
 		ResourceVersion string            `json:"resourceVersion,omitempty"`
 		// DeletionTimestamp is set on an object being deleted.
 		DeletionTimestamp string `json:"deletionTimestamp,omitempty"`
+		CreationTimestamp string `json:"creationTimestamp,omitempty"`
 	} `json:"metadata"`
 }

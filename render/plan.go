@@ -102,6 +102,11 @@ type Plan struct {
 	// (a peer's istio-remote Gateways, an ambient mesh's east-west gateway
 	// and waypoints), which need the Gateway API CRDs in their clusters.
 	NeedsGatewayAPI bool `json:"needsGatewayAPI,omitempty"`
+	// RestartIstiodOnRemoteSecretChange: an ambient mesh on several
+	// networks, whose istiods may stop sending another network's gateway
+	// after that cluster's remote secret changes (docs/ambient.md), until
+	// they restart.
+	RestartIstiodOnRemoteSecretChange bool `json:"restartIstiodOnRemoteSecretChange,omitempty"`
 	// GatewayAPIObjects says which Gateway API objects the manifests hold:
 	// the reason the CRDs are needed.
 	GatewayAPIObjects []string `json:"gatewayAPIObjects,omitempty"`
@@ -304,6 +309,7 @@ func newPlan(m *mesh.Mesh, placements []*mesh.Placement) *Plan {
 		RemoteSecrets: m.Spec.RemoteSecrets, Installer: m.Spec.Installer,
 	}
 	p.GatewayAPIObjects = gatewayAPIObjects(placements)
+	p.RestartIstiodOnRemoteSecretChange = m.AmbientMultiNetwork()
 	p.NeedsGatewayAPI = len(p.GatewayAPIObjects) > 0
 	if needsCertsDir(m) {
 		p.Variables = []Variable{{
