@@ -103,26 +103,27 @@ func notInjected(p *pod) error {
 
 // CheckGlobalLabels: every Service of a global service, in every cluster
 // that holds it (where it runs, and the stubs where it is only called), is
-// labelled istio.io/global=true and names its waypoint; a service that is
-// not global carries neither label.
+// labelled istio.io/global=true; every Service of a service that names a
+// waypoint is labelled istio.io/use-waypoint with it; a service that is not
+// global is not labelled global.
 func CheckGlobalLabels(f *Fleet, e *Expectations) error {
 	var errs []string
 	for _, s := range e.Services {
 		want := map[string]string{}
 		if s.Global {
 			want["istio.io/global"] = "true"
-			if s.Waypoint != "" {
-				want["istio.io/use-waypoint"] = s.Waypoint
-			}
 		}
-		holders := append(slices.Clone(s.Clusters), s.Consumers...)
+		if s.Waypoint != "" {
+			want["istio.io/use-waypoint"] = s.Waypoint
+		}
+		holders := slices.Clone(s.Clusters)
+		if s.Global {
+			holders = append(holders, s.Consumers...) // and the stubs
+		}
 		sort.Strings(holders)
 		for _, cl := range slices.Compact(holders) {
 			var svc service
 			err := f.Clusters[cl].Kube.Get(fmt.Sprintf("/api/v1/namespaces/%s/services/%s", s.Namespace, s.Name), &svc)
-			if NotFound(err) && !s.Global {
-				continue // not global: no stub where it does not run
-			}
 			if err != nil {
 				errs = append(errs, fmt.Sprintf("%s: Service %s/%s: %v", cl, s.Namespace, s.Name, err))
 				continue

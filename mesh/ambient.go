@@ -56,31 +56,47 @@ func (m *Mesh) NamespaceLabel(n *SharedNamespace) [2]string {
 // Istio scopes every Service without the label.
 func (m *Mesh) IsGlobal(s *SharedService) bool { return m.Ambient() && !s.ClusterLocal }
 
-// GlobalService is a service the plan labels global in a cluster that runs
-// it: the Service is the user's, so the plan labels it where it exists.
-type GlobalService struct {
+// LabelledService is a service the plan labels in a cluster that runs it:
+// global, or through its waypoint, or both. The Service is the user's, so
+// the plan labels it where it exists.
+type LabelledService struct {
 	Service *SharedService
 	Cluster *Cluster
+	// Labels are "key=value", the global label first.
+	Labels []string
 }
 
-// GlobalServices lists, cluster by cluster in input order, the global
-// services each runs, in input order, each once.
-func (m *Mesh) GlobalServices() []GlobalService {
+// LabelledServices lists, cluster by cluster in input order, the services
+// each runs that an ambient mesh labels (global ones, and any that names a
+// waypoint, cluster-local ones too: without istio.io/use-waypoint the
+// waypoint meshc renders carries none of their traffic), in input order,
+// each once.
+func (m *Mesh) LabelledServices() []LabelledService {
 	if !m.Ambient() {
 		return nil
 	}
-	var out []GlobalService
+	var out []LabelledService
 	for i := range m.Spec.Clusters {
 		c := &m.Spec.Clusters[i]
 		seen := map[string]bool{}
 		for j := range m.Spec.Services {
 			s := &m.Spec.Services[j]
 			key := s.Namespace + "/" + s.Name
-			if seen[key] || !m.IsGlobal(s) || !m.RunsIn(s, c.Name) {
+			if seen[key] || !m.RunsIn(s, c.Name) {
+				continue
+			}
+			var labels []string
+			if m.IsGlobal(s) {
+				labels = append(labels, GlobalLabel+"=true")
+			}
+			if s.Waypoint != "" {
+				labels = append(labels, UseWaypointLabel+"="+s.Waypoint)
+			}
+			if len(labels) == 0 {
 				continue
 			}
 			seen[key] = true
-			out = append(out, GlobalService{Service: s, Cluster: c})
+			out = append(out, LabelledService{Service: s, Cluster: c, Labels: labels})
 		}
 	}
 	return out

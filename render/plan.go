@@ -65,7 +65,8 @@ const (
 	// marks learnAddress, which the remotes' installs wait for.
 	PhaseLearnAddresses = "learn-addresses"
 	// PhaseGlobalServices labels, in an ambient mesh, the shared services
-	// istio.io/global where they run, as the ambient guide's last step.
+	// istio.io/global where they run, as the ambient guide's last step, and
+	// those that name a waypoint istio.io/use-waypoint.
 	PhaseGlobalServices = "global-services"
 )
 
@@ -251,7 +252,7 @@ var planPhases = []struct{ id, title string }{
 	{PhaseRemoteGateways, "Install the east-west gateways of the remotes"},
 	{PhaseVMFiles, "Gather each workload group's files for its virtual machines"},
 	{PhaseLearnAddresses, "Read the east-west gateway addresses the remotes wait for"},
-	{PhaseGlobalServices, "Mark the shared services global where they run (ambient)"},
+	{PhaseGlobalServices, "Label the shared services where they run: global, and their waypoint (ambient)"},
 }
 
 // BuildPlan orders the commands that install a rendered mesh, in
@@ -463,19 +464,17 @@ func gatewayAPIUsers(p *mesh.Placement) string {
 }
 
 // globalServiceSteps label, in an ambient mesh, each global service's
-// Service istio.io/global=true in every cluster that runs it. The Service
-// is the user's: a step labels it where it exists and otherwise says what
-// its manifest must carry, without failing the plan, so the plan can run
-// before the applications are deployed.
+// Service istio.io/global=true, and each service that names a waypoint
+// istio.io/use-waypoint, in every cluster that runs it. The Service is the
+// user's: a step labels it where it exists and otherwise says what its
+// manifest must carry, without failing the plan, so the plan can run before
+// the applications are deployed.
 func globalServiceSteps(m *mesh.Mesh) []Step {
 	var steps []Step
-	for _, g := range m.GlobalServices() {
+	for _, g := range m.LabelledServices() {
 		c, s := g.Cluster, g.Service
 		kubectl := fmt.Sprintf("kubectl --context=%s -n %s", templates.Shell(c.Context), templates.Shell(s.Namespace))
-		label := mesh.GlobalLabel + "=true"
-		if s.Waypoint != "" {
-			label += " " + mesh.UseWaypointLabel + "=" + s.Waypoint
-		}
+		label := strings.Join(g.Labels, " ")
 		note := fmt.Sprintf("plan: service %s/%s is not in cluster %s yet: deploy it with the labels %s, or run this phase again", s.Namespace, s.Name, c.Name, label)
 		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
 			"if %s get service %s >/dev/null 2>&1; then %s label --overwrite service %s %s; else echo %s >&2; fi",

@@ -41,7 +41,7 @@ echo '==> 6. Give every primary read access to every other cluster'\''s API serv
 istioctl create-remote-secret --context=cluster2 --name=cluster2 | kubectl label --local -f - -o yaml app.kubernetes.io/managed-by=meshc | kubectl apply -f - --context=cluster1
 istioctl create-remote-secret --context=cluster1 --name=cluster1 | kubectl label --local -f - -o yaml app.kubernetes.io/managed-by=meshc | kubectl apply -f - --context=cluster2
 
-echo '==> 7. Mark the shared services global where they run (ambient)'
+echo '==> 7. Label the shared services where they run: global, and their waypoint (ambient)'
 if kubectl --context=cluster1 -n sample get service helloworld >/dev/null 2>&1; then kubectl --context=cluster1 -n sample label --overwrite service helloworld istio.io/global=true; else echo 'plan: service sample/helloworld is not in cluster cluster1 yet: deploy it with the labels istio.io/global=true, or run this phase again' >&2; fi
 if kubectl --context=cluster2 -n sample get service helloworld >/dev/null 2>&1; then kubectl --context=cluster2 -n sample label --overwrite service helloworld istio.io/global=true; else echo 'plan: service sample/helloworld is not in cluster cluster2 yet: deploy it with the labels istio.io/global=true, or run this phase again' >&2; fi
 if kubectl --context=cluster2 -n sample get service reviews >/dev/null 2>&1; then kubectl --context=cluster2 -n sample label --overwrite service reviews istio.io/global=true istio.io/use-waypoint=waypoint; else echo 'plan: service sample/reviews is not in cluster cluster2 yet: deploy it with the labels istio.io/global=true istio.io/use-waypoint=waypoint, or run this phase again' >&2; fi
