@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -277,4 +278,153 @@ func (r *Rehearsal) RestartIstiod(ctx context.Context, primary string) error {
 		}
 		return nil
 	})
+}
+
+// The istio-cni stand-in. istio-cni's node agent puts a pod into the ambient
+// data plane (its traffic redirected to ztunnel inside the pod's network
+// namespace) when the pod or its namespace is labelled
+// istio.io/dataplane-mode=ambient (a pod's own "none" wins), takes it out
+// when that no longer holds, and records which on the pod as the annotation
+// ambient.istio.io/redirection. It does so only while it runs: uninstalling
+// it leaves every pod as it was. The stand-in keeps the annotation so, in a
+// cluster whose istio-system has the agent's DaemonSet.
+const (
+	dataPlaneModeLabel    = "istio.io/dataplane-mode"
+	redirectionAnnotation = "ambient.istio.io/redirection"
+	cniDaemonSet          = "istio-cni-node"
+)
+
+// reconcileCapture annotates the cluster's pods as istio-cni would.
+func reconcileCapture(k *Kube) error {
+	if err := k.Get("/apis/apps/v1/namespaces/istio-system/daemonsets/"+cniDaemonSet, nil); err != nil {
+		return nil // no node agent: nothing changes a pod's capture
+	}
+	var nsl struct {
+		Items []Object `json:"items"`
+	}
+	if err := k.Get("/api/v1/namespaces", &nsl); err != nil {
+		return err
+	}
+	nsMode := map[string]string{}
+	for _, n := range nsl.Items {
+		nsMode[n.Metadata.Name] = n.Metadata.Labels[dataPlaneModeLabel]
+	}
+	var pl podList
+	if err := k.Get("/api/v1/pods", &pl); err != nil {
+		return err
+	}
+	for _, p := range pl.Items {
+		if p.Metadata.DeletionTimestamp != "" || p.Metadata.Namespace == "istio-system" {
+			continue
+		}
+		mode := p.Metadata.Labels[dataPlaneModeLabel]
+		if mode == "" {
+			mode = nsMode[p.Metadata.Namespace]
+		}
+		captured := mode == "ambient"
+		if _, has := p.Metadata.Annotations[redirectionAnnotation]; has == captured {
+			continue
+		}
+		var val any // null removes the annotation
+		if captured {
+			val = "enabled"
+		}
+		patch := map[string]any{"metadata": map[string]any{"annotations": map[string]any{redirectionAnnotation: val}}}
+		path := fmt.Sprintf("/api/v1/namespaces/%s/pods/%s", url.PathEscape(p.Metadata.Namespace), url.PathEscape(p.Metadata.Name))
+		if err := k.Do("PATCH", path, "application/merge-patch+json", patch, nil); err != nil && !NotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// capturedName is the harness's pod put into the ambient data plane by its
+// own label: a user's, which no namespace label of the plan releases.
+const capturedName = "captured-by-pod-label"
+
+// CreateCaptured creates, in each cluster, a bare pod in ns labelled
+// istio.io/dataplane-mode=ambient, and waits until istio-cni (its
+// stand-in) marks it captured.
+func CreateCaptured(ctx context.Context, f *Fleet, clusters []string, ns string) error {
+	for _, cl := range clusters {
+		k := f.Clusters[cl].Kube
+		p := fmt.Sprintf(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":%q,"namespace":%q,"labels":{"app":%q,%q:"ambient"}},
+"spec":{"containers":[{"name":"app","image":"registry.invalid/e2e/captured:1"}]}}`, capturedName, ns, capturedName, dataPlaneModeLabel)
+		if err := apply(k, fmt.Sprintf("/api/v1/namespaces/%s/pods/%s", ns, capturedName), p); err != nil {
+			return fmt.Errorf("%s: %w", cl, err)
+		}
+		if err := waitFor(ctx, time.Minute, cl+": "+capturedName+" captured", func() error {
+			var got pod
+			if err := k.Get(fmt.Sprintf("/api/v1/namespaces/%s/pods/%s", ns, capturedName), &got); err != nil {
+				return err
+			}
+			if got.Metadata.Annotations[redirectionAnnotation] != "enabled" {
+				return fmt.Errorf("not marked captured")
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteCaptured deletes the pods CreateCaptured made.
+func DeleteCaptured(ctx context.Context, f *Fleet, clusters []string, ns string) error {
+	for _, cl := range clusters {
+		k := f.Clusters[cl].Kube
+		path := fmt.Sprintf("/api/v1/namespaces/%s/pods/%s", ns, capturedName)
+		if err := k.Do("DELETE", path+"?gracePeriodSeconds=0", "", nil, nil); err != nil && !NotFound(err) {
+			return err
+		}
+		if err := waitFor(ctx, time.Minute, cl+": "+capturedName+" gone", func() error {
+			if err := k.Get(path, nil); !NotFound(err) {
+				return fmt.Errorf("still there (%v)", err)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckAmbientGuardStopped: the change plan stopped in its uninstall phase
+// at the check that no pod of a leaving cluster is still captured, listing
+// exactly the pod captured by its own label; by then the plan had taken the
+// cluster's shared namespaces out of the data plane (their pods released)
+// and had not yet uninstalled istio-cni.
+func CheckAmbientGuardStopped(planErr error, f *Fleet, prev *Expectations, leaving []string, ns string) error {
+	var pe *PlanError
+	if !errors.As(planErr, &pe) {
+		return fmt.Errorf("the change plan ran to its end (or failed outside a step: %v); want it stopped before uninstalling, as a pod is still captured", planErr)
+	}
+	if !strings.Contains(pe.Step, "Uninstall Istio") || len(pe.Clusters) == 0 || !slices.Contains(leaving, pe.Clusters[0]) {
+		return fmt.Errorf("want the plan stopped by the capture check of a leaving cluster; it failed elsewhere: %w", pe)
+	}
+	cl := pe.Clusters[0]
+	if got, want := guardListedPods(pe.Answer), []string{capturedName}; !slices.Equal(got, want) {
+		return fmt.Errorf("the capture check on %s lists pods %v, want %v; its answer:\n%s", cl, got, want, indent(pe.Answer))
+	}
+	k := f.Clusters[cl].Kube
+	var errs []string
+	var n Object
+	if err := k.Get("/api/v1/namespaces/"+ns, &n); err != nil {
+		errs = append(errs, err.Error())
+	} else if v, ok := n.Metadata.Labels[dataPlaneModeLabel]; ok {
+		errs = append(errs, fmt.Sprintf("%s: namespace %s still has %s=%s", cl, ns, dataPlaneModeLabel, v))
+	}
+	if err := k.Get("/apis/apps/v1/namespaces/istio-system/daemonsets/"+cniDaemonSet, nil); err != nil {
+		errs = append(errs, fmt.Sprintf("%s: istio-cni is gone before the check passed: %v", cl, err))
+	}
+	var pl podList
+	if err := k.Get("/api/v1/namespaces/"+ns+"/pods", &pl); err != nil {
+		errs = append(errs, err.Error())
+	}
+	for _, p := range pl.Items {
+		if _, captured := p.Metadata.Annotations[redirectionAnnotation]; captured != (p.Metadata.Name == capturedName) {
+			errs = append(errs, fmt.Sprintf("%s: pod %s/%s captured=%v", cl, ns, p.Metadata.Name, captured))
+		}
+	}
+	return joinErrs(errs)
 }

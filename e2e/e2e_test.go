@@ -45,8 +45,8 @@ var cases = []Case{
 	},
 	{
 		Name:   "ambient-multi-network",
-		Why:    "ambient on the istioctl path: two primaries on two networks with istio-cni, ztunnel and the ambient east-west gateway; the plan stops without the Gateway API CRDs, labels the global services, and istiod sends each ztunnel its own pods and the other network's behind its gateway's HBONE port",
-		Meshes: []string{"examples/ambient-multi-network/mesh.yaml"},
+		Why:    "ambient on the istioctl path: three primaries on three networks with istio-cni, ztunnel and the ambient east-west gateway; the plan stops without the Gateway API CRDs, labels the global services, and istiod sends each ztunnel its own pods and the other networks' behind their gateways' HBONE port; day two, cluster3 leaves (its pods out of the data plane before its ztunnel goes) and a service becomes cluster-local",
+		Meshes: []string{"e2e/testdata/ambient-three.yaml", "examples/ambient-multi-network/mesh.yaml"},
 	},
 	{
 		Name:   "helm-ambient-multi-network",
@@ -266,9 +266,18 @@ func rehearse(t *testing.T, c Case) {
 			t.Fatal(err)
 		}
 		canary := next.Spec.Istio.Revision != prev.Mesh.Spec.Istio.Revision
-		if canary {
+		var leaving []string
+		for _, cl := range prev.Clusters() {
+			if next.Cluster(cl) == nil {
+				leaving = append(leaving, cl)
+			}
+		}
+		switch {
+		case canary:
 			canaryUntilGuard(t, ctx, r, i, prev, verifyReplicas(src), step, check)
-		} else {
+		case prev.Mesh.Ambient() && len(leaving) > 0:
+			ambientLeaveUntilGuard(t, ctx, r, i, prev, leaving, step, check)
+		default:
 			step(fmt.Sprintf("change plan to %s", c.Meshes[i]), func() error { return r.Change(ctx, i) })
 		}
 		// After the change: a cluster it adds has a fleet index only now,
@@ -327,6 +336,33 @@ func canaryUntilGuard(t *testing.T, ctx context.Context, r *Rehearsal, i int, pr
 	step(fmt.Sprintf("change plan to %s, again", r.Case.Meshes[i]), func() error { return r.RunChange(i) })
 }
 
+// ambientLeaveUntilGuard runs the change plan to the i-th Mesh, in which
+// clusters leave an ambient mesh, with a pod in each leaving cluster put in
+// the data plane by its own label: the plan must take the shared namespaces
+// out first and then stop at its capture check, listing that pod, before it
+// uninstalls anything. Then the pod goes, as the check asks, and the plan
+// runs again to its end.
+func ambientLeaveUntilGuard(t *testing.T, ctx context.Context, r *Rehearsal, i int, prev *Expectations, leaving []string, step, check func(string, func() error)) {
+	t.Helper()
+	ns := prev.Services[0].Namespace
+	step(fmt.Sprintf("a pod of %v in the data plane by its own label", leaving), func() error { return CreateCaptured(ctx, r.Fleet, leaving, ns) })
+	start := time.Now()
+	planErr := r.Change(ctx, i)
+	fmt.Fprintf(r.Log, "e2e: %s: change plan to %s, until it stopped, in %.1fs\n", r.Case.Name, r.Case.Meshes[i], time.Since(start).Seconds())
+	check("the capture check stops the uninstall at that pod, the namespaces released", func() error {
+		return CheckAmbientGuardStopped(planErr, r.Fleet, prev, leaving, ns)
+	})
+	if planErr == nil {
+		return
+	}
+	var pe *PlanError
+	if !errors.As(planErr, &pe) || !strings.Contains(pe.Step, "Uninstall Istio") {
+		t.Fatalf("change plan to %s: %v", r.Case.Meshes[i], planErr)
+	}
+	step("delete the captured pod", func() error { return DeleteCaptured(ctx, r.Fleet, leaving, ns) })
+	step(fmt.Sprintf("change plan to %s, again", r.Case.Meshes[i]), func() error { return r.RunChange(i) })
+}
+
 // verify checks what a running mesh promises: samples deployed and
 // injected, every primary synced with exactly its clusters, endpoints per
 // network over xDS, remotes' webhooks at their primary.
@@ -339,6 +375,7 @@ func verify(t *testing.T, ctx context.Context, r *Rehearsal, e *Expectations, re
 		step("sample services deployed, none injected", func() error { return DeploySamples(ctx, r.Fleet, e, replicas) })
 		step("primaries synced (/debug/clusterz)", func() error { return CheckSynced(ctx, e, r.StandIns.Istiod) })
 		step("every ztunnel's workloads over WDS", func() error { return CheckZtunnels(ctx, r.Fleet, e, r.StandIns.Istiod) })
+		step("services labelled global and with their waypoint as the Mesh says", func() error { return CheckGlobalLabels(r.Fleet, e) })
 		return
 	}
 	step("sample services deployed and injected", func() error { return DeploySamples(ctx, r.Fleet, e, replicas) })

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"meshc.dev/meshc/mesh"
@@ -247,8 +248,9 @@ func (s Service) Key() string {
 // network; when s is global, for each other network it runs in, one
 // workload per east-west gateway of that network, "via <address>:15008 on
 // network <n> for <k> pods", k the pods it stands for, never their IPs. A
-// service that is not global: its own cluster's pods only. podIPs gives a
-// cluster's pod addresses of s.
+// service that is not global: its own cluster's pods only. A service with a
+// waypoint: "waypoint <namespace>/<waypoint host>:15008" too. podIPs gives
+// a cluster's pod addresses of s.
 func (e *Expectations) Ztunnel(from string, s Service, podIPs func(cluster string) []string) []string {
 	out := []string{}
 	pods := map[string]int{}
@@ -261,6 +263,13 @@ func (e *Expectations) Ztunnel(from string, s Service, podIPs func(cluster strin
 		case s.Global:
 			pods[e.Network[c]] += len(podIPs(c))
 		}
+	}
+	if s.Waypoint != "" && (slices.Contains(s.Clusters, from) || s.Global && slices.Contains(s.Consumers, from)) {
+		// Its Service in `from` (its own, or the stub) names the waypoint,
+		// which istiod resolves to the waypoint Service of the same
+		// namespace in `from` (the hostname its Gateway's status reports),
+		// on HBONE.
+		out = append(out, fmt.Sprintf("waypoint %s/%s.%s.svc.cluster.local:%d", s.Namespace, s.Waypoint, s.Namespace, hbonePort))
 	}
 	for nw, n := range pods {
 		if n == 0 {

@@ -12,13 +12,15 @@ import (
 )
 
 // StandIns does, for the simulated clusters, what kubelets, a cloud's load
-// balancers and the network between clusters would: it runs each primary's
+// balancers, istio-cni's node agent (ambient.go) and the network between
+// clusters would: it runs each primary's
 // istiods on the host from the pods the plan created (one per control plane
 // revision: two during a canary upgrade), gives LoadBalancer Services an
 // address, and carries a remote's calls to its istiod Services to its
 // primary's istiod of the same revision (what the primary's east-west
 // gateway does, routing by the name the remote dials). It never changes an
-// object the plan applied, only Service and Pod status.
+// object the plan applied, only Service and Pod status and, as istio-cni
+// does, pods' redirection annotation.
 type StandIns struct {
 	fleet *Fleet
 	// Primary is each cluster's primary: its own name (or "") for a
@@ -121,6 +123,7 @@ func (s *StandIns) fail(err error) {
 
 func (s *StandIns) reconcile(ctx context.Context, name string, c *Cluster) {
 	_ = assignLoadBalancers(c.Kube, func(ns, svc string) string { return s.Address(name, ns, svc) })
+	_ = reconcileCapture(c.Kube)
 	s.mu.Lock()
 	primary, inMesh := s.Primary[name]
 	s.mu.Unlock()

@@ -98,7 +98,8 @@ type Ztunnel struct {
 // ztunnel of its cluster, and sums up, for each service key of keys, the
 // workloads it is sent that serve it: "direct <IP>" for a workload with
 // addresses, "via <gateway>:<HBONE port> on network <n> for <capacity>
-// pods" for one reached through a network gateway. gateways are the
+// pods" for one reached through a network gateway; and "waypoint <where>"
+// when the service itself is sent with a waypoint. gateways are the
 // networks whose gateway istiod sent as a workload of its own.
 func ZtunnelView(ctx context.Context, addr string, z Ztunnel, keys []string) (view map[string][]string, gateways []string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -144,6 +145,15 @@ func ZtunnelView(ctx context.Context, addr string, z Ztunnel, keys []string) (vi
 		if err := r.GetResource().UnmarshalTo(&a); err != nil {
 			return nil, nil, fmt.Errorf("WDS resource %s: %w", r.Name, err)
 		}
+		if svc := a.GetService(); svc != nil {
+			key := svc.GetNamespace() + "/" + svc.GetHostname()
+			if wp := svc.GetWaypoint(); wp != nil {
+				if _, ok := view[key]; ok {
+					view[key] = append(view[key], "waypoint "+describeGatewayAddress(wp))
+				}
+			}
+			continue
+		}
 		w := a.GetWorkload()
 		if w == nil {
 			continue
@@ -165,6 +175,16 @@ func ZtunnelView(ctx context.Context, addr string, z Ztunnel, keys []string) (vi
 	}
 	sort.Strings(gateways)
 	return view, gateways, nil
+}
+
+// describeGatewayAddress says where a waypoint is reached:
+// "<namespace>/<hostname>:<port>" or "<address>:<port>".
+func describeGatewayAddress(g *workloadapi.GatewayAddress) string {
+	if h := g.GetHostname(); h != nil {
+		return fmt.Sprintf("%s/%s:%d", h.GetNamespace(), h.GetHostname(), g.GetHboneMtlsPort())
+	}
+	a, _ := netip.AddrFromSlice(g.GetAddress().GetAddress())
+	return fmt.Sprintf("%s:%d", a, g.GetHboneMtlsPort())
 }
 
 // describeWorkload says how a ztunnel reaches w.

@@ -144,6 +144,15 @@ func BuildChangePlan(old, new *mesh.Mesh, opts ChangeOptions) (*Plan, error) {
 		}
 		pending = append(pending, Phase{ID: ph.ID, Title: ph.Title, Steps: steps})
 	}
+	if un := unlabelSteps(old, new); len(un) > 0 {
+		i := slices.IndexFunc(pending, func(ph Phase) bool { return ph.ID == PhaseGlobalServices })
+		if i < 0 {
+			// The last install phase; the new mesh labels nothing.
+			pending = append(pending, Phase{ID: PhaseGlobalServices, Title: phaseTitle(PhaseGlobalServices)})
+			i = len(pending) - 1
+		}
+		pending[i].Steps = append(pending[i].Steps, un...)
+	}
 	restart := opts.Reissued
 	mv := caMoveOf(old, new)
 	if mv != nil {

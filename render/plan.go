@@ -442,7 +442,7 @@ func gatewayAPISteps(placements []*mesh.Placement) []Step {
 		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
 			"kubectl --context=%s get crd %s >/dev/null || { echo %s >&2; exit 1; }",
 			templates.Shell(c.Context), GatewayAPICRD,
-			templates.Shell(fmt.Sprintf("plan: cluster %s has no Gateway API CRDs, which %s need: install them (PLAN.md, phase %s) and run the plan again", c.Name, gatewayAPIUsers(p), PhaseGatewayAPI)))})
+			templates.Shell(fmt.Sprintf("plan: cluster %s has no Gateway API CRDs, needed by %s: install them (PLAN.md, phase %s) and run the plan again", c.Name, gatewayAPIUsers(p), PhaseGatewayAPI)))})
 	}
 	return steps
 }
@@ -653,4 +653,14 @@ func RenderPlanShell(p *Plan, so ShellOptions) ([]byte, error) {
 		return nil, fmt.Errorf("rendering plan: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// phaseTitle is an install phase's title, as planPhases gives it.
+func phaseTitle(id string) string {
+	for _, ph := range planPhases {
+		if ph.id == id {
+			return ph.title
+		}
+	}
+	return id
 }

@@ -183,13 +183,13 @@ func planRemovals(old, new *mesh.Mesh, oldPlan, newPlan *Plan, oldOut, newOut *o
 				gone = append(gone, h)
 			}
 		}
-		r.remove(c, gone, new)
+		r.remove(c, gone, old, new)
 	}
 	return r
 }
 
 // remove plans the removal of what is gone from cluster c of the old mesh.
-func (r *removals) remove(c *mesh.Cluster, gone []holding, new *mesh.Mesh) {
+func (r *removals) remove(c *mesh.Cluster, gone []holding, old, new *mesh.Mesh) {
 	leaves := new.Cluster(c.Name) == nil
 	awaits := !leaves && new.Place(new.Cluster(c.Name)).AwaitsAddress()
 	step := func(cmd string, removes ...holding) Step {
@@ -235,6 +235,9 @@ func (r *removals) remove(c *mesh.Cluster, gone []holding, new *mesh.Mesh) {
 		if reason != "" {
 			r.kept = append(r.kept, Kept{Cluster: c.Name, Context: c.Context, What: h.what(), Reason: reason, key: h.key()})
 		}
+	}
+	if len(uninstall) > 0 {
+		r.uninstall = append(r.uninstall, releaseAmbientSteps(c, old)...)
 	}
 	if len(uninstall) > 0 && uninstall[0].install.Apply == Istioctl {
 		// --purge removes every istioctl install of the cluster at once.

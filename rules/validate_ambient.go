@@ -2,7 +2,7 @@ package rules
 
 import "meshc.dev/meshc/mesh"
 
-// The rules of spec.dataPlane: ambient (MC084–MC092). Ambient multicluster
+// The rules of spec.dataPlane: ambient (MC084–MC093, MC101). Ambient multicluster
 // is beta upstream for one shape only, multi-primary with one network per
 // cluster from Istio 1.29; each rule refuses a shape upstream has not made
 // work, citing the Istio issue that shows how it breaks.
@@ -67,6 +67,26 @@ var ambientRules = []Rule{
 		Symptom:  "ztunnel and istio-cni are one per node, not per revision: a revisioned ambient control plane needs ztunnel's revision and its xDS address pointed at istiod-<revision>, and upgrades of ambient go by ztunnel's own rollout, which canary tags do not move; meshc does not render that yet, and half of it would leave ztunnel without configuration.",
 		check:    checkAmbientRevision,
 	},
+	{
+		ID: "MC101", Name: "ambient-global-out-of-mesh",
+		Protects: "A global service (shared, not cluster-local) of an ambient mesh in a namespace kept out of the data plane (istioInjection: disabled): another network reaches a global service through the east-west gateway, which hands the inner HBONE connection to the pod's port 15008 (pilot/pkg/networking/core/cluster_waypoint.go), where only ztunnel's capture listens.",
+		Symptom:  "Calls from the other networks to the service fail (connection refused or reset at the pod), while the stub Services meshc renders there advertise it; calls inside its own network work.",
+		check:    checkAmbientGlobalOutOfMesh,
+	},
+}
+
+func checkAmbientGlobalOutOfMesh(m *mesh.Mesh, report func(string, string, ...any)) {
+	if !m.Ambient() {
+		return
+	}
+	for i := range m.Spec.Services {
+		s := &m.Spec.Services[i]
+		n := m.SharedNamespace(s.Namespace)
+		if s.ClusterLocal || n == nil || m.NamespaceLabel(n)[1] != "none" {
+			continue
+		}
+		report(servicePath(i, "namespace"), "service %s/%s is global, but namespace %q is out of the ambient data plane (istioInjection: disabled): ztunnel does not capture its pods, so the other networks' calls through the east-west gateway reach nothing; set clusterLocal: true, or take the namespace into the mesh", s.Namespace, s.Name, s.Namespace)
+	}
 }
 
 func checkAmbientPrimaryRemote(m *mesh.Mesh, report func(string, string, ...any)) {

@@ -18,8 +18,8 @@ here=$(dirname -- "${BASH_SOURCE[0]}")
 cd -- "$here"
 
 echo '==> 1. Check that the clusters holding Gateway API objects have the Gateway API CRDs'
-kubectl --context=cluster1 get crd gateways.gateway.networking.k8s.io >/dev/null || { echo 'plan: cluster cluster1 has no Gateway API CRDs, which the ambient east-west gateway and the waypoints need: install them (PLAN.md, phase gateway-api) and run the plan again' >&2; exit 1; }
-kubectl --context=cluster2 get crd gateways.gateway.networking.k8s.io >/dev/null || { echo 'plan: cluster cluster2 has no Gateway API CRDs, which the ambient east-west gateway and the waypoints need: install them (PLAN.md, phase gateway-api) and run the plan again' >&2; exit 1; }
+kubectl --context=cluster1 get crd gateways.gateway.networking.k8s.io >/dev/null || { echo 'plan: cluster cluster1 has no Gateway API CRDs, needed by the ambient east-west gateway and the waypoints: install them (PLAN.md, phase gateway-api) and run the plan again' >&2; exit 1; }
+kubectl --context=cluster2 get crd gateways.gateway.networking.k8s.io >/dev/null || { echo 'plan: cluster cluster2 has no Gateway API CRDs, needed by the ambient east-west gateway and the waypoints: install them (PLAN.md, phase gateway-api) and run the plan again' >&2; exit 1; }
 
 echo '==> 2. Create istio-system with its topology label or annotation'
 kubectl --context=cluster1 apply -f cluster1/manifests/namespace.yaml

@@ -18,8 +18,8 @@ here=$(dirname -- "${BASH_SOURCE[0]}")
 cd -- "$here"
 
 echo '==> 1. Check that the clusters holding Gateway API objects have the Gateway API CRDs'
-kubectl --context=north1 get crd gateways.gateway.networking.k8s.io >/dev/null || { echo 'plan: cluster north1 has no Gateway API CRDs, which the peers'\'' istio-remote Gateways need: install them (PLAN.md, phase gateway-api) and run the plan again' >&2; exit 1; }
-kubectl --context=north2 get crd gateways.gateway.networking.k8s.io >/dev/null || { echo 'plan: cluster north2 has no Gateway API CRDs, which the peers'\'' istio-remote Gateways need: install them (PLAN.md, phase gateway-api) and run the plan again' >&2; exit 1; }
+kubectl --context=north1 get crd gateways.gateway.networking.k8s.io >/dev/null || { echo 'plan: cluster north1 has no Gateway API CRDs, needed by the peers'\'' istio-remote Gateways: install them (PLAN.md, phase gateway-api) and run the plan again' >&2; exit 1; }
+kubectl --context=north2 get crd gateways.gateway.networking.k8s.io >/dev/null || { echo 'plan: cluster north2 has no Gateway API CRDs, needed by the peers'\'' istio-remote Gateways: install them (PLAN.md, phase gateway-api) and run the plan again' >&2; exit 1; }
 
 echo '==> 2. Create istio-system with its topology label or annotation'
 kubectl --context=north1 apply -f north1/manifests/namespace.yaml

@@ -18,7 +18,7 @@ here=$(dirname -- "${BASH_SOURCE[0]}")
 cd -- "$here"
 
 echo '==> 1. Check that the clusters holding Gateway API objects have the Gateway API CRDs'
-kubectl --context=south1 get crd gateways.gateway.networking.k8s.io >/dev/null || { echo 'plan: cluster south1 has no Gateway API CRDs, which the peers'\'' istio-remote Gateways need: install them (PLAN.md, phase gateway-api) and run the plan again' >&2; exit 1; }
+kubectl --context=south1 get crd gateways.gateway.networking.k8s.io >/dev/null || { echo 'plan: cluster south1 has no Gateway API CRDs, needed by the peers'\'' istio-remote Gateways: install them (PLAN.md, phase gateway-api) and run the plan again' >&2; exit 1; }
 
 echo '==> 2. Create istio-system with its topology label or annotation'
 kubectl --context=south1 apply -f south1/manifests/namespace.yaml

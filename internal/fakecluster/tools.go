@@ -213,30 +213,46 @@ func (r *run) getService() error {
 	})
 }
 
-// labelService sets labels on a Service the cluster holds, as kubectl label
-// --overwrite service NAME KEY=VALUE... does.
-func (r *run) labelService() error {
+// labelObject sets and removes labels on a Service or namespace the
+// cluster holds, as kubectl label [--overwrite] KIND NAME KEY=VALUE... KEY-...
+// does: setting a label it has needs --overwrite; removing one it lacks is
+// no error (kubectl warns).
+func (r *run) labelObject() error {
 	c := r.cmd
 	if err := c.only("--context", "-n", "--overwrite"); err != nil {
 		return err
 	}
-	if len(c.words) < 4 || c.flags["--overwrite"] == "" {
-		return errors.New("error: the plans label services only with --overwrite service NAME KEY=VALUE...")
+	if len(c.words) < 4 || c.words[1] != "service" && c.words[1] != "namespace" {
+		return errors.New("error: the plans label only services and namespaces: label [--overwrite] KIND NAME KEY=VALUE|KEY-...")
 	}
-	k := Key("service", cmp.Or(c.flags["-n"], "default"), c.words[2])
+	res, err := resolve(c.words[1])
+	if err != nil {
+		return err
+	}
+	k := Key(res, cmp.Or(c.flags["-n"], "default"), c.words[2])
+	if clusterScoped[res] {
+		k = Key(res, "", c.words[2])
+	}
 	return r.change(c.flags["--context"], func(cl *Cluster) error {
 		o, ok := cl.Objects[k]
 		if !ok {
-			return fmt.Errorf("Error from server (NotFound): services %q not found", c.words[2])
+			return fmt.Errorf("Error from server (NotFound): %s %q not found", res, c.words[2])
 		}
 		for _, kv := range c.words[3:] {
+			if key, ok := strings.CutSuffix(kv, "-"); ok && !strings.Contains(kv, "=") {
+				o.SetLabel(key, "")
+				continue
+			}
 			key, value, ok := strings.Cut(kv, "=")
 			if !ok {
-				return errors.New("error: label needs KEY=VALUE")
+				return errors.New("error: label needs KEY=VALUE or KEY-")
+			}
+			if _, has := o.Labels()[key]; has && c.flags["--overwrite"] == "" {
+				return fmt.Errorf("error: '%s' already has a value, and --overwrite is false", key)
 			}
 			o.SetLabel(key, value)
 		}
-		fmt.Fprintf(r.stdout, "service/%s labeled\n", c.words[2])
+		fmt.Fprintf(r.stdout, "%s/%s labeled\n", c.words[1], c.words[2])
 		return nil
 	})
 }
@@ -244,8 +260,8 @@ func (r *run) labelService() error {
 // label sets a label on the objects on stdin, as kubectl label --local does.
 func (r *run) label() error {
 	c := r.cmd
-	if len(c.words) > 1 && c.words[1] == "service" {
-		return r.labelService()
+	if c.flags["--local"] == "" {
+		return r.labelObject()
 	}
 	if err := c.only("--local", "-f", "-o"); err != nil {
 		return err
