@@ -366,7 +366,7 @@ var Catalogue = []*Artifact{
 	{Dir: ManifestsDir, Name: RevisionTagsFile, Template: "revision-tags.yaml.tmpl",
 		For: (*mesh.Placement).HasRevisionTags, Apply: WithDirectory,
 		When: "every cluster, with spec.istio.tags", About: "each revision tag's injection webhook and Service, pointing at the revision the tag names"},
-	{Dir: ManifestsDir, Name: "service-stubs.yaml", Template: "service-stubs.yaml.tmpl",
+	{Dir: ManifestsDir, Name: ServiceStubsFile, Template: "service-stubs.yaml.tmpl",
 		For: (*mesh.Placement).HasServiceStubs, Apply: WithDirectory,
 		When: "clusters that call a shared service they do not run", About: "a stub Service for each, so its name resolves"},
 	{Dir: ManifestsDir, Name: WaypointsFile, Template: "waypoints.yaml.tmpl",

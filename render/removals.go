@@ -48,7 +48,14 @@ type holding struct {
 	namespace, release string
 	// via is the phase that put it into the cluster.
 	via string
+	// stub: a Service of the stubs file, which a user's Service of the same
+	// name may have taken over.
+	stub bool
 }
+
+// ServiceStubsFile holds a cluster's stub Services: the shared services it
+// calls without running them.
+const ServiceStubsFile = "service-stubs.yaml"
 
 // key identifies what the holding is in its cluster: an install by its file
 // (a primary's and a remote's control plane are one install, replaced in
@@ -126,7 +133,7 @@ func holdings(m *mesh.Mesh, p *Plan, out *output.Output) map[string][]holding {
 						continue
 					}
 					for _, obj := range objectsOf(out.Lookup(f)) {
-						add(s.Cluster, holding{obj: obj, via: ph.ID})
+						add(s.Cluster, holding{obj: obj, via: ph.ID, stub: path.Base(f) == ServiceStubsFile})
 					}
 				}
 			}
@@ -229,6 +236,8 @@ func (r *removals) remove(c *mesh.Cluster, gone []holding, old, new *mesh.Mesh) 
 			r.remoteSecrets = append(r.remoteSecrets, step(deleteOwned(c, h.obj), h))
 		case h.obj.kind == istioGatewayKind:
 			r.gateways = append(r.gateways, step(deleteOwned(c, h.obj), h))
+		case h.stub:
+			r.prune = append(r.prune, step(deleteStub(c, h.obj), h))
 		default:
 			r.prune = append(r.prune, step(deleteOwned(c, h.obj), h))
 		}
@@ -276,6 +285,17 @@ func deleteOwned(c *mesh.Cluster, o object) string {
 	return fmt.Sprintf("kubectl --context=%s%s delete %s -l %s --field-selector %s",
 		templates.Shell(c.Context), o.nsFlag(), templates.Shell(o.kind),
 		templates.Shell(ManagedByLabel+"="+ManagedByValue), templates.Shell("metadata.name="+o.name))
+}
+
+// deleteStub is the command that deletes a stub Service of cluster c as
+// deleteOwned does, and only while it is still a stub: a Service with a
+// selector is a user's that took the stub's place (a server-side apply, as
+// Flux does, keeps the label meshc's apply set), and stays.
+func deleteStub(c *mesh.Cluster, o object) string {
+	get := fmt.Sprintf("kubectl --context=%s%s get %s %s -o %s", templates.Shell(c.Context), o.nsFlag(), templates.Shell(o.kind),
+		templates.Shell(o.name), templates.Shell("jsonpath={.spec.selector}"))
+	note := fmt.Sprintf("plan: service %s/%s in cluster %s has a selector: it is no longer meshc's stub but your Service, and stays", o.namespace, o.name, c.Name)
+	return fmt.Sprintf("if [ -z \"$(%s 2>/dev/null)\" ]; then %s; else echo %s >&2; fi", get, deleteOwned(c, o), templates.Shell(note))
 }
 
 // removeInstall is the command that removes a Helm release, or an istioctl

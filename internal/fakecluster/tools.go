@@ -3,6 +3,7 @@ package fakecluster
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -205,10 +206,23 @@ func (r *run) getService() error {
 	c := r.cmd
 	k := Key("service", cmp.Or(c.flags["-n"], "default"), c.words[2])
 	return r.change(c.flags["--context"], func(cl *Cluster) error {
-		if _, ok := cl.Objects[k]; !ok {
+		o, ok := cl.Objects[k]
+		if !ok {
 			return fmt.Errorf("Error from server (NotFound): services %q not found", c.words[2])
 		}
-		fmt.Fprintln(r.stdout, c.words[2])
+		switch c.flags["-o"] {
+		default:
+			fmt.Fprintln(r.stdout, c.words[2])
+		case "jsonpath={.spec.selector}":
+			spec, _ := o.Doc["spec"].(map[string]any)
+			if sel, _ := spec["selector"].(map[string]any); len(sel) > 0 {
+				data, err := json.Marshal(sel)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(r.stdout, "%s", data)
+			}
+		}
 		return nil
 	})
 }
