@@ -51,7 +51,7 @@ var ambientRules = []Rule{
 	},
 	{
 		ID: "MC091", Name: "ambient-waypoint",
-		Protects: "A service whose entries name different waypoints in different clusters, or a waypoint in a sidecar mesh: ambient multicluster assumes the same waypoint, by name, in every cluster (istio/istio#58064).",
+		Protects: "A service whose entries name different waypoints in different clusters, a cluster-local service behind a waypoint a global service makes global, or a waypoint in a sidecar mesh: ambient multicluster assumes the same waypoint, by name, in every cluster (istio/istio#58064), and makes a service behind a global waypoint global.",
 		Symptom:  "Requests from a cluster whose waypoint name differs skip the waypoint or are sent to one the destination cluster does not have: L7 policy is not applied, or the request fails.",
 		check:    checkAmbientWaypoint,
 	},
@@ -181,6 +181,23 @@ func checkAmbientWaypoint(m *mesh.Mesh, report func(string, string, ...any)) {
 		key := s.Namespace + "/" + s.Name
 		if j, ok := first[key]; ok && m.Ambient() && s.Waypoint == "" {
 			report(servicePath(i, ""), "service %s has no waypoint here but waypoint %q in %s: ambient multicluster needs one waypoint name in every cluster (istio/istio#58064)", key, m.Spec.Services[j].Waypoint, servicePath(j, ""))
+		}
+	}
+	// A waypoint a global service uses is global, and a service behind a
+	// global waypoint is global too (the ambient multicluster guide's
+	// limitations): a cluster-local service there would cross clusters.
+	global := map[string]int{}
+	for i, s := range m.Spec.Services {
+		if m.Ambient() && s.Waypoint != "" && !s.ClusterLocal {
+			if _, ok := global[s.Namespace+"/"+s.Waypoint]; !ok {
+				global[s.Namespace+"/"+s.Waypoint] = i
+			}
+		}
+	}
+	for i, s := range m.Spec.Services {
+		if j, ok := global[s.Namespace+"/"+s.Waypoint]; ok && s.ClusterLocal {
+			g := m.Spec.Services[j]
+			report(servicePath(i, "waypoint"), "cluster-local service %s/%s names waypoint %q, which global service %s/%s (%s) makes global, and a service behind a global waypoint is global too (ambient multicluster guide): give it a waypoint of its own", s.Namespace, s.Name, s.Waypoint, g.Namespace, g.Name, servicePath(j, ""))
 		}
 	}
 }
