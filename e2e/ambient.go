@@ -222,7 +222,7 @@ func describeView(v []string) string {
 // NetworkGateways[<cluster>] collection is built again after the old
 // connection's stops, pilot/pkg/serviceregistry/ambient/networks.go), so its
 // ztunnels lose every workload of that network until istiod restarts. It is
-// a race: one of the first four rotations hit it. docs/ambient.md tells
+// a race: three of the first six rotations watched hit it. docs/ambient.md tells
 // users to restart istiod after a remote secret changes; the rehearsal logs
 // whether the defect showed, then restarts as the docs say and checks the
 // mesh again.
@@ -338,6 +338,10 @@ func reconcileCapture(k *Kube) error {
 	return nil
 }
 
+// ambientGuardMark is in the message of the plan's capture check
+// (render/ambient_change.go).
+const ambientGuardMark = "are still in its data plane"
+
 // capturedName is the harness's pod put into the ambient data plane by its
 // own label: a user's, which no namespace label of the plan releases.
 const capturedName = "captured-by-pod-label"
@@ -372,17 +376,7 @@ func CreateCaptured(ctx context.Context, f *Fleet, clusters []string, ns string)
 // DeleteCaptured deletes the pods CreateCaptured made.
 func DeleteCaptured(ctx context.Context, f *Fleet, clusters []string, ns string) error {
 	for _, cl := range clusters {
-		k := f.Clusters[cl].Kube
-		path := fmt.Sprintf("/api/v1/namespaces/%s/pods/%s", ns, capturedName)
-		if err := k.Do("DELETE", path+"?gracePeriodSeconds=0", "", nil, nil); err != nil && !NotFound(err) {
-			return err
-		}
-		if err := waitFor(ctx, time.Minute, cl+": "+capturedName+" gone", func() error {
-			if err := k.Get(path, nil); !NotFound(err) {
-				return fmt.Errorf("still there (%v)", err)
-			}
-			return nil
-		}); err != nil {
+		if err := deletePod(ctx, f.Clusters[cl], ns, capturedName); err != nil {
 			return err
 		}
 	}
@@ -403,7 +397,7 @@ func CheckAmbientGuardStopped(planErr error, f *Fleet, prev *Expectations, leavi
 		return fmt.Errorf("want the plan stopped by the capture check of a leaving cluster; it failed elsewhere: %w", pe)
 	}
 	cl := pe.Clusters[0]
-	if got, want := guardListedPods(pe.Answer), []string{capturedName}; !slices.Equal(got, want) {
+	if got, want := guardListedPods(pe.Answer, ambientGuardMark), []string{capturedName}; !slices.Equal(got, want) {
 		return fmt.Errorf("the capture check on %s lists pods %v, want %v; its answer:\n%s", cl, got, want, indent(pe.Answer))
 	}
 	k := f.Clusters[cl].Kube

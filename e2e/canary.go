@@ -70,22 +70,26 @@ func CheckPinned(ctx context.Context, f *Fleet, e *Expectations) error {
 func DeletePinned(ctx context.Context, f *Fleet, e *Expectations) error {
 	for _, s := range e.Services {
 		for _, cl := range s.Clusters {
-			k := f.Clusters[cl].Kube
-			path := fmt.Sprintf("/api/v1/namespaces/%s/pods/%s", s.Namespace, pinnedName(s.Namespace))
-			if err := k.Do("DELETE", path+"?gracePeriodSeconds=0", "", nil, nil); err != nil && !NotFound(err) {
-				return fmt.Errorf("%s: %w", cl, err)
-			}
-			if err := waitFor(ctx, 2*time.Minute, cl+": "+path+" gone", func() error {
-				if err := k.Get(path, nil); !NotFound(err) {
-					return fmt.Errorf("still there (%v)", err)
-				}
-				return nil
-			}); err != nil {
+			if err := deletePod(ctx, f.Clusters[cl], s.Namespace, pinnedName(s.Namespace)); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// deletePod deletes a pod at once and waits until it is gone.
+func deletePod(ctx context.Context, c *Cluster, ns, name string) error {
+	path := fmt.Sprintf("/api/v1/namespaces/%s/pods/%s", ns, name)
+	if err := c.Kube.Do("DELETE", path+"?gracePeriodSeconds=0", "", nil, nil); err != nil && !NotFound(err) {
+		return fmt.Errorf("%s: %w", c.Name, err)
+	}
+	return waitFor(ctx, 2*time.Minute, c.Name+": "+path+" gone", func() error {
+		if err := c.Kube.Get(path, nil); !NotFound(err) {
+			return fmt.Errorf("still there (%v)", err)
+		}
+		return nil
+	})
 }
 
 // CheckGuardStopped: the change plan stopped in its remove-revision phase,
@@ -106,7 +110,7 @@ func CheckGuardStopped(planErr error, e *Expectations) error {
 			want = append(want, pinnedName(s.Namespace))
 		}
 	}
-	got := guardListedPods(pe.Answer)
+	got := guardListedPods(pe.Answer, "still selected or running")
 	sort.Strings(want)
 	sort.Strings(got)
 	if !reflect.DeepEqual(got, want) {
@@ -119,12 +123,12 @@ func CheckGuardStopped(planErr error, e *Expectations) error {
 // (kubectl's "pod/<name>", or "pod/<namespace>/<name>"), from the lines
 // after its message. bash's trace of the echo that prints the list repeats
 // it, quoted: the quote is dropped and the names counted once.
-func guardListedPods(answer string) []string {
+func guardListedPods(answer, marker string) []string {
 	var pods []string
 	in := false
 	for _, line := range strings.Split(answer, "\n") {
 		switch {
-		case strings.Contains(line, "still selected or running") && !strings.HasPrefix(line, traceMark):
+		case strings.Contains(line, marker) && !strings.HasPrefix(line, traceMark):
 			in = true
 		case in && strings.HasPrefix(line, traceMark+"echo '"):
 			line = strings.TrimPrefix(line, traceMark+"echo '")
