@@ -59,8 +59,8 @@ func TestBehaviourAmbientFindings(t *testing.T) {
 		wantError: `istiod of cluster1 does not run ambient (PILOT_ENABLE_AMBIENT is "")`,
 	}, {
 		name: "plan labels a cluster-local service global", example: ambientExample,
-		file: "plan.sh", old: "echo '==> 7. Mark the shared services global where they run (ambient)'\n",
-		new:       "echo '==> 7. Mark the shared services global where they run (ambient)'\nkubectl --context=cluster1 -n sample label --overwrite service ratings-cache istio.io/global=true;\nkubectl --context=cluster2 -n sample label --overwrite service ratings-cache istio.io/global=true;\n",
+		file: "plan.sh", old: "echo '==> 7. Label the shared services where they run: global, and their waypoint (ambient)'\n",
+		new:       "echo '==> 7. Label the shared services where they run: global, and their waypoint (ambient)'\nkubectl --context=cluster1 -n sample label --overwrite service ratings-cache istio.io/global=true;\nkubectl --context=cluster2 -n sample label --overwrite service ratings-cache istio.io/global=true;\n",
 		wantFile:  "plan.sh",
 		wantError: "istiod of cluster1 sends its ztunnels [direct 10.1.0.70, via 203.0.113.2:15008 on network network2 for 2 pods] for sample/ratings-cache.sample.svc.cluster.local, want [direct 10.1.0.70]",
 	}, {
