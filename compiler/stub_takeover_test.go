@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"meshc.dev/meshc/internal/fakecluster"
+	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/render"
 )
 
@@ -16,14 +17,48 @@ import (
 // stub only while it has no selector: a user's Service, with its selector,
 // stays, and the plan says so.
 func TestStubTakenOverStays(t *testing.T) {
+	stub := fakecluster.Key("service", "sample", "reviews")
+	for _, takenOver := range []bool{false, true} {
+		ctx, got, out := changeWithStub(t, "stub-replaced", stub, takenOver)
+		if _, stays := got.Cluster(ctx).Objects[stub]; stays != takenOver {
+			t.Errorf("taken over %v: %s in %s stays %v, want %v\n%s", takenOver, stub, ctx, stays, takenOver, out)
+		}
+		if said := strings.Contains(out, "it is no longer meshc's stub but your Service"); said != takenOver {
+			t.Errorf("taken over %v: the plan says the Service is the user's: %v\n%s", takenOver, said, out)
+		}
+	}
+}
+
+// A Service that took a stub's place carries the stub's ambient labels; when
+// the new Mesh makes the service cluster-local without a waypoint, the plan
+// takes them off, as the new Mesh's plan would never set them.
+func TestTakenOverStubLosesDroppedLabels(t *testing.T) {
+	stub := fakecluster.Key("service", "sample", "reviews")
+	ctx, got, out := changeWithStub(t, "ambient-stub-becomes-local", stub, true)
+	o, ok := got.Cluster(ctx).Objects[stub]
+	if !ok {
+		t.Fatalf("the Service that took the stub's place in %s was deleted\n%s", ctx, out)
+	}
+	for _, k := range []string{mesh.GlobalLabel, mesh.UseWaypointLabel} {
+		if v, has := o.Labels()[k]; has {
+			t.Errorf("%s in %s keeps %s=%s, which the new Mesh no longer sets\n%s", stub, ctx, k, v, out)
+		}
+	}
+}
+
+// changeWithStub runs the change case's old plan.sh, gives the stub Service
+// stub a selector when takenOver (a user's Service applied over it), runs
+// the change plan, and returns the stub's context and the clusters after.
+func changeWithStub(t *testing.T, name, stub string, takenOver bool) (string, fakecluster.State, string) {
+	t.Helper()
 	var c changeCase
 	for _, cc := range changeCases(t) {
-		if cc.name == "stub-replaced" {
+		if cc.name == name {
 			c = cc
 		}
 	}
 	if c.old == nil {
-		t.Fatal("no change case stub-replaced")
+		t.Fatalf("no change case %s", name)
 	}
 	f := newFleet(t, c.old.ClusterNames())
 	oldDir, newDir := f.render(t, "old", c.old), f.render(t, "new", c.new)
@@ -39,36 +74,27 @@ func TestStubTakenOverStays(t *testing.T) {
 	if err := os.WriteFile(script, sh, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	stub := fakecluster.Key("service", "sample", "reviews")
-	for _, takenOver := range []bool{false, true} {
-		state := f.state(t, filepath.Join(oldDir, render.PlanScript))
-		s := load(t, state)
-		var ctx string
-		for c, cl := range s {
-			if o, ok := cl.Objects[stub]; ok {
-				ctx = c
-				if takenOver {
-					spec, _ := o.Doc["spec"].(map[string]any)
-					spec["selector"] = map[string]any{"app": "reviews"}
-				}
+	state := f.state(t, filepath.Join(oldDir, render.PlanScript))
+	s := load(t, state)
+	var ctx string
+	for cx, cl := range s {
+		if o, ok := cl.Objects[stub]; ok {
+			ctx = cx
+			if takenOver {
+				spec, _ := o.Doc["spec"].(map[string]any)
+				spec["selector"] = map[string]any{"app": "reviews"}
 			}
 		}
-		if ctx == "" {
-			t.Fatalf("the old plan made no stub %s", stub)
-		}
-		if err := s.Save(state); err != nil {
-			t.Fatal(err)
-		}
-		out, err := f.run(script, state, "MESHC_ALLOW_DESTRUCTIVE=1")
-		if err != nil {
-			t.Fatalf("change plan: %v\n%s", err, out)
-		}
-		_, stays := load(t, state).Cluster(ctx).Objects[stub]
-		if stays != takenOver {
-			t.Errorf("taken over %v: %s in %s stays %v, want %v\n%s", takenOver, stub, ctx, stays, takenOver, out)
-		}
-		if said := strings.Contains(out, "it is no longer meshc's stub but your Service"); said != takenOver {
-			t.Errorf("taken over %v: the plan says the Service is the user's: %v\n%s", takenOver, said, out)
-		}
 	}
+	if ctx == "" {
+		t.Fatalf("the old plan made no stub %s", stub)
+	}
+	if err := s.Save(state); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.run(script, state, "MESHC_ALLOW_DESTRUCTIVE=1")
+	if err != nil {
+		t.Fatalf("change plan: %v\n%s", err, out)
+	}
+	return ctx, load(t, state), out
 }

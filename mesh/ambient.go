@@ -85,18 +85,41 @@ func (m *Mesh) LabelledServices() []LabelledService {
 			if seen[key] || !m.RunsIn(s, c.Name) {
 				continue
 			}
-			var labels []string
-			if m.IsGlobal(s) {
-				labels = append(labels, GlobalLabel+"=true")
+			if labels := m.ServiceLabels(s); len(labels) > 0 {
+				seen[key] = true
+				out = append(out, LabelledService{Service: s, Cluster: c, Labels: labels})
 			}
-			if s.Waypoint != "" {
-				labels = append(labels, UseWaypointLabel+"="+s.Waypoint)
-			}
-			if len(labels) == 0 {
-				continue
-			}
-			seen[key] = true
-			out = append(out, LabelledService{Service: s, Cluster: c, Labels: labels})
+		}
+	}
+	return out
+}
+
+// ServiceLabels are the labels an ambient mesh puts on a shared service's
+// Service, as "key=value", the global label first: where it runs (the
+// plan's global-services phase) and on its stubs (their manifest).
+func (m *Mesh) ServiceLabels(s *SharedService) []string {
+	var labels []string
+	if m.IsGlobal(s) {
+		labels = append(labels, GlobalLabel+"=true")
+	}
+	if m.Ambient() && s.Waypoint != "" {
+		labels = append(labels, UseWaypointLabel+"="+s.Waypoint)
+	}
+	return labels
+}
+
+// ServiceLabelsIn maps each Service of a cluster that the mesh labels, by
+// namespace/name, to its labels: the services it runs and its stubs.
+func (m *Mesh) ServiceLabelsIn(cluster string) map[string][]string {
+	out := map[string][]string{}
+	for _, ls := range m.LabelledServices() {
+		if ls.Cluster.Name == cluster {
+			out[ls.Service.Namespace+"/"+ls.Service.Name] = ls.Labels
+		}
+	}
+	for _, s := range m.ServiceStubs(cluster) {
+		if labels := m.ServiceLabels(s); len(labels) > 0 {
+			out[s.Namespace+"/"+s.Name] = labels
 		}
 	}
 	return out

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -15,40 +16,41 @@ import (
 // plan takes off what the new Mesh no longer asks for, and a cluster that
 // leaves gets its pods out of the data plane before its ztunnel goes.
 
-// unlabelSteps take off the labels the old mesh's plan put on the user's
-// Services, in clusters that stay, that the new mesh no longer sets there:
-// istio.io/global on a service that became cluster-local or left the Mesh
-// (ambient reads a Service's scope from its labels alone, so it would stay
-// global), istio.io/use-waypoint on one whose waypoint went (istiod would
-// keep binding it to whatever later takes that name). A Service the new
-// mesh stubs there is the stub's manifest's business, and is left alone.
+// unlabelSteps take off, in clusters that stay, the labels the old mesh put
+// on Services (where they run, by its plan; on its stubs, by their
+// manifest, which a user's Service may have taken over) that the new mesh
+// no longer puts there, by its plan or its stubs' manifest: istio.io/global
+// on a service that became cluster-local or left the Mesh (ambient reads a
+// Service's scope from its labels alone, so it would stay global),
+// istio.io/use-waypoint on one whose waypoint went (istiod would bind it to
+// whatever later takes that name). kubectl apply of a stub does not take
+// off a label kubectl label set, so a Service the new mesh stubs loses what
+// its stub does not carry too.
 func unlabelSteps(old, new *mesh.Mesh) []Step {
-	wanted := map[string][]string{} // cluster, namespace/name -> label keys
-	for _, ls := range new.LabelledServices() {
-		wanted[ls.Cluster.Name+" "+ls.Service.Namespace+"/"+ls.Service.Name] = labelKeys(ls.Labels)
-	}
 	var steps []Step
-	for _, ls := range old.LabelledServices() {
-		c, s := new.Cluster(ls.Cluster.Name), ls.Service
-		if c == nil || slices.ContainsFunc(new.ServiceStubs(c.Name), func(st *mesh.SharedService) bool {
-			return st.Namespace == s.Namespace && st.Name == s.Name
-		}) {
+	for i := range new.Spec.Clusters {
+		c := &new.Spec.Clusters[i]
+		if old.Cluster(c.Name) == nil {
 			continue
 		}
-		keep := wanted[c.Name+" "+s.Namespace+"/"+s.Name]
-		var drop []string
-		for _, k := range labelKeys(ls.Labels) {
-			if !slices.Contains(keep, k) {
-				drop = append(drop, k+"-")
+		was, now := old.ServiceLabelsIn(c.Name), new.ServiceLabelsIn(c.Name)
+		for _, key := range slices.Sorted(maps.Keys(was)) {
+			keep := labelKeys(now[key])
+			var drop []string
+			for _, k := range labelKeys(was[key]) {
+				if !slices.Contains(keep, k) {
+					drop = append(drop, k+"-")
+				}
 			}
+			if len(drop) == 0 {
+				continue
+			}
+			ns, name, _ := strings.Cut(key, "/")
+			kubectl := fmt.Sprintf("kubectl --context=%s -n %s", templates.Shell(c.Context), templates.Shell(ns))
+			steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
+				"if %s get service %s >/dev/null 2>&1; then %s label service %s %s; fi",
+				kubectl, templates.Shell(name), kubectl, templates.Shell(name), strings.Join(drop, " "))})
 		}
-		if len(drop) == 0 {
-			continue
-		}
-		kubectl := fmt.Sprintf("kubectl --context=%s -n %s", templates.Shell(c.Context), templates.Shell(s.Namespace))
-		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
-			"if %s get service %s >/dev/null 2>&1; then %s label service %s %s; fi",
-			kubectl, templates.Shell(s.Name), kubectl, templates.Shell(s.Name), strings.Join(drop, " "))})
 	}
 	return steps
 }

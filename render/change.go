@@ -27,6 +27,11 @@ const (
 	// PhaseRestartIstiod restarts the istiod of primaries whose
 	// intermediate CA was re-issued, so it signs with the new one.
 	PhaseRestartIstiod = "restart-istiod"
+	// PhaseRestartReaders restarts, in an ambient mesh on several
+	// networks, the istiod of each primary whose remote secret for a
+	// cluster it already read changed: such an istiod may stop sending
+	// that cluster's network gateway until it restarts (docs/ambient.md).
+	PhaseRestartReaders = "restart-readers"
 	// PhaseReplaceGateways deletes the Istio Gateways the new mesh no
 	// longer renders just before the expose phase applies the new ones:
 	// two Gateways passing a host on one port give Envoy two identical
@@ -166,6 +171,9 @@ func BuildChangePlan(old, new *mesh.Mesh, opts ChangeOptions) (*Plan, error) {
 			gatewaysGone = true
 		}
 		add(ph.ID, ph.Title, ph.Steps)
+		if ph.ID == PhaseRemoteSecrets && new.AmbientMultiNetwork() {
+			add(PhaseRestartReaders, "Restart the istiods whose remote secret for a cluster they read changed (ambient, several networks)", restartSteps(new, changedReaders(oldPlan, ph.Steps)))
+		}
 		if ph.ID == PhasePrimaries {
 			add(PhaseRestartIstiod, "Restart istiod where the intermediate CA was re-issued or moved", restartSteps(new, restart))
 			if mv != nil {
@@ -331,6 +339,27 @@ func stepKey(s Step, m *mesh.Mesh, out *output.Output) string {
 		}
 	}
 	return string(h.Sum(nil))
+}
+
+// changedReaders are the primaries among steps (a change plan's
+// remote-secret steps) whose secret for that cluster the old plan had
+// applied already: a secret that changes, not one that is added.
+func changedReaders(oldPlan *Plan, steps []Step) []string {
+	had := map[string]bool{}
+	for _, ph := range oldPlan.Phases {
+		if ph.ID == PhaseRemoteSecrets {
+			for _, s := range ph.Steps {
+				had[s.Cluster+"\x00"+s.Source] = true
+			}
+		}
+	}
+	var readers []string
+	for _, s := range steps {
+		if had[s.Cluster+"\x00"+s.Source] && !slices.Contains(readers, s.Cluster) {
+			readers = append(readers, s.Cluster)
+		}
+	}
+	return readers
 }
 
 func restartSteps(m *mesh.Mesh, reissued []string) []Step {

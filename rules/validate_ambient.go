@@ -79,13 +79,32 @@ func checkAmbientGlobalOutOfMesh(m *mesh.Mesh, report func(string, string, ...an
 	if !m.Ambient() {
 		return
 	}
+	network := map[string]string{}
+	for _, c := range m.Spec.Clusters {
+		network[c.Name] = c.Network
+	}
 	for i := range m.Spec.Services {
 		s := &m.Spec.Services[i]
 		n := m.SharedNamespace(s.Namespace)
 		if s.ClusterLocal || n == nil || m.NamespaceLabel(n)[1] != "none" {
 			continue
 		}
-		report(servicePath(i, "namespace"), "service %s/%s is global, but namespace %q is out of the ambient data plane (istioInjection: disabled): ztunnel does not capture its pods, so the other networks' calls through the east-west gateway reach nothing; set clusterLocal: true, or take the namespace into the mesh", s.Namespace, s.Name, s.Namespace)
+		// Only a caller on a network the service does not run on goes
+		// through an east-west gateway.
+		runsOn := map[string]bool{}
+		for _, c := range m.ServiceClusters(s) {
+			runsOn[network[c]] = true
+		}
+		callers := s.Consumers
+		if len(callers) == 0 {
+			callers = m.NamespaceClusters(n)
+		}
+		for _, c := range callers {
+			if !runsOn[network[c]] {
+				report(servicePath(i, "namespace"), "service %s/%s is global, but namespace %q is out of the ambient data plane (istioInjection: disabled): ztunnel does not capture its pods, so calls from cluster %s on network %s, through the east-west gateway, reach nothing; set clusterLocal: true, or take the namespace into the mesh", s.Namespace, s.Name, s.Namespace, c, network[c])
+				break
+			}
+		}
 	}
 }
 
