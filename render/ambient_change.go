@@ -65,7 +65,7 @@ func labelKeys(labels []string) []string {
 	return keys
 }
 
-// ambientReleaseTimeout bounds how long a plan waits for istio-cni to take
+// ambientReleaseSeconds bounds how long a plan waits for istio-cni to take
 // a cluster's pods out of the data plane.
 const ambientReleaseSeconds = 120
 
