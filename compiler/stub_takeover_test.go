@@ -98,3 +98,18 @@ func changeWithStub(t *testing.T, name, stub string, takenOver bool) (string, fa
 	}
 	return ctx, load(t, state), out
 }
+
+// A service that starts running where an earlier mesh stubbed it: the
+// global-services step must not label meshc's stub (the prune deletes it)
+// as if it were the user's Service, but say the Service must be deployed
+// with its labels; a Service that took the stub's place is labelled.
+func TestStubIsNotTheUsersService(t *testing.T) {
+	stub := fakecluster.Key("service", "sample", "reviews")
+	for _, takenOver := range []bool{false, true} {
+		ctx, _, out := changeWithStub(t, "ambient-stub-to-runs", stub, takenOver)
+		note := "service sample/reviews is not in cluster " + ctx + " yet"
+		if said := strings.Contains(out, note); said == takenOver {
+			t.Errorf("taken over %v: the plan says %q: %v, want %v\n%s", takenOver, note, said, !takenOver, out)
+		}
+	}
+}

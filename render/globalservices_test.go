@@ -43,7 +43,7 @@ spec:
 	if ph == nil {
 		t.Fatalf("no %s phase", PhaseGlobalServices)
 	}
-	step := regexp.MustCompile(`^if kubectl --context=(\S+) -n (\S+) get service (\S+) >/dev/null 2>&1; then kubectl --context=\S+ -n \S+ label --overwrite service \S+ ([^;]+); else`)
+	step := regexp.MustCompile(`^if svc=\$\(kubectl --context=(\S+) -n (\S+) get service (\S+) .*?; then kubectl --context=\S+ -n \S+ label --overwrite service \S+ ([^;]+); else`)
 	got := map[string]string{}
 	for _, s := range ph.Steps {
 		g := step.FindStringSubmatch(s.Command)

@@ -463,6 +463,10 @@ func gatewayAPIUsers(p *mesh.Placement) string {
 	return strings.Join(users, " and ")
 }
 
+// stubProbe prints a Service's managed-by label and its selector: "meshc/"
+// for one of meshc's stubs (no selector).
+const stubProbe = `jsonpath={.metadata.labels.app\.kubernetes\.io/managed-by}/{.spec.selector}`
+
 // globalServiceSteps label, in an ambient mesh, each global service's
 // Service istio.io/global=true, and each service that names a waypoint
 // istio.io/use-waypoint, in every cluster that runs it. The Service is the
@@ -476,9 +480,12 @@ func globalServiceSteps(m *mesh.Mesh) []Step {
 		kubectl := fmt.Sprintf("kubectl --context=%s -n %s", templates.Shell(c.Context), templates.Shell(s.Namespace))
 		label := strings.Join(g.Labels, " ")
 		note := fmt.Sprintf("plan: service %s/%s is not in cluster %s yet: deploy it with the labels %s, or run this phase again", s.Namespace, s.Name, c.Name, label)
+		// A Service that is meshc's label and no selector is the stub an
+		// earlier mesh put where the service did not run, which the prune
+		// deletes: not the user's yet.
 		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
-			"if %s get service %s >/dev/null 2>&1; then %s label --overwrite service %s %s; else echo %s >&2; fi",
-			kubectl, templates.Shell(s.Name), kubectl, templates.Shell(s.Name), label, templates.Shell(note))})
+			"if svc=$(%s get service %s -o %s 2>/dev/null) && [ \"$svc\" != %s ]; then %s label --overwrite service %s %s; else echo %s >&2; fi",
+			kubectl, templates.Shell(s.Name), templates.Shell(stubProbe), templates.Shell(ManagedByValue+"/"), kubectl, templates.Shell(s.Name), label, templates.Shell(note))})
 	}
 	return steps
 }

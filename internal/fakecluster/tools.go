@@ -213,6 +213,17 @@ func (r *run) getService() error {
 		switch c.flags["-o"] {
 		default:
 			fmt.Fprintln(r.stdout, c.words[2])
+		case `jsonpath={.metadata.labels.app\.kubernetes\.io/managed-by}/{.spec.selector}`:
+			spec, _ := o.Doc["spec"].(map[string]any)
+			sel := ""
+			if m, _ := spec["selector"].(map[string]any); len(m) > 0 {
+				data, err := json.Marshal(m)
+				if err != nil {
+					return err
+				}
+				sel = string(data)
+			}
+			fmt.Fprintf(r.stdout, "%s/%s", o.Labels()["app.kubernetes.io/managed-by"], sel)
 		case "jsonpath={.spec.selector}":
 			spec, _ := o.Doc["spec"].(map[string]any)
 			if sel, _ := spec["selector"].(map[string]any); len(sel) > 0 {
