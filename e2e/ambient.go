@@ -222,7 +222,7 @@ func describeView(v []string) string {
 // NetworkGateways[<cluster>] collection is built again after the old
 // connection's stops, pilot/pkg/serviceregistry/ambient/networks.go), so its
 // ztunnels lose every workload of that network until istiod restarts. It is
-// a race: three of the first six rotations watched hit it. docs/ambient.md tells
+// a race: four of the first ten rotations watched hit it. docs/ambient.md tells
 // users to restart istiod after a remote secret changes; the rehearsal logs
 // whether the defect showed, then restarts as the docs say and checks the
 // mesh again.
