@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"meshc.dev/meshc/diagram"
@@ -276,27 +277,26 @@ func placementsOf(m *mesh.Mesh) []*mesh.Placement {
 	return placements
 }
 
-// gatewayAPIObjects names the kinds of Gateway API objects the placements'
-// manifests hold, in a fixed order, for PLAN.md's gateway-api phase.
+// gatewayAPIKinds are the Gateway API objects a cluster's manifests may
+// hold: which clusters hold them, how the gateway-api check's message names
+// them, and how PLAN.md does.
+var gatewayAPIKinds = []struct {
+	holds       func(*mesh.Placement) bool
+	short, long string
+}{
+	{(*mesh.Placement).ImportsFromPeers, "the peers' istio-remote Gateways", "a Gateway of class `istio-remote` for each network of the peers this mesh imports from"},
+	{(*mesh.Placement).HasAmbientGateway, "the ambient east-west gateway", "the ambient east-west gateway, a Gateway of class `istio-east-west`"},
+	{(*mesh.Placement).HasWaypoints, "the waypoints", "the waypoints, Gateways of class `istio-waypoint`"},
+}
+
+// gatewayAPIObjects names, for PLAN.md's gateway-api phase, the kinds of
+// Gateway API objects the placements' manifests hold.
 func gatewayAPIObjects(placements []*mesh.Placement) []string {
-	var peers, eastWest, waypoints bool
-	for _, pl := range placements {
-		if pl == nil || !appliesGatewayAPI(pl) {
-			continue
-		}
-		peers = peers || pl.ImportsFromPeers()
-		eastWest = eastWest || pl.HasAmbientGateway()
-		waypoints = waypoints || pl.HasWaypoints()
-	}
 	var out []string
-	if eastWest {
-		out = append(out, "the ambient east-west gateway, a Gateway of class `istio-east-west`")
-	}
-	if waypoints {
-		out = append(out, "the waypoints, Gateways of class `istio-waypoint`")
-	}
-	if peers {
-		out = append(out, "a Gateway of class `istio-remote` for each network of the peers this mesh imports from")
+	for _, k := range gatewayAPIKinds {
+		if slices.ContainsFunc(placements, func(pl *mesh.Placement) bool { return pl != nil && k.holds(pl) }) {
+			out = append(out, k.long)
+		}
 	}
 	return out
 }
@@ -451,14 +451,10 @@ func gatewayAPISteps(placements []*mesh.Placement) []Step {
 // cluster's manifests needs the CRDs.
 func gatewayAPIUsers(p *mesh.Placement) string {
 	var users []string
-	if p.ImportsFromPeers() {
-		users = append(users, "the peers' istio-remote Gateways")
-	}
-	if p.HasAmbientGateway() {
-		users = append(users, "the ambient east-west gateway")
-	}
-	if p.HasWaypoints() {
-		users = append(users, "the waypoints")
+	for _, k := range gatewayAPIKinds {
+		if k.holds(p) {
+			users = append(users, k.short)
+		}
 	}
 	return strings.Join(users, " and ")
 }
