@@ -69,27 +69,8 @@ func (r *Rehearsal) InstallGatewayAPI(ctx context.Context, clusters []string) er
 	return nil
 }
 
-// CheckNotInjected: no pod of an ambient mesh's services has a sidecar;
-// ztunnel captures their traffic.
-func CheckNotInjected(f *Fleet, e *Expectations) error {
-	var errs []string
-	for _, s := range e.Services {
-		for _, cl := range s.Clusters {
-			var l podList
-			if err := f.Clusters[cl].Kube.Get(fmt.Sprintf("/api/v1/namespaces/%s/pods?labelSelector=%s", s.Namespace, url.QueryEscape("app="+s.Name)), &l); err != nil {
-				errs = append(errs, err.Error())
-				continue
-			}
-			for _, p := range l.Items {
-				if err := notInjected(&p); err != nil {
-					errs = append(errs, fmt.Sprintf("%s: %v", cl, err))
-				}
-			}
-		}
-	}
-	return joinErrs(errs)
-}
-
+// notInjected: a pod of an ambient mesh has no sidecar; ztunnel captures
+// its traffic.
 func notInjected(p *pod) error {
 	for _, c := range p.Spec.Containers {
 		if c.Name == "istio-proxy" {
@@ -388,7 +369,7 @@ func DeleteCaptured(ctx context.Context, f *Fleet, clusters []string, ns string)
 // exactly the pod captured by its own label; by then the plan had taken the
 // cluster's shared namespaces out of the data plane (their pods released)
 // and had not yet uninstalled istio-cni.
-func CheckAmbientGuardStopped(planErr error, f *Fleet, prev *Expectations, leaving []string, ns string) error {
+func CheckAmbientGuardStopped(planErr error, f *Fleet, leaving []string, ns string) error {
 	var pe *PlanError
 	if !errors.As(planErr, &pe) {
 		return fmt.Errorf("the change plan ran to its end (or failed outside a step: %v); want it stopped before uninstalling, as a pod is still captured", planErr)

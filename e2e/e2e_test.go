@@ -350,7 +350,7 @@ func ambientLeaveUntilGuard(t *testing.T, ctx context.Context, r *Rehearsal, i i
 	planErr := r.Change(ctx, i)
 	fmt.Fprintf(r.Log, "e2e: %s: change plan to %s, until it stopped, in %.1fs\n", r.Case.Name, r.Case.Meshes[i], time.Since(start).Seconds())
 	check("the capture check stops the uninstall at that pod, the namespaces released", func() error {
-		return CheckAmbientGuardStopped(planErr, r.Fleet, prev, leaving, ns)
+		return CheckAmbientGuardStopped(planErr, r.Fleet, leaving, ns)
 	})
 	if planErr == nil {
 		return
