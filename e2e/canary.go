@@ -235,20 +235,7 @@ func CheckRevisionGone(ctx context.Context, f *Fleet, s *StandIns, e *Expectatio
 	sel := "?labelSelector=" + "istio.io%2Frev%3D" + old
 	for _, cl := range e.Clusters() {
 		k := f.Clusters[cl].Kube
-		// istioctl deletes in the foreground: a Deployment stays, marked for
-		// deletion, until the garbage collector has removed its pods.
-		if err := waitFor(ctx, time.Minute, cl+": the Deployments of revision "+old+" deleted", func() error {
-			var deps struct {
-				Items []Object `json:"items"`
-			}
-			if err := k.Get("/apis/apps/v1/deployments"+sel, &deps); err != nil {
-				return err
-			}
-			for _, d := range deps.Items {
-				return fmt.Errorf("Deployment %s/%s of revision %s remains", d.Metadata.Namespace, d.Metadata.Name, old)
-			}
-			return nil
-		}); err != nil {
+		if err := waitDeploymentsGone(ctx, k, "/apis/apps/v1/deployments"+sel, cl+": the Deployments of revision "+old); err != nil {
 			errs = append(errs, err.Error())
 		}
 		whs, err := webhookConfigs(k)

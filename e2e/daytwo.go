@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -120,7 +122,7 @@ func renderedObjects(out string) (map[string]manifestObject, error) {
 // and none the old one rendered and the new one does not; every primary has
 // a remote secret for exactly the other clusters; a cluster that left runs
 // no Istio.
-func CheckServersHold(r *Rehearsal, e *Expectations, old, out string) error {
+func CheckServersHold(ctx context.Context, r *Rehearsal, e *Expectations, old, out string) error {
 	want, err := renderedObjects(filepath.Join(r.Dir, out))
 	if err != nil {
 		return err
@@ -174,15 +176,8 @@ func CheckServersHold(r *Rehearsal, e *Expectations, old, out string) error {
 		if inMesh[name] {
 			continue
 		}
-		var deps struct {
-			Items []Object `json:"items"`
-		}
-		if err := c.Kube.Get("/apis/apps/v1/namespaces/istio-system/deployments", &deps); err != nil {
+		if err := waitDeploymentsGone(ctx, c.Kube, "/apis/apps/v1/namespaces/istio-system/deployments", name+" left the mesh: the Deployments in istio-system"); err != nil {
 			errs = append(errs, err.Error())
-			continue
-		}
-		for _, d := range deps.Items {
-			errs = append(errs, fmt.Sprintf("%s left the mesh and still runs Deployment istio-system/%s", name, d.Metadata.Name))
 		}
 		var whs struct {
 			Items []Object `json:"items"`
@@ -217,4 +212,32 @@ func (r *Rehearsal) getObject(o manifestObject) error {
 		return fmt.Errorf("%s", strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// waitDeploymentsGone waits until the Deployments listed at path are gone.
+// istioctl deletes in the foreground, and the gateway Deployments istiod
+// made go when the garbage collector follows their Gateway: either way a
+// Deployment stays, marked for deletion, until the collector has removed its
+// ReplicaSets and pods, which takes longer than the plan on a busy machine.
+func waitDeploymentsGone(ctx context.Context, k *Kube, path, what string) error {
+	return waitFor(ctx, 2*time.Minute, what+" deleted", func() error {
+		var deps struct {
+			Items []Object `json:"items"`
+		}
+		if err := k.Get(path, &deps); err != nil {
+			return err
+		}
+		var left []string
+		for _, d := range deps.Items {
+			s := d.Metadata.Namespace + "/" + d.Metadata.Name
+			if d.Metadata.DeletionTimestamp != "" {
+				s += " (marked for deletion)"
+			}
+			left = append(left, s)
+		}
+		if len(left) > 0 {
+			return fmt.Errorf("Deployment %s remains", strings.Join(left, ", "))
+		}
+		return nil
+	})
 }

@@ -292,7 +292,7 @@ func rehearse(t *testing.T, c Case) {
 			step("tags at revision "+e.Revision(), func() error { return CheckTags(r.Fleet, e) })
 		}
 		step("the servers hold the new mesh", func() error {
-			return CheckServersHold(r, e, fmt.Sprintf("out%d", i-1), fmt.Sprintf("out%d", i))
+			return CheckServersHold(ctx, r, e, fmt.Sprintf("out%d", i-1), fmt.Sprintf("out%d", i))
 		})
 		step("user objects untouched", func() error { return CheckUserObjects(r.Fleet, before) })
 		verify(t, ctx, r, e, verifyReplicas(src), step)
