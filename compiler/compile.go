@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/mesh"
 	"meshc.dev/meshc/output"
 	"meshc.dev/meshc/render"
@@ -18,6 +19,21 @@ func Vet(filename string, data []byte) (*mesh.Mesh, error) {
 		return nil, ps
 	}
 	return m, nil
+}
+
+// VetInstalled vets the mesh a change plan starts from (meshc plan --from):
+// the problems of Runtime rules, which it may break because it is what is
+// installed, come back as warnings beside the mesh.
+func VetInstalled(filename string, data []byte) (*mesh.Mesh, diag.Problems, error) {
+	m, err := mesh.Load(filename, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	ps, warnings := rules.ValidateInstalled(m)
+	if len(ps) > 0 {
+		return nil, nil, ps
+	}
+	return m, warnings, nil
 }
 
 // Compile runs the pipeline up to Write: Load, Validate and Render. Every

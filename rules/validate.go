@@ -22,6 +22,12 @@ type Rule struct {
 	// Retired says why a rule no longer runs and what replaced it; its ID
 	// is never given to another rule.
 	Retired string
+	// Runtime: the rule guards what Istio does with a mesh meshc can render
+	// and compare, not what meshc needs to. The installed mesh a change
+	// plan starts from may break it (it was installed before the rule
+	// existed, or the change is the fix), so there its problems are
+	// warnings (ValidateInstalled); a rule the renderer relies on never is.
+	Runtime bool
 	check   func(m *mesh.Mesh, report func(path, format string, args ...any))
 }
 
@@ -89,24 +95,28 @@ var Rules = slices.Concat([]Rule{
 	},
 	{
 		ID: "MC011", Name: "unreachable-api-server",
+		Runtime:  true,
 		Protects: "An API server URL whose host is a loopback, unspecified or link-local address, localhost, or not a valid IP.",
 		Symptom:  "Remote secrets built from a kind or minikube kubeconfig (https://127.0.0.1:port) work on the laptop that made them; every other cluster's istiod dials itself, and istioctl remote-clusters shows the cluster as timeout.",
 		check:    checkUnreachableAPIServer,
 	},
 	{
 		ID: "MC012", Name: "unused-istiod-address",
+		Runtime:  true,
 		Protects: "An istiod.address on a cluster no remote or VM reaches istiod through: a remote (it runs no istiod) or a primary that serves no remotes or VMs.",
 		Symptom:  "Nothing at install time: the address is silently unused, so the exposure the user believes is configured (and firewalls or DNS set up for it) does not exist, and remotes added later are pointed elsewhere than planned.",
 		check:    checkUnusedIstiodAddress,
 	},
 	{
 		ID: "MC013", Name: "unused-network",
+		Runtime:  true,
 		Protects: "A declared network that no cluster or VM sits on: usually a leftover or a typo for the network a cluster or workload group names.",
 		Symptom:  "Nothing is installed for it, yet it reads as part of the mesh: a reviewer assumes a gateway serves it, and whether the mesh counts as multi-network (network labels, the cross-network Gateway) would depend on a name no workload uses.",
 		check:    checkUnusedNetwork,
 	},
 	{
 		ID: "MC014", Name: "ipv6-istiod-address-before-1-30",
+		Runtime:  true,
 		Protects: "A primary serving remotes at an IPv6 istiod address (istiod.address or eastWestGateway.address) when the Mesh targets Istio before 1.30, whose istiod chart (used by istioctl and Helm alike) recognises only IPv4 remotePilotAddress literals. docs/helm.md lists what else differs between releases.",
 		Symptom:  "The remote's istiod Service becomes an ExternalName for the IPv6 literal and gets no endpoints: the injection webhook and xDS cannot reach the primary, pod creation fails or sidecars never become ready.",
 		check:    checkIPv6IstiodAddressBefore130,
@@ -143,6 +153,7 @@ var Rules = slices.Concat([]Rule{
 	},
 	{
 		ID: "MC025", Name: "cluster-local-consumed",
+		Runtime:  true,
 		Protects: "A cluster-local service consumed from a cluster that does not run it.",
 		Symptom:  "clusterLocal keeps every request in the cluster it starts in; from a cluster without the service's pods there is no endpoint, and requests fail with 503 no healthy upstream.",
 		check:    checkClusterLocalConsumed,
@@ -155,6 +166,7 @@ var Rules = slices.Concat([]Rule{
 	},
 	{
 		ID: "MC030", Name: "unused-learn-address",
+		Runtime:  true,
 		Protects: "eastWestGateway.learnAddress where no remote waits for the address: together with an address, on a remote, on a primary that serves no remotes, or beside istiod.address.",
 		Symptom:  "Nothing at install time, but the plan would wait for an address nothing uses (or ignore the one given): the remotes meant to use it are pointed elsewhere, or a remote added later stays uninstalled.",
 		check:    checkUnusedLearnAddress,
@@ -320,6 +332,34 @@ var Rules = slices.Concat([]Rule{
 // Validate applies every rule in Rules to a loaded mesh and returns all
 // problems found, in input order. A mesh that passes renders.
 func Validate(m *mesh.Mesh) diag.Problems {
+	ps := check(m)
+	ps.Sort()
+	return mesh.LimitProblems(ps)
+}
+
+// ValidateInstalled vets the mesh a change plan starts from: what is
+// installed is a fact, and the plan that fixes it must be possible. The
+// problems of Runtime rules come back as warnings; the rest, which leave
+// meshc unable to render or compare the mesh, as problems.
+func ValidateInstalled(m *mesh.Mesh) (problems, warnings diag.Problems) {
+	runtime := map[string]bool{}
+	for _, r := range Rules {
+		runtime[r.ID] = r.Runtime
+	}
+	for _, p := range check(m) {
+		if runtime[p.Rule] {
+			warnings = append(warnings, p)
+		} else {
+			problems = append(problems, p)
+		}
+	}
+	problems.Sort()
+	warnings.Sort()
+	return mesh.LimitProblems(problems), mesh.LimitProblems(warnings)
+}
+
+// check runs every rule that is not retired, in catalogue order.
+func check(m *mesh.Mesh) diag.Problems {
 	var ps diag.Problems
 	for _, r := range Rules {
 		if r.check == nil {
@@ -336,8 +376,7 @@ func Validate(m *mesh.Mesh) diag.Problems {
 			ps = append(ps, p)
 		})
 	}
-	ps.Sort()
-	return mesh.LimitProblems(ps)
+	return ps
 }
 
 // specPath is the path of item i of a spec list ("clusters", "peers", ...),

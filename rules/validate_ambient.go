@@ -39,18 +39,21 @@ var ambientRules = []Rule{
 	},
 	{
 		ID: "MC089", Name: "ambient-sidecar-namespace",
+		Runtime:  true,
 		Protects: "A shared namespace of an ambient mesh that asks for sidecars (istioInjection: enabled or a revision): the multi-network flag ambient needs breaks sidecars (istio/istio#61713, #60716).",
 		Symptom:  "The namespace's pods get sidecars whose istiod, running AMBIENT_ENABLE_MULTI_NETWORK, drops their endpoints on other networks: cross-network calls from them fail with 503 no healthy upstream.",
 		check:    checkAmbientSidecarNamespace,
 	},
 	{
 		ID: "MC090", Name: "ambient-dns-proxy",
+		Runtime:  true,
 		Protects: "serviceResolution: dns-proxy in an ambient mesh: Istio's DNS proxying is the sidecar's, and an ambient caller needs the global service to exist in its own cluster (istio/istio#61068), which the stub Service gives.",
 		Symptom:  "A caller in a cluster that does not run the service gets NXDOMAIN, or, where its name resolves, ztunnel finds no local global service for it and sends the request nowhere.",
 		check:    checkAmbientDnsProxy,
 	},
 	{
 		ID: "MC091", Name: "ambient-waypoint",
+		Runtime:  true,
 		Protects: "A service whose entries name different waypoints in different clusters, a cluster-local service behind a waypoint a global service makes global, or a waypoint in a sidecar mesh: ambient multicluster assumes the same waypoint, by name, in every cluster (istio/istio#58064), and makes a service behind a global waypoint global.",
 		Symptom:  "Requests from a cluster whose waypoint name differs skip the waypoint or are sent to one the destination cluster does not have: L7 policy is not applied, or the request fails.",
 		check:    checkAmbientWaypoint,
@@ -69,6 +72,7 @@ var ambientRules = []Rule{
 	},
 	{
 		ID: "MC101", Name: "ambient-global-out-of-mesh",
+		Runtime:  true,
 		Protects: "A global service (shared, not cluster-local) of an ambient mesh in a namespace kept out of the data plane (istioInjection: disabled): another network reaches a global service through the east-west gateway, which hands the inner HBONE connection to the pod's port 15008 (pilot/pkg/networking/core/cluster_waypoint.go), where only ztunnel's capture listens.",
 		Symptom:  "Calls from the other networks to the service fail (connection refused or reset at the pod), while the stub Services meshc renders there advertise it; calls inside its own network work.",
 		check:    checkAmbientGlobalOutOfMesh,

@@ -21,6 +21,7 @@ var caMoveRules = []Rule{
 	},
 	{
 		ID: "MC095", Name: "intermediate-duration",
+		Runtime:  true,
 		Protects: "certManager.duration under 36h with issuer cert-manager: cert-manager renews the intermediate at two thirds of its life, and istiod signs workload certificates for 24 hours.",
 		Symptom:  "istiod never signs past its intermediate's expiry: workload certificates come out shorter than 24 hours, sidecars rotate them ever more often, and a renewal that is late by hours (cert-manager or the CA down) leaves every new workload without a certificate.",
 		check:    checkIntermediateDuration,

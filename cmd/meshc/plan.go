@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"meshc.dev/meshc/compiler"
 	"meshc.dev/meshc/diag"
 	"meshc.dev/meshc/render"
 )
@@ -37,15 +38,22 @@ func newPlanCmd(e *env) *command {
 		}
 		p := render.BuildPlan(m)
 		if *from != "" {
-			old, code := e.vet("plan", *from)
+			name, data, code := e.read(*from)
 			if code != exitOK {
 				return code
+			}
+			old, warnings, err := compiler.VetInstalled(name, data)
+			if err != nil {
+				return e.fail("plan", err)
+			}
+			if len(warnings) > 0 {
+				diag.Print(e.stderr, warnings, "text")
+				fmt.Fprintf(e.stderr, "meshc plan: warning: the installed mesh %s breaks the rules above (added since it was installed, or fixed by this change); the plan starts from it as it is, and %s passes them\n", old.File, m.File)
 			}
 			var opts render.ChangeOptions
 			if *reissued != "" {
 				opts.Reissued = strings.Split(*reissued, ",")
 			}
-			var err error
 			if p, err = render.BuildChangePlan(old, m, opts); err != nil {
 				var refused *render.RefusedChange
 				if errors.As(err, &refused) {

@@ -86,11 +86,18 @@ func rulesDoc(invalid []*cases.Case) []byte {
 	p("ID, printed at the end of its message (`[MC003]`) and in the `rule` field of `meshc vet --format json`.\n\n")
 	p("Istio can check most of these only against live clusters (`istioctl analyze`, or symptoms at runtime); meshc checks\n")
 	p("them before anything is installed.\n\n")
+	p("The mesh a change plan starts from (`meshc plan --from INSTALLED`) is what runs, and it may predate a rule or be what\n")
+	p("the change fixes. Rules marked *runtime* below guard what Istio does with the rendered output, not what meshc needs\n")
+	p("to render and compare it: there they are warnings, and the plan starts from the mesh as it is. Every other rule\n")
+	p("still refuses it. The new mesh passes them all.\n\n")
 	p("| ID | name | protects against |\n| --- | --- | --- |\n")
 	for _, r := range rules.Rules {
 		protects := md(r.Protects)
 		if r.Retired != "" {
 			protects = "retired: " + protects
+		}
+		if r.Runtime {
+			protects = "*runtime:* " + protects
 		}
 		p("| [%s](#%s) | %s | %s |\n", r.ID, strings.ToLower(r.ID+"-"+r.Name), r.Name, protects)
 	}
@@ -104,6 +111,9 @@ func rulesDoc(invalid []*cases.Case) []byte {
 		}
 		p("**Protects against:** %s\n\n", md(r.Protects))
 		p("**Istio symptom without it:** %s\n", md(r.Symptom))
+		if r.Runtime {
+			p("\n**Runtime:** an installed mesh that breaks it can still start a change plan; `meshc plan --from` warns.\n")
+		}
 		if file, line := ruleExample(invalid, r.ID); file != "" {
 			p("\nExample, for [compiler/testdata/invalid/%s](../compiler/testdata/invalid/%s):\n\n```\n%s\n```\n", file, file, line)
 		}
