@@ -18,15 +18,52 @@ import (
 // stays, and the plan says so.
 func TestStubTakenOverStays(t *testing.T) {
 	stub := fakecluster.Key("service", "sample", "reviews")
-	for _, takenOver := range []bool{false, true} {
-		ctx, got, out := changeWithStub(t, "stub-replaced", stub, takenOver)
+	for _, to := range takeovers {
+		ctx, got, out := changeWithStub(t, "stub-replaced", stub, to.apply)
+		takenOver := to.apply != nil
 		if _, stays := got.Cluster(ctx).Objects[stub]; stays != takenOver {
-			t.Errorf("taken over %v: %s in %s stays %v, want %v\n%s", takenOver, stub, ctx, stays, takenOver, out)
+			t.Errorf("%s: %s in %s stays %v, want %v\n%s", to.name, stub, ctx, stays, takenOver, out)
 		}
-		if said := strings.Contains(out, "it is no longer meshc's stub but your Service"); said != takenOver {
-			t.Errorf("taken over %v: the plan says the Service is the user's: %v\n%s", takenOver, said, out)
+		if said := strings.Contains(out, "is no longer meshc's stub (it has a selector or another type) but your Service"); said != takenOver {
+			t.Errorf("%s: the plan says the Service is the user's: %v\n%s", to.name, said, out)
 		}
 	}
+}
+
+// A stub the user deleted before the change plan: the plan has nothing to
+// delete and goes on.
+func TestStubGoneBeforeThePlan(t *testing.T) {
+	stub := fakecluster.Key("service", "sample", "reviews")
+	ctx, got, out := changeWithStub(t, "stub-replaced", stub, func(cl *fakecluster.Cluster) { delete(cl.Objects, stub) })
+	if _, there := got.Cluster(ctx).Objects[stub]; there {
+		t.Errorf("%s is back in %s\n%s", stub, ctx, out)
+	}
+	if strings.Contains(out, "your Service") {
+		t.Errorf("the plan takes a missing Service for the user's\n%s", out)
+	}
+}
+
+// takeovers are the ways a user's Service takes a stub's place: applied
+// server-side over it (as Flux applies), it keeps meshc's label and gains
+// a selector, or becomes an ExternalName (no selector).
+var takeovers = []struct {
+	name  string
+	apply func(cl *fakecluster.Cluster)
+}{
+	{"still a stub", nil},
+	{"a selector", func(cl *fakecluster.Cluster) {
+		spec(cl)["selector"] = map[string]any{"app": "reviews"}
+	}},
+	{"an ExternalName", func(cl *fakecluster.Cluster) {
+		s := spec(cl)
+		s["type"], s["externalName"] = "ExternalName", "reviews.example.com"
+	}},
+}
+
+// spec is the spec of sample/reviews in cl.
+func spec(cl *fakecluster.Cluster) map[string]any {
+	s, _ := cl.Objects[fakecluster.Key("service", "sample", "reviews")].Doc["spec"].(map[string]any)
+	return s
 }
 
 // A Service that took a stub's place carries the stub's ambient labels; when
@@ -34,7 +71,7 @@ func TestStubTakenOverStays(t *testing.T) {
 // takes them off, as the new Mesh's plan would never set them.
 func TestTakenOverStubLosesDroppedLabels(t *testing.T) {
 	stub := fakecluster.Key("service", "sample", "reviews")
-	ctx, got, out := changeWithStub(t, "ambient-stub-becomes-local", stub, true)
+	ctx, got, out := changeWithStub(t, "ambient-stub-becomes-local", stub, takeovers[1].apply)
 	o, ok := got.Cluster(ctx).Objects[stub]
 	if !ok {
 		t.Fatalf("the Service that took the stub's place in %s was deleted\n%s", ctx, out)
@@ -46,10 +83,10 @@ func TestTakenOverStubLosesDroppedLabels(t *testing.T) {
 	}
 }
 
-// changeWithStub runs the change case's old plan.sh, gives the stub Service
-// stub a selector when takenOver (a user's Service applied over it), runs
-// the change plan, and returns the stub's context and the clusters after.
-func changeWithStub(t *testing.T, name, stub string, takenOver bool) (string, fakecluster.State, string) {
+// changeWithStub runs the change case's old plan.sh, applies takeOver (if
+// any) to the cluster that holds the stub Service stub, runs the change
+// plan, and returns the stub's context and the clusters after.
+func changeWithStub(t *testing.T, name, stub string, takeOver func(*fakecluster.Cluster)) (string, fakecluster.State, string) {
 	t.Helper()
 	var c changeCase
 	for _, cc := range changeCases(t) {
@@ -78,11 +115,10 @@ func changeWithStub(t *testing.T, name, stub string, takenOver bool) (string, fa
 	s := load(t, state)
 	var ctx string
 	for cx, cl := range s {
-		if o, ok := cl.Objects[stub]; ok {
+		if _, ok := cl.Objects[stub]; ok {
 			ctx = cx
-			if takenOver {
-				spec, _ := o.Doc["spec"].(map[string]any)
-				spec["selector"] = map[string]any{"app": "reviews"}
+			if takeOver != nil {
+				takeOver(cl)
 			}
 		}
 	}
@@ -105,11 +141,12 @@ func changeWithStub(t *testing.T, name, stub string, takenOver bool) (string, fa
 // with its labels; a Service that took the stub's place is labelled.
 func TestStubIsNotTheUsersService(t *testing.T) {
 	stub := fakecluster.Key("service", "sample", "reviews")
-	for _, takenOver := range []bool{false, true} {
-		ctx, _, out := changeWithStub(t, "ambient-stub-to-runs", stub, takenOver)
+	for _, to := range takeovers {
+		ctx, _, out := changeWithStub(t, "ambient-stub-to-runs", stub, to.apply)
+		takenOver := to.apply != nil
 		note := "service sample/reviews is not in cluster " + ctx + " yet"
 		if said := strings.Contains(out, note); said == takenOver {
-			t.Errorf("taken over %v: the plan says %q: %v, want %v\n%s", takenOver, note, said, !takenOver, out)
+			t.Errorf("%s: the plan says %q: %v, want %v\n%s", to.name, note, said, !takenOver, out)
 		}
 	}
 }

@@ -459,9 +459,15 @@ func gatewayAPIUsers(p *mesh.Placement) string {
 	return strings.Join(users, " and ")
 }
 
-// stubProbe prints a Service's managed-by label and its selector: "meshc/"
-// for one of meshc's stubs (no selector).
-const stubProbe = `jsonpath={.metadata.labels.app\.kubernetes\.io/managed-by}/{.spec.selector}`
+// stubProbe prints a Service's managed-by label, type and selector; stubSeen
+// is what it prints for one of meshc's stubs (the label, the default type,
+// no selector). A Service that took a stub's place by a server-side apply (as
+// Flux applies) keeps the label, but a user's has a selector or another type
+// (ExternalName).
+const (
+	stubProbe = `jsonpath={.metadata.labels.app\.kubernetes\.io/managed-by}/{.spec.type}/{.spec.selector}`
+	stubSeen  = ManagedByValue + "/ClusterIP/"
+)
 
 // globalServiceSteps label, in an ambient mesh, each global service's
 // Service istio.io/global=true, and each service that names a waypoint
@@ -476,12 +482,12 @@ func globalServiceSteps(m *mesh.Mesh) []Step {
 		kubectl := fmt.Sprintf("kubectl --context=%s -n %s", templates.Shell(c.Context), templates.Shell(s.Namespace))
 		label := strings.Join(g.Labels, " ")
 		note := fmt.Sprintf("plan: service %s/%s is not in cluster %s yet: deploy it with the labels %s, or run this phase again", s.Namespace, s.Name, c.Name, label)
-		// A Service that is meshc's label and no selector is the stub an
-		// earlier mesh put where the service did not run, which the prune
-		// deletes: not the user's yet.
+		// A Service stubProbe sees as a stub is the one an earlier mesh put
+		// where the service did not run, which the prune deletes: not the
+		// user's yet.
 		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Command: fmt.Sprintf(
 			"if svc=$(%s get service %s -o %s 2>/dev/null) && [ \"$svc\" != %s ]; then %s label --overwrite service %s %s; else echo %s >&2; fi",
-			kubectl, templates.Shell(s.Name), templates.Shell(stubProbe), templates.Shell(ManagedByValue+"/"), kubectl, templates.Shell(s.Name), label, templates.Shell(note))})
+			kubectl, templates.Shell(s.Name), templates.Shell(stubProbe), templates.Shell(stubSeen), kubectl, templates.Shell(s.Name), label, templates.Shell(note))})
 	}
 	return steps
 }

@@ -288,14 +288,16 @@ func deleteOwned(c *mesh.Cluster, o object) string {
 }
 
 // deleteStub is the command that deletes a stub Service of cluster c as
-// deleteOwned does, and only while it is still a stub: a Service with a
-// selector is a user's that took the stub's place (a server-side apply, as
-// Flux does, keeps the label meshc's apply set), and stays.
+// deleteOwned does, and only while stubProbe still sees a stub: a Service
+// with a selector or another type is a user's that took the stub's place (a
+// server-side apply, as Flux does, keeps the label meshc's apply set), and
+// stays. A probe that fails stops plan.sh; one that finds nothing deletes
+// nothing.
 func deleteStub(c *mesh.Cluster, o object) string {
-	get := fmt.Sprintf("kubectl --context=%s%s get %s %s -o %s", templates.Shell(c.Context), o.nsFlag(), templates.Shell(o.kind),
-		templates.Shell(o.name), templates.Shell("jsonpath={.spec.selector}"))
-	note := fmt.Sprintf("plan: service %s/%s in cluster %s has a selector: it is no longer meshc's stub but your Service, and stays", o.namespace, o.name, c.Name)
-	return fmt.Sprintf("if [ -z \"$(%s 2>/dev/null)\" ]; then %s; else echo %s >&2; fi", get, deleteOwned(c, o), templates.Shell(note))
+	get := fmt.Sprintf("kubectl --context=%s%s get %s %s --ignore-not-found -o %s", templates.Shell(c.Context), o.nsFlag(), templates.Shell(o.kind),
+		templates.Shell(o.name), templates.Shell(stubProbe))
+	note := fmt.Sprintf("plan: service %s/%s in cluster %s is no longer meshc's stub (it has a selector or another type) but your Service, and stays", o.namespace, o.name, c.Name)
+	return fmt.Sprintf("svc=$(%s); case \"$svc\" in '') ;; %s) %s ;; *) echo %s >&2 ;; esac", get, templates.Shell(stubSeen), deleteOwned(c, o), templates.Shell(note))
 }
 
 // removeInstall is the command that removes a Helm release, or an istioctl

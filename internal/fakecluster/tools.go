@@ -141,8 +141,11 @@ func (r *run) kubectl() error {
 		if c.flags["-l"] != "" || strings.HasPrefix(c.flags["-o"], "jsonpath={range .items") {
 			return r.list()
 		}
-		if err := c.only("--context", "-n", "-o"); err != nil {
+		if err := c.only("--context", "-n", "-o", "--ignore-not-found"); err != nil {
 			return err
+		}
+		if c.flags["--ignore-not-found"] != "" && (len(c.words) != 3 || c.words[1] != "service") {
+			return errors.New("error: the model knows --ignore-not-found on get service only")
 		}
 		switch {
 		case len(c.words) == 3 && c.words[1] == "secret":
@@ -201,20 +204,25 @@ func (r *run) apply() error {
 }
 
 // getService prints the Service's name if the cluster holds it, and fails
-// as kubectl does if not.
+// as kubectl does if not (prints nothing with --ignore-not-found).
 func (r *run) getService() error {
 	c := r.cmd
 	k := Key("service", cmp.Or(c.flags["-n"], "default"), c.words[2])
 	return r.change(c.flags["--context"], func(cl *Cluster) error {
 		o, ok := cl.Objects[k]
 		if !ok {
+			if c.flags["--ignore-not-found"] != "" {
+				return nil
+			}
 			return fmt.Errorf("Error from server (NotFound): services %q not found", c.words[2])
 		}
 		switch c.flags["-o"] {
 		default:
 			fmt.Fprintln(r.stdout, c.words[2])
-		case `jsonpath={.metadata.labels.app\.kubernetes\.io/managed-by}/{.spec.selector}`:
+		case `jsonpath={.metadata.labels.app\.kubernetes\.io/managed-by}/{.spec.type}/{.spec.selector}`:
 			spec, _ := o.Doc["spec"].(map[string]any)
+			// The API server defaults the type.
+			typ, _ := spec["type"].(string)
 			sel := ""
 			if m, _ := spec["selector"].(map[string]any); len(m) > 0 {
 				data, err := json.Marshal(m)
@@ -223,16 +231,7 @@ func (r *run) getService() error {
 				}
 				sel = string(data)
 			}
-			fmt.Fprintf(r.stdout, "%s/%s", o.Labels()["app.kubernetes.io/managed-by"], sel)
-		case "jsonpath={.spec.selector}":
-			spec, _ := o.Doc["spec"].(map[string]any)
-			if sel, _ := spec["selector"].(map[string]any); len(sel) > 0 {
-				data, err := json.Marshal(sel)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(r.stdout, "%s", data)
-			}
+			fmt.Fprintf(r.stdout, "%s/%s/%s", o.Labels()["app.kubernetes.io/managed-by"], cmp.Or(typ, "ClusterIP"), sel)
 		}
 		return nil
 	})
