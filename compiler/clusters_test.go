@@ -199,6 +199,14 @@ func (f *fleet) changeOnClusters(t *testing.T, c changeCase) []string {
 		t.Fatalf("change plan: %v\n%s", err, out)
 	}
 	got := load(t, changed)
+	// Every step is idempotent: the plan run again, as its messages say to
+	// after a failure, succeeds and changes nothing.
+	if out, err := f.run(script, changed, append(env, "MESHC_ALLOW_DESTRUCTIVE=1")...); err != nil {
+		t.Fatalf("change plan, run again: %v\n%s", err, out)
+	}
+	if diff := gocmp.Diff(nonEmpty(got), nonEmpty(load(t, changed))); diff != "" {
+		t.Errorf("the change plan run again changed the clusters (-first run +second):\n%s", diff)
+	}
 	for _, k := range p.Kept {
 		what := cmp.Or(installKey[k.What], k.What)
 		cl := got.Cluster(k.Context)

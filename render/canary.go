@@ -256,7 +256,11 @@ func removeRevisionSteps(old, new *mesh.Mesh) []Step {
 				ctx, templates.Shell(mesh.RevLabel+"="+rev), templates.Shell("istio.io/tag,"+mesh.RevLabel+"="+rev), injected,
 				templates.Shell(fmt.Sprintf("plan: revision %s still selected or running in cluster %s; move these to a tag of revision %s and restart them, then run the plan again:", rev, c.Name, new.Spec.Istio.Revision)))
 			checks = append(checks, Step{Cluster: c.Name, Context: c.Context, Command: check})
-			remove := fmt.Sprintf("istioctl uninstall -y --context=%s --revision %s", ctx, templates.Shell(rev))
+			// istioctl knows a revision only by its injection webhook and
+			// refuses one it cannot find: a run after the revision went
+			// from this cluster skips the step, as helm's flag does.
+			remove := fmt.Sprintf("{ hooks=$(kubectl --context=%[1]s get mutatingwebhookconfigurations -l %[2]s -o name) && { [ -z \"$hooks\" ] || istioctl uninstall -y --context=%[1]s --revision %[3]s; }; }",
+				ctx, templates.Shell(mesh.RevLabel+"="+rev), templates.Shell(rev))
 			if old.UsesHelm() {
 				remove = fmt.Sprintf("helm uninstall %s --namespace %s --kube-context %s --ignore-not-found", templates.Shell(ReleaseIstiod+"-"+rev), IstioNamespace, ctx)
 			}

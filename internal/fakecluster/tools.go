@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -602,6 +603,12 @@ func (r *run) istioctl() error {
 		}
 		if rev := c.flags["--revision"]; rev != "" {
 			return r.change(c.flags["--context"], func(cl *Cluster) error {
+				// istioctl finds a revision by its injection webhooks.
+				if !slices.ContainsFunc(slices.Collect(maps.Values(cl.Objects)), func(o Object) bool {
+					return o.Doc["kind"] == "MutatingWebhookConfiguration" && o.Labels()["istio.io/rev"] == rev
+				}) {
+					return errors.New("Error: could not find target revision")
+				}
 				for k, o := range cl.Objects {
 					if strings.HasPrefix(o.InstalledBy, "istioctl ") && o.Labels()["istio.io/rev"] == rev {
 						delete(cl.Objects, k)
@@ -703,11 +710,16 @@ func installIOP(cl *Cluster, iop map[string]any) error {
 		if _, ok := cl.Objects[Key(mwcResource, "", "istio-revision-tag-default")]; !ok {
 			setTag(cl, "default", rev, by)
 		}
-		istiod := "istiod"
+		istiod, injector := "istiod", "istio-sidecar-injector"
 		if rev != "default" {
 			istiod += "-" + rev
+			injector += "-" + rev
 		}
 		create("deployment.apps", istiod, map[string]any{"app": "istiod"})
+		cl.Objects[Key(mwcResource, "", injector)] = Object{Doc: normalize(map[string]any{
+			"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+			"metadata": map[string]any{"name": injector, "labels": map[string]any{"install.operator.istio.io/owning-resource": name, "istio.io/rev": rev}},
+		}).(map[string]any), InstalledBy: by}
 	}
 	comps, _ := spec["components"].(map[string]any)
 	gws, _ := comps["ingressGateways"].([]any)
