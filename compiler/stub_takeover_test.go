@@ -88,6 +88,31 @@ func TestTakenOverStubLosesDroppedLabels(t *testing.T) {
 // plan, and returns the stub's context and the clusters after.
 func changeWithStub(t *testing.T, name, stub string, takeOver func(*fakecluster.Cluster)) (string, fakecluster.State, string) {
 	t.Helper()
+	var ctx string
+	got, out, err := changeAfter(t, name, func(s fakecluster.State) {
+		for cx, cl := range s {
+			if _, ok := cl.Objects[stub]; ok {
+				ctx = cx
+				if takeOver != nil {
+					takeOver(cl)
+				}
+			}
+		}
+		if ctx == "" {
+			t.Fatalf("the old plan made no stub %s", stub)
+		}
+	})
+	if err != nil {
+		t.Fatalf("change plan: %v\n%s", err, out)
+	}
+	return ctx, got, out
+}
+
+// changeAfter runs the change case's old plan.sh, lets prepare change what
+// the clusters hold (as users and their workloads do), runs the change
+// plan, and returns the clusters after, its output and how it ended.
+func changeAfter(t *testing.T, name string, prepare func(fakecluster.State)) (fakecluster.State, string, error) {
+	t.Helper()
 	var c changeCase
 	for _, cc := range changeCases(t) {
 		if cc.name == name {
@@ -113,26 +138,12 @@ func changeWithStub(t *testing.T, name, stub string, takeOver func(*fakecluster.
 	}
 	state := f.state(t, filepath.Join(oldDir, render.PlanScript))
 	s := load(t, state)
-	var ctx string
-	for cx, cl := range s {
-		if _, ok := cl.Objects[stub]; ok {
-			ctx = cx
-			if takeOver != nil {
-				takeOver(cl)
-			}
-		}
-	}
-	if ctx == "" {
-		t.Fatalf("the old plan made no stub %s", stub)
-	}
+	prepare(s)
 	if err := s.Save(state); err != nil {
 		t.Fatal(err)
 	}
 	out, err := f.run(script, state, "MESHC_ALLOW_DESTRUCTIVE=1")
-	if err != nil {
-		t.Fatalf("change plan: %v\n%s", err, out)
-	}
-	return ctx, load(t, state), out
+	return load(t, state), out, err
 }
 
 // A service that starts running where an earlier mesh stubbed it: the

@@ -252,9 +252,9 @@ func removeRevisionSteps(old, new *mesh.Mesh) []Step {
 			}
 			ctx := templates.Shell(c.Context)
 			injected := templates.Shell(`jsonpath={range .items[?(@.metadata.annotations.istio\.io/rev=="` + rev + `")]}pod/{.metadata.namespace}/{.metadata.name}{"\n"}{end}`)
-			check := fmt.Sprintf("left=$(kubectl --context=%[1]s get namespaces -l %[2]s -o name && kubectl --context=%[1]s get mutatingwebhookconfigurations -l %[3]s -o name && kubectl --context=%[1]s get pods -A -o %[4]s) && { [ -z \"$left\" ] || { echo %[5]s >&2; echo \"$left\" >&2; exit 1; }; }",
-				ctx, templates.Shell(mesh.RevLabel+"="+rev), templates.Shell("istio.io/tag,"+mesh.RevLabel+"="+rev), injected,
-				templates.Shell(fmt.Sprintf("plan: revision %s still selected or running in cluster %s; move these to a tag of revision %s and restart them, then run the plan again:", rev, c.Name, new.Spec.Istio.Revision)))
+			check := stopIfAny(fmt.Sprintf("kubectl --context=%[1]s get namespaces -l %[2]s -o name && kubectl --context=%[1]s get mutatingwebhookconfigurations -l %[3]s -o name && kubectl --context=%[1]s get pods -A -o %[4]s",
+				ctx, templates.Shell(mesh.RevLabel+"="+rev), templates.Shell("istio.io/tag,"+mesh.RevLabel+"="+rev), injected),
+				fmt.Sprintf("plan: revision %s still selected or running in cluster %s; move these to a tag of revision %s and restart them, then run the plan again:", rev, c.Name, new.Spec.Istio.Revision))
 			checks = append(checks, Step{Cluster: c.Name, Context: c.Context, Command: check})
 			// istioctl knows a revision only by its injection webhook and
 			// refuses one it cannot find: a run after the revision went

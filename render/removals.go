@@ -238,6 +238,9 @@ func (r *removals) remove(c *mesh.Cluster, gone []holding, old, new *mesh.Mesh) 
 			r.gateways = append(r.gateways, step(deleteOwned(c, h.obj), h))
 		case h.stub:
 			r.prune = append(r.prune, step(deleteStub(c, h.obj), h))
+		case h.obj.kind == tagWebhookKind && strings.HasPrefix(h.obj.name, TagWebhookPrefix) && !leaves:
+			// A cluster that leaves loses all of Istio, injection with it.
+			r.prune = append(r.prune, step(deleteTag(c, h.obj, strings.TrimPrefix(h.obj.name, TagWebhookPrefix)), h))
 		default:
 			r.prune = append(r.prune, step(deleteOwned(c, h.obj), h))
 		}
@@ -298,6 +301,33 @@ func deleteStub(c *mesh.Cluster, o object) string {
 		templates.Shell(o.name), templates.Shell(stubProbe))
 	note := fmt.Sprintf("plan: service %s/%s in cluster %s is no longer meshc's stub (it has a selector or another type) but your Service, and stays", o.namespace, o.name, c.Name)
 	return fmt.Sprintf("svc=$(%s); case \"$svc\" in '') ;; %s) %s ;; *) echo %s >&2 ;; esac", get, templates.Shell(stubSeen), deleteOwned(c, o), templates.Shell(note))
+}
+
+// Revision tags: each is a MutatingWebhookConfiguration of this name.
+const (
+	TagWebhookPrefix = "istio-revision-tag-"
+	tagWebhookKind   = "mutatingwebhookconfiguration.admissionregistration.k8s.io"
+)
+
+// deleteTag is the command that deletes the webhook of revision tag from
+// cluster c as deleteOwned does, once nothing in the cluster selects the
+// tag: only its webhook injects a namespace or pod labelled istio.io/rev=tag
+// (the revision's own matches its name), so their new pods would start
+// without sidecars. The Mesh lists some namespaces (MC082); the cluster may
+// hold more, and pods labelled by their own manifests. Otherwise the step
+// lists them and stops plan.sh.
+func deleteTag(c *mesh.Cluster, o object, tag string) string {
+	ctx, sel := templates.Shell(c.Context), templates.Shell(mesh.RevLabel+"="+tag)
+	note := fmt.Sprintf("plan: tag %s is still selected in cluster %s; label these with a tag the Mesh keeps (pods: kubectl get pods -A -l %s=%s), then run the plan again:", tag, c.Name, mesh.RevLabel, tag)
+	list := fmt.Sprintf("kubectl --context=%[1]s get namespaces -l %[2]s -o name && kubectl --context=%[1]s get pods -A -l %[2]s -o name", ctx, sel)
+	return stopIfAny(list, note) + "; " + deleteOwned(c, o)
+}
+
+// stopIfAny is the shell that runs list (commands that print what is left)
+// and stops plan.sh, saying note and the list, if it printed anything; a
+// list that fails stops it too (in an && list, set -e would not).
+func stopIfAny(list, note string) string {
+	return fmt.Sprintf("left=$(%s) || exit 1; [ -z \"$left\" ] || { echo %s >&2; echo \"$left\" >&2; exit 1; }", list, templates.Shell(note))
 }
 
 // removeInstall is the command that removes a Helm release, or an istioctl
