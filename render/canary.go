@@ -25,6 +25,10 @@ const (
 	// PhaseRemoveRevision removes the old revision's control plane from
 	// every cluster, once nothing selects or runs it: last but the prune.
 	PhaseRemoveRevision = "remove-revision"
+	// PhaseDefaultValidator, on the Helm path, points the base chart's
+	// default validating webhook at the new revision once every cluster
+	// runs it (defaultValidatorSteps).
+	PhaseDefaultValidator = "default-validator"
 )
 
 // Canary reports whether the change from old to new is a canary upgrade
@@ -161,8 +165,10 @@ func abs(n int) int {
 // removed last, before the prune of what it alone used.
 func canaryOrder(old, new *mesh.Mesh, phases []Phase) []Phase {
 	var out, gateways []Phase
+	phases, validator := defaultValidatorSteps(old, new, phases)
 	inserted := false
 	insert := func() {
+		out = appendNonEmpty(out, Phase{ID: PhaseDefaultValidator, Title: "Point Istio's default validation at the new revision, now that it runs everywhere", Steps: validator})
 		out = appendNonEmpty(out, Phase{ID: PhaseRestartWorkloads, Title: "Restart the workloads of the namespaces whose tag moved", Steps: slices.Concat(defaultTagSteps(old, new), restartWorkloadSteps(old, new))})
 		out = append(out, gateways...)
 		out = appendNonEmpty(out, Phase{ID: PhaseRemoveRevision, Title: "Remove the old revision, once nothing selects or runs it", Steps: removeRevisionSteps(old, new)})
@@ -190,6 +196,38 @@ func canaryOrder(old, new *mesh.Mesh, phases []Phase) []Phase {
 		}
 	}
 	return append([]Phase{{ID: PhaseCheckClusters, Title: "Check that every cluster is the one meshc installed there", Steps: checks}}, out...)
+}
+
+// defaultValidatorSteps keep, on the Helm path, the base chart's default
+// validating webhook (istiod-default-validator, which the chart points at
+// istiod-<defaultRevision>) at the old revision while the new one is
+// installed, and return the steps that move it afterwards, as Istio's Helm
+// canary guide does. Moved with the CRDs, it would call a Service that does
+// not exist yet, and a webhook that istiod has set to fail closed (a Helm
+// upgrade renders no failurePolicy) would refuse every Istio resource in the
+// cluster until the new istiod runs there, or forever if it never does. A
+// cluster that joins has no old revision, and its first install fails open.
+func defaultValidatorSteps(old, new *mesh.Mesh, phases []Phase) ([]Phase, []Step) {
+	if !new.UsesHelm() || !old.Revisioned() || old.RevisionName() == new.RevisionName() {
+		return phases, nil
+	}
+	keep := " --set " + templates.Shell("defaultRevision="+old.RevisionName())
+	var moves []Step
+	out := slices.Clone(phases)
+	for i, ph := range out {
+		if ph.ID != PhaseBase {
+			continue
+		}
+		out[i].Steps = slices.Clone(ph.Steps)
+		for j, st := range ph.Steps {
+			if old.Cluster(st.Cluster) == nil {
+				continue
+			}
+			moves = append(moves, st)
+			out[i].Steps[j].Command += keep
+		}
+	}
+	return out, moves
 }
 
 func appendNonEmpty(phases []Phase, ph Phase) []Phase {

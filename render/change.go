@@ -117,10 +117,13 @@ func BuildChangePlan(old, new *mesh.Mesh, opts ChangeOptions) (*Plan, error) {
 	oldPlaced, newPlaced := placementsOf(old), placementsOf(new)
 	oldPlan := &Plan{Phases: installPhases(old, oldPlaced)}
 	full := &Plan{Phases: installPhases(new, newPlaced)}
-	ran := map[string]bool{}
+	// ranAsPrevious: the old steps as the previous revision's install
+	// would match them (previousKey).
+	ran, ranAsPrevious := map[string]bool{}, map[string]bool{}
 	for _, ph := range oldPlan.Phases {
 		for _, s := range ph.Steps {
 			ran[stepKey(s, old, oldOut)] = true
+			ranAsPrevious[previousKey(s, old, oldOut)] = true
 		}
 	}
 
@@ -143,7 +146,8 @@ func BuildChangePlan(old, new *mesh.Mesh, opts ChangeOptions) (*Plan, error) {
 	for _, ph := range full.Phases {
 		var steps []Step
 		for _, s := range ph.Steps {
-			if !ran[stepKey(s, new, newOut)] || ph.ID == PhaseCACerts && slices.Contains(opts.Reissued, s.Cluster) {
+			done := ran[stepKey(s, new, newOut)] || s.as != "" && ranAsPrevious[previousKey(s, new, newOut)]
+			if !done || ph.ID == PhaseCACerts && slices.Contains(opts.Reissued, s.Cluster) {
 				steps = append(steps, s)
 			}
 		}
@@ -323,6 +327,20 @@ func refuse(m *mesh.Mesh, path, rule, format string, args ...any) error {
 // for istioctl steps: it is what istioctl installs, though the files name
 // it only in their header comment.
 func stepKey(s Step, m *mesh.Mesh, out *output.Output) string {
+	return keyOf(s, m, out, false)
+}
+
+// previousKey is stepKey without the default validating webhook's
+// revision (defaultRevision), which the previous revision's install sets to
+// the Mesh's own (ValidatorRevision): the revision a canary keeps, installed
+// before from the Mesh's own file, matches its install in the file it moved
+// to by it, and is not installed again (the new revision's install points
+// the webhook).
+func previousKey(s Step, m *mesh.Mesh, out *output.Output) string {
+	return keyOf(s, m, out, true)
+}
+
+func keyOf(s Step, m *mesh.Mesh, out *output.Output, withoutValidator bool) string {
 	h := sha256.New()
 	io.WriteString(h, s.Context+"\x00"+cmp.Or(s.as, s.Command))
 	if strings.HasPrefix(cmp.Or(s.as, s.Command), "istioctl install ") {
@@ -332,7 +350,11 @@ func stepKey(s Step, m *mesh.Mesh, out *output.Output) string {
 		h.Write([]byte{0})
 		if f := out.Lookup(p); f != nil {
 			for _, line := range bytes.SplitAfter(f.Data, []byte("\n")) {
-				if t := bytes.TrimSpace(line); len(t) == 0 || t[0] != '#' {
+				t := bytes.TrimSpace(line)
+				if withoutValidator && bytes.HasPrefix(t, []byte("defaultRevision:")) {
+					continue
+				}
+				if len(t) == 0 || t[0] != '#' {
 					h.Write(line)
 				}
 			}

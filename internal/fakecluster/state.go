@@ -124,7 +124,10 @@ var clusterScoped = map[string]bool{"namespace": true, "clusterrole.rbac.authori
 	"clusterrolebinding.rbac.authorization.k8s.io": true, "customresourcedefinition.apiextensions.k8s.io": true,
 	mwcResource: true}
 
-const mwcResource = "mutatingwebhookconfiguration.admissionregistration.k8s.io"
+const (
+	mwcResource = "mutatingwebhookconfiguration.admissionregistration.k8s.io"
+	vwcResource = "validatingwebhookconfiguration.admissionregistration.k8s.io"
+)
 
 // shortNames are the resource names kubectl resolves without an API group,
 // for the kinds the plans name that way. Anything else must name its group:

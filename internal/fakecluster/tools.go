@@ -53,7 +53,7 @@ var (
 	valued = map[string]bool{"--context": true, "-n": true, "--namespace": true, "-f": true, "-k": true,
 		"-l": true, "--revision": true, "--field-selector": true, "-o": true, "--for": true, "--timeout": true, "--audience": true,
 		"--duration": true, "--name": true, "--server": true, "--version": true, "--kube-context": true,
-		"--field-manager": true}
+		"--field-manager": true, "--set": true}
 	switches = map[string]bool{"-A": true, "--server-side": true, "--local": true, "--ignore-not-found": true, "-y": true,
 		"--purge": true, "--install": true, "--wait": true, "--force-update": true, "--overwrite": true}
 )
@@ -610,7 +610,9 @@ func (r *run) istioctl() error {
 					return errors.New("Error: could not find target revision")
 				}
 				for k, o := range cl.Objects {
-					if strings.HasPrefix(o.InstalledBy, "istioctl ") && o.Labels()["istio.io/rev"] == rev {
+					// The base component (CRDs, the default validator) is
+					// no revision's: uninstall --revision spares it.
+					if strings.HasPrefix(o.InstalledBy, "istioctl ") && o.InstalledBy != "istioctl base" && o.Labels()["istio.io/rev"] == rev {
 						delete(cl.Objects, k)
 					}
 				}
@@ -696,13 +698,29 @@ func installIOP(cl *Cluster, iop map[string]any) error {
 			delete(cl.Objects, k)
 		}
 	}
+	// values.defaultRevision is no part of istiod's objects: it points the
+	// base chart's default validating webhook, one per cluster, which the
+	// last install sets.
+	installed := maps.Clone(spec)
+	if values, ok := spec["values"].(map[string]any); ok {
+		values = maps.Clone(values)
+		def, _ := values["defaultRevision"].(string)
+		delete(values, "defaultRevision")
+		if def != "" && spec["profile"] != "empty" {
+			cl.Objects[Key(vwcResource, "", "istiod-default-validator")] = Object{Doc: normalize(map[string]any{
+				"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+				"metadata": map[string]any{"name": "istiod-default-validator", "labels": map[string]any{"istio.io/rev": def}},
+			}).(map[string]any), InstalledBy: "istioctl base"}
+		}
+		installed["values"] = values
+	}
 	create := func(resource, obj string, labels map[string]any) {
 		all := map[string]any{"install.operator.istio.io/owning-resource": name, "istio.io/rev": rev}
 		for k, v := range labels {
 			all[k] = v
 		}
 		doc := map[string]any{"metadata": map[string]any{"name": obj, "namespace": "istio-system", "labels": all,
-			"annotations": map[string]any{"installed": canonical(spec)}}}
+			"annotations": map[string]any{"installed": canonical(installed)}}}
 		cl.Objects[Key(resource, "istio-system", obj)] = Object{Doc: normalize(doc).(map[string]any), InstalledBy: by}
 	}
 	if spec["profile"] != "empty" {
@@ -751,7 +769,7 @@ func (r *run) helm() error {
 		}
 		return nil
 	case "upgrade":
-		if err := c.only("--install", "--version", "--namespace", "--kube-context", "--wait", "-f"); err != nil {
+		if err := c.only("--install", "--version", "--namespace", "--kube-context", "--wait", "-f", "--set"); err != nil {
 			return err
 		}
 		if len(c.words) != 3 || c.flags["--install"] == "" || c.flags["--version"] == "" {
@@ -760,6 +778,17 @@ func (r *run) helm() error {
 		docs, err := r.read()
 		if err != nil && !strings.Contains(err.Error(), "no objects") {
 			return err
+		}
+		if set := c.flags["--set"]; set != "" {
+			// A value given on the command line overrides the file's.
+			k, v, ok := strings.Cut(set, "=")
+			if !ok || strings.ContainsAny(k, ".,[") || strings.Contains(v, ",") {
+				return fmt.Errorf("error: --set %q: the model knows one top-level KEY=VALUE only", set)
+			}
+			if len(docs) == 0 || docs[0] == nil {
+				docs = []map[string]any{{}}
+			}
+			docs[0][k] = v
 		}
 		return r.change(c.flags["--kube-context"], func(cl *Cluster) error {
 			cl.Installs["helm "+c.words[1]] = c.words[2] + "@" + c.flags["--version"] + " in " + c.flags["--namespace"] + ": " + canonical(docs)

@@ -1,0 +1,65 @@
+package compiler_test
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"meshc.dev/meshc/render"
+)
+
+var (
+	setDefaultRevision = regexp.MustCompile(`--set defaultRevision=(\S+)`)
+	istiodRelease      = regexp.MustCompile(`^helm (upgrade --install|uninstall) istiod-(\S+) `)
+)
+
+// On the Helm path, Istio's default validating webhook calls the istiod of
+// the base chart's defaultRevision, and istiod sets it to fail closed: at
+// every step of a change plan, in every cluster, it must name a revision
+// whose istiod is there (installed before the plan, or by an earlier step),
+// or every Istio resource in the cluster is refused. The revisions come from
+// the Meshes; the steps from the plan.
+func TestDefaultValidatorAlwaysServed(t *testing.T) {
+	checked := 0
+	for _, c := range changeCases(t) {
+		if !c.new.UsesHelm() || c.new.Spec.Istio.Revision == "" {
+			continue
+		}
+		p, err := render.BuildChangePlan(c.old, c.new, render.ChangeOptions{Reissued: c.reissued})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		running := map[string][]string{}
+		for _, cl := range c.old.ClusterNames() {
+			running[cl] = c.old.InstalledRevisions()
+		}
+		for _, ph := range p.Phases {
+			for _, s := range ph.Steps {
+				if m := istiodRelease.FindStringSubmatch(s.Command); m != nil {
+					if m[1] == "uninstall" {
+						running[s.Cluster] = slices.DeleteFunc(running[s.Cluster], func(r string) bool { return r == m[2] })
+					} else {
+						running[s.Cluster] = append(running[s.Cluster], m[2])
+					}
+				}
+				if !strings.HasPrefix(s.Command, "helm upgrade --install istio-base ") {
+					continue
+				}
+				checked++
+				def := c.new.Spec.Istio.Revision
+				if m := setDefaultRevision.FindStringSubmatch(s.Command); m != nil {
+					def = m[1]
+				}
+				// A cluster that joins has no webhook to fail closed: its first
+				// install renders failurePolicy Ignore.
+				if c.old.Cluster(s.Cluster) != nil && !slices.Contains(running[s.Cluster], def) {
+					t.Errorf("%s: phase %s points %s's default validation at istiod-%s, which it does not run yet (runs %v)", c.name, ph.ID, s.Cluster, def, running[s.Cluster])
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no change case installs the base chart of a revisioned Helm mesh")
+	}
+}
