@@ -99,8 +99,7 @@ func releaseAmbientSteps(c *mesh.Cluster, old *mesh.Mesh) []Step {
 			templates.Shell(`jsonpath={range .items[?(@.metadata.annotations.ambient\.istio\.io/redirection=="`+state+`")]}pod/{.metadata.namespace}/{.metadata.name}{"\n"}{end}`))
 	}
 	msg := fmt.Sprintf("plan: cluster %s leaves the ambient mesh, but these pods are still in its data plane: uninstalling ztunnel and istio-cni now would cut them off. Take them out (label their namespace or pod istio.io/dataplane-mode=none, or delete them), then run the plan again:", c.Name)
-	steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true, Command: fmt.Sprintf(
-		"for i in $(seq %d); do left=$(%s && %s) || exit 1; [ -z \"$left\" ] && break; sleep 2; done; [ -z \"$left\" ] || { echo %s >&2; echo \"$left\" >&2; exit 1; }",
-		ambientReleaseSeconds/2, captured("enabled"), captured("pending"), templates.Shell(msg))})
+	steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Destructive: true,
+		Command: stopIfAnyAfter(captured("enabled")+" && "+captured("pending"), msg, ambientReleaseSeconds)})
 	return steps
 }

@@ -268,6 +268,10 @@ func restartWorkloadSteps(old, new *mesh.Mesh) []Step {
 	return steps
 }
 
+// revisionDrainSeconds bounds how long the remove-revision check waits for
+// the pods the restarts replace.
+const revisionDrainSeconds = 120
+
 // removeRevisionSteps remove each revision old installs and new does not
 // from every cluster that stays (clusters that leave lose all of Istio in
 // the uninstall phase). First a check in every cluster, so that no
@@ -290,9 +294,12 @@ func removeRevisionSteps(old, new *mesh.Mesh) []Step {
 			}
 			ctx := templates.Shell(c.Context)
 			injected := templates.Shell(`jsonpath={range .items[?(@.metadata.annotations.istio\.io/rev=="` + rev + `")]}pod/{.metadata.namespace}/{.metadata.name}{"\n"}{end}`)
-			check := stopIfAny(fmt.Sprintf("kubectl --context=%[1]s get namespaces -l %[2]s -o name && kubectl --context=%[1]s get mutatingwebhookconfigurations -l %[3]s -o name && kubectl --context=%[1]s get pods -A -o %[4]s",
-				ctx, templates.Shell(mesh.RevLabel+"="+rev), templates.Shell("istio.io/tag,"+mesh.RevLabel+"="+rev), injected),
-				fmt.Sprintf("plan: revision %s still selected or running in cluster %s; move these to a tag of revision %s and restart them, then run the plan again:", rev, c.Name, new.Spec.Istio.Revision))
+			note := fmt.Sprintf("plan: revision %s still selected or running in cluster %s; move these to a tag of revision %s and restart them, then run the plan again:", rev, c.Name, new.Spec.Istio.Revision)
+			// The restarts return before their rollouts end: the old pods
+			// may take a while to go.
+			check := stopIfAny(fmt.Sprintf("kubectl --context=%[1]s get namespaces -l %[2]s -o name && kubectl --context=%[1]s get mutatingwebhookconfigurations -l %[3]s -o name",
+				ctx, templates.Shell(mesh.RevLabel+"="+rev), templates.Shell("istio.io/tag,"+mesh.RevLabel+"="+rev)), note) + "; " +
+				stopIfAnyAfter(fmt.Sprintf("kubectl --context=%s get pods -A -o %s", ctx, injected), note, revisionDrainSeconds)
 			checks = append(checks, Step{Cluster: c.Name, Context: c.Context, Command: check})
 			// istioctl knows a revision only by its injection webhook and
 			// refuses one it cannot find: a run after the revision went

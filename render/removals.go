@@ -327,7 +327,18 @@ func deleteTag(c *mesh.Cluster, o object, tag string) string {
 // and stops plan.sh, saying note and the list, if it printed anything; a
 // list that fails stops it too (in an && list, set -e would not).
 func stopIfAny(list, note string) string {
-	return fmt.Sprintf("left=$(%s) || exit 1; [ -z \"$left\" ] || { echo %s >&2; echo \"$left\" >&2; exit 1; }", list, templates.Shell(note))
+	return fmt.Sprintf("left=$(%s) || exit 1; %s", list, reportLeft(note))
+}
+
+// stopIfAnyAfter is stopIfAny for what goes by itself (pods being
+// replaced or released): it runs list every 2 s until it prints nothing, and
+// stops plan.sh only if it still prints something after seconds.
+func stopIfAnyAfter(list, note string, seconds int) string {
+	return fmt.Sprintf("for i in $(seq %d); do left=$(%s) || exit 1; [ -z \"$left\" ] && break; sleep 2; done; %s", seconds/2, list, reportLeft(note))
+}
+
+func reportLeft(note string) string {
+	return fmt.Sprintf("[ -z \"$left\" ] || { echo %s >&2; echo \"$left\" >&2; exit 1; }", templates.Shell(note))
 }
 
 // removeInstall is the command that removes a Helm release, or an istioctl
