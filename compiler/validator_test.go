@@ -6,11 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"meshc.dev/meshc/output"
 	"meshc.dev/meshc/render"
 )
 
 var (
 	setDefaultRevision = regexp.MustCompile(`--set defaultRevision=(\S+)`)
+	valuesFile         = regexp.MustCompile(` -f (\S+)`)
+	defaultRevisionKey = regexp.MustCompile(`(?m)^defaultRevision: "?([^"\s]+)"?$`)
 	istiodRelease      = regexp.MustCompile(`^helm (upgrade --install|uninstall) istiod-(\S+) `)
 )
 
@@ -30,6 +33,10 @@ func TestDefaultValidatorAlwaysServed(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
+		out, err := render.Render(c.new)
+		if err != nil {
+			t.Fatal(err)
+		}
 		running := map[string][]string{}
 		for _, cl := range c.old.ClusterNames() {
 			running[cl] = c.old.InstalledRevisions()
@@ -47,7 +54,7 @@ func TestDefaultValidatorAlwaysServed(t *testing.T) {
 					continue
 				}
 				checked++
-				def := c.new.Spec.Istio.Revision
+				def := valuesDefaultRevision(t, out, s.Command)
 				if m := setDefaultRevision.FindStringSubmatch(s.Command); m != nil {
 					def = m[1]
 				}
@@ -62,4 +69,19 @@ func TestDefaultValidatorAlwaysServed(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("no change case installs the base chart of a revisioned Helm mesh")
 	}
+}
+
+// valuesDefaultRevision is the defaultRevision of the values file the
+// helm command applies, from the rendered output.
+func valuesDefaultRevision(t *testing.T, out *output.Output, command string) string {
+	t.Helper()
+	f := valuesFile.FindStringSubmatch(command)
+	if f == nil || out.Lookup(f[1]) == nil {
+		t.Fatalf("no values file rendered for %s", command)
+	}
+	m := defaultRevisionKey.FindSubmatch(out.Lookup(f[1]).Data)
+	if m == nil {
+		t.Fatalf("%s sets no defaultRevision", f[1])
+	}
+	return string(m[1])
 }

@@ -74,6 +74,20 @@ func (m *Mesh) ValidatorRevision() string {
 	return m.Spec.Istio.Revision
 }
 
+// BaseValidatorRevision is the revision whose istiod the base chart's
+// default validating webhook (Helm's defaultRevision) calls: the previous
+// revision while it runs beside the Mesh's own, as Istio's Helm canary guide
+// switches defaultRevision only once the canary is done, else the Mesh's
+// own. istiod sets that webhook to fail closed and a Helm upgrade renders no
+// failurePolicy, so it must always call an istiod that runs: staged canary
+// commits (GitOps) then never point it ahead of one.
+func (m *Mesh) BaseValidatorRevision() string {
+	if p := m.Spec.Istio.Previous; p != nil {
+		return p.Revision
+	}
+	return m.Spec.Istio.Revision
+}
+
 // HasPrevious reports whether the cluster also runs the previous revision.
 func (p *Placement) HasPrevious() bool { return p.Mesh.Spec.Istio.Previous != nil }
 

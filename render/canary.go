@@ -206,12 +206,14 @@ func canaryOrder(old, new *mesh.Mesh, phases []Phase) []Phase {
 // not exist yet, and a webhook that istiod has set to fail closed (a Helm
 // upgrade renders no failurePolicy) would refuse every Istio resource in the
 // cluster until the new istiod runs there, or forever if it never does. A
-// cluster that joins has no old revision, and its first install fails open.
+// change whose Mesh calls a revision already running (a staged canary's
+// steps: Mesh.BaseValidatorRevision) needs neither. A cluster that joins has
+// no old revision, and its first install fails open.
 func defaultValidatorSteps(old, new *mesh.Mesh, phases []Phase) ([]Phase, []Step) {
-	if !new.UsesHelm() || !old.Revisioned() || old.RevisionName() == new.RevisionName() {
+	if !new.UsesHelm() || !old.Revisioned() || slices.Contains(old.InstalledRevisions(), new.BaseValidatorRevision()) {
 		return phases, nil
 	}
-	keep := " --set " + templates.Shell("defaultRevision="+old.RevisionName())
+	keep := " --set " + templates.Shell("defaultRevision="+old.BaseValidatorRevision())
 	var moves []Step
 	out := slices.Clone(phases)
 	for i, ph := range out {
