@@ -89,12 +89,19 @@ func (v *clusterCheck) checkRevision(rel string, objs []*unstructured.Unstructur
 // generated, that Istio's default validating webhook calls the Mesh's
 // revision's istiod: without one, the chart's default Service istiod does
 // not exist beside a revision and, once the webhook is Fail, every Istio
-// config write is refused.
+// config write is refused. On the Helm path, while a previous revision runs
+// beside the Mesh's own, it calls the previous one, as Istio's Helm canary
+// guide switches defaultRevision only once the canary is done (a Helm
+// upgrade keeps the webhook failing closed, and the base chart syncs before
+// the new istiod in Git).
 func (v *clusterCheck) checkDefaultValidator() {
 	if v.installFailed {
 		return
 	}
 	rev := v.mesh.Spec.Istio.Revision
+	if p := v.mesh.Spec.Istio.Previous; p != nil && v.mesh.UsesHelm() {
+		rev = p.Revision
+	}
 	var vwc admissionv1.ValidatingWebhookConfiguration
 	if err := typed(v.installed, "ValidatingWebhookConfiguration", "istiod-default-validator", &vwc); err != nil {
 		return // the default revision's install has none without revision; a revision's must

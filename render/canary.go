@@ -253,19 +253,35 @@ func movedTags(old, new *mesh.Mesh) []string {
 
 // restartWorkloadSteps restart, in every cluster of new, the deployments,
 // stateful sets and daemon sets of every namespace labelled with a moved
-// tag: those the cluster has, not only those the Mesh lists.
+// tag: those the cluster has, not only those the Mesh lists. Where the plan
+// moves istioctl's default tag (defaultTagSteps), the namespaces labelled
+// istio-injection=enabled, which it injects, move too.
 func restartWorkloadSteps(old, new *mesh.Mesh) []Step {
 	moved := movedTags(old, new)
-	if len(moved) == 0 {
+	defaultMoves := len(defaultTagSteps(old, new)) > 0
+	if len(moved) == 0 && !defaultMoves {
 		return nil
 	}
-	selector := templates.Shell(mesh.RevLabel + " in (" + strings.Join(moved, ",") + ")")
 	var steps []Step
 	for _, c := range new.Spec.Clusters {
 		ctx := templates.Shell(c.Context)
+		var lists []string
+		if len(moved) > 0 {
+			lists = append(lists, fmt.Sprintf("kubectl --context=%s get namespaces -l %s -o name", ctx, templates.Shell(mesh.RevLabel+" in ("+strings.Join(moved, ",")+")")))
+		}
+		if defaultMoves && old.Cluster(c.Name) != nil {
+			lists = append(lists, fmt.Sprintf("kubectl --context=%s get namespaces -l istio-injection=enabled -o name", ctx))
+		}
+		if len(lists) == 0 {
+			continue
+		}
+		list := lists[0]
+		if len(lists) > 1 {
+			list = "{ " + strings.Join(lists, " && ") + "; } | sort -u"
+		}
 		steps = append(steps, Step{Cluster: c.Name, Context: c.Context, Disruptive: true, Command: fmt.Sprintf(
-			"kubectl --context=%s get namespaces -l %s -o name | sed 's|^namespace/||' | xargs -r -n1 kubectl --context=%s rollout restart deployment,statefulset,daemonset -n",
-			ctx, selector, ctx)})
+			"%s | sed 's|^namespace/||' | xargs -r -n1 kubectl --context=%s rollout restart deployment,statefulset,daemonset -n",
+			list, ctx)})
 	}
 	return steps
 }
