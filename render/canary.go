@@ -168,9 +168,11 @@ func canaryOrder(old, new *mesh.Mesh, phases []Phase) []Phase {
 	phases, validator := defaultValidatorSteps(old, new, phases)
 	inserted := false
 	insert := func() {
-		out = appendNonEmpty(out, Phase{ID: PhaseDefaultValidator, Title: "Point Istio's default validation at the new revision, now that it runs everywhere", Steps: validator})
 		out = appendNonEmpty(out, Phase{ID: PhaseRestartWorkloads, Title: "Restart the workloads of the namespaces whose tag moved", Steps: slices.Concat(defaultTagSteps(old, new), restartWorkloadSteps(old, new))})
 		out = append(out, gateways...)
+		// After the gateways: a remote's new revision may be reached
+		// through a gateway this plan installs.
+		out = appendNonEmpty(out, Phase{ID: PhaseDefaultValidator, Title: "Point Istio's default validation at the new revision, now that it runs everywhere", Steps: validator})
 		out = appendNonEmpty(out, Phase{ID: PhaseRemoveRevision, Title: "Remove the old revision, once nothing selects or runs it", Steps: removeRevisionSteps(old, new)})
 		inserted = true
 	}
@@ -258,7 +260,7 @@ func movedTags(old, new *mesh.Mesh) []string {
 // istio-injection=enabled, which it injects, move too.
 func restartWorkloadSteps(old, new *mesh.Mesh) []Step {
 	moved := movedTags(old, new)
-	defaultMoves := len(defaultTagSteps(old, new)) > 0
+	defaultMoves := len(defaultTagSteps(old, new)) > 0 && defaultTagRevision(old) != new.Spec.Istio.Revision
 	if len(moved) == 0 && !defaultMoves {
 		return nil
 	}
@@ -336,6 +338,17 @@ func removeRevisionSteps(old, new *mesh.Mesh) []Step {
 		}
 	}
 	return slices.Concat(checks, remotes, primaries)
+}
+
+// defaultTagRevision is where istioctl's default tag points in the clusters
+// of m: the revision istioctl installed first, kept through a canary's
+// start (defaultTagSteps moves it only when a revision goes), so the
+// previous revision while one runs.
+func defaultTagRevision(m *mesh.Mesh) string {
+	if p := m.Spec.Istio.Previous; p != nil {
+		return p.Revision
+	}
+	return m.Spec.Istio.Revision
 }
 
 // defaultTagSteps move, on the istioctl path, the default tag istioctl
