@@ -74,14 +74,16 @@ func (m *Mesh) ValidatorRevision() string {
 	return m.Spec.Istio.Revision
 }
 
-// BaseValidatorRevision is the revision whose istiod the base chart's
-// default validating webhook (Helm's defaultRevision) calls: the previous
-// revision while it runs beside the Mesh's own, as Istio's Helm canary guide
-// switches defaultRevision only once the canary is done, else the Mesh's
-// own. istiod sets that webhook to fail closed and a Helm upgrade renders no
-// failurePolicy, so it must always call an istiod that runs: staged canary
-// commits (GitOps) then never point it ahead of one.
-func (m *Mesh) BaseValidatorRevision() string {
+// StableRevision is the revision in charge while a canary is on trial: the
+// previous revision while it runs beside the Mesh's own, else the Mesh's
+// own. The base chart's default validating webhook (Helm's defaultRevision)
+// calls it, as Istio's Helm canary guide switches defaultRevision only once
+// the canary is done: istiod sets that webhook to fail closed and a Helm
+// upgrade renders no failurePolicy, so it must always call an istiod that
+// runs, and staged canary commits (GitOps) then never point it ahead of
+// one. istioctl's default tag stays there too (change plans move it only
+// when a revision goes).
+func (m *Mesh) StableRevision() string {
 	if p := m.Spec.Istio.Previous; p != nil {
 		return p.Revision
 	}

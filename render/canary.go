@@ -209,13 +209,13 @@ func canaryOrder(old, new *mesh.Mesh, phases []Phase) []Phase {
 // upgrade renders no failurePolicy) would refuse every Istio resource in the
 // cluster until the new istiod runs there, or forever if it never does. A
 // change whose Mesh calls a revision already running (a staged canary's
-// steps: Mesh.BaseValidatorRevision) needs neither. A cluster that joins has
+// steps: Mesh.StableRevision) needs neither. A cluster that joins has
 // no old revision, and its first install fails open.
 func defaultValidatorSteps(old, new *mesh.Mesh, phases []Phase) ([]Phase, []Step) {
-	if !new.UsesHelm() || !old.Revisioned() || slices.Contains(old.InstalledRevisions(), new.BaseValidatorRevision()) {
+	if !new.UsesHelm() || !old.Revisioned() || slices.Contains(old.InstalledRevisions(), new.StableRevision()) {
 		return phases, nil
 	}
-	keep := " --set " + templates.Shell("defaultRevision="+old.BaseValidatorRevision())
+	keep := " --set " + templates.Shell("defaultRevision="+old.StableRevision())
 	var moves []Step
 	out := slices.Clone(phases)
 	for i, ph := range out {
@@ -260,7 +260,7 @@ func movedTags(old, new *mesh.Mesh) []string {
 // istio-injection=enabled, which it injects, move too.
 func restartWorkloadSteps(old, new *mesh.Mesh) []Step {
 	moved := movedTags(old, new)
-	defaultMoves := len(defaultTagSteps(old, new)) > 0 && defaultTagRevision(old) != new.Spec.Istio.Revision
+	defaultMoves := len(defaultTagSteps(old, new)) > 0 && old.StableRevision() != new.Spec.Istio.Revision
 	if len(moved) == 0 && !defaultMoves {
 		return nil
 	}
@@ -338,17 +338,6 @@ func removeRevisionSteps(old, new *mesh.Mesh) []Step {
 		}
 	}
 	return slices.Concat(checks, remotes, primaries)
-}
-
-// defaultTagRevision is where istioctl's default tag points in the clusters
-// of m: the revision istioctl installed first, kept through a canary's
-// start (defaultTagSteps moves it only when a revision goes), so the
-// previous revision while one runs.
-func defaultTagRevision(m *mesh.Mesh) string {
-	if p := m.Spec.Istio.Previous; p != nil {
-		return p.Revision
-	}
-	return m.Spec.Istio.Revision
 }
 
 // defaultTagSteps move, on the istioctl path, the default tag istioctl
