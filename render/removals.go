@@ -238,9 +238,9 @@ func (r *removals) remove(c *mesh.Cluster, gone []holding, old, new *mesh.Mesh) 
 			r.gateways = append(r.gateways, step(deleteOwned(c, h.obj), h))
 		case h.stub:
 			r.prune = append(r.prune, step(deleteStub(c, h.obj), h))
-		case h.obj.kind == tagWebhookKind && strings.HasPrefix(h.obj.name, TagWebhookPrefix) && !leaves:
+		case h.obj.kind == tagWebhookKind && strings.HasPrefix(h.obj.name, tagWebhookPrefix) && !leaves:
 			// A cluster that leaves loses all of Istio, injection with it.
-			r.prune = append(r.prune, step(deleteTag(c, h.obj, strings.TrimPrefix(h.obj.name, TagWebhookPrefix)), h))
+			r.prune = append(r.prune, step(deleteTag(c, h.obj, strings.TrimPrefix(h.obj.name, tagWebhookPrefix)), h))
 		default:
 			r.prune = append(r.prune, step(deleteOwned(c, h.obj), h))
 		}
@@ -305,7 +305,7 @@ func deleteStub(c *mesh.Cluster, o object) string {
 
 // Revision tags: each is a MutatingWebhookConfiguration of this name.
 const (
-	TagWebhookPrefix = "istio-revision-tag-"
+	tagWebhookPrefix = "istio-revision-tag-"
 	tagWebhookKind   = "mutatingwebhookconfiguration.admissionregistration.k8s.io"
 )
 
